@@ -1,0 +1,1 @@
+"""agents: schedules (policies), PPO training, benchmarks and the command line."""

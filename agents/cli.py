@@ -1,0 +1,122 @@
+"""``train_agent.py`` subcommands.
+
+Each subcommand is a function ``cmd_NAME(args) -> int``; user errors raise
+:class:`CLIError`, printed as one line with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from tnf_env.baseline import get_baseline
+from tnf_env.datasets import DATASETS, DatasetError, load_dataset
+from tnf_env.network import default_topology, format_topology, parse_topology
+from tnf_env.spiking import normalization_scales, simulate_snn
+from tnf_env.training import default_recipe, to_tensors
+
+
+class CLIError(Exception):
+    """A user error: bad flag value, missing file, unknown name."""
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """Train (or load from the cache) the dense baseline and score ANN and SNN."""
+    data = load_dataset(args.dataset, args.data_dir)
+    topology = parse_topology(args.topology or default_topology(data.name))
+    recipe = default_recipe(data.name)
+    if args.epochs is not None:
+        recipe = dataclasses.replace(recipe, epochs=args.epochs)
+
+    def progress(epoch: int, loss: float, acc: float) -> None:
+        print(f"  epoch {epoch + 1}/{recipe.epochs}  loss {loss:.4f}  val {acc:.4f}", flush=True)
+
+    print(
+        f"dense baseline {data.name} {format_topology(topology)} seed {args.seed}: {data.summary()}"
+    )
+    base = get_baseline(
+        data,
+        topology,
+        args.seed,
+        recipe,
+        args.cache_dir,
+        progress=None if args.quiet else progress,
+    )
+    xt, _ = to_tensors(data.x_train, data.y_train)
+    xs, ys = to_tensors(data.x_test, data.y_test)
+    scales = normalization_scales(base.net, xt, args.percentile)
+    result = {
+        "dataset": data.name,
+        "topology": format_topology(base.net.topology),
+        "seed": args.seed,
+        "accuracy_val": base.accuracy_val,
+        "accuracy_test": base.accuracy_test,
+        "train_seconds": round(base.train_seconds, 2),
+        "from_cache": base.from_cache,
+        "snn": [],
+    }
+    for t in args.timesteps:
+        t0 = time.perf_counter()
+        snn = simulate_snn(
+            base.net, xs, ys, scales, timesteps=t, coding=args.coding, seed=args.seed
+        )
+        result["snn"].append(
+            {
+                "timesteps": t,
+                "accuracy_test": snn.accuracy,
+                "spike_rates": snn.spike_rates,
+                "seconds": round(time.perf_counter() - t0, 2),
+            }
+        )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        src = "cache" if base.from_cache else f"trained in {base.train_seconds:.1f} s"
+        print(f"ANN  val {base.accuracy_val:.4f}  test {base.accuracy_test:.4f}  ({src})")
+        for row in result["snn"]:
+            print(
+                f"SNN  T={row['timesteps']:<4d} test {row['accuracy_test']:.4f}  "
+                f"({row['seconds']:.1f} s)"
+            )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="train_agent.py",
+        description="TraNNsformer gym: transform spiking MLPs for memristive crossbars.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("baseline", help="train or load the dense baseline; ANN and SNN accuracy")
+    p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--data-dir", default=None, help="directory holding the dataset files")
+    p.add_argument("--topology", default=None, help="layer widths, e.g. 784-1200-1200-10")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default 60)")
+    p.add_argument("--cache-dir", default=None, help="baseline cache (default ~/.cache/tnf_env)")
+    p.add_argument("--timesteps", type=int, nargs="+", default=[35], help="SNN lengths T")
+    p.add_argument("--coding", default="poisson", choices=["poisson", "deterministic"])
+    p.add_argument(
+        "--percentile",
+        type=float,
+        default=99.9,
+        help="activation percentile for SNN weight normalisation (100 = max)",
+    )
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    p.set_defaults(func=cmd_baseline)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CLIError, DatasetError, ValueError, FileNotFoundError) as exc:
+        print(f"train_agent.py {args.command}: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,168 @@
+"""The bias-free ReLU MLP whose weights TraNNsformer prunes and clusters.
+
+Each weight layer carries a binary mask (outputs x inputs, like its weight).
+The forward pass uses ``W * mask`` so pruned weights get no gradient, and
+:meth:`MaskedMLP.apply_masks` zeroes them again after every optimiser step so
+momentum cannot revive them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def parse_topology(topology: str | Sequence[int]) -> tuple[int, ...]:
+    """Turn ``"784-1200-1200-10"`` or a sequence into a tuple of layer widths.
+
+    :param topology: widths from input to output, at least two, all positive.
+    :return: the widths as a tuple of ints.
+
+    >>> parse_topology("64-128-10")
+    (64, 128, 10)
+    """
+    if isinstance(topology, str):
+        try:
+            widths = tuple(int(w) for w in topology.replace(",", "-").split("-") if w.strip())
+        except ValueError:
+            raise ValueError(
+                f"topology {topology!r} is not a '-'-separated list of integers, "
+                "e.g. '784-1200-1200-10'"
+            ) from None
+    else:
+        widths = tuple(int(w) for w in topology)
+    if len(widths) < 2 or any(w <= 0 for w in widths):
+        raise ValueError(
+            f"topology {topology!r} needs at least two positive widths (inputs ... classes)"
+        )
+    return widths
+
+
+# The paper's networks (DESIGN.md section 3); digits gets a small one of the same shape.
+DEFAULT_TOPOLOGIES = {
+    "digits": (64, 256, 256, 10),
+    "mnist-10k": (784, 1200, 1200, 10),
+    "mnist": (784, 1200, 1200, 10),
+    "fashion-mnist": (784, 1200, 1200, 10),
+    "svhn": (1024, 1200, 1200, 1200, 10),
+    "cifar10": (1024, 1200, 1200, 1200, 1200, 10),
+}
+
+
+def default_topology(dataset: str) -> tuple[int, ...]:
+    """The network the paper (or this project, for digits) uses on ``dataset``."""
+    try:
+        return DEFAULT_TOPOLOGIES[dataset]
+    except KeyError:
+        raise ValueError(
+            f"no default topology for dataset {dataset!r}; known: {sorted(DEFAULT_TOPOLOGIES)}"
+        ) from None
+
+
+def format_topology(widths: Sequence[int]) -> str:
+    return "-".join(str(int(w)) for w in widths)
+
+
+class MaskedMLP(nn.Module):
+    """Bias-free ReLU MLP with a binary mask per weight layer.
+
+    :param topology: layer widths, input first, e.g. ``(784, 1200, 1200, 10)``.
+    :param dropout: drop probability of hidden activations while training.
+    :param init_scale: weights start uniform in ``[-init_scale, init_scale]``.
+    :param seed: seed of the weight initialisation.
+
+    >>> net = MaskedMLP((4, 3, 2), seed=0)
+    >>> net(torch.ones(5, 4)).shape
+    torch.Size([5, 2])
+    """
+
+    def __init__(
+        self,
+        topology: Sequence[int],
+        dropout: float = 0.5,
+        init_scale: float = 0.01,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.topology = parse_topology(topology)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.dropout = float(dropout)
+        gen = torch.Generator().manual_seed(int(seed))
+        self.layers = nn.ModuleList()
+        for n_in, n_out in zip(self.topology[:-1], self.topology[1:], strict=True):
+            layer = nn.Linear(n_in, n_out, bias=False)
+            with torch.no_grad():
+                w = torch.rand(n_out, n_in, generator=gen) * (2 * init_scale) - init_scale
+                layer.weight.copy_(w)
+            self.layers.append(layer)
+        for i, layer in enumerate(self.layers):
+            self.register_buffer(f"mask{i}", torch.ones_like(layer.weight))
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    def mask(self, i: int) -> torch.Tensor:
+        return getattr(self, f"mask{i}")
+
+    def set_mask(self, i: int, mask: np.ndarray | torch.Tensor) -> None:
+        """Replace layer ``i``'s mask (any array of 0/1 of the weight's shape) and apply it."""
+        m = torch.as_tensor(np.asarray(mask) if not torch.is_tensor(mask) else mask)
+        expected = tuple(self.layers[i].weight.shape)
+        if tuple(m.shape) != expected:
+            raise ValueError(f"mask for layer {i} has shape {tuple(m.shape)}, expected {expected}")
+        self.mask(i).copy_(m.to(self.mask(i).dtype) != 0)
+        self.apply_masks()
+
+    @torch.no_grad()
+    def apply_masks(self) -> None:
+        for i, layer in enumerate(self.layers):
+            layer.weight.mul_(self.mask(i))
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Logits for a batch ``x`` of shape ``(batch, inputs)``.
+
+        Dropout is drawn from ``generator`` so training is reproducible
+        independently of torch's global random state.
+        """
+        h = x
+        last = self.n_layers - 1
+        for i, layer in enumerate(self.layers):
+            h = F.linear(h, layer.weight * self.mask(i))
+            if i < last:
+                h = F.relu(h)
+                if self.training and self.dropout > 0:
+                    keep = torch.rand(h.shape, generator=generator) >= self.dropout
+                    h = h * keep / (1.0 - self.dropout)
+        return h
+
+    @torch.no_grad()
+    def activations(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every layer's output (ReLU for hidden layers, raw for the last), no dropout."""
+        outs = []
+        h = x
+        for i, layer in enumerate(self.layers):
+            h = F.linear(h, layer.weight * self.mask(i))
+            if i < self.n_layers - 1:
+                h = F.relu(h)
+            outs.append(h)
+        return outs
+
+    def weights_numpy(self) -> list[np.ndarray]:
+        """Masked weights as float32 numpy arrays (outputs x inputs)."""
+        return [
+            (layer.weight.detach() * self.mask(i)).cpu().numpy().astype(np.float32)
+            for i, layer in enumerate(self.layers)
+        ]
+
+    def masks_numpy(self) -> list[np.ndarray]:
+        return [self.mask(i).detach().cpu().numpy() != 0 for i in range(self.n_layers)]
+
+    def sparsity(self) -> list[float]:
+        """Fraction of each layer's weights that are masked out."""
+        return [1.0 - float(self.mask(i).mean()) for i in range(self.n_layers)]
