@@ -1,0 +1,355 @@
+"""Description of a memristive crossbar technology and how its costs scale with N.
+
+A :class:`Technology` gives, for one crossbar at a reference size ``N_ref``, the
+area and the energy of one full read (every row driven) of each component,
+and an exponent saying how the component scales with the crossbar size N:
+
+==========  ===================================================  =================
+component   what                                                 default scaling
+==========  ===================================================  =================
+arrays      the memristor cells and their read current           N^2
+drivers     one row driver (or input DAC) per row                N
+neurons /   one integrate-and-fire neuron (spiking) or the        N
+adcs        column sensing and ADCs (adc) per column
+buffers     input/output buffers holding a crossbar's N inputs   N
+            and N outputs
+control     the fixed part of a crossbar: control logic          1 (fixed)
+routing     router + link per group of crossbars; per read, the  per group (area);
+            energy of moving the crossbar's N outputs            N (energy)
+==========  ===================================================  =================
+
+so that a component worth ``x`` at ``N_ref`` is worth ``x * (N / N_ref) ** e`` at N.
+A router group holds ``crossbars_per_router`` crossbars at ``N_ref`` and, with
+``router_group_scaling = g``, ``crossbars_per_router * (N_ref / N) ** g`` at N:
+``g = 0`` gives a fixed number of crossbars per router, ``g = 1`` a router per fixed
+output traffic (a crossbar read emits N outputs). Presets may use other exponents
+where the physics asks for it; each preset documents its choices (see
+:mod:`hwmodel.presets`). Areas are mm^2 and energies pJ. ``min_crossbar`` and
+``max_crossbar`` bound the sizes the technology can build reliably (IR drop and
+sneak paths cap N) and over which its scaling is trusted.
+
+``get_technology`` accepts a preset name, a :class:`Technology`, or a YAML/JSON file
+holding the fields below; a file may name a preset as ``base`` and override only
+some fields. Unknown or missing keys, non-positive values and sizes outside the
+allowed range are errors that name the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hwmodel import presets as _presets
+
+KINDS = ("spiking", "adc")
+
+#: Per-crossbar components, in reporting order; the column one is named by kind.
+COMPONENTS = ("arrays", "drivers", "neurons", "adcs", "buffers", "control", "routing")
+
+
+class TechnologyError(ValueError):
+    """A technology description is invalid; the message names the offending field."""
+
+
+@dataclass(frozen=True)
+class Technology:
+    """A memristive crossbar technology with its peripherals.
+
+    :param name: short name, used in tables.
+    :param kind: ``"spiking"`` (event-driven, integrate-and-fire neurons on the columns)
+        or ``"adc"`` (every crossbar evaluated each cycle, columns read by ADCs).
+    :param min_crossbar: smallest allowed crossbar size N.
+    :param max_crossbar: largest allowed N (reliable operation).
+    :param reference_crossbar: the N at which the per-crossbar constants are given.
+    :param timesteps: crossbar evaluation steps per inference: SNN timesteps (spiking)
+        or input-bit cycles (adc).
+    :param spike_probability: per input per timestep, used when no activity is measured.
+    :param crossbars_per_router: crossbars sharing one router and link at
+        ``reference_crossbar`` (see ``router_group_scaling``).
+    :param array_area_mm2: memristor array area at ``reference_crossbar``.
+    :param driver_area_mm2: row drivers (DACs) of one crossbar.
+    :param column_area_mm2: column neurons (spiking) or ADCs and sample-and-hold (adc).
+    :param buffer_area_mm2: a crossbar's input and output buffers.
+    :param control_area_mm2: a crossbar's control logic (fixed per crossbar).
+    :param array_energy_pj: array read energy of one full read (every row driven).
+    :param driver_energy_pj: row drivers' energy of one full read.
+    :param column_energy_pj: column neurons' or ADCs' energy of one read.
+    :param buffer_energy_pj: buffers' energy of one read.
+    :param control_energy_pj: control energy of one read (fixed per crossbar).
+    :param router_area_mm2: one router.
+    :param link_area_mm2: one router's links.
+    :param routing_energy_pj: routing energy per crossbar read (moving its outputs).
+    :param array_scaling: exponent of N for the arrays (area and energy).
+    :param driver_scaling: exponent of N for the drivers.
+    :param column_scaling: exponent of N for the neurons or ADCs.
+    :param buffer_scaling: exponent of N for the buffers.
+    :param routing_scaling: exponent of N for the routing energy per read.
+    :param router_group_scaling: exponent of ``N_ref / N`` for the crossbars per router.
+    :param description: free text.
+    :param sources: where each constant comes from, by field name.
+    """
+
+    name: str
+    kind: str
+    min_crossbar: int
+    max_crossbar: int
+    reference_crossbar: int
+    timesteps: int
+    spike_probability: float
+    crossbars_per_router: int
+    array_area_mm2: float
+    driver_area_mm2: float
+    column_area_mm2: float
+    buffer_area_mm2: float
+    control_area_mm2: float
+    array_energy_pj: float
+    driver_energy_pj: float
+    column_energy_pj: float
+    buffer_energy_pj: float
+    control_energy_pj: float
+    router_area_mm2: float
+    link_area_mm2: float
+    routing_energy_pj: float
+    array_scaling: float = 2.0
+    driver_scaling: float = 1.0
+    column_scaling: float = 1.0
+    buffer_scaling: float = 1.0
+    routing_scaling: float = 1.0
+    router_group_scaling: float = 0.0
+    description: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    # ------------------------------------------------------------------ sizes and scaling
+
+    @property
+    def column_component(self) -> str:
+        """Name of the column component: ``"neurons"`` (spiking) or ``"adcs"`` (adc)."""
+        return "neurons" if self.kind == "spiking" else "adcs"
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """Component names used in breakdowns, in reporting order."""
+        return ("arrays", "drivers", self.column_component, "buffers", "control", "routing")
+
+    def check_crossbar_size(self, n: int) -> int:
+        """Return ``n`` as an int; raise ``ValueError`` naming the allowed range otherwise.
+
+        :param n: a crossbar size N.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or int(n) != n:
+            raise ValueError(f"crossbar size must be an integer, got {n!r}")
+        if not self.min_crossbar <= n <= self.max_crossbar:
+            raise ValueError(
+                f"crossbar size {int(n)} is outside the range {self.min_crossbar}.."
+                f"{self.max_crossbar} allowed by technology '{self.name}'"
+            )
+        return int(n)
+
+    def _scale(self, n: int, exponent: float) -> float:
+        return (n / self.reference_crossbar) ** exponent
+
+    def crossbar_area_mm2(self, n: int) -> dict[str, float]:
+        """Area of one N x N crossbar with its own peripherals, by component (no routing).
+
+        :param n: crossbar size N.
+        """
+        return {
+            "arrays": self.array_area_mm2 * self._scale(n, self.array_scaling),
+            "drivers": self.driver_area_mm2 * self._scale(n, self.driver_scaling),
+            self.column_component: self.column_area_mm2 * self._scale(n, self.column_scaling),
+            "buffers": self.buffer_area_mm2 * self._scale(n, self.buffer_scaling),
+            "control": self.control_area_mm2,
+        }
+
+    def read_energy_pj(self, n: int) -> dict[str, float]:
+        """Energy of one full read of an N x N crossbar (every row driven), by component.
+
+        :param n: crossbar size N.
+        """
+        return {
+            "arrays": self.array_energy_pj * self._scale(n, self.array_scaling),
+            "drivers": self.driver_energy_pj * self._scale(n, self.driver_scaling),
+            self.column_component: self.column_energy_pj * self._scale(n, self.column_scaling),
+            "buffers": self.buffer_energy_pj * self._scale(n, self.buffer_scaling),
+            "control": self.control_energy_pj,
+            "routing": self.routing_energy_pj * self._scale(n, self.routing_scaling),
+        }
+
+    def router_group(self, n: int) -> float:
+        """Crossbars of size ``n`` that share one router and its links."""
+        return self.crossbars_per_router / self._scale(n, self.router_group_scaling)
+
+    def n_routers(self, n_crossbars: int, n: int | None = None) -> int:
+        """Routers (each with its links) serving ``n_crossbars`` crossbars of size ``n``.
+
+        :param n_crossbars: crossbars to serve.
+        :param n: their size N (default: the reference size).
+        """
+        group = self.router_group(self.reference_crossbar if n is None else n)
+        # The epsilon keeps exact multiples from rounding up after the float division.
+        return math.ceil(int(n_crossbars) / group - 1e-9) if n_crossbars > 0 else 0
+
+    def routing_area_mm2(self, n_crossbars: int, n: int | None = None) -> float:
+        """Area of the routers and links serving ``n_crossbars`` crossbars of size ``n``."""
+        return self.n_routers(n_crossbars, n) * (self.router_area_mm2 + self.link_area_mm2)
+
+    # --------------------------------------------------------------------- serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as plain JSON/YAML values (``from_dict`` reads it back)."""
+        d = dataclasses.asdict(self)
+        d["sources"] = dict(self.sources)
+        return d
+
+    def replace(self, **changes: Any) -> Technology:
+        """A copy with some fields changed (validated like any technology)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], origin: str = "technology") -> Technology:
+        """Build a technology from a mapping of field values, validating every key.
+
+        :param data: field values; ``base`` may name a preset to take missing fields from.
+        :param origin: where the data came from, for error messages.
+        :raises TechnologyError: unknown or missing key, bad value.
+        """
+        if not isinstance(data, Mapping):
+            kind = type(data).__name__
+            raise TechnologyError(f"{origin}: expected a mapping of fields, got {kind}")
+        names = [f.name for f in dataclasses.fields(cls)]
+        values: dict[str, Any] = {}
+        if "base" in data:
+            base = data["base"]
+            if base not in _presets.PRESET_FIELDS:
+                known = ", ".join(_presets.PRESET_FIELDS)
+                raise TechnologyError(
+                    f"{origin}: field 'base' must name a preset ({known}), got {base!r}"
+                )
+            values.update(_presets.PRESET_FIELDS[base])
+        for key, value in data.items():
+            if key == "base":
+                continue
+            if key not in names:
+                raise TechnologyError(
+                    f"{origin}: unknown key '{key}' (allowed: base, {', '.join(names)})"
+                )
+            values[key] = value
+        missing = [
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in values
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ]
+        if missing:
+            raise TechnologyError(f"{origin}: missing key '{missing[0]}'" + (
+                f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1
+                else ""))
+        try:
+            return cls(**values)
+        except TechnologyError as exc:
+            raise TechnologyError(f"{origin}: {exc}") from None
+
+
+_INT_FIELDS = ("min_crossbar", "max_crossbar", "reference_crossbar", "timesteps",
+               "crossbars_per_router")
+_SCALING_FIELDS = ("array_scaling", "driver_scaling", "column_scaling", "buffer_scaling",
+                   "routing_scaling", "router_group_scaling")
+
+
+def _validate(t: Technology) -> None:
+    """Raise :class:`TechnologyError` naming the first invalid field of ``t``."""
+    if not isinstance(t.name, str) or not t.name:
+        raise TechnologyError("field 'name' must be a non-empty string")
+    if t.kind not in KINDS:
+        raise TechnologyError(f"field 'kind' must be one of {', '.join(KINDS)}, got {t.kind!r}")
+    for f in dataclasses.fields(t):
+        value = getattr(t, f.name)
+        if f.name in ("name", "kind", "description", "sources"):
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TechnologyError(f"field '{f.name}' must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise TechnologyError(f"field '{f.name}' must be finite, got {value!r}")
+        if f.name in _INT_FIELDS and int(value) != value:
+            raise TechnologyError(f"field '{f.name}' must be an integer, got {value!r}")
+        if f.name in _SCALING_FIELDS:
+            if value < 0:
+                raise TechnologyError(f"field '{f.name}' must be >= 0, got {value!r}")
+        elif value <= 0:
+            raise TechnologyError(f"field '{f.name}' must be positive, got {value!r}")
+    if t.spike_probability > 1:
+        raise TechnologyError(
+            f"field 'spike_probability' must be in (0, 1], got {t.spike_probability!r}"
+        )
+    if t.min_crossbar > t.max_crossbar:
+        raise TechnologyError(
+            f"field 'min_crossbar' ({t.min_crossbar}) exceeds 'max_crossbar' ({t.max_crossbar})"
+        )
+    if not isinstance(t.description, str):
+        raise TechnologyError("field 'description' must be a string")
+    if not isinstance(t.sources, Mapping):
+        raise TechnologyError("field 'sources' must map field names to citations")
+
+
+def load_technology(path: str | Path) -> Technology:
+    """Read a technology from a ``.yaml``/``.yml`` or ``.json`` file.
+
+    :param path: the file; its top level is a mapping of :class:`Technology` fields,
+        optionally with ``base: <preset>``.
+    :raises TechnologyError: unreadable file, bad syntax, or an invalid field.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise TechnologyError(f"{p}: technology files must end in .yaml, .yml or .json")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TechnologyError(f"{p}: cannot read technology file ({exc.strerror})") from None
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TechnologyError(f"{p}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            reason = " ".join(str(exc).split())
+            raise TechnologyError(f"{p}: not valid YAML ({reason})") from None
+    return Technology.from_dict(data if data is not None else {}, origin=str(p))
+
+
+PRESETS: dict[str, Technology] = {
+    name: Technology(**fields) for name, fields in _presets.PRESET_FIELDS.items()
+}
+
+
+def get_technology(name_or_path: str | Path | Technology) -> Technology:
+    """A technology from a preset name, a YAML/JSON file, or a :class:`Technology` itself.
+
+    :param name_or_path: ``"resparc"``, ``"isaac"``, a path to a technology file, or a
+        :class:`Technology` (returned unchanged).
+    :raises TechnologyError: unknown name, or an invalid file.
+    """
+    if isinstance(name_or_path, Technology):
+        return name_or_path
+    key = str(name_or_path)
+    if key.lower() in PRESETS:
+        return PRESETS[key.lower()]
+    if isinstance(name_or_path, Path) or Path(key).suffix.lower() in (".yaml", ".yml", ".json"):
+        return load_technology(key)
+    raise TechnologyError(
+        f"unknown technology {key!r}: use a preset ({', '.join(PRESETS)}) or a .yaml/.json file"
+    )
