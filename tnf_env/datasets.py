@@ -66,8 +66,10 @@ SPLIT_SEED = 0
 DOWNLOAD_TIMEOUT_S = 30.0
 _SHARED_MNIST_10K = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist-10k"
 
-_IDX = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-        "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+_IDX = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 _SVHN = {"train": ("train_32x32.mat",), "test": ("test_32x32.mat",)}
 _CIFAR_DIR = "cifar-10-batches-py"
 _CIFAR = {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}
@@ -86,53 +88,68 @@ _FILES: dict[str, dict[str, tuple[str, ...]]] = {
     "svhn": {f: (f,) for split in ("train", "test") for f in _SVHN[split]},
     "cifar10": {b: (f"{_CIFAR_DIR}/{b}", b) for split in ("train", "test") for b in _CIFAR[split]},
 }
-_MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
-                  "http://yann.lecun.com/exdb/mnist/")
+_MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
 _MIRRORS: dict[str, tuple[str, ...]] = {
     "mnist-10k": _MNIST_MIRRORS,
     "mnist": _MNIST_MIRRORS,
     "fashion-mnist": (
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    ),
     "svhn": ("http://ufldl.stanford.edu/housenumbers/",),
     "cifar10": ("https://www.cs.toronto.edu/~kriz/",),
 }
-_MNIST_GZ_MD5 = {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-                 "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
-                 "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
-                 "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}
-_SVHN_MD5 = {"train_32x32.mat": "e26dedcc434d2e4c54c9b2d4a06d8373",
-             "test_32x32.mat": "eb5a983be6a315427106f1b164d9cef3"}
+_MNIST_GZ_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+_SVHN_MD5 = {
+    "train_32x32.mat": "e26dedcc434d2e4c54c9b2d4a06d8373",
+    "test_32x32.mat": "eb5a983be6a315427106f1b164d9cef3",
+}
 # MD5 of each downloadable file as published.
 _DOWNLOAD_MD5: dict[str, dict[str, str]] = {
     "mnist-10k": {k: v for k, v in _MNIST_GZ_MD5.items() if k.startswith("t10k")},
     "mnist": _MNIST_GZ_MD5,
-    "fashion-mnist": {"train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-                      "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
-                      "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
-                      "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"},
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
     "svhn": _SVHN_MD5,
     "cifar10": {_CIFAR_ARCHIVE: "c58f30108f718f92721af3b95e74349a"},
 }
-_MNIST_T10K_MD5 = {"t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
-                   "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637"}
+_MNIST_T10K_MD5 = {
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
 # MD5 of each file's contents (IDX: uncompressed), checked when verify=True.
 _CONTENT_MD5: dict[str, dict[str, str]] = {
     "mnist-10k": _MNIST_T10K_MD5,
     "mnist": _MNIST_T10K_MD5,
     "svhn": _SVHN_MD5,
-    "cifar10": {"data_batch_1": "c99cafc152244af753f735de768cd75f",
-                "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
-                "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
-                "data_batch_4": "634d18415352ddfa80567beed471001a",
-                "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
-                "test_batch": "40351d587109b95175f43aff81a1287e"},
+    "cifar10": {
+        "data_batch_1": "c99cafc152244af753f735de768cd75f",
+        "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+        "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+        "data_batch_4": "634d18415352ddfa80567beed471001a",
+        "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+        "test_batch": "40351d587109b95175f43aff81a1287e",
+    },
 }
-_OFFICIAL_COUNTS = {"mnist-10k": {"test": 10000},
-                    "mnist": {"train": 60000, "test": 10000},
-                    "fashion-mnist": {"train": 60000, "test": 10000},
-                    "svhn": {"train": 73257, "test": 26032},
-                    "cifar10": {"train": 50000, "test": 10000}}
+_OFFICIAL_COUNTS = {
+    "mnist-10k": {"test": 10000},
+    "mnist": {"train": 60000, "test": 10000},
+    "fashion-mnist": {"train": 60000, "test": 10000},
+    "svhn": {"train": 73257, "test": 26032},
+    "cifar10": {"train": 50000, "test": 10000},
+}
 _DEFAULT_N_VAL = 5000  # for datasets with official train/test files, at most a fifth of train
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601
 
@@ -158,11 +175,13 @@ class Dataset:
         for split in ("train", "val", "test"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             if x.dtype != np.float32 or x.ndim != 2 or x.shape[1] != width:
-                raise DatasetError(f"x_{split}: expected float32 (n, {width}), got "
-                                   f"{x.dtype} {x.shape}")
+                raise DatasetError(
+                    f"x_{split}: expected float32 (n, {width}), got {x.dtype} {x.shape}"
+                )
             if y.dtype != np.int64 or y.shape != (len(x),):
-                raise DatasetError(f"y_{split}: expected int64 ({len(x)},), "
-                                   f"got {y.dtype} {y.shape}")
+                raise DatasetError(
+                    f"y_{split}: expected int64 ({len(x)},), got {y.dtype} {y.shape}"
+                )
             if x.size and not (x.min() >= 0.0 and x.max() <= 1.0):
                 raise DatasetError(f"x_{split}: values outside [0, 1]")
             if y.size and not (y.min() >= 0 and y.max() < N_CLASSES):
@@ -177,8 +196,10 @@ class Dataset:
         return N_CLASSES
 
     def summary(self) -> str:
-        return (f"{self.name}: {self.n_inputs} inputs, {self.n_classes} classes, "
-                f"train {len(self.y_train)} / val {len(self.y_val)} / test {len(self.y_test)}")
+        return (
+            f"{self.name}: {self.n_inputs} inputs, {self.n_classes} classes, "
+            f"train {len(self.y_train)} / val {len(self.y_val)} / test {len(self.y_test)}"
+        )
 
     def __repr__(self) -> str:
         return f"Dataset({self.summary()})"
@@ -208,8 +229,10 @@ def _resolve(name: str, data_dir: str | os.PathLike | None) -> tuple[Path, str]:
             return root, f"$TNF_DATA{shared}"
         return root / name, f"$TNF_DATA/{name}{shared}"
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return (cache / "tnf_env" / "data" / name,
-            f"the download cache: no data_dir argument, TNF_DATA unset{shared}")
+    return (
+        cache / "tnf_env" / "data" / name,
+        f"the download cache: no data_dir argument, TNF_DATA unset{shared}",
+    )
 
 
 def resolve_data_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
@@ -253,14 +276,17 @@ def _fetch(name: str, archive: str, directory: Path) -> Path:
             directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{archive}.", suffix=".part", dir=directory)
             digest = hashlib.md5(usedforsecurity=False)
-            with os.fdopen(fd, "wb") as out, \
-                    urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            with (
+                os.fdopen(fd, "wb") as out,
+                urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
+            ):
                 while chunk := response.read(1 << 20):
                     digest.update(chunk)
                     out.write(chunk)
             if digest.hexdigest() != expected:
-                errors.append(f"{url}: checksum mismatch (MD5 {digest.hexdigest()}, "
-                              f"expected {expected})")
+                errors.append(
+                    f"{url}: checksum mismatch (MD5 {digest.hexdigest()}, expected {expected})"
+                )
                 continue
             os.replace(tmp, directory / archive)
             tmp = None
@@ -279,8 +305,12 @@ def _extract_cifar(archive: Path, directory: Path) -> None:
     with tarfile.open(archive) as tar:
         for member in tar.getmembers():
             parts = member.name.split("/")
-            if not (member.isfile() and len(parts) == 2 and parts[0] == _CIFAR_DIR
-                    and parts[1] in wanted):
+            if not (
+                member.isfile()
+                and len(parts) == 2
+                and parts[0] == _CIFAR_DIR
+                and parts[1] in wanted
+            ):
                 continue
             target.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{parts[1]}.", suffix=".part", dir=target)
@@ -317,9 +347,12 @@ def _find_files(name: str, directory: Path, how: str, download: bool) -> dict[st
             f"dataset {name!r}: {len(missing)} file(s) missing: "
             f"{', '.join(_FILES[name][k][0] for k in missing)}{extra}.\n"
             f"Looked in {directory} ({how}).\n{note}\n"
-            f"To get them, download\n  " + "\n  ".join(urls) + f"\ninto {directory}"
+            f"To get them, download\n  "
+            + "\n  ".join(urls)
+            + f"\ninto {directory}"
             + (" and unpack it there" if name == "cifar10" else "")
-            + ", or pass data_dir= (or set TNF_DATA) to a directory that holds them.")
+            + ", or pass data_dir= (or set TNF_DATA) to a directory that holds them."
+        )
     return found  # type: ignore[return-value]
 
 
@@ -330,14 +363,17 @@ def _verify(name: str, key: str, path: Path, contents: bytes | Path, verify: boo
         raise DatasetError(
             f"{path}: checksum mismatch: MD5 of the {what} is {got}, expected {expected} for "
             f"the official {name} file. The file is corrupt or not the official one: delete it "
-            "and get it again, or pass verify=False to read other files in this format.")
+            "and get it again, or pass verify=False to read other files in this format."
+        )
 
 
 def _check_count(name: str, split: str, n: int, path: Path, verify: bool) -> None:
     official = _OFFICIAL_COUNTS[name][split]
     if verify and n != official:
-        raise DatasetError(f"{path}: {n} {split} images, but the official {name} files have "
-                           f"{official}; pass verify=False to read other files in this format.")
+        raise DatasetError(
+            f"{path}: {n} {split} images, but the official {name} files have "
+            f"{official}; pass verify=False to read other files in this format."
+        )
 
 
 def _read_idx(path: Path, magic: int, item_shape: tuple[int, ...]) -> tuple[np.ndarray, bytes]:
@@ -349,24 +385,30 @@ def _read_idx(path: Path, magic: int, item_shape: tuple[int, ...]) -> tuple[np.n
         else:
             raw = path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{path}: cannot read ({exc}); the file is truncated or corrupt: "
-                           "delete it and get it again.") from exc
+        raise DatasetError(
+            f"{path}: cannot read ({exc}); the file is truncated or corrupt: "
+            "delete it and get it again."
+        ) from exc
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
     if found != magic:
-        raise DatasetError(f"{path}: not an IDX {'image' if ndim == 3 else 'label'} file: "
-                           f"magic number {found}, expected {magic}.")
+        raise DatasetError(
+            f"{path}: not an IDX {'image' if ndim == 3 else 'label'} file: "
+            f"magic number {found}, expected {magic}."
+        )
     if len(raw) < header:
         raise DatasetError(f"{path}: truncated: {len(raw)} bytes, shorter than the header.")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if dims[1:] != item_shape:
         raise DatasetError(f"{path}: items of shape {dims[1:]}, expected {item_shape}.")
     expected = header + int(np.prod(dims))
     if len(raw) != expected:
         state = "truncated" if len(raw) < expected else "has trailing bytes"
-        raise DatasetError(f"{path}: {state}: its header promises {dims[0]} items, "
-                           f"{expected} bytes, but it holds {len(raw)} bytes.")
+        raise DatasetError(
+            f"{path}: {state}: its header promises {dims[0]} items, "
+            f"{expected} bytes, but it holds {len(raw)} bytes."
+        )
     return np.frombuffer(raw, np.uint8, offset=header).reshape(dims), raw
 
 
@@ -385,8 +427,10 @@ def _load_idx(name: str, split: str, files: dict[str, Path], verify: bool):
     images, img_raw = _read_idx(files[img_key], 2051, (28, 28))
     labels, lbl_raw = _read_idx(files[lbl_key], 2049, ())
     if len(images) != len(labels):
-        raise DatasetError(f"{files[img_key]} holds {len(images)} images but "
-                           f"{files[lbl_key]} holds {len(labels)} labels.")
+        raise DatasetError(
+            f"{files[img_key]} holds {len(images)} images but "
+            f"{files[lbl_key]} holds {len(labels)} labels."
+        )
     _verify(name, img_key, files[img_key], img_raw, verify)
     _verify(name, lbl_key, files[lbl_key], lbl_raw, verify)
     _check_count(name, split, len(images), files[img_key], verify)
@@ -397,9 +441,9 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
     """uint8 (n, 3, ...) RGB planes -> float32 (n, pixels) luma in [0, 1], in blocks."""
     out = np.empty((len(rgb), int(np.prod(rgb.shape[2:]))), np.float32)
     for start in range(0, len(rgb), 4096):
-        block = rgb[start:start + 4096].astype(np.float32).reshape(-1, 3, out.shape[1])
+        block = rgb[start : start + 4096].astype(np.float32).reshape(-1, 3, out.shape[1])
         grey = block[:, 0] * _LUMA[0] + block[:, 1] * _LUMA[1] + block[:, 2] * _LUMA[2]
-        out[start:start + 4096] = np.minimum(grey / np.float32(255.0), np.float32(1.0))
+        out[start : start + 4096] = np.minimum(grey / np.float32(255.0), np.float32(1.0))
     return out
 
 
@@ -411,11 +455,17 @@ def _load_svhn(name: str, split: str, files: dict[str, Path], verify: bool):
     try:
         mat = loadmat(path)
     except Exception as exc:
-        raise DatasetError(f"{path}: cannot read the .mat file ({type(exc).__name__}: {exc}); "
-                           "it is truncated or corrupt: delete it and get it again.") from exc
+        raise DatasetError(
+            f"{path}: cannot read the .mat file ({type(exc).__name__}: {exc}); "
+            "it is truncated or corrupt: delete it and get it again."
+        ) from exc
     x, y = mat.get("X"), mat.get("y")
-    if (not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4
-            or x.shape[:3] != (32, 32, 3)):
+    if (
+        not isinstance(x, np.ndarray)
+        or x.dtype != np.uint8
+        or x.ndim != 4
+        or x.shape[:3] != (32, 32, 3)
+    ):
         got = f"{x.dtype} {x.shape}" if isinstance(x, np.ndarray) else repr(type(x).__name__)
         raise DatasetError(f"{path}: variable X must be uint8 (32, 32, 3, n), got {got}.")
     if not isinstance(y, np.ndarray) or y.size != x.shape[3]:
@@ -429,9 +479,20 @@ def _load_svhn(name: str, split: str, files: dict[str, Path], verify: bool):
 class _Unpickler(pickle.Unpickler):
     """Refuses every global but those a pickled numpy array needs: no code runs."""
 
-    _ALLOWED = {*((f"numpy.{core}.{mod}", fn) for core in ("core", "_core") for mod, fn in (
-        ("multiarray", "_reconstruct"), ("multiarray", "scalar"), ("numeric", "_frombuffer"))),
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+    _ALLOWED = {
+        *(
+            (f"numpy.{core}.{mod}", fn)
+            for core in ("core", "_core")
+            for mod, fn in (
+                ("multiarray", "_reconstruct"),
+                ("multiarray", "scalar"),
+                ("numeric", "_frombuffer"),
+            )
+        ),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+    }
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self._ALLOWED:
@@ -449,10 +510,16 @@ def _load_cifar(name: str, split: str, files: dict[str, Path], verify: bool):
             data = batch.get(b"data", batch.get("data"))
             labels = batch.get(b"labels", batch.get("labels"))
         except Exception as exc:
-            raise DatasetError(f"{path}: not a CIFAR-10 batch ({type(exc).__name__}: {exc}); "
-                               "it is truncated or corrupt: delete it and get it again.") from exc
-        if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
-                and data.shape[1] == 3072):
+            raise DatasetError(
+                f"{path}: not a CIFAR-10 batch ({type(exc).__name__}: {exc}); "
+                "it is truncated or corrupt: delete it and get it again."
+            ) from exc
+        if not (
+            isinstance(data, np.ndarray)
+            and data.dtype == np.uint8
+            and data.ndim == 2
+            and data.shape[1] == 3072
+        ):
             got = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data)
             raise DatasetError(f"{path}: 'data' must be uint8 (n, 3072), got {got}.")
         if labels is None or len(labels) != len(data):
@@ -470,10 +537,15 @@ def _as_float(x: np.ndarray, scale: float = 255.0) -> np.ndarray:
 
 
 def _check_n_val(n_val: int, available: int, name: str) -> int:
-    if isinstance(n_val, bool) or not isinstance(n_val, int | np.integer) \
-            or not 0 <= n_val < available:
-        raise DatasetError(f"{name}: n_val must be an integer in 0..{available - 1} (leaving at "
-                           f"least one training image), got {n_val!r}.")
+    if (
+        isinstance(n_val, bool)
+        or not isinstance(n_val, int | np.integer)
+        or not 0 <= n_val < available
+    ):
+        raise DatasetError(
+            f"{name}: n_val must be an integer in 0..{available - 1} (leaving at "
+            f"least one training image), got {n_val!r}."
+        )
     return int(n_val)
 
 
@@ -483,8 +555,11 @@ def _pooled(name, x, y, seed, n_val, scale=255.0) -> Dataset:
     n_test = n // 5
     n_val = _check_n_val(n // 5 if n_val is None else n_val, n - n_test, name)
     order = np.random.default_rng(seed).permutation(n)
-    parts = np.sort(order[:n_test]), np.sort(order[n_test:n_test + n_val]), \
-        np.sort(order[n_test + n_val:])
+    parts = (
+        np.sort(order[:n_test]),
+        np.sort(order[n_test : n_test + n_val]),
+        np.sort(order[n_test + n_val :]),
+    )
     test, val, train = ((_as_float(x[i], scale), y[i]) for i in parts)
     return Dataset(name, *train, *val, *test)
 
@@ -495,17 +570,29 @@ def _carved(name, train, test, seed, n_val) -> Dataset:
     n_val = _check_n_val(min(_DEFAULT_N_VAL, n // 5) if n_val is None else n_val, n, name)
     order = np.random.default_rng(seed).permutation(n)
     val, rest = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return Dataset(name, _as_float(x[rest]), y[rest], _as_float(x[val]), y[val],
-                   _as_float(test[0]), test[1])
+    return Dataset(
+        name, _as_float(x[rest]), y[rest], _as_float(x[val]), y[val], _as_float(test[0]), test[1]
+    )
 
 
-_LOADERS = {"mnist-10k": _load_idx, "mnist": _load_idx, "fashion-mnist": _load_idx,
-            "svhn": _load_svhn, "cifar10": _load_cifar}
+_LOADERS = {
+    "mnist-10k": _load_idx,
+    "mnist": _load_idx,
+    "fashion-mnist": _load_idx,
+    "svhn": _load_svhn,
+    "cifar10": _load_cifar,
+}
 
 
-def load_dataset(name: str = "digits", data_dir: str | os.PathLike | None = None, *,
-                 seed: int = SPLIT_SEED, n_val: int | None = None, download: bool = True,
-                 verify: bool = True) -> Dataset:
+def load_dataset(
+    name: str = "digits",
+    data_dir: str | os.PathLike | None = None,
+    *,
+    seed: int = SPLIT_SEED,
+    n_val: int | None = None,
+    download: bool = True,
+    verify: bool = True,
+) -> Dataset:
     """Load dataset ``name`` (one of :data:`DATASETS`) with deterministic splits.
 
     ``data_dir``: where the files are (see :func:`resolve_data_dir`; ignored by ``digits``).
@@ -528,5 +615,6 @@ def load_dataset(name: str = "digits", data_dir: str | os.PathLike | None = None
     if name == "mnist-10k":
         x, y = load(name, "test", files, verify)
         return _pooled(name, x, y, seed, n_val)
-    return _carved(name, load(name, "train", files, verify), load(name, "test", files, verify),
-                   seed, n_val)
+    return _carved(
+        name, load(name, "train", files, verify), load(name, "test", files, verify), seed, n_val
+    )

@@ -26,14 +26,19 @@ def brute_force(spikes, sets):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.integers(1, 5), st.integers(1, 40), st.integers(1, 20), st.floats(0, 1),
+    st.integers(1, 5),
+    st.integers(1, 40),
+    st.integers(1, 20),
+    st.floats(0, 1),
     st.integers(0, 2**32 - 1),
 )
 def test_measured_matches_brute_force(n_samples, n_steps, n_inputs, rate, seed):
     rng = np.random.default_rng(seed)
     spikes = (rng.random((n_samples, n_steps, n_inputs)) < rate).astype(np.uint8)
-    sets = [sorted(rng.choice(n_inputs, size=int(rng.integers(0, n_inputs + 1)), replace=False))
-            for _ in range(6)]
+    sets = [
+        sorted(rng.choice(n_inputs, size=int(rng.integers(0, n_inputs + 1)), replace=False))
+        for _ in range(6)
+    ]
     sets.append(sets[0])  # a repeated set is counted once, reported twice
     ptr = ptr_from_sizes(np.array([len(s) for s in sets]))
     idx = np.array([i for s in sets for i in s], dtype=np.int64)

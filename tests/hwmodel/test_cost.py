@@ -22,8 +22,11 @@ def test_one_engine_full_read_is_the_published_engine():
     assert c.energy_nj == pytest.approx((301.87 + routing_pj) / 1000)
     assert c.energy_nj - c.energy_breakdown["routing"] == pytest.approx(0.30187)
     assert c.area_mm2 == pytest.approx(0.0196 + 0.0259 + 0.00996)
-    assert set(c.area_breakdown) == set(c.energy_breakdown) == {
-        "arrays", "drivers", "neurons", "buffers", "control", "routing"}
+    assert (
+        set(c.area_breakdown)
+        == set(c.energy_breakdown)
+        == {"arrays", "drivers", "neurons", "buffers", "control", "routing"}
+    )
     assert c.activity == "measured" and c.utilization == 1.0
 
 
@@ -68,8 +71,9 @@ def test_network_totals_are_sums_of_layers():
     assert net.area_mm2 == pytest.approx(sum(c.area_mm2 for c in net.layers))
     assert net.energy_nj == pytest.approx(sum(net.energy_breakdown.values()))
     assert net.n_crossbars == sum(c.n_crossbars for c in net.layers)
-    assert net.utilization == pytest.approx(net.nnz / (net.layers[0].n_crossbars * 256
-                                                       + net.layers[1].n_crossbars * 64))
+    assert net.utilization == pytest.approx(
+        net.nnz / (net.layers[0].n_crossbars * 256 + net.layers[1].n_crossbars * 64)
+    )
     assert net.layers[0].mapping.n_cluster_crossbars == 1
     doc = json.loads(json.dumps(net.to_dict()))
     assert doc["n_crossbars"] == net.n_crossbars and len(doc["layers"]) == 2

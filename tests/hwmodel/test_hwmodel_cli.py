@@ -57,8 +57,7 @@ def test_export_mapping(net, tmp_path, capsys):
     assert status == 0 and f"wrote {out_path}" in out
     doc = json.loads(out_path.read_text())
     assert len(doc["layers"]) == 3 and doc["layers"][0]["crossbars"][0]["layer"] == 0
-    status, _, _ = run([net, "-n", "16", "32", "-s", "tiles", "--export-mapping", out_path],
-                       capsys)
+    status, _, _ = run([net, "-n", "16", "32", "-s", "tiles", "--export-mapping", out_path], capsys)
     assert status == 0 and (tmp_path / "map-n32-tiles.json").exists()
 
 
@@ -67,8 +66,9 @@ def test_masks_and_clusters(tmp_path, capsys):
     np.savez(path, arr_0=np.ones((8, 12), dtype=np.uint8), arr_1=np.eye(8, dtype=bool))
     clusters = tmp_path / "clusters.json"
     clusters.write_text(json.dumps([[{"outputs": [0, 1, 2], "inputs": [0, 1]}], []]))
-    status, out, _ = run([path, "--masks", "-n", "8", "-s", "clustered", "--clusters", clusters,
-                          "--json"], capsys)
+    status, out, _ = run(
+        [path, "--masks", "-n", "8", "-s", "clustered", "--clusters", clusters, "--json"], capsys
+    )
     assert status == 0
     assert json.loads(out)["results"][0]["layers"][0]["nnz"] == 96
 
@@ -109,8 +109,9 @@ def test_error_non_binary_mask(net, capsys):
 def test_error_shape_mismatch(tmp_path, capsys):
     path = tmp_path / "mismatch.npz"
     np.savez(path, layer0=np.ones((5, 4)), layer1=np.ones((3, 6)))
-    assert_one_line_error(*run([path], capsys),
-                          "layer 'layer1' (3, 6) has 6 inputs but layer 'layer0' (5, 4) has 5")
+    assert_one_line_error(
+        *run([path], capsys), "layer 'layer1' (3, 6) has 6 inputs but layer 'layer0' (5, 4) has 5"
+    )
 
 
 def test_error_size_and_technology(net, tmp_path, capsys):
@@ -139,8 +140,9 @@ def test_natural_order(tmp_path):
 def test_module_entry_point(tmp_path):
     path = tmp_path / "m.npz"
     np.savez(path, layer0=np.ones((5, 4)), layer1=np.ones((3, 6)))
-    proc = subprocess.run([sys.executable, "-m", "hwmodel", str(path)], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hwmodel", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("hwmodel: error: ")
 

@@ -96,8 +96,9 @@ def test_clusters_must_be_disjoint_and_in_range():
 
 def test_paper_network_dense_counts():
     masks = [np.ones((1200, 784)), np.ones((1200, 1200)), np.ones((10, 1200))]
-    counts = {n: sum(m.n_crossbars for m in map_network(masks, n, "dense")) for n in
-              (16, 32, 64, 128)}
+    counts = {
+        n: sum(m.n_crossbars for m in map_network(masks, n, "dense")) for n in (16, 32, 64, 128)
+    }
     assert counts == {16: 9375, 32: 2432, 64: 627, 128: 180}
 
 
@@ -201,8 +202,9 @@ def test_invariants_hold_for_every_strategy(case):
     tiles = map_layer(mask, n, "tiles")
     assert (tiles.connections_per_crossbar > 0).all()
     cl = map_layer(mask, n, "clustered", clusters)
-    assert cl.n_cluster_crossbars == sum(-(-k.shape[0] // n) * -(-k.shape[1] // n)
-                                         for k in clusters)
+    assert cl.n_cluster_crossbars == sum(
+        -(-k.shape[0] // n) * -(-k.shape[1] // n) for k in clusters
+    )
     # connections inside a cluster block belong to that cluster's crossbars
     owner = cl.owner
     rows, cols = np.nonzero(mask)

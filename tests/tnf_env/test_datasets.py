@@ -18,8 +18,12 @@ from hypothesis import strategies as st
 from tnf_env import datasets
 from tnf_env.datasets import DATASETS, Dataset, DatasetError, load_dataset, resolve_data_dir
 
-IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+IDX_NAMES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 SHARED_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
@@ -89,8 +93,15 @@ def write_svhn(directory: Path, n_train=25, n_test=10):
 
 def cifar_batch(rgb: np.ndarray, labels: np.ndarray) -> bytes:
     data = rgb.transpose(0, 3, 1, 2).reshape(len(rgb), 3072)  # R plane, G plane, B plane
-    return pickle.dumps({b"batch_label": b"tiny", b"labels": [int(v) for v in labels],
-                         b"data": np.ascontiguousarray(data), b"filenames": []}, protocol=2)
+    return pickle.dumps(
+        {
+            b"batch_label": b"tiny",
+            b"labels": [int(v) for v in labels],
+            b"data": np.ascontiguousarray(data),
+            b"filenames": [],
+        },
+        protocol=2,
+    )
 
 
 def write_cifar(directory: Path, n_per_batch=6, n_test=8, subdir=True):
@@ -293,8 +304,10 @@ def test_mnist_10k_pool_split_from_custom_directory(tmp_path):
     assert (len(ds.y_train), len(ds.y_val), len(ds.y_test)) == (30, 10, 10)
     rows = np.concatenate([np.rint(x[:, 0] * 255) for x in (ds.x_train, ds.x_val, ds.x_test)])
     assert sorted(rows.astype(int)) == list(range(50))
-    assert ds.y_test.tolist() == (written["t10k"][1][np.rint(ds.x_test[:, 0] * 255).astype(int)]
-                                  ).tolist()
+    assert (
+        ds.y_test.tolist()
+        == (written["t10k"][1][np.rint(ds.x_test[:, 0] * 255).astype(int)]).tolist()
+    )
     bigger_val = load_dataset("mnist-10k", tmp_path, n_val=20, download=False, verify=False)
     np.testing.assert_array_equal(bigger_val.x_test, ds.x_test)  # test split ignores n_val
     assert len(bigger_val.y_val) == 20 and len(bigger_val.y_train) == 20
@@ -327,8 +340,9 @@ def test_svhn_mat_round_trip_and_greyscale(tmp_path):
     np.testing.assert_array_equal(ds.y_test, labels)  # label 10 read back as 0
     assert ds.y_test[0] == 0 and ds.y_test[1] == 1
     assert ds.x_test[0, 1 * 32 + 2] == pytest.approx(0.299, abs=1e-7)  # pure red pixel (1, 2)
-    assert ds.x_test[0, 3 * 32 + 4] == pytest.approx((0.299 * 10 + 0.587 * 20 + 0.114 * 30) / 255,
-                                                     abs=1e-7)
+    assert ds.x_test[0, 3 * 32 + 4] == pytest.approx(
+        (0.299 * 10 + 0.587 * 20 + 0.114 * 30) / 255, abs=1e-7
+    )
     np.testing.assert_allclose(ds.x_test, luma(rgb), rtol=0, atol=1e-6)
     rgb, labels = written["train"]
     rows = np.rint(ds.x_val[:, 0] * 255).astype(int)
@@ -456,8 +470,9 @@ def serve_files(monkeypatch, name: str, files: dict[str, Path]) -> None:
 
 def test_download_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
     write_mnist(tmp_path / "server")
-    serve_files(monkeypatch, "mnist", {n + ".gz": tmp_path / "server" / (n + ".gz")
-                                       for n in IDX_NAMES})
+    serve_files(
+        monkeypatch, "mnist", {n + ".gz": tmp_path / "server" / (n + ".gz") for n in IDX_NAMES}
+    )
     monkeypatch.setitem(datasets._DOWNLOAD_MD5["mnist"], "train-images-idx3-ubyte.gz", "0" * 32)
     target = tmp_path / "target"
     with pytest.raises(DatasetError) as info:
@@ -470,8 +485,9 @@ def test_download_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
 
 def test_download_from_mirror_then_load(tmp_path, monkeypatch):
     write_mnist(tmp_path / "server")
-    serve_files(monkeypatch, "mnist", {n + ".gz": tmp_path / "server" / (n + ".gz")
-                                       for n in IDX_NAMES})
+    serve_files(
+        monkeypatch, "mnist", {n + ".gz": tmp_path / "server" / (n + ".gz") for n in IDX_NAMES}
+    )
     target = tmp_path / "target"
     ds = load_dataset("mnist", target, n_val=6, verify=False)
     assert sorted(p.name for p in target.iterdir()) == sorted(n + ".gz" for n in IDX_NAMES)
@@ -512,8 +528,10 @@ def test_mnist_10k_from_shared_directory(shared_mnist_10k):
         assert set(np.unique(y)) == set(range(10))
     all_labels = np.concatenate([ds.y_train, ds.y_val, ds.y_test])
     assert np.bincount(all_labels).tolist() == SHARED_LABEL_COUNTS
-    hashes = [{hashlib.sha1(row.tobytes()).digest() for row in x}
-              for x in (ds.x_train, ds.x_val, ds.x_test)]
+    hashes = [
+        {hashlib.sha1(row.tobytes()).digest() for row in x}
+        for x in (ds.x_train, ds.x_val, ds.x_test)
+    ]
     assert not (hashes[0] & hashes[1] or hashes[0] & hashes[2] or hashes[1] & hashes[2])
     assert ds.x_train.max() == 1.0 and ds.x_train.min() == 0.0
 

@@ -1,0 +1,103 @@
+"""Figures of experiment results (matplotlib, written as PNG)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from hwmodel.clusters import Cluster  # noqa: E402
+from tnf_env.render import _block_spans, cluster_order  # noqa: E402
+
+METHOD_COLOURS = {
+    "original": "0.6",
+    "pruning": "tab:blue",
+    "offline": "tab:orange",
+    "trannsformer": "tab:red",
+    "random": "tab:purple",
+    "ppo": "tab:green",
+    "paper": "tab:red",
+}
+
+
+def cost_figure(doc: dict, path: Path) -> Path:
+    """Normalised area and energy (vs the original network) per crossbar size and method."""
+    summary = doc["summary"]
+    sizes = sorted({e["crossbar_size"] for e in summary})
+    methods = [m for m in METHOD_COLOURS if any(e["method"] == m for e in summary)]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    width = 0.8 / len(methods)
+    for ax, key, title in ((axes[0], "area_mm2", "area"), (axes[1], "energy_nj", "energy")):
+        for k, m in enumerate(methods):
+            vals, errs = [], []
+            for n in sizes:
+                e = next(e for e in summary if e["method"] == m and e["crossbar_size"] == n)
+                vals.append(e[f"{key}_vs_original"])
+                errs.append(e[f"{key}_vs_original_std"])
+            x = np.arange(len(sizes)) + (k - (len(methods) - 1) / 2) * width
+            ax.bar(x, vals, width, yerr=errs, label=m, color=METHOD_COLOURS[m])
+        ax.set_xticks(np.arange(len(sizes)), [f"N={n}" for n in sizes])
+        ax.set_title(f"normalised {title}")
+        ax.axhline(1.0, color="k", linewidth=0.6)
+    axes[0].set_ylabel("relative to the original network")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"{doc['dataset']} {doc['topology']} ({doc['technology']})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _panel(ax, mask: np.ndarray, clusters: Sequence[Cluster], title: str) -> None:
+    rows, cols = cluster_order(mask, clusters)
+    ax.imshow(mask[np.ix_(rows, cols)], cmap="Greys", interpolation="nearest", aspect="auto")
+    for c in clusters:
+        for r0, r1 in _block_spans(rows, c.outputs):
+            for c0, c1 in _block_spans(cols, c.inputs):
+                ax.add_patch(
+                    Rectangle(
+                        (c0 - 0.5, r0 - 0.5),
+                        c1 - c0,
+                        r1 - r0,
+                        fill=False,
+                        edgecolor="tab:red",
+                        linewidth=0.6,
+                    )
+                )
+    ax.set_title(title, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def connectivity_figure(
+    before: Sequence[np.ndarray],
+    after: Sequence[np.ndarray],
+    clusters: Sequence[Sequence[Cluster]],
+    crossbar_size: int,
+    path: Path,
+) -> Path:
+    """Each layer's connectivity before (top) and after (bottom), clusters outlined.
+
+    After the transformation, rows and columns are reordered so clusters show as
+    blocks; each outlined block occupies its own N x N crossbar(s).
+    """
+    n = len(before)
+    fig, axes = plt.subplots(2, n, figsize=(3.6 * n, 7), squeeze=False)
+    for i in range(n):
+        _panel(axes[0, i], before[i], [], f"layer {i} before: {before[i].mean():.0%} kept")
+        _panel(
+            axes[1, i],
+            after[i],
+            clusters[i],
+            f"after (N={crossbar_size}): {after[i].mean():.1%} kept, {len(clusters[i])} clusters",
+        )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,238 @@
+"""The TraNNsformer steps on one network: prune, cluster, prune clusters, retrain.
+
+Per weight layer the state is the weights ``W``, a pruning threshold, and a
+list of clusters (dense blocks). The effective mask is
+
+    mask = pmap OR cmap,   pmap = (|W| >= threshold) AND previous mask,
+                           cmap = 1 on the whole block of every cluster,
+
+so pruning only ever removes connections outside clusters, while a cluster
+keeps its whole block — weights inside it may regrow during retraining (the
+clusters' "reinforcement"). Each step is a method of :class:`Transformation`;
+:meth:`Transformation.iterate` runs one TraNNsformer iteration from a
+:class:`StepDecision`, which is what both the paper's fixed schedule and the
+Gymnasium environment produce.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from hwmodel.clusters import Cluster, clusters_mask
+
+from .clustering import prune_clusters, scic_multi
+from .network import MaskedMLP
+from .training import TrainingDiverged, TrainingRecipe, evaluate, make_optimizer, train_epoch
+
+
+@dataclass
+class StepDecision:
+    """What one TraNNsformer iteration does, layer by layer.
+
+    :ivar retrain_epochs: epochs of retraining (fractions allowed) before pruning.
+    :ivar threshold_steps: per layer, how much to raise the pruning threshold.
+    :ivar gate_on_loss: raise thresholds only if the full training loss fell since
+        the previous iteration (the released schedule's rule).
+    :ivar cluster_qualities: per layer, the base qualities to try for (re)clustering
+        the unclustered connections, first that finds clusters wins; empty: no clustering.
+    :ivar cluster_prune: per layer, drop clusters scoring at most this fraction of the
+        layer's best score; ``None``: no cluster pruning.
+    """
+
+    retrain_epochs: float
+    threshold_steps: Sequence[float]
+    gate_on_loss: bool = True
+    cluster_qualities: Sequence[Sequence[float]] = ()
+    cluster_prune: Sequence[float | None] = ()
+
+
+@dataclass
+class StepReport:
+    """What an iteration did: loss before/after, thresholds and per-layer counts."""
+
+    train_loss: float
+    loss_fell: bool
+    thresholds: list[float]
+    new_clusters: list[int]
+    dropped_clusters: list[int]
+    sparsity: list[float]
+    unclustered: list[float] = field(default_factory=list)
+
+
+class Transformation:
+    """A network being transformed, with the TraNNsformer steps as methods.
+
+    :param net: the starting network (copied, never modified).
+    :param x_train: training inputs (float32 tensor) for retraining and the loss rule.
+    :param y_train: training labels.
+    :param crossbar_sizes: crossbar size per layer; clusters are sized to fit it.
+    :param recipe: training recipe for retraining (lr, momentum, batch, dropout, shifts).
+    :param seed: seed of retraining's shuffling and dropout and of the clustering.
+    """
+
+    def __init__(
+        self,
+        net: MaskedMLP,
+        x_train: torch.Tensor,
+        y_train: torch.Tensor,
+        crossbar_sizes: Sequence[int],
+        recipe: TrainingRecipe | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.net = copy.deepcopy(net)
+        self.net.eval()
+        if len(crossbar_sizes) != self.net.n_layers:
+            raise ValueError(
+                f"need one crossbar size per layer ({self.net.n_layers}), got {len(crossbar_sizes)}"
+            )
+        self.crossbar_sizes = [int(n) for n in crossbar_sizes]
+        self.x_train, self.y_train = x_train, y_train
+        self.recipe = recipe or TrainingRecipe()
+        self.seed = int(seed)
+        self.generator = torch.Generator().manual_seed(self.seed)
+        self.optimizer = make_optimizer(self.net, self.recipe)
+        self.thresholds = [0.0] * self.net.n_layers
+        self.clusters: list[list[Cluster]] = [[] for _ in range(self.net.n_layers)]
+        self.last_loss = self.train_loss()
+        self.epochs_trained = 0.0
+        self._cluster_calls = 0
+        self.last_retrain_seconds = 0.0
+
+    # -- views -------------------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        return self.net.n_layers
+
+    def weight(self, i: int) -> np.ndarray:
+        return self.net.layers[i].weight.detach().cpu().numpy()
+
+    def mask(self, i: int) -> np.ndarray:
+        return self.net.mask(i).detach().cpu().numpy() != 0
+
+    def masks(self) -> list[np.ndarray]:
+        return [self.mask(i) for i in range(self.n_layers)]
+
+    def cmap(self, i: int) -> np.ndarray:
+        return clusters_mask(self.mask(i).shape, self.clusters[i])
+
+    def pmap(self, i: int) -> np.ndarray:
+        """Connections kept by magnitude alone: ``|W| >= threshold`` within the current mask."""
+        return (np.abs(self.weight(i)) >= self.thresholds[i]) & self.mask(i)
+
+    def unclustered_fraction(self, i: int) -> float:
+        """Share of the layer's cells kept but outside every cluster."""
+        m = self.mask(i)
+        return float(np.count_nonzero(m & ~self.cmap(i))) / m.size
+
+    def sparsity(self) -> list[float]:
+        return self.net.sparsity()
+
+    def train_loss(self) -> float:
+        """Full training-set loss without dropout (the threshold rule's signal)."""
+        return evaluate(self.net, self.x_train, self.y_train)[1]
+
+    # -- steps -------------------------------------------------------------
+    def prune(self, i: int, threshold: float | None = None) -> None:
+        """Magnitude-prune layer ``i`` at ``threshold`` (default: its current one).
+
+        Cells outside clusters whose weight fell under the threshold are removed
+        for good; every cluster block is (re)enabled whole.
+        """
+        if threshold is not None:
+            if threshold < 0:
+                raise ValueError(f"threshold must be >= 0, got {threshold}")
+            self.thresholds[i] = float(threshold)
+        self.net.set_mask(i, self.pmap(i) | self.cmap(i))
+
+    def cluster(self, i: int, qualities: Sequence[float] = (0.7,)) -> list[Cluster]:
+        """Cluster layer ``i``'s unclustered connections with SCIC; returns the new clusters."""
+        cmap = self.cmap(i)
+        free = self.mask(i) & ~cmap
+        if not free.any():
+            return []
+        self._cluster_calls += 1
+        new = scic_multi(
+            free,
+            self.crossbar_sizes[i],
+            tuple(qualities),
+            seed=self.seed + self._cluster_calls,
+            exclude=cmap,
+        )
+        self.clusters[i].extend(new)
+        if new:
+            self.net.set_mask(i, self.mask(i) | self.cmap(i))
+        return new
+
+    def prune_clusters(self, i: int, fraction: float) -> list[Cluster]:
+        """Drop layer ``i``'s clusters scoring at most ``fraction`` of its best; returns them."""
+        if not self.clusters[i]:
+            return []
+        above = np.abs(self.weight(i)) >= self.thresholds[i]
+        kept = prune_clusters(self.clusters[i], above, fraction)
+        kept_ids = {id(c) for c in kept}
+        dropped = [c for c in self.clusters[i] if id(c) not in kept_ids]
+        self.clusters[i] = list(kept)
+        if dropped:
+            self.prune(i)  # the dropped blocks fall back to the magnitude rule
+        return dropped
+
+    def retrain(self, epochs: float) -> float:
+        """Train ``epochs`` epochs (a fraction allowed) with the masks applied; mean loss."""
+        if epochs < 0:
+            raise ValueError(f"retrain epochs must be >= 0, got {epochs}")
+        losses, left = [], float(epochs)
+        while left > 1e-9:
+            frac = min(1.0, left)
+            losses.append(
+                train_epoch(
+                    self.net,
+                    self.optimizer,
+                    self.x_train,
+                    self.y_train,
+                    self.recipe.batch_size,
+                    self.generator,
+                    fraction=frac,
+                    augment_shift=self.recipe.augment_shift,
+                )
+            )
+            left -= frac
+        self.epochs_trained += float(epochs)
+        return float(np.mean(losses)) if losses else float("nan")
+
+    def iterate(self, decision: StepDecision) -> StepReport:
+        """One TraNNsformer iteration: retrain, raise thresholds, prune, cluster, prune clusters."""
+        n = self.n_layers
+        if len(decision.threshold_steps) != n:
+            raise ValueError(f"StepDecision.threshold_steps needs {n} entries (one per layer)")
+        t0 = time.perf_counter()
+        self.retrain(decision.retrain_epochs)
+        loss = self.train_loss()
+        self.last_retrain_seconds = time.perf_counter() - t0
+        if not np.isfinite(loss):
+            raise TrainingDiverged(f"training loss became {loss}")
+        fell = loss < self.last_loss
+        self.last_loss = loss
+        new, dropped = [0] * n, [0] * n
+        for i in range(n):
+            if fell or not decision.gate_on_loss:
+                self.thresholds[i] += float(decision.threshold_steps[i])
+            self.prune(i)
+            if decision.cluster_qualities and decision.cluster_qualities[i]:
+                new[i] = len(self.cluster(i, decision.cluster_qualities[i]))
+            if decision.cluster_prune and decision.cluster_prune[i] is not None:
+                dropped[i] = len(self.prune_clusters(i, decision.cluster_prune[i]))
+        return StepReport(
+            train_loss=loss,
+            loss_fell=fell,
+            thresholds=list(self.thresholds),
+            new_clusters=new,
+            dropped_clusters=dropped,
+            sparsity=self.sparsity(),
+            unclustered=[self.unclustered_fraction(i) for i in range(n)],
+        )
