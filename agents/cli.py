@@ -85,6 +85,36 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """The paper's experiment: original / pruning / offline / TraNNsformer per crossbar size."""
+    from pathlib import Path
+
+    from .reproduce import ReproduceConfig, results_markdown, run_reproduce, write_outputs
+
+    out = Path(args.out)
+    if (out / "results.json").exists() and not args.force:
+        raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
+    cfg = ReproduceConfig(
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        topology=args.topology,
+        crossbar_sizes=tuple(args.crossbar_sizes),
+        technology=args.technology,
+        seeds=tuple(args.seeds),
+        epochs=args.epochs,
+        pruning_epochs=args.pruning_epochs,
+        rate_scale=args.rate_scale,
+        tolerance=args.tolerance,
+        snn_timesteps=args.snn_timesteps,
+        cache_dir=args.cache_dir,
+    )
+    result = run_reproduce(cfg, progress=not args.quiet)
+    paths = write_outputs(result, out)
+    print(results_markdown(result.doc))
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="train_agent.py",
@@ -110,6 +140,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     p.set_defaults(func=cmd_baseline)
+
+    p = sub.add_parser("reproduce", help="the paper's experiment and its table")
+    p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--data-dir", default=None, help="directory holding the dataset files")
+    p.add_argument("--topology", default=None, help="layer widths, e.g. 784-1200-1200-10")
+    p.add_argument("--crossbar-sizes", type=int, nargs="+", default=[16, 32, 64, 128])
+    p.add_argument("--technology", default="resparc", help="resparc, isaac or a YAML/JSON file")
+    p.add_argument(
+        "--seed",
+        "--seeds",
+        dest="seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="one or more seeds (mean and spread are reported)",
+    )
+    p.add_argument("--epochs", type=int, default=60, help="TraNNsformer iterations E")
+    p.add_argument("--pruning-epochs", type=int, default=None, help="default 2/3 of --epochs")
+    p.add_argument(
+        "--rate-scale",
+        type=float,
+        default=10.0,
+        help="multiplies the paper's threshold rates (default 10, tuned on mnist-10k "
+        "validation; the release's constants are 1)",
+    )
+    p.add_argument("--tolerance", type=float, default=0.005, help="accuracy floor tolerance")
+    p.add_argument("--snn-timesteps", type=int, default=35)
+    p.add_argument("--cache-dir", default=None, help="baseline cache directory")
+    p.add_argument("--out", default="runs/reproduce", help="output directory")
+    p.add_argument("--force", action="store_true", help="overwrite results in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_reproduce)
     return parser
 
 

@@ -30,3 +30,30 @@ __all__ = [
     "simulate_snn",
     "train_baseline",
 ]
+
+from gymnasium.envs.registration import register as _register
+
+from .env import DEFAULT_MAX_STEPS, TraNNsformerEnv  # noqa: E402
+
+_register(
+    id="tnf_env/TraNNsformer-v0",  # ENV_ID
+    entry_point="tnf_env.env:TraNNsformerEnv",
+    max_episode_steps=DEFAULT_MAX_STEPS,
+)
+ENV_ID = "tnf_env/TraNNsformer-v0"
+
+
+def make(render_mode: str | None = None, **settings):
+    """``gymnasium.make(ENV_ID, ...)`` with the TimeLimit matched to ``max_steps``.
+
+    >>> env = make(max_steps=3)
+    >>> env.spec.max_episode_steps
+    3
+    """
+    import gymnasium
+
+    steps = settings.get("max_steps") or DEFAULT_MAX_STEPS
+    return gymnasium.make(ENV_ID, render_mode=render_mode, max_episode_steps=steps, **settings)
+
+
+__all__ += ["ENV_ID", "TraNNsformerEnv", "make"]

@@ -1,0 +1,38 @@
+"""Policies: the paper's schedule as a policy reproduces the fixed-schedule driver."""
+
+import numpy as np
+import pytest
+import torch
+
+import tnf_env
+from agents.policies import PaperPolicy, PruningPolicy, RandomPolicy, run_episode
+from tnf_env.schedule import run_schedule
+from tnf_env.transform import Transformation
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def test_paper_policy_reproduces_the_driver_bit_for_bit():
+    env = tnf_env.make(topology="64-32-10", crossbar_sizes=(16,), max_steps=8, rate_scale=5.0)
+    result = run_episode(env, PaperPolicy(), seed=3)
+    u = env.unwrapped
+    tr = Transformation(u.baseline.net, u.x_train, u.y_train, [16, 16], u.recipe, seed=3)
+    run = run_schedule(tr, u.paper_schedule())
+    assert result.steps == len(run.reports) == 8
+    assert sum(len(c) for c in tr.clusters) > 0  # the schedule did cluster
+    for a, b in zip(tr.masks(), u.transformation.masks(), strict=True):
+        assert np.array_equal(a, b)
+    for la, lb in zip(tr.net.layers, u.transformation.net.layers, strict=True):
+        assert torch.equal(la.weight, lb.weight)
+    assert [len(c) for c in tr.clusters] == result.final_info["clusters"]
+
+
+def test_pruning_policy_never_clusters_and_random_never_stops():
+    env = tnf_env.make(topology="64-32-10", crossbar_sizes=(16,), max_steps=3)
+    res = run_episode(env, PruningPolicy(), seed=0)
+    assert res.final_info["clusters"] == [0, 0] and res.steps == 3
+    res = run_episode(env, RandomPolicy(seed=1), seed=0)
+    assert all(a[-1] == 0 for a in res.actions)

@@ -1,0 +1,182 @@
+"""The Gymnasium environment: API conformance, determinism, errors, vector envs."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import tnf_env
+
+SMALL = dict(topology="64-32-10", crossbar_sizes=(16, 32), max_steps=4)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def _make(**kw):
+    settings = {**SMALL, **kw}
+    return tnf_env.make(**settings)
+
+
+def test_registered_with_time_limit():
+    spec = gym.spec("tnf_env/TraNNsformer-v0")
+    assert spec.max_episode_steps == tnf_env.DEFAULT_MAX_STEPS
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        dict(
+            SMALL,
+            per_layer_crossbar=True,
+            technology="isaac",
+            area_weight=1.0,
+            val_size=100,
+            retrain_epochs=0.5,
+        ),
+    ],
+)
+def test_gymnasium_and_sb3_checkers_pass(kw):
+    env = gym.make("tnf_env/TraNNsformer-v0", **kw).unwrapped
+    gym_check_env(env, skip_render_check=True)
+    sb3_check_env(env, warn=True)
+
+
+def test_spaces_and_info_describe_the_step():
+    env = _make()
+    obs, info = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    assert info["cost"] == pytest.approx(1.0)
+    a = env.action_space.sample()
+    a[-1] = 0
+    obs, reward, terminated, truncated, info = env.step(a)
+    assert env.observation_space.contains(obs)
+    for key in (
+        "accuracy",
+        "area_mm2",
+        "energy_nj",
+        "crossbars",
+        "utilization",
+        "sparsity",
+        "is_success",
+    ):
+        assert key in info
+    assert len(info["sparsity"]) == 2
+    assert reward == pytest.approx(
+        1.0 - info["cost"] - 10 * max(0, info["accuracy_floor"] - info["accuracy"]), abs=1e-9
+    )
+
+
+def _rollout(env, actions, seed):
+    obs, _ = env.reset(seed=seed)
+    out = [obs]
+    for a in actions:
+        obs, r, term, trunc, info = env.step(a)
+        out.append((obs, r, info["accuracy"], info["cost"]))
+        if term or trunc:
+            break
+    return out, [layer.weight.clone() for layer in env.unwrapped.transformation.net.layers]
+
+
+def test_same_seed_same_trajectory_bit_for_bit():
+    env = _make()
+    rng = np.random.default_rng(0)
+    actions = [np.r_[rng.integers(0, env.action_space.nvec[:-1]), 0] for _ in range(4)]
+    t1, w1 = _rollout(env, actions, seed=5)
+    t2, w2 = _rollout(_make(), actions, seed=5)
+    assert all(torch.equal(a, b) for a, b in zip(w1, w2, strict=True))
+    for a, b in zip(t1[1:], t2[1:], strict=True):
+        assert np.array_equal(a[0], b[0]) and a[1:] == b[1:]
+
+
+def test_truncates_at_horizon_and_stop_terminates():
+    env = _make()
+    env.reset(seed=0)
+    zero = np.zeros_like(env.action_space.nvec)
+    flags = [env.step(zero)[2:4] for _ in range(4)]
+    assert flags[-1] == (False, True) and all(f == (False, False) for f in flags[:-1])
+    env.reset(seed=0)
+    stop = zero.copy()
+    stop[-1] = 1
+    _, reward, terminated, truncated, info = env.step(stop)
+    assert terminated and not truncated and reward == 0.0
+
+
+def test_invalid_action_and_step_after_end_are_clear_errors():
+    env = _make().unwrapped
+    env.reset(seed=0)
+    bad = np.zeros_like(env.action_space.nvec)
+    bad[0] = 99
+    with pytest.raises(ValueError, match="component 0 .prune0. is 99, allowed 0..4"):
+        env.step(bad)
+    with pytest.raises(ValueError, match="expected"):
+        env.step(np.zeros(3, dtype=np.int64))
+    stop = np.zeros_like(env.action_space.nvec)
+    stop[-1] = 1
+    env.step(stop)
+    with pytest.raises(RuntimeError, match="call reset"):
+        env.step(stop * 0)
+
+
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(dataset="imagenet"), "dataset='imagenet': allowed one of digits"),
+        (dict(crossbar_sizes=(1,)), "crossbar_sizes"),
+        (dict(area_weight=2.0), "area_weight=2.0: allowed a number in \\[0, 1\\]"),
+        (dict(strategy="magic"), "strategy='magic'"),
+        (dict(colour="red"), "unknown setting"),
+        (dict(crossbar_sizes=(1024,)), "1024"),
+    ],
+)
+def test_invalid_settings_name_the_setting(kw, match):
+    with pytest.raises(ValueError, match=match):
+        tnf_env.TraNNsformerEnv(**{**SMALL, **kw})
+
+
+def test_nan_loss_ends_episode_with_error():
+    env = _make()
+    env.reset(seed=0)
+    with torch.no_grad():
+        env.unwrapped.transformation.net.layers[0].weight.fill_(float("nan"))
+    _, _, terminated, _, info = env.step(np.zeros_like(env.action_space.nvec))
+    assert terminated and "TrainingDiverged" in info["error"]
+
+
+def test_render_modes():
+    env = _make(render_mode="ansi")
+    env.reset(seed=0)
+    text = env.render()
+    assert "layer" in text and "accuracy" in text and len(text.splitlines()) == 4
+    env = _make(render_mode="rgb_array")
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8
+    assert frame.std() > 0
+
+
+def test_gymnasium_vector_env():
+    envs = gym.vector.SyncVectorEnv([lambda: _make() for _ in range(2)])
+    obs, _ = envs.reset(seed=[0, 1])
+    assert obs.shape == (2, envs.single_observation_space.shape[0])
+    actions = np.zeros((2, len(envs.single_action_space.nvec)), dtype=np.int64)
+    obs, rewards, term, trunc, infos = envs.step(actions)
+    assert rewards.shape == (2,) and "accuracy" in infos
+    envs.close()
+
+
+def test_sb3_subproc_vec_env():
+    from stable_baselines3.common.vec_env import SubprocVecEnv
+
+    venv = SubprocVecEnv([lambda: _make(torch_threads=1) for _ in range(2)], start_method="spawn")
+    venv.seed(0)
+    obs = venv.reset()
+    actions = np.zeros((2, len(venv.action_space.nvec)), dtype=np.int64)
+    obs, rewards, dones, infos = venv.step(actions)
+    assert obs.shape[0] == 2 and len(infos) == 2 and "cost" in infos[0]
+    venv.close()

@@ -1,0 +1,306 @@
+"""``tnf_env/TraNNsformer-v0``: transform a trained network into cheap crossbar hardware.
+
+An episode starts from the cached dense baseline network. Each step is one
+TraNNsformer iteration chosen by the action (see :mod:`tnf_env.actions`):
+raise per-layer pruning thresholds, (re)cluster, prune clusters, pick the
+crossbar size, then retrain for ``retrain_epochs``; the network is then
+scored on the validation split, mapped onto crossbars and costed with
+:mod:`hwmodel`. The reward is the step's decrease of the normalised hardware
+cost, with a penalty below the accuracy floor (:mod:`tnf_env.reward`).
+
+>>> import gymnasium as gym, tnf_env
+>>> env = gym.make("tnf_env/TraNNsformer-v0", max_episode_steps=3)
+>>> obs, info = env.reset(seed=0)
+>>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+>>> sorted(k for k in ("accuracy", "area_mm2", "energy_nj", "is_success") if k in info)
+['accuracy', 'area_mm2', 'energy_nj', 'is_success']
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from hwmodel import get_technology
+
+from .actions import ActionCodec
+from .baseline import get_baseline
+from .datasets import load_dataset
+from .evaluation import SNNSettings, hardware_cost, normalized_cost, snn_evaluate
+from .network import default_topology, format_topology, parse_topology
+from .observation import LayerView, build_observation, feature_names, observation_size
+from .reward import final_adjustment, step_reward
+from .schedule import PaperSchedule
+from .settings import EnvConfig
+from .training import TrainingDiverged, default_recipe, evaluate, to_tensors
+from .transform import Transformation
+
+DEFAULT_MAX_STEPS = 10
+
+
+class TraNNsformerEnv(gym.Env):
+    """Gymnasium environment of the TraNNsformer prune-cluster-retrain loop.
+
+    Every keyword is a setting of :class:`~tnf_env.settings.EnvConfig`. The episode
+    length is the ``max_steps`` setting (default 10): the environment truncates there
+    itself. ``gymnasium.make`` adds its own ``TimeLimit`` (``max_episode_steps``, 10 as
+    registered), so change both together, or use :func:`tnf_env.make`.
+
+    :param render_mode: ``None``, ``"ansi"`` (a per-layer text table) or ``"rgb_array"``
+        (connectivity matrices with clusters outlined).
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
+
+    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"invalid setting render_mode={render_mode!r}: allowed None, 'ansi', 'rgb_array'"
+            )
+        self.render_mode = render_mode
+        self.config = cfg = EnvConfig.from_kwargs(**settings)
+        if cfg.torch_threads is not None:
+            torch.set_num_threads(cfg.torch_threads)
+        if cfg.device != "cpu" and not torch.cuda.is_available():
+            raise ValueError(f"invalid setting device={cfg.device!r}: CUDA is not available here")
+        self.technology = get_technology(cfg.technology)
+        for n in cfg.crossbar_sizes:
+            self.technology.check_crossbar_size(n)
+        self.data = load_dataset(cfg.dataset, cfg.data_dir)
+        self.topology = parse_topology(cfg.topology or default_topology(self.data.name))
+        self.recipe = default_recipe(self.data.name)
+        self.baseline = get_baseline(self.data, self.topology, cfg.seed, self.recipe, cfg.cache_dir)
+        self.n_layers = len(self.topology) - 1
+        self.x_train, self.y_train = to_tensors(self.data.x_train, self.data.y_train)
+        n_val = cfg.val_size or len(self.data.y_val)
+        self.x_val, self.y_val = to_tensors(self.data.x_val[:n_val], self.data.y_val[:n_val])
+        self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
+        self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
+        self.weight_scale = [float(w.abs().mean()) for w in self._dense_weights()]
+
+        self.codec = ActionCodec(self.n_layers, cfg.crossbar_sizes, cfg.per_layer_crossbar)
+        self.action_space = self.codec.space
+        n_obs = observation_size(self.n_layers, len(self.codec.nvec))
+        self.observation_space = spaces.Box(-1.0, 1.0, shape=(n_obs,), dtype=np.float32)
+        self.observation_names = feature_names(self.n_layers, self.codec.names())
+
+        shapes = zip(self.topology[1:], self.topology[:-1], strict=True)
+        self._dense_masks = [np.ones(shape, bool) for shape in shapes]
+        self._dense_cost = {
+            n: hardware_cost(self._dense_masks, [n] * self.n_layers, self.technology, "dense")
+            for n in cfg.crossbar_sizes
+        }
+        self.reference_size = self._cheapest_dense_size()
+        self.reference = self._dense_cost[self.reference_size]
+        self.transformation: Transformation | None = None
+        self._done = True
+
+    # -- helpers -----------------------------------------------------------
+    def _dense_weights(self) -> list[torch.Tensor]:
+        return [layer.weight.detach() for layer in self.baseline.net.layers]
+
+    def _cheapest_dense_size(self) -> int:
+        costs = self._dense_cost
+        min_a = min(c.area_mm2 for c in costs.values())
+        min_e = min(c.energy_nj for c in costs.values())
+        w = self.config.area_weight
+        return min(
+            costs,
+            key=lambda n: w * costs[n].area_mm2 / min_a + (1 - w) * costs[n].energy_nj / min_e,
+        )
+
+    @property
+    def horizon(self) -> int:
+        """Steps per episode (the ``max_steps`` setting); the environment truncates there."""
+        return self.config.max_steps or DEFAULT_MAX_STEPS
+
+    def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:
+        """The paper's fixed schedule stretched over ``horizon`` steps (default: the episode's)."""
+        return PaperSchedule(
+            epochs=horizon or self.horizon,
+            epochs_per_iteration=self.config.retrain_epochs,
+            rate_scale=self.config.rate_scale,
+            gate_on_loss=self.config.gate_on_loss,
+        )
+
+    def unit_rates(self) -> list[float]:
+        """Threshold increase per layer of prune level 1 (the paper's rates)."""
+        return self.paper_schedule().rates(self.n_layers)
+
+    def _measure(self) -> dict[str, Any]:
+        tr = self.transformation
+        acc = evaluate(tr.net, self.x_val, self.y_val)[0]
+        cost = hardware_cost(
+            tr.masks(), tr.crossbar_sizes, self.technology, self.config.strategy, tr.clusters
+        )
+        norm = normalized_cost(
+            cost.area_mm2, cost.energy_nj, self.reference, self.config.area_weight
+        )
+        return {"accuracy": acc, "cost_obj": cost, "cost": norm}
+
+    def _info(self, m: dict[str, Any]) -> dict[str, Any]:
+        tr, cost = self.transformation, m["cost_obj"]
+        return {
+            "accuracy": m["accuracy"],
+            "accuracy_floor": self.floor,
+            "baseline_accuracy": self.baseline_accuracy,
+            "is_success": bool(m["accuracy"] >= self.floor),
+            "cost": m["cost"],
+            "area_mm2": cost.area_mm2,
+            "energy_nj": cost.energy_nj,
+            "area_ratio": cost.area_mm2 / self.reference.area_mm2,
+            "energy_ratio": cost.energy_nj / self.reference.energy_nj,
+            "crossbars": cost.n_crossbars,
+            "utilization": cost.utilization,
+            "layer_crossbars": [lc.n_crossbars for lc in cost.layers],
+            "sparsity": tr.sparsity(),
+            "unclustered": [tr.unclustered_fraction(i) for i in range(self.n_layers)],
+            "clusters": [len(c) for c in tr.clusters],
+            "crossbar_sizes": list(tr.crossbar_sizes),
+            "loss_fell": self._loss_fell,
+            "step": self._steps,
+            "epochs_trained": tr.epochs_trained,
+        }
+
+    def _observation(self, m: dict[str, Any]) -> np.ndarray:
+        tr, cost = self.transformation, m["cost_obj"]
+        views = []
+        for i in range(self.n_layers):
+            mask = tr.mask(i)
+            kept = max(1, int(mask.sum()))
+            in_clusters = int((mask & tr.cmap(i)).sum())
+            n = tr.crossbar_sizes[i]
+            dense = -(-mask.shape[0] // n) * -(-mask.shape[1] // n)
+            views.append(
+                LayerView(
+                    sparsity=1 - mask.mean(),
+                    clustered=in_clusters / kept,
+                    unclustered=tr.unclustered_fraction(i),
+                    crossbars=cost.layers[i].n_crossbars,
+                    dense_crossbars=dense,
+                    utilization=cost.layers[i].utilization,
+                    threshold=tr.thresholds[i],
+                    weight_scale=self.weight_scale[i],
+                    crossbar_size=n,
+                )
+            )
+        return build_observation(
+            views,
+            self.config.crossbar_sizes,
+            m["accuracy"] - self.floor,
+            m["cost"],
+            cost.area_mm2 / self.reference.area_mm2,
+            cost.energy_nj / self.reference.energy_nj,
+            self._steps / self.horizon,
+            self._loss_fell,
+            self._last_action,
+            self.codec.nvec,
+        )
+
+    # -- Gymnasium API -----------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode from the dense baseline.
+
+        :param seed: seeds the episode (retraining order, dropout, clustering).
+        :param options: unused; accepted for API compatibility.
+        """
+        super().reset(seed=seed)
+        episode_seed = int(seed) if seed is not None else int(self.np_random.integers(2**31 - 1))
+        self.transformation = Transformation(
+            self.baseline.net,
+            self.x_train,
+            self.y_train,
+            [self.reference_size] * self.n_layers,
+            self.recipe,
+            seed=episode_seed,
+        )
+        self._steps, self._loss_fell, self._last_action, self._done = 0, False, None, False
+        self._metrics = self._measure()
+        self._initial_cost = self._metrics["cost"]
+        info = self._info(self._metrics)
+        info["episode_seed"] = episode_seed
+        return self._observation(self._metrics), info
+
+    def step(self, action):
+        if self.transformation is None or self._done:
+            raise RuntimeError(
+                "step() called on a finished episode: call reset() before stepping again"
+            )
+        a = self.codec.check(action)
+        act = self.codec.decode(a)
+        t0 = time.perf_counter()
+        before = self._metrics["cost"]
+        self._last_action = a
+        error, terminated = None, False
+        retrain_s = 0.0
+        if act.stop:
+            terminated = True
+        else:
+            self.transformation.crossbar_sizes = list(act.crossbar_sizes)
+            decision = act.decision(
+                self.unit_rates(), self.config.retrain_epochs, self.config.gate_on_loss
+            )
+            try:
+                report = self.transformation.iterate(decision)
+                retrain_s = self.transformation.last_retrain_seconds
+                self._loss_fell = report.loss_fell
+            except (TrainingDiverged, ArithmeticError, RuntimeError, np.linalg.LinAlgError) as exc:
+                # A failed step ends the episode, never a long training run.
+                error, terminated = f"{type(exc).__name__}: {exc}", True
+            self._steps += 1
+            self._metrics = self._measure()
+        m = self._metrics
+        reward = step_reward(
+            before, m["cost"], m["accuracy"], self.floor, self.config.penalty_weight
+        )
+        if m["accuracy"] < self.floor - self.config.collapse_margin:
+            terminated = True
+        truncated = not terminated and self._steps >= self.horizon
+        info = self._info(m)
+        if terminated or truncated:
+            self._done = True
+            reward += final_adjustment(self._initial_cost, m["cost"], m["accuracy"], self.floor)
+            if self.config.snn_at_end and error is None:
+                info.update(self._snn_metrics())
+        if error is not None:
+            info["error"] = error
+        # Timings stay out of info: info must be identical for identical seeds and actions.
+        self.last_step_timing = {"step": time.perf_counter() - t0, "retrain": retrain_s}
+        return self._observation(m), float(reward), terminated, truncated, info
+
+    def _snn_metrics(self) -> dict[str, Any]:
+        tr = self.transformation
+        xs, ys = to_tensors(self.data.x_test, self.data.y_test)
+        snn = snn_evaluate(
+            tr.net, self.x_train, xs, ys, SNNSettings(timesteps=self.config.snn_timesteps)
+        )
+        cost = hardware_cost(
+            tr.masks(),
+            tr.crossbar_sizes,
+            self.technology,
+            self.config.strategy,
+            tr.clusters,
+            snn.input_spikes,
+        )
+        return {"snn_accuracy_test": snn.accuracy, "snn_energy_nj": cost.energy_nj}
+
+    def render(self):
+        if self.render_mode is None or self.transformation is None:
+            return None
+        from .render import connectivity_rgb, layer_table
+
+        if self.render_mode == "ansi":
+            return layer_table(self.transformation, self._info(self._metrics))
+        return connectivity_rgb(self.transformation)
+
+    def describe(self) -> str:
+        """One line naming the network this environment transforms."""
+        return (
+            f"{self.data.name} {format_topology(self.topology)} seed {self.config.seed}, "
+            f"baseline val accuracy {self.baseline_accuracy:.4f}, floor {self.floor:.4f}"
+        )
