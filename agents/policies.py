@@ -136,3 +136,33 @@ def run_episode(env: gym.Env, policy: Policy, seed: int) -> EpisodeResult:
 def evaluate_policy(env: gym.Env, policy: Policy, seeds: Sequence[int]) -> list[EpisodeResult]:
     """One episode per seed; returns their results."""
     return [run_episode(env, policy, s) for s in seeds]
+
+
+def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
+    """Mean (and std of the return) over episodes of one policy."""
+    infos = [r.final_info for r in results]
+    out = {
+        "episodes": len(results),
+        "return": float(np.mean([r.episode_return for r in results])),
+        "return_std": float(np.std([r.episode_return for r in results])),
+    }
+    for key in ("accuracy", "cost", "area_ratio", "energy_ratio", "crossbars", "utilization"):
+        out[key] = float(np.mean([i[key] for i in infos]))
+    out["success"] = float(np.mean([i["is_success"] for i in infos]))
+    return out
+
+
+def comparison_table(rows: dict[str, dict[str, float]]) -> str:
+    """A Markdown table of :func:`summarize` results, one row per policy."""
+    lines = [
+        "| policy | return (fraction saved) | accuracy | cost | area | energy | crossbars "
+        "| floor met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, s in rows.items():
+        lines.append(
+            f"| {name} | {s['return']:.3f} ± {s['return_std']:.3f} | {s['accuracy']:.4f} | "
+            f"{s['cost']:.3f} | {s['area_ratio']:.3f} | {s['energy_ratio']:.3f} | "
+            f"{s['crossbars']:.0f} | {100 * s['success']:.0f}% |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,146 @@
+"""Training configuration: a dataclass with one line per field, read from YAML.
+
+``configs/NAME.yaml`` holds any subset of the fields; command-line flags
+override it. Unknown keys and bad values are errors that name the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tnf_env.settings import EnvConfig
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything a ``train`` run depends on; saved as ``config.yaml`` in the run directory."""
+
+    name: str = "digits"  # run name prefix; runs are named NAME-sSEED
+    env: dict[str, Any] = field(default_factory=lambda: {"dataset": "digits"})  # env settings
+    timesteps: int = 12_000  # total environment steps of PPO training
+    n_envs: int = 2  # parallel environment workers (subprocesses when > 1)
+    seed: int = 0  # seed of PPO, the environments' episodes and the evaluation
+    device: str = "cpu"  # torch device of the PPO networks
+    n_steps: int = 40  # rollout steps per worker between updates (4 episodes of 10 steps)
+    batch_size: int = 40  # PPO minibatch size
+    n_epochs: int = 10  # PPO passes over each rollout
+    learning_rate: float = 3e-4  # Adam learning rate
+    gamma: float = 0.99  # discount; episodes are short, so close to 1
+    gae_lambda: float = 0.95  # GAE smoothing
+    ent_coef: float = 0.01  # entropy bonus: keeps exploring the many discrete choices
+    clip_range: float = 0.2  # PPO clipping
+    net_arch: list[int] = field(default_factory=lambda: [64, 64])  # policy and value MLP widths
+    checkpoint_every: int = 1_000  # timesteps between checkpoints (a kill loses at most this)
+    eval_every: int = 2_000  # timesteps between evaluations of the deterministic policy
+    eval_episodes: int = 2  # episodes per evaluation (seeds 10_000 + k, never trained on)
+    compare_episodes: int = 3  # episodes per policy in the final comparison table
+
+    def validate(self) -> TrainConfig:
+        positive = (
+            "timesteps",
+            "n_envs",
+            "n_steps",
+            "batch_size",
+            "n_epochs",
+            "checkpoint_every",
+            "eval_every",
+            "eval_episodes",
+            "compare_episodes",
+        )
+        for key in positive:
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"config key {key!r} must be an integer >= 1, got {value!r}")
+        for key, lo, hi in (
+            ("learning_rate", 0, 1),
+            ("gamma", 0, 1),
+            ("gae_lambda", 0, 1),
+            ("clip_range", 0, 1),
+            ("ent_coef", 0, 1),
+        ):
+            value = getattr(self, key)
+            if (
+                not isinstance(value, (int, float))
+                or not lo <= value <= hi
+                or (key in ("learning_rate", "clip_range") and value == 0)
+            ):
+                raise ConfigError(
+                    f"config key {key!r} must be a number in ({lo}, {hi}], got {value!r}"
+                )
+        if not isinstance(self.env, dict):
+            raise ConfigError("config key 'env' must be a mapping of environment settings")
+        if not self.net_arch or not all(isinstance(w, int) and w > 0 for w in self.net_arch):
+            raise ConfigError(
+                f"config key 'net_arch' must be a list of positive widths, got {self.net_arch!r}"
+            )
+        if (
+            self.device != "cpu"
+            and not str(self.device).startswith("cuda")
+            and self.device != "auto"
+        ):
+            raise ConfigError(
+                f"config key 'device' must be 'cpu', 'cuda' or 'auto', got {self.device!r}"
+            )
+        try:
+            EnvConfig.from_kwargs(**self.env)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"config key 'env': {exc}") from None
+        return self
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.name}-s{self.seed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def resolve_config_path(spec: str) -> Path:
+    """``digits`` → ``configs/digits.yaml``; a path is used as given."""
+    path = Path(spec)
+    if path.suffix not in (".yaml", ".yml"):
+        path = CONFIG_DIR / f"{spec}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+        raise ConfigError(f"config {spec!r} not found (looked for {path}); known: {known}")
+    return path
+
+
+def load_config(spec: str | None = None, **overrides: Any) -> TrainConfig:
+    """Read a YAML configuration (default ``configs/digits.yaml``) and apply overrides.
+
+    :param spec: a name under ``configs/`` or a path to a YAML file.
+    :param overrides: field values that win over the file (``None`` values are ignored).
+    """
+    data: dict[str, Any] = {}
+    if spec is not None or (CONFIG_DIR / "digits.yaml").is_file():
+        path = resolve_config_path(spec or "digits")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config {path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"config {path} must be a mapping of keys to values")
+    return config_from_dict({**data, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {unknown}; allowed: {sorted(known)}")
+    try:
+        return TrainConfig(**data).validate()
+    except TypeError as exc:
+        raise ConfigError(f"bad config: {exc}") from None

@@ -1,0 +1,293 @@
+"""PPO on the TraNNsformer environment: training, checkpoints, evaluation, best schedule.
+
+A run directory holds ``config.yaml`` (the resolved configuration),
+``checkpoints/`` (every ``checkpoint_every`` steps), ``tb/`` (TensorBoard),
+``best_model.zip`` and ``best_schedule.json`` (the best deterministic episode
+seen by the periodic evaluation). The environment's observations are already
+normalised to [-1, 1], so there are no normalisation statistics to save.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
+
+import tnf_env
+
+from .config import ConfigError, TrainConfig, config_from_dict
+from .policies import EpisodeResult, run_episode
+
+EPISODE_KEYS = (
+    "accuracy",
+    "cost",
+    "area_ratio",
+    "energy_ratio",
+    "crossbars",
+    "utilization",
+    "is_success",
+)
+EVAL_SEED = 10_000  # evaluation episodes use seeds EVAL_SEED + k, never seen in training
+
+
+class RunError(ValueError):
+    """A run directory that cannot be used as asked."""
+
+
+def make_env_fn(env_settings: dict, torch_threads: int) -> Callable[[], Any]:
+    def factory():
+        return tnf_env.make(torch_threads=torch_threads, **env_settings)
+
+    return factory
+
+
+def make_vec_env(cfg: TrainConfig):
+    """``n_envs`` workers (subprocesses when more than one), each with its share of cores."""
+    threads = max(1, (os.cpu_count() or 1) // cfg.n_envs)
+    fns = [make_env_fn(cfg.env, threads) for _ in range(cfg.n_envs)]
+    venv = DummyVecEnv(fns) if cfg.n_envs == 1 else SubprocVecEnv(fns, start_method="spawn")
+    venv.seed(cfg.seed)
+    return VecMonitor(venv)
+
+
+class EpisodeMetricsCallback(BaseCallback):
+    """Logs each finished episode's accuracy, cost, area, energy, crossbars, success."""
+
+    def _on_step(self) -> bool:
+        for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
+            if done:
+                for key in EPISODE_KEYS:
+                    if key in info:
+                        self.logger.record_mean(f"episode/{key}", float(info[key]))
+        return True
+
+
+class PPOPolicy:
+    """A trained PPO model behind the :class:`~agents.policies.Policy` interface."""
+
+    def __init__(self, model: PPO, deterministic: bool = True, name: str = "ppo") -> None:
+        self.model, self.deterministic, self.name = model, deterministic, name
+
+    @classmethod
+    def load(cls, run_dir: str | Path, which: str = "best") -> PPOPolicy:
+        run = Path(run_dir)
+        path = run / "best_model.zip" if which == "best" else latest_checkpoint(run)
+        if path is None or not path.exists():
+            raise RunError(f"no {which} model in {run}: train first (train_agent.py train)")
+        return cls(PPO.load(path, device="cpu"))
+
+    def reset(self, env) -> None:
+        pass
+
+    def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        action, _ = self.model.predict(obs, deterministic=self.deterministic)
+        return action
+
+
+def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -> dict:
+    """``best_schedule.json``: what to replay, and what it gave."""
+    info = result.final_info
+    return {
+        "config": cfg.to_dict(),
+        "env": cfg.env,
+        "seed": result.seed,
+        "timesteps": timesteps,
+        "actions": result.actions,
+        "episode_return": result.episode_return,
+        "metrics": {
+            k: _plain(info[k])
+            for k in (
+                "accuracy",
+                "accuracy_floor",
+                "is_success",
+                "cost",
+                "area_mm2",
+                "energy_nj",
+                "crossbars",
+                "utilization",
+                "sparsity",
+                "clusters",
+                "crossbar_sizes",
+            )
+            if k in info
+        },
+    }
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+class ScheduleEvalCallback(BaseCallback):
+    """Every ``every`` steps: deterministic episodes on a separate env; keep the best.
+
+    Saves ``best_model.zip`` and ``best_schedule.json`` whenever the mean return
+    improves, and logs ``eval/*`` to TensorBoard.
+    """
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, best: float = -np.inf) -> None:
+        super().__init__()
+        self.cfg, self.run_dir, self.best = cfg, run_dir, best
+        self.env = tnf_env.make(**cfg.env)
+        self.last_eval = 0
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps - self.last_eval < self.cfg.eval_every:
+            return True
+        self.last_eval = self.num_timesteps
+        self.evaluate()
+        return True
+
+    def evaluate(self) -> list[EpisodeResult]:
+        policy = PPOPolicy(self.model)
+        results = [
+            run_episode(self.env, policy, EVAL_SEED + k) for k in range(self.cfg.eval_episodes)
+        ]
+        mean = float(np.mean([r.episode_return for r in results]))
+        self.logger.record("eval/mean_return", mean)
+        for key in EPISODE_KEYS:
+            self.logger.record(f"eval/{key}", float(np.mean([r.final_info[key] for r in results])))
+        if mean > self.best:
+            self.best = mean
+            self.model.save(self.run_dir / "best_model.zip")
+            top = max(results, key=lambda r: r.episode_return)
+            doc = schedule_document(top, self.cfg, self.num_timesteps)
+            doc["mean_eval_return"] = mean
+            _atomic_write(self.run_dir / "best_schedule.json", json.dumps(doc, indent=2))
+        return results
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The checkpoint with the most timesteps in ``run_dir/checkpoints`` (None if none)."""
+    found = []
+    for p in (run_dir / "checkpoints").glob("rl_model_*_steps.zip"):
+        m = re.fullmatch(r"rl_model_(\d+)_steps\.zip", p.name)
+        if m:
+            found.append((int(m.group(1)), p))
+    return max(found)[1] if found else None
+
+
+def prepare_run_dir(cfg: TrainConfig, out: Path, resume: bool) -> TrainConfig:
+    """Create ``out`` for a new run or check it for a resumed one; returns the config to use."""
+    cfg_path = out / "config.yaml"
+    if resume:
+        if not cfg_path.is_file():
+            raise RunError(f"--resume {out}: no run there (no config.yaml)")
+        saved = yaml.safe_load(cfg_path.read_text())
+        try:
+            return config_from_dict(saved)
+        except ConfigError as exc:
+            raise RunError(f"--resume {out}: its config.yaml is unusable: {exc}") from None
+    if cfg_path.exists() or latest_checkpoint(out) is not None:
+        raise RunError(
+            f"{out} already holds a run: pass --resume {out} to continue it, "
+            "or choose another --out"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_path.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    return cfg
+
+
+def _load_for_resume(out: Path, venv, device: str) -> PPO:
+    ckpts = sorted(
+        (out / "checkpoints").glob("rl_model_*_steps.zip"),
+        key=lambda p: int(re.findall(r"\d+", p.name)[-1]),
+        reverse=True,
+    )
+    if not ckpts:
+        raise RunError(f"--resume {out}: no checkpoint yet (the run stopped before its first)")
+    errors = []
+    for path in ckpts:  # a checkpoint cut short by a kill is skipped for the one before it
+        try:
+            return PPO.load(path, env=venv, device=device)
+        except ValueError as exc:  # spaces differ: a different environment
+            raise RunError(f"checkpoint {path} does not fit this environment: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a truncated zip raises many kinds
+            errors.append(f"{path.name}: {type(exc).__name__}")
+    raise RunError(f"--resume {out}: no readable checkpoint ({'; '.join(errors)})")
+
+
+def train(cfg: TrainConfig, out: Path, resume: bool = False, progress_bar: bool = True) -> PPO:
+    """Train (or continue training) PPO and return the model.
+
+    :param cfg: the configuration (ignored when resuming: the run's own is used).
+    :param out: the run directory.
+    :param resume: continue from the latest checkpoint in ``out``.
+    """
+    cfg = prepare_run_dir(cfg, out, resume)
+    venv = make_vec_env(cfg)
+    try:
+        if resume:
+            model = _load_for_resume(out, venv, cfg.device)
+            best_prev = _best_return(out)
+        else:
+            model = PPO(
+                "MlpPolicy",
+                venv,
+                n_steps=cfg.n_steps,
+                batch_size=cfg.batch_size,
+                n_epochs=cfg.n_epochs,
+                learning_rate=cfg.learning_rate,
+                gamma=cfg.gamma,
+                gae_lambda=cfg.gae_lambda,
+                ent_coef=cfg.ent_coef,
+                clip_range=cfg.clip_range,
+                policy_kwargs={"net_arch": list(cfg.net_arch)},
+                seed=cfg.seed,
+                device=cfg.device,
+                tensorboard_log=str(out / "tb"),
+                verbose=0,
+            )
+            best_prev = -np.inf
+        model.tensorboard_log = str(out / "tb")
+        remaining = cfg.timesteps - model.num_timesteps
+        callbacks = CallbackList(
+            [
+                CheckpointCallback(
+                    max(1, cfg.checkpoint_every // cfg.n_envs), str(out / "checkpoints")
+                ),
+                EpisodeMetricsCallback(),
+                ScheduleEvalCallback(cfg, out, best_prev),
+            ]
+        )
+        if remaining > 0:
+            model.learn(
+                remaining,
+                callback=callbacks,
+                reset_num_timesteps=not resume,
+                tb_log_name="ppo",
+                progress_bar=progress_bar,
+            )
+        model.save(out / "final_model.zip")
+        evaluator = callbacks.callbacks[2]
+        evaluator.init_callback(model)
+        evaluator.evaluate()  # the final policy competes for best too
+    finally:
+        venv.close()
+    return model
+
+
+def _best_return(out: Path) -> float:
+    try:
+        return float(json.loads((out / "best_schedule.json").read_text())["mean_eval_return"])
+    except (OSError, ValueError, KeyError):
+        return -np.inf
