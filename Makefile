@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python train_agent.py $(ARGS)
+	$(BIN)/python train_agent.py $(or $(ARGS),train)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(ARGS)
