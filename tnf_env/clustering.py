@@ -48,6 +48,7 @@ Deviations from the authors' released code (DESIGN.md section 3) and why:
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -59,9 +60,15 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import ArpackNoConvergence, svds
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from hwmodel.clusters import Cluster
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    # Inspecting the loaded BLAS/OpenMP libraries costs ~3 ms: do it once per process.
+    return ThreadpoolController()
 
 __all__ = ["cluster_quality", "prune_clusters", "scic", "scic_multi"]
 
@@ -398,7 +405,7 @@ def scic(
     rounds = _MAX_ROUNDS if max_rounds is None else int(max_rounds)
     # One thread: BLAS/OpenMP start-up dominates these small problems, and the
     # result must not depend on the core count.
-    with threadpool_limits(limits=1):
+    with _threadpools().limit(limits=1):
         for _ in range(rounds):
             found = len(state.clusters)
             if np.count_nonzero(state.residual) < min_conn:

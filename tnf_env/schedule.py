@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
+import torch
+
+from .training import evaluate
 from .transform import StepDecision, StepReport, Transformation
 
 
@@ -129,6 +132,43 @@ def run_schedule(
         if progress is not None:
             progress(it, report)
     return run
+
+
+class ValidationSelector:
+    """Model selection on validation: remember the latest iteration meeting the floor.
+
+    Use it as (part of) :func:`run_schedule`'s progress callback; :meth:`finish`
+    restores that iteration's network if the final one misses the floor. The test
+    split is never looked at.
+
+    :param floor: the validation accuracy a network must reach to count.
+    """
+
+    def __init__(
+        self,
+        transformation: Transformation,
+        x_val: torch.Tensor,
+        y_val: torch.Tensor,
+        floor: float,
+    ) -> None:
+        self.tr, self.x_val, self.y_val, self.floor = transformation, x_val, y_val, floor
+        self.best: tuple[int, dict] | None = None
+        self.last_accuracy = evaluate(transformation.net, x_val, y_val)[0]
+        if self.last_accuracy >= floor:
+            self.best = (-1, transformation.snapshot())
+
+    def __call__(self, iteration: int, report: StepReport) -> None:
+        self.last_accuracy = evaluate(self.tr.net, self.x_val, self.y_val)[0]
+        if self.last_accuracy >= self.floor:
+            self.best = (iteration, self.tr.snapshot())
+
+    def finish(self, iterations: int) -> int:
+        """Restore the selected iteration if needed; returns its number of iterations run."""
+        if self.last_accuracy >= self.floor or self.best is None:
+            return iterations
+        it, snap = self.best
+        self.tr.restore(snap)
+        return it + 1
 
 
 def offline_clustering(transformation: Transformation, quality: float = 0.7) -> int:

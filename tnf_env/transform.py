@@ -137,6 +137,19 @@ class Transformation:
         """Full training-set loss without dropout (the threshold rule's signal)."""
         return evaluate(self.net, self.x_train, self.y_train)[1]
 
+    def snapshot(self) -> dict:
+        """A copy of the state (weights, masks, clusters, thresholds) to :meth:`restore` later."""
+        return {
+            "net": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
+            "clusters": [list(c) for c in self.clusters],
+            "thresholds": list(self.thresholds),
+        }
+
+    def restore(self, snap: dict) -> None:
+        self.net.load_state_dict(snap["net"])
+        self.clusters = [list(c) for c in snap["clusters"]]
+        self.thresholds = list(snap["thresholds"])
+
     # -- steps -------------------------------------------------------------
     def prune(self, i: int, threshold: float | None = None) -> None:
         """Magnitude-prune layer ``i`` at ``threshold`` (default: its current one).
