@@ -10,10 +10,9 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
 
 from hwmodel.clusters import Cluster  # noqa: E402
-from tnf_env.render import _block_spans, cluster_order  # noqa: E402
+from tnf_env.render import draw_panel  # noqa: E402
 
 METHOD_COLOURS = {
     "original": "0.6",
@@ -54,27 +53,6 @@ def cost_figure(doc: dict, path: Path) -> Path:
     return path
 
 
-def _panel(ax, mask: np.ndarray, clusters: Sequence[Cluster], title: str) -> None:
-    rows, cols = cluster_order(mask, clusters)
-    ax.imshow(mask[np.ix_(rows, cols)], cmap="Greys", interpolation="nearest", aspect="auto")
-    for c in clusters:
-        for r0, r1 in _block_spans(rows, c.outputs):
-            for c0, c1 in _block_spans(cols, c.inputs):
-                ax.add_patch(
-                    Rectangle(
-                        (c0 - 0.5, r0 - 0.5),
-                        c1 - c0,
-                        r1 - r0,
-                        fill=False,
-                        edgecolor="tab:red",
-                        linewidth=0.6,
-                    )
-                )
-    ax.set_title(title, fontsize=8)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
 def connectivity_figure(
     before: Sequence[np.ndarray],
     after: Sequence[np.ndarray],
@@ -90,8 +68,8 @@ def connectivity_figure(
     n = len(before)
     fig, axes = plt.subplots(2, n, figsize=(3.6 * n, 7), squeeze=False)
     for i in range(n):
-        _panel(axes[0, i], before[i], [], f"layer {i} before: {before[i].mean():.0%} kept")
-        _panel(
+        draw_panel(axes[0, i], before[i], [], f"layer {i} before: {before[i].mean():.0%} kept")
+        draw_panel(
             axes[1, i],
             after[i],
             clusters[i],

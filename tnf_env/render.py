@@ -45,6 +45,42 @@ def _block_spans(order: np.ndarray, idx: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
+def draw_panel(
+    ax, mask: np.ndarray, clusters: Sequence[Cluster], title: str, reorder: bool = True
+) -> None:
+    """Draw one layer's mask on ``ax``: kept connections dark, each cluster block outlined."""
+    from matplotlib.patches import Rectangle
+
+    if reorder:
+        rows, cols = cluster_order(mask, clusters)
+    else:
+        rows, cols = np.arange(mask.shape[0]), np.arange(mask.shape[1])
+    ax.imshow(
+        mask[np.ix_(rows, cols)],
+        cmap="Greys",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        aspect="auto",
+    )
+    for c in clusters:
+        for r0, r1 in _block_spans(rows, c.outputs):
+            for c0, c1 in _block_spans(cols, c.inputs):
+                ax.add_patch(
+                    Rectangle(
+                        (c0 - 0.5, r0 - 0.5),
+                        c1 - c0,
+                        r1 - r0,
+                        fill=False,
+                        edgecolor="tab:red",
+                        linewidth=0.5,
+                    )
+                )
+    ax.set_title(title, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def draw_connectivity(
     masks: Sequence[np.ndarray],
     clusters: Sequence[Sequence[Cluster]],
@@ -62,38 +98,11 @@ def draw_connectivity(
 
     matplotlib.use("Agg", force=False)
     from matplotlib import pyplot as plt
-    from matplotlib.patches import Rectangle
 
-    n = len(masks)
-    fig, axes = plt.subplots(1, n, figsize=(4 * n, 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(masks), figsize=(4 * len(masks), 4), squeeze=False)
     for i, (ax, mask) in enumerate(zip(axes[0], masks, strict=True)):
-        rows, cols = (
-            cluster_order(mask, clusters[i])
-            if reorder
-            else (
-                np.arange(mask.shape[0]),
-                np.arange(mask.shape[1]),
-            )
-        )
-        ax.imshow(mask[np.ix_(rows, cols)], cmap="Greys", interpolation="nearest", aspect="auto")
-        for c in clusters[i]:
-            for r0, r1 in _block_spans(rows, c.outputs):
-                for c0, c1 in _block_spans(cols, c.inputs):
-                    ax.add_patch(
-                        Rectangle(
-                            (c0 - 0.5, r0 - 0.5),
-                            c1 - c0,
-                            r1 - r0,
-                            fill=False,
-                            edgecolor="tab:red",
-                            linewidth=0.8,
-                        )
-                    )
-        ax.set_title(
-            titles[i] if titles else f"layer {i}: {mask.shape[0]}x{mask.shape[1]}", fontsize=9
-        )
-        ax.set_xlabel("inputs")
-        ax.set_ylabel("outputs")
+        title = titles[i] if titles else f"layer {i}: {mask.shape[0]}x{mask.shape[1]}"
+        draw_panel(ax, mask, clusters[i], title, reorder)
     fig.tight_layout()
     return fig
 
