@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
+
+import yaml
 
 from tnf_env.baseline import get_baseline
 from tnf_env.datasets import DATASETS, DatasetError, load_dataset
@@ -124,8 +127,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .ppo import EVAL_SEED, PPOPolicy, train
 
     if args.resume:
+        given = [
+            f
+            for f in ("config", "timesteps", "n_envs", "seed", "device", "out")
+            if getattr(args, f) is not None
+        ]
+        if given:
+            raise CLIError(
+                f"--resume continues a run with its own config.yaml; drop "
+                f"{', '.join('--' + f.replace('_', '-') for f in given)}"
+            )
         out = Path(args.resume)
-        cfg = load_config(args.config)  # replaced by the run's own config.yaml
+        cfg = load_config(None)  # replaced by the run's own config.yaml
     else:
         cfg = load_config(
             args.config,
@@ -138,8 +151,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     model = train(cfg, out, resume=bool(args.resume), progress_bar=not args.quiet)
     train_s = time.perf_counter() - t0
-    import yaml
-
     cfg_used = yaml.safe_load((out / "config.yaml").read_text())
     env = tnf_env_make(cfg_used["env"])
     seeds = [EVAL_SEED + 100 + k for k in range(cfg_used["compare_episodes"])]
@@ -273,7 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, DatasetError, ValueError, FileNotFoundError) as exc:
+    except (CLIError, DatasetError, ValueError, OSError, yaml.YAMLError) as exc:
+        if os.environ.get("TNF_DEBUG"):  # developers: see the traceback
+            raise
         # ConfigError, RunError and ScheduleFileError are ValueErrors: one line, status 2.
         print(f"train_agent.py {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 import yaml
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
 import tnf_env
@@ -45,14 +47,14 @@ class RunError(ValueError):
 
 def make_env_fn(env_settings: dict, torch_threads: int) -> Callable[[], Any]:
     def factory():
-        return tnf_env.make(torch_threads=torch_threads, **env_settings)
+        return tnf_env.make(**{"torch_threads": torch_threads, **env_settings})
 
     return factory
 
 
 def make_vec_env(cfg: TrainConfig):
     """``n_envs`` workers (subprocesses when more than one), each with its share of cores."""
-    threads = max(1, (os.cpu_count() or 1) // cfg.n_envs)
+    threads = max(1, len(os.sched_getaffinity(0)) // cfg.n_envs)
     fns = [make_env_fn(cfg.env, threads) for _ in range(cfg.n_envs)]
     venv = DummyVecEnv(fns) if cfg.n_envs == 1 else SubprocVecEnv(fns, start_method="spawn")
     venv.seed(cfg.seed)
@@ -101,6 +103,7 @@ def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -
         "env": cfg.env,
         "seed": result.seed,
         "timesteps": timesteps,
+        "torch_threads": torch.get_num_threads(),  # replay uses the same summation order
         "actions": result.actions,
         "episode_return": result.episode_return,
         "metrics": {
@@ -144,6 +147,9 @@ class ScheduleEvalCallback(BaseCallback):
         self.env = tnf_env.make(**cfg.env)
         self.last_eval = 0
 
+    def _init_callback(self) -> None:
+        self.last_eval = self.num_timesteps  # a resumed run does not re-evaluate at once
+
     def _on_step(self) -> bool:
         if self.num_timesteps - self.last_eval < self.cfg.eval_every:
             return True
@@ -162,7 +168,9 @@ class ScheduleEvalCallback(BaseCallback):
             self.logger.record(f"eval/{key}", float(np.mean([r.final_info[key] for r in results])))
         if mean > self.best:
             self.best = mean
-            self.model.save(self.run_dir / "best_model.zip")
+            tmp = self.run_dir / "best_model.tmp.zip"  # a kill mid-save keeps the old best
+            self.model.save(tmp)
+            os.replace(tmp, self.run_dir / "best_model.zip")
             top = max(results, key=lambda r: r.episode_return)
             doc = schedule_document(top, self.cfg, self.num_timesteps)
             doc["mean_eval_return"] = mean
@@ -172,7 +180,10 @@ class ScheduleEvalCallback(BaseCallback):
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
@@ -192,10 +203,12 @@ def prepare_run_dir(cfg: TrainConfig, out: Path, resume: bool) -> TrainConfig:
     if resume:
         if not cfg_path.is_file():
             raise RunError(f"--resume {out}: no run there (no config.yaml)")
-        saved = yaml.safe_load(cfg_path.read_text())
         try:
+            saved = yaml.safe_load(cfg_path.read_text())
+            if not isinstance(saved, dict):
+                raise ConfigError("it is not a mapping of keys to values")
             return config_from_dict(saved)
-        except ConfigError as exc:
+        except (ConfigError, yaml.YAMLError) as exc:
             raise RunError(f"--resume {out}: its config.yaml is unusable: {exc}") from None
     if cfg_path.exists() or latest_checkpoint(out) is not None:
         raise RunError(
@@ -203,18 +216,18 @@ def prepare_run_dir(cfg: TrainConfig, out: Path, resume: bool) -> TrainConfig:
             "or choose another --out"
         )
     out.mkdir(parents=True, exist_ok=True)
-    cfg_path.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    _atomic_write(cfg_path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     return cfg
 
 
-def _load_for_resume(out: Path, venv, device: str) -> PPO:
+def _load_for_resume(out: Path, venv, device: str) -> PPO | None:
     ckpts = sorted(
         (out / "checkpoints").glob("rl_model_*_steps.zip"),
         key=lambda p: int(re.findall(r"\d+", p.name)[-1]),
         reverse=True,
     )
     if not ckpts:
-        raise RunError(f"--resume {out}: no checkpoint yet (the run stopped before its first)")
+        return None  # stopped before its first checkpoint: nothing to lose, start afresh
     errors = []
     for path in ckpts:  # a checkpoint cut short by a kill is skipped for the one before it
         try:
@@ -236,9 +249,10 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, progress_bar: bool 
     cfg = prepare_run_dir(cfg, out, resume)
     venv = make_vec_env(cfg)
     try:
-        if resume:
-            model = _load_for_resume(out, venv, cfg.device)
-            best_prev = _best_return(out)
+        model = _load_for_resume(out, venv, cfg.device) if resume else None
+        best_prev = _best_return(out) if model is not None else -np.inf
+        if model is not None:
+            venv.seed(cfg.seed + model.num_timesteps)  # new episodes, not a replay of the start
         else:
             model = PPO(
                 "MlpPolicy",
@@ -257,7 +271,6 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, progress_bar: bool 
                 tensorboard_log=str(out / "tb"),
                 verbose=0,
             )
-            best_prev = -np.inf
         model.tensorboard_log = str(out / "tb")
         remaining = cfg.timesteps - model.num_timesteps
         callbacks = CallbackList(
@@ -273,10 +286,12 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, progress_bar: bool 
             model.learn(
                 remaining,
                 callback=callbacks,
-                reset_num_timesteps=not resume,
+                reset_num_timesteps=model.num_timesteps == 0,
                 tb_log_name="ppo",
                 progress_bar=progress_bar,
             )
+        else:  # already finished (killed during the final evaluation): only a logger is missing
+            model.set_logger(configure_logger(0, str(out / "tb"), "ppo", False))
         model.save(out / "final_model.zip")
         evaluator = callbacks.callbacks[2]
         evaluator.init_callback(model)

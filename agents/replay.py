@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 import tnf_env
 
@@ -51,6 +52,10 @@ def load_schedule(path: str | Path) -> dict[str, Any]:
 def replay(doc: dict[str, Any], render_dir: Path | None = None) -> tuple[EpisodeResult, dict]:
     """Re-run the recorded actions from ``reset(seed)``; returns the episode and a
     per-metric comparison ``{name: (recorded, replayed)}``."""
+    if not doc["actions"]:
+        raise ScheduleFileError("schedule has no actions to replay")
+    if doc.get("torch_threads"):
+        torch.set_num_threads(int(doc["torch_threads"]))
     env = tnf_env.make(render_mode="rgb_array" if render_dir else None, **doc["env"])
     obs, info = env.reset(seed=doc["seed"])
     policy = ReplayPolicy(doc["actions"])

@@ -165,7 +165,8 @@ def run_reproduce(
         _run_selected(pruned, pruning, t, floor, "pruning", progress)
         pruned.scores = _score(pruned.tr.net, t, snn, seed)
         log(
-            f"  pruning: {pruning.epochs} epochs in {time.perf_counter() - t0:.0f} s, "
+            f"  pruning: {pruning.epochs} epochs in {time.perf_counter() - t0:.0f} s "
+            f"(kept {pruned.selected_iteration}), "
             f"sparsity {np.round(pruned.tr.sparsity(), 3).tolist()}, "
             f"val {pruned.scores['accuracy_val']:.4f}"
         )
@@ -179,13 +180,11 @@ def run_reproduce(
             )
             t0 = time.perf_counter()
             tnf = MethodNet("trannsformer", new_tr([n] * L), paper.epochs)
-            run_schedule(
-                tnf.tr, paper, _progress_bar(paper.epochs, f"TraNNsformer N={n}", progress)
-            )
+            _run_selected(tnf, paper, t, floor, f"TraNNsformer N={n}", progress)
             tnf.scores = _score(tnf.tr.net, t, snn, seed)
             log(
-                f"  N={n}: TraNNsformer {paper.epochs} epochs in {time.perf_counter() - t0:.0f} s,"
-                f" clusters {[len(c) for c in tnf.tr.clusters]}, "
+                f"  N={n}: TraNNsformer {paper.epochs} epochs in {time.perf_counter() - t0:.0f} s"
+                f" (kept {tnf.selected_iteration}), clusters {[len(c) for c in tnf.tr.clusters]}, "
                 f"val {tnf.scores['accuracy_val']:.4f}"
             )
             for m in (original, pruned, offline, tnf):

@@ -144,11 +144,20 @@ class ActionCodec:
         a += [_index(CLUSTER_OPTIONS, tuple(q), "cluster option") for q in quals]
         for f in list(decision.cluster_prune) or [None] * L:
             k = 0 if f is None else int(round((f - CLUSTER_PRUNE_BASE) / CLUSTER_PRUNE_STEP)) + 1
-            a.append(min(max(k, 0), CLUSTER_PRUNE_CHOICES))
+            if not 0 <= k <= CLUSTER_PRUNE_CHOICES:
+                raise ValueError(
+                    f"cluster-prune fraction {f} is outside the action space "
+                    f"(at most {_max_cluster_prune():.3f})"
+                )
+            a.append(k)
         sizes = list(crossbar_sizes)[: self.n_size_slots]
         a += [_index(self.sizes, n, "crossbar size") for n in sizes]
         a.append(int(stop))
         return np.array(a, dtype=np.int64)
+
+
+def _max_cluster_prune() -> float:
+    return CLUSTER_PRUNE_BASE + CLUSTER_PRUNE_STEP * (CLUSTER_PRUNE_CHOICES - 1)
 
 
 def _index(options: Sequence, value, what: str) -> int:

@@ -70,6 +70,7 @@ def _threadpools() -> ThreadpoolController:
     # Inspecting the loaded BLAS/OpenMP libraries costs ~3 ms: do it once per process.
     return ThreadpoolController()
 
+
 __all__ = ["cluster_quality", "prune_clusters", "scic", "scic_multi"]
 
 _DENSE_EIG_MAX = 300  # below this (smaller side) a dense Gram eigh beats ARPACK

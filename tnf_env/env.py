@@ -8,8 +8,8 @@ scored on the validation split, mapped onto crossbars and costed with
 :mod:`hwmodel`. The reward is the step's decrease of the normalised hardware
 cost, with a penalty below the accuracy floor (:mod:`tnf_env.reward`).
 
->>> import gymnasium as gym, tnf_env
->>> env = gym.make("tnf_env/TraNNsformer-v0", max_episode_steps=3)
+>>> import tnf_env
+>>> env = tnf_env.make(max_steps=3)  # gymnasium.make plus a matching TimeLimit
 >>> obs, info = env.reset(seed=0)
 >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
 >>> sorted(k for k in ("accuracy", "area_mm2", "energy_nj", "is_success") if k in info)
@@ -37,7 +37,7 @@ from .observation import LayerView, build_observation, feature_names, observatio
 from .reward import final_adjustment, step_reward
 from .schedule import PaperSchedule
 from .settings import EnvConfig
-from .training import TrainingDiverged, default_recipe, evaluate, to_tensors
+from .training import default_recipe, evaluate, to_tensors
 from .transform import Transformation
 
 DEFAULT_MAX_STEPS = 10
@@ -66,8 +66,12 @@ class TraNNsformerEnv(gym.Env):
         self.config = cfg = EnvConfig.from_kwargs(**settings)
         if cfg.torch_threads is not None:
             torch.set_num_threads(cfg.torch_threads)
-        if cfg.device != "cpu" and not torch.cuda.is_available():
-            raise ValueError(f"invalid setting device={cfg.device!r}: CUDA is not available here")
+        if cfg.device != "cpu":
+            # Retraining runs on the CPU: its generators (dropout, shuffling) are CPU ones.
+            raise ValueError(
+                f"invalid setting device={cfg.device!r}: allowed 'cpu' (the environment's "
+                "retraining is CPU-only; PPO's own networks take train --device)"
+            )
         self.technology = get_technology(cfg.technology)
         for n in cfg.crossbar_sizes:
             self.technology.check_crossbar_size(n)
@@ -249,11 +253,15 @@ class TraNNsformerEnv(gym.Env):
                 report = self.transformation.iterate(decision)
                 retrain_s = self.transformation.last_retrain_seconds
                 self._loss_fell = report.loss_fell
-            except (TrainingDiverged, ArithmeticError, RuntimeError, np.linalg.LinAlgError) as exc:
-                # A failed step ends the episode, never a long training run.
+            except Exception as exc:  # noqa: BLE001
+                # A failed step (NaN loss, a solver failure) ends the episode, never a long
+                # training run; the error is reported in info["error"].
                 error, terminated = f"{type(exc).__name__}: {exc}", True
             self._steps += 1
-            self._metrics = self._measure()
+            try:
+                self._metrics = self._measure()
+            except Exception as exc:  # noqa: BLE001 - keep the last good metrics
+                error, terminated = error or f"{type(exc).__name__}: {exc}", True
         m = self._metrics
         reward = step_reward(
             before, m["cost"], m["accuracy"], self.floor, self.config.penalty_weight
@@ -266,7 +274,10 @@ class TraNNsformerEnv(gym.Env):
             self._done = True
             reward += final_adjustment(self._initial_cost, m["cost"], m["accuracy"], self.floor)
             if self.config.snn_at_end and error is None:
-                info.update(self._snn_metrics())
+                try:
+                    info.update(self._snn_metrics())
+                except Exception as exc:  # noqa: BLE001
+                    error = f"{type(exc).__name__}: {exc}"
         if error is not None:
             info["error"] = error
         # Timings stay out of info: info must be identical for identical seeds and actions.

@@ -29,4 +29,4 @@ def final_adjustment(
     """Added to the last step's reward: gives back the savings of an episode below the floor."""
     if accuracy >= floor:
         return 0.0
-    return -(initial_cost - final_cost)
+    return -max(0.0, initial_cost - final_cost)

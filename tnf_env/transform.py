@@ -183,7 +183,11 @@ class Transformation:
         return new
 
     def prune_clusters(self, i: int, fraction: float) -> list[Cluster]:
-        """Drop layer ``i``'s clusters scoring at most ``fraction`` of its best; returns them."""
+        """Drop layer ``i``'s clusters scoring at most ``fraction`` of its best, block and all.
+
+        Score = block density x connections above the threshold (DESIGN.md section 3,
+        step 5), computed on the current weights. Returns the dropped clusters.
+        """
         if not self.clusters[i]:
             return []
         above = np.abs(self.weight(i)) >= self.thresholds[i]
@@ -192,7 +196,11 @@ class Transformation:
         dropped = [c for c in self.clusters[i] if id(c) not in kept_ids]
         self.clusters[i] = list(kept)
         if dropped:
-            self.prune(i)  # the dropped blocks fall back to the magnitude rule
+            # As in the release, a dropped cluster takes its whole block with it.
+            mask = self.mask(i)
+            for c in dropped:
+                mask[np.ix_(c.outputs, c.inputs)] = False
+            self.net.set_mask(i, mask | self.cmap(i))
         return dropped
 
     def retrain(self, epochs: float) -> float:

@@ -141,3 +141,17 @@ def test_incompatible_checkpoint_is_a_clear_error(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", "--resume", str(out), "--quiet"]) == 2
     assert "does not fit this environment" in capsys.readouterr().err
+
+
+def test_resume_of_a_finished_run_and_flag_misuse(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert (
+        main(
+            ["train", "--config", str(_write(tmp_path, timesteps=16)), "--out", str(out), "--quiet"]
+        )
+        == 0
+    )
+    assert main(["train", "--resume", str(out), "--quiet"]) == 0  # nothing left: evaluates
+    assert "16 timesteps" in capsys.readouterr().out
+    assert main(["train", "--resume", str(out), "--timesteps", "99"]) == 2
+    assert "drop --timesteps" in capsys.readouterr().err
