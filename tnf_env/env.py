@@ -103,6 +103,8 @@ class TraNNsformerEnv(gym.Env):
         self.reference = self._dense_cost[self.reference_size]
         self.transformation: Transformation | None = None
         self._done = True
+        self._start_loss = evaluate(self.baseline.net, self.x_train, self.y_train)[1]
+        self._start_metrics: dict[str, Any] | None = None
 
     # -- helpers -----------------------------------------------------------
     def _dense_weights(self) -> list[torch.Tensor]:
@@ -222,9 +224,13 @@ class TraNNsformerEnv(gym.Env):
             [self.reference_size] * self.n_layers,
             self.recipe,
             seed=episode_seed,
+            initial_loss=self._start_loss,
         )
         self._steps, self._loss_fell, self._last_action, self._done = 0, False, None, False
-        self._metrics = self._measure()
+        # Every episode starts from the same network: measure it once.
+        if self._start_metrics is None:
+            self._start_metrics = self._measure()
+        self._metrics = self._start_metrics
         self._initial_cost = self._metrics["cost"]
         info = self._info(self._metrics)
         info["episode_seed"] = episode_seed

@@ -74,6 +74,7 @@ class Transformation:
     :param crossbar_sizes: crossbar size per layer; clusters are sized to fit it.
     :param recipe: training recipe for retraining (lr, momentum, batch, dropout, shifts).
     :param seed: seed of retraining's shuffling and dropout and of the clustering.
+    :param initial_loss: the starting network's full training loss, if already known.
     """
 
     def __init__(
@@ -84,6 +85,7 @@ class Transformation:
         crossbar_sizes: Sequence[int],
         recipe: TrainingRecipe | None = None,
         seed: int = 0,
+        initial_loss: float | None = None,
     ) -> None:
         self.net = copy.deepcopy(net)
         self.net.eval()
@@ -99,7 +101,8 @@ class Transformation:
         self.optimizer = make_optimizer(self.net, self.recipe)
         self.thresholds = [0.0] * self.net.n_layers
         self.clusters: list[list[Cluster]] = [[] for _ in range(self.net.n_layers)]
-        self.last_loss = self.train_loss()
+        # The starting network's training loss (callers that start often pass it in).
+        self.last_loss = self.train_loss() if initial_loss is None else float(initial_loss)
         self.epochs_trained = 0.0
         self._cluster_calls = 0
         self.last_retrain_seconds = 0.0
