@@ -105,6 +105,7 @@ class Transformation:
         self.last_loss = self.train_loss() if initial_loss is None else float(initial_loss)
         self.epochs_trained = 0.0
         self._cluster_calls = 0
+        self._cmaps: dict[int, tuple[tuple[Cluster, ...], np.ndarray]] = {}
         self.last_retrain_seconds = 0.0
 
     # -- views -------------------------------------------------------------
@@ -122,7 +123,19 @@ class Transformation:
         return [self.mask(i) for i in range(self.n_layers)]
 
     def cmap(self, i: int) -> np.ndarray:
-        return clusters_mask(self.mask(i).shape, self.clusters[i])
+        """Boolean mask of layer ``i``'s cluster blocks (cached until its clusters change)."""
+        held, cached = self._cmaps.get(i, ((), None))
+        current = self.clusters[i]
+        # The cache holds the cluster objects themselves, so identity comparison is safe.
+        if (
+            cached is None
+            or len(held) != len(current)
+            or any(a is not b for a, b in zip(held, current, strict=True))
+        ):
+            cached = clusters_mask(self.net.mask(i).shape, current)
+            cached.setflags(write=False)
+            self._cmaps[i] = (tuple(current), cached)
+        return cached
 
     def pmap(self, i: int) -> np.ndarray:
         """Connections kept by magnitude alone: ``|W| >= threshold`` within the current mask."""
