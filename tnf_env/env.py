@@ -270,7 +270,7 @@ class TraNNsformerEnv(gym.Env):
                 error, terminated = error or f"{type(exc).__name__}: {exc}", True
         m = self._metrics
         reward = step_reward(
-            before, m["cost"], m["accuracy"], self.floor, self.config.penalty_weight
+            before, m["cost"], m["accuracy"], self.floor, self.config.step_penalty_weight
         )
         if m["accuracy"] < self.floor - self.config.collapse_margin:
             terminated = True
@@ -278,7 +278,9 @@ class TraNNsformerEnv(gym.Env):
         info = self._info(m)
         if terminated or truncated:
             self._done = True
-            reward += final_adjustment(self._initial_cost, m["cost"], m["accuracy"], self.floor)
+            reward += final_adjustment(
+                self._initial_cost, m["cost"], m["accuracy"], self.floor, self.config.penalty_weight
+            )
             if self.config.snn_at_end and error is None:
                 try:
                     info.update(self._snn_metrics())

@@ -1,12 +1,16 @@
-"""The reward: hardware saved this step, minus a penalty below the accuracy floor.
+"""The reward: hardware saved this step; the accuracy floor is settled at the end.
 
 With ``cost`` the weighted mix of area and energy relative to the original
-network (1.0 at reset), a step earns ``cost_before - cost_after`` minus
-``penalty_weight x max(0, floor - accuracy)``. Rewards telescope, so an
-episode that ends at or above the floor returns ``1 - final cost`` minus any
-penalties on the way: the fraction of hardware saved. An episode that ends
-below the floor gives its savings back at the last step, so a schedule that
-breaks the accuracy floor never looks better than doing nothing.
+network (1.0 at reset), a step earns ``cost_before - cost_after``. Rewards
+telescope, so an episode that ends at or above the accuracy floor returns
+``1 - final cost``: the fraction of hardware saved. An episode that ends below
+the floor gives its savings back at the last step and pays
+``penalty_weight x (floor - accuracy)``, so breaking the floor never looks
+better than doing nothing.
+
+Accuracy dips during an episode are recoverable by retraining, so they cost
+nothing by default; ``step_penalty_weight`` adds a per-step penalty
+``step_penalty_weight x max(0, floor - accuracy)`` for those who want one.
 """
 
 from __future__ import annotations
@@ -17,16 +21,21 @@ def step_reward(
     cost_after: float,
     accuracy: float,
     floor: float,
-    penalty_weight: float,
+    step_penalty_weight: float = 0.0,
 ) -> float:
-    """Reward of one step: cost decrease minus the accuracy-floor penalty."""
-    return (cost_before - cost_after) - penalty_weight * max(0.0, floor - accuracy)
+    """Reward of one step: cost decrease, minus an optional penalty below the floor."""
+    return (cost_before - cost_after) - step_penalty_weight * max(0.0, floor - accuracy)
 
 
 def final_adjustment(
-    initial_cost: float, final_cost: float, accuracy: float, floor: float
+    initial_cost: float,
+    final_cost: float,
+    accuracy: float,
+    floor: float,
+    penalty_weight: float,
 ) -> float:
-    """Added to the last step's reward: gives back the savings of an episode below the floor."""
+    """Added to the last step's reward: below the floor, savings are given back and the
+    shortfall is penalised."""
     if accuracy >= floor:
         return 0.0
-    return -max(0.0, initial_cost - final_cost)
+    return -max(0.0, initial_cost - final_cost) - penalty_weight * (floor - accuracy)

@@ -35,7 +35,8 @@ class EnvConfig:
     rate_scale: float = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
     gate_on_loss: bool = True  # thresholds rise only in steps whose training loss fell
     strategy: str = "clustered"  # hwmodel mapping strategy used to cost the network
-    penalty_weight: float = 10.0  # reward penalty per unit of accuracy below the floor, per step
+    penalty_weight: float = 10.0  # end-of-episode penalty per unit of accuracy below the floor
+    step_penalty_weight: float = 0.0  # optional per-step penalty per unit below the floor
     collapse_margin: float = 0.2  # terminate when accuracy falls this far below the floor
     snn_at_end: bool = False  # at episode end, simulate the SNN and cost with its spikes
     snn_timesteps: int = 35  # SNN simulation length when snn_at_end
@@ -72,6 +73,8 @@ class EnvConfig:
             raise bad("strategy", f"one of {', '.join(STRATEGIES)}")
         if self.penalty_weight < 0:
             raise bad("penalty_weight", "a number >= 0")
+        if self.step_penalty_weight < 0:
+            raise bad("step_penalty_weight", "a number >= 0")
         if not self.collapse_margin > 0:
             raise bad("collapse_margin", "a number > 0")
         if self.snn_timesteps < 1:
