@@ -98,11 +98,13 @@ class RandomPolicy:
         self.rng = np.random.default_rng(seed)
 
     def reset(self, env: gym.Env) -> None:
-        self.nvec = _unwrap(env).codec.nvec
+        codec = _unwrap(env).codec
+        self.nvec, self.allow_stop = codec.nvec, codec.allow_stop
 
     def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
         a = self.rng.integers(0, self.nvec)
-        a[-1] = 0
+        if self.allow_stop:
+            a[-1] = 0
         return a
 
 

@@ -11,7 +11,7 @@ cluster option (L)    ``CLUSTER_OPTIONS``      none / SCIC at 0.7 / SCIC at 0.7.
                                                connections left outside clusters
 cluster prune (L)     none or f = 0.005+0.01k  drop clusters scoring <= f x the layer's best
 crossbar size (1|L)   index into the sizes     crossbar size of the chip (or of each layer)
-stop (1)              0 / 1                    1 ends the episode before this step's work
+stop (1, optional)    0 / 1                    1 ends the episode before this step's work
 ====================  =======================  ============================================
 
 The paper's fixed schedule uses prune level 1, cluster options 1 and 2 and
@@ -59,12 +59,18 @@ class ActionCodec:
     :param n_layers: weight layers of the network.
     :param crossbar_sizes: the sizes the agent may choose from.
     :param per_layer_crossbar: one size per layer instead of one for the chip.
+    :param allow_stop: include the stop component (last); without it episodes run to the end.
     """
 
     def __init__(
-        self, n_layers: int, crossbar_sizes: Sequence[int], per_layer_crossbar: bool = False
+        self,
+        n_layers: int,
+        crossbar_sizes: Sequence[int],
+        per_layer_crossbar: bool = False,
+        allow_stop: bool = True,
     ) -> None:
         self.n_layers = n_layers
+        self.allow_stop = allow_stop
         self.sizes = tuple(int(n) for n in crossbar_sizes)
         self.n_size_slots = n_layers if per_layer_crossbar else 1
         self.nvec = np.array(
@@ -72,7 +78,7 @@ class ActionCodec:
             + [len(CLUSTER_OPTIONS)] * n_layers
             + [CLUSTER_PRUNE_CHOICES + 1] * n_layers
             + [len(self.sizes)] * self.n_size_slots
-            + [2],
+            + [2] * allow_stop,
             dtype=np.int64,
         )
         self.space = spaces.MultiDiscrete(self.nvec)
@@ -85,7 +91,7 @@ class ActionCodec:
             + [f"cluster{i}" for i in L]
             + [f"cluster_prune{i}" for i in L]
             + [f"crossbar{i}" for i in range(self.n_size_slots)]
-            + ["stop"]
+            + ["stop"] * self.allow_stop
         )
 
     def check(self, action) -> np.ndarray:
@@ -122,7 +128,7 @@ class ActionCodec:
         sizes = [self.sizes[k] for k in size_idx]
         if self.n_size_slots == 1:
             sizes = sizes * L
-        return DecodedAction(prune, clus, cprune, sizes, bool(a[-1]))
+        return DecodedAction(prune, clus, cprune, sizes, self.allow_stop and bool(a[-1]))
 
     def encode(
         self,
@@ -152,7 +158,10 @@ class ActionCodec:
             a.append(k)
         sizes = list(crossbar_sizes)[: self.n_size_slots]
         a += [_index(self.sizes, n, "crossbar size") for n in sizes]
-        a.append(int(stop))
+        if self.allow_stop:
+            a.append(int(stop))
+        elif stop:
+            raise ValueError("this action space has no stop component (allow_stop=False)")
         return np.array(a, dtype=np.int64)
 
 

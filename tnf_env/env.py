@@ -87,7 +87,9 @@ class TraNNsformerEnv(gym.Env):
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
         self.weight_scale = [float(w.abs().mean()) for w in self._dense_weights()]
 
-        self.codec = ActionCodec(self.n_layers, cfg.crossbar_sizes, cfg.per_layer_crossbar)
+        self.codec = ActionCodec(
+            self.n_layers, cfg.crossbar_sizes, cfg.per_layer_crossbar, cfg.allow_stop
+        )
         self.action_space = self.codec.space
         n_obs = observation_size(self.n_layers, len(self.codec.nvec))
         self.observation_space = spaces.Box(-1.0, 1.0, shape=(n_obs,), dtype=np.float32)

@@ -25,6 +25,7 @@ class EnvConfig:
     seed: int = 0  # seed of the dense baseline network the episodes transform
     crossbar_sizes: tuple[int, ...] = (16, 32, 64, 128)  # crossbar sizes N the agent may pick
     per_layer_crossbar: bool = False  # one crossbar size per layer instead of one per chip
+    allow_stop: bool = True  # the action has a stop component that ends the episode early
     technology: str = "resparc"  # hwmodel preset name or path of a YAML/JSON technology file
     area_weight: float = 0.5  # cost = w * area/area_orig + (1 - w) * energy/energy_orig
     accuracy_tolerance: float = 0.005  # floor = baseline validation accuracy - tolerance

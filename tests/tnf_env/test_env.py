@@ -105,6 +105,15 @@ def test_truncates_at_horizon_and_stop_terminates():
     assert terminated and not truncated and reward == 0.0
 
 
+def test_without_stop_component_episodes_run_to_the_horizon():
+    env = _make(allow_stop=False)
+    assert len(env.action_space.nvec) == len(_make().action_space.nvec) - 1
+    env.reset(seed=0)
+    ones = np.ones_like(env.action_space.nvec)
+    flags = [env.step(ones)[2:4] for _ in range(4)]
+    assert flags[-1] == (False, True)
+
+
 def test_invalid_action_and_step_after_end_are_clear_errors():
     env = _make().unwrapped
     env.reset(seed=0)
