@@ -51,7 +51,17 @@ def test_smoke_training_writes_a_complete_run(tmp_path, capsys):
     assert saved["timesteps"] == 48 and saved["env"]["topology"] == "64-32-10"
     assert (out / "best_model.zip").exists() and (out / "final_model.zip").exists()
     assert sorted(p.name for p in (out / "checkpoints").iterdir())[:1] == ["rl_model_16_steps.zip"]
-    assert list((out / "tb").rglob("events.out.tfevents*"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (events,) = list((out / "tb").rglob("events.out.tfevents*"))
+    tags = set(EventAccumulator(str(events)).Reload().Tags()["scalars"])
+    assert {
+        "episode/accuracy",
+        "episode/crossbars",
+        "episode/is_success",
+        "eval/mean_return",
+        "rollout/ep_rew_mean",
+    } <= tags
     doc = json.loads((out / "best_schedule.json").read_text())
     assert doc["actions"] and {"accuracy", "area_mm2", "energy_nj", "crossbars"} <= set(
         doc["metrics"]

@@ -187,3 +187,14 @@ def test_sb3_subproc_vec_env():
     obs, rewards, dones, infos = venv.step(actions)
     assert obs.shape[0] == 2 and len(infos) == 2 and "cost" in infos[0]
     venv.close()
+
+
+def test_snn_at_end_reports_spiking_accuracy_and_measured_energy():
+    env = _make(snn_at_end=True, snn_timesteps=5, max_steps=2)
+    env.reset(seed=0)
+    zero = np.zeros_like(env.action_space.nvec)
+    _, _, _, _, info = env.step(zero)
+    assert "snn_accuracy_test" not in info  # only when the episode ends
+    _, _, _, truncated, info = env.step(zero)
+    assert truncated and 0.0 <= info["snn_accuracy_test"] <= 1.0
+    assert info["snn_energy_nj"] > 0 and info["snn_energy_nj"] != info["energy_nj"]
