@@ -199,6 +199,44 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    """Original, pruning, the paper's schedule, random search and PPO on one configuration."""
+    from pathlib import Path
+
+    from .benchmark import BenchmarkConfig, results_markdown, run_benchmark, write_outputs
+    from .config import load_config
+
+    out = Path(args.out)
+    if (out / "results.json").exists() and not args.force:
+        raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
+    if args.run:
+        run_cfg = Path(args.run) / "config.yaml"
+        if not run_cfg.is_file():
+            raise CLIError(f"--run {args.run}: no training run there (no config.yaml)")
+        env_settings = yaml.safe_load(run_cfg.read_text())["env"]  # the policy's own spaces
+    else:
+        env_settings = load_config(args.config).env
+    for item in args.env or []:  # e.g. evaluate a policy on a wider network, untrained there
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CLIError(f"--env takes KEY=VALUE, got {item!r}")
+        env_settings[key] = yaml.safe_load(value)
+    cfg = BenchmarkConfig(
+        env=env_settings,
+        seeds=tuple(args.seeds),
+        crossbar_sizes=tuple(args.crossbar_sizes) if args.crossbar_sizes else None,
+        budget=args.budget,
+        random_candidates=args.random_candidates,
+        snn_timesteps=args.snn_timesteps,
+        run_dir=args.run,
+    )
+    doc = run_benchmark(cfg)
+    paths = write_outputs(doc, out)
+    print(results_markdown(doc))
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="train_agent.py",
@@ -272,6 +310,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("benchmark", help="learned schedules against the paper's heuristic")
+    p.add_argument("--config", default=None, help="training config whose env to use")
+    p.add_argument("--run", default=None, help="a trained PPO run directory (adds ppo rows)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument(
+        "--crossbar-sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="sizes to compare at (default: the environment's)",
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="retraining epochs per transformation (default: the environment's)",
+    )
+    p.add_argument("--random-candidates", type=int, default=4)
+    p.add_argument(
+        "--env",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override an environment setting, e.g. --env topology=64-128-128-10 "
+        "or --env 'crossbar_sizes=[16, 32]' (generalisation of a trained policy)",
+    )
+    p.add_argument("--snn-timesteps", type=int, default=35)
+    p.add_argument("--out", default="runs/benchmark", help="output directory")
+    p.add_argument("--force", action="store_true", help="overwrite results in --out")
+    p.set_defaults(func=cmd_benchmark)
 
     p = sub.add_parser("replay", help="re-run a saved best_schedule.json")
     p.add_argument("schedule", help="path to best_schedule.json")

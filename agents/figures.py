@@ -79,3 +79,71 @@ def connectivity_figure(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def pareto_figure(doc: dict, path: Path) -> Path:
+    """Test accuracy against normalised hardware cost (mean of area and energy ratios to
+    the original network), one point per method, seed and crossbar size."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    rows = doc["rows"]
+    orig = {(r["seed"], r["crossbar_size"]): r for r in rows if r["method"] == "original"}
+    sizes = sorted({r["crossbar_size"] for r in rows})
+    markers = dict(zip(sizes, "osD^v<>", strict=False))
+    for method in METHOD_COLOURS:
+        pts = [r for r in rows if r["method"] == method]
+        for r in pts:
+            o = orig[(r["seed"], r["crossbar_size"])]
+            cost = 0.5 * (r["area_mm2"] / o["area_mm2"] + r["energy_nj"] / o["energy_nj"])
+            ax.scatter(
+                cost,
+                100 * r["accuracy_test"],
+                color=METHOD_COLOURS[method],
+                marker=markers[r["crossbar_size"]],
+                s=28,
+                alpha=0.8,
+            )
+        if pts:
+            ax.scatter([], [], color=METHOD_COLOURS[method], label=method)
+    for n, m in markers.items():
+        ax.scatter([], [], color="k", marker=m, label=f"N={n}")
+    ax.axhline(100 * doc["baseline"]["accuracy_test"], color="0.5", linewidth=0.6)
+    ax.set_xlabel("hardware cost relative to the original network (mean of area, energy)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def learning_curve_figure(run_dir: Path, path: Path) -> Path | None:
+    """PPO's mean episode return during training (TensorBoard ``rollout/ep_rew_mean``)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    found = False
+    for events in sorted(Path(run_dir).rglob("events.out.tfevents*")):
+        acc = EventAccumulator(str(events)).Reload()
+        for tag, label in (
+            ("rollout/ep_rew_mean", "training episodes"),
+            ("eval/mean_return", "evaluation"),
+        ):
+            if tag in acc.Tags()["scalars"]:
+                ev = acc.Scalars(tag)
+                ax.plot(
+                    [e.step for e in ev],
+                    [e.value for e in ev],
+                    label=label,
+                    marker="o" if tag.startswith("eval") else None,
+                )
+                found = True
+    if not found:
+        plt.close(fig)
+        return None
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("episode return (fraction saved)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,76 @@
+"""``train_agent.py benchmark`` on a tiny digits configuration."""
+
+import json
+
+import torch
+import yaml
+
+from agents.cli import main
+from agents.figures import METHOD_COLOURS
+
+TINY = {
+    "name": "tiny",
+    "env": {
+        "dataset": "digits",
+        "topology": "64-32-10",
+        "crossbar_sizes": [16, 32],
+        "max_steps": 3,
+        "retrain_epochs": 0.5,
+        "allow_stop": False,
+    },
+    "timesteps": 12,
+    "n_envs": 1,
+    "n_steps": 6,
+    "batch_size": 6,
+    "n_epochs": 1,
+    "checkpoint_every": 12,
+    "eval_every": 6,
+    "eval_episodes": 1,
+    "compare_episodes": 1,
+}
+
+
+def test_benchmark_compares_every_method_with_a_trained_run(tmp_path, capsys):
+    torch.set_num_threads(1)
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(TINY))
+    run = tmp_path / "run"
+    assert main(["train", "--config", str(cfg), "--out", str(run), "--quiet"]) == 0
+    out = tmp_path / "bench"
+    args = [
+        "benchmark",
+        "--run",
+        str(run),
+        "--seeds",
+        "0",
+        "1",
+        "--crossbar-sizes",
+        "16",
+        "--random-candidates",
+        "2",
+        "--snn-timesteps",
+        "5",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    doc = json.loads((out / "results.json").read_text())
+    methods = {r["method"] for r in doc["rows"]}
+    assert methods == {"original", "pruning", "paper", "random", "ppo"}
+    assert all(r["agent"] == r["method"] for r in doc["rows"])
+    assert len(doc["rows"]) == 2 * 5
+    # every transformation got the same retraining budget (random search shares it)
+    budgets = {r["epochs"] for r in doc["rows"] if r["method"] != "original"}
+    assert budgets == {1.5}
+    paper = [e for e in doc["summary"] if e["method"] == "paper"][0]
+    assert paper["area_mm2_vs_paper"] == 1.0 and paper["n_seeds"] == 2
+    for name in (
+        "results.md",
+        "pareto.png",
+        "cost_per_crossbar_size.png",
+        "ppo_learning_curve.png",
+    ):
+        assert (out / name).exists()
+    assert set(methods) <= set(METHOD_COLOURS)
+    assert main(args) == 2  # never overwrites silently
+    assert "already exists" in capsys.readouterr().err
