@@ -32,6 +32,7 @@ from tnf_env.evaluation import SNNSettings, hardware_cost, snn_evaluate
 from tnf_env.training import evaluate, to_tensors
 
 from .policies import PaperPolicy, Policy, PruningPolicy, RandomPolicy, run_episode
+from .results import summarize as summarize_rows
 
 METHODS = ("original", "pruning", "paper", "random", "ppo")
 
@@ -206,47 +207,11 @@ def _random_search(
 
 
 def summarize(rows: Sequence[dict]) -> list[dict]:
-    """Mean and std over seeds per (method, N), with ratios to original and to paper."""
-    out = []
-    by: dict[tuple[int, str], list[dict]] = {}
-    for r in rows:
-        by.setdefault((r["crossbar_size"], r["method"]), []).append(r)
-    for n in sorted({r["crossbar_size"] for r in rows}):
-        orig = {r["seed"]: r for r in by.get((n, "original"), [])}
-        paper = {r["seed"]: r for r in by.get((n, "paper"), [])}
-        for method in METHODS:
-            rs = by.get((n, method))
-            if not rs:
-                continue
-            e: dict[str, Any] = {
-                "method": method,
-                "agent": method,
-                "crossbar_size": n,
-                "n_seeds": len(rs),
-            }
-            for k in (
-                "accuracy_val",
-                "accuracy_test",
-                "accuracy_test_snn",
-                "area_mm2",
-                "energy_nj",
-                "crossbars",
-                "utilization",
-                "sparsity",
-                "epochs",
-            ):
-                e[k] = float(np.mean([r[k] for r in rs]))
-                e[k + "_std"] = float(np.std([r[k] for r in rs]))
-            for ref_name, ref in (("original", orig), ("paper", paper)):
-                if not ref:
-                    continue
-                for k in ("area_mm2", "energy_nj"):
-                    ratios = [r[k] / ref[r["seed"]][k] for r in rs]
-                    e[f"{k}_vs_{ref_name}"] = float(np.mean(ratios))
-                    e[f"{k}_vs_{ref_name}_std"] = float(np.std(ratios))
-            e["meets_floor"] = f"{sum(r['meets_floor'] for r in rs)}/{len(rs)}"
-            out.append(e)
-    return out
+    """Mean and spread over seeds per (method, N), ratios to original and to the paper."""
+    entries = summarize_rows(rows, METHODS, ("original", "paper"))
+    for e in entries:
+        e["agent"] = e["method"]
+    return entries
 
 
 def results_markdown(doc: dict) -> str:

@@ -27,6 +27,8 @@ from tnf_env.schedule import PaperSchedule, ValidationSelector, offline_clusteri
 from tnf_env.training import default_recipe, evaluate, to_tensors
 from tnf_env.transform import Transformation
 
+from .results import summarize as summarize_rows
+
 METHODS = ("original", "pruning", "offline", "trannsformer")
 STRATEGY = {
     "original": "dense",
@@ -242,40 +244,8 @@ def _row(m: MethodNet, n: int, seed: int, tech, floor: float) -> dict:
 
 
 def summarize(rows: list[dict]) -> list[dict]:
-    """Mean and standard deviation over seeds per (method, crossbar size), with ratios."""
-    out = []
-    keys = sorted({(r["crossbar_size"], METHODS.index(r["method"])) for r in rows})
-    by = {}
-    for r in rows:
-        by.setdefault((r["crossbar_size"], r["method"]), []).append(r)
-    for n, mi in keys:
-        method = METHODS[mi]
-        rs = by[(n, method)]
-        orig = {r["seed"]: r for r in by[(n, "original")]}
-        prun = {r["seed"]: r for r in by[(n, "pruning")]}
-        entry = {"method": method, "crossbar_size": n, "n_seeds": len(rs)}
-        for k in (
-            "accuracy_val",
-            "accuracy_test",
-            "accuracy_test_snn",
-            "area_mm2",
-            "energy_nj",
-            "crossbars",
-            "utilization",
-            "sparsity",
-        ):
-            vals = [r[k] for r in rs]
-            entry[k] = float(np.mean(vals))
-            entry[k + "_std"] = float(np.std(vals))
-        for ref_name, ref in (("original", orig), ("pruning", prun)):
-            for k in ("area_mm2", "energy_nj"):
-                ratios = [r[k] / ref[r["seed"]][k] for r in rs]
-                entry[f"{k}_vs_{ref_name}"] = float(np.mean(ratios))
-                entry[f"{k}_vs_{ref_name}_std"] = float(np.std(ratios))
-        entry["meets_floor"] = f"{sum(r['meets_floor'] for r in rs)}/{len(rs)}"
-        entry["lower_bound"] = float(np.mean([r["lower_bound"] for r in rs]))
-        out.append(entry)
-    return out
+    """Mean and spread over seeds per (method, crossbar size), ratios to original and pruning."""
+    return summarize_rows(rows, METHODS, ("original", "pruning"))
 
 
 def results_markdown(doc: dict) -> str:
