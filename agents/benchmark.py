@@ -67,9 +67,8 @@ class FixedSize:
         return a
 
 
-def _episode_env(cfg: BenchmarkConfig, retrain_epochs: float) -> Any:
-    settings = dict(cfg.env)
-    settings["retrain_epochs"] = retrain_epochs
+def _episode_env(cfg: BenchmarkConfig, retrain_epochs: float, **overrides: Any) -> Any:
+    settings = {**cfg.env, "retrain_epochs": retrain_epochs, **overrides}
     return tnf_env.make(**settings)
 
 
@@ -134,22 +133,24 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
         from .ppo import PPOPolicy
 
         ppo = PPOPolicy.load(cfg.run_dir)
-    env = _episode_env(cfg, step_epochs)
+    # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
+    env = _episode_env(cfg, step_epochs, prune_unit="paper")
+    ppo_env = _episode_env(cfg, step_epochs) if ppo is not None else None
     rows: list[dict] = []
     t0 = time.perf_counter()
     for seed in cfg.seeds:
         for n in sizes:
             idx = u.config.crossbar_sizes.index(n)
             rows.append(_original_row(env, seed, n, snn))
-            methods: list[tuple[str, Policy]] = [
-                ("pruning", PruningPolicy(n)),
-                ("paper", PaperPolicy(n)),
+            methods: list[tuple[str, Policy, Any]] = [
+                ("pruning", PruningPolicy(n), env),
+                ("paper", PaperPolicy(n), env),
             ]
             if ppo is not None:
-                methods.append(("ppo", FixedSize(ppo, idx, slots)))
-            for name, policy in methods:
-                res = run_episode(env, policy, seed)
-                rows.append(_test_row(env, name, seed, n, snn, res.final_info))
+                methods.append(("ppo", FixedSize(ppo, idx, slots), ppo_env))
+            for name, policy, method_env in methods:
+                res = run_episode(method_env, policy, seed)
+                rows.append(_test_row(method_env, name, seed, n, snn, res.final_info))
             rows.append(_random_search(cfg, seed, n, idx, slots, step_epochs, snn))
             log(
                 f"seed {seed} N={n}: "
@@ -189,7 +190,7 @@ def _random_search(
     snn: SNNSettings,
 ) -> dict:
     """Best of ``random_candidates`` random schedules sharing one episode's retraining."""
-    env = _episode_env(cfg, step_epochs / cfg.random_candidates)
+    env = _episode_env(cfg, step_epochs / cfg.random_candidates, prune_unit="paper")
     best = None
     for k in range(cfg.random_candidates):
         policy = FixedSize(RandomPolicy(seed=1000 * seed + k), idx, slots)

@@ -153,11 +153,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_s = time.perf_counter() - t0
     cfg_used = yaml.safe_load((out / "config.yaml").read_text())
     env = tnf_env_make(cfg_used["env"])
+    # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
+    paper_env = tnf_env_make({**cfg_used["env"], "prune_unit": "paper"})
     seeds = [EVAL_SEED + 100 + k for k in range(cfg_used["compare_episodes"])]
     rows = {
         "ppo (learned)": summarize(evaluate_policy(env, PPOPolicy(model), seeds)),
-        "paper schedule": summarize(evaluate_policy(env, PaperPolicy(), seeds)),
-        "random": summarize(evaluate_policy(env, RandomPolicy(seed=cfg_used["seed"]), seeds)),
+        "paper schedule": summarize(evaluate_policy(paper_env, PaperPolicy(), seeds)),
+        "random": summarize(
+            evaluate_policy(paper_env, RandomPolicy(seed=cfg_used["seed"]), seeds)
+        ),
     }
     table = comparison_table(rows)
     (out / "comparison.md").write_text(table + "\n")

@@ -52,6 +52,11 @@ class ScheduleFollower:
 
     def reset(self, env: gym.Env) -> None:
         self.env = _unwrap(env)
+        if self.env.config.prune_unit != "paper":
+            raise ValueError(
+                f"the {self.name} schedule needs the setting prune_unit='paper' "
+                f"(this environment has {self.env.config.prune_unit!r})"
+            )
         self.schedule = self.env.paper_schedule().with_(clustering=self.clustering)
         self.history: list[StepReport] = []
         self.size = self.crossbar_size or self.env.reference_size

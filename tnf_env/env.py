@@ -137,7 +137,14 @@ class TraNNsformerEnv(gym.Env):
         )
 
     def unit_rates(self) -> list[float]:
-        """Threshold increase per layer of prune level 1 (the paper's rates)."""
+        """Threshold increase per layer of prune level 1.
+
+        ``prune_unit="paper"``: the paper's absolute rates (so its schedule is a policy).
+        ``"relative"``: ``relative_rate x mean |W|`` of each dense layer, a unit that means
+        the same on networks whose weights differ in scale (policies transfer).
+        """
+        if self.config.prune_unit == "relative":
+            return [self.config.relative_rate * s for s in self.weight_scale]
         return self.paper_schedule().rates(self.n_layers)
 
     def _measure(self) -> dict[str, Any]:

@@ -32,7 +32,9 @@ class EnvConfig:
     retrain_epochs: float = 1.0  # retraining per step, in epochs (fractions allowed)
     val_size: int | None = None  # validation images used per step (None: the whole split)
     max_steps: int | None = None  # steps per episode (None: 10); see tnf_env.make
-    device: str = "cpu"  # torch device for retraining ("cpu" or "cuda")
+    device: str = "cpu"  # torch device for retraining (only "cpu" is implemented)
+    prune_unit: str = "paper"  # prune level 1 = the paper's rate, or "relative" to mean |W|
+    relative_rate: float = 0.2  # with prune_unit="relative": level 1 = this x mean |W| per step
     rate_scale: float = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
     gate_on_loss: bool = True  # thresholds rise only in steps whose training loss fell
     strategy: str = "clustered"  # hwmodel mapping strategy used to cost the network
@@ -68,6 +70,10 @@ class EnvConfig:
             raise bad("max_steps", "None or an integer >= 1")
         if self.device != "cpu" and not self.device.startswith("cuda"):
             raise bad("device", "'cpu' or 'cuda[:k]'")
+        if self.prune_unit not in ("paper", "relative"):
+            raise bad("prune_unit", "'paper' or 'relative'")
+        if not self.relative_rate > 0:
+            raise bad("relative_rate", "a number > 0")
         if not self.rate_scale >= 0:
             raise bad("rate_scale", "a number >= 0")
         if self.strategy not in STRATEGIES:

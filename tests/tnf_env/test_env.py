@@ -198,3 +198,13 @@ def test_snn_at_end_reports_spiking_accuracy_and_measured_energy():
     _, _, _, truncated, info = env.step(zero)
     assert truncated and 0.0 <= info["snn_accuracy_test"] <= 1.0
     assert info["snn_energy_nj"] > 0 and info["snn_energy_nj"] != info["energy_nj"]
+
+
+def test_relative_prune_unit_scales_with_the_weights():
+    env = _make(prune_unit="relative", relative_rate=0.5).unwrapped
+    assert env.unit_rates() == pytest.approx([0.5 * s for s in env.weight_scale])
+    assert _make().unwrapped.unit_rates() == env.paper_schedule().rates(2)
+    from agents.policies import PaperPolicy
+
+    with pytest.raises(ValueError, match="prune_unit='paper'"):
+        PaperPolicy().reset(env)
