@@ -159,9 +159,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     rows = {
         "ppo (learned)": summarize(evaluate_policy(env, PPOPolicy(model), seeds)),
         "paper schedule": summarize(evaluate_policy(paper_env, PaperPolicy(), seeds)),
-        "random": summarize(
-            evaluate_policy(paper_env, RandomPolicy(seed=cfg_used["seed"]), seeds)
-        ),
+        "random": summarize(evaluate_policy(paper_env, RandomPolicy(seed=cfg_used["seed"]), seeds)),
     }
     table = comparison_table(rows)
     (out / "comparison.md").write_text(table + "\n")

@@ -305,4 +305,13 @@ def write_outputs(result: ReproduceResult, out: Path) -> list[Path]:
         paths.append(
             connectivity_figure(before, after, clusters, n, out / f"connectivity_N{n}.png")
         )
+        # The transformed network in hwmodel's formats: python -m hwmodel FILE.npz --masks
+        # --strategy clustered --clusters FILE_clusters.json
+        net = out / f"trannsformer_N{n}.npz"
+        np.savez_compressed(net, **{f"layer{i}": m.astype(np.uint8) for i, m in enumerate(after)})
+        clus = out / f"trannsformer_N{n}_clusters.json"
+        clus.write_text(
+            json.dumps({"clusters": [[c.to_dict() for c in layer] for layer in clusters]})
+        )
+        paths += [net, clus]
     return paths

@@ -61,6 +61,26 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
     assert "| 16 | trannsformer |" in md and "energy saved vs pruning" in md
     assert (out / "cost_per_crossbar_size.png").stat().st_size > 1000
     assert (out / "connectivity_N32.png").exists()
+    # the transformed network can be costed on its own with hwmodel's command line
+    from hwmodel.cli import main as hwmodel_main
+
+    net, clus = out / "trannsformer_N32.npz", out / "trannsformer_N32_clusters.json"
+    assert (
+        hwmodel_main(
+            [
+                str(net),
+                "--masks",
+                "--strategy",
+                "clustered",
+                "--clusters",
+                str(clus),
+                "--crossbar-sizes",
+                "32",
+                "--json",
+            ]
+        )
+        == 0
+    )
     # an existing result is never overwritten silently
     assert main(args) == 2
     assert "already exists" in capsys.readouterr().err
