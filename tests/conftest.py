@@ -34,3 +34,37 @@ def make_blobs_dataset(n_inputs: int = 16, n_per_class: int = 30, seed: int = 0)
 @pytest.fixture
 def blobs() -> Dataset:
     return make_blobs_dataset()
+
+
+# A training configuration small enough for tests: a 64-32-10 digits network, short episodes.
+TINY_TRAIN = {
+    "name": "tiny",
+    "env": {
+        "dataset": "digits",
+        "topology": "64-32-10",
+        "crossbar_sizes": [16, 32],
+        "max_steps": 4,
+        "retrain_epochs": 0.5,
+    },
+    "timesteps": 48,
+    "n_envs": 1,
+    "n_steps": 8,
+    "batch_size": 8,
+    "n_epochs": 2,
+    "checkpoint_every": 16,
+    "eval_every": 24,
+    "eval_episodes": 1,
+    "compare_episodes": 1,
+}
+
+
+def write_train_config(tmp_path, env: dict | None = None, **changes):
+    """Write TINY_TRAIN (with ``changes`` and ``env`` settings merged in) as YAML; its path."""
+    import yaml
+
+    cfg = {**TINY_TRAIN, **changes, "env": {**TINY_TRAIN["env"], **(env or {})}}
+    if "env" in changes:  # a test replacing the whole env block gets exactly that
+        cfg["env"] = changes["env"]
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path

@@ -3,37 +3,24 @@
 import json
 
 import torch
-import yaml
+from conftest import write_train_config
 
 from agents.cli import main
 from agents.figures import METHOD_COLOURS
 
-TINY = {
-    "name": "tiny",
-    "env": {
-        "dataset": "digits",
-        "topology": "64-32-10",
-        "crossbar_sizes": [16, 32],
-        "max_steps": 3,
-        "retrain_epochs": 0.5,
-        "allow_stop": False,
-    },
-    "timesteps": 12,
-    "n_envs": 1,
-    "n_steps": 6,
-    "batch_size": 6,
-    "n_epochs": 1,
-    "checkpoint_every": 12,
-    "eval_every": 6,
-    "eval_episodes": 1,
-    "compare_episodes": 1,
-}
-
 
 def test_benchmark_compares_every_method_with_a_trained_run(tmp_path, capsys):
     torch.set_num_threads(1)
-    cfg = tmp_path / "tiny.yaml"
-    cfg.write_text(yaml.safe_dump(TINY))
+    cfg = write_train_config(
+        tmp_path,
+        env={"max_steps": 3, "allow_stop": False},
+        timesteps=12,
+        n_steps=6,
+        batch_size=6,
+        n_epochs=1,
+        checkpoint_every=12,
+        eval_every=6,
+    )
     run = tmp_path / "run"
     assert main(["train", "--config", str(cfg), "--out", str(run), "--quiet"]) == 0
     out = tmp_path / "bench"

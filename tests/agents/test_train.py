@@ -10,36 +10,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import write_train_config
 
 from agents.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = {
-    "name": "tiny",
-    "env": {
-        "dataset": "digits",
-        "topology": "64-32-10",
-        "crossbar_sizes": [16, 32],
-        "max_steps": 4,
-        "retrain_epochs": 0.5,
-    },
-    "timesteps": 48,
-    "n_envs": 1,
-    "n_steps": 8,
-    "batch_size": 8,
-    "n_epochs": 2,
-    "checkpoint_every": 16,
-    "eval_every": 24,
-    "eval_episodes": 1,
-    "compare_episodes": 1,
-}
 
 
 def _write(tmp_path, **changes) -> Path:
-    cfg = {**TINY, **changes}
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+    return write_train_config(tmp_path, **changes)
 
 
 def test_smoke_training_writes_a_complete_run(tmp_path, capsys):
