@@ -45,6 +45,9 @@ class TrainConfig:
     eval_every: int = 2_000  # timesteps between evaluations of the deterministic policy
     eval_episodes: int = 2  # episodes per evaluation (seeds 10_000 + k, never trained on)
     compare_episodes: int = 3  # episodes per policy in the final comparison table
+    warm_start: str = "none"  # "paper": behaviour-clone the paper's schedule before PPO
+    warm_start_episodes: int = 2  # demonstration episodes of the paper's schedule
+    warm_start_confidence: float = 0.8  # cloning stops when its choices get this probability
 
     def validate(self) -> TrainConfig:
         positive = (
@@ -78,6 +81,22 @@ class TrainConfig:
                 raise ConfigError(
                     f"config key {key!r} must be a number in ({lo}, {hi}], got {value!r}"
                 )
+        if self.warm_start not in ("none", "paper"):
+            raise ConfigError(
+                f"config key 'warm_start' must be 'none' or 'paper', got {self.warm_start!r}"
+            )
+        if not isinstance(self.warm_start_episodes, int) or self.warm_start_episodes < 1:
+            raise ConfigError(
+                "config key 'warm_start_episodes' must be an integer >= 1, "
+                f"got {self.warm_start_episodes!r}"
+            )
+        if not isinstance(self.warm_start_confidence, (int, float)) or not (
+            0 < self.warm_start_confidence < 1
+        ):
+            raise ConfigError(
+                "config key 'warm_start_confidence' must be a number in (0, 1), "
+                f"got {self.warm_start_confidence!r}"
+            )
         if not isinstance(self.env, dict):
             raise ConfigError("config key 'env' must be a mapping of environment settings")
         if not self.net_arch or not all(isinstance(w, int) and w > 0 for w in self.net_arch):

@@ -1,0 +1,77 @@
+"""Warm start: behaviour cloning of the paper's schedule into a fresh PPO policy."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import TINY_TRAIN, write_train_config
+from stable_baselines3 import PPO
+
+import tnf_env
+from agents.cli import main
+from agents.policies import PaperPolicy, run_episode
+from agents.warmstart import behaviour_clone, choice_probability, collect_demonstrations
+
+
+@pytest.fixture(scope="module")
+def env():
+    e = tnf_env.make(**TINY_TRAIN["env"])
+    yield e
+    e.close()
+
+
+def test_cloned_policy_follows_the_paper_schedule(env):
+    demo = collect_demonstrations(env, PaperPolicy(), seeds=[5, 6])
+    assert demo.obs.shape[0] == demo.actions.shape[0] == demo.returns.shape[0] == 8
+    model = PPO("MlpPolicy", env, seed=0, device="cpu")
+    before = choice_probability(model, demo)
+    stats = behaviour_clone(model, demo, confidence=0.9)
+    assert before < 0.6 <= 0.9 <= stats["choice_probability"]
+    assert stats["updates"] >= 1
+    # the deterministic cloned policy now plays the paper's schedule
+    paper = run_episode(env, PaperPolicy(), 5)
+
+    class Cloned:
+        name = "cloned"
+
+        def reset(self, env):
+            pass
+
+        def act(self, obs, info):
+            return model.predict(obs, deterministic=True)[0]
+
+    cloned = run_episode(env, Cloned(), 5)
+    agree = np.mean(np.array(cloned.actions) == np.array(paper.actions))
+    assert agree > 0.95
+    assert cloned.final_info["cost"] == pytest.approx(paper.final_info["cost"], abs=0.05)
+
+
+def test_confidence_must_leave_room_to_explore(env):
+    demo = collect_demonstrations(env, PaperPolicy(), seeds=[5])
+    model = PPO("MlpPolicy", env, seed=0, device="cpu")
+    with pytest.raises(ValueError, match="confidence must be in"):
+        behaviour_clone(model, demo, confidence=1.0)
+
+
+def test_train_with_warm_start_records_the_cloning(tmp_path):
+    cfg = write_train_config(
+        tmp_path, warm_start="paper", warm_start_episodes=1, warm_start_confidence=0.7
+    )
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    stats = json.loads((out / "warm_start.json").read_text())
+    assert stats["schedule"] == "paper" and stats["choice_probability"] >= 0.7
+
+
+@pytest.mark.parametrize(
+    "changes,match",
+    [
+        ({"warm_start": "expert"}, "'warm_start' must be 'none' or 'paper'"),
+        ({"warm_start_confidence": 1.5}, "'warm_start_confidence' must be a number in"),
+        ({"warm_start_episodes": 0}, "'warm_start_episodes' must be an integer"),
+    ],
+)
+def test_bad_warm_start_settings_are_clear_errors(tmp_path, capsys, changes, match):
+    cfg = write_train_config(tmp_path, **changes)
+    assert main(["train", "--config", str(cfg), "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    assert match in capsys.readouterr().err
