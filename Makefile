@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint clean-venv
+.PHONY: install distributed run test lint clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Optional: Ray for `train_agent.py search` (distributed trials).
+distributed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,distributed]"
 
 run: $(STAMP)
 	$(BIN)/python train_agent.py $(or $(ARGS),train)

@@ -211,10 +211,15 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if (out / "results.json").exists() and not args.force:
         raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
+    run_dir = None
     if args.run:
-        run_cfg = Path(args.run) / "config.yaml"
-        if not run_cfg.is_file():
-            raise CLIError(f"--run {args.run}: no training run there (no config.yaml)")
+        from .ppo import resolve_run_dir
+
+        try:
+            run_dir = str(resolve_run_dir(args.run))
+            run_cfg = Path(run_dir) / "config.yaml"
+        except ValueError as exc:
+            raise CLIError(f"--run {args.run}: no training run there ({exc})") from None
         env_settings = yaml.safe_load(run_cfg.read_text())["env"]  # the policy's own spaces
     else:
         env_settings = load_config(args.config).env
@@ -230,12 +235,36 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         budget=args.budget,
         random_candidates=args.random_candidates,
         snn_timesteps=args.snn_timesteps,
-        run_dir=args.run,
+        run_dir=run_dir,
     )
     doc = run_benchmark(cfg)
     paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """PPO trials over a grid, spread over a Ray cluster (or a local Ray instance)."""
+    from pathlib import Path
+
+    from .config import load_config
+    from .search import SearchConfig, run_search
+
+    base = load_config(args.config, timesteps=args.timesteps, n_envs=args.n_envs)
+    cfg = SearchConfig(
+        base=base,
+        out=Path(args.out or Path("runs") / f"search-{base.name}"),
+        seeds=tuple(args.seeds),
+        crossbar_sizes=tuple(args.crossbar_sizes) if args.crossbar_sizes else None,
+        learning_rates=tuple(args.learning_rates) if args.learning_rates else None,
+        ent_coefs=tuple(args.ent_coefs) if args.ent_coefs else None,
+        address=args.address,
+        num_cpus=args.num_cpus,
+        max_failures=args.max_failures,
+        resume=args.resume,
+    )
+    run_search(cfg)
     return 0
 
 
@@ -312,6 +341,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("search", help="PPO trials over a grid on a Ray cluster (pip extra)")
+    p.add_argument("--config", default=None, help="a name under configs/ or a YAML path")
+    p.add_argument("--timesteps", type=int, default=None, help="environment steps per trial")
+    p.add_argument("--n-envs", type=int, default=None, help="environment workers per trial")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="PPO seeds")
+    p.add_argument("--crossbar-sizes", type=int, nargs="+", default=None, help="one per trial")
+    p.add_argument("--learning-rates", type=float, nargs="+", default=None)
+    p.add_argument("--ent-coefs", type=float, nargs="+", default=None)
+    p.add_argument(
+        "--address", default=None, help="Ray cluster, e.g. HEAD_IP:6379 (default: local Ray)"
+    )
+    p.add_argument("--num-cpus", type=int, default=None, help="CPUs of a local Ray instance")
+    p.add_argument("--max-failures", type=int, default=3, help="restarts of a dying trial")
+    p.add_argument("--out", default=None, help="search directory (default runs/search-NAME)")
+    p.add_argument("--resume", action="store_true", help="continue the search in --out")
+    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("benchmark", help="learned schedules against the paper's heuristic")
     p.add_argument("--config", default=None, help="training config whose env to use")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,20 @@ def make_env_fn(env_settings: dict, torch_threads: int) -> Callable[[], Any]:
     return factory
 
 
-def make_vec_env(cfg: TrainConfig):
-    """``n_envs`` workers (subprocesses when more than one), each with its share of cores."""
-    threads = max(1, len(os.sched_getaffinity(0)) // cfg.n_envs)
-    fns = [make_env_fn(cfg.env, threads) for _ in range(cfg.n_envs)]
+def make_vec_env(
+    cfg: TrainConfig, cores: int | None = None, env_fn: Callable[..., Any] | None = None
+):
+    """``n_envs`` workers (subprocesses when more than one), each with its share of cores.
+
+    :param cores: cores to share (default: all this process may use).
+    :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
+    """
+    cores = cores or len(os.sched_getaffinity(0))
+    threads = max(1, cores // cfg.n_envs)
+    if env_fn is None:
+        fns = [make_env_fn(cfg.env, threads) for _ in range(cfg.n_envs)]
+    else:
+        fns = [partial(env_fn, {"torch_threads": threads, **cfg.env}) for _ in range(cfg.n_envs)]
     venv = DummyVecEnv(fns) if cfg.n_envs == 1 else SubprocVecEnv(fns, start_method="spawn")
     venv.seed(cfg.seed)
     return VecMonitor(venv)
@@ -81,7 +92,7 @@ class PPOPolicy:
 
     @classmethod
     def load(cls, run_dir: str | Path, which: str = "best") -> PPOPolicy:
-        run = Path(run_dir)
+        run = resolve_run_dir(run_dir)
         path = run / "best_model.zip" if which == "best" else latest_checkpoint(run)
         if path is None or not path.exists():
             raise RunError(f"no {which} model in {run}: train first (train_agent.py train)")
@@ -239,15 +250,27 @@ def _load_for_resume(out: Path, venv, device: str) -> PPO | None:
     raise RunError(f"--resume {out}: no readable checkpoint ({'; '.join(errors)})")
 
 
-def train(cfg: TrainConfig, out: Path, resume: bool = False, progress_bar: bool = True) -> PPO:
+def train(
+    cfg: TrainConfig,
+    out: Path,
+    resume: bool = False,
+    progress_bar: bool = True,
+    cores: int | None = None,
+    env_fn: Callable[..., Any] | None = None,
+    callbacks: Sequence[BaseCallback] = (),
+) -> PPO:
     """Train (or continue training) PPO and return the model.
 
     :param cfg: the configuration (ignored when resuming: the run's own is used).
     :param out: the run directory.
     :param resume: continue from the latest checkpoint in ``out``.
+    :param progress_bar: show a progress bar.
+    :param cores: cores the environment workers share (default: all this process may use).
+    :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
+    :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
     """
     cfg = prepare_run_dir(cfg, out, resume)
-    venv = make_vec_env(cfg)
+    venv = make_vec_env(cfg, cores, env_fn)
     try:
         model = _load_for_resume(out, venv, cfg.device) if resume else None
         best_prev = _best_return(out) if model is not None else -np.inf
@@ -271,6 +294,8 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, progress_bar: bool 
                 tensorboard_log=str(out / "tb"),
                 verbose=0,
             )
+            if cfg.warm_start == "paper":
+                _warm_start(model, cfg, out)
         model.tensorboard_log = str(out / "tb")
         remaining = cfg.timesteps - model.num_timesteps
         callbacks = CallbackList(
@@ -280,6 +305,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, progress_bar: bool 
                 ),
                 EpisodeMetricsCallback(),
                 ScheduleEvalCallback(cfg, out, best_prev),
+                *callbacks,
             ]
         )
         if remaining > 0:
@@ -299,6 +325,35 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, progress_bar: bool 
     finally:
         venv.close()
     return model
+
+
+def _warm_start(model: PPO, cfg: TrainConfig, out: Path) -> None:
+    """Clone the paper's schedule into the fresh model; the outcome goes to ``warm_start.json``."""
+    from .policies import PaperPolicy
+    from .warmstart import WARM_START_SEED, behaviour_clone, collect_demonstrations
+
+    env = tnf_env.make(**cfg.env)
+    try:
+        seeds = [WARM_START_SEED + k for k in range(cfg.warm_start_episodes)]
+        demo = collect_demonstrations(env, PaperPolicy(), seeds, cfg.gamma)
+    finally:
+        env.close()
+    stats = behaviour_clone(model, demo, cfg.warm_start_confidence)
+    _atomic_write(out / "warm_start.json", json.dumps({"schedule": "paper", **stats}, indent=2))
+
+
+def resolve_run_dir(path: str | Path) -> Path:
+    """A training run directory, or the best trial of a ``search`` directory."""
+    run = Path(path)
+    if (run / "config.yaml").is_file():
+        return run
+    try:
+        best = json.loads((run / "results.json").read_text()).get("best_run")
+    except (OSError, ValueError):
+        best = None
+    if best and (Path(best) / "config.yaml").is_file():
+        return Path(best)
+    raise RunError(f"{run}: neither a training run (config.yaml) nor a search with a best run")
 
 
 def _best_return(out: Path) -> float:

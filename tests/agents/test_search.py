@@ -1,0 +1,110 @@
+"""``train_agent.py search``: PPO trials on a local 2-CPU Ray instance."""
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import write_train_config
+
+from agents.cli import main
+from agents.config import load_config
+from agents.search import SearchConfig, SearchError, run_search, trial_configs
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    # Trials read the isolated baseline cache that conftest set in this process.
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def test_grid_names_each_trial_after_what_it_varies(tmp_path):
+    base = load_config(str(write_train_config(tmp_path)))
+    cfg = SearchConfig(
+        base, tmp_path / "s", seeds=(0, 1), crossbar_sizes=(16, 32), learning_rates=(1e-3,)
+    )
+    names = [c.run_name for c in trial_configs(cfg)]
+    assert names == [
+        "tiny-N16-lr0.001-s0",
+        "tiny-N32-lr0.001-s0",
+        "tiny-N16-lr0.001-s1",
+        "tiny-N32-lr0.001-s1",
+    ]
+    assert [c.env["crossbar_sizes"] for c in trial_configs(cfg)][:2] == [[16], [32]]
+    with pytest.raises(SearchError, match="repeats a point"):
+        trial_configs(SearchConfig(base, tmp_path / "s", seeds=(0, 0)))
+
+
+def test_search_writes_run_directories_that_replay_and_benchmark_read(tmp_path, capsys, local_ray):
+    out = tmp_path / "search"
+    cfg = write_train_config(tmp_path)
+    argv = ["search", "--config", str(cfg), "--seeds", "0", "1", "--out", str(out)]
+    assert main(argv) == 0
+    doc = json.loads((out / "results.json").read_text())
+    assert [t["error"] for t in doc["trials"]] == [None, None]
+    assert {t["name"] for t in doc["trials"]} == {"tiny-s0", "tiny-s1"}
+    for t in doc["trials"]:
+        run = Path(t["run_dir"])
+        assert (run / "best_model.zip").exists() and (run / "tb").is_dir()
+        assert t["best_return"] is not None and "accuracy" in t["metrics"]
+    assert doc["best_run"] == doc["trials"][0]["run_dir"]
+    assert "| tiny-s" in (out / "results.md").read_text()
+    capsys.readouterr()
+    assert main(["replay", str(out / "best_schedule.json")]) == 0
+    assert "DIFFERENT" not in capsys.readouterr().out
+    from agents.ppo import PPOPolicy, resolve_run_dir
+
+    assert resolve_run_dir(out) == Path(doc["best_run"])
+    assert PPOPolicy.load(out).model.num_timesteps == 48
+    # a finished search is never overwritten
+    assert main(argv) == 2
+    assert "already holds a search" in capsys.readouterr().err
+
+
+def _kill_first_attempt(run_dir: Path, killed: list) -> None:
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        ckpts = list((run_dir / "checkpoints").glob("rl_model_*_steps.zip"))
+        log = run_dir / "attempts.log"
+        if ckpts and log.exists():
+            pid = int(log.read_text().split()[2])
+            time.sleep(0.5)  # let the checkpoint finish writing
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            return
+        time.sleep(0.2)
+
+
+def test_a_killed_trial_is_restarted_and_resumes_from_its_checkpoint(tmp_path, local_ray):
+    base = load_config(str(write_train_config(tmp_path, timesteps=96, eval_every=200)))
+    out = tmp_path / "search"
+    run_dir = out / "trials" / "tiny-s0"
+    killed: list = []
+    killer = threading.Thread(target=_kill_first_attempt, args=(run_dir, killed), daemon=True)
+    killer.start()
+    doc = run_search(SearchConfig(base, out, seeds=(0,), max_failures=2), log=lambda s: None)
+    killer.join(timeout=1)
+    assert killed, "the trial finished before it could be killed"
+    (trial,) = doc["trials"]
+    assert trial["error"] is None and trial["attempts"] == 2
+    lines = (run_dir / "attempts.log").read_text().splitlines()
+    assert lines[0].endswith("resume False") and lines[1].endswith("resume True")
+    assert int(lines[1].split()[2]) != killed[0]
+    from stable_baselines3 import PPO
+
+    assert PPO.load(run_dir / "final_model.zip").num_timesteps == 96
+
+
+def test_search_without_ray_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    cfg = write_train_config(tmp_path)
+    assert main(["search", "--config", str(cfg), "--out", str(tmp_path / "s")]) == 2
+    assert "pip install -e '.[distributed]'" in capsys.readouterr().err
