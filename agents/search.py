@@ -188,7 +188,7 @@ def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
     configs = trial_configs(cfg)
     cpus = configs[0].n_envs  # each trial's environment workers get a CPU each
     out.mkdir(parents=True, exist_ok=True)
-    started = False
+    started, t_init = False, time.perf_counter()
     if not ray.is_initialized():
         # Workers inherit the driver's environment (threads, cache location) on this node.
         ray.init(
@@ -199,6 +199,7 @@ def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
             configure_logging=False,
         )
         started = True
+    ray_start = time.perf_counter() - t_init
     try:
         tune.register_env(ENV_ID, _create_env)
         space = [
@@ -225,15 +226,17 @@ def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
         if started:
             ray.shutdown()
     doc = _collect(cfg, configs, trials_dir, grid, wall)
+    doc["ray_start_seconds"] = ray_start
     _write(doc, out)
     log(results_markdown(doc))
     return doc
 
 
 def _collect(cfg: SearchConfig, configs: Sequence[TrainConfig], trials_dir: Path, grid, wall):
-    errors = {}
+    errors, seconds = {}, {}
     for result in grid:
         name = _trial_name(result.config)
+        seconds[name] = (result.metrics or {}).get("trial_seconds")
         if result.error is not None:  # the traceback's last line says what went wrong
             lines = [ln.strip() for ln in str(result.error).splitlines() if ln.strip()]
             errors[name] = (lines[-1] if lines else type(result.error).__name__)[:200]
@@ -251,6 +254,7 @@ def _collect(cfg: SearchConfig, configs: Sequence[TrainConfig], trials_dir: Path
                 "learning_rate": c.learning_rate,
                 "ent_coef": c.ent_coef,
                 "attempts": attempts,
+                "trial_seconds": seconds.get(c.run_name),  # the last attempt's training time
                 "error": errors.get(c.run_name),
                 "best_return": best.get("mean_eval_return"),
                 "metrics": best.get("metrics", {}),
