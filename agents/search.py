@@ -101,6 +101,7 @@ def _create_env(settings: dict) -> Any:
 
 def run_trial(params: dict) -> None:
     """Tune trainable: one PPO training in its own run directory, resumed after a restart."""
+    import torch
     from ray import tune
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -114,8 +115,6 @@ def run_trial(params: dict) -> None:
         fh.write(f"{time.time():.3f} pid {os.getpid()} resume {resume}\n")
     cfg = config_from_dict(params["config"])
     cores = max(1, int(params["cpus"]))
-    import torch
-
     torch.set_num_threads(cores)  # PPO updates and evaluation stay within the trial's CPUs
     env_creator = _global_env_creator()
     t0 = time.perf_counter()
@@ -157,6 +156,7 @@ def run_trial(params: dict) -> None:
 
 
 def _global_env_creator() -> Callable[[dict], Any]:
+    """The creator registered with ``tune.register_env``, looked up as RLlib's workers do."""
     from ray.tune.registry import ENV_CREATOR, _global_registry
 
     return _global_registry.get(ENV_CREATOR, ENV_ID)
