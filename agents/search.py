@@ -20,6 +20,7 @@ Ray is an optional dependency: ``pip install -e .[distributed]``.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 import os
@@ -220,7 +221,11 @@ def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
             ),
         )
         t0 = time.perf_counter()
-        grid = tuner.fit()
+        builtin_print = builtins.print
+        try:
+            grid = tuner.fit()
+        finally:
+            builtins.print = builtin_print  # Tune swaps in its own print; the caller gets theirs
         wall = time.perf_counter() - t0
     finally:
         if started:

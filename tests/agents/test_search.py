@@ -1,5 +1,6 @@
 """``train_agent.py search``: PPO trials on a local 2-CPU Ray instance."""
 
+import builtins
 import json
 import os
 import signal
@@ -21,9 +22,11 @@ ray = pytest.importorskip("ray")
 @pytest.fixture(scope="module")
 def local_ray():
     # Trials read the isolated baseline cache that conftest set in this process.
+    builtin_print = builtins.print  # Tune swaps in its own print; later tests get theirs back
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
+    builtins.print = builtin_print
 
 
 def test_grid_names_each_trial_after_what_it_varies(tmp_path):
