@@ -45,8 +45,8 @@ class TrainConfig:
     eval_every: int = 2_000  # timesteps between evaluations of the deterministic policy
     eval_episodes: int = 2  # episodes per evaluation (seeds 10_000 + k, never trained on)
     compare_episodes: int = 3  # episodes per policy in the final comparison table
-    warm_start: str = "none"  # "paper": behaviour-clone the paper's schedule before PPO
-    warm_start_episodes: int = 2  # demonstration episodes of the paper's schedule
+    warm_start: str = "none"  # "paper" or "pruning": behaviour-clone that fixed schedule first
+    warm_start_episodes: int = 2  # demonstration episodes of the cloned schedule
     warm_start_confidence: float = 0.8  # cloning stops when its choices get this probability
 
     def validate(self) -> TrainConfig:
@@ -81,9 +81,10 @@ class TrainConfig:
                 raise ConfigError(
                     f"config key {key!r} must be a number in ({lo}, {hi}], got {value!r}"
                 )
-        if self.warm_start not in ("none", "paper"):
+        if self.warm_start not in ("none", "paper", "pruning"):
             raise ConfigError(
-                f"config key 'warm_start' must be 'none' or 'paper', got {self.warm_start!r}"
+                "config key 'warm_start' must be 'none', 'paper' or 'pruning', "
+                f"got {self.warm_start!r}"
             )
         if not isinstance(self.warm_start_episodes, int) or self.warm_start_episodes < 1:
             raise ConfigError(

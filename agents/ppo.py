@@ -294,7 +294,7 @@ def train(
                 tensorboard_log=str(out / "tb"),
                 verbose=0,
             )
-            if cfg.warm_start == "paper":
+            if cfg.warm_start != "none":
                 _warm_start(model, cfg, out)
         model.tensorboard_log = str(out / "tb")
         remaining = cfg.timesteps - model.num_timesteps
@@ -328,18 +328,20 @@ def train(
 
 
 def _warm_start(model: PPO, cfg: TrainConfig, out: Path) -> None:
-    """Clone the paper's schedule into the fresh model; the outcome goes to ``warm_start.json``."""
-    from .policies import PaperPolicy
+    """Clone a fixed schedule into the fresh model; the outcome goes to ``warm_start.json``."""
+    from .policies import PaperPolicy, PruningPolicy
     from .warmstart import WARM_START_SEED, behaviour_clone, collect_demonstrations
 
     env = tnf_env.make(**cfg.env)
     try:
         seeds = [WARM_START_SEED + k for k in range(cfg.warm_start_episodes)]
-        demo = collect_demonstrations(env, PaperPolicy(), seeds, cfg.gamma)
+        teacher = PaperPolicy() if cfg.warm_start == "paper" else PruningPolicy()
+        demo = collect_demonstrations(env, teacher, seeds, cfg.gamma)
     finally:
         env.close()
     stats = behaviour_clone(model, demo, cfg.warm_start_confidence)
-    _atomic_write(out / "warm_start.json", json.dumps({"schedule": "paper", **stats}, indent=2))
+    doc = {"schedule": cfg.warm_start, **stats}
+    _atomic_write(out / "warm_start.json", json.dumps(doc, indent=2))
 
 
 def resolve_run_dir(path: str | Path) -> Path:

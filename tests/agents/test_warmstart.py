@@ -53,20 +53,21 @@ def test_confidence_must_leave_room_to_explore(env):
         behaviour_clone(model, demo, confidence=1.0)
 
 
-def test_train_with_warm_start_records_the_cloning(tmp_path):
+@pytest.mark.parametrize("teacher", ["paper", "pruning"])
+def test_train_with_warm_start_records_the_cloning(tmp_path, teacher):
     cfg = write_train_config(
-        tmp_path, warm_start="paper", warm_start_episodes=1, warm_start_confidence=0.7
+        tmp_path, warm_start=teacher, warm_start_episodes=1, warm_start_confidence=0.7
     )
     out = tmp_path / "run"
     assert main(["train", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
     stats = json.loads((out / "warm_start.json").read_text())
-    assert stats["schedule"] == "paper" and stats["choice_probability"] >= 0.7
+    assert stats["schedule"] == teacher and stats["choice_probability"] >= 0.7
 
 
 @pytest.mark.parametrize(
     "changes,match",
     [
-        ({"warm_start": "expert"}, "'warm_start' must be 'none' or 'paper'"),
+        ({"warm_start": "expert"}, "'warm_start' must be 'none', 'paper' or 'pruning'"),
         ({"warm_start_confidence": 1.5}, "'warm_start_confidence' must be a number in"),
         ({"warm_start_episodes": 0}, "'warm_start_episodes' must be an integer"),
     ],
