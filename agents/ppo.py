@@ -46,11 +46,9 @@ class RunError(ValueError):
     """A run directory that cannot be used as asked."""
 
 
-def make_env_fn(env_settings: dict, torch_threads: int) -> Callable[[], Any]:
-    def factory():
-        return tnf_env.make(**{"torch_threads": torch_threads, **env_settings})
-
-    return factory
+def make_env(settings: dict) -> Any:
+    """The environment with these settings (``tnf_env.make``); picklable for workers."""
+    return tnf_env.make(**settings)
 
 
 def make_vec_env(
@@ -63,10 +61,8 @@ def make_vec_env(
     """
     cores = cores or len(os.sched_getaffinity(0))
     threads = max(1, cores // cfg.n_envs)
-    if env_fn is None:
-        fns = [make_env_fn(cfg.env, threads) for _ in range(cfg.n_envs)]
-    else:
-        fns = [partial(env_fn, {"torch_threads": threads, **cfg.env}) for _ in range(cfg.n_envs)]
+    build = env_fn or make_env
+    fns = [partial(build, {"torch_threads": threads, **cfg.env}) for _ in range(cfg.n_envs)]
     venv = DummyVecEnv(fns) if cfg.n_envs == 1 else SubprocVecEnv(fns, start_method="spawn")
     venv.seed(cfg.seed)
     return VecMonitor(venv)

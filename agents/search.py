@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import TrainConfig, config_from_dict
+from .ppo import make_env, train
 
 ENV_ID = "tnf_env/TraNNsformer-v0"
 
@@ -94,19 +95,12 @@ def trial_configs(cfg: SearchConfig) -> list[TrainConfig]:
     return out
 
 
-def _create_env(settings: dict) -> Any:
-    import tnf_env
-
-    return tnf_env.make(**settings)
-
-
 def run_trial(params: dict) -> None:
     """Tune trainable: one PPO training in its own run directory, resumed after a restart."""
     import torch
     from ray import tune
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from .ppo import train
 
     params = params["trial"]
     out = Path(params["run_dir"])
@@ -202,7 +196,7 @@ def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
         started = True
     ray_start = time.perf_counter() - t_init
     try:
-        tune.register_env(ENV_ID, _create_env)
+        tune.register_env(ENV_ID, make_env)
         space = [
             {"config": c.to_dict(), "run_dir": str(trials_dir / c.run_name), "cpus": cpus}
             for c in configs
