@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -237,6 +238,9 @@ def _load_for_resume(out: Path, venv, device: str) -> PPO | None:
         return None  # stopped before its first checkpoint: nothing to lose, start afresh
     errors = []
     for path in ckpts:  # a checkpoint cut short by a kill is skipped for the one before it
+        if not _intact_zip(path):  # SB3 reports a truncated zip as a ValueError too
+            errors.append(f"{path.name}: truncated")
+            continue
         try:
             return PPO.load(path, env=venv, device=device)
         except ValueError as exc:  # spaces differ: a different environment
@@ -244,6 +248,14 @@ def _load_for_resume(out: Path, venv, device: str) -> PPO | None:
         except Exception as exc:  # noqa: BLE001 - a truncated zip raises many kinds
             errors.append(f"{path.name}: {type(exc).__name__}")
     raise RunError(f"--resume {out}: no readable checkpoint ({'; '.join(errors)})")
+
+
+def _intact_zip(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
 
 
 def train(

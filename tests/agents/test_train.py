@@ -144,3 +144,19 @@ def test_resume_of_a_finished_run_and_flag_misuse(tmp_path, capsys):
     assert "16 timesteps" in capsys.readouterr().out
     assert main(["train", "--resume", str(out), "--timesteps", "99"]) == 2
     assert "drop --timesteps" in capsys.readouterr().err
+
+
+def test_truncated_latest_checkpoint_falls_back_to_the_one_before(tmp_path, capsys):
+    out = tmp_path / "run"
+    cfg = _write(tmp_path, timesteps=32)
+    assert main(["train", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    latest = out / "checkpoints" / "rl_model_32_steps.zip"
+    latest.write_bytes(b"")  # killed as the save began (SB3 calls this a ValueError)
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    saved["timesteps"] = 48
+    (out / "config.yaml").write_text(yaml.safe_dump(saved))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--quiet"]) == 0
+    from stable_baselines3 import PPO
+
+    assert PPO.load(out / "final_model.zip").num_timesteps == 48
