@@ -15,6 +15,7 @@ import yaml
 
 from tnf_env.settings import EnvConfig
 
+ACTION_GROUPS = ("prune", "cluster", "cluster_prune", "crossbar", "stop", "default")
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
 
@@ -47,7 +48,9 @@ class TrainConfig:
     compare_episodes: int = 3  # episodes per policy in the final comparison table
     warm_start: str = "none"  # "paper" or "pruning": behaviour-clone that fixed schedule first
     warm_start_episodes: int = 2  # demonstration episodes of the cloned schedule
-    warm_start_confidence: float = 0.8  # cloning stops when its choices get this probability
+    # cloning stops when the schedule's choices get this probability: one number, or one per
+    # action group (prune, cluster, cluster_prune, crossbar, stop, default) to explore some more
+    warm_start_confidence: float | dict[str, float] = 0.8
 
     def validate(self) -> TrainConfig:
         positive = (
@@ -91,12 +94,20 @@ class TrainConfig:
                 "config key 'warm_start_episodes' must be an integer >= 1, "
                 f"got {self.warm_start_episodes!r}"
             )
-        if not isinstance(self.warm_start_confidence, (int, float)) or not (
-            0 < self.warm_start_confidence < 1
+        conf = self.warm_start_confidence
+        values = list(conf.values()) if isinstance(conf, dict) else [conf]
+        unknown = sorted(set(conf) - set(ACTION_GROUPS)) if isinstance(conf, dict) else []
+        if (
+            unknown
+            or not values
+            or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1
+                for v in values
+            )
         ):
             raise ConfigError(
-                "config key 'warm_start_confidence' must be a number in (0, 1), "
-                f"got {self.warm_start_confidence!r}"
+                "config key 'warm_start_confidence' must be a number in (0, 1) or a mapping "
+                f"from action groups {list(ACTION_GROUPS)} to such numbers, got {conf!r}"
             )
         if not isinstance(self.env, dict):
             raise ConfigError("config key 'env' must be a mapping of environment settings")

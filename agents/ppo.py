@@ -338,16 +338,22 @@ def train(
 def _warm_start(model: PPO, cfg: TrainConfig, out: Path) -> None:
     """Clone a fixed schedule into the fresh model; the outcome goes to ``warm_start.json``."""
     from .policies import PaperPolicy, PruningPolicy
-    from .warmstart import WARM_START_SEED, behaviour_clone, collect_demonstrations
+    from .warmstart import (
+        WARM_START_SEED,
+        behaviour_clone,
+        collect_demonstrations,
+        confidence_targets,
+    )
 
     env = tnf_env.make(**cfg.env)
     try:
         seeds = [WARM_START_SEED + k for k in range(cfg.warm_start_episodes)]
         teacher = PaperPolicy() if cfg.warm_start == "paper" else PruningPolicy()
         demo = collect_demonstrations(env, teacher, seeds, cfg.gamma)
+        names = env.unwrapped.codec.names()
     finally:
         env.close()
-    stats = behaviour_clone(model, demo, cfg.warm_start_confidence)
+    stats = behaviour_clone(model, demo, confidence_targets(cfg.warm_start_confidence, names))
     doc = {"schedule": cfg.warm_start, **stats}
     _atomic_write(out / "warm_start.json", json.dumps(doc, indent=2))
 

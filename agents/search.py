@@ -101,7 +101,6 @@ def run_trial(params: dict) -> None:
     from ray import tune
     from stable_baselines3.common.callbacks import BaseCallback
 
-
     params = params["trial"]
     out = Path(params["run_dir"])
     out.mkdir(parents=True, exist_ok=True)

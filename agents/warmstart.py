@@ -15,8 +15,9 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -72,36 +73,78 @@ def collect_demonstrations(
     )
 
 
-def choice_probability(model: PPO, demo: Demonstrations) -> float:
-    """Mean probability, over steps and action components, the policy gives the demo's choice."""
+def _component_log_probs(model: PPO, obs: torch.Tensor, acts: torch.Tensor) -> torch.Tensor:
+    """(steps, components) log-probabilities of the demonstrated choices."""
+    dist = model.policy.get_distribution(obs).distribution
+    return torch.stack([d.log_prob(acts[:, k]) for k, d in enumerate(dist)], dim=1)
+
+
+def component_probabilities(model: PPO, demo: Demonstrations) -> np.ndarray:
+    """Per action component, the mean probability the policy gives the demo's choice."""
     obs = torch.as_tensor(demo.obs, device=model.device)
     acts = torch.as_tensor(demo.actions, device=model.device)
     with torch.no_grad():
-        dist = model.policy.get_distribution(obs).distribution
-        probs = [d.probs.gather(1, acts[:, k : k + 1]) for k, d in enumerate(dist)]
-    return float(torch.cat(probs, dim=1).mean())
+        return _component_log_probs(model, obs, acts).exp().mean(dim=0).cpu().numpy()
+
+
+def choice_probability(model: PPO, demo: Demonstrations) -> float:
+    """Mean probability, over steps and action components, the policy gives the demo's choice."""
+    return float(component_probabilities(model, demo).mean())
+
+
+def confidence_targets(confidence: float | Mapping[str, float], names: Sequence[str]) -> np.ndarray:
+    """Per action component, the probability cloning aims for.
+
+    :param confidence: one probability for every component, or one per component group,
+        keyed by the component's name without its layer index (``prune``, ``cluster``,
+        ``cluster_prune``, ``crossbar``, ``stop``); groups left out get ``default`` if given,
+        else 0.8.
+    :param names: the action components' names (:meth:`tnf_env.actions.ActionCodec.names`).
+    """
+    if isinstance(confidence, Mapping):
+        groups = {n.rstrip("0123456789") for n in names}
+        unknown = sorted(set(confidence) - groups - {"default"})
+        if unknown:
+            raise ValueError(
+                f"warm-start confidence for unknown action group(s) {unknown}: "
+                f"allowed {sorted(groups | {'default'})}"
+            )
+        default = confidence.get("default", 0.8)
+        values = [confidence.get(n.rstrip("0123456789"), default) for n in names]
+    else:
+        values = [confidence] * len(names)
+    for v in values:
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v < 1:
+            raise ValueError(f"warm-start confidence must be in (0, 1), got {v!r}")
+    return np.asarray(values, dtype=np.float64)
 
 
 def behaviour_clone(
     model: PPO,
     demo: Demonstrations,
-    confidence: float = 0.8,
+    confidence: float | Sequence[float] = 0.8,
     max_updates: int = 2_000,
     learning_rate: float = 1e-3,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Fit ``model``'s actor to the demonstrated actions and its critic to their returns.
 
-    Stops as soon as the demonstrated choices have mean probability ``confidence``
-    (below 1, so PPO still explores) or after ``max_updates`` full-batch steps.
+    A component stops being fitted once the demonstrated choices have mean probability
+    ``confidence`` there (below 1, so PPO still explores); cloning ends when every
+    component has, or after ``max_updates`` full-batch steps. Per-component targets let
+    PPO explore some decisions (say clustering) while holding others (pruning) close to
+    the schedule.
 
     :param model: a PPO model with a ``MultiDiscrete`` action space.
     :param demo: from :func:`collect_demonstrations`.
-    :param confidence: target mean probability of the demonstrated choices, in (0, 1).
+    :param confidence: target probability of the demonstrated choices, in (0, 1): one
+        number, or one per action component (see :func:`confidence_targets`).
     :param max_updates: most gradient steps.
     :param learning_rate: Adam step size of the cloning (PPO keeps its own optimiser).
     :returns: the probability reached, updates taken, and final value error.
     """
-    if not 0 < confidence < 1:
+    n = demo.actions.shape[1]
+    target = np.broadcast_to(np.asarray(confidence, dtype=np.float64), (n,)).copy()
+    if not np.all((target > 0) & (target < 1)):
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     policy = model.policy
     policy.set_training_mode(True)
@@ -110,10 +153,14 @@ def behaviour_clone(
     acts = torch.as_tensor(demo.actions, device=model.device)
     returns = torch.as_tensor(demo.returns, device=model.device)
     updates, value_loss = 0, float("nan")
-    while updates < max_updates and choice_probability(model, demo) < confidence:
-        values, log_prob, _ = policy.evaluate_actions(obs, acts)
+    while updates < max_updates:
+        below = torch.as_tensor(component_probabilities(model, demo) < target)
+        if not below.any():
+            break
+        values = policy.predict_values(obs)
+        log_prob = _component_log_probs(model, obs, acts)[:, below]
         v_loss = torch.nn.functional.mse_loss(values.flatten(), returns)
-        loss = -log_prob.mean() + v_loss
+        loss = -log_prob.sum(dim=1).mean() + v_loss
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -122,6 +169,7 @@ def behaviour_clone(
     policy.set_training_mode(False)
     return {
         "choice_probability": choice_probability(model, demo),
+        "component_probability": [round(float(p), 4) for p in component_probabilities(model, demo)],
         "updates": float(updates),
         "value_loss": value_loss,
         "demo_return": float(np.mean(demo.episode_returns)),

@@ -288,7 +288,12 @@ class TraNNsformerEnv(gym.Env):
         if terminated or truncated:
             self._done = True
             reward += final_adjustment(
-                self._initial_cost, m["cost"], m["accuracy"], self.floor, self.config.penalty_weight
+                self._initial_cost,
+                m["cost"],
+                m["accuracy"],
+                self.floor,
+                self.config.penalty_weight,
+                self.config.floor_give_back,
             )
             if self.config.snn_at_end and error is None:
                 try:

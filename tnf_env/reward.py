@@ -8,6 +8,12 @@ the floor gives its savings back at the last step and pays
 ``penalty_weight x (floor - accuracy)``, so breaking the floor never looks
 better than doing nothing.
 
+The give-back makes the return jump by the whole saving when the final accuracy
+crosses the floor, which is mostly retraining noise when a schedule ends near
+it. ``give_back=False`` (the ``floor_give_back`` setting) keeps only the linear
+penalty: a smoother signal for training, with ``penalty_weight`` large enough
+that trading accuracy below the floor for hardware does not pay.
+
 Accuracy dips during an episode are recoverable by retraining, so they cost
 nothing by default; ``step_penalty_weight`` adds a per-step penalty
 ``step_penalty_weight x max(0, floor - accuracy)`` for those who want one.
@@ -33,9 +39,11 @@ def final_adjustment(
     accuracy: float,
     floor: float,
     penalty_weight: float,
+    give_back: bool = True,
 ) -> float:
-    """Added to the last step's reward: below the floor, savings are given back and the
-    shortfall is penalised."""
+    """Added to the last step's reward: below the floor the shortfall is penalised and,
+    with ``give_back``, the episode's savings are returned."""
     if accuracy >= floor:
         return 0.0
-    return -max(0.0, initial_cost - final_cost) - penalty_weight * (floor - accuracy)
+    returned = max(0.0, initial_cost - final_cost) if give_back else 0.0
+    return -returned - penalty_weight * (floor - accuracy)

@@ -39,6 +39,7 @@ class EnvConfig:
     gate_on_loss: bool = True  # thresholds rise only in steps whose training loss fell
     strategy: str = "clustered"  # hwmodel mapping strategy used to cost the network
     penalty_weight: float = 10.0  # end-of-episode penalty per unit of accuracy below the floor
+    floor_give_back: bool = True  # ending below the floor also gives the savings back (reward.py)
     step_penalty_weight: float = 0.0  # optional per-step penalty per unit below the floor
     collapse_margin: float = 0.2  # terminate when accuracy falls this far below the floor
     snn_at_end: bool = False  # at episode end, simulate the SNN and cost with its spikes

@@ -9,8 +9,15 @@ from stable_baselines3 import PPO
 
 import tnf_env
 from agents.cli import main
+from agents.config import ConfigError, load_config
 from agents.policies import PaperPolicy, run_episode
-from agents.warmstart import behaviour_clone, choice_probability, collect_demonstrations
+from agents.warmstart import (
+    behaviour_clone,
+    choice_probability,
+    collect_demonstrations,
+    component_probabilities,
+    confidence_targets,
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +58,37 @@ def test_confidence_must_leave_room_to_explore(env):
     model = PPO("MlpPolicy", env, seed=0, device="cpu")
     with pytest.raises(ValueError, match="confidence must be in"):
         behaviour_clone(model, demo, confidence=1.0)
+
+
+def test_per_group_confidence_holds_some_choices_and_loosens_others(env):
+    demo = collect_demonstrations(env, PaperPolicy(), seeds=[5, 6])
+    names = env.unwrapped.codec.names()
+    target = confidence_targets({"prune": 0.98, "cluster": 0.6, "default": 0.7}, names)
+    assert target[names.index("prune0")] == 0.98
+    assert target[names.index("cluster1")] == 0.6
+    assert target[names.index("cluster_prune0")] == 0.7  # not named: the default
+    model = PPO("MlpPolicy", env, seed=0, device="cpu")
+    stats = behaviour_clone(model, demo, confidence=target)
+    probs = component_probabilities(model, demo)
+    assert np.all(probs >= target - 1e-6)
+    assert stats["component_probability"] == pytest.approx(probs.tolist(), abs=1e-3)
+    prune = [probs[i] for i, n in enumerate(names) if n.startswith("prune")]
+    cluster = [probs[i] for i, n in enumerate(names) if n.rstrip("0123456789") == "cluster"]
+    # components that reached their target stop being fitted, so loose groups stay loose
+    assert min(prune) >= 0.98 and max(cluster) < 0.9
+
+
+def test_confidence_groups_are_checked(env, tmp_path):
+    names = env.unwrapped.codec.names()
+    with pytest.raises(ValueError, match="unknown action group.*'prunning'"):
+        confidence_targets({"prunning": 0.9}, names)
+    with pytest.raises(ValueError, match="confidence must be in"):
+        confidence_targets({"prune": 1.0}, names)
+    with pytest.raises(ConfigError, match="warm_start_confidence.*action groups"):
+        load_config(None, warm_start_confidence={"clusters": 0.5})
+    assert load_config(None, warm_start_confidence={"cluster": 0.5}).warm_start_confidence == {
+        "cluster": 0.5
+    }
 
 
 @pytest.mark.parametrize("teacher", ["paper", "pruning"])

@@ -208,3 +208,19 @@ def test_relative_prune_unit_scales_with_the_weights():
 
     with pytest.raises(ValueError, match="prune_unit='paper'"):
         PaperPolicy().reset(env)
+
+
+def test_floor_give_back_setting_changes_only_the_final_penalty():
+    rewards, infos = {}, {}
+    for give_back in (True, False):
+        env = _make(max_steps=1, accuracy_tolerance=0.0, floor_give_back=give_back)
+        _, start = env.reset(seed=3)
+        harsh = np.zeros_like(env.action_space.nvec)
+        harsh[: env.unwrapped.n_layers] = 4  # prune level 4 on every layer: below the floor
+        _, rewards[give_back], _, _, infos[give_back] = env.step(harsh)
+        env.close()
+    info = infos[False]
+    assert info["accuracy"] < info["accuracy_floor"] and info["cost"] < start["cost"]
+    assert infos[True]["cost"] == info["cost"]
+    # the give-back returns the episode's saving
+    assert rewards[False] - rewards[True] == pytest.approx(start["cost"] - info["cost"], abs=1e-9)
