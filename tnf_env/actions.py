@@ -5,7 +5,7 @@ An action is a ``MultiDiscrete`` vector, per layer unless noted:
 ====================  =======================  ============================================
 component             choices                  meaning
 ====================  =======================  ============================================
-prune level (L)       ``PRUNE_LEVELS``         raise the threshold by level x the layer's
+prune level (L)       ``prune_levels``         raise the threshold by level x the layer's
                                                paper rate (DESIGN.md section 3, step 6)
 cluster option (L)    ``CLUSTER_OPTIONS``      none / SCIC at 0.7 / SCIC at 0.7..0.4 on the
                                                connections left outside clusters
@@ -14,6 +14,7 @@ crossbar size (1|L)   index into the sizes     crossbar size of the chip (or of 
 stop (1, optional)    0 / 1                    1 ends the episode before this step's work
 ====================  =======================  ============================================
 
+``prune_levels`` defaults to ``PRUNE_LEVELS`` (the ``prune_levels`` setting).
 The paper's fixed schedule uses prune level 1, cluster options 1 and 2 and
 cluster-prune levels, so it is a policy in this space (:meth:`ActionCodec.encode`).
 """
@@ -60,6 +61,7 @@ class ActionCodec:
     :param crossbar_sizes: the sizes the agent may choose from.
     :param per_layer_crossbar: one size per layer instead of one for the chip.
     :param allow_stop: include the stop component (last); without it episodes run to the end.
+    :param prune_levels: the prune levels to choose from (default ``PRUNE_LEVELS``).
     """
 
     def __init__(
@@ -68,13 +70,15 @@ class ActionCodec:
         crossbar_sizes: Sequence[int],
         per_layer_crossbar: bool = False,
         allow_stop: bool = True,
+        prune_levels: Sequence[float] = PRUNE_LEVELS,
     ) -> None:
         self.n_layers = n_layers
+        self.prune_levels = tuple(float(x) for x in prune_levels)
         self.allow_stop = allow_stop
         self.sizes = tuple(int(n) for n in crossbar_sizes)
         self.n_size_slots = n_layers if per_layer_crossbar else 1
         self.nvec = np.array(
-            [len(PRUNE_LEVELS)] * n_layers
+            [len(self.prune_levels)] * n_layers
             + [len(CLUSTER_OPTIONS)] * n_layers
             + [CLUSTER_PRUNE_CHOICES + 1] * n_layers
             + [len(self.sizes)] * self.n_size_slots
@@ -118,7 +122,7 @@ class ActionCodec:
     def decode(self, action) -> DecodedAction:
         a = self.check(action)
         L = self.n_layers
-        prune = [PRUNE_LEVELS[k] for k in a[:L]]
+        prune = [self.prune_levels[k] for k in a[:L]]
         clus = [CLUSTER_OPTIONS[k] for k in a[L : 2 * L]]
         cprune = [
             None if k == 0 else CLUSTER_PRUNE_BASE + CLUSTER_PRUNE_STEP * (k - 1)
@@ -145,7 +149,7 @@ class ActionCodec:
         a = []
         for step, unit in zip(decision.threshold_steps, unit_rates, strict=True):
             level = step / unit if unit > 0 else 0.0
-            a.append(_index(PRUNE_LEVELS, level, "prune level"))
+            a.append(_index(self.prune_levels, level, "prune level"))
         quals = list(decision.cluster_qualities) or [()] * L
         a += [_index(CLUSTER_OPTIONS, tuple(q), "cluster option") for q in quals]
         for f in list(decision.cluster_prune) or [None] * L:

@@ -88,7 +88,11 @@ class TraNNsformerEnv(gym.Env):
         self.weight_scale = [float(w.abs().mean()) for w in self._dense_weights()]
 
         self.codec = ActionCodec(
-            self.n_layers, cfg.crossbar_sizes, cfg.per_layer_crossbar, cfg.allow_stop
+            self.n_layers,
+            cfg.crossbar_sizes,
+            cfg.per_layer_crossbar,
+            cfg.allow_stop,
+            cfg.prune_levels,
         )
         self.action_space = self.codec.space
         n_obs = observation_size(self.n_layers, len(self.codec.nvec))

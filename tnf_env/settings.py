@@ -10,6 +10,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from .actions import PRUNE_LEVELS
 from .datasets import DATASETS
 
 STRATEGIES = ("dense", "pruned", "tiles", "clustered")
@@ -33,6 +34,7 @@ class EnvConfig:
     val_size: int | None = None  # validation images used per step (None: the whole split)
     max_steps: int | None = None  # steps per episode (None: 10); see tnf_env.make
     device: str = "cpu"  # torch device for retraining (only "cpu" is implemented)
+    prune_levels: tuple[float, ...] = PRUNE_LEVELS  # prune levels an action chooses from
     prune_unit: str = "paper"  # prune level 1 = the paper's rate, or "relative" to mean |W|
     relative_rate: float = 0.2  # with prune_unit="relative": level 1 = this x mean |W| per step
     rate_scale: float = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
@@ -71,6 +73,10 @@ class EnvConfig:
             raise bad("max_steps", "None or an integer >= 1")
         if self.device != "cpu" and not self.device.startswith("cuda"):
             raise bad("device", "'cpu' or 'cuda[:k]'")
+        levels = tuple(float(x) for x in self.prune_levels)
+        if not levels or any(x < 0 for x in levels) or len(set(levels)) != len(levels):
+            raise bad("prune_levels", "a non-empty tuple of distinct numbers >= 0")
+        self.prune_levels = levels
         if self.prune_unit not in ("paper", "relative"):
             raise bad("prune_unit", "'paper' or 'relative'")
         if not self.relative_rate > 0:
@@ -104,4 +110,5 @@ class EnvConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["crossbar_sizes"] = list(self.crossbar_sizes)
+        d["prune_levels"] = list(self.prune_levels)
         return d

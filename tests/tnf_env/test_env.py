@@ -139,6 +139,8 @@ def test_invalid_action_and_step_after_end_are_clear_errors():
         (dict(strategy="magic"), "strategy='magic'"),
         (dict(colour="red"), "unknown setting"),
         (dict(crossbar_sizes=(1024,)), "1024"),
+        (dict(prune_levels=(1.0, 1.0)), "prune_levels=.*distinct numbers >= 0"),
+        (dict(prune_levels=(-1.0, 1.0)), "prune_levels"),
     ],
 )
 def test_invalid_settings_name_the_setting(kw, match):
@@ -224,3 +226,19 @@ def test_floor_give_back_setting_changes_only_the_final_penalty():
     assert infos[True]["cost"] == info["cost"]
     # the give-back returns the episode's saving
     assert rewards[False] - rewards[True] == pytest.approx(start["cost"] - info["cost"], abs=1e-9)
+
+
+def test_prune_levels_setting_sets_the_prune_choices():
+    env = _make(prune_levels=(0.0, 1.0, 1.25, 1.5), gate_on_loss=False)
+    codec = env.unwrapped.codec
+    assert env.action_space.nvec[: env.unwrapped.n_layers].tolist() == [4, 4]
+    action = np.zeros_like(env.action_space.nvec)
+    action[:2] = [2, 3]
+    assert codec.decode(action).prune_levels == [1.25, 1.5]
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(action)
+    # level x raises the layer's threshold from 0 by x times its unit rate
+    rates = env.unwrapped.unit_rates()
+    thresholds = env.unwrapped.transformation.thresholds
+    assert thresholds == pytest.approx([1.25 * rates[0], 1.5 * rates[1]])
+    env.close()

@@ -1,0 +1,112 @@
+"""Where is the frontier? Run fixed per-layer prune-level schedules and see which meet the floor.
+
+Not a speed benchmark: an analysis of the environment. Each schedule prunes
+every layer at a constant level (times the layer's paper rate, loss-gated like
+every schedule), optionally clusters once (SCIC at 0.7 on every layer) at one
+step, and is scored like an episode: final cost, validation margin to the
+floor, floor met. The pruning-only schedule is ``1,1,...``. Levels need not be
+in the default action set: the environment is built with the levels asked for.
+
+Example (about a minute per schedule and seed on mnist-10k)::
+
+    python benchmarks/fixed_schedules.py --config mnist10k_warm_pruning \\
+        --levels 1,1,1 1.5,1,1 1,1.5,1 --seeds 0 1
+    python benchmarks/fixed_schedules.py --config mnist10k_warm_pruning \\
+        --levels 1,1,1 --cluster-at 9 --seeds 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tnf_env  # noqa: E402
+from agents.config import load_config  # noqa: E402
+from tnf_env.actions import CLUSTER_OPTIONS, PRUNE_LEVELS  # noqa: E402
+
+
+def parse_levels(text: str, n_layers: int) -> tuple[float, ...]:
+    try:
+        levels = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise SystemExit(f"--levels {text!r}: expected comma-separated numbers") from None
+    if len(levels) != n_layers or any(x < 0 for x in levels):
+        raise SystemExit(f"--levels {text!r}: expected {n_layers} numbers >= 0, one per layer")
+    return levels
+
+
+def run(env, levels: tuple[float, ...], cluster_at: int | None, seed: int) -> dict:
+    u = env.unwrapped
+    L = u.n_layers
+    prune = [u.codec.prune_levels.index(x) for x in levels]
+    cluster_idx = CLUSTER_OPTIONS.index((0.7,))
+    t0 = time.perf_counter()
+    env.reset(seed=seed)
+    margins, done, step = [], False, 0
+    while not done:
+        clus = [cluster_idx if step == cluster_at else 0] * L
+        action = np.array(prune + clus + [0] * L + [0] * (len(u.codec.nvec) - 3 * L))
+        _, _, terminated, truncated, info = env.step(action)
+        margins.append(round(100 * (info["accuracy"] - info["accuracy_floor"]), 2))
+        done, step = terminated or truncated, step + 1
+    return {
+        "levels": list(levels),
+        "cluster_at": cluster_at,
+        "seed": seed,
+        "cost": info["cost"],
+        "area_ratio": info["area_ratio"],
+        "energy_ratio": info["energy_ratio"],
+        "margin_points": margins[-1],
+        "floor_met": bool(info["is_success"]),
+        "steps": step,
+        "sparsity": info["sparsity"],
+        "margins": margins,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", default="mnist10k_warm_pruning", help="training config (its env)")
+    p.add_argument("--levels", nargs="+", default=["1,1,1"], help="per-layer levels, e.g. 1.5,1,1")
+    p.add_argument("--cluster-at", type=int, default=None, help="step of one SCIC on every layer")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--out", default=None, help="write the rows as JSON here")
+    args = p.parse_args(argv)
+
+    settings = dict(load_config(args.config).env)
+    probe = tnf_env.make(**settings)
+    n_layers = probe.unwrapped.n_layers
+    probe.close()
+    schedules = [parse_levels(s, n_layers) for s in args.levels]
+    extra = sorted({x for lv in schedules for x in lv} - set(PRUNE_LEVELS))
+    settings["prune_levels"] = list(PRUNE_LEVELS) + extra
+    settings.setdefault("torch_threads", 1)
+    env = tnf_env.make(**settings)
+    rows = []
+    print("| levels | cluster at | seed | cost | area | energy | margin (points) | floor met |")
+    print("|---|---|---|---|---|---|---|---|")
+    for levels in schedules:
+        for seed in args.seeds:
+            r = run(env, levels, args.cluster_at, seed)
+            rows.append(r)
+            print(
+                f"| {','.join(f'{x:g}' for x in levels)} | {args.cluster_at} | {seed} "
+                f"| {r['cost']:.4f} | {r['area_ratio']:.4f} | {r['energy_ratio']:.4f} "
+                f"| {r['margin_points']:+.2f} | {'yes' if r['floor_met'] else 'no'} |",
+                flush=True,
+            )
+    env.close()
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
