@@ -13,9 +13,10 @@ from typing import Any
 
 import yaml
 
+from tnf_env.actions import ACTION_GROUPS
 from tnf_env.settings import EnvConfig
 
-ACTION_GROUPS = ("prune", "cluster", "cluster_prune", "crossbar", "stop", "default")
+CONFIDENCE_KEYS = (*ACTION_GROUPS, "default")
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
 
@@ -96,7 +97,7 @@ class TrainConfig:
             )
         conf = self.warm_start_confidence
         values = list(conf.values()) if isinstance(conf, dict) else [conf]
-        unknown = sorted(set(conf) - set(ACTION_GROUPS)) if isinstance(conf, dict) else []
+        unknown = sorted(set(conf) - set(CONFIDENCE_KEYS)) if isinstance(conf, dict) else []
         if (
             unknown
             or not values
@@ -107,7 +108,7 @@ class TrainConfig:
         ):
             raise ConfigError(
                 "config key 'warm_start_confidence' must be a number in (0, 1) or a mapping "
-                f"from action groups {list(ACTION_GROUPS)} to such numbers, got {conf!r}"
+                f"from action groups {list(CONFIDENCE_KEYS)} to such numbers, got {conf!r}"
             )
         if not isinstance(self.env, dict):
             raise ConfigError("config key 'env' must be a mapping of environment settings")

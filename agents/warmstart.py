@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from stable_baselines3 import PPO
 
+from tnf_env.actions import action_group
+
 from .policies import Policy
 
 WARM_START_SEED = 20_000  # demonstration episodes use seeds WARM_START_SEED + k
@@ -102,7 +104,7 @@ def confidence_targets(confidence: float | Mapping[str, float], names: Sequence[
     :param names: the action components' names (:meth:`tnf_env.actions.ActionCodec.names`).
     """
     if isinstance(confidence, Mapping):
-        groups = {n.rstrip("0123456789") for n in names}
+        groups = {action_group(n) for n in names}
         unknown = sorted(set(confidence) - groups - {"default"})
         if unknown:
             raise ValueError(
@@ -110,7 +112,7 @@ def confidence_targets(confidence: float | Mapping[str, float], names: Sequence[
                 f"allowed {sorted(groups | {'default'})}"
             )
         default = confidence.get("default", 0.8)
-        values = [confidence.get(n.rstrip("0123456789"), default) for n in names]
+        values = [confidence.get(action_group(n), default) for n in names]
     else:
         values = [confidence] * len(names)
     for v in values:
@@ -143,7 +145,10 @@ def behaviour_clone(
     :returns: the probability reached, updates taken, and final value error.
     """
     n = demo.actions.shape[1]
-    target = np.broadcast_to(np.asarray(confidence, dtype=np.float64), (n,)).copy()
+    target = np.asarray(confidence, dtype=np.float64)
+    if target.ndim > 1 or target.size not in (1, n):
+        raise ValueError(f"confidence must be one number or {n} (one per component)")
+    target = np.broadcast_to(target, (n,))
     if not np.all((target > 0) & (target < 1)):
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     policy = model.policy

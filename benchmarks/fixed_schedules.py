@@ -4,7 +4,8 @@ Not a speed benchmark: an analysis of the environment. Each schedule prunes
 every layer at a constant level (times the layer's paper rate, loss-gated like
 every schedule), optionally clusters once (SCIC at 0.7 on every layer) at one
 step, and is scored like an episode: final cost, validation margin to the
-floor, floor met. The pruning-only schedule is ``1,1,...``. Levels need not be
+floor, floor met. The chip uses the config's first crossbar size. The
+pruning-only schedule is ``1,1,...``. Levels need not be
 in the default action set: the environment is built with the levels asked for.
 
 Example (about a minute per schedule and seed on mnist-10k)::

@@ -32,6 +32,12 @@ from .transform import StepDecision
 PRUNE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
 CLUSTER_OPTIONS: tuple[tuple[float, ...], ...] = ((), (0.7,), (0.7, 0.6, 0.5, 0.4))
 CLUSTER_PRUNE_BASE, CLUSTER_PRUNE_STEP, CLUSTER_PRUNE_CHOICES = 0.005, 0.01, 16
+ACTION_GROUPS = ("prune", "cluster", "cluster_prune", "crossbar", "stop")  # names sans layer index
+
+
+def action_group(name: str) -> str:
+    """The group of an action component's name (``cluster_prune1`` -> ``cluster_prune``)."""
+    return name.rstrip("0123456789")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from agents.warmstart import (
     component_probabilities,
     confidence_targets,
 )
+from tnf_env.actions import action_group
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_per_group_confidence_holds_some_choices_and_loosens_others(env):
     assert np.all(probs >= target - 1e-6)
     assert stats["component_probability"] == pytest.approx(probs.tolist(), abs=1e-3)
     prune = [probs[i] for i, n in enumerate(names) if n.startswith("prune")]
-    cluster = [probs[i] for i, n in enumerate(names) if n.rstrip("0123456789") == "cluster"]
+    cluster = [probs[i] for i, n in enumerate(names) if action_group(n) == "cluster"]
     # components that reached their target stop being fitted, so loose groups stay loose
     assert min(prune) >= 0.98 and max(cluster) < 0.9
 
@@ -84,6 +85,10 @@ def test_confidence_groups_are_checked(env, tmp_path):
         confidence_targets({"prunning": 0.9}, names)
     with pytest.raises(ValueError, match="confidence must be in"):
         confidence_targets({"prune": 1.0}, names)
+    demo = collect_demonstrations(env, PaperPolicy(), seeds=[5])
+    model = PPO("MlpPolicy", env, seed=0, device="cpu")
+    with pytest.raises(ValueError, match="one number or"):
+        behaviour_clone(model, demo, confidence=[0.8, 0.8])
     with pytest.raises(ConfigError, match="warm_start_confidence.*action groups"):
         load_config(None, warm_start_confidence={"clusters": 0.5})
     assert load_config(None, warm_start_confidence={"cluster": 0.5}).warm_start_confidence == {
