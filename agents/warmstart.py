@@ -148,7 +148,7 @@ def behaviour_clone(
     target = np.asarray(confidence, dtype=np.float64)
     if target.ndim > 1 or target.size not in (1, n):
         raise ValueError(f"confidence must be one number or {n} (one per component)")
-    target = np.broadcast_to(target, (n,))
+    target = np.broadcast_to(target, (n,)).copy()
     if not np.all((target > 0) & (target < 1)):
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     policy = model.policy
@@ -158,12 +158,14 @@ def behaviour_clone(
     acts = torch.as_tensor(demo.actions, device=model.device)
     returns = torch.as_tensor(demo.returns, device=model.device)
     updates, value_loss = 0, float("nan")
+    goal = torch.as_tensor(target, device=model.device)
     while updates < max_updates:
-        below = torch.as_tensor(component_probabilities(model, demo) < target)
+        log_probs = _component_log_probs(model, obs, acts)
+        below = log_probs.detach().exp().mean(dim=0) < goal
         if not below.any():
             break
         values = policy.predict_values(obs)
-        log_prob = _component_log_probs(model, obs, acts)[:, below]
+        log_prob = log_probs[:, below]
         v_loss = torch.nn.functional.mse_loss(values.flatten(), returns)
         loss = -log_prob.sum(dim=1).mean() + v_loss
         opt.zero_grad()

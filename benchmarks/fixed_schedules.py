@@ -33,14 +33,21 @@ from agents.config import load_config  # noqa: E402
 from tnf_env.actions import CLUSTER_OPTIONS, PRUNE_LEVELS  # noqa: E402
 
 
-def parse_levels(text: str, n_layers: int) -> tuple[float, ...]:
+def parse_levels(text: str) -> tuple[float, ...]:
     try:
         levels = tuple(float(x) for x in text.split(","))
     except ValueError:
         raise SystemExit(f"--levels {text!r}: expected comma-separated numbers") from None
-    if len(levels) != n_layers or any(x < 0 for x in levels):
-        raise SystemExit(f"--levels {text!r}: expected {n_layers} numbers >= 0, one per layer")
+    if any(x < 0 for x in levels):
+        raise SystemExit(f"--levels {text!r}: levels must be >= 0")
     return levels
+
+
+def check_layers(schedules: list[tuple[float, ...]], n_layers: int) -> None:
+    for levels in schedules:
+        if len(levels) != n_layers:
+            text = ",".join(f"{x:g}" for x in levels)
+            raise SystemExit(f"--levels {text!r}: expected {n_layers} numbers >= 0, one per layer")
 
 
 def run(env, levels: tuple[float, ...], cluster_at: int | None, seed: int) -> dict:
@@ -83,14 +90,16 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     settings = dict(load_config(args.config).env)
-    probe = tnf_env.make(**settings)
-    n_layers = probe.unwrapped.n_layers
-    probe.close()
-    schedules = [parse_levels(s, n_layers) for s in args.levels]
+    schedules = [parse_levels(s) for s in args.levels]
     extra = sorted({x for lv in schedules for x in lv} - set(PRUNE_LEVELS))
     settings["prune_levels"] = list(PRUNE_LEVELS) + extra
     settings.setdefault("torch_threads", 1)
-    env = tnf_env.make(**settings)
+    env = tnf_env.make(**settings)  # loads the data and baseline once for every schedule
+    try:
+        check_layers(schedules, env.unwrapped.n_layers)
+    except SystemExit:
+        env.close()
+        raise
     rows = []
     print("| levels | cluster at | seed | cost | area | energy | margin (points) | floor met |")
     print("|---|---|---|---|---|---|---|---|")
