@@ -2,14 +2,16 @@
 
 A policy sees what an agent sees — the observation and ``info`` — and returns
 an action of the environment's space. :class:`PaperPolicy` reproduces
-:func:`tnf_env.schedule.run_schedule` step for step: it issues the decisions
-of :class:`~tnf_env.schedule.PaperSchedule` as actions, reading the same
-quantities (unclustered share, whether the loss fell) from ``info``.
+:func:`tnf_env.schedule.run_schedule` epoch for epoch: it issues the
+decisions of :class:`~tnf_env.schedule.PaperSchedule` as actions, placing
+the first clustering and the start of cluster pruning at their epochs with
+the onset components, and leaves the per-epoch rules (loss gate, settle test,
+growth of the cluster-pruning fraction) to the environment, which applies
+them as the schedule does.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,8 +19,8 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
+from tnf_env.actions import DecodedAction
 from tnf_env.env import TraNNsformerEnv
-from tnf_env.transform import StepReport
 
 
 class Policy(Protocol):
@@ -58,27 +60,33 @@ class ScheduleFollower:
                 f"(this environment has {self.env.config.prune_unit!r})"
             )
         self.schedule = self.env.paper_schedule().with_(clustering=self.clustering)
-        self.history: list[StepReport] = []
         self.size = self.crossbar_size or self.env.reference_size
-        self._started = False
+        self.steps = 0
 
     def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
-        if self._started:  # the info of a step, not of reset, joins the history
-            self.history.append(
-                StepReport(
-                    train_loss=math.nan,
-                    loss_fell=bool(info["loss_fell"]),
-                    thresholds=[],
-                    new_clusters=[],
-                    dropped_clusters=[],
-                    sparsity=list(info["sparsity"]),
-                    unclustered=list(info["unclustered"]),
-                )
-            )
-        self._started = True
-        n = self.env.n_layers
-        decision = self.schedule.decide(len(self.history), self.history, n)
-        return self.env.codec.encode(decision, self.env.unit_rates(), [self.size] * n)
+        k = len(self.env.sub_epochs)
+        first, n = self.steps * k, self.env.n_layers  # the step's first iteration
+        self.steps += 1
+        s = self.schedule
+        option, onset = "none", 0
+        if s.clustering and first <= s.first_cluster_iteration < first + k:
+            option, onset = "scic", s.first_cluster_iteration - first
+        elif s.clustering and first > s.first_cluster_iteration:
+            option = "settled"  # the environment applies the settle test per epoch
+        cprune: float | None = None
+        prune_onset = 0
+        if s.clustering and s.first_cluster_prune_iteration < first + k:
+            cprune = s.cluster_prune_initial
+            prune_onset = max(0, s.first_cluster_prune_iteration - first)
+        action = DecodedAction(
+            prune_levels=[1.0] * n,  # the unit rate is the paper's (prune_unit="paper")
+            cluster_options=[option] * n,
+            cluster_prune=[cprune] * n,
+            crossbar_sizes=[self.size] * n,
+            cluster_onset=onset,
+            cluster_prune_onset=prune_onset,
+        )
+        return self.env.codec.encode(action)
 
 
 def PaperPolicy(crossbar_size: int | None = None) -> ScheduleFollower:  # noqa: N802

@@ -2,21 +2,30 @@
 
 An action is a ``MultiDiscrete`` vector, per layer unless noted:
 
-====================  =======================  ============================================
-component             choices                  meaning
-====================  =======================  ============================================
-prune level (L)       ``prune_levels``         raise the threshold by level x the layer's
-                                               paper rate (DESIGN.md section 3, step 6)
-cluster option (L)    ``CLUSTER_OPTIONS``      none / SCIC at 0.7 / SCIC at 0.7..0.4 on the
-                                               connections left outside clusters
-cluster prune (L)     none or f = 0.005+0.01k  drop clusters scoring <= f x the layer's best
-crossbar size (1|L)   index into the sizes     crossbar size of the chip (or of each layer)
-stop (1, optional)    0 / 1                    1 ends the episode before this step's work
-====================  =======================  ============================================
+======================  =======================  ==========================================
+component               choices                  meaning
+======================  =======================  ==========================================
+prune level (L)         ``prune_levels``         raise the threshold by level x the layer's
+                                                 paper rate in every sub-iteration whose
+                                                 loss fell (DESIGN.md section 3, step 6)
+cluster option (L)      ``CLUSTER_OPTIONS``      none / SCIC at 0.7 / SCIC at 0.7..0.4 at the
+                                                 onset, then recluster when settled / only
+                                                 recluster when settled (0.7..0.4)
+cluster prune (L)       none or f0 = 0.005+0.01k drop clusters scoring <= f x the layer's
+                                                 best; f = f0 + growth x improving epochs
+                                                 since cluster pruning began
+crossbar size (1|L)     index into the sizes     crossbar size of the chip (or of each layer)
+cluster onset (1)       0 .. k-1                 sub-iteration the cluster options start at
+cluster-prune onset (1) 0 .. k-1                 sub-iteration cluster pruning starts at
+stop (1, optional)      0 / 1                    1 ends the episode before this step's work
+======================  =======================  ==========================================
 
+A step of ``k`` retraining epochs runs ``k`` one-epoch sub-iterations under the
+same action (:mod:`tnf_env.step_plan`), with the loss gate, the settle test and
+the growth of f applied per sub-iteration, so coarse steps do not change the
+algorithm; the two onset components exist only when ``k > 1``.
 ``prune_levels`` defaults to ``PRUNE_LEVELS`` (the ``prune_levels`` setting).
-The paper's fixed schedule uses prune level 1, cluster options 1 and 2 and
-cluster-prune levels, so it is a policy in this space (:meth:`ActionCodec.encode`).
+The paper's fixed schedule is a policy in this space (:meth:`ActionCodec.encode`).
 """
 
 from __future__ import annotations
@@ -27,12 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 from gymnasium import spaces
 
-from .transform import StepDecision
+from .step_plan import CLUSTER_OPTIONS, StepPlan
 
 PRUNE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
-CLUSTER_OPTIONS: tuple[tuple[float, ...], ...] = ((), (0.7,), (0.7, 0.6, 0.5, 0.4))
 CLUSTER_PRUNE_BASE, CLUSTER_PRUNE_STEP, CLUSTER_PRUNE_CHOICES = 0.005, 0.01, 16
-ACTION_GROUPS = ("prune", "cluster", "cluster_prune", "crossbar", "stop")  # names sans layer index
+# Component names without their layer index.
+ACTION_GROUPS = (
+    "prune", "cluster", "cluster_prune", "crossbar", "cluster_onset", "cluster_prune_onset", "stop"
+)
 
 
 def action_group(name: str) -> str:
@@ -45,18 +56,32 @@ class DecodedAction:
     """An action in plain terms."""
 
     prune_levels: list[float]
-    cluster_qualities: list[tuple[float, ...]]
-    cluster_prune: list[float | None]
+    cluster_options: list[str]  # per layer, a key of CLUSTER_OPTIONS
+    cluster_prune: list[float | None]  # per layer the starting fraction f0, None: off
     crossbar_sizes: list[int]
-    stop: bool
+    stop: bool = False
+    cluster_onset: int = 0
+    cluster_prune_onset: int = 0
 
-    def decision(self, unit_rates: Sequence[float], epochs: float, gate: bool) -> StepDecision:
-        return StepDecision(
-            retrain_epochs=epochs,
+    def plan(
+        self,
+        unit_rates: Sequence[float],
+        sub_epochs: Sequence[float],
+        gate: bool,
+        settle_tolerance: float,
+        cluster_prune_growth: float,
+    ) -> StepPlan:
+        """The step this action asks for, with the environment's per-epoch rules."""
+        return StepPlan(
+            sub_epochs=tuple(sub_epochs),
             threshold_steps=[lv * r for lv, r in zip(self.prune_levels, unit_rates, strict=True)],
             gate_on_loss=gate,
-            cluster_qualities=self.cluster_qualities,
-            cluster_prune=self.cluster_prune,
+            cluster_options=list(self.cluster_options),
+            cluster_onset=self.cluster_onset,
+            cluster_prune=list(self.cluster_prune),
+            cluster_prune_onset=self.cluster_prune_onset,
+            settle_tolerance=settle_tolerance,
+            cluster_prune_growth=cluster_prune_growth,
         )
 
 
@@ -68,6 +93,8 @@ class ActionCodec:
     :param per_layer_crossbar: one size per layer instead of one for the chip.
     :param allow_stop: include the stop component (last); without it episodes run to the end.
     :param prune_levels: the prune levels to choose from (default ``PRUNE_LEVELS``).
+    :param sub_iterations: one-epoch sub-iterations per step; above 1 the action gains the
+        two onset components.
     """
 
     def __init__(
@@ -77,17 +104,21 @@ class ActionCodec:
         per_layer_crossbar: bool = False,
         allow_stop: bool = True,
         prune_levels: Sequence[float] = PRUNE_LEVELS,
+        sub_iterations: int = 1,
     ) -> None:
         self.n_layers = n_layers
         self.prune_levels = tuple(float(x) for x in prune_levels)
         self.allow_stop = allow_stop
         self.sizes = tuple(int(n) for n in crossbar_sizes)
         self.n_size_slots = n_layers if per_layer_crossbar else 1
+        self.sub_iterations = int(sub_iterations)
+        self.n_onset_slots = 2 if self.sub_iterations > 1 else 0
         self.nvec = np.array(
             [len(self.prune_levels)] * n_layers
             + [len(CLUSTER_OPTIONS)] * n_layers
             + [CLUSTER_PRUNE_CHOICES + 1] * n_layers
             + [len(self.sizes)] * self.n_size_slots
+            + [self.sub_iterations] * self.n_onset_slots
             + [2] * allow_stop,
             dtype=np.int64,
         )
@@ -101,6 +132,7 @@ class ActionCodec:
             + [f"cluster{i}" for i in L]
             + [f"cluster_prune{i}" for i in L]
             + [f"crossbar{i}" for i in range(self.n_size_slots)]
+            + ["cluster_onset", "cluster_prune_onset"][: self.n_onset_slots]
             + ["stop"] * self.allow_stop
         )
 
@@ -129,36 +161,30 @@ class ActionCodec:
         a = self.check(action)
         L = self.n_layers
         prune = [self.prune_levels[k] for k in a[:L]]
-        clus = [CLUSTER_OPTIONS[k] for k in a[L : 2 * L]]
+        options = list(CLUSTER_OPTIONS)
+        clus = [options[k] for k in a[L : 2 * L]]
         cprune = [
             None if k == 0 else CLUSTER_PRUNE_BASE + CLUSTER_PRUNE_STEP * (k - 1)
             for k in a[2 * L : 3 * L]
         ]
-        size_idx = a[3 * L : 3 * L + self.n_size_slots]
-        sizes = [self.sizes[k] for k in size_idx]
+        at = 3 * L + self.n_size_slots
+        sizes = [self.sizes[k] for k in a[3 * L : at]]
         if self.n_size_slots == 1:
             sizes = sizes * L
-        return DecodedAction(prune, clus, cprune, sizes, self.allow_stop and bool(a[-1]))
+        onsets = [int(k) for k in a[at : at + self.n_onset_slots]] or [0, 0]
+        return DecodedAction(
+            prune, clus, cprune, sizes, self.allow_stop and bool(a[-1]), onsets[0], onsets[1]
+        )
 
-    def encode(
-        self,
-        decision: StepDecision,
-        unit_rates: Sequence[float],
-        crossbar_sizes: Sequence[int],
-        stop: bool = False,
-    ) -> np.ndarray:
-        """The action that makes the environment take ``decision`` (the inverse of decode).
+    def encode(self, action: DecodedAction) -> np.ndarray:
+        """The action array of ``action`` (the inverse of :meth:`decode`).
 
-        :raises ValueError: when the decision is not representable in this space.
+        :raises ValueError: when ``action`` is not representable in this space.
         """
-        L = self.n_layers
-        a = []
-        for step, unit in zip(decision.threshold_steps, unit_rates, strict=True):
-            level = step / unit if unit > 0 else 0.0
-            a.append(_index(self.prune_levels, level, "prune level"))
-        quals = list(decision.cluster_qualities) or [()] * L
-        a += [_index(CLUSTER_OPTIONS, tuple(q), "cluster option") for q in quals]
-        for f in list(decision.cluster_prune) or [None] * L:
+        a = [_index(self.prune_levels, float(lv), "prune level") for lv in action.prune_levels]
+        options = list(CLUSTER_OPTIONS)
+        a += [_index(options, opt, "cluster option") for opt in action.cluster_options]
+        for f in action.cluster_prune:
             k = 0 if f is None else int(round((f - CLUSTER_PRUNE_BASE) / CLUSTER_PRUNE_STEP)) + 1
             if not 0 <= k <= CLUSTER_PRUNE_CHOICES:
                 raise ValueError(
@@ -166,11 +192,19 @@ class ActionCodec:
                     f"(at most {_max_cluster_prune():.3f})"
                 )
             a.append(k)
-        sizes = list(crossbar_sizes)[: self.n_size_slots]
+        sizes = list(action.crossbar_sizes)[: self.n_size_slots]
         a += [_index(self.sizes, n, "crossbar size") for n in sizes]
+        onsets = (action.cluster_onset, action.cluster_prune_onset)
+        if self.n_onset_slots:
+            for name, k in zip(("cluster onset", "cluster-prune onset"), onsets, strict=True):
+                if not 0 <= k < self.sub_iterations:
+                    raise ValueError(f"{name} {k} is outside 0..{self.sub_iterations - 1}")
+                a.append(int(k))
+        elif any(onsets):
+            raise ValueError("this action space has no onsets (one sub-iteration per step)")
         if self.allow_stop:
-            a.append(int(stop))
-        elif stop:
+            a.append(int(action.stop))
+        elif action.stop:
             raise ValueError("this action space has no stop component (allow_stop=False)")
         return np.array(a, dtype=np.int64)
 

@@ -36,7 +36,9 @@ from .network import default_topology, format_topology, parse_topology
 from .observation import LayerView, build_observation, feature_names, observation_size
 from .reward import final_adjustment, step_reward
 from .schedule import PaperSchedule
+from .scoring import network_cost
 from .settings import EnvConfig
+from .step_plan import PlanState, run_plan, sub_epochs
 from .training import default_recipe, evaluate, to_tensors
 from .transform import Transformation
 
@@ -86,6 +88,7 @@ class TraNNsformerEnv(gym.Env):
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
         self.weight_scale = [float(w.abs().mean()) for w in self._dense_weights()]
+        self.sub_epochs = sub_epochs(cfg.retrain_epochs)
 
         self.codec = ActionCodec(
             self.n_layers,
@@ -93,6 +96,7 @@ class TraNNsformerEnv(gym.Env):
             cfg.per_layer_crossbar,
             cfg.allow_stop,
             cfg.prune_levels,
+            len(self.sub_epochs),
         )
         self.action_space = self.codec.space
         n_obs = observation_size(self.n_layers, len(self.codec.nvec))
@@ -132,12 +136,16 @@ class TraNNsformerEnv(gym.Env):
         return self.config.max_steps or DEFAULT_MAX_STEPS
 
     def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:
-        """The paper's fixed schedule stretched over ``horizon`` steps (default: the episode's)."""
+        """The paper's fixed schedule over ``horizon`` steps (default: the episode's), one
+        iteration per sub-iteration: 12 steps of 5 epochs give the release's E = 60."""
+        subs = self.sub_epochs
         return PaperSchedule(
-            epochs=horizon or self.horizon,
-            epochs_per_iteration=self.config.retrain_epochs,
+            epochs=(horizon or self.horizon) * len(subs),
+            epochs_per_iteration=subs[0] if len(subs) == 1 else 1.0,
             rate_scale=self.config.rate_scale,
             gate_on_loss=self.config.gate_on_loss,
+            settle_tolerance=self.config.settle_tolerance,
+            cluster_prune_growth=self.config.cluster_prune_growth,
         )
 
     def unit_rates(self) -> list[float]:
@@ -154,8 +162,8 @@ class TraNNsformerEnv(gym.Env):
     def _measure(self) -> dict[str, Any]:
         tr = self.transformation
         acc = evaluate(tr.net, self.x_val, self.y_val)[0]
-        cost = hardware_cost(
-            tr.masks(), tr.crossbar_sizes, self.technology, self.config.strategy, tr.clusters
+        cost = network_cost(
+            tr.masks(), tr.crossbar_sizes, self.technology, self.config.accounting, tr.clusters
         )
         norm = normalized_cost(
             cost.area_mm2, cost.energy_nj, self.reference, self.config.area_weight
@@ -240,11 +248,14 @@ class TraNNsformerEnv(gym.Env):
             initial_loss=self._start_loss,
         )
         self._steps, self._loss_fell, self._last_action, self._done = 0, False, None, False
+        self._plan_state = PlanState()
         # Every episode starts from the same network: measure it once.
         if self._start_metrics is None:
             self._start_metrics = self._measure()
         self._metrics = self._start_metrics
         self._initial_cost = self._metrics["cost"]
+        # The start meets the floor (floor = its accuracy - tolerance): deliverable.
+        self._delivered = (0, self.transformation.snapshot(), self._metrics)
         info = self._info(self._metrics)
         info["episode_seed"] = episode_seed
         return self._observation(self._metrics), info
@@ -264,14 +275,18 @@ class TraNNsformerEnv(gym.Env):
         if act.stop:
             terminated = True
         else:
+            cfg = self.config
             self.transformation.crossbar_sizes = list(act.crossbar_sizes)
-            decision = act.decision(
-                self.unit_rates(), self.config.retrain_epochs, self.config.gate_on_loss
+            plan = act.plan(
+                self.unit_rates(),
+                self.sub_epochs,
+                cfg.gate_on_loss,
+                cfg.settle_tolerance,
+                cfg.cluster_prune_growth,
             )
             try:
-                report = self.transformation.iterate(decision)
-                retrain_s = self.transformation.last_retrain_seconds
-                self._loss_fell = report.loss_fell
+                reports, retrain_s = run_plan(self.transformation, plan, self._plan_state)
+                self._loss_fell = reports[-1].loss_fell
             except Exception as exc:  # noqa: BLE001
                 # A failed step (NaN loss, a solver failure) ends the episode, never a long
                 # training run; the error is reported in info["error"].
@@ -281,6 +296,11 @@ class TraNNsformerEnv(gym.Env):
                 self._metrics = self._measure()
             except Exception as exc:  # noqa: BLE001 - keep the last good metrics
                 error, terminated = error or f"{type(exc).__name__}: {exc}", True
+            else:
+                if error is None and self._metrics["accuracy"] >= self.floor:
+                    self._delivered = (
+                        self._steps, self.transformation.snapshot(), self._metrics
+                    )
         m = self._metrics
         reward = step_reward(
             before, m["cost"], m["accuracy"], self.floor, self.config.step_penalty_weight
@@ -288,17 +308,28 @@ class TraNNsformerEnv(gym.Env):
         if m["accuracy"] < self.floor - self.config.collapse_margin:
             terminated = True
         truncated = not terminated and self._steps >= self.horizon
-        info = self._info(m)
+        last = m
         if terminated or truncated:
             self._done = True
-            reward += final_adjustment(
-                self._initial_cost,
-                m["cost"],
-                m["accuracy"],
-                self.floor,
-                self.config.penalty_weight,
-                self.config.floor_give_back,
+            if self.config.select_on_validation:
+                m = self._deliver()
+                # Rewards telescope to the delivered network's saving.
+                reward += last["cost"] - m["cost"]
+            else:
+                reward += final_adjustment(
+                    self._initial_cost,
+                    m["cost"],
+                    m["accuracy"],
+                    self.floor,
+                    self.config.penalty_weight,
+                    self.config.floor_give_back,
+                )
+        info = self._info(m)
+        if terminated or truncated:
+            info["delivered_step"] = self._delivered[0] if self.config.select_on_validation else (
+                self._steps
             )
+            info["last_accuracy"], info["last_cost"] = last["accuracy"], last["cost"]
             if self.config.snn_at_end and error is None:
                 try:
                     info.update(self._snn_metrics())
@@ -310,17 +341,25 @@ class TraNNsformerEnv(gym.Env):
         self.last_step_timing = {"step": time.perf_counter() - t0, "retrain": retrain_s}
         return self._observation(m), float(reward), terminated, truncated, info
 
+    def _deliver(self) -> dict[str, Any]:
+        """Restore the latest step that met the floor on validation; its metrics."""
+        step, snap, metrics = self._delivered
+        if step != self._steps:
+            self.transformation.restore(snap)
+            self._metrics = metrics
+        return self._metrics
+
     def _snn_metrics(self) -> dict[str, Any]:
         tr = self.transformation
         xs, ys = to_tensors(self.data.x_test, self.data.y_test)
         snn = snn_evaluate(
             tr.net, self.x_train, xs, ys, SNNSettings(timesteps=self.config.snn_timesteps)
         )
-        cost = hardware_cost(
+        cost = network_cost(
             tr.masks(),
             tr.crossbar_sizes,
             self.technology,
-            self.config.strategy,
+            self.config.accounting,
             tr.clusters,
             snn.input_spikes,
         )

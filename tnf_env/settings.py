@@ -10,10 +10,10 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from .actions import PRUNE_LEVELS
-from .datasets import DATASETS
+from hwmodel.accounting import ACCOUNTINGS
 
-STRATEGIES = ("dense", "pruned", "tiles", "clustered")
+from .actions import PRUNE_LEVELS
+from .datasets import DATASETS, default_tolerance
 
 
 @dataclass
@@ -29,7 +29,8 @@ class EnvConfig:
     allow_stop: bool = True  # the action has a stop component that ends the episode early
     technology: str = "resparc"  # hwmodel preset name or path of a YAML/JSON technology file
     area_weight: float = 0.5  # cost = w * area/area_orig + (1 - w) * energy/energy_orig
-    accuracy_tolerance: float = 0.005  # floor = baseline validation accuracy - tolerance
+    accuracy_tolerance: float | None = None  # floor = baseline val. accuracy - this (None: the
+    # dataset's, about two standard errors of its validation accuracy; 0.005 on mnist)
     retrain_epochs: float = 1.0  # retraining per step, in epochs (fractions allowed)
     val_size: int | None = None  # validation images used per step (None: the whole split)
     max_steps: int | None = None  # steps per episode (None: 10); see tnf_env.make
@@ -39,7 +40,10 @@ class EnvConfig:
     relative_rate: float = 0.2  # with prune_unit="relative": level 1 = this x mean |W| per step
     rate_scale: float = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
     gate_on_loss: bool = True  # thresholds rise only in steps whose training loss fell
-    strategy: str = "clustered"  # hwmodel mapping strategy used to cost the network
+    accounting: str = "best"  # crossbar accounting of the cost: "best" or "paper" (scoring.py)
+    select_on_validation: bool = True  # deliver the latest step meeting the floor (validation)
+    settle_tolerance: float = 0.05  # recluster once the unclustered share moves less per epoch
+    cluster_prune_growth: float = 0.01  # f grows by this per improving epoch of cluster pruning
     penalty_weight: float = 10.0  # end-of-episode penalty per unit of accuracy below the floor
     floor_give_back: bool = True  # ending below the floor also gives the savings back (reward.py)
     step_penalty_weight: float = 0.0  # optional per-step penalty per unit below the floor
@@ -63,8 +67,10 @@ class EnvConfig:
         self.crossbar_sizes = sizes
         if not 0 <= self.area_weight <= 1:
             raise bad("area_weight", "a number in [0, 1]")
+        if self.accuracy_tolerance is None:
+            self.accuracy_tolerance = default_tolerance(canonical)
         if not 0 <= self.accuracy_tolerance < 1:
-            raise bad("accuracy_tolerance", "a number in [0, 1)")
+            raise bad("accuracy_tolerance", "None or a number in [0, 1)")
         if not self.retrain_epochs > 0:
             raise bad("retrain_epochs", "a number > 0")
         if self.val_size is not None and self.val_size < 1:
@@ -83,8 +89,12 @@ class EnvConfig:
             raise bad("relative_rate", "a number > 0")
         if not self.rate_scale >= 0:
             raise bad("rate_scale", "a number >= 0")
-        if self.strategy not in STRATEGIES:
-            raise bad("strategy", f"one of {', '.join(STRATEGIES)}")
+        if self.accounting not in ACCOUNTINGS:
+            raise bad("accounting", f"one of {', '.join(ACCOUNTINGS)}")
+        if not 0 <= self.settle_tolerance <= 1:
+            raise bad("settle_tolerance", "a number in [0, 1]")
+        if not 0 <= self.cluster_prune_growth <= 1:
+            raise bad("cluster_prune_growth", "a number in [0, 1]")
         if self.penalty_weight < 0:
             raise bad("penalty_weight", "a number >= 0")
         if self.step_penalty_weight < 0:

@@ -159,11 +159,11 @@ def test_digits_default_needs_no_files():
     ds = load_dataset()
     assert ds.name == "digits"
     check_dataset(ds, 64)
-    assert (len(ds.y_train), len(ds.y_val), len(ds.y_test)) == (1079, 359, 359)
+    assert (len(ds.y_train), len(ds.y_val), len(ds.y_test)) == (899, 539, 359)
     for y in (ds.y_train, ds.y_val, ds.y_test):
         assert set(np.unique(y)) == set(range(10))
     assert ds.x_train.max() == 1.0  # 16 / 16
-    assert "digits" in repr(ds) and "1079" in ds.summary() and "359" in repr(ds)
+    assert "digits" in repr(ds) and "899" in ds.summary() and "539" in repr(ds)
     assert resolve_data_dir("digits") is None
     assert load_dataset("Digits").name == "digits"
 
