@@ -1,19 +1,23 @@
-"""Benchmark schedules on one environment configuration: learned vs the paper's heuristic.
+"""Benchmark schedules on one environment configuration: learned vs fixed vs search.
 
-For each seed and crossbar size every method transforms the same dense
-network with the same per-episode retraining budget:
+For each seed ``s`` (dense baseline and transformation seeded with ``s``; one
+environment per baseline seed) and crossbar size, every method transforms
+the same dense network with the same retraining budget per transformation,
+through :mod:`agents.experiment` (same sub-iterations, same selection on
+validation, same scoring path):
 
 - ``original``: the dense network, untouched;
-- ``pruning``: the pruning-only schedule (the paper's threshold rule, no clusters);
-- ``paper``: the paper's fixed schedule as a policy;
+- ``pruning`` / ``paper``: the pruning-only and the paper's schedule, each with
+  its rate scale tuned on validation over ``rate_grid``; ``pruning (release)``
+  and ``paper (release)`` keep the release's constants;
 - ``random``: random search, ``random_candidates`` random schedules whose
-  retraining adds up to one episode's budget, the best chosen on validation;
+  retraining adds up to one episode's budget, the cheapest on validation kept;
 - ``ppo``: a trained PPO policy (``--run``), deterministic.
 
-Each method's chip is held at the row's crossbar size (the size component of
-every action is fixed to it), so rows compare schedules, not sizes. Choices are
-made on the validation split; the final networks are scored on the test split,
-as ReLU and as spiking networks, and costed with the spikes they measure.
+Each method's chip is held at the row's crossbar size, so rows compare
+schedules, not sizes. Choices are made on validation; the delivered networks
+are scored on the test split, as ReLU and spiking networks, and costed with
+the spikes they measure, in both accountings.
 """
 
 from __future__ import annotations
@@ -25,16 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import tnf_env
-from tnf_env.evaluation import SNNSettings, hardware_cost, snn_evaluate
-from tnf_env.training import evaluate, to_tensors
+from tnf_env.evaluation import SNNSettings
 
-from .policies import PaperPolicy, Policy, PruningPolicy, RandomPolicy, run_episode
+from .experiment import RATE_GRID, Delivered, Experiment, tune
+from .policies import PaperPolicy, PruningPolicy, RandomPolicy
+from .results import results_table
 from .results import summarize as summarize_rows
 
-METHODS = ("original", "pruning", "paper", "random", "ppo")
+METHODS = (
+    "original", "pruning (release)", "pruning", "paper (release)", "paper", "random", "ppo"
+)
 
 
 @dataclass
@@ -42,136 +47,116 @@ class BenchmarkConfig:
     """Settings of one ``benchmark`` run (each a command-line flag)."""
 
     env: dict[str, Any]  # environment settings (from a training config)
-    seeds: tuple[int, ...] = (0, 1, 2)  # episode seeds; the mean and spread are reported
+    seeds: tuple[int, ...] = (0, 1, 2)  # baseline seeds, each also seeding its transformation
     crossbar_sizes: tuple[int, ...] | None = None  # sizes to compare at (None: the env's)
     budget: float | None = None  # retraining epochs per transformation (None: the env's)
     random_candidates: int = 4  # random schedules sharing one episode's budget
+    rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale tried when tuning
+    pruning_rate_scale: float = 0.7  # the release's pruning-only rate factor (2/3 the epochs)
     snn_timesteps: int = 35  # SNN length for test accuracy and measured energy
     run_dir: str | None = None  # trained PPO run to evaluate (None: no ppo rows)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
 
 
-class FixedSize:
-    """Wraps a policy so the chip's crossbar-size component is always ``index``."""
-
-    def __init__(self, policy: Policy, index: int, slots: slice) -> None:
-        self.policy, self.index, self.slots = policy, index, slots
-        self.name = policy.name
-
-    def reset(self, env) -> None:
-        self.policy.reset(env)
-
-    def act(self, obs, info):
-        a = np.array(self.policy.act(obs, info), dtype=np.int64)
-        a[self.slots] = self.index
-        return a
-
-
-def _episode_env(cfg: BenchmarkConfig, retrain_epochs: float, **overrides: Any) -> Any:
-    settings = {**cfg.env, "retrain_epochs": retrain_epochs, **overrides}
-    return tnf_env.make(**settings)
-
-
-def _test_row(env, method: str, seed: int, n: int, snn: SNNSettings, info: dict) -> dict:
-    """Score the episode's final network on the test split and cost it with its spikes."""
-    u = env.unwrapped
-    tr = u.transformation
-    xs, ys = to_tensors(u.data.x_test, u.data.y_test)
-    res = snn_evaluate(tr.net, u.x_train, xs, ys, snn, seed=seed)
-    cost = hardware_cost(
-        tr.masks(),
-        tr.crossbar_sizes,
-        u.technology,
-        u.config.strategy,
-        tr.clusters,
-        res.input_spikes,
-    )
-    masks = tr.masks()
-    return {
-        "method": method,
-        "agent": method,
-        "seed": seed,
-        "crossbar_size": n,
-        "accuracy_val": info["accuracy"],
-        "accuracy_test": evaluate(tr.net, xs, ys)[0],
-        "accuracy_test_snn": res.accuracy,
-        "meets_floor": bool(info["accuracy"] >= info["accuracy_floor"]),
-        "area_mm2": cost.area_mm2,
-        "energy_nj": cost.energy_nj,
-        "crossbars": cost.n_crossbars,
-        "utilization": cost.utilization,
-        "sparsity": 1 - sum(int(m.sum()) for m in masks) / sum(m.size for m in masks),
-        "epochs": tr.epochs_trained,
-        "env_cost": info["cost"],
-    }
-
-
-def _original_row(env, seed: int, n: int, snn: SNNSettings) -> dict:
-    obs, info = env.reset(seed=seed)
-    u = env.unwrapped
-    u.transformation.crossbar_sizes = [n] * u.n_layers
-    info = dict(info, cost=float("nan"))
-    return _test_row(env, "original", seed, n, snn, info)
-
-
 def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> dict:
     """Run every method for every seed and crossbar size; returns the results document."""
-    base_env = tnf_env.make(**cfg.env)
-    u = base_env.unwrapped
+    probe = tnf_env.make(**cfg.env)
+    u = probe.unwrapped
     sizes = tuple(cfg.crossbar_sizes or u.config.crossbar_sizes)
     for n in sizes:
         if n not in u.config.crossbar_sizes:
             raise ValueError(
                 f"crossbar size {n} is not among the environment's {u.config.crossbar_sizes}"
             )
-    per_episode = cfg.budget or u.horizon * u.config.retrain_epochs
-    step_epochs = per_episode / u.horizon
-    slots = slice(3 * u.n_layers, 3 * u.n_layers + u.codec.n_size_slots)
+    if cfg.random_candidates < 1:
+        raise ValueError(f"random_candidates must be >= 1, got {cfg.random_candidates}")
+    horizon, rate_scale = u.horizon, u.config.rate_scale
+    per_episode = cfg.budget or horizon * u.config.retrain_epochs
+    step_epochs = per_episode / horizon
+    probe.close()
     snn = SNNSettings(timesteps=cfg.snn_timesteps)
-    ppo = None
+    # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
+    fixed = Experiment(
+        {**cfg.env, "retrain_epochs": step_epochs, "prune_unit": "paper", "max_steps": horizon},
+        snn,
+    )
+    ppo, learned = None, None
     if cfg.run_dir:
         from .ppo import PPOPolicy
 
         ppo = PPOPolicy.load(cfg.run_dir)
-    # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
-    env = _episode_env(cfg, step_epochs, prune_unit="paper")
-    ppo_env = _episode_env(cfg, step_epochs) if ppo is not None else None
+        learned = Experiment({**cfg.env, "retrain_epochs": step_epochs}, snn)
+    grid = [rate_scale * g for g in cfg.rate_grid]
+    release_steps = max(1, round(horizon * 2 / 3))
     rows: list[dict] = []
     t0 = time.perf_counter()
-    for seed in cfg.seeds:
-        for n in sizes:
-            idx = u.config.crossbar_sizes.index(n)
-            rows.append(_original_row(env, seed, n, snn))
-            methods: list[tuple[str, Policy, Any]] = [
-                ("pruning", PruningPolicy(n), env),
-                ("paper", PaperPolicy(n), env),
-            ]
-            if ppo is not None:
-                methods.append(("ppo", FixedSize(ppo, idx, slots), ppo_env))
-            for name, policy, method_env in methods:
-                res = run_episode(method_env, policy, seed)
-                rows.append(_test_row(method_env, name, seed, n, snn, res.final_info))
-            rows.append(_random_search(cfg, seed, n, idx, slots, step_epochs, snn))
-            log(
-                f"seed {seed} N={n}: "
-                + ", ".join(
-                    f"{r['method']} {r['env_cost'] if r['method'] != 'original' else 1:.3f}"
-                    for r in rows[-(len(methods) + 2) :]
-                )
+    try:
+        for seed in cfg.seeds:
+            pruning = tune(
+                fixed,
+                lambda r, seed=seed: fixed.transform(
+                    PruningPolicy(sizes[0]), seed, sizes[0], rate_scale=r
+                ),
+                grid,
+                seed,
+                sizes,
             )
+            release_pruning = fixed.transform(
+                PruningPolicy(sizes[0]), seed, sizes[0], max_steps=release_steps,
+                rate_scale=cfg.pruning_rate_scale * rate_scale,
+            )
+            for n in sizes:
+                paper = tune(
+                    fixed,
+                    lambda r, seed=seed, n=n: fixed.transform(
+                        PaperPolicy(n), seed, n, rate_scale=r
+                    ),
+                    grid,
+                    seed,
+                    [n],
+                )
+                release_paper = paper.runs.get(rate_scale) or fixed.transform(
+                    PaperPolicy(n), seed, n
+                )
+                chosen: list[tuple[str, Experiment, Delivered, dict]] = [
+                    ("original", fixed, fixed.original(seed), {}),
+                    ("pruning (release)", fixed, release_pruning, {}),
+                    ("pruning", fixed, pruning.chosen[n], {"tuning_epochs": pruning.epochs}),
+                    ("paper (release)", fixed, release_paper, {}),
+                    ("paper", fixed, paper.chosen[n], {"tuning_epochs": paper.epochs}),
+                    ("random", fixed, *_random_search(fixed, cfg, seed, n, step_epochs)),
+                ]
+                if ppo is not None:
+                    chosen.append(("ppo", learned, learned.transform(ppo, seed, n), {}))
+                for method, exp, d, extra in chosen:
+                    rows.append(exp.score(d, seed, n, method=method, **extra))
+                log(
+                    f"seed {seed} N={n}: "
+                    + ", ".join(
+                        f"{r['method']} {r['area_mm2_best']:.4f} mm2"
+                        for r in rows[-len(chosen):]
+                    )
+                )
+        first = fixed.env(cfg.seeds[0]).unwrapped
+    finally:
+        fixed.close()
+        if learned is not None:
+            learned.close()
     return {
-        "dataset": u.data.name,
-        "topology": "-".join(map(str, u.topology)),
-        "seed": list(cfg.seeds),
+        "dataset": first.data.name,
+        "topology": "-".join(map(str, first.topology)),
         "seeds": list(cfg.seeds),
-        "technology": u.technology.name,
+        "technology": first.technology.name,
         "env": cfg.env,
+        "tolerance": first.config.accuracy_tolerance,
         "budget_epochs_per_transformation": per_episode,
+        "steps": horizon,
+        "rate_grid": grid,
         "random_candidates": cfg.random_candidates,
         "run_dir": cfg.run_dir,
         "baseline": {
-            "accuracy_val": u.baseline_accuracy,
-            "accuracy_test": u.baseline.accuracy_test,
+            "accuracy_val": first.baseline_accuracy,
+            "accuracy_test": first.baseline.accuracy_test,
         },
         "rows": rows,
         "summary": summarize(rows),
@@ -181,68 +166,47 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
 
 
 def _random_search(
-    cfg: BenchmarkConfig,
-    seed: int,
-    n: int,
-    idx: int,
-    slots: slice,
-    step_epochs: float,
-    snn: SNNSettings,
-) -> dict:
-    """Best of ``random_candidates`` random schedules sharing one episode's retraining."""
-    env = _episode_env(cfg, step_epochs / cfg.random_candidates, prune_unit="paper")
-    best, spent = None, 0.0
-    for k in range(cfg.random_candidates):
-        policy = FixedSize(RandomPolicy(seed=1000 * seed + k), idx, slots)
-        res = run_episode(env, policy, seed)
-        spent += env.unwrapped.transformation.epochs_trained  # an early end spends less
-        key = (res.final_info["is_success"], -res.final_info["cost"])  # validation only
-        if best is None or key > best[0]:
-            best = (key, res.actions)
-    # Replay the chosen schedule to score its network on the test split.
-    from .replay import ReplayPolicy
-
-    res = run_episode(env, ReplayPolicy(best[1]), seed)
-    row = _test_row(env, "random", seed, n, snn, res.final_info)
-    row["epochs"] = spent  # what the search spent in total (the replay only scores)
-    return row
+    exp: Experiment, cfg: BenchmarkConfig, seed: int, n: int, step_epochs: float
+) -> tuple[Delivered, dict]:
+    """The cheapest on validation of ``random_candidates`` random schedules that share one
+    episode's retraining; its row reports what all candidates spent."""
+    candidates = [
+        exp.transform(
+            RandomPolicy(seed=1000 * seed + k), seed, n,
+            retrain_epochs=step_epochs / cfg.random_candidates,
+        )
+        for k in range(cfg.random_candidates)
+    ]
+    best = min(candidates, key=lambda d: exp.selection_cost(d, seed, n))
+    return best, {"tuning_epochs": float(sum(d.epochs for d in candidates))}
 
 
 def summarize(rows: Sequence[dict]) -> list[dict]:
-    """Mean and spread over seeds per (method, N), ratios to original and to the paper."""
-    entries = summarize_rows(rows, METHODS, ("original", "paper"))
+    """Mean and spread over seeds per (method, N), ratios to original, pruning and paper."""
+    entries = summarize_rows(rows, METHODS, ("original", "pruning", "paper"))
     for e in entries:
         e["agent"] = e["method"]
     return entries
 
 
 def results_markdown(doc: dict) -> str:
+    grid = ", ".join(f"{g:g}" for g in doc["rate_grid"])
     lines = [
         f"# Benchmark on {doc['dataset']} {doc['topology']} ({doc['technology']}), "
         f"seeds {doc['seeds']}",
         "",
-        f"Retraining budget per transformation: {doc['budget_epochs_per_transformation']:g} "
-        f"epochs (random search: {doc['random_candidates']} candidates sharing it). "
-        "Ratios are per seed against the original network and the paper's schedule at the "
-        "same crossbar size; accuracies on the test split; floor judged on validation.",
+        f"Budget: {doc['budget_epochs_per_transformation']:g} retraining epochs per "
+        f"transformation in {doc['steps']} steps; `pruning` and `paper` tune the rate scale "
+        f"over {{{grid}}} on validation, random search runs {doc['random_candidates']} "
+        "candidates sharing one budget (all their epochs under 'tuning'). Every network is "
+        "the latest step of its episode meeting the floor (baseline - "
+        f"{100 * doc['tolerance']:.1f} points) on validation; accuracies on the test split. "
+        "Area and energy are ratios per seed to the reference method at the same crossbar "
+        "size, mean ± std over seeds.",
         "",
-        "| N | method | area vs original | energy vs original | area vs paper | "
-        "energy vs paper | test acc. | SNN test acc. | floor met | crossbars | epochs |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        results_table(doc["summary"], ("original", "pruning", "paper")),
+        f"Wall time {doc['wall_seconds']:.0f} s.",
     ]
-    for e in doc["summary"]:
-
-        def r(k: str, e: dict = e) -> str:
-            return f"{e[k]:.3f} ± {e[k + '_std']:.3f}" if k in e else "-"
-
-        lines.append(
-            f"| {e['crossbar_size']} | {e['method']} | {r('area_mm2_vs_original')} | "
-            f"{r('energy_nj_vs_original')} | {r('area_mm2_vs_paper')} | "
-            f"{r('energy_nj_vs_paper')} | {100 * e['accuracy_test']:.2f}% | "
-            f"{100 * e['accuracy_test_snn']:.2f}% | {e['meets_floor']} | "
-            f"{e['crossbars']:.0f} | {e['epochs']:.1f} |"
-        )
-    lines.append(f"\nWall time {doc['wall_seconds']:.0f} s.")
     return "\n".join(lines) + "\n"
 
 

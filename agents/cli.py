@@ -22,6 +22,8 @@ from tnf_env.network import default_topology, format_topology, parse_topology
 from tnf_env.spiking import normalization_scales, simulate_snn
 from tnf_env.training import default_recipe, to_tensors
 
+from .experiment import RATE_GRID
+
 
 class CLIError(Exception):
     """A user error: bad flag value, missing file, unknown name."""
@@ -105,7 +107,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         technology=args.technology,
         seeds=tuple(args.seeds),
         epochs=args.epochs,
+        steps=args.steps,
         pruning_epochs=args.pruning_epochs,
+        rate_grid=tuple(args.rate_grid),
         rate_scale=args.rate_scale,
         tolerance=args.tolerance,
         snn_timesteps=args.snn_timesteps,
@@ -234,6 +238,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         crossbar_sizes=tuple(args.crossbar_sizes) if args.crossbar_sizes else None,
         budget=args.budget,
         random_candidates=args.random_candidates,
+        rate_grid=tuple(args.rate_grid),
         snn_timesteps=args.snn_timesteps,
         run_dir=run_dir,
     )
@@ -309,8 +314,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=[0],
         help="one or more seeds (mean and spread are reported)",
     )
-    p.add_argument("--epochs", type=int, default=60, help="TraNNsformer iterations E")
-    p.add_argument("--pruning-epochs", type=int, default=None, help="default 2/3 of --epochs")
+    p.add_argument("--epochs", type=int, default=60, help="retraining epochs per transformation")
+    p.add_argument(
+        "--steps", type=int, default=12, help="environment steps the epochs are split into"
+    )
+    p.add_argument(
+        "--pruning-epochs", type=int, default=None, help="release pruning: default 2/3 --epochs"
+    )
+    p.add_argument(
+        "--rate-grid", type=float, nargs="+", default=list(RATE_GRID),
+        help="multiples of --rate-scale the tuned pruning and paper rows try (validation)",
+    )
     p.add_argument(
         "--rate-scale",
         type=float,
@@ -318,7 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="multiplies the paper's threshold rates (default 10, tuned on mnist-10k "
         "validation; the release's constants are 1)",
     )
-    p.add_argument("--tolerance", type=float, default=0.005, help="accuracy floor tolerance")
+    p.add_argument(
+        "--tolerance", type=float, default=None,
+        help="accuracy floor tolerance (default: the dataset's; mnist 0.005, digits 0.015)",
+    )
     p.add_argument("--snn-timesteps", type=int, default=35)
     p.add_argument("--cache-dir", default=None, help="baseline cache directory")
     p.add_argument("--out", default="runs/reproduce", help="output directory")
@@ -377,6 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="retraining epochs per transformation (default: the environment's)",
     )
     p.add_argument("--random-candidates", type=int, default=4)
+    p.add_argument(
+        "--rate-grid", type=float, nargs="+", default=list(RATE_GRID),
+        help="multiples of the env's rate_scale the tuned pruning and paper rows try",
+    )
     p.add_argument(
         "--env",
         action="append",

@@ -1,41 +1,37 @@
 """The paper's experiment: original vs pruning vs offline clustering vs TraNNsformer.
 
-For each seed the dense baseline is loaded (or trained) from the cache; the
-pruning-only baseline runs once (it does not depend on the crossbar size);
-offline clustering clusters that pruned network at each size without
-retraining; TraNNsformer runs the paper's schedule at each size. Every
-network is scored on validation and test (ReLU), converted to a spiking
-network whose measured test spikes drive the energy model, mapped and costed.
+Every method runs through :mod:`agents.experiment` (the environment, its
+sub-iterations and its selection on validation) and is scored by the one
+scoring path, in both accountings. For each seed ``s`` (dense baseline and
+transformation seeded with ``s``) and crossbar size:
+
+- ``original``: the dense network;
+- ``pruning``: the pruning-only schedule, its rate scale tuned on validation;
+- ``pruning (release)``: the release's pruning run (2/3 of the epochs, 0.7x the rate);
+- ``offline``: SCIC once on the tuned pruning network, without retraining;
+- ``paper``: TraNNsformer, the paper's schedule with its rate scale tuned on validation;
+- ``paper (release)``: the paper's schedule at the project's rate scale (DESIGN.md).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from hwmodel import get_technology
-from tnf_env.baseline import get_baseline
-from tnf_env.datasets import load_dataset
-from tnf_env.evaluation import SNNSettings, hardware_cost, snn_evaluate
-from tnf_env.network import default_topology, format_topology, parse_topology
-from tnf_env.schedule import PaperSchedule, ValidationSelector, offline_clustering, run_schedule
-from tnf_env.training import default_recipe, evaluate, to_tensors
-from tnf_env.transform import Transformation
+from tnf_env.evaluation import SNNSettings
+from tnf_env.network import format_topology
 
+from .experiment import RATE_GRID, Delivered, Experiment, tune
+from .policies import PaperPolicy, PruningPolicy
+from .results import results_table
 from .results import summarize as summarize_rows
 
-METHODS = ("original", "pruning", "offline", "trannsformer")
-STRATEGY = {
-    "original": "dense",
-    "pruning": "pruned",
-    "offline": "clustered",
-    "trannsformer": "clustered",
-}
+METHODS = ("original", "pruning (release)", "pruning", "offline", "paper (release)", "paper")
 
 
 @dataclass
@@ -48,36 +44,34 @@ class ReproduceConfig:
     crossbar_sizes: tuple[int, ...] = (16, 32, 64, 128)  # crossbar sizes N to evaluate
     technology: str = "resparc"  # hwmodel technology preset or file
     seeds: tuple[int, ...] = (0,)  # baseline and transformation seeds
-    epochs: int = 60  # TraNNsformer iterations E (one epoch each)
-    pruning_epochs: int | None = None  # pruning-only epochs (None: 2/3 E, the release's 40/60)
+    epochs: int = 60  # retraining epochs of a transformation (the release's E)
+    steps: int = 12  # environment steps the epochs are split into (selection granularity)
+    pruning_epochs: int | None = None  # release pruning epochs (None: 2/3 E, the release's 40/60)
     rate_scale: float = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
+    rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale tried when tuning
     pruning_rate_scale: float = 0.7  # the release's pruning-only rate factor
-    tolerance: float = 0.005  # accuracy floor = baseline validation accuracy - tolerance
+    tolerance: float | None = None  # floor = baseline val accuracy - this (None: dataset's)
     snn_timesteps: int = 35  # SNN simulation length for accuracy and measured energy
     cache_dir: str | None = None  # baseline cache directory
 
-
-@dataclass
-class MethodNet:
-    """A finished network of one method: its transformation state and scores."""
-
-    method: str
-    tr: Transformation
-    epochs: float
-    scores: dict = field(default_factory=dict)
-    selected_iteration: int | None = None  # iterations kept after selection on validation
-
-
-def _score(net, data_t: dict, snn: SNNSettings, seed: int) -> dict:
-    acc_val = evaluate(net, data_t["xv"], data_t["yv"])[0]
-    acc_test = evaluate(net, data_t["xs"], data_t["ys"])[0]
-    res = snn_evaluate(net, data_t["xt"], data_t["xs"], data_t["ys"], snn, seed=seed)
-    return {
-        "accuracy_val": acc_val,
-        "accuracy_test": acc_test,
-        "accuracy_test_snn": res.accuracy,
-        "spikes": res.input_spikes,
-    }
+    def env_settings(self) -> dict:
+        """The environment every method of the run steps."""
+        if self.epochs % self.steps:
+            raise ValueError(f"epochs ({self.epochs}) must be a multiple of steps ({self.steps})")
+        return {
+            "dataset": self.dataset,
+            "data_dir": self.data_dir,
+            "topology": self.topology,
+            "crossbar_sizes": tuple(self.crossbar_sizes),
+            "technology": self.technology,
+            "accuracy_tolerance": self.tolerance,
+            "retrain_epochs": self.epochs // self.steps,
+            "max_steps": self.steps,
+            "rate_scale": self.rate_scale,
+            "prune_unit": "paper",
+            "allow_stop": False,
+            "cache_dir": self.cache_dir,
+        }
 
 
 @dataclass
@@ -89,158 +83,97 @@ class ReproduceResult:
     connectivity: dict = field(default_factory=dict)
 
 
-def _run_selected(
-    m: MethodNet, schedule: PaperSchedule, t: dict, floor: float, desc: str, progress: bool
-) -> None:
-    """Run ``schedule``; keep the latest iteration that meets the floor on validation."""
-    selector = ValidationSelector(m.tr, t["xv"], t["yv"], floor)
-    bar = _progress_bar(schedule.epochs, desc, progress)
-
-    def callback(i: int, report) -> None:
-        selector(i, report)
-        if bar is not None:
-            bar(i, report)
-
-    run_schedule(m.tr, schedule, callback)
-    m.selected_iteration = selector.finish(schedule.epochs)
-
-
-def _progress_bar(total: int, desc: str, enabled: bool):
-    """A schedule progress callback drawing a tqdm bar (None when disabled)."""
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc=desc, leave=False)
-
-    def update(i: int, report) -> None:
-        bar.update(1)
-        bar.set_postfix(loss=f"{report.train_loss:.3f}", sparsity=f"{np.mean(report.sparsity):.2f}")
-        if i == total - 1:
-            bar.close()
-
-    return update
-
-
 def run_reproduce(
     cfg: ReproduceConfig, log: Callable[[str], None] = print, progress: bool = True
 ) -> ReproduceResult:
     """Run the experiment; returns the ``results.json`` document and figure data.
 
     :param log: receives one line per finished phase.
-    :param progress: draw a progress bar over each schedule's iterations.
+    :param progress: unused (kept for the command line's ``--quiet``).
     """
-    tech = get_technology(cfg.technology)
-    for n in cfg.crossbar_sizes:
-        tech.check_crossbar_size(n)
-    data = load_dataset(cfg.dataset, cfg.data_dir)
-    topology = parse_topology(cfg.topology or default_topology(data.name))
-    recipe = default_recipe(data.name)
-    t = {}
-    t["xt"], t["yt"] = to_tensors(data.x_train, data.y_train)
-    t["xv"], t["yv"] = to_tensors(data.x_val, data.y_val)
-    t["xs"], t["ys"] = to_tensors(data.x_test, data.y_test)
-    snn = SNNSettings(timesteps=cfg.snn_timesteps)
-    paper = PaperSchedule(epochs=cfg.epochs, rate_scale=cfg.rate_scale)
-    pruning = PaperSchedule.pruning_only(
-        epochs=cfg.pruning_epochs or max(1, round(cfg.epochs * 2 / 3)),
-        rate_scale=cfg.pruning_rate_scale * cfg.rate_scale,
-    )
-    rows, baselines, t_start = [], [], time.perf_counter()
-    connectivity: dict = {}
-    for seed in cfg.seeds:
-        base = get_baseline(data, topology, seed, recipe, cfg.cache_dir)
-        floor = base.accuracy_val - cfg.tolerance
-        baselines.append(
-            {"seed": seed, "accuracy_val": base.accuracy_val, "accuracy_test": base.accuracy_test}
-        )
-        log(f"seed {seed}: baseline val {base.accuracy_val:.4f} test {base.accuracy_test:.4f}")
-        L = len(topology) - 1
-
-        def new_tr(sizes: Sequence[int], seed: int = seed, net=base.net) -> Transformation:
-            return Transformation(net, t["xt"], t["yt"], sizes, recipe, seed=seed)
-
-        original = MethodNet("original", new_tr([cfg.crossbar_sizes[0]] * L), 0)
-        original.scores = _score(original.tr.net, t, snn, seed)
-        t0 = time.perf_counter()
-        pruned = MethodNet("pruning", new_tr([cfg.crossbar_sizes[0]] * L), pruning.epochs)
-        _run_selected(pruned, pruning, t, floor, "pruning", progress)
-        pruned.scores = _score(pruned.tr.net, t, snn, seed)
-        log(
-            f"  pruning: {pruning.epochs} epochs in {time.perf_counter() - t0:.0f} s "
-            f"(kept {pruned.selected_iteration}), "
-            f"sparsity {np.round(pruned.tr.sparsity(), 3).tolist()}, "
-            f"val {pruned.scores['accuracy_val']:.4f}"
-        )
-        for n in cfg.crossbar_sizes:
-            offline_tr = new_tr([n] * L)
-            offline_tr.net.load_state_dict(pruned.tr.net.state_dict())
-            offline_tr.thresholds = list(pruned.tr.thresholds)
-            offline_clustering(offline_tr)
-            offline = MethodNet(
-                "offline", offline_tr, pruning.epochs, pruned.scores, pruned.selected_iteration
+    settings = cfg.env_settings()
+    step_epochs = cfg.epochs // cfg.steps
+    release_epochs = cfg.pruning_epochs or max(1, round(cfg.epochs * 2 / 3))
+    release_steps = max(1, round(release_epochs / step_epochs))
+    exp = Experiment(settings, SNNSettings(timesteps=cfg.snn_timesteps))
+    sizes = tuple(cfg.crossbar_sizes)
+    rows, baselines, connectivity = [], [], {}
+    t_start = time.perf_counter()
+    try:
+        for seed in cfg.seeds:
+            u = exp.env(seed).unwrapped
+            baselines.append(
+                {"seed": seed, "accuracy_val": u.baseline_accuracy,
+                 "accuracy_test": u.baseline.accuracy_test}
             )
+            log(f"seed {seed}: {u.describe()}")
+            original = exp.original(seed)
             t0 = time.perf_counter()
-            tnf = MethodNet("trannsformer", new_tr([n] * L), paper.epochs)
-            _run_selected(tnf, paper, t, floor, f"TraNNsformer N={n}", progress)
-            tnf.scores = _score(tnf.tr.net, t, snn, seed)
-            log(
-                f"  N={n}: TraNNsformer {paper.epochs} epochs in {time.perf_counter() - t0:.0f} s"
-                f" (kept {tnf.selected_iteration}), clusters {[len(c) for c in tnf.tr.clusters]}, "
-                f"val {tnf.scores['accuracy_val']:.4f}"
+
+            def pruning_run(scale: float, seed: int = seed) -> Delivered:
+                return exp.transform(PruningPolicy(sizes[0]), seed, sizes[0], rate_scale=scale)
+
+            grid = [cfg.rate_scale * g for g in cfg.rate_grid]
+            pruning = tune(exp, pruning_run, grid, seed, sizes)
+            release_pruning = exp.transform(
+                PruningPolicy(sizes[0]), seed, sizes[0], max_steps=release_steps,
+                rate_scale=cfg.pruning_rate_scale * cfg.rate_scale,
             )
-            for m in (original, pruned, offline, tnf):
-                rows.append(_row(m, n, seed, tech, floor))
-            if seed == cfg.seeds[0]:
-                connectivity[n] = (original.tr.masks(), tnf.tr.masks(), tnf.tr.clusters)
-    doc = {
-        "dataset": data.name,
-        "topology": format_topology(topology),
-        "seed": list(cfg.seeds) if len(cfg.seeds) > 1 else cfg.seeds[0],
-        "seeds": list(cfg.seeds),
-        "technology": tech.name,
-        "tolerance": cfg.tolerance,
-        "schedule": paper.to_dict(),
-        "pruning_schedule": pruning.to_dict(),
-        "baseline": {
-            "accuracy_val": float(np.mean([b["accuracy_val"] for b in baselines])),
-            "accuracy_test": float(np.mean([b["accuracy_test"] for b in baselines])),
-            "per_seed": baselines,
-        },
-        "rows": rows,
-        "summary": summarize(rows),
-        "wall_seconds": time.perf_counter() - t_start,
-    }
+            log(f"  pruning: {len(grid) + 1} runs in {time.perf_counter() - t0:.0f} s")
+            for n in sizes:
+                t0 = time.perf_counter()
+
+                def paper_run(scale: float, n: int = n, seed: int = seed) -> Delivered:
+                    return exp.transform(PaperPolicy(n), seed, n, rate_scale=scale)
+
+                tuned = tune(exp, paper_run, grid, seed, [n])
+                paper, paper_spent = tuned.chosen[n], tuned.epochs
+                release_paper = tuned.runs.get(cfg.rate_scale) or paper_run(cfg.rate_scale)
+                pruned, pruning_spent = pruning.chosen[n], pruning.epochs
+                offline = exp.offline(pruned, seed, n)
+                log(
+                    f"  N={n}: paper {len(grid)} runs in {time.perf_counter() - t0:.0f} s, "
+                    f"tuned rate scale {paper.rate_scale:g} (kept step {paper.delivered_step}), "
+                    f"clusters {[len(c) for c in paper.clusters]}"
+                )
+                for method, d, extra in (
+                    ("original", original, {}),
+                    ("pruning (release)", release_pruning, {}),
+                    ("pruning", pruned, {"tuning_epochs": pruning_spent}),
+                    ("offline", offline, {"tuning_epochs": pruning_spent}),
+                    ("paper (release)", release_paper, {}),
+                    ("paper", paper, {"tuning_epochs": paper_spent}),
+                ):
+                    rows.append(exp.score(d, seed, n, method=method, **extra))
+                if seed == cfg.seeds[0]:
+                    connectivity[n] = (
+                        original.net.masks_numpy(), paper.net.masks_numpy(), paper.clusters
+                    )
+        u = exp.env(cfg.seeds[0]).unwrapped
+        doc = {
+            "dataset": u.data.name,
+            "topology": format_topology(u.topology),
+            "seeds": list(cfg.seeds),
+            "technology": u.technology.name,
+            "tolerance": u.config.accuracy_tolerance,
+            "epochs": cfg.epochs,
+            "steps": cfg.steps,
+            "rate_scale": cfg.rate_scale,
+            "rate_grid": [cfg.rate_scale * g for g in cfg.rate_grid],
+            "pruning_release": {"epochs": release_steps * step_epochs,
+                                "rate_scale": cfg.pruning_rate_scale * cfg.rate_scale},
+            "baseline": {
+                "accuracy_val": float(np.mean([b["accuracy_val"] for b in baselines])),
+                "accuracy_test": float(np.mean([b["accuracy_test"] for b in baselines])),
+                "per_seed": baselines,
+            },
+            "rows": rows,
+            "summary": summarize(rows),
+            "wall_seconds": time.perf_counter() - t_start,
+        }
+    finally:
+        exp.close()
     return ReproduceResult(doc, connectivity)
-
-
-def _row(m: MethodNet, n: int, seed: int, tech, floor: float) -> dict:
-    tr = m.tr
-    masks = tr.masks()
-    clusters = tr.clusters if STRATEGY[m.method] == "clustered" else None
-    cost = hardware_cost(
-        masks, [n] * tr.n_layers, tech, STRATEGY[m.method], clusters, m.scores["spikes"]
-    )
-    nnz = sum(int(k.sum()) for k in masks)
-    lower = sum(int(-(-int(k.sum()) // (n * n))) for k in masks)
-    return {
-        "method": m.method,
-        "seed": seed,
-        "crossbar_size": n,
-        "accuracy_val": m.scores["accuracy_val"],
-        "accuracy_test": m.scores["accuracy_test"],
-        "accuracy_test_snn": m.scores["accuracy_test_snn"],
-        "meets_floor": bool(m.scores["accuracy_val"] >= floor),
-        "area_mm2": cost.area_mm2,
-        "energy_nj": cost.energy_nj,
-        "crossbars": cost.n_crossbars,
-        "lower_bound": lower,
-        "utilization": cost.utilization,
-        "sparsity": 1 - nnz / sum(k.size for k in masks),
-        "clusters": sum(len(c) for c in tr.clusters) if clusters is not None else 0,
-        "epochs": m.epochs,
-        "selected_iterations": m.selected_iteration,
-    }
 
 
 def summarize(rows: list[dict]) -> list[dict]:
@@ -249,45 +182,26 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 
 def results_markdown(doc: dict) -> str:
-    """The paper-style table of a ``results.json`` document."""
+    """The paper-style tables of a ``results.json`` document."""
+    grid = ", ".join(f"{g:g}" for g in doc["rate_grid"])
+    rel = doc["pruning_release"]
     lines = [
         f"# TraNNsformer on {doc['dataset']} {doc['topology']} ({doc['technology']}), "
         f"seeds {doc['seeds']}",
         "",
         f"Dense baseline: validation {100 * doc['baseline']['accuracy_val']:.2f}%, "
-        f"test {100 * doc['baseline']['accuracy_test']:.2f}%. Floor: validation accuracy "
-        f">= baseline - {100 * doc['tolerance']:.1f} points. Area and energy are "
-        "normalised to the original network at the same crossbar size; savings are "
-        "1 - ratio. Mean (± std) over seeds.",
+        f"test {100 * doc['baseline']['accuracy_test']:.2f}%. Floor: accuracy >= baseline - "
+        f"{100 * doc['tolerance']:.1f} points (judged on validation; the test column is "
+        "reported only). Every network is the latest step of its schedule meeting the floor "
+        f"on validation. Budget: {doc['epochs']} retraining epochs per transformation in "
+        f"{doc['steps']} steps; `pruning` and `paper` tune the rate scale over {{{grid}}} on "
+        "validation (least `best` cost; all grid points' epochs under 'tuning'); "
+        f"`pruning (release)`: {rel['epochs']} epochs at rate scale {rel['rate_scale']:g}; "
+        f"`paper (release)`: rate scale {doc['rate_scale']:g}. Area and energy are ratios "
+        "per seed to the reference method at the same crossbar size, mean ± std over seeds.",
         "",
-        "| N | method | area | energy | area saved vs orig. | energy saved vs orig. | "
-        "area saved vs pruning | energy saved vs pruning | test acc. | SNN test acc. | "
-        "floor met | crossbars (lower bound) | utilisation | sparsity |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for e in doc["summary"]:
-
-        def pct(k: str, e: dict = e) -> str:
-            return f"{100 * (1 - e[k]):.1f}% ± {100 * e[k + '_std']:.1f}"
-
-        lines.append(
-            f"| {e['crossbar_size']} | {e['method']} | {e['area_mm2_vs_original']:.3f} | "
-            f"{e['energy_nj_vs_original']:.3f} | {pct('area_mm2_vs_original')} | "
-            f"{pct('energy_nj_vs_original')} | {pct('area_mm2_vs_pruning')} | "
-            f"{pct('energy_nj_vs_pruning')} | {100 * e['accuracy_test']:.2f}% | "
-            f"{100 * e['accuracy_test_snn']:.2f}% | {e['meets_floor']} | "
-            f"{e['crossbars']:.0f} ({e['lower_bound']:.0f}) | {e['utilization']:.2f} | "
-            f"{100 * e['sparsity']:.1f}% |"
-        )
-    s = doc["schedule"]
-    lines += [
-        "",
-        f"TraNNsformer: {s['epochs']} iterations of one epoch, threshold rate scale "
-        f"{s['rate_scale']}; pruning only: {doc['pruning_schedule']['epochs']} epochs at rate "
-        f"scale {doc['pruning_schedule']['rate_scale']}. Each schedule keeps its latest "
-        "iteration whose validation accuracy meets the floor (model selection on validation; "
-        "the test split is only reported). A row whose final network still misses the floor "
-        f"says so under 'floor met'. Wall time {doc['wall_seconds']:.0f} s.",
+        results_table(doc["summary"], ("original", "pruning")),
+        f"Wall time {doc['wall_seconds']:.0f} s.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -6,17 +6,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
+ACCOUNTINGS = ("paper", "best")
+COSTS = ("area_mm2", "energy_nj")
 MEANED = (
     "accuracy_val",
     "accuracy_test",
     "accuracy_test_snn",
-    "area_mm2",
-    "energy_nj",
-    "crossbars",
-    "lower_bound",
-    "utilization",
+    *(f"{k}_{a}" for a in ACCOUNTINGS for k in (*COSTS, "crossbars", "lower_bound", "utilization")),
     "sparsity",
     "epochs",
+    "tuning_epochs",
+    "rate_scale",
 )
 
 
@@ -24,7 +24,8 @@ def summarize(
     rows: Sequence[dict], methods: Sequence[str], references: Sequence[str]
 ) -> list[dict]:
     """One entry per (crossbar size, method): mean and std over seeds of every measured
-    field, and per-seed ratios of area and energy to each reference method at that size.
+    field, and per-seed ratios of area and energy, in both accountings, to each reference
+    method at that size (``area_mm2_best_vs_pruning``, ...).
 
     :param rows: one dict per (method, seed, crossbar size), as ``results.json`` holds.
     :param methods: the methods, in the order the table lists them.
@@ -48,10 +49,49 @@ def summarize(
                 ref = {r["seed"]: r for r in by.get((n, ref_name), [])}
                 if not ref:
                     continue
-                for k in ("area_mm2", "energy_nj"):
-                    ratios = [r[k] / ref[r["seed"]][k] for r in rs]
+                for k in (f"{c}_{a}" for c in COSTS for a in ACCOUNTINGS):
+                    ratios = [r[k] / ref[r["seed"]][k] for r in rs if r["seed"] in ref]
+                    if not ratios:
+                        continue
                     e[f"{k}_vs_{ref_name}"] = float(np.mean(ratios))
                     e[f"{k}_vs_{ref_name}_std"] = float(np.std(ratios))
             e["meets_floor"] = f"{sum(r['meets_floor'] for r in rs)}/{len(rs)}"
+            if "meets_floor_test" in rs[0]:
+                e["meets_floor_test"] = f"{sum(r['meets_floor_test'] for r in rs)}/{len(rs)}"
             out.append(e)
     return out
+
+
+def _ratio(e: dict, key: str) -> str:
+    return f"{e[key]:.3f} ± {e[key + '_std']:.3f}" if key in e else "-"
+
+
+def results_table(summary: Sequence[dict], references: Sequence[str]) -> str:
+    """Markdown tables of a summary, one per accounting: area and energy relative to each
+    reference method (per seed, then averaged), crossbars, accuracy, floor and budget."""
+    lines: list[str] = []
+    for acc in ("best", "paper"):
+        head = "".join(f" area vs {r} | energy vs {r} |" for r in references)
+        lines += [
+            f"**{acc} accounting**",
+            "",
+            f"| N | method |{head} crossbars (lower bound) | utilisation | test acc. | "
+            "SNN test acc. | floor met (val / test) | epochs (tuning) |",
+            "|---|---|" + "---|---|" * len(references) + "---|---|---|---|---|---|",
+        ]
+        for e in summary:
+            cells = "".join(
+                f" {_ratio(e, f'area_mm2_{acc}_vs_{r}')} | {_ratio(e, f'energy_nj_{acc}_vs_{r}')} |"
+                for r in references
+            )
+            tuning = f" ({e['tuning_epochs']:.0f})" if "tuning_epochs" in e else ""
+            lines.append(
+                f"| {e['crossbar_size']} | {e['method']} |{cells} "
+                f"{e[f'crossbars_{acc}']:.0f} ({e[f'lower_bound_{acc}']:.0f}) | "
+                f"{e[f'utilization_{acc}']:.2f} | {100 * e['accuracy_test']:.2f}% | "
+                f"{100 * e['accuracy_test_snn']:.2f}% | "
+                f"{e['meets_floor']} / {e.get('meets_floor_test', '-')} | "
+                f"{e['epochs']:.0f}{tuning} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

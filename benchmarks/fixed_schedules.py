@@ -54,7 +54,7 @@ def run(env, levels: tuple[float, ...], cluster_at: int | None, seed: int) -> di
     u = env.unwrapped
     L = u.n_layers
     prune = [u.codec.prune_levels.index(x) for x in levels]
-    cluster_idx = CLUSTER_OPTIONS.index((0.7,))
+    cluster_idx = list(CLUSTER_OPTIONS).index("scic")
     t0 = time.perf_counter()
     env.reset(seed=seed)
     margins, done, step = [], False, 0
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     extra = sorted({x for lv in schedules for x in lv} - set(PRUNE_LEVELS))
     settings["prune_levels"] = list(PRUNE_LEVELS) + extra
     settings.setdefault("torch_threads", 1)
+    settings["select_on_validation"] = False  # the question is whether the last step holds
     env = tnf_env.make(**settings)  # loads the data and baseline once for every schedule
     try:
         check_layers(schedules, env.unwrapped.n_layers)

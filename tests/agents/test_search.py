@@ -66,7 +66,8 @@ def test_search_writes_run_directories_that_replay_and_benchmark_read(tmp_path, 
     from agents.ppo import PPOPolicy, resolve_run_dir
 
     assert resolve_run_dir(out) == Path(doc["best_run"])
-    assert PPOPolicy.load(out).model.num_timesteps == 48
+    # the best trial's best model: saved at one of its evaluations (every 24 steps)
+    assert PPOPolicy.load(out).model.num_timesteps in (24, 48)
     # a finished search is never overwritten
     assert main(argv) == 2
     assert "already holds a search" in capsys.readouterr().err

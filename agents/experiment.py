@@ -1,0 +1,183 @@
+"""Run schedules as ``reproduce`` and ``benchmark`` do, through one path.
+
+Every method is a policy run on the environment (the same sub-iterations,
+the same selection on validation), and every finished network is scored by
+:func:`tnf_env.scoring.score_network`. So for one method, seed, crossbar size
+and budget both commands produce the same row.
+
+Seed ``s`` means: the dense baseline trained with seed ``s`` (the environment
+setting ``seed``) and the transformation seeded with ``s`` (``reset(seed=s)``).
+
+Fixed schedules are tuned on validation: each grid point of the threshold
+rate scale runs once; the tuned method is the point whose delivered network
+(the latest step meeting the floor on validation) costs least under the
+``best`` accounting at the row's crossbar size; its row reports the retraining
+every grid point spent.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import tnf_env
+from tnf_env.evaluation import SNNSettings, normalized_cost
+from tnf_env.network import MaskedMLP
+from tnf_env.schedule import offline_clustering
+from tnf_env.scoring import ScoringData, network_cost, score_network
+from tnf_env.training import to_tensors
+from tnf_env.transform import Transformation
+
+from .policies import Policy, run_episode
+
+RATE_GRID = (0.5, 1.0, 2.0)  # multiples of the environment's rate_scale tried when tuning
+
+
+@dataclass
+class Delivered:
+    """A finished transformation: the network an episode delivered and what it spent."""
+
+    net: MaskedMLP
+    clusters: list[list]
+    epochs: float  # retraining epochs the episode spent (all its steps)
+    delivered_step: int
+    rate_scale: float
+    actions: list[list[int]] = field(default_factory=list)
+
+
+class FixedSize:
+    """Wraps a policy so the chip's crossbar-size components are always ``index``."""
+
+    def __init__(self, policy: Policy, index: int) -> None:
+        self.policy, self.index = policy, index
+        self.name = policy.name
+
+    def reset(self, env) -> None:
+        self.policy.reset(env)
+        u = env.unwrapped
+        self.slots = slice(3 * u.n_layers, 3 * u.n_layers + u.codec.n_size_slots)
+
+    def act(self, obs, info):
+        a = np.array(self.policy.act(obs, info), dtype=np.int64)
+        a[self.slots] = self.index
+        return a
+
+
+class Experiment:
+    """Environments, data and scoring shared by the methods of one run.
+
+    :param settings: environment settings (``seed`` is replaced per baseline seed).
+    :param snn: spiking simulation used for test accuracy and measured energy.
+    """
+
+    def __init__(self, settings: dict[str, Any], snn: SNNSettings | None = None) -> None:
+        self.settings = dict(settings)
+        self.snn = snn or SNNSettings()
+        self._envs: dict[str, Any] = {}
+
+    def env(self, seed: int, **overrides: Any):
+        """The environment for baseline ``seed`` with ``overrides`` (built once, then reused)."""
+        settings = {**self.settings, **overrides, "seed": seed}
+        key = repr(sorted(settings.items()))
+        if key not in self._envs:
+            self._envs[key] = tnf_env.make(**settings)
+        return self._envs[key]
+
+    def close(self) -> None:
+        for env in self._envs.values():
+            env.close()
+        self._envs.clear()
+
+    def scoring_data(self, seed: int) -> ScoringData:
+        u = self.env(seed).unwrapped
+        xs, ys = to_tensors(u.data.x_test, u.data.y_test)
+        tol = u.config.accuracy_tolerance
+        return ScoringData(
+            u.x_train, u.x_val, u.y_val, xs, ys, u.floor, u.baseline.accuracy_test - tol, self.snn
+        )
+
+    def transform(self, policy: Policy, seed: int, crossbar_size: int, **overrides) -> Delivered:
+        """One episode of ``policy`` on baseline ``seed`` with the chip held at
+        ``crossbar_size``; the network it delivers."""
+        env = self.env(seed, **overrides)
+        u = env.unwrapped
+        res = run_episode(env, FixedSize(policy, u.config.crossbar_sizes.index(crossbar_size)),
+                          seed)
+        tr = u.transformation
+        return Delivered(
+            net=copy.deepcopy(tr.net),
+            clusters=[list(c) for c in tr.clusters],
+            epochs=tr.epochs_trained,
+            delivered_step=int(res.final_info.get("delivered_step", res.steps)),
+            rate_scale=u.config.rate_scale,
+            actions=res.actions,
+        )
+
+    def original(self, seed: int) -> Delivered:
+        u = self.env(seed).unwrapped
+        return Delivered(copy.deepcopy(u.baseline.net), [[] for _ in range(u.n_layers)], 0.0, 0,
+                         u.config.rate_scale)
+
+    def offline(self, pruned: Delivered, seed: int, crossbar_size: int) -> Delivered:
+        """SCIC once (quality 0.7) on a pruned network at ``crossbar_size``, no retraining."""
+        u = self.env(seed).unwrapped
+        tr = Transformation(pruned.net, u.x_train, u.y_train, [crossbar_size] * u.n_layers,
+                            u.recipe, seed=seed, initial_loss=0.0)
+        offline_clustering(tr)
+        return Delivered(copy.deepcopy(tr.net), [list(c) for c in tr.clusters], pruned.epochs,
+                         pruned.delivered_step, pruned.rate_scale)
+
+    def selection_cost(self, d: Delivered, seed: int, crossbar_size: int) -> float:
+        """Validation-side cost used to tune: ``best`` accounting, expected activity,
+        relative to the dense network at the same crossbar size."""
+        u = self.env(seed).unwrapped
+        sizes = [crossbar_size] * u.n_layers
+        cost = network_cost(d.net.masks_numpy(), sizes, u.technology, "best", d.clusters)
+        dense = network_cost(u._dense_masks, sizes, u.technology, "paper")
+        return normalized_cost(cost.area_mm2, cost.energy_nj, dense, u.config.area_weight)
+
+    def score(self, d: Delivered, seed: int, crossbar_size: int, **fields: Any) -> dict:
+        u = self.env(seed).unwrapped
+        return score_network(
+            d.net,
+            d.clusters,
+            [crossbar_size] * u.n_layers,
+            u.technology,
+            self.scoring_data(seed),
+            seed,
+            seed=seed,
+            crossbar_size=crossbar_size,
+            epochs=d.epochs,
+            delivered_step=d.delivered_step,
+            rate_scale=d.rate_scale,
+            **fields,
+        )
+
+
+@dataclass
+class Tuned:
+    """A grid of runs and, per crossbar size, the one tuning chose."""
+
+    runs: dict[float, Delivered]  # by rate scale
+    chosen: dict[int, Delivered]  # by crossbar size
+    epochs: float  # retraining all grid points spent
+
+
+def tune(
+    exp: Experiment,
+    run: Callable[[float], Delivered],
+    grid: Sequence[float],
+    seed: int,
+    sizes: Sequence[int],
+) -> Tuned:
+    """Run ``run(rate_scale)`` for each rate scale of ``grid``; per crossbar size choose the
+    delivered network of least validation cost (:meth:`Experiment.selection_cost`)."""
+    runs = {r: run(r) for r in grid}
+    chosen = {
+        n: min(runs.values(), key=lambda d, n=n: exp.selection_cost(d, seed, n)) for n in sizes
+    }
+    return Tuned(runs, chosen, float(sum(d.epochs for d in runs.values())))
