@@ -148,7 +148,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from .config import load_config
     from .policies import PaperPolicy, RandomPolicy, comparison_table, evaluate_policy, summarize
-    from .ppo import EVAL_SEED, PPOPolicy, train
+    from .ppo import EVAL_SEED, PPOPolicy, run_dir_lock, train
 
     if args.resume:
         given = [
@@ -187,8 +187,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "random": summarize(evaluate_policy(paper_env, RandomPolicy(seed=cfg_used["seed"]), seeds)),
     }
     table = comparison_table(rows)
-    (out / "comparison.md").write_text(table + "\n")
-    (out / "comparison.json").write_text(json.dumps(rows, indent=2))
+    with run_dir_lock(out):  # train released it; the comparison is the run's too
+        (out / "comparison.md").write_text(table + "\n")
+        (out / "comparison.json").write_text(json.dumps(rows, indent=2))
     print(f"\n{model.num_timesteps} timesteps in {train_s:.0f} s -> {out}")
     print(f"evaluation episodes (seeds {seeds[0]}..{seeds[-1]}, never trained on):")
     print(table)

@@ -5,6 +5,9 @@ A run directory holds ``config.yaml`` (the resolved configuration),
 ``best_model.zip`` and ``best_schedule.json`` (the best deterministic episode
 seen by the periodic evaluation). The environment's observations are already
 normalised to [-1, 1], so there are no normalisation statistics to save.
+
+A process that writes a run directory holds its ``.lock`` (a second process
+fails at once).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
+from filelock import FileLock, Timeout
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 from stable_baselines3.common.utils import configure_logger
@@ -41,6 +46,7 @@ EPISODE_KEYS = (
     "is_success",
 )
 EVAL_SEED = 10_000  # evaluation episodes use seeds EVAL_SEED + k, never seen in training
+LOCK_NAME = ".lock"  # held by the process that writes a run directory
 
 
 class RunError(ValueError):
@@ -205,30 +211,101 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
-def prepare_run_dir(cfg: TrainConfig, out: Path, resume: bool) -> TrainConfig:
-    """Create ``out`` for a new run or check it for a resumed one; returns the config to use."""
-    cfg_path = out / "config.yaml"
-    if resume:
-        if not cfg_path.is_file():
-            raise RunError(f"--resume {out}: no run there (no config.yaml)")
-        try:
-            saved = yaml.safe_load(cfg_path.read_text())
-            if not isinstance(saved, dict):
-                raise ConfigError("it is not a mapping of keys to values")
-            return config_from_dict(saved)
-        except (ConfigError, yaml.YAMLError) as exc:
-            raise RunError(f"--resume {out}: its config.yaml is unusable: {exc}") from None
-    if cfg_path.exists() or latest_checkpoint(out) is not None:
+@contextmanager
+def run_dir_lock(run: Path) -> Iterator[None]:
+    """Hold ``run/.lock`` while this process writes the run; a second process fails at once.
+
+    :param run: an existing run directory.
+    """
+    lock = FileLock(run / LOCK_NAME, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RunError(
+            f"{run} is in use by another process (it holds {run / LOCK_NAME}): "
+            "wait for it to finish, or choose another --out"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def load_run_config(run: Path) -> TrainConfig:
+    """The validated configuration in ``run/config.yaml``.
+
+    :param run: a run directory.
+    """
+    try:
+        saved = yaml.safe_load((run / "config.yaml").read_text())
+        if not isinstance(saved, dict):
+            raise ConfigError("it is not a mapping of keys to values")
+        return config_from_dict(saved)
+    except (ConfigError, yaml.YAMLError) as exc:
+        raise RunError(f"{run}: its config.yaml is unusable: {exc}") from None
+
+
+def _refuse_existing_run(out: Path) -> None:
+    if (out / "config.yaml").exists() or latest_checkpoint(out) is not None:
         raise RunError(
             f"{out} already holds a run: pass --resume {out} to continue it, "
             "or choose another --out"
         )
+
+
+@contextmanager
+def _new_run_dir(cfg: TrainConfig, out: Path) -> Iterator[None]:
+    """Create and lock ``out`` for a new run and write its ``config.yaml``.
+
+    Called only once the environment has been built, so a failed start leaves
+    nothing behind. An existing empty directory (a search trial's) is taken; the
+    check for a run already there is repeated under the lock, so of two
+    processes starting at once exactly one gets the directory.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(cfg_path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    return cfg
+    with run_dir_lock(out):
+        _refuse_existing_run(out)
+        _atomic_write(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        yield
 
 
-def _load_for_resume(out: Path, venv, device: str) -> PPO | None:
+@contextmanager
+def _existing_run_dir(out: Path) -> Iterator[TrainConfig]:
+    """Lock a run directory to resume it; yields its own configuration."""
+    if not (out / "config.yaml").is_file():
+        raise RunError(f"--resume {out}: no run there (no config.yaml)")
+    with run_dir_lock(out):
+        yield load_run_config(out)
+
+
+def build_model(cfg: TrainConfig, env: Any, device: str, tensorboard_log: str | None = None) -> PPO:
+    """A fresh PPO model with the run's hyperparameters and network on ``env``.
+
+    :param cfg: the run's configuration.
+    :param env: the environment (or vectorised environments) whose spaces it acts in.
+    :param device: torch device of the networks.
+    :param tensorboard_log: TensorBoard directory (None: no logs).
+    """
+    return PPO(
+        "MlpPolicy",
+        env,
+        n_steps=cfg.n_steps,
+        batch_size=cfg.batch_size,
+        n_epochs=cfg.n_epochs,
+        learning_rate=cfg.learning_rate,
+        gamma=cfg.gamma,
+        gae_lambda=cfg.gae_lambda,
+        ent_coef=cfg.ent_coef,
+        clip_range=cfg.clip_range,
+        policy_kwargs={"net_arch": list(cfg.net_arch)},
+        seed=cfg.seed,
+        device=device,
+        tensorboard_log=tensorboard_log,
+        verbose=0,
+    )
+
+
+def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> PPO | None:
     ckpts = sorted(
         (out / "checkpoints").glob("rl_model_*_steps.zip"),
         key=lambda p: int(re.findall(r"\d+", p.name)[-1]),
@@ -242,7 +319,7 @@ def _load_for_resume(out: Path, venv, device: str) -> PPO | None:
             errors.append(f"{path.name}: truncated")
             continue
         try:
-            return PPO.load(path, env=venv, device=device)
+            return PPO.load(path, env=venv, device=cfg.device)
         except ValueError as exc:  # spaces differ: a different environment
             raise RunError(f"checkpoint {path} does not fit this environment: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - a truncated zip raises many kinds
@@ -277,31 +354,24 @@ def train(
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
     :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
     """
-    cfg = prepare_run_dir(cfg, out, resume)
-    venv = make_vec_env(cfg, cores, env_fn)
-    try:
-        model = _load_for_resume(out, venv, cfg.device) if resume else None
+    with ExitStack() as stack:
+        if resume:
+            cfg = stack.enter_context(_existing_run_dir(out))
+        else:
+            _refuse_existing_run(out)  # before anything is built; checked again under the lock
+        # Built here first, in this process (workers report a bad setting as a broken pipe),
+        # and before PPO seeds torch, so training draws the same numbers as ever.
+        tnf_env.make(**cfg.env).close()
+        venv = make_vec_env(cfg, cores, env_fn)
+        stack.callback(venv.close)
+        if not resume:
+            stack.enter_context(_new_run_dir(cfg, out))
+        model = _load_for_resume(out, cfg, venv) if resume else None
         best_prev = _best_return(out) if model is not None else -np.inf
         if model is not None:
             venv.seed(cfg.seed + model.num_timesteps)  # new episodes, not a replay of the start
         else:
-            model = PPO(
-                "MlpPolicy",
-                venv,
-                n_steps=cfg.n_steps,
-                batch_size=cfg.batch_size,
-                n_epochs=cfg.n_epochs,
-                learning_rate=cfg.learning_rate,
-                gamma=cfg.gamma,
-                gae_lambda=cfg.gae_lambda,
-                ent_coef=cfg.ent_coef,
-                clip_range=cfg.clip_range,
-                policy_kwargs={"net_arch": list(cfg.net_arch)},
-                seed=cfg.seed,
-                device=cfg.device,
-                tensorboard_log=str(out / "tb"),
-                verbose=0,
-            )
+            model = build_model(cfg, venv, cfg.device, str(out / "tb"))
             if cfg.warm_start != "none":
                 _warm_start(model, cfg, out)
         model.tensorboard_log = str(out / "tb")
@@ -330,8 +400,6 @@ def train(
         evaluator = callbacks.callbacks[2]
         evaluator.init_callback(model)
         evaluator.evaluate()  # the final policy competes for best too
-    finally:
-        venv.close()
     return model
 
 
