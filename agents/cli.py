@@ -247,14 +247,13 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
     run_dir = None
     if args.run:
-        from .ppo import resolve_run_dir
+        from .ppo import load_run_config, resolve_run_dir
 
         try:
             run_dir = str(resolve_run_dir(args.run))
-            run_cfg = Path(run_dir) / "config.yaml"
         except ValueError as exc:
             raise CLIError(f"--run {args.run}: no training run there ({exc})") from None
-        env_settings = yaml.safe_load(run_cfg.read_text())["env"]  # the policy's own spaces
+        env_settings = load_run_config(Path(run_dir)).env  # the policy's own spaces
     else:
         env_settings = load_config(args.config).env
     for item in args.env or []:  # e.g. evaluate a policy on a wider network, untrained there

@@ -7,13 +7,16 @@ seen by the periodic evaluation). The environment's observations are already
 normalised to [-1, 1], so there are no normalisation statistics to save.
 
 A process that writes a run directory holds its ``.lock`` (a second process
-fails at once).
+fails at once). Models are read back weights only (:func:`load_weights`): SB3's
+``PPO.load`` unpickles parts of the zip, so a crafted file could run code.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import pickle
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import gymnasium
 import numpy as np
 import torch
 import yaml
@@ -51,6 +55,10 @@ LOCK_NAME = ".lock"  # held by the process that writes a run directory
 
 class RunError(ValueError):
     """A run directory that cannot be used as asked."""
+
+
+class MisfitError(RunError):
+    """A saved model whose spaces or networks differ from the environment's."""
 
 
 def make_env(settings: dict) -> Any:
@@ -95,11 +103,26 @@ class PPOPolicy:
 
     @classmethod
     def load(cls, run_dir: str | Path, which: str = "best") -> PPOPolicy:
+        """The run's best (or latest checkpointed) policy, rebuilt from its ``config.yaml``.
+
+        Only weights are read from the model zip (:func:`load_weights`): no code runs.
+
+        :param run_dir: a training run, or a search directory (its best trial).
+        :param which: ``"best"`` (``best_model.zip``) or ``"latest"`` (newest checkpoint).
+        """
         run = resolve_run_dir(run_dir)
         path = run / "best_model.zip" if which == "best" else latest_checkpoint(run)
         if path is None or not path.exists():
             raise RunError(f"no {which} model in {run}: train first (train_agent.py train)")
-        return cls(PPO.load(path, device="cpu"))
+        cfg = load_run_config(run)
+        env = tnf_env.make(**cfg.env)  # the policy's spaces, from the run's own settings
+        try:
+            spaces = _SpacesOnly(env.observation_space, env.action_space)
+        finally:
+            env.close()
+        model = build_model(cfg, spaces, device="cpu")
+        load_weights(model, path)
+        return cls(model)
 
     def reset(self, env) -> None:
         pass
@@ -278,6 +301,19 @@ def _existing_run_dir(out: Path) -> Iterator[TrainConfig]:
         yield load_run_config(out)
 
 
+class _SpacesOnly(gymnasium.Env):
+    """An environment that only has spaces: enough to build a PPO model for prediction."""
+
+    def __init__(self, observation_space: gymnasium.Space, action_space: gymnasium.Space):
+        self.observation_space, self.action_space = observation_space, action_space
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        raise RuntimeError("a policy loaded for prediction has no environment to step")
+
+    def step(self, action):
+        raise RuntimeError("a policy loaded for prediction has no environment to step")
+
+
 def build_model(cfg: TrainConfig, env: Any, device: str, tensorboard_log: str | None = None) -> PPO:
     """A fresh PPO model with the run's hyperparameters and network on ``env``.
 
@@ -305,6 +341,79 @@ def build_model(cfg: TrainConfig, env: Any, device: str, tensorboard_log: str | 
     )
 
 
+# Counters of ``data`` restored with the weights; plain JSON integers in SB3's format.
+_COUNTERS = ("num_timesteps", "_n_updates", "_episode_num")
+
+
+def load_weights(model: PPO, path: Path, optimizer: bool = False) -> None:
+    """Load an SB3 model zip's weights into ``model`` without unpickling anything.
+
+    ``policy.pth`` (and ``policy.optimizer.pth``) are read with
+    ``torch.load(weights_only=True)``, which refuses every object but tensors and
+    plain containers; of ``data`` only JSON is parsed (its pickled entries, such as
+    ``lr_schedule``, are never decoded): the spaces are checked against
+    ``model``'s and the step counters restored. Everything else comes from the
+    run's ``config.yaml``, through ``model``.
+
+    :param model: a model built by :func:`build_model` for the run's environment.
+    :param path: the zip written by SB3's ``save``.
+    :param optimizer: also restore Adam's state (to resume training).
+    :raises RunError: the zip is unreadable or does not fit ``model``.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            data = json.loads(zf.read("data"))
+            weights = _read_tensors(zf, "policy.pth", model.device)
+            adam = _read_tensors(zf, "policy.optimizer.pth", model.device) if optimizer else None
+    except pickle.UnpicklingError:  # torch's own message suggests weights_only=False: no
+        raise RunError(
+            f"{path} is unreadable: it holds objects other than tensors, "
+            "refused because loading them could run code"
+        ) from None
+    except (OSError, KeyError, ValueError, RuntimeError, zipfile.BadZipFile) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise RunError(f"{path} is unreadable: {type(exc).__name__}: {first}") from None
+    misfit = _spaces_misfit(data, model) if isinstance(data, dict) else "no data"
+    if misfit is None:
+        try:
+            model.policy.load_state_dict(weights)
+            if adam is not None:
+                model.policy.optimizer.load_state_dict(adam)
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            misfit = str(exc).strip().splitlines()[0]
+    if misfit is not None:
+        raise MisfitError(f"checkpoint {path} does not fit this environment: {misfit}")
+    for key in _COUNTERS:
+        value = data.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise RunError(f"{path}: its {key} is not a count: {value!r}")
+        setattr(model, key, value)
+
+
+def _read_tensors(zf: zipfile.ZipFile, name: str, device: Any) -> Any:
+    return torch.load(io.BytesIO(zf.read(name)), map_location=device, weights_only=True)
+
+
+def _spaces_misfit(data: dict, model: PPO) -> str | None:
+    """How the spaces recorded in ``data`` (as plain JSON) differ from ``model``'s, or None."""
+    obs, act = data.get("observation_space"), data.get("action_space")
+    shape = obs.get("_shape") if isinstance(obs, dict) else None
+    if shape is not None and list(shape) != list(model.observation_space.shape):
+        current = list(model.observation_space.shape)
+        return f"its observations have shape {shape}, the environment's {current}"
+    nvec = act.get("nvec") if isinstance(act, dict) else None
+    now = getattr(model.action_space, "nvec", None)
+    if isinstance(nvec, str) and now is not None:
+        try:
+            saved = [int(x) for x in nvec.strip("[]").split()]
+        except ValueError:  # not numpy's printout: the weights' shapes still get checked
+            return None
+        current = [int(x) for x in np.asarray(now).ravel()]
+        if saved != current:
+            return f"its actions choose among {saved}, the environment's among {current}"
+    return None
+
+
 def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> PPO | None:
     ckpts = sorted(
         (out / "checkpoints").glob("rl_model_*_steps.zip"),
@@ -313,17 +422,19 @@ def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> PPO | None:
     )
     if not ckpts:
         return None  # stopped before its first checkpoint: nothing to lose, start afresh
+    model = build_model(cfg, venv, cfg.device, str(out / "tb"))
     errors = []
     for path in ckpts:  # a checkpoint cut short by a kill is skipped for the one before it
-        if not _intact_zip(path):  # SB3 reports a truncated zip as a ValueError too
+        if not _intact_zip(path):
             errors.append(f"{path.name}: truncated")
             continue
         try:
-            return PPO.load(path, env=venv, device=cfg.device)
-        except ValueError as exc:  # spaces differ: a different environment
-            raise RunError(f"checkpoint {path} does not fit this environment: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - a truncated zip raises many kinds
-            errors.append(f"{path.name}: {type(exc).__name__}")
+            load_weights(model, path, optimizer=True)
+            return model
+        except MisfitError:  # a different environment: no older checkpoint fits either
+            raise
+        except RunError as exc:
+            errors.append(f"{path.name}: {exc}")
     raise RunError(f"--resume {out}: no readable checkpoint ({'; '.join(errors)})")
 
 
@@ -427,17 +538,38 @@ def _warm_start(model: PPO, cfg: TrainConfig, out: Path) -> None:
 
 
 def resolve_run_dir(path: str | Path) -> Path:
-    """A training run directory, or the best trial of a ``search`` directory."""
+    """A training run directory, or the best trial of a ``search`` directory.
+
+    A search's ``results.json`` may name only trials inside the search directory:
+    one pointing elsewhere would have a command load a model from anywhere.
+
+    :param path: the run or search directory.
+    """
     run = Path(path)
     if (run / "config.yaml").is_file():
         return run
     try:
-        best = json.loads((run / "results.json").read_text()).get("best_run")
+        doc = json.loads((run / "results.json").read_text())
     except (OSError, ValueError):
-        best = None
-    if best and (Path(best) / "config.yaml").is_file():
-        return Path(best)
+        doc = None
+    doc = doc if isinstance(doc, dict) else {}
+    trials = doc.get("trials") if isinstance(doc.get("trials"), list) else []
+    named = [doc.get("best_run"), *(t.get("run_dir") for t in trials if isinstance(t, dict))]
+    root = run.resolve()
+    for p in named:
+        if p is not None and (not isinstance(p, str) or not _inside(root / p, root)):
+            raise RunError(
+                f"{run / 'results.json'} names a trial outside its search directory ({p!r}): "
+                "refusing to read it"
+            )
+    best = doc.get("best_run")
+    if best and (root / best / "config.yaml").is_file():
+        return root / best
     raise RunError(f"{run}: neither a training run (config.yaml) nor a search with a best run")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root)
 
 
 def _best_return(out: Path) -> float:
