@@ -117,10 +117,11 @@ class PPOPolicy:
         cfg = load_run_config(run)
         env = tnf_env.make(**cfg.env)  # the policy's spaces, from the run's own settings
         try:
-            spaces = _SpacesOnly(env.observation_space, env.action_space)
+            stand_in = partial(_SpacesOnly, env.observation_space, env.action_space)
         finally:
             env.close()
-        model = build_model(cfg, spaces, device="cpu")
+        # one stand-in per training worker: the (unused) rollout buffer fits the batch size
+        model = build_model(cfg, DummyVecEnv([stand_in] * cfg.n_envs), device="cpu")
         load_weights(model, path)
         return cls(model)
 

@@ -12,6 +12,7 @@ import json
 import pathlib
 import pickle
 import shutil
+import warnings
 import zipfile
 
 import pytest
@@ -153,3 +154,10 @@ def test_a_search_may_name_only_its_own_trials(run, tmp_path, capsys):
         (search / "results.json").write_text(json.dumps({"best_run": best, "trials": []}))
         assert resolve_run_dir(search) == search.resolve() / "trials" / "tiny-s0"
     assert PPOPolicy.load(search).model.num_timesteps == 12
+    # the model is rebuilt with the run's workers and batches: no warning about their sizes
+    trial_cfg = search / "trials" / "tiny-s0" / "config.yaml"
+    saved = yaml.safe_load(trial_cfg.read_text())
+    trial_cfg.write_text(yaml.safe_dump({**saved, "n_envs": 2, "n_steps": 24, "batch_size": 48}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert PPOPolicy.load(search).model.n_envs == 2
