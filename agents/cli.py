@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import yaml
 
@@ -27,6 +29,26 @@ from .experiment import RATE_GRID
 
 class CLIError(Exception):
     """A user error: bad flag value, missing file, unknown name."""
+
+
+def check_out_dir(path: Path, flag: str) -> None:
+    """Refuse, before any work starts, an output directory that cannot be created.
+
+    :param path: the directory the command will write (it may not exist yet).
+    :param flag: the flag that named it, for the message.
+    """
+    for p in (path, *path.parents):  # the nearest existing path must be a directory
+        if p.exists():
+            if not p.is_dir():
+                raise CLIError(f"{flag} {path}: {p} exists and is not a directory")
+            return
+
+
+def check_seeds(seeds: Sequence[int], flag: str = "--seeds") -> None:
+    """Seeds feed numpy and Gymnasium, which take only non-negative integers."""
+    bad = [s for s in seeds if s < 0]
+    if bad:
+        raise CLIError(f"{flag} must be integers >= 0, got {bad[0]}")
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
@@ -97,6 +119,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import ReproduceConfig, results_markdown, run_reproduce, write_outputs
 
     out = Path(args.out)
+    check_out_dir(out, "--out")
+    check_seeds(args.seeds)
     if (out / "results.json").exists() and not args.force:
         raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
     cfg = ReproduceConfig(
@@ -128,7 +152,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from .config import load_config
     from .policies import PaperPolicy, RandomPolicy, comparison_table, evaluate_policy, summarize
-    from .ppo import EVAL_SEED, PPOPolicy, train
+    from .ppo import EVAL_SEED, PPOPolicy, run_dir_lock, train
 
     if args.resume:
         given = [
@@ -152,6 +176,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             device=args.device,
         )
         out = Path(args.out or Path("runs") / cfg.run_name)
+        check_out_dir(out, "--out")
     t0 = time.perf_counter()
     model = train(cfg, out, resume=bool(args.resume), progress_bar=not args.quiet)
     train_s = time.perf_counter() - t0
@@ -166,8 +191,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "random": summarize(evaluate_policy(paper_env, RandomPolicy(seed=cfg_used["seed"]), seeds)),
     }
     table = comparison_table(rows)
-    (out / "comparison.md").write_text(table + "\n")
-    (out / "comparison.json").write_text(json.dumps(rows, indent=2))
+    with run_dir_lock(out):  # train released it; the comparison is the run's too
+        (out / "comparison.md").write_text(table + "\n")
+        (out / "comparison.json").write_text(json.dumps(rows, indent=2))
     print(f"\n{model.num_timesteps} timesteps in {train_s:.0f} s -> {out}")
     print(f"evaluation episodes (seeds {seeds[0]}..{seeds[-1]}, never trained on):")
     print(table)
@@ -186,8 +212,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     from .replay import load_schedule, replay
 
-    doc = load_schedule(args.schedule)
     render_dir = Path(args.render) if args.render else None
+    if render_dir is not None:
+        check_out_dir(render_dir, "--render")
+    doc = load_schedule(args.schedule)
     result, compared = replay(doc, render_dir)
     same = True
     for key, (rec, now) in compared.items():
@@ -213,18 +241,23 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     from .config import load_config
 
     out = Path(args.out)
+    check_out_dir(out, "--out")
+    check_seeds(args.seeds)
+    if args.random_candidates < 1:  # each candidate gets budget / candidates epochs
+        raise CLIError(f"--random-candidates must be an integer >= 1, got {args.random_candidates}")
+    if args.budget is not None and not (args.budget > 0 and math.isfinite(args.budget)):
+        raise CLIError(f"--budget must be a number of epochs > 0, got {args.budget}")
     if (out / "results.json").exists() and not args.force:
         raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
     run_dir = None
     if args.run:
-        from .ppo import resolve_run_dir
+        from .ppo import load_run_config, resolve_run_dir
 
         try:
             run_dir = str(resolve_run_dir(args.run))
-            run_cfg = Path(run_dir) / "config.yaml"
         except ValueError as exc:
             raise CLIError(f"--run {args.run}: no training run there ({exc})") from None
-        env_settings = yaml.safe_load(run_cfg.read_text())["env"]  # the policy's own spaces
+        env_settings = load_run_config(Path(run_dir)).env  # the policy's own spaces
     else:
         env_settings = load_config(args.config).env
     for item in args.env or []:  # e.g. evaluate a policy on a wider network, untrained there
@@ -256,10 +289,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .config import load_config
     from .search import SearchConfig, run_search
 
+    check_seeds(args.seeds)
     base = load_config(args.config, timesteps=args.timesteps, n_envs=args.n_envs)
+    out = Path(args.out or Path("runs") / f"search-{base.name}")
+    check_out_dir(out, "--out")
     cfg = SearchConfig(
         base=base,
-        out=Path(args.out or Path("runs") / f"search-{base.name}"),
+        out=out,
         seeds=tuple(args.seeds),
         crossbar_sizes=tuple(args.crossbar_sizes) if args.crossbar_sizes else None,
         learning_rates=tuple(args.learning_rates) if args.learning_rates else None,

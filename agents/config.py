@@ -7,6 +7,7 @@ override it. Unknown keys and bad values are errors that name the key.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from tnf_env.settings import EnvConfig
 
 CONFIDENCE_KEYS = (*ACTION_GROUPS, "default")
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+# A run name becomes one directory under runs/: a single component that cannot climb out.
+SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 class ConfigError(ValueError):
@@ -28,7 +31,7 @@ class ConfigError(ValueError):
 class TrainConfig:
     """Everything a ``train`` run depends on; saved as ``config.yaml`` in the run directory."""
 
-    name: str = "digits"  # run name prefix; runs are named NAME-sSEED
+    name: str = "digits"  # run name prefix (letters, digits, ._-): runs are named NAME-sSEED
     env: dict[str, Any] = field(default_factory=lambda: {"dataset": "digits"})  # env settings
     timesteps: int = 12_000  # total environment steps of PPO training
     n_envs: int = 2  # parallel environment workers (subprocesses when > 1)
@@ -54,6 +57,13 @@ class TrainConfig:
     warm_start_confidence: float | dict[str, float] = 0.8
 
     def validate(self) -> TrainConfig:
+        if not isinstance(self.name, str) or not SAFE_NAME.fullmatch(self.name):
+            raise ConfigError(
+                f"config key 'name' must be a single path component of letters, digits, "
+                f"'.', '_' or '-', not starting with '.', got {self.name!r}"
+            )
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"config key 'seed' must be an integer >= 0, got {self.seed!r}")
         positive = (
             "timesteps",
             "n_envs",

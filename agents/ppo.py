@@ -5,22 +5,31 @@ A run directory holds ``config.yaml`` (the resolved configuration),
 ``best_model.zip`` and ``best_schedule.json`` (the best deterministic episode
 seen by the periodic evaluation). The environment's observations are already
 normalised to [-1, 1], so there are no normalisation statistics to save.
+
+A process that writes a run directory holds its ``.lock`` (a second process
+fails at once). Models are read back weights only (:func:`load_weights`): SB3's
+``PPO.load`` unpickles parts of the zip, so a crafted file could run code.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import pickle
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import gymnasium
 import numpy as np
 import torch
 import yaml
+from filelock import FileLock, Timeout
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 from stable_baselines3.common.utils import configure_logger
@@ -41,10 +50,15 @@ EPISODE_KEYS = (
     "is_success",
 )
 EVAL_SEED = 10_000  # evaluation episodes use seeds EVAL_SEED + k, never seen in training
+LOCK_NAME = ".lock"  # held by the process that writes a run directory
 
 
 class RunError(ValueError):
     """A run directory that cannot be used as asked."""
+
+
+class MisfitError(RunError):
+    """A saved model whose spaces or networks differ from the environment's."""
 
 
 def make_env(settings: dict) -> Any:
@@ -89,11 +103,27 @@ class PPOPolicy:
 
     @classmethod
     def load(cls, run_dir: str | Path, which: str = "best") -> PPOPolicy:
+        """The run's best (or latest checkpointed) policy, rebuilt from its ``config.yaml``.
+
+        Only weights are read from the model zip (:func:`load_weights`): no code runs.
+
+        :param run_dir: a training run, or a search directory (its best trial).
+        :param which: ``"best"`` (``best_model.zip``) or ``"latest"`` (newest checkpoint).
+        """
         run = resolve_run_dir(run_dir)
         path = run / "best_model.zip" if which == "best" else latest_checkpoint(run)
         if path is None or not path.exists():
             raise RunError(f"no {which} model in {run}: train first (train_agent.py train)")
-        return cls(PPO.load(path, device="cpu"))
+        cfg = load_run_config(run)
+        env = tnf_env.make(**cfg.env)  # the policy's spaces, from the run's own settings
+        try:
+            stand_in = partial(_SpacesOnly, env.observation_space, env.action_space)
+        finally:
+            env.close()
+        # one stand-in per training worker: the (unused) rollout buffer fits the batch size
+        model = build_model(cfg, DummyVecEnv([stand_in] * cfg.n_envs), device="cpu")
+        load_weights(model, path)
+        return cls(model)
 
     def reset(self, env) -> None:
         pass
@@ -205,30 +235,187 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
-def prepare_run_dir(cfg: TrainConfig, out: Path, resume: bool) -> TrainConfig:
-    """Create ``out`` for a new run or check it for a resumed one; returns the config to use."""
-    cfg_path = out / "config.yaml"
-    if resume:
-        if not cfg_path.is_file():
-            raise RunError(f"--resume {out}: no run there (no config.yaml)")
-        try:
-            saved = yaml.safe_load(cfg_path.read_text())
-            if not isinstance(saved, dict):
-                raise ConfigError("it is not a mapping of keys to values")
-            return config_from_dict(saved)
-        except (ConfigError, yaml.YAMLError) as exc:
-            raise RunError(f"--resume {out}: its config.yaml is unusable: {exc}") from None
-    if cfg_path.exists() or latest_checkpoint(out) is not None:
+@contextmanager
+def run_dir_lock(run: Path) -> Iterator[None]:
+    """Hold ``run/.lock`` while this process writes the run; a second process fails at once.
+
+    :param run: an existing run directory.
+    """
+    lock = FileLock(run / LOCK_NAME, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RunError(
+            f"{run} is in use by another process (it holds {run / LOCK_NAME}): "
+            "wait for it to finish, or choose another --out"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def load_run_config(run: Path) -> TrainConfig:
+    """The validated configuration in ``run/config.yaml``.
+
+    :param run: a run directory.
+    """
+    try:
+        saved = yaml.safe_load((run / "config.yaml").read_text())
+        if not isinstance(saved, dict):
+            raise ConfigError("it is not a mapping of keys to values")
+        return config_from_dict(saved)
+    except (ConfigError, yaml.YAMLError) as exc:
+        raise RunError(f"{run}: its config.yaml is unusable: {exc}") from None
+
+
+def _refuse_existing_run(out: Path) -> None:
+    if (out / "config.yaml").exists() or latest_checkpoint(out) is not None:
         raise RunError(
             f"{out} already holds a run: pass --resume {out} to continue it, "
             "or choose another --out"
         )
+
+
+@contextmanager
+def _new_run_dir(cfg: TrainConfig, out: Path) -> Iterator[None]:
+    """Create and lock ``out`` for a new run and write its ``config.yaml``.
+
+    Called only once the environment has been built, so a failed start leaves
+    nothing behind. An existing empty directory (a search trial's) is taken; the
+    check for a run already there is repeated under the lock, so of two
+    processes starting at once exactly one gets the directory.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(cfg_path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    return cfg
+    with run_dir_lock(out):
+        _refuse_existing_run(out)
+        _atomic_write(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        yield
 
 
-def _load_for_resume(out: Path, venv, device: str) -> PPO | None:
+@contextmanager
+def _existing_run_dir(out: Path) -> Iterator[TrainConfig]:
+    """Lock a run directory to resume it; yields its own configuration."""
+    if not (out / "config.yaml").is_file():
+        raise RunError(f"--resume {out}: no run there (no config.yaml)")
+    with run_dir_lock(out):
+        yield load_run_config(out)
+
+
+class _SpacesOnly(gymnasium.Env):
+    """An environment that only has spaces: enough to build a PPO model for prediction."""
+
+    def __init__(self, observation_space: gymnasium.Space, action_space: gymnasium.Space):
+        self.observation_space, self.action_space = observation_space, action_space
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        raise RuntimeError("a policy loaded for prediction has no environment to step")
+
+    def step(self, action):
+        raise RuntimeError("a policy loaded for prediction has no environment to step")
+
+
+def build_model(cfg: TrainConfig, env: Any, device: str, tensorboard_log: str | None = None) -> PPO:
+    """A fresh PPO model with the run's hyperparameters and network on ``env``.
+
+    :param cfg: the run's configuration.
+    :param env: the environment (or vectorised environments) whose spaces it acts in.
+    :param device: torch device of the networks.
+    :param tensorboard_log: TensorBoard directory (None: no logs).
+    """
+    return PPO(
+        "MlpPolicy",
+        env,
+        n_steps=cfg.n_steps,
+        batch_size=cfg.batch_size,
+        n_epochs=cfg.n_epochs,
+        learning_rate=cfg.learning_rate,
+        gamma=cfg.gamma,
+        gae_lambda=cfg.gae_lambda,
+        ent_coef=cfg.ent_coef,
+        clip_range=cfg.clip_range,
+        policy_kwargs={"net_arch": list(cfg.net_arch)},
+        seed=cfg.seed,
+        device=device,
+        tensorboard_log=tensorboard_log,
+        verbose=0,
+    )
+
+
+# Counters of ``data`` restored with the weights; plain JSON integers in SB3's format.
+_COUNTERS = ("num_timesteps", "_n_updates", "_episode_num")
+
+
+def load_weights(model: PPO, path: Path, optimizer: bool = False) -> None:
+    """Load an SB3 model zip's weights into ``model`` without unpickling anything.
+
+    ``policy.pth`` (and ``policy.optimizer.pth``) are read with
+    ``torch.load(weights_only=True)``, which refuses every object but tensors and
+    plain containers; of ``data`` only JSON is parsed (its pickled entries, such as
+    ``lr_schedule``, are never decoded): the spaces are checked against
+    ``model``'s and the step counters restored. Everything else comes from the
+    run's ``config.yaml``, through ``model``.
+
+    :param model: a model built by :func:`build_model` for the run's environment.
+    :param path: the zip written by SB3's ``save``.
+    :param optimizer: also restore Adam's state (to resume training).
+    :raises RunError: the zip is unreadable or does not fit ``model``.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            data = json.loads(zf.read("data"))
+            weights = _read_tensors(zf, "policy.pth", model.device)
+            adam = _read_tensors(zf, "policy.optimizer.pth", model.device) if optimizer else None
+    except pickle.UnpicklingError:  # torch's own message suggests weights_only=False: no
+        raise RunError(
+            f"{path} is unreadable: it holds objects other than tensors, "
+            "refused because loading them could run code"
+        ) from None
+    except (OSError, KeyError, ValueError, RuntimeError, zipfile.BadZipFile) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise RunError(f"{path} is unreadable: {type(exc).__name__}: {first}") from None
+    misfit = _spaces_misfit(data, model) if isinstance(data, dict) else "no data"
+    if misfit is None:
+        try:
+            model.policy.load_state_dict(weights)
+            if adam is not None:
+                model.policy.optimizer.load_state_dict(adam)
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            misfit = str(exc).strip().splitlines()[0]
+    if misfit is not None:
+        raise MisfitError(f"checkpoint {path} does not fit this environment: {misfit}")
+    for key in _COUNTERS:
+        value = data.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise RunError(f"{path}: its {key} is not a count: {value!r}")
+        setattr(model, key, value)
+
+
+def _read_tensors(zf: zipfile.ZipFile, name: str, device: Any) -> Any:
+    return torch.load(io.BytesIO(zf.read(name)), map_location=device, weights_only=True)
+
+
+def _spaces_misfit(data: dict, model: PPO) -> str | None:
+    """How the spaces recorded in ``data`` (as plain JSON) differ from ``model``'s, or None."""
+    obs, act = data.get("observation_space"), data.get("action_space")
+    shape = obs.get("_shape") if isinstance(obs, dict) else None
+    if shape is not None and list(shape) != list(model.observation_space.shape):
+        current = list(model.observation_space.shape)
+        return f"its observations have shape {shape}, the environment's {current}"
+    nvec = act.get("nvec") if isinstance(act, dict) else None
+    now = getattr(model.action_space, "nvec", None)
+    if isinstance(nvec, str) and now is not None:
+        try:
+            saved = [int(x) for x in nvec.strip("[]").split()]
+        except ValueError:  # not numpy's printout: the weights' shapes still get checked
+            return None
+        current = [int(x) for x in np.asarray(now).ravel()]
+        if saved != current:
+            return f"its actions choose among {saved}, the environment's among {current}"
+    return None
+
+
+def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> PPO | None:
     ckpts = sorted(
         (out / "checkpoints").glob("rl_model_*_steps.zip"),
         key=lambda p: int(re.findall(r"\d+", p.name)[-1]),
@@ -236,17 +423,19 @@ def _load_for_resume(out: Path, venv, device: str) -> PPO | None:
     )
     if not ckpts:
         return None  # stopped before its first checkpoint: nothing to lose, start afresh
+    model = build_model(cfg, venv, cfg.device, str(out / "tb"))
     errors = []
     for path in ckpts:  # a checkpoint cut short by a kill is skipped for the one before it
-        if not _intact_zip(path):  # SB3 reports a truncated zip as a ValueError too
+        if not _intact_zip(path):
             errors.append(f"{path.name}: truncated")
             continue
         try:
-            return PPO.load(path, env=venv, device=device)
-        except ValueError as exc:  # spaces differ: a different environment
-            raise RunError(f"checkpoint {path} does not fit this environment: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - a truncated zip raises many kinds
-            errors.append(f"{path.name}: {type(exc).__name__}")
+            load_weights(model, path, optimizer=True)
+            return model
+        except MisfitError:  # a different environment: no older checkpoint fits either
+            raise
+        except RunError as exc:
+            errors.append(f"{path.name}: {exc}")
     raise RunError(f"--resume {out}: no readable checkpoint ({'; '.join(errors)})")
 
 
@@ -277,31 +466,24 @@ def train(
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
     :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
     """
-    cfg = prepare_run_dir(cfg, out, resume)
-    venv = make_vec_env(cfg, cores, env_fn)
-    try:
-        model = _load_for_resume(out, venv, cfg.device) if resume else None
+    with ExitStack() as stack:
+        if resume:
+            cfg = stack.enter_context(_existing_run_dir(out))
+        else:
+            _refuse_existing_run(out)  # before anything is built; checked again under the lock
+        # Built here first, in this process (workers report a bad setting as a broken pipe),
+        # and before PPO seeds torch, so training draws the same numbers as ever.
+        tnf_env.make(**cfg.env).close()
+        venv = make_vec_env(cfg, cores, env_fn)
+        stack.callback(venv.close)
+        if not resume:
+            stack.enter_context(_new_run_dir(cfg, out))
+        model = _load_for_resume(out, cfg, venv) if resume else None
         best_prev = _best_return(out) if model is not None else -np.inf
         if model is not None:
             venv.seed(cfg.seed + model.num_timesteps)  # new episodes, not a replay of the start
         else:
-            model = PPO(
-                "MlpPolicy",
-                venv,
-                n_steps=cfg.n_steps,
-                batch_size=cfg.batch_size,
-                n_epochs=cfg.n_epochs,
-                learning_rate=cfg.learning_rate,
-                gamma=cfg.gamma,
-                gae_lambda=cfg.gae_lambda,
-                ent_coef=cfg.ent_coef,
-                clip_range=cfg.clip_range,
-                policy_kwargs={"net_arch": list(cfg.net_arch)},
-                seed=cfg.seed,
-                device=cfg.device,
-                tensorboard_log=str(out / "tb"),
-                verbose=0,
-            )
+            model = build_model(cfg, venv, cfg.device, str(out / "tb"))
             if cfg.warm_start != "none":
                 _warm_start(model, cfg, out)
         model.tensorboard_log = str(out / "tb")
@@ -330,8 +512,6 @@ def train(
         evaluator = callbacks.callbacks[2]
         evaluator.init_callback(model)
         evaluator.evaluate()  # the final policy competes for best too
-    finally:
-        venv.close()
     return model
 
 
@@ -359,17 +539,38 @@ def _warm_start(model: PPO, cfg: TrainConfig, out: Path) -> None:
 
 
 def resolve_run_dir(path: str | Path) -> Path:
-    """A training run directory, or the best trial of a ``search`` directory."""
+    """A training run directory, or the best trial of a ``search`` directory.
+
+    A search's ``results.json`` may name only trials inside the search directory:
+    one pointing elsewhere would have a command load a model from anywhere.
+
+    :param path: the run or search directory.
+    """
     run = Path(path)
     if (run / "config.yaml").is_file():
         return run
     try:
-        best = json.loads((run / "results.json").read_text()).get("best_run")
+        doc = json.loads((run / "results.json").read_text())
     except (OSError, ValueError):
-        best = None
-    if best and (Path(best) / "config.yaml").is_file():
-        return Path(best)
+        doc = None
+    doc = doc if isinstance(doc, dict) else {}
+    trials = doc.get("trials") if isinstance(doc.get("trials"), list) else []
+    named = [doc.get("best_run"), *(t.get("run_dir") for t in trials if isinstance(t, dict))]
+    root = run.resolve()
+    for p in named:
+        if p is not None and (not isinstance(p, str) or not _inside(root / p, root)):
+            raise RunError(
+                f"{run / 'results.json'} names a trial outside its search directory ({p!r}): "
+                "refusing to read it"
+            )
+    best = doc.get("best_run")
+    if best and (root / best / "config.yaml").is_file():
+        return root / best
     raise RunError(f"{run}: neither a training run (config.yaml) nor a search with a best run")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root)
 
 
 def _best_return(out: Path) -> float:

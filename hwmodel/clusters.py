@@ -59,6 +59,20 @@ class Cluster:
 
     @classmethod
     def from_dict(cls, d: dict) -> Cluster:
+        """The cluster a JSON object ``{"outputs": [...], "inputs": [...]}`` describes.
+
+        :param d: the object; each list must hold whole numbers (JSON ``0.5`` or
+            ``true`` would otherwise be silently cast to an index).
+        """
+        for name in ("outputs", "inputs"):
+            values = d[name]
+            if not isinstance(values, list):
+                raise ValueError(f"{name} must be a list of integer indices, got {values!r}")
+            bad = [v for v in values if not isinstance(v, int) or isinstance(v, bool)]
+            if bad:
+                raise ValueError(
+                    f"{name} must hold integer indices, got {bad[0]!r} in {values!r}"
+                )
         return cls(d["outputs"], d["inputs"])
 
     def __eq__(self, other: object) -> bool:
