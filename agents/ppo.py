@@ -158,6 +158,7 @@ def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -
                 "sparsity",
                 "clusters",
                 "crossbar_sizes",
+                "delivered_step",  # the step whose network the episode delivered
             )
             if k in info
         },
