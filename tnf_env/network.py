@@ -8,6 +8,7 @@ momentum cannot revive them.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,15 +27,20 @@ def parse_topology(topology: str | Sequence[int]) -> tuple[int, ...]:
     (64, 128, 10)
     """
     if isinstance(topology, str):
-        try:
-            widths = tuple(int(w) for w in topology.replace(",", "-").split("-") if w.strip())
-        except ValueError:
+        parts = [w.strip() for w in topology.replace(",", "-").split("-")]
+        if not all(w.isascii() and w.isdigit() for w in parts):  # "64--10", "64-1.5-10"
             raise ValueError(
                 f"topology {topology!r} is not a '-'-separated list of integers, "
                 "e.g. '784-1200-1200-10'"
-            ) from None
+            )
+        widths = tuple(int(w) for w in parts)
     else:
-        widths = tuple(int(w) for w in topology)
+        try:  # integers only: 64.5 is not a width
+            widths = tuple(operator.index(w) for w in topology)
+        except TypeError:
+            raise ValueError(
+                f"topology {topology!r} is not a sequence of integer widths"
+            ) from None
     if len(widths) < 2 or any(w <= 0 for w in widths):
         raise ValueError(
             f"topology {topology!r} needs at least two positive widths (inputs ... classes)"

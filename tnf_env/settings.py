@@ -1,7 +1,9 @@
 """Settings of the TraNNsformer environment: every ``gymnasium.make`` keyword.
 
-Each field has a default and a one-line explanation; :meth:`EnvConfig.validate`
-names the offending setting and the allowed values.
+Each field has a default and a one-line explanation; :meth:`EnvConfig.from_kwargs`
+checks the types (strictly: ``"false"`` is not a boolean, ``2.5`` not an integer, NaN
+and infinity not numbers) and :meth:`EnvConfig.validate` the ranges; either error is a
+one-line ``ValueError`` naming the setting, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -9,104 +11,196 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 from hwmodel.accounting import ACCOUNTINGS
+from hwmodel.technology import Technology
 
 from .actions import PRUNE_LEVELS
 from .datasets import DATASETS, default_tolerance
+from .network import parse_topology
+from .validation import (
+    SEED_LIMIT,
+    Bool,
+    Int,
+    IntTuple,
+    Number,
+    NumberTuple,
+    PathStr,
+    Str,
+    validate_fields,
+)
+
+MAX_RETRAIN_EPOCHS = 1000  # a step runs one sub-iteration per epoch: keep it bounded
+
+
+def _technology(value: Any) -> Any:
+    """A preset name or a file path (str or os.PathLike), or a Technology itself."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if not isinstance(value, (str, Technology)):
+        raise ValueError("expected a name or a path")
+    return value
+
+
+def _topology(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    if not isinstance(value, str):
+        raise ValueError("expected a string or a sequence of widths")
+    return value
+
+
+Topology = Annotated[str | IntTuple, AfterValidator(_topology)]
+TechnologySpec = Annotated[Any, AfterValidator(_technology)]
+
+# What each setting allows, for the error messages.
+ALLOWED = {
+    "dataset": f"one of {', '.join(DATASETS)}",
+    "data_dir": "None or an existing directory",
+    "topology": "None or at least two positive integer widths, e.g. '784-1200-1200-10' "
+    "or [784, 1200, 10]",
+    "seed": "an integer in [0, 2**63)",
+    "crossbar_sizes": "a non-empty tuple of distinct integers >= 2",
+    "per_layer_crossbar": "True or False",
+    "allow_stop": "True or False",
+    "technology": "a preset name (resparc, isaac) or the path of a YAML/JSON technology file",
+    "area_weight": "a number in [0, 1]",
+    "accuracy_tolerance": "None or a number in [0, 1)",
+    "retrain_epochs": f"a number of epochs in (0, {MAX_RETRAIN_EPOCHS}]",
+    "val_size": "None or an integer >= 1",
+    "max_steps": "None or an integer >= 1",
+    "device": "'cpu' or 'cuda[:k]'",
+    "prune_levels": "a non-empty tuple of distinct numbers >= 0",
+    "prune_unit": "'paper' or 'relative'",
+    "relative_rate": "a number > 0",
+    "rate_scale": "a number >= 0",
+    "gate_on_loss": "True or False",
+    "accounting": f"one of {', '.join(ACCOUNTINGS)}",
+    "select_on_validation": "True or False",
+    "settle_tolerance": "a number in [0, 1]",
+    "cluster_prune_growth": "a number in [0, 1]",
+    "penalty_weight": "a number >= 0",
+    "floor_give_back": "True or False",
+    "step_penalty_weight": "a number >= 0",
+    "collapse_margin": "a number > 0",
+    "snn_at_end": "True or False",
+    "snn_timesteps": "an integer >= 1",
+    "cache_dir": "None or a directory path",
+    "torch_threads": "None or an integer >= 1",
+}
+
+
+def invalid(name: str, value: Any) -> ValueError:
+    """The one-line error of a setting: ``invalid setting NAME=VALUE: allowed ...``.
+
+    Numbers are finite: NaN and infinity are refused by every numeric setting.
+    """
+    return ValueError(f"invalid setting {name}={value!r}: allowed {ALLOWED[name]}")
 
 
 @dataclass
 class EnvConfig:
     """Settings of ``tnf_env/TraNNsformer-v0`` (all are ``gymnasium.make`` keywords)."""
 
-    dataset: str = "digits"  # dataset name, see tnf_env.DATASETS; digits needs no files
-    data_dir: str | None = None  # directory holding the dataset's files (None: default lookup)
-    topology: str | None = None  # layer widths "784-1200-1200-10" (None: dataset's default)
-    seed: int = 0  # seed of the dense baseline network the episodes transform
-    crossbar_sizes: tuple[int, ...] = (16, 32, 64, 128)  # crossbar sizes N the agent may pick
-    per_layer_crossbar: bool = False  # one crossbar size per layer instead of one per chip
-    allow_stop: bool = True  # the action has a stop component that ends the episode early
-    technology: str = "resparc"  # hwmodel preset name or path of a YAML/JSON technology file
-    area_weight: float = 0.5  # cost = w * area/area_orig + (1 - w) * energy/energy_orig
-    accuracy_tolerance: float | None = None  # floor = baseline val. accuracy - this (None: the
+    dataset: Str = "digits"  # dataset name, see tnf_env.DATASETS; digits needs no files
+    data_dir: PathStr | None = None  # directory holding the dataset's files (None: default lookup)
+    topology: Topology | None = None  # layer widths "784-1200-1200-10" (None: dataset's default)
+    seed: Int = 0  # seed of the dense baseline network the episodes transform
+    crossbar_sizes: IntTuple = (16, 32, 64, 128)  # crossbar sizes N the agent may pick
+    per_layer_crossbar: Bool = False  # one crossbar size per layer instead of one per chip
+    allow_stop: Bool = True  # the action has a stop component that ends the episode early
+    technology: TechnologySpec = "resparc"  # hwmodel preset name or path of a YAML/JSON file
+    area_weight: Number = 0.5  # cost = w * area/area_orig + (1 - w) * energy/energy_orig
+    accuracy_tolerance: Number | None = None  # floor = baseline val. accuracy - this (None: the
     # dataset's, about two standard errors of its validation accuracy; 0.005 on mnist)
-    retrain_epochs: float = 1.0  # retraining per step, in epochs (fractions allowed)
-    val_size: int | None = None  # validation images used per step (None: the whole split)
-    max_steps: int | None = None  # steps per episode (None: 10); see tnf_env.make
-    device: str = "cpu"  # torch device for retraining (only "cpu" is implemented)
-    prune_levels: tuple[float, ...] = PRUNE_LEVELS  # prune levels an action chooses from
-    prune_unit: str = "paper"  # prune level 1 = the paper's rate, or "relative" to mean |W|
-    relative_rate: float = 0.2  # with prune_unit="relative": level 1 = this x mean |W| per step
-    rate_scale: float = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
-    gate_on_loss: bool = True  # thresholds rise only in steps whose training loss fell
-    accounting: str = "best"  # crossbar accounting of the cost: "best" or "paper" (scoring.py)
-    select_on_validation: bool = True  # deliver the latest step meeting the floor (validation)
-    settle_tolerance: float = 0.05  # recluster once the unclustered share moves less per epoch
-    cluster_prune_growth: float = 0.01  # f grows by this per improving epoch of cluster pruning
-    penalty_weight: float = 10.0  # end-of-episode penalty per unit of accuracy below the floor
-    floor_give_back: bool = True  # ending below the floor also gives the savings back (reward.py)
-    step_penalty_weight: float = 0.0  # optional per-step penalty per unit below the floor
-    collapse_margin: float = 0.2  # terminate when accuracy falls this far below the floor
-    snn_at_end: bool = False  # at episode end, simulate the SNN and cost with its spikes
-    snn_timesteps: int = 35  # SNN simulation length when snn_at_end
-    cache_dir: str | None = None  # baseline cache directory (None: ~/.cache/tnf_env)
-    torch_threads: int | None = None  # torch threads in this process (None: leave as is)
+    retrain_epochs: Number = 1.0  # retraining per step, in epochs (fractions allowed)
+    val_size: Int | None = None  # validation images used per step (None: the whole split)
+    max_steps: Int | None = None  # steps per episode (None: 10); see tnf_env.make
+    device: Str = "cpu"  # torch device for retraining (only "cpu" is implemented)
+    prune_levels: NumberTuple = PRUNE_LEVELS  # prune levels an action chooses from
+    prune_unit: Str = "paper"  # prune level 1 = the paper's rate, or "relative" to mean |W|
+    relative_rate: Number = 0.2  # with prune_unit="relative": level 1 = this x mean |W| per step
+    rate_scale: Number = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
+    gate_on_loss: Bool = True  # thresholds rise only in steps whose training loss fell
+    accounting: Str = "best"  # crossbar accounting of the cost: "best" or "paper" (scoring.py)
+    select_on_validation: Bool = True  # deliver the latest step meeting the floor (validation)
+    settle_tolerance: Number = 0.05  # recluster once the unclustered share moves less per epoch
+    cluster_prune_growth: Number = 0.01  # f grows by this per improving epoch of cluster pruning
+    penalty_weight: Number = 10.0  # end-of-episode penalty per unit of accuracy below the floor
+    floor_give_back: Bool = True  # ending below the floor also gives the savings back (reward.py)
+    step_penalty_weight: Number = 0.0  # optional per-step penalty per unit below the floor
+    collapse_margin: Number = 0.2  # terminate when accuracy falls this far below the floor
+    snn_at_end: Bool = False  # at episode end, simulate the SNN and cost with its spikes
+    snn_timesteps: Int = 35  # SNN simulation length when snn_at_end
+    cache_dir: PathStr | None = None  # baseline cache directory (None: ~/.cache/tnf_env)
+    torch_threads: Int | None = None  # torch threads in this process (None: leave as is)
 
     def validate(self) -> EnvConfig:
-        def bad(name: str, allowed: str) -> ValueError:
-            return ValueError(f"invalid setting {name}={getattr(self, name)!r}: allowed {allowed}")
+        """Check the ranges and the rules between settings (types: :meth:`from_kwargs`)."""
+
+        def bad(name: str) -> ValueError:
+            return invalid(name, getattr(self, name))
 
         canonical = self.dataset.lower().replace("_", "-")
         if canonical not in DATASETS:
-            raise bad("dataset", f"one of {', '.join(DATASETS)}")
+            raise bad("dataset")
         self.dataset = canonical
-        sizes = tuple(int(n) for n in self.crossbar_sizes)
+        if self.topology is not None:
+            try:
+                parse_topology(self.topology)
+            except (TypeError, ValueError):
+                raise bad("topology") from None
+        if not 0 <= self.seed < SEED_LIMIT:
+            raise bad("seed")
+        sizes = tuple(self.crossbar_sizes)
         if not sizes or any(n < 2 for n in sizes) or len(set(sizes)) != len(sizes):
-            raise bad("crossbar_sizes", "a non-empty tuple of distinct integers >= 2")
+            raise bad("crossbar_sizes")
         self.crossbar_sizes = sizes
         if not 0 <= self.area_weight <= 1:
-            raise bad("area_weight", "a number in [0, 1]")
+            raise bad("area_weight")
         if self.accuracy_tolerance is None:
             self.accuracy_tolerance = default_tolerance(canonical)
         if not 0 <= self.accuracy_tolerance < 1:
-            raise bad("accuracy_tolerance", "None or a number in [0, 1)")
-        if not self.retrain_epochs > 0:
-            raise bad("retrain_epochs", "a number > 0")
+            raise bad("accuracy_tolerance")
+        if not 0 < self.retrain_epochs <= MAX_RETRAIN_EPOCHS:
+            raise bad("retrain_epochs")
         if self.val_size is not None and self.val_size < 1:
-            raise bad("val_size", "None or an integer >= 1")
+            raise bad("val_size")
         if self.max_steps is not None and self.max_steps < 1:
-            raise bad("max_steps", "None or an integer >= 1")
+            raise bad("max_steps")
         if self.device != "cpu" and not self.device.startswith("cuda"):
-            raise bad("device", "'cpu' or 'cuda[:k]'")
+            raise bad("device")
         levels = tuple(float(x) for x in self.prune_levels)
         if not levels or any(x < 0 for x in levels) or len(set(levels)) != len(levels):
-            raise bad("prune_levels", "a non-empty tuple of distinct numbers >= 0")
+            raise bad("prune_levels")
         self.prune_levels = levels
         if self.prune_unit not in ("paper", "relative"):
-            raise bad("prune_unit", "'paper' or 'relative'")
+            raise bad("prune_unit")
         if not self.relative_rate > 0:
-            raise bad("relative_rate", "a number > 0")
+            raise bad("relative_rate")
         if not self.rate_scale >= 0:
-            raise bad("rate_scale", "a number >= 0")
+            raise bad("rate_scale")
         if self.accounting not in ACCOUNTINGS:
-            raise bad("accounting", f"one of {', '.join(ACCOUNTINGS)}")
+            raise bad("accounting")
         if not 0 <= self.settle_tolerance <= 1:
-            raise bad("settle_tolerance", "a number in [0, 1]")
+            raise bad("settle_tolerance")
         if not 0 <= self.cluster_prune_growth <= 1:
-            raise bad("cluster_prune_growth", "a number in [0, 1]")
+            raise bad("cluster_prune_growth")
         if self.penalty_weight < 0:
-            raise bad("penalty_weight", "a number >= 0")
+            raise bad("penalty_weight")
         if self.step_penalty_weight < 0:
-            raise bad("step_penalty_weight", "a number >= 0")
+            raise bad("step_penalty_weight")
         if not self.collapse_margin > 0:
-            raise bad("collapse_margin", "a number > 0")
+            raise bad("collapse_margin")
         if self.snn_timesteps < 1:
-            raise bad("snn_timesteps", "an integer >= 1")
+            raise bad("snn_timesteps")
         if self.torch_threads is not None and self.torch_threads < 1:
-            raise bad("torch_threads", "None or an integer >= 1")
+            raise bad("torch_threads")
         if self.data_dir is not None and not Path(os.fspath(self.data_dir)).is_dir():
-            raise bad("data_dir", "an existing directory")
+            raise bad("data_dir")
         return self
 
     @classmethod
@@ -115,10 +209,13 @@ class EnvConfig:
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise ValueError(f"unknown setting(s) {unknown}: allowed {sorted(known)}")
-        return cls(**kwargs).validate()
+        config = validate_fields(cls, kwargs, lambda name: invalid(name, kwargs.get(name)))
+        return config.validate()
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["crossbar_sizes"] = list(self.crossbar_sizes)
         d["prune_levels"] = list(self.prune_levels)
+        if isinstance(self.topology, tuple):
+            d["topology"] = list(self.topology)
         return d

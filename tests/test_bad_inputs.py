@@ -1,0 +1,119 @@
+"""Bad inputs, table-driven: every one is a clear error naming the field, never a traceback,
+a silent misreading or a hang.
+
+The environment's API raises a ``ValueError`` (or ``TypeError``) whose one-line message
+names the setting; every command of ``train_agent.py`` prints one line on stderr and
+exits with status 2. Each case is refused before any training starts, so it is fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import tnf_env
+from tnf_env.network import parse_topology
+
+SMALL = dict(topology="64-32-10", crossbar_sizes=(16, 32), max_steps=2)
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+# (settings, the name the error must give): tnf_env.make(**SMALL, **settings) refuses them.
+BAD_SETTINGS = [
+    # NaN and infinity: refused by name, before any training
+    (dict(retrain_epochs=INF), "retrain_epochs=inf"),
+    (dict(retrain_epochs=NAN), "retrain_epochs=nan"),
+    (dict(retrain_epochs=1e9), "retrain_epochs"),  # a billion sub-iterations per step
+    (dict(penalty_weight=NAN), "penalty_weight=nan"),
+    (dict(prune_levels=[NAN]), "prune_levels=[nan]"),
+    (dict(prune_levels=[0.0, INF]), "prune_levels"),
+    (dict(area_weight=NAN), "area_weight=nan"),
+    (dict(accuracy_tolerance=INF), "accuracy_tolerance=inf"),
+    (dict(rate_scale=INF), "rate_scale=inf"),
+    (dict(relative_rate=INF), "relative_rate=inf"),
+    (dict(collapse_margin=INF), "collapse_margin=inf"),
+    (dict(step_penalty_weight=NAN), "step_penalty_weight=nan"),
+    (dict(settle_tolerance=NAN), "settle_tolerance=nan"),
+    # wrong types: no traceback from deep inside, no misreading
+    (dict(dataset=5), "dataset=5"),
+    (dict(dataset="imagenet"), "dataset='imagenet'"),
+    (dict(device=5), "device=5"),
+    (dict(seed="abc"), "seed='abc'"),
+    (dict(seed=1.5), "seed=1.5"),
+    (dict(seed=-1), "seed=-1"),
+    (dict(seed=True), "seed=True"),
+    (dict(topology=5), "topology=5"),
+    (dict(topology="64--32-10"), "topology='64--32-10'"),  # once trained 64-32-10
+    (dict(topology="64-32.5-10"), "topology="),
+    (dict(topology=[64, 32.5, 10]), "topology="),
+    (dict(allow_stop="false"), "allow_stop='false'"),
+    (dict(per_layer_crossbar="no"), "per_layer_crossbar='no'"),  # once switched them on
+    (dict(gate_on_loss=1), "gate_on_loss=1"),
+    (dict(max_steps=2.7), "max_steps=2.7"),
+    (dict(max_steps="3"), "max_steps='3'"),
+    (dict(val_size="100"), "val_size='100'"),
+    (dict(snn_timesteps="35"), "snn_timesteps='35'"),
+    (dict(crossbar_sizes=(0,)), "crossbar_sizes=(0,)"),
+    (dict(crossbar_sizes=()), "crossbar_sizes=()"),
+    (dict(crossbar_sizes=(16.5, 32)), "crossbar_sizes=(16.5, 32)"),  # once truncated to 16
+    (dict(crossbar_sizes="16"), "crossbar_sizes='16'"),
+    (dict(technology="nope"), "technology 'nope'"),
+    (dict(technology=5), "technology=5"),
+    (dict(prune_unit=5), "prune_unit=5"),
+    (dict(accounting=None), "accounting=None"),
+    (dict(cache_dir=5), "cache_dir=5"),
+    (dict(data_dir=5), "data_dir=5"),
+    (dict(torch_threads=0), "torch_threads=0"),
+    (dict(colour="red"), "unknown setting"),
+]
+
+
+@pytest.mark.parametrize(
+    "settings,name", BAD_SETTINGS, ids=[repr(kw) for kw, _ in BAD_SETTINGS]
+)
+def test_make_refuses_a_bad_setting_by_name(settings, name):
+    with pytest.raises((ValueError, TypeError)) as info:
+        tnf_env.make(**{**SMALL, **settings})
+    message = str(info.value)
+    assert name in message and len(message.splitlines()) == 1, message
+    if "unknown" not in message and "technology '" not in message:
+        assert "allowed" in message, message
+
+
+def test_valid_settings_keep_their_values():
+    cfg = tnf_env.settings.EnvConfig.from_kwargs(
+        dataset="MNIST_10K",
+        topology=[64, np.int64(32), 10],
+        crossbar_sizes=[np.int64(16), 32],
+        retrain_epochs=2,
+        area_weight=np.float32(0.25),
+        prune_levels=(0, 1, 1.5),
+        allow_stop=np.bool_(False),
+    )
+    assert cfg.dataset == "mnist-10k" and cfg.topology == (64, 32, 10)
+    assert cfg.crossbar_sizes == (16, 32) and type(cfg.crossbar_sizes[0]) is int
+    assert cfg.retrain_epochs == 2 and type(cfg.retrain_epochs) is int  # an int stays an int
+    assert cfg.area_weight == 0.25 and cfg.allow_stop is False
+    assert cfg.prune_levels == (0.0, 1.0, 1.5)
+    assert cfg.to_dict()["topology"] == [64, 32, 10]
+
+
+@pytest.mark.parametrize(
+    "topology", ["64--5-10", "64-5-10-", "-64-5-10", "64-1_0-10", "64-5.5-10", "", "64"]
+)
+def test_parse_topology_refuses_empty_and_non_integer_parts(topology):
+    with pytest.raises(ValueError, match="topology"):
+        parse_topology(topology)
+
+
+def test_parse_topology_refuses_non_integer_widths():
+    with pytest.raises(ValueError, match="topology"):
+        parse_topology([64, 5.5, 10])
+    assert parse_topology(" 64, 5 - 10 ") == (64, 5, 10)
+    assert parse_topology((64, np.int64(5), 10)) == (64, 5, 10)

@@ -1,0 +1,90 @@
+"""Strict-ish value types for settings read from keywords, YAML and JSON (pydantic v2).
+
+No coercion that could misread a value: a string is never a boolean or a number, a
+float is never truncated to an integer, NaN and infinity are refused. Integers stay
+integers where a number is allowed (``1`` is not turned into ``1.0``), and numpy
+scalars are taken as the Python numbers they hold.
+
+:func:`validate_fields` validates a dataclass's keywords and turns pydantic's multi-line
+``ValidationError`` into one line naming the field, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from collections.abc import Callable
+from functools import cache
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BeforeValidator, Field, Strict, TypeAdapter, ValidationError
+
+# Seeds go to torch generators (< 2**64, and a baseline seeds one with seed + 1), numpy
+# and Gymnasium (>= 0).
+SEED_LIMIT = 2**63
+
+
+def _scalar(value: Any) -> Any:
+    """numpy scalars (np.int64, np.float32, np.bool_) as the Python values they hold."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _path(value: Any) -> Any:
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+
+def _list_or_tuple(value: Any) -> Any:
+    """A sequence setting is a list or a tuple (not a set, whose order is arbitrary)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list or a tuple")
+    return value
+
+
+Int = Annotated[int, Strict(), BeforeValidator(_scalar)]
+FiniteFloat = Annotated[float, Strict(), Field(allow_inf_nan=False), BeforeValidator(_scalar)]
+# A finite number: an int stays an int, a float must be finite.
+Number = Annotated[Int | FiniteFloat, BeforeValidator(_scalar)]
+Bool = Annotated[bool, Strict(), BeforeValidator(_scalar)]
+Str = Annotated[str, Strict()]
+PathStr = Annotated[str, Strict(), BeforeValidator(_path)]  # a str or an os.PathLike
+IntTuple = Annotated[tuple[Int, ...], BeforeValidator(_list_or_tuple)]
+NumberTuple = Annotated[tuple[Number, ...], BeforeValidator(_list_or_tuple)]
+
+
+@cache
+def _adapter(cls: type) -> TypeAdapter:
+    return TypeAdapter(cls)
+
+
+def validate_fields(cls: type, values: dict[str, Any], message: Callable[[str], str]) -> Any:
+    """``cls(**values)`` with every field checked against its annotated type.
+
+    :param cls: a dataclass whose field annotations use the types of this module.
+    :param values: the keywords (unknown ones must be refused before).
+    :param message: the one-line error for a field name, e.g. ``invalid setting X=...``.
+    :raises ValueError: ``message(name)`` of the first field whose value has the wrong type.
+    """
+    try:
+        return _adapter(cls).validate_python(values)
+    except ValidationError as exc:
+        loc = exc.errors()[0]["loc"]
+        name = str(loc[0]) if loc else "?"
+        raise ValueError(message(name)) from None
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """An integer seed in ``[0, SEED_LIMIT)`` (numpy integers allowed), as an int.
+
+    :raises ValueError: naming ``name``, the value and the allowed range.
+    """
+    ok = not isinstance(seed, (bool, np.bool_))
+    try:
+        value = operator.index(seed) if ok else -1
+    except TypeError:
+        ok = False
+    if not ok or not 0 <= value < SEED_LIMIT:
+        raise ValueError(f"invalid {name}={seed!r}: allowed an integer in [0, 2**63)")
+    return value
