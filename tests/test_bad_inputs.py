@@ -117,3 +117,42 @@ def test_parse_topology_refuses_non_integer_widths():
         parse_topology([64, 5.5, 10])
     assert parse_topology(" 64, 5 - 10 ") == (64, 5, 10)
     assert parse_topology((64, np.int64(5), 10)) == (64, 5, 10)
+
+
+@pytest.fixture(scope="module")
+def env():
+    return tnf_env.make(**SMALL)
+
+
+@pytest.mark.parametrize("seed", [2**64, 2**63, -1, 1.5, "abc", True])
+def test_reset_refuses_a_seed_out_of_range(env, seed):
+    with pytest.raises(ValueError, match=r"seed=.*allowed an integer in \[0, 2\*\*63\)"):
+        env.reset(seed=seed)
+
+
+def test_reset_takes_large_and_numpy_seeds(env):
+    _, info = env.reset(seed=np.int64(7))
+    assert info["episode_seed"] == 7
+    _, info = env.reset(seed=2**63 - 1)
+    assert info["episode_seed"] == 2**63 - 1
+
+
+def test_clustering_takes_seeds_beyond_two_to_the_32():
+    from tnf_env.clustering import scic
+
+    rng = np.random.default_rng(0)
+    m = rng.random((128, 128)) < 0.05
+    m[:40, :40] |= rng.random((40, 40)) < 0.9
+    m[60:100, 70:110] |= rng.random((40, 40)) < 0.9
+    # scikit-learn's k-means takes seeds below 2**32; these once raised
+    assert len(scic(m, 32, 0.5, seed=2**32 + 5)) == len(scic(m, 32, 0.5, seed=5)) > 0
+
+
+def test_step_and_reset_after_close_are_clear_errors():
+    env = tnf_env.make(**SMALL)
+    env.reset(seed=0)
+    env.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        env.step(np.zeros_like(env.action_space.nvec))
+    with pytest.raises(RuntimeError, match="closed"):
+        env.reset(seed=0)

@@ -296,7 +296,8 @@ class _Scic:
         """k-means labels of the embedded nodes (seeded, a few restarts)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k
-            km = KMeans(n_clusters=k, n_init=3, max_iter=100, random_state=self.seed)
+            # scikit-learn takes seeds below 2**32; episode seeds go up to 2**63
+            km = KMeans(n_clusters=k, n_init=3, max_iter=100, random_state=self.seed % 2**32)
             return km.fit_predict(emb)
 
     def accept(self, rows, cols):

@@ -41,6 +41,7 @@ from .settings import EnvConfig
 from .step_plan import PlanState, run_plan, sub_epochs
 from .training import default_recipe, evaluate, to_tensors
 from .transform import Transformation
+from .validation import check_seed
 
 DEFAULT_MAX_STEPS = 10
 
@@ -233,9 +234,13 @@ class TraNNsformerEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start an episode from the dense baseline.
 
-        :param seed: seeds the episode (retraining order, dropout, clustering).
+        :param seed: seeds the episode (retraining order, dropout, clustering): None or
+            an integer in [0, 2**63).
         :param options: unused; accepted for API compatibility.
         """
+        self._check_open()
+        if seed is not None:
+            seed = check_seed(seed)
         super().reset(seed=seed)
         episode_seed = int(seed) if seed is not None else int(self.np_random.integers(2**31 - 1))
         self.transformation = Transformation(
@@ -261,6 +266,7 @@ class TraNNsformerEnv(gym.Env):
         return self._observation(self._metrics), info
 
     def step(self, action):
+        self._check_open()
         if self.transformation is None or self._done:
             raise RuntimeError(
                 "step() called on a finished episode: call reset() before stepping again"
@@ -340,6 +346,15 @@ class TraNNsformerEnv(gym.Env):
         # Timings stay out of info: info must be identical for identical seeds and actions.
         self.last_step_timing = {"step": time.perf_counter() - t0, "retrain": retrain_s}
         return self._observation(m), float(reward), terminated, truncated, info
+
+    def close(self) -> None:
+        """Close the environment: ``reset`` and ``step`` refuse to run afterwards."""
+        self._closed = True
+        super().close()
+
+    def _check_open(self) -> None:
+        if getattr(self, "_closed", False):
+            raise RuntimeError("the environment is closed: make a new one to run episodes")
 
     def _deliver(self) -> dict[str, Any]:
         """Restore the latest step that met the floor on validation; its metrics."""
