@@ -16,6 +16,7 @@ import yaml
 
 from tnf_env.actions import ACTION_GROUPS
 from tnf_env.settings import EnvConfig
+from tnf_env.validation import Int, Number, Str, validate_fields
 
 CONFIDENCE_KEYS = (*ACTION_GROUPS, "default")
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
@@ -27,34 +28,53 @@ class ConfigError(ValueError):
     """A configuration file or value that cannot be used."""
 
 
+# What each key allows, for the errors of values of the wrong type (strict: no "1" for 1,
+# no 2.5 for an integer, no "false" for a boolean, no NaN or infinity).
+ALLOWED = {
+    "name": "a single path component of letters, digits, '.', '_' or '-'",
+    "env": "a mapping of environment settings",
+    "seed": "an integer >= 0",
+    "device": "'cpu', 'cuda' or 'auto'",
+    "learning_rate": "a number in (0, 1]",
+    "gamma": "a number in [0, 1]",
+    "gae_lambda": "a number in [0, 1]",
+    "ent_coef": "a number in [0, 1]",
+    "clip_range": "a number in (0, 1]",
+    "net_arch": "a list of positive integer widths",
+    "warm_start": "'none', 'paper' or 'pruning'",
+    "warm_start_confidence": "a number in (0, 1) or a mapping from action groups "
+    f"{list(CONFIDENCE_KEYS)} to such numbers",
+}
+
+
 @dataclass
 class TrainConfig:
     """Everything a ``train`` run depends on; saved as ``config.yaml`` in the run directory."""
 
-    name: str = "digits"  # run name prefix (letters, digits, ._-): runs are named NAME-sSEED
-    env: dict[str, Any] = field(default_factory=lambda: {"dataset": "digits"})  # env settings
-    timesteps: int = 12_000  # total environment steps of PPO training
-    n_envs: int = 2  # parallel environment workers (subprocesses when > 1)
-    seed: int = 0  # seed of PPO, the environments' episodes and the evaluation
-    device: str = "cpu"  # torch device of the PPO networks
-    n_steps: int = 40  # rollout steps per worker between updates (4 episodes of 10 steps)
-    batch_size: int = 40  # PPO minibatch size
-    n_epochs: int = 10  # PPO passes over each rollout
-    learning_rate: float = 3e-4  # Adam learning rate
-    gamma: float = 0.99  # discount; episodes are short, so close to 1
-    gae_lambda: float = 0.95  # GAE smoothing
-    ent_coef: float = 0.01  # entropy bonus: keeps exploring the many discrete choices
-    clip_range: float = 0.2  # PPO clipping
-    net_arch: list[int] = field(default_factory=lambda: [64, 64])  # policy and value MLP widths
-    checkpoint_every: int = 1_000  # timesteps between checkpoints (a kill loses at most this)
-    eval_every: int = 2_000  # timesteps between evaluations of the deterministic policy
-    eval_episodes: int = 2  # episodes per evaluation (seeds 10_000 + k, never trained on)
-    compare_episodes: int = 3  # episodes per policy in the final comparison table
-    warm_start: str = "none"  # "paper" or "pruning": behaviour-clone that fixed schedule first
-    warm_start_episodes: int = 2  # demonstration episodes of the cloned schedule
+    name: Str = "digits"  # run name prefix (letters, digits, ._-): runs are named NAME-sSEED
+    env: dict[Str, Any] = field(default_factory=lambda: {"dataset": "digits"})  # env settings
+    timesteps: Int = 12_000  # total environment steps of PPO training
+    n_envs: Int = 2  # parallel environment workers (subprocesses when > 1)
+    seed: Int = 0  # seed of PPO, the environments' episodes and the evaluation
+    device: Str = "cpu"  # torch device of the PPO networks
+    n_steps: Int = 40  # rollout steps per worker between updates (4 episodes of 10 steps)
+    batch_size: Int = 40  # PPO minibatch size
+    n_epochs: Int = 10  # PPO passes over each rollout
+    learning_rate: Number = 3e-4  # Adam learning rate
+    gamma: Number = 0.99  # discount; episodes are short, so close to 1
+    gae_lambda: Number = 0.95  # GAE smoothing
+    ent_coef: Number = 0.01  # entropy bonus: keeps exploring the many discrete choices
+    clip_range: Number = 0.2  # PPO clipping
+    net_arch: list[Int] = field(default_factory=lambda: [64, 64])  # policy and value MLP widths
+    checkpoint_every: Int = 1_000  # timesteps between checkpoints (a kill loses at most this)
+    eval_every: Int = 2_000  # timesteps between evaluations of the deterministic policy
+    eval_episodes: Int = 2  # episodes per evaluation (seeds 10_000 + k, never trained on)
+    compare_episodes: Int = 3  # episodes per policy in the final comparison table
+    warm_start: Str = "none"  # "paper" or "pruning": behaviour-clone that fixed schedule first
+    warm_start_episodes: Int = 2  # demonstration episodes of the cloned schedule
     # cloning stops when the schedule's choices get this probability: one number, or one per
     # action group (prune, cluster, cluster_prune, crossbar, stop, default) to explore some more
-    warm_start_confidence: float | dict[str, float] = 0.8
+    warm_start_confidence: Number | dict[Str, Number] = 0.8
 
     def validate(self) -> TrainConfig:
         if not isinstance(self.name, str) or not SAFE_NAME.fullmatch(self.name):
@@ -182,7 +202,13 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown config key(s) {unknown}; allowed: {sorted(known)}")
+
+    def message(key: str) -> str:
+        allowed = ALLOWED.get(key, "an integer >= 1")
+        return f"config key {key!r} must be {allowed}, got {data.get(key)!r}"
+
     try:
-        return TrainConfig(**data).validate()
-    except TypeError as exc:
-        raise ConfigError(f"bad config: {exc}") from None
+        cfg = validate_fields(TrainConfig, data, message)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return cfg.validate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import numpy as np
 import torch
 
 import tnf_env
+from tnf_env.settings import EnvConfig
+from tnf_env.validation import Int, Str, check_seed, validate_fields
 
 from .policies import EpisodeResult
 
@@ -35,17 +38,68 @@ class ReplayPolicy:
         return a
 
 
+@dataclass
+class _Schedule:
+    """The keys of a schedule file that replay reads (others are kept, unchecked)."""
+
+    env: dict[Str, Any]
+    seed: Int
+    actions: list[list[Int]]
+    metrics: dict[Str, Any]
+    torch_threads: Int | None = None
+
+
+ALLOWED = {
+    "env": "a mapping of environment settings",
+    "seed": "an integer in [0, 2**63)",
+    "actions": "a non-empty list of actions, each a list of integers >= 0",
+    "metrics": "a mapping from metric names to values",
+    "torch_threads": "null or an integer >= 1",
+}
+
+
 def load_schedule(path: str | Path) -> dict[str, Any]:
+    """Read and check a ``best_schedule.json``: its ``env``, ``seed``, ``actions`` and
+    ``metrics`` (and ``torch_threads``) must have the right types before anything runs.
+
+    :raises ScheduleFileError: one line naming the file, the key, the value and what is allowed.
+    """
     p = Path(path)
     if not p.is_file():
         raise ScheduleFileError(f"schedule file {p} not found")
     try:
         doc = json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScheduleFileError(f"schedule file {p} is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        kind = type(doc).__name__
+        raise ScheduleFileError(f"schedule file {p} must hold a JSON object, not a {kind}")
     missing = [k for k in ("env", "seed", "actions", "metrics") if k not in doc]
     if missing:
         raise ScheduleFileError(f"schedule file {p} lacks {missing}")
+
+    def bad(key: str) -> str:
+        value = repr(doc.get(key))
+        value = value if len(value) <= 80 else value[:77] + "..."
+        return f"schedule file {p}: key {key!r} must be {ALLOWED[key]}, got {value}"
+
+    keys = {k: doc[k] for k in ALLOWED if k in doc}
+    try:
+        checked = validate_fields(_Schedule, keys, bad)
+    except ValueError as exc:
+        raise ScheduleFileError(str(exc)) from None
+    if not checked.actions or any(not a or min(a) < 0 for a in checked.actions):
+        raise ScheduleFileError(bad("actions"))
+    try:
+        check_seed(checked.seed)
+    except ValueError:
+        raise ScheduleFileError(bad("seed")) from None
+    if checked.torch_threads is not None and checked.torch_threads < 1:
+        raise ScheduleFileError(bad("torch_threads"))
+    try:
+        EnvConfig.from_kwargs(**checked.env)
+    except ValueError as exc:
+        raise ScheduleFileError(f"schedule file {p}: key 'env': {exc}") from None
     return doc
 
 
