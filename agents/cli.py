@@ -51,8 +51,38 @@ def check_seeds(seeds: Sequence[int], flag: str = "--seeds") -> None:
         raise CLIError(f"{flag} must be integers >= 0, got {bad[0]}")
 
 
+def check_positive(args: argparse.Namespace, *names: str) -> None:
+    """Integer flags that must be >= 1 (None: the default applies)."""
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            flag = "--" + name.replace("_", "-")
+            raise CLIError(f"{flag} must be an integer >= 1, got {value}")
+
+
+def check_rate_grid(grid: Sequence[float]) -> None:
+    bad = [g for g in grid if not (g > 0 and math.isfinite(g))]
+    if bad:
+        raise CLIError(f"--rate-grid must be finite numbers > 0, got {bad[0]}")
+
+
+def check_env_settings(settings: dict) -> None:
+    """Refuse bad environment settings before any network is trained."""
+    from tnf_env.settings import EnvConfig
+
+    EnvConfig.from_kwargs(**settings)
+
+
 def cmd_baseline(args: argparse.Namespace) -> int:
     """Train (or load from the cache) the dense baseline and score ANN and SNN."""
+    if args.epochs is not None and args.epochs < 1:  # 0 would cache an untrained network
+        raise CLIError(f"--epochs must be an integer >= 1, got {args.epochs}")
+    check_seeds([args.seed], "--seed")
+    bad = [t for t in args.timesteps if t < 1]
+    if bad:
+        raise CLIError(f"--timesteps must be integers >= 1, got {bad[0]}")
+    if not 0 < args.percentile <= 100:
+        raise CLIError(f"--percentile must be a number in (0, 100], got {args.percentile}")
     data = load_dataset(args.dataset, args.data_dir)
     topology = parse_topology(args.topology or default_topology(data.name))
     recipe = default_recipe(data.name)
@@ -121,6 +151,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_out_dir(out, "--out")
     check_seeds(args.seeds)
+    check_positive(args, "epochs", "steps", "pruning_epochs", "snn_timesteps")
     if (out / "results.json").exists() and not args.force:
         raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
     cfg = ReproduceConfig(
@@ -139,6 +170,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         snn_timesteps=args.snn_timesteps,
         cache_dir=args.cache_dir,
     )
+    check_rate_grid(cfg.rate_grid)
+    check_env_settings(cfg.env_settings())
     result = run_reproduce(cfg, progress=not args.quiet)
     paths = write_outputs(result, out)
     print(results_markdown(result.doc))
@@ -243,6 +276,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_out_dir(out, "--out")
     check_seeds(args.seeds)
+    check_positive(args, "snn_timesteps")
     if args.random_candidates < 1:  # each candidate gets budget / candidates epochs
         raise CLIError(f"--random-candidates must be an integer >= 1, got {args.random_candidates}")
     if args.budget is not None and not (args.budget > 0 and math.isfinite(args.budget)):
@@ -275,6 +309,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         snn_timesteps=args.snn_timesteps,
         run_dir=run_dir,
     )
+    check_rate_grid(cfg.rate_grid)
+    check_env_settings(cfg.env)
     doc = run_benchmark(cfg)
     paths = write_outputs(doc, out)
     print(results_markdown(doc))

@@ -8,6 +8,8 @@ exits with status 2. Each case is refused before any training starts, so it is f
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -63,7 +65,9 @@ BAD_SETTINGS = [
     (dict(crossbar_sizes=()), "crossbar_sizes=()"),
     (dict(crossbar_sizes=(16.5, 32)), "crossbar_sizes=(16.5, 32)"),  # once truncated to 16
     (dict(crossbar_sizes="16"), "crossbar_sizes='16'"),
-    (dict(technology="nope"), "technology 'nope'"),
+    (dict(crossbar_sizes=(16, 1024)), "crossbar_sizes=(16, 1024): crossbar size 1024"),
+    (dict(technology="nope"), "technology='nope'"),
+    (dict(technology="missing.yaml"), "technology='missing.yaml'"),
     (dict(technology=5), "technology=5"),
     (dict(prune_unit=5), "prune_unit=5"),
     (dict(accounting=None), "accounting=None"),
@@ -82,7 +86,7 @@ def test_make_refuses_a_bad_setting_by_name(settings, name):
         tnf_env.make(**{**SMALL, **settings})
     message = str(info.value)
     assert name in message and len(message.splitlines()) == 1, message
-    if "unknown" not in message and "technology '" not in message:
+    if "unknown setting" not in message:
         assert "allowed" in message, message
 
 
@@ -156,3 +160,144 @@ def test_step_and_reset_after_close_are_clear_errors():
         env.step(np.zeros_like(env.action_space.nvec))
     with pytest.raises(RuntimeError, match="closed"):
         env.reset(seed=0)
+
+
+# -- the command line ----------------------------------------------------------------------
+TINY_ENV = {"dataset": "digits", "topology": "64-32-10", "crossbar_sizes": [16, 32], "max_steps": 2}
+
+
+def _config(tmp_path, env_changes=None, **changes):
+    """A tiny training config (conftest.TINY_TRAIN) with these changes, as a YAML path."""
+    import yaml
+    from conftest import TINY_TRAIN
+
+    cfg = {**TINY_TRAIN, "env": {**TINY_TRAIN["env"], **(env_changes or {})}, **changes}
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return str(path)
+
+
+def _schedule(tmp_path, text=None, **changes):
+    doc = {"env": TINY_ENV, "seed": 0, "actions": [[0] * 8], "metrics": {"cost": 1.0}}
+    path = tmp_path / "best_schedule.json"
+    path.write_text(text if text is not None else json.dumps({**doc, **changes}))
+    return str(path)
+
+
+def _out(tmp_path):
+    return str(tmp_path / "out")
+
+
+# (argv from tmp_path, what the one-line error must contain)
+BAD_COMMANDS = [
+    # train: the config's env and its own keys
+    (lambda t: ["train", "--config", _config(t, {"retrain_epochs": INF}), "--out", _out(t)],
+     "retrain_epochs=inf"),
+    (lambda t: ["train", "--config", _config(t, {"penalty_weight": NAN}), "--out", _out(t)],
+     "penalty_weight=nan"),
+    (lambda t: ["train", "--config", _config(t, {"allow_stop": "false"}), "--out", _out(t)],
+     "allow_stop='false'"),
+    (lambda t: ["train", "--config", _config(t, {"per_layer_crossbar": "no"}), "--out", _out(t)],
+     "per_layer_crossbar='no'"),
+    (lambda t: ["train", "--config", _config(t, {"dataset": 5}), "--out", _out(t)], "dataset=5"),
+    (lambda t: ["train", "--config", _config(t, {"device": 5}), "--out", _out(t)], "device=5"),
+    (lambda t: ["train", "--config", _config(t, {"topology": 5}), "--out", _out(t)], "topology=5"),
+    (lambda t: ["train", "--config", _config(t, {"topology": "64--5-10"}), "--out", _out(t)],
+     "topology='64--5-10'"),
+    (lambda t: ["train", "--config", _config(t, {"technology": "nope"}), "--out", _out(t)],
+     "technology='nope'"),
+    (lambda t: ["train", "--config", _config(t, {"crossbar_sizes": [0]}), "--out", _out(t)],
+     "crossbar_sizes"),
+    (lambda t: ["train", "--config", _config(t, seed="abc"), "--out", _out(t)], "'seed'"),
+    (lambda t: ["train", "--config", _config(t, learning_rate=NAN), "--out", _out(t)],
+     "'learning_rate'"),
+    (lambda t: ["train", "--config", _config(t, gamma=True), "--out", _out(t)], "'gamma'"),
+    (lambda t: ["train", "--config", _config(t, timesteps=8.7), "--out", _out(t)], "'timesteps'"),
+    (lambda t: ["train", "--config", _config(t, net_arch=[64.5]), "--out", _out(t)],
+     "'net_arch'"),
+    (lambda t: ["train", "--config", _config(t, env=5), "--out", _out(t)],
+     "'env'"),
+    # replay: the schedule file
+    (lambda t: ["replay", _schedule(t, text='{"env": {')], "not valid JSON"),
+    (lambda t: ["replay", _schedule(t, text="[1, 2]")], "JSON object"),
+    (lambda t: ["replay", _schedule(t, actions=[[1.7] + [0] * 7])], "'actions'"),  # was 1
+    (lambda t: ["replay", _schedule(t, actions=[["a"]])], "'actions'"),
+    (lambda t: ["replay", _schedule(t, actions=[])], "'actions'"),
+    (lambda t: ["replay", _schedule(t, seed="abc")], "'seed'"),
+    (lambda t: ["replay", _schedule(t, seed=-1)], "'seed'"),
+    (lambda t: ["replay", _schedule(t, seed=2**64)], "'seed'"),
+    (lambda t: ["replay", _schedule(t, env=5)], "'env'"),
+    (lambda t: ["replay", _schedule(t, env={**TINY_ENV, "retrain_epochs": 1e999})],
+     "retrain_epochs=inf"),
+    (lambda t: ["replay", _schedule(t, metrics=[])], "'metrics'"),
+    # benchmark
+    (lambda t: ["benchmark", "--config", _config(t), "--seeds", "0", "--env",
+                "retrain_epochs=.inf", "--out", _out(t)], "retrain_epochs=inf"),
+    (lambda t: ["benchmark", "--config", _config(t), "--seeds", "0", "--env",
+                "allow_stop=maybe", "--out", _out(t)], "allow_stop='maybe'"),
+    (lambda t: ["benchmark", "--config", _config(t), "--seeds", "0", "--env", "seed=abc",
+                "--out", _out(t)], "seed='abc'"),
+    (lambda t: ["benchmark", "--config", _config(t), "--seeds", "0", "--env",
+                "dataset=imagenet", "--out", _out(t)], "dataset='imagenet'"),
+    (lambda t: ["benchmark", "--config", _config(t), "--rate-grid", "nan", "--out", _out(t)],
+     "--rate-grid"),
+    (lambda t: ["benchmark", "--config", _config(t), "--seeds", "--out", _out(t)], "--seeds"),
+    # reproduce
+    (lambda t: ["reproduce", "--topology", "64--5-10", "--out", _out(t)], "topology='64--5-10'"),
+    (lambda t: ["reproduce", "--crossbar-sizes", "0", "--out", _out(t)], "crossbar_sizes=(0,)"),
+    (lambda t: ["reproduce", "--dataset", "imagenet", "--out", _out(t)], "dataset='imagenet'"),
+    (lambda t: ["reproduce", "--technology", "nope", "--out", _out(t)], "technology='nope'"),
+    (lambda t: ["reproduce", "--rate-scale", "inf", "--out", _out(t)], "rate_scale=inf"),
+    (lambda t: ["reproduce", "--tolerance", "nan", "--out", _out(t)], "accuracy_tolerance=nan"),
+    (lambda t: ["reproduce", "--steps", "0", "--out", _out(t)], "--steps"),
+    (lambda t: ["reproduce", "--seeds", "--out", _out(t)], "--seeds"),
+    # baseline
+    (lambda t: ["baseline", "--epochs", "0"], "--epochs"),  # once cached an untrained network
+    (lambda t: ["baseline", "--topology", "64--5-10"], "topology '64--5-10'"),  # once 64-5-10
+    (lambda t: ["baseline", "--dataset", "imagenet"], "dataset 'imagenet'"),
+    (lambda t: ["baseline", "--seed", "-1"], "--seed"),
+    (lambda t: ["baseline", "--timesteps", "0"], "--timesteps"),
+    (lambda t: ["baseline", "--percentile", "nan"], "--percentile"),
+]
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Every command's work: reaching one means a bad input was not refused first."""
+    import agents.benchmark
+    import agents.cli
+    import agents.ppo
+    import agents.replay
+    import agents.reproduce
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the work started before the inputs were checked")
+
+    for module, name in (
+        (agents.benchmark, "run_benchmark"),
+        (agents.reproduce, "run_reproduce"),
+        (agents.replay, "replay"),
+        (agents.ppo, "train"),
+        (agents.cli, "get_baseline"),
+    ):
+        monkeypatch.setattr(module, name, fail)
+
+
+@pytest.mark.parametrize(
+    "argv,needle", BAD_COMMANDS, ids=[f"{k}-{n}" for k, (_, n) in enumerate(BAD_COMMANDS)]
+)
+def test_every_command_refuses_a_bad_input_in_one_line(tmp_path, capsys, no_work, argv, needle):
+    from agents.cli import main
+
+    args = argv(tmp_path)
+    try:
+        status = main(args)
+    except SystemExit as exc:  # argparse's own errors (a flag without its values)
+        status = exc.code
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and needle in errors[0], err
+    if not errors[0].startswith("usage:") and "argument" not in errors[0]:
+        assert len(err.splitlines()) == 1, err  # argparse adds its usage line
+    assert not (tmp_path / "out").exists()

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 
 from hwmodel.accounting import ACCOUNTINGS
-from hwmodel.technology import Technology
+from hwmodel.technology import Technology, TechnologyError, get_technology
 
 from .actions import PRUNE_LEVELS
 from .datasets import DATASETS, default_tolerance
@@ -159,6 +159,16 @@ class EnvConfig:
         if not sizes or any(n < 2 for n in sizes) or len(set(sizes)) != len(sizes):
             raise bad("crossbar_sizes")
         self.crossbar_sizes = sizes
+        try:  # a known technology whose range holds the sizes: checked before any training
+            technology = get_technology(self.technology)
+            for n in sizes:
+                technology.check_crossbar_size(n)
+        except TechnologyError as exc:  # an unknown name, or a file that cannot be used
+            is_file = isinstance(self.technology, str) and "." in self.technology
+            detail = f" ({exc})" if is_file else ""
+            raise ValueError(f"{bad('technology')}{detail}") from None
+        except ValueError as exc:  # "crossbar size N is outside the range A..B allowed by ..."
+            raise ValueError(f"invalid setting crossbar_sizes={sizes!r}: {exc}") from None
         if not 0 <= self.area_weight <= 1:
             raise bad("area_weight")
         if self.accuracy_tolerance is None:
