@@ -13,10 +13,11 @@ from tnf_env.transform import Transformation
 SETTINGS = dict(dataset="digits", topology="64-32-32-10", crossbar_sizes=(16,), allow_stop=False)
 
 
-@pytest.mark.parametrize("steps, epochs", [(4, 5), (20, 1)])
+@pytest.mark.parametrize("steps, epochs", [(12, 5), (4, 5), (20, 1)])
 def test_paper_policy_in_coarse_steps_equals_the_per_epoch_schedule(steps, epochs):
-    """4 steps x 5 epochs put the first clustering (epoch 4) and the start of cluster
-    pruning (epoch 16) inside steps: the onsets place them, the per-epoch rules do the rest."""
+    """12 x 5 (E = 60) and 4 x 5 (E = 20) put the first clustering (epochs 12, 4) and the start
+    of cluster pruning (48, 16) inside steps: the onsets place them, the per-epoch rules do
+    the rest."""
     torch.set_num_threads(1)
     env = tnf_env.make(
         **SETTINGS, max_steps=steps, retrain_epochs=epochs, select_on_validation=False
@@ -24,10 +25,11 @@ def test_paper_policy_in_coarse_steps_equals_the_per_epoch_schedule(steps, epoch
     run_episode(env, PaperPolicy(16), seed=5)
     u = env.unwrapped
     ref = Transformation(u.baseline.net, u.x_train, u.y_train, [16] * 3, u.recipe, seed=5)
-    run = run_schedule(ref, PaperSchedule(epochs=20, rate_scale=u.config.rate_scale))
+    total = steps * epochs
+    run = run_schedule(ref, PaperSchedule(epochs=total, rate_scale=u.config.rate_scale))
     assert sum(r.loss_fell for r in run.reports) > 0 and sum(map(len, ref.clusters)) > 0
     got = u.transformation
-    assert got.epochs_trained == 20
+    assert got.epochs_trained == total
     for i in range(3):
         assert torch.equal(got.net.layers[i].weight, ref.net.layers[i].weight)
         assert np.array_equal(got.mask(i), ref.mask(i))
