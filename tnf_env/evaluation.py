@@ -1,21 +1,14 @@
 """Score a (transformed) network: accuracy, and the hardware it needs.
 
-One place computes what the environment, the schedules and ``reproduce``
-report, so their numbers agree: ReLU accuracy on a split, the converted
-spiking network's accuracy and spike rasters, and the crossbar mapping and
-cost from :mod:`hwmodel`.
+The spiking network's accuracy and spike rasters, and the normalised cost;
+:mod:`tnf_env.scoring` turns them, with the crossbar accounting, into rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
-
-from hwmodel import Technology, cost_network
-from hwmodel.clusters import Cluster
 
 from .network import MaskedMLP
 from .spiking import SNNResult, normalization_scales, simulate_snn
@@ -52,25 +45,6 @@ def snn_evaluate(
         coding=settings.coding,
         seed=seed,
         record=record,
-    )
-
-
-def hardware_cost(
-    masks: Sequence[np.ndarray],
-    crossbar_sizes: Sequence[int],
-    technology: Technology,
-    strategy: str,
-    clusters: Sequence[Sequence[Cluster]] | None = None,
-    spikes: Sequence[np.ndarray] | None = None,
-):
-    """Map ``masks`` onto crossbars with ``strategy`` and cost them."""
-    return cost_network(
-        list(masks),
-        list(crossbar_sizes),
-        technology,
-        strategy=strategy,
-        clusters=[list(c) for c in clusters] if clusters is not None else None,
-        spikes=list(spikes) if spikes is not None else None,
     )
 
 
