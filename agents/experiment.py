@@ -137,7 +137,7 @@ class Experiment:
         u = self.env(seed).unwrapped
         sizes = [crossbar_size] * u.n_layers
         cost = network_cost(d.net.masks_numpy(), sizes, u.technology, "best", d.clusters)
-        dense = network_cost(u._dense_masks, sizes, u.technology, "paper")
+        dense = u.dense_cost(crossbar_size)
         return normalized_cost(cost.area_mm2, cost.energy_nj, dense, u.config.area_weight)
 
     def score(self, d: Delivered, seed: int, crossbar_size: int, **fields: Any) -> dict:

@@ -68,3 +68,25 @@ def write_train_config(tmp_path, env: dict | None = None, **changes):
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
+
+
+def train_tiny_run(tmp_path):
+    """Train a 12-step PPO run of 3-step episodes on TINY_TRAIN; the run directory."""
+    import torch
+
+    from agents.cli import main
+
+    torch.set_num_threads(1)
+    cfg = write_train_config(
+        tmp_path,
+        env={"max_steps": 3, "allow_stop": False},
+        timesteps=12,
+        n_steps=6,
+        batch_size=6,
+        n_epochs=1,
+        checkpoint_every=12,
+        eval_every=6,
+    )
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    return out

@@ -122,6 +122,10 @@ class TraNNsformerEnv(gym.Env):
     def _dense_weights(self) -> list[torch.Tensor]:
         return [layer.weight.detach() for layer in self.baseline.net.layers]
 
+    def dense_cost(self, crossbar_size: int):
+        """The dense network's cost at ``crossbar_size`` (one of the allowed sizes; cached)."""
+        return self._dense_cost[crossbar_size]
+
     def _cheapest_dense_size(self) -> int:
         costs = self._dense_cost
         min_a = min(c.area_mm2 for c in costs.values())

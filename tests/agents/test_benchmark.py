@@ -2,27 +2,14 @@
 
 import json
 
-import torch
-from conftest import write_train_config
+from conftest import train_tiny_run
 
 from agents.cli import main
 from agents.figures import METHOD_COLOURS
 
 
 def test_benchmark_compares_every_method_with_a_trained_run(tmp_path, capsys):
-    torch.set_num_threads(1)
-    cfg = write_train_config(
-        tmp_path,
-        env={"max_steps": 3, "allow_stop": False},
-        timesteps=12,
-        n_steps=6,
-        batch_size=6,
-        n_epochs=1,
-        checkpoint_every=12,
-        eval_every=6,
-    )
-    run = tmp_path / "run"
-    assert main(["train", "--config", str(cfg), "--out", str(run), "--quiet"]) == 0
+    run = train_tiny_run(tmp_path)
     out = tmp_path / "bench"
     args = [
         "benchmark",

@@ -18,7 +18,7 @@ import zipfile
 import pytest
 import torch
 import yaml
-from conftest import write_train_config
+from conftest import train_tiny_run
 
 from agents.cli import main
 from agents.ppo import PPOPolicy, RunError, resolve_run_dir
@@ -54,20 +54,7 @@ def poison_lr_schedule(zip_path: pathlib.Path, marker: pathlib.Path) -> None:
 
 @pytest.fixture
 def run(tmp_path) -> pathlib.Path:
-    torch.set_num_threads(1)
-    cfg = write_train_config(
-        tmp_path,
-        env={"max_steps": 3, "allow_stop": False},
-        timesteps=12,
-        n_steps=6,
-        batch_size=6,
-        n_epochs=1,
-        checkpoint_every=12,
-        eval_every=6,
-    )
-    out = tmp_path / "run"
-    assert main(["train", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
-    return out
+    return train_tiny_run(tmp_path)
 
 
 def test_a_poisoned_model_zip_runs_no_code(run, tmp_path, capsys):
