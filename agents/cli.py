@@ -102,9 +102,10 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         recipe,
         args.cache_dir,
         progress=None if args.quiet else progress,
+        device=args.device,
     )
-    xt, _ = to_tensors(data.x_train, data.y_train)
-    xs, ys = to_tensors(data.x_test, data.y_test)
+    xt, _ = to_tensors(data.x_train, data.y_train, base.net.mask(0).device)
+    xs, ys = to_tensors(data.x_test, data.y_test, base.net.mask(0).device)
     scales = normalization_scales(base.net, xt, args.percentile)
     result = {
         "dataset": data.name,
@@ -169,6 +170,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         snn_timesteps=args.snn_timesteps,
         cache_dir=args.cache_dir,
+        device=args.device,
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env_settings())
@@ -299,6 +301,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         if not sep:
             raise CLIError(f"--env takes KEY=VALUE, got {item!r}")
         env_settings[key] = yaml.safe_load(value)
+    if args.device is not None:
+        env_settings["device"] = args.device
     cfg = BenchmarkConfig(
         env=env_settings,
         seeds=tuple(args.seeds),
@@ -369,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    p.add_argument(
+        "--device", default="cpu", help="torch device of retraining: cpu, cuda[:k], mps or auto"
+    )
     p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("reproduce", help="the paper's experiment and its table")
@@ -413,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/reproduce", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--device", default="cpu", help="torch device of retraining: cpu, cuda[:k], mps or auto"
+    )
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("train", help="train a PPO agent (default: the offline digits config)")
@@ -480,6 +490,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snn-timesteps", type=int, default=35)
     p.add_argument("--out", default="runs/benchmark", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
+    p.add_argument(
+        "--device", default=None,
+        help="torch device of retraining: cpu, cuda[:k], mps or auto (default: the config's)",
+    )
     p.set_defaults(func=cmd_benchmark)
 
     p = sub.add_parser("replay", help="re-run a saved best_schedule.json")

@@ -94,7 +94,7 @@ class Experiment:
 
     def scoring_data(self, seed: int) -> ScoringData:
         u = self.env(seed).unwrapped
-        xs, ys = to_tensors(u.data.x_test, u.data.y_test)
+        xs, ys = to_tensors(u.data.x_test, u.data.y_test, u.device)
         tol = u.config.accuracy_tolerance
         return ScoringData(
             u.x_train, u.x_val, u.y_val, xs, ys, u.floor, u.baseline.accuracy_test - tol, self.snn

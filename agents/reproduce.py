@@ -53,6 +53,7 @@ class ReproduceConfig:
     tolerance: float | None = None  # floor = baseline val accuracy - this (None: dataset's)
     snn_timesteps: int = 35  # SNN simulation length for accuracy and measured energy
     cache_dir: str | None = None  # baseline cache directory
+    device: str = "cpu"  # torch device of retraining and evaluation (cpu, cuda, mps, auto)
 
     def env_settings(self) -> dict:
         """The environment every method of the run steps."""
@@ -71,6 +72,7 @@ class ReproduceConfig:
             "prune_unit": "paper",
             "allow_stop": False,
             "cache_dir": self.cache_dir,
+            "device": self.device,
         }
 
 

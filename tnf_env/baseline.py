@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from .datasets import Dataset
+from .devices import generator_on, resolve_device
 from .network import MaskedMLP, format_topology, parse_topology
 from .training import TrainingRecipe, evaluate, make_optimizer, to_tensors, train_epoch
 
@@ -120,19 +121,23 @@ def train_baseline(
     seed: int = 0,
     recipe: TrainingRecipe | None = None,
     progress: Callable[[int, float, float], None] | None = None,
+    device: torch.device | str = "cpu",
 ) -> Baseline:
     """Train a dense :class:`MaskedMLP` on ``data`` with ``recipe`` (no cache).
 
     :param progress: called after every epoch with (epoch, train loss, val accuracy).
+    :param device: torch device to train on (the network is returned on it).
     """
+    device = resolve_device(device)
     recipe = recipe or TrainingRecipe()
     topology = parse_topology(topology)
     _check_topology(data, topology)
     net = MaskedMLP(topology, dropout=recipe.dropout, init_scale=recipe.init_scale, seed=seed)
-    xt, yt = to_tensors(data.x_train, data.y_train)
-    xv, yv = to_tensors(data.x_val, data.y_val)
-    xs, ys = to_tensors(data.x_test, data.y_test)
-    gen = torch.Generator().manual_seed(int(seed) + 1)
+    net.to(device)
+    xt, yt = to_tensors(data.x_train, data.y_train, device)
+    xv, yv = to_tensors(data.x_val, data.y_val, device)
+    xs, ys = to_tensors(data.x_test, data.y_test, device)
+    gen = generator_on(device, int(seed) + 1)
     opt = make_optimizer(net, recipe)
     t0 = time.perf_counter()
     for epoch in range(recipe.epochs):
@@ -144,7 +149,7 @@ def train_baseline(
     seconds = time.perf_counter() - t0
     return Baseline(
         net=net,
-        spec=baseline_spec(data, topology, seed, recipe),
+        spec=baseline_spec(data, topology, seed, recipe, device),
         accuracy_val=evaluate(net, xv, yv)[0],
         accuracy_test=evaluate(net, xs, ys)[0],
         train_seconds=seconds,
@@ -152,9 +157,13 @@ def train_baseline(
 
 
 def baseline_spec(
-    data: Dataset, topology: Sequence[int], seed: int, recipe: TrainingRecipe
+    data: Dataset,
+    topology: Sequence[int],
+    seed: int,
+    recipe: TrainingRecipe,
+    device: torch.device | str = "cpu",
 ) -> dict:
-    return {
+    spec = {
         "format": CACHE_FORMAT,
         "dataset": data.name,
         "data": data_fingerprint(data),
@@ -162,6 +171,11 @@ def baseline_spec(
         "seed": int(seed),
         "recipe": recipe.to_dict(),
     }
+    kind = torch.device(device).type
+    if kind != "cpu":
+        # Another device's kernels round differently: its networks are other networks.
+        spec["device"] = kind
+    return spec
 
 
 def _check_topology(data: Dataset, topology: Sequence[int]) -> None:
@@ -207,6 +221,7 @@ def get_baseline(
     recipe: TrainingRecipe | None = None,
     cache_dir: str | os.PathLike | None = None,
     progress: Callable[[int, float, float], None] | None = None,
+    device: torch.device | str = "cpu",
 ) -> Baseline:
     """Load the dense baseline for these settings from the cache, training it if needed.
 
@@ -216,6 +231,8 @@ def get_baseline(
     :param recipe: training recipe (default: the paper's).
     :param cache_dir: where entries live (default :func:`default_cache_dir`).
     :param progress: per-epoch callback, only called when training.
+    :param device: torch device to train on and to return the network on; a baseline
+        trained on a GPU is cached apart from the CPU one.
 
     >>> from tnf_env.datasets import load_dataset
     >>> b = get_baseline(load_dataset("digits"), "64-10", recipe=TrainingRecipe(epochs=1))
@@ -225,7 +242,8 @@ def get_baseline(
     recipe = recipe or TrainingRecipe()
     topology = parse_topology(topology)
     _check_topology(data, topology)
-    spec = baseline_spec(data, topology, seed, recipe)
+    device = resolve_device(device)
+    spec = baseline_spec(data, topology, seed, recipe, device)
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = root / "baselines" / f"{spec_key(spec)}.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,9 +251,10 @@ def get_baseline(
         if path.exists():
             cached = _load_entry(path, spec)
             if cached is not None:
+                cached.net.to(device)
                 return cached
-        base = train_baseline(data, topology, seed, recipe, progress)
-        state = {k: v.detach().clone() for k, v in base.net.state_dict().items()}
+        base = train_baseline(data, topology, seed, recipe, progress, device)
+        state = {k: v.detach().cpu().clone() for k, v in base.net.state_dict().items()}
         entry = {
             "spec": spec,
             "state_dict": state,

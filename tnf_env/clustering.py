@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -119,7 +120,8 @@ def prune_clusters(
 class _Scic:
     """State of one SCIC call: the unclustered connections and off-limits cells."""
 
-    def __init__(self, residual, forbidden, n, q, min_conn, n_groups, seed):
+    def __init__(self, residual, forbidden, n, q, min_conn, n_groups, seed, memo=None):
+        self.memo = memo  # split results shared by the quality runs of one scic_multi
         self.residual = residual  # connections not yet in a cluster
         self.forbidden = forbidden  # cells inside a cluster block (ours or the caller's)
         self.n, self.q, self.min_conn = int(n), float(q), min_conn
@@ -236,6 +238,21 @@ class _Scic:
         components, or else the k-means groups of the spectral embedding when
         the graph has community structure (none for a random-looking graph)."""
         self.splits_left -= 1
+        key = None
+        if self.memo is not None:
+            # A split depends only on the block, N, the seed and min_conn, never on the
+            # quality: the quality runs of scic_multi, which mostly all fail, share them.
+            digest = hashlib.blake2b(np.packbits(sub).tobytes(), digest_size=16).digest()
+            key = (rows.tobytes(), cols.tobytes(), sub.shape, digest, self.n, self.seed,
+                   self.min_conn, self.n_groups)
+            if key in self.memo:
+                return self.memo[key]
+        groups = self._split(rows, cols, sub)
+        if key is not None:
+            self.memo[key] = groups
+        return groups
+
+    def _split(self, rows, cols, sub):
         r, c = sub.shape
         s = sp.csr_matrix(sub, dtype=np.float64)
         adj = sp.bmat([[None, s], [s.T, None]], format="csr")
@@ -360,6 +377,7 @@ def scic(
     max_rounds: int | None = None,
     exclude: np.ndarray | None = None,
     min_connections: int | None = None,
+    _memo: dict | None = None,
 ) -> list[Cluster]:
     """Cluster a layer's connectivity into dense blocks that each fit one crossbar.
 
@@ -403,7 +421,9 @@ def scic(
     min_conn = max(crossbar_size, math.ceil(residual.sum() / free * crossbar_size**2))
     if min_connections is not None:
         min_conn = max(1, int(min_connections))
-    state = _Scic(residual, forbidden, crossbar_size, base_quality, min_conn, n_groups, seed)
+    state = _Scic(
+        residual, forbidden, crossbar_size, base_quality, min_conn, n_groups, seed, _memo
+    )
     rounds = _MAX_ROUNDS if max_rounds is None else int(max_rounds)
     # One thread: BLAS/OpenMP start-up dominates these small problems, and the
     # result must not depend on the core count.
@@ -434,8 +454,9 @@ def scic_multi(
     :param kwargs: passed on to :func:`scic` (``seed``, ``exclude``, ...).
     :return: the first non-empty cluster list, or ``[]``.
     """
+    memo: dict = {}
     for q in qualities:
-        found = scic(mask, crossbar_size, q, **kwargs)
+        found = scic(mask, crossbar_size, q, _memo=memo, **kwargs)
         if found:
             return found
     return []

@@ -31,6 +31,7 @@ from hwmodel import get_technology
 from .actions import ActionCodec
 from .baseline import get_baseline
 from .datasets import load_dataset
+from .devices import resolve_device
 from .evaluation import SNNSettings, normalized_cost, snn_evaluate
 from .network import default_topology, format_topology, parse_topology
 from .observation import LayerView, build_observation, feature_names, observation_size
@@ -69,23 +70,26 @@ class TraNNsformerEnv(gym.Env):
         self.config = cfg = EnvConfig.from_kwargs(**settings)
         if cfg.torch_threads is not None:
             torch.set_num_threads(cfg.torch_threads)
-        if cfg.device != "cpu":
-            # Retraining runs on the CPU: its generators (dropout, shuffling) are CPU ones.
-            raise ValueError(
-                f"invalid setting device={cfg.device!r}: allowed 'cpu' (the environment's "
-                "retraining is CPU-only; PPO's own networks take train --device)"
-            )
+        try:
+            self.device = resolve_device(cfg.device)
+        except ValueError as exc:
+            raise ValueError(f"invalid setting device={cfg.device!r}: {exc}") from None
         self.technology = get_technology(cfg.technology)
         for n in cfg.crossbar_sizes:
             self.technology.check_crossbar_size(n)
         self.data = load_dataset(cfg.dataset, cfg.data_dir)
         self.topology = parse_topology(cfg.topology or default_topology(self.data.name))
         self.recipe = default_recipe(self.data.name)
-        self.baseline = get_baseline(self.data, self.topology, cfg.seed, self.recipe, cfg.cache_dir)
+        self.baseline = get_baseline(
+            self.data, self.topology, cfg.seed, self.recipe, cfg.cache_dir, device=self.device
+        )
         self.n_layers = len(self.topology) - 1
-        self.x_train, self.y_train = to_tensors(self.data.x_train, self.data.y_train)
+        # Data lives on the device for the whole life of the environment.
+        self.x_train, self.y_train = to_tensors(self.data.x_train, self.data.y_train, self.device)
         n_val = cfg.val_size or len(self.data.y_val)
-        self.x_val, self.y_val = to_tensors(self.data.x_val[:n_val], self.data.y_val[:n_val])
+        self.x_val, self.y_val = to_tensors(
+            self.data.x_val[:n_val], self.data.y_val[:n_val], self.device
+        )
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
         self.weight_scale = [float(w.abs().mean()) for w in self._dense_weights()]
@@ -257,6 +261,7 @@ class TraNNsformerEnv(gym.Env):
             seed=episode_seed,
             initial_loss=self._start_loss,
         )
+        self.transformation.net.compact = self.config.compact
         self._steps, self._loss_fell, self._last_action, self._done = 0, False, None, False
         self._plan_state = PlanState()
         # Every episode starts from the same network: measure it once.
@@ -371,7 +376,7 @@ class TraNNsformerEnv(gym.Env):
 
     def _snn_metrics(self) -> dict[str, Any]:
         tr = self.transformation
-        xs, ys = to_tensors(self.data.x_test, self.data.y_test)
+        xs, ys = to_tensors(self.data.x_test, self.data.y_test, self.device)
         snn = snn_evaluate(
             tr.net, self.x_train, xs, ys, SNNSettings(timesteps=self.config.snn_timesteps)
         )

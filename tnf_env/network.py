@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .compact import LivePlan
+
 
 def parse_topology(topology: str | Sequence[int]) -> tuple[int, ...]:
     """Turn ``"784-1200-1200-10"`` or a sequence into a tuple of layer widths.
@@ -81,6 +83,9 @@ class MaskedMLP(nn.Module):
     :param init_scale: weights start uniform in ``[-init_scale, init_scale]``.
     :param seed: seed of the weight initialisation.
 
+    With ``compact`` on (the default) the forward pass runs on the live
+    sub-network only (:mod:`tnf_env.compact`): same results as the dense masked
+    product up to summation order, less work once neurons die.
     >>> net = MaskedMLP((4, 3, 2), seed=0)
     >>> net(torch.ones(5, 4)).shape
     torch.Size([5, 2])
@@ -108,6 +113,9 @@ class MaskedMLP(nn.Module):
             self.layers.append(layer)
         for i, layer in enumerate(self.layers):
             self.register_buffer(f"mask{i}", torch.ones_like(layer.weight))
+        self.compact = True  # forward on the live sub-network (False: dense masked products)
+        self.sparse_below: float | None = None  # CSR kernel under this density (None: default)
+        self._live: tuple[tuple, LivePlan] | None = None
 
     @property
     def n_layers(self) -> int:
@@ -130,12 +138,25 @@ class MaskedMLP(nn.Module):
         for i, layer in enumerate(self.layers):
             layer.weight.mul_(self.mask(i))
 
+    def live_plan(self) -> LivePlan:
+        """The live sub-network of the current masks (rebuilt only when a mask changes)."""
+        masks = [self.mask(i) for i in range(self.n_layers)]
+        # A tensor's _version counts its in-place writes: set_mask, load_state_dict and
+        # any direct copy_ into a mask all invalidate the plan.
+        key = tuple((m.data_ptr(), m._version, m.dtype) for m in masks) + (self.sparse_below,)
+        if self._live is None or self._live[0] != key:
+            self._live = (key, LivePlan(masks, self.sparse_below))
+        return self._live[1]
+
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Logits for a batch ``x`` of shape ``(batch, inputs)``.
 
         Dropout is drawn from ``generator`` so training is reproducible
         independently of torch's global random state.
         """
+        if self.compact:
+            weights = [layer.weight for layer in self.layers]
+            return self.live_plan().forward(weights, x, self.dropout, self.training, generator)
         h = x
         last = self.n_layers - 1
         for i, layer in enumerate(self.layers):
@@ -143,7 +164,7 @@ class MaskedMLP(nn.Module):
             if i < last:
                 h = F.relu(h)
                 if self.training and self.dropout > 0:
-                    keep = torch.rand(h.shape, generator=generator) >= self.dropout
+                    keep = torch.rand(h.shape, generator=generator, device=h.device) >= self.dropout
                     h = h * keep / (1.0 - self.dropout)
         return h
 

@@ -20,6 +20,7 @@ from hwmodel.technology import Technology, TechnologyError, get_technology
 
 from .actions import PRUNE_LEVELS
 from .datasets import DATASETS, default_tolerance
+from .devices import is_valid_device_name
 from .network import parse_topology
 from .validation import (
     SEED_LIMIT,
@@ -72,7 +73,8 @@ ALLOWED = {
     "retrain_epochs": f"a number of epochs in (0, {MAX_RETRAIN_EPOCHS}]",
     "val_size": "None or an integer >= 1",
     "max_steps": "None or an integer >= 1",
-    "device": "'cpu' or 'cuda[:k]'",
+    "device": "'cpu', 'cuda', 'cuda:<k>', 'mps' or 'auto'",
+    "compact": "True or False",
     "prune_levels": "a non-empty tuple of distinct numbers >= 0",
     "prune_unit": "'paper' or 'relative'",
     "relative_rate": "a number > 0",
@@ -119,7 +121,8 @@ class EnvConfig:
     retrain_epochs: Number = 1.0  # retraining per step, in epochs (fractions allowed)
     val_size: Int | None = None  # validation images used per step (None: the whole split)
     max_steps: Int | None = None  # steps per episode (None: 10); see tnf_env.make
-    device: Str = "cpu"  # torch device for retraining (only "cpu" is implemented)
+    device: Str = "cpu"  # torch device of retraining and evaluation: cpu, cuda[:k], mps, auto
+    compact: Bool = True  # retrain and evaluate only the live sub-network (same results)
     prune_levels: NumberTuple = PRUNE_LEVELS  # prune levels an action chooses from
     prune_unit: Str = "paper"  # prune level 1 = the paper's rate, or "relative" to mean |W|
     relative_rate: Number = 0.2  # with prune_unit="relative": level 1 = this x mean |W| per step
@@ -181,7 +184,7 @@ class EnvConfig:
             raise bad("val_size")
         if self.max_steps is not None and self.max_steps < 1:
             raise bad("max_steps")
-        if self.device != "cpu" and not self.device.startswith("cuda"):
+        if not is_valid_device_name(self.device):
             raise bad("device")
         levels = tuple(float(x) for x in self.prune_levels)
         if not levels or any(x < 0 for x in levels) or len(set(levels)) != len(levels):

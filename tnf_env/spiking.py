@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .devices import accumulator_dtype, generator_on
 from .network import MaskedMLP
 
 
@@ -82,10 +83,10 @@ def encode_inputs(
     """
     rate = (x * max_rate).clamp(0, 1)
     if coding == "poisson":
-        u = torch.rand((x.shape[0], timesteps, x.shape[1]), generator=generator)
+        u = torch.rand((x.shape[0], timesteps, x.shape[1]), generator=generator, device=x.device)
         return u < rate[:, None, :]
     if coding == "deterministic":
-        t = torch.arange(1, timesteps + 1, dtype=x.dtype)[None, :, None]
+        t = torch.arange(1, timesteps + 1, dtype=x.dtype, device=x.device)[None, :, None]
         acc = torch.floor(rate[:, None, :] * t + 1e-6)
         prev = torch.floor(rate[:, None, :] * (t - 1) + 1e-6)
         return acc > prev
@@ -115,40 +116,42 @@ def simulate_snn(
     """
     if timesteps < 1:
         raise ValueError(f"timesteps must be >= 1, got {timesteps}")
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = generator_on(x.device, seed)
     weights = [
         (layer.weight * net.mask(i)) / s
         for i, (layer, s) in enumerate(zip(net.layers, scales, strict=True))
     ]
-    correct = 0
-    spike_sums = np.zeros(len(weights))
+    correct = torch.zeros((), dtype=torch.int64, device=x.device)
+    spike_sums = torch.zeros(len(weights), dtype=torch.int64, device=x.device)
     rasters: list[list[np.ndarray]] = [[] for _ in weights]
     for start in range(0, x.shape[0], batch_size):
         xb = x[start : start + batch_size]
         spikes = encode_inputs(xb, timesteps, coding, gen, max_rate)
         b = xb.shape[0]
         for li, w in enumerate(weights):
-            spike_sums[li] += float(spikes.sum())
-            if record:
-                rasters[li].append(spikes.numpy().astype(bool, copy=False))
+            spike_sums[li] += spikes.sum()
+            if record:  # the energy model is numpy: rasters come back once per batch
+                rasters[li].append(spikes.cpu().numpy().astype(bool, copy=False))
             current = spikes.to(w.dtype) @ w.T  # (b, T, n_out) for all timesteps at once
-            v = torch.zeros(b, w.shape[0], dtype=w.dtype)
-            out = torch.empty(current.shape, dtype=torch.bool)
+            v = torch.zeros(b, w.shape[0], dtype=w.dtype, device=w.device)
+            out = torch.empty(current.shape, dtype=torch.bool, device=w.device)
             for t in range(timesteps):
                 v += current[:, t]
                 fired = v >= 1.0
                 v -= fired.to(v.dtype)
                 out[:, t] = fired
             spikes = out
-        counts = spikes.sum(1).to(torch.float64)
+        acc = accumulator_dtype(x.device)
+        counts = spikes.sum(1).to(acc)
         # Ties (often 0 spikes each) are broken by the final membrane potential.
-        pred = (counts + 1e-3 * torch.tanh(v.to(torch.float64))).argmax(1)
-        correct += int((pred == y[start : start + batch_size]).sum())
+        pred = (counts + 1e-3 * torch.tanh(v.to(acc))).argmax(1)
+        correct += (pred == y[start : start + batch_size]).sum()
     n = max(1, x.shape[0])
     widths = [w.shape[1] for w in weights]
-    rates = [float(s) / (n * timesteps * wd) for s, wd in zip(spike_sums, widths, strict=True)]
+    sums = spike_sums.tolist()
+    rates = [s / (n * timesteps * wd) for s, wd in zip(sums, widths, strict=True)]
     return SNNResult(
-        accuracy=correct / n,
+        accuracy=int(correct) / n,
         timesteps=timesteps,
         spike_rates=rates,
         input_spikes=[np.concatenate(r) for r in rasters] if record else None,

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .devices import accumulator_dtype
 from .network import MaskedMLP
 
 
@@ -81,7 +82,7 @@ def random_shift(x: torch.Tensor, shift: int, generator: torch.Generator) -> tor
     if side * side != n:
         raise ValueError(f"augment_shift needs square images, got {n} inputs")
     padded = F.pad(x.view(b, side, side), (shift, shift, shift, shift))
-    offsets = torch.randint(0, 2 * shift + 1, (2, b), generator=generator)
+    offsets = torch.randint(0, 2 * shift + 1, (2, b), generator=generator, device=x.device)
     out = torch.empty_like(x).view(b, side, side)
     # One slice per offset pair: (2*shift+1)^2 vectorised copies, not one per image.
     for dy in range(2 * shift + 1):
@@ -104,7 +105,8 @@ def train_epoch(
 ) -> float:
     """One pass (or ``fraction`` of a pass) over ``x`` in shuffled minibatches.
 
-    Masks are re-applied after every optimiser step.
+    Masks are re-applied after every optimiser step. Everything stays on the device of
+    ``x`` (and of ``generator``, which must match it); the loss is read back once per call.
 
     :param fraction: share of the training set to visit, in (0, 1].
     :param augment_shift: shift each image randomly by up to this many pixels.
@@ -115,9 +117,9 @@ def train_epoch(
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     n = x.shape[0]
     n_seen = max(1, int(round(n * fraction)))
-    order = torch.randperm(n, generator=generator)[:n_seen]
+    order = torch.randperm(n, generator=generator, device=x.device)[:n_seen]
     net.train()
-    total, batches = 0.0, 0
+    total, batches = torch.zeros((), dtype=accumulator_dtype(x.device), device=x.device), 0
     for start in range(0, n_seen, batch_size):
         idx = order[start : start + batch_size]
         xb = x[idx] if augment_shift == 0 else random_shift(x[idx], augment_shift, generator)
@@ -126,13 +128,13 @@ def train_epoch(
         loss.backward()
         optimizer.step()
         net.apply_masks()
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise TrainingDiverged(f"training loss became {value} at batch {batches}")
-        total += value
+        total += loss.detach()
         batches += 1
     net.eval()
-    return total / batches
+    mean = float(total) / batches
+    if not math.isfinite(mean):
+        raise TrainingDiverged(f"training loss became {mean} within {batches} batches")
+    return mean
 
 
 @torch.no_grad()
@@ -141,21 +143,25 @@ def evaluate(
 ) -> tuple[float, float]:
     """Accuracy and mean cross-entropy loss of ``net`` on ``(x, y)``, without dropout."""
     net.eval()
-    correct, loss_sum = 0, 0.0
+    correct = torch.zeros((), dtype=torch.int64, device=x.device)
+    loss_sum = torch.zeros((), dtype=accumulator_dtype(x.device), device=x.device)
     for start in range(0, x.shape[0], batch_size):
         logits = net(x[start : start + batch_size])
         yb = y[start : start + batch_size]
-        correct += int((logits.argmax(1) == yb).sum())
-        loss_sum += float(F.cross_entropy(logits, yb, reduction="sum"))
+        correct += (logits.argmax(1) == yb).sum()
+        loss_sum += F.cross_entropy(logits, yb, reduction="sum")
     n = max(1, x.shape[0])
-    return correct / n, loss_sum / n
+    return int(correct) / n, float(loss_sum) / n
 
 
 def accuracy(net: MaskedMLP, x: torch.Tensor, y: torch.Tensor) -> float:
     return evaluate(net, x, y)[0]
 
 
-def to_tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(
-        np.ascontiguousarray(y, dtype=np.int64)
-    )
+def to_tensors(
+    x: np.ndarray, y: np.ndarray, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs (float32) and labels (int64) as tensors on ``device``."""
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    yt = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
+    return xt.to(device), yt.to(device)

@@ -27,6 +27,7 @@ import torch
 from hwmodel.clusters import Cluster, clusters_mask
 
 from .clustering import prune_clusters, scic_multi
+from .devices import generator_on
 from .network import MaskedMLP
 from .training import TrainingDiverged, TrainingRecipe, evaluate, make_optimizer, train_epoch
 
@@ -97,7 +98,8 @@ class Transformation:
         self.x_train, self.y_train = x_train, y_train
         self.recipe = recipe or TrainingRecipe()
         self.seed = int(seed)
-        self.generator = torch.Generator().manual_seed(self.seed)
+        self.net.to(x_train.device)
+        self.generator = generator_on(x_train.device, self.seed)
         self.optimizer = make_optimizer(self.net, self.recipe)
         self.thresholds = [0.0] * self.net.n_layers
         self.clusters: list[list[Cluster]] = [[] for _ in range(self.net.n_layers)]

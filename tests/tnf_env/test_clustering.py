@@ -225,3 +225,20 @@ def test_dense_eigensolver_failure_falls_back(monkeypatch):
     clusters = scic(mask, 32)
     assert_valid(clusters, mask, 32, 0.7)
     assert recovered(clusters, mask, blocks) >= 0.9
+
+
+def test_multi_quality_search_shares_splits_without_changing_the_result():
+    # The quality runs of scic_multi reuse each other's spectral splits (a memo):
+    # the clusters must be those of running scic at each quality in turn.
+    mask, _ = planted(seed=3, n_blocks=6, b=24, noise=0.05)
+    mask = mask & (np.random.default_rng(3).random(mask.shape) < 0.55)  # blocks ~0.55 dense
+    qualities = (0.95, 0.9, 0.5)
+    found = scic_multi(mask, 32, qualities, seed=7)
+    for q in qualities:
+        expected = scic(mask, 32, q, seed=7)
+        if expected:
+            break
+    assert found and not scic(mask, 32, 0.9, seed=7), "needs clusters at the last quality only"
+    assert [(c.outputs.tolist(), c.inputs.tolist()) for c in found] == [
+        (c.outputs.tolist(), c.inputs.tolist()) for c in expected
+    ]

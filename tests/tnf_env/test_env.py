@@ -245,3 +245,51 @@ def test_prune_levels_setting_sets_the_prune_choices():
     thresholds = env.unwrapped.transformation.thresholds
     assert thresholds == pytest.approx([1.25 * rates[0], 1.5 * rates[1]])
     env.close()
+
+
+def test_compaction_on_and_off_give_the_same_episode():
+    from agents.policies import PaperPolicy
+
+    results = []
+    for compact in (True, False):
+        env = tnf_env.make(dataset="digits", max_steps=6, compact=compact)
+        obs, info = env.reset(seed=0)
+        policy = PaperPolicy()
+        policy.reset(env)
+        infos, done = [], False
+        while not done:
+            obs, _, term, trunc, info = env.step(policy.act(obs, info))
+            infos.append(info)
+            done = term or trunc
+        results.append((infos, env.unwrapped.transformation.masks()))
+    (infos_c, masks_c), (infos_d, masks_d) = results
+    assert any(s > 0.3 for s in infos_c[-1]["sparsity"])  # pruned enough for neurons to die
+    for a, b in zip(infos_c, infos_d, strict=True):
+        assert a["accuracy"] == pytest.approx(b["accuracy"], abs=2e-3)  # one image at most
+        assert a["crossbars"] == b["crossbars"]
+    for a, b in zip(masks_c, masks_d, strict=True):
+        assert np.count_nonzero(a != b) <= 1e-3 * a.size  # summation order only
+
+
+def test_device_setting():
+    env = tnf_env.make(dataset="digits", max_steps=2, device="auto")
+    expected = "cuda" if torch.cuda.is_available() else env.unwrapped.device.type
+    assert env.unwrapped.device.type == expected
+    assert env.unwrapped.x_train.device.type == expected
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    with pytest.raises(ValueError, match="device"):
+        tnf_env.make(dataset="digits", device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            tnf_env.make(dataset="digits", device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_episode_runs_on_the_gpu():
+    # A CUDA baseline is its own network (cached apart): compare behaviour, not digits.
+    env = tnf_env.make(dataset="digits", max_steps=3, device="cuda")
+    env.reset(seed=0)
+    infos = [env.step(np.zeros_like(env.action_space.nvec))[4] for _ in range(3)]
+    assert env.unwrapped.transformation.net.mask(0).is_cuda
+    assert all(i["accuracy"] > 0.8 and "error" not in i for i in infos)

@@ -1,0 +1,201 @@
+"""The live sub-network: the part of a masked MLP that can still change its output.
+
+Late in a transformation most weights are masked and whole inputs and neurons
+are dead. In a bias-free ReLU network a hidden neuron with no incoming
+connection always outputs 0 and one with no outgoing connection feeds nothing,
+so both can be left out of every matrix product (and removing one can strand
+another: the rule runs to a fixpoint). :class:`LivePlan` gathers the live rows
+and columns of each weight matrix once per mask change, and its forward pass
+multiplies only those. Gradients flow back into the full weight tensors through
+the gather, so the optimiser, pruning and snapshots see the usual full
+matrices; dead connections get the exact zero gradient the dense pass gives.
+
+Very sparse live blocks use a CSR kernel (:class:`_SparseLinear`) where it is
+faster (``benchmarks/bench_compact.py`` measures the crossover). Dropout is
+drawn for the full layer width and then gathered, so the random streams, and
+hence the results, match the dense masked computation up to floating-point
+summation order (``tests/tnf_env/test_compact.py`` checks it in float64).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+#: Below this density (kept / cells of the live block) a layer uses the CSR kernel,
+#: per device type. CPU: the crossover measured by benchmarks/bench_compact.py
+#: (CSR wins below ~10% on a 1200x1200 layer, batch 400, one thread). Other
+#: devices stay dense until measured there.
+SPARSE_BELOW = {"cpu": 0.08}
+
+
+# The CSR kernels used here (sparse.mm, sampled_addmm) are stable; torch flags the layout
+# itself as beta on every first use.
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+
+
+def live_indices(masks: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Per neuron layer (inputs, hidden..., outputs), a boolean vector of live neurons.
+
+    Hidden neurons are live when they have an incoming connection from a live
+    neuron and an outgoing one to a live neuron, to a fixpoint; inputs when they
+    feed a live neuron; outputs always (the logits are all needed).
+    """
+    nz = [m != 0 for m in masks]
+    live = [torch.ones(nz[0].shape[1], dtype=torch.bool, device=nz[0].device)]
+    live += [torch.ones(m.shape[0], dtype=torch.bool, device=m.device) for m in nz]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(1, len(nz)):  # hidden layer i: outputs of weight layer i - 1
+            fed = (nz[i - 1] & live[i - 1][None, :]).any(dim=1)
+            used = (nz[i] & live[i + 1][:, None]).any(dim=0)
+            new = live[i] & fed & used
+            if not torch.equal(new, live[i]):
+                live[i], changed = new, True
+    live[0] = (nz[0] & live[1][:, None]).any(dim=0)
+    return live
+
+
+class _SparseLinear(torch.autograd.Function):
+    """``x @ W.T`` for a CSR ``W`` whose structure is fixed and values are differentiable."""
+
+    @staticmethod
+    def forward(ctx, x, values, layout):  # noqa: D102
+        w = torch.sparse_csr_tensor(
+            layout.crow, layout.col, values, layout.shape, check_invariants=False
+        )
+        ctx.save_for_backward(x, values)
+        ctx.layout = layout
+        return torch.sparse.mm(w, x.t()).t()
+
+    @staticmethod
+    def backward(ctx, grad_out):  # noqa: D102
+        x, values = ctx.saved_tensors
+        lay = ctx.layout
+        grad_x = grad_values = None
+        if ctx.needs_input_grad[0]:
+            wt = torch.sparse_csr_tensor(
+                lay.crow_t, lay.col_t, values[lay.perm_t], (lay.shape[1], lay.shape[0]),
+                check_invariants=False,
+            )
+            grad_x = torch.sparse.mm(wt, grad_out.t()).t()
+        if ctx.needs_input_grad[1]:
+            pattern = torch.sparse_csr_tensor(
+                lay.crow, lay.col, values, lay.shape, check_invariants=False
+            )
+            sampled = torch.sparse.sampled_addmm(
+                pattern, grad_out.t().contiguous(), x.contiguous(), beta=0.0
+            )
+            grad_values = sampled.values()
+        return grad_x, grad_values, None
+
+
+@dataclass
+class _CSRLayout:
+    crow: torch.Tensor
+    col: torch.Tensor
+    flat: torch.Tensor  # positions of the kept cells in the full weight, row-major
+    crow_t: torch.Tensor
+    col_t: torch.Tensor
+    perm_t: torch.Tensor  # CSR value order of W.T, as indices into the values of W
+    shape: tuple[int, int]
+
+
+@dataclass
+class _Layer:
+    rows: torch.Tensor | None  # live outputs (None: all)
+    cols: torch.Tensor | None  # live inputs (None: all)
+    mask: torch.Tensor | None  # the gathered mask (dense kernel)
+    csr: _CSRLayout | None  # set when the layer uses the CSR kernel
+
+
+def _csr_layout(mask: torch.Tensor, rows, cols, full_in: int) -> _CSRLayout:
+    r, c = torch.nonzero(mask, as_tuple=True)  # row-major, within the live block
+    n_out, n_in = mask.shape
+    g_rows = rows[r] if rows is not None else r
+    g_cols = cols[c] if cols is not None else c
+    crow = torch.zeros(n_out + 1, dtype=torch.int64, device=mask.device)
+    crow[1:] = torch.cumsum(torch.bincount(r, minlength=n_out), 0)
+    perm_t = torch.argsort(c * n_out + r)
+    crow_t = torch.zeros(n_in + 1, dtype=torch.int64, device=mask.device)
+    crow_t[1:] = torch.cumsum(torch.bincount(c, minlength=n_in), 0)
+    return _CSRLayout(crow, c, g_rows * full_in + g_cols, crow_t, r[perm_t], perm_t,
+                      (n_out, n_in))
+
+
+class LivePlan:
+    """How to run a :class:`~tnf_env.network.MaskedMLP` on its live sub-network.
+
+    :param masks: the network's masks (on its device), in forward order.
+    :param sparse_below: density under which a layer uses the CSR kernel (None: the
+        device's default from :data:`SPARSE_BELOW`; 0 never).
+    """
+
+    def __init__(self, masks: list[torch.Tensor], sparse_below: float | None = None) -> None:
+        device = masks[0].device
+        if sparse_below is None:
+            sparse_below = SPARSE_BELOW.get(device.type, 0.0)
+        live = live_indices(masks)
+        self.widths = [int(v.numel()) for v in live]
+        idx = [None if bool(v.all()) else torch.nonzero(v).flatten() for v in live]
+        self.inputs = idx[0]
+        self.hidden = idx[1:-1]
+        self.layers: list[_Layer] = []
+        for i, m in enumerate(masks):
+            rows, cols = idx[i + 1], idx[i]
+            sub = m
+            if rows is not None:
+                sub = sub.index_select(0, rows)
+            if cols is not None:
+                sub = sub.index_select(1, cols)
+            sub = sub != 0
+            cells = sub.numel()
+            density = float(sub.sum()) / cells if cells else 1.0
+            if cells and density < sparse_below and device.type in ("cpu", "cuda"):
+                self.layers.append(_Layer(rows, cols, None,
+                                          _csr_layout(sub, rows, cols, m.shape[1])))
+            else:
+                self.layers.append(_Layer(rows, cols, sub.to(masks[i].dtype), None))
+
+    @property
+    def kernels(self) -> list[str]:
+        """Per layer ``"csr"`` or ``"dense"`` (for benchmarks and tests)."""
+        return ["csr" if lay.csr is not None else "dense" for lay in self.layers]
+
+    def forward(
+        self,
+        weights: list[torch.Tensor],
+        x: torch.Tensor,
+        dropout: float,
+        training: bool,
+        generator: torch.Generator | None,
+    ) -> torch.Tensor:
+        """Logits of the full network (every output), computed on the live part."""
+        h = x if self.inputs is None else x.index_select(1, self.inputs)
+        last = len(self.layers) - 1
+        for i, (lay, w) in enumerate(zip(self.layers, weights, strict=True)):
+            if lay.csr is not None:
+                values = w.reshape(-1).index_select(0, lay.csr.flat)
+                h = _SparseLinear.apply(h.contiguous(), values, lay.csr)
+            else:
+                if lay.rows is not None:
+                    w = w.index_select(0, lay.rows)
+                if lay.cols is not None:
+                    w = w.index_select(1, lay.cols)
+                h = F.linear(h, w * lay.mask)
+            if i < last:
+                h = F.relu(h)
+                if training and dropout > 0:
+                    # Drawn at full width, as the dense pass draws it, then gathered.
+                    full = (h.shape[0], self.widths[i + 1])
+                    keep = torch.rand(full, generator=generator, device=h.device) >= dropout
+                    if lay.rows is not None:
+                        keep = keep.index_select(1, lay.rows)
+                    h = h * keep / (1.0 - dropout)
+        if self.layers[-1].rows is not None:  # outputs are always all live
+            raise AssertionError("output neurons are never compacted away")
+        return h
