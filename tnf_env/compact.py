@@ -26,10 +26,10 @@ import torch
 from torch.nn import functional as F
 
 #: Below this density (kept / cells of the live block) a layer uses the CSR kernel,
-#: per device type. CPU: the crossover measured by benchmarks/bench_compact.py
-#: (CSR wins below ~10% on a 1200x1200 layer, batch 400, one thread). Other
-#: devices stay dense until measured there.
-SPARSE_BELOW = {"cpu": 0.08}
+#: per device type. CPU: below the crossover benchmarks/bench_compact.py measures
+#: (batch 400, one thread: CSR/dense 0.53-0.74 at 12% density on 1200x1200 and
+#: 600x600 layers, 0.7-1.3 at 15-20%). Other devices stay dense until measured.
+SPARSE_BELOW = {"cpu": 0.12}
 
 
 # The CSR kernels used here (sparse.mm, sampled_addmm) are stable; torch flags the layout
