@@ -46,7 +46,6 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from hwmodel._ragged import ptr_from_sizes, ragged_arange, segment_ids
 from hwmodel.devices import DeviceModel
 from hwmodel.layer_mapping import LayerMapping
 
@@ -140,12 +139,13 @@ def exact_equivalent(g: np.ndarray, wire_row_ohm: float, wire_col_ohm: float) ->
 # ---------------------------------------------------------------------- fast model
 
 
-def _ladder_first_column(diag: np.ndarray, g: float) -> np.ndarray:
-    """Solve ``T x = g e_0`` for a batch of symmetric tridiagonal ``T`` (off-diagonal
-    ``-g``, diagonals ``diag[..., k]``) by the Thomas algorithm, vectorised over the
-    leading axes."""
+def _ladder_first_column(diag: np.ndarray, g: float, axis: int) -> np.ndarray:
+    """Solve ``T x = g e_0`` for a batch of symmetric tridiagonal ``T`` along ``axis``
+    (off-diagonal ``-g``, diagonal ``diag``) by the Thomas algorithm, vectorised over
+    the other axes; returns ``x`` with ``diag``'s layout."""
     # The ladder axis first, so that each step works on one contiguous slab.
-    dg = np.ascontiguousarray(np.moveaxis(diag, -1, 0))
+    dg = np.ascontiguousarray(np.moveaxis(diag, axis, 0))
+    g = dg.dtype.type(g)
     n = dg.shape[0]
     c = np.empty_like(dg)  # modified upper diagonal (divided by the pivot)
     d = np.empty_like(dg)  # modified right-hand side
@@ -160,43 +160,41 @@ def _ladder_first_column(diag: np.ndarray, g: float) -> np.ndarray:
         d[k] /= piv
     x = d  # back substitution in place: x_k = d_k - c_k x_{k+1}
     for k in range(n - 2, -1, -1):
-        x[k] -= c[k] * x[k + 1]
-    x = np.moveaxis(x, 0, -1)
-    return x
+        c[k] *= x[k + 1]
+        x[k] -= c[k]
+    return np.moveaxis(x, 0, axis)
 
 
-def fast_equivalent(g: np.ndarray, wire_row_ohm: float, wire_col_ohm: float) -> np.ndarray:
+def fast_equivalent(
+    g: np.ndarray, wire_row_ohm: float, wire_col_ohm: float, dtype=np.float64
+) -> np.ndarray:
     """Approximate equivalent conductance matrices of a batch of arrays (see the module
     docstring): decoupled row and column ladders, each solved exactly.
 
     :param g: conductances ``(..., n_rows, n_cols)``, S.
+    :param dtype: float type of the computation (float32 halves the time; its rounding
+        is far below the model's error).
     :return: ``E`` of the same shape, ``E[..., i, j]`` per volt on row ``i``.
     """
-    g = np.asarray(g, dtype=np.float64)
+    g = np.asarray(g, dtype=dtype)
     if wire_row_ohm == 0 and wire_col_ohm == 0:
         return g.copy()
-    n_cols = g.shape[-1]
+    e = g.copy()
     if wire_row_ohm > 0:
         gr = 1.0 / wire_row_ohm
         # Row i driven alone, columns at 0 V: node j has segments to j-1 (or the driver)
         # and to j+1 (if any) and the cell to ground.
-        diag = g + 2 * gr
-        diag[..., -1] -= gr
-        v_row = _ladder_first_column(diag, gr)  # voltage at each cell, per volt
-    else:
-        v_row = np.ones_like(g)
+        diag = g + dtype(2 * gr)
+        diag[..., -1] -= dtype(gr)
+        e *= _ladder_first_column(diag, gr, -1)  # voltage at each cell, per volt
     if wire_col_ohm > 0:
         gc = 1.0 / wire_col_ohm
         # Column j with every cell leading to 0 V: the current reaching the sensing
         # circuit per unit current injected at node i is gc * (T^-1)[0, i] = u[i].
-        gt = np.swapaxes(g, -1, -2)  # (..., n_cols, n_rows)
-        diag = gt + 2 * gc
-        diag[..., -1] -= gc
-        transfer = np.swapaxes(_ladder_first_column(diag, gc), -1, -2)
-    else:
-        transfer = np.ones_like(g)
-    del n_cols
-    return v_row * g * transfer
+        diag = g + dtype(2 * gc)
+        diag[..., -1, :] -= dtype(gc)
+        e *= _ladder_first_column(diag, gc, -2)
+    return e
 
 
 # ------------------------------------------------------------- programming a mapping
@@ -210,16 +208,18 @@ def program_conductances(
     Levels, variation and stuck-at faults of ``device`` are applied (the random ones
     drawn from ``rng``, which must be given when the device has any).
     """
-    x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
+    x = np.asarray(x)
+    x = np.clip(x if x.dtype.kind == "f" else x.astype(np.float64), 0.0, 1.0)
     if device.levels:
         x = np.round(x * (device.levels - 1)) / (device.levels - 1)
-    g = device.g_off + (device.g_on - device.g_off) * x
+    g = x * (device.g_on - device.g_off)  # keeps x's float type
+    g += device.g_off
     if not device.has_variation:
         return g
     if rng is None:
         raise ValueError("a device with variation or faults needs a random generator")
     if device.sigma > 0:
-        z = rng.standard_normal(g.shape)
+        z = rng.standard_normal(g.shape).astype(g.dtype, copy=False)
         if device.variation == "lognormal":
             g = g * np.exp(device.sigma * z)
         else:
@@ -282,33 +282,37 @@ def layer_equivalent_weights(
         return out
     rng = np.random.default_rng(seed) if device.has_variation else None
     scale = w_max / (device.g_on - device.g_off)
-    n_o, n_i = mapping.output_counts, mapping.input_counts
     per_chunk = max(1, chunk_cells // (n * n))
+    itype = np.int32 if out.size < 2**31 else np.int64
+    ftype = np.float32 if method == "fast" else np.float64
+    pos = np.arange(n)
     for start in range(0, nx, per_chunk):
         ks = np.arange(start, min(nx, start + per_chunk))
-        cells = n_o[ks] * n_i[ks]
-        local = segment_ids(ptr_from_sizes(cells))  # crossbar of each cell, 0-based in chunk
-        xbar = ks[local]
-        t = ragged_arange(np.zeros_like(cells), cells)
-        row = t % n_i[xbar]  # physical row = position among the crossbar's inputs
-        colp = t // n_i[xbar]  # physical column = position among its outputs
-        flat = mapping.output_idx[mapping.output_ptr[xbar] + colp] * n_in
-        flat += mapping.input_idx[mapping.input_ptr[xbar] + row]
-        value = w_flat[flat] / w_max
+        # Per crossbar its lines, padded to N with -1: (crossbars, N) each.
+        lines = []
+        for ptr, idx in ((mapping.input_ptr, mapping.input_idx),
+                         (mapping.output_ptr, mapping.output_idx)):
+            first, count = ptr[ks][:, None], np.diff(ptr)[ks][:, None]
+            at = np.minimum(first + pos, max(idx.size - 1, 0))
+            lines.append(np.where(pos < count, idx[at] if idx.size else -1, -1))
+        ins, outs = (a.astype(itype) for a in lines)
+        # Physical cell (k, row, col) holds connection (outs[k, col], ins[k, row]).
+        valid = (ins >= 0)[:, :, None] & (outs >= 0)[:, None, :]
+        flat = np.where(valid, outs[:, None, :] * itype(n_in) + ins[:, :, None], 0)
+        value = np.where(valid, w_flat[flat], 0.0).astype(ftype, copy=False)
         if owner is not None:  # blocks may overlap: a cell holds only its own connections
-            value[owner[flat] != xbar] = 0.0
-        x = np.zeros((2, ks.size, n, n))
-        x[0, local, row, colp] = np.maximum(value, 0.0)
-        x[1, local, row, colp] = np.maximum(-value, 0.0)
+            value[owner[flat] != ks[:, None, None]] = 0.0
+        value /= w_max
+        x = np.stack([np.maximum(value, 0), np.maximum(-value, 0)])
         g = program_conductances(x, device, rng)
         if method == "fast":
-            e = fast_equivalent(g, device.wire_row_ohm, device.wire_col_ohm)
+            e = fast_equivalent(g, device.wire_row_ohm, device.wire_col_ohm, np.float32)
         else:
             e = np.stack([
                 np.stack([exact_equivalent(g[s, k], device.wire_row_ohm, device.wire_col_ohm)
                           for k in range(ks.size)])
                 for s in range(2)
             ])
-        read = (e[0] - e[1])[local, row, colp] * scale
-        out += np.bincount(flat, read, minlength=out.size).reshape(out.shape)
+        read = (e[0] - e[1])[valid] * scale
+        out += np.bincount(flat[valid], read, minlength=out.size).reshape(out.shape)
     return out
