@@ -17,9 +17,8 @@ the fast model on the whole 784 x 1200 layer.
 ``--accuracy``: test accuracy (ReLU network, mnist-10k seed 0) on ideal and on
 non-ideal crossbars of each preset for N = 16..256 (the presets allow N <= 128;
 256 is evaluated as an extrapolation), for the dense baseline and the pruning and
-TraNNsformer networks found in ``--nets`` (``reproduce``'s delivered networks:
-``trannsformer_N{n}.npz`` masks cannot carry weights, so the directory must hold
-weight files, see ``_load_nets``), and the figure.
+TraNNsformer (``paper``) networks found in ``--nets`` (``reproduce``'s delivered
+networks with their weights, see ``_load_nets``), and the figure.
 
 ``--env-time``: seconds per environment step with and without the non-ideal
 evaluation (``nonideal`` setting), on digits and mnist-10k (one epoch per step),
@@ -100,29 +99,34 @@ def circuit(sizes=SIZES) -> list[dict]:
     return rows
 
 
-def _load_nets(nets_dir: Path | None, base_net):
-    """Networks to sweep: the dense baseline, and from ``nets_dir`` every ``*.pt`` file
-    holding a MaskedMLP state dict (``{"state_dict", "clusters"?, "name"?}`` or a bare
-    state dict); each name is its file stem."""
+def _load_nets(nets_dir: Path | None, base_net, methods=("pruning", "paper")):
+    """Networks to sweep: the dense baseline, and from ``nets_dir`` (``reproduce``'s
+    delivered networks: ``manifest.json`` listing ``{method, crossbar_size, file}``,
+    ``FILE.npz`` with ``weight{i}``/``mask{i}``, ``FILE_clusters.json``) those of
+    ``methods``, named ``"{method} N={n}"`` by the crossbar size they were made for."""
     import copy
 
     from hwmodel.clusters import Cluster
 
     nets = {"dense": (base_net, [[] for _ in base_net.layers])}
-    if nets_dir is None or not nets_dir.is_dir():
+    manifest = nets_dir / "manifest.json" if nets_dir is not None else None
+    if manifest is None or not manifest.is_file():
         return nets
-    for f in sorted(nets_dir.glob("*.pt")):
-        obj = torch.load(f, map_location="cpu", weights_only=False)
-        state = obj.get("state_dict", obj) if isinstance(obj, dict) else obj
+    for entry in json.loads(manifest.read_text())["networks"]:
+        if entry["method"] not in methods:
+            continue
+        arrays = np.load(nets_dir / f"{entry['file']}.npz")
         net = copy.deepcopy(base_net)
-        net.load_state_dict(state)
+        for i in range(net.n_layers):
+            with torch.no_grad():
+                net.layers[i].weight.copy_(torch.from_numpy(arrays[f"weight{i}"]))
+            net.set_mask(i, arrays[f"mask{i}"])
+        clusters_file = nets_dir / f"{entry['file']}_clusters.json"
         clusters = [[] for _ in net.layers]
-        if isinstance(obj, dict) and obj.get("clusters"):
-            clusters = [
-                [c if isinstance(c, Cluster) else Cluster.from_dict(c) for c in layer]
-                for layer in obj["clusters"]
-            ]
-        nets[f.stem] = (net, clusters)
+        if clusters_file.is_file():
+            clusters = [[Cluster.from_dict(c) for c in layer]
+                        for layer in json.loads(clusters_file.read_text())["clusters"]]
+        nets[f"{entry['method']} N={entry['crossbar_size']}"] = (net, clusters)
     return nets
 
 

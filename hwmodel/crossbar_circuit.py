@@ -147,21 +147,22 @@ def _ladder_first_column(diag: np.ndarray, g: float, axis: int) -> np.ndarray:
     dg = np.ascontiguousarray(np.moveaxis(diag, axis, 0))
     g = dg.dtype.type(g)
     n = dg.shape[0]
-    c = np.empty_like(dg)  # modified upper diagonal (divided by the pivot)
-    d = np.empty_like(dg)  # modified right-hand side
-    np.divide(-g, dg[0], out=c[0])
-    np.divide(g, dg[0], out=d[0])
+    # Forward sweep: q_k = g / pivot_k (minus the modified upper diagonal) and the
+    # modified right-hand side d_k = d_{k-1} q_k, since the right-hand side is g e_0.
+    q = np.empty_like(dg)
+    np.divide(g, dg[0], out=q[0])
+    x = np.empty_like(dg)
+    x[0] = q[0]
     piv = np.empty_like(dg[0])
     for k in range(1, n):
-        np.multiply(c[k - 1], g, out=piv)
+        np.multiply(q[k - 1], -g, out=piv)
         piv += dg[k]
-        np.divide(-g, piv, out=c[k])
-        np.multiply(d[k - 1], g, out=d[k])
-        d[k] /= piv
-    x = d  # back substitution in place: x_k = d_k - c_k x_{k+1}
+        np.divide(g, piv, out=q[k])
+        np.multiply(x[k - 1], q[k], out=x[k])
+    # Back substitution in place: x_k = d_k + q_k x_{k+1}.
     for k in range(n - 2, -1, -1):
-        c[k] *= x[k + 1]
-        x[k] -= c[k]
+        q[k] *= x[k + 1]
+        x[k] += q[k]
     return np.moveaxis(x, 0, axis)
 
 
