@@ -52,10 +52,7 @@ def _dense_baseline(dataset: str = "mnist-10k", seed: int = 0):
 
 def circuit(sizes=SIZES) -> list[dict]:
     from hwmodel.crossbar_circuit import (
-        exact_equivalent,
-        fast_equivalent,
         layer_equivalent_weights,
-        program_conductances,
     )
     from hwmodel.devices import PRESET_DEVICES
     from hwmodel.mapping import map_layer
@@ -64,39 +61,52 @@ def circuit(sizes=SIZES) -> list[dict]:
     w = base.net.weights_numpy()[0].astype(np.float64)  # (1200, 784)
     w_max = np.abs(w).max()
     rows = []
+    rng = np.random.default_rng(0)
     for preset, dev in PRESET_DEVICES.items():
         for n in sizes:
-            block = w[:n, :n].T  # rows = inputs, columns = outputs
-            x = block / w_max
-            gp = program_conductances(np.maximum(x, 0), dev)
-            gm = program_conductances(np.maximum(-x, 0), dev)
-            scale = w_max / (dev.g_on - dev.g_off)
-            t0 = time.perf_counter()
-            exact = [exact_equivalent(g, dev.wire_row_ohm, dev.wire_col_ohm) for g in (gp, gm)]
-            t_exact = (time.perf_counter() - t0) / 2
-            t0 = time.perf_counter()
-            fast = fast_equivalent(np.stack([gp, gm]), dev.wire_row_ohm, dev.wire_col_ohm)
-            t_fast = (time.perf_counter() - t0) / 2
-            we = (exact[0] - exact[1]) * scale
-            wf = (fast[0] - fast[1]) * scale
+            # "mnist": the weights of the first n hidden neurons from the n central pixels;
+            # "random": a stress case, half the cells at uniform random weights in [-1, 1].
+            mid = w.shape[1] // 2 - n // 2
+            random = rng.uniform(-1, 1, (n, n)) * (rng.random((n, n)) < 0.5) * w_max
+            for kind, block in (("mnist", w[:n, mid:mid + n].T), ("random", random)):
+                rows.append(_circuit_row(preset, dev, kind, n, block, w_max))
+                print(json.dumps(rows[-1]), flush=True)
             mapping = map_layer(np.ones_like(w, bool), n, "dense")
             t0 = time.perf_counter()
             layer_equivalent_weights(w, mapping, dev)
-            t_layer = time.perf_counter() - t0
-            row = {
-                "preset": preset,
-                "N": n,
-                "fast_max_err": float(np.abs(wf - we).max() / w_max),
-                "fast_mean_err": float(np.abs(wf - we).mean() / w_max),
-                "exact_drift_max": float(np.abs(we - block).max() / w_max),
-                "exact_drift_mean": float(np.abs(we - block).mean() / w_max),
-                "exact_s_per_array": t_exact,
-                "fast_s_per_array": t_fast,
-                "fast_s_per_layer_784x1200": t_layer,
-            }
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+            rows[-1]["fast_s_per_layer_784x1200"] = time.perf_counter() - t0
+            print(json.dumps({"preset": preset, "N": n,
+                              "fast_s_per_layer_784x1200": rows[-1]["fast_s_per_layer_784x1200"]}),
+                  flush=True)
     return rows
+
+
+def _circuit_row(preset, dev, kind, n, block, w_max) -> dict:
+    """Fast model against the exact solve on one block (rows = inputs) as a pair."""
+    from hwmodel.crossbar_circuit import exact_equivalent, fast_equivalent, program_conductances
+
+    x = block / w_max
+    gp = program_conductances(np.maximum(x, 0), dev)
+    gm = program_conductances(np.maximum(-x, 0), dev)
+    scale = w_max / (dev.g_on - dev.g_off)
+    t0 = time.perf_counter()
+    exact = [exact_equivalent(g, dev.wire_row_ohm, dev.wire_col_ohm) for g in (gp, gm)]
+    t_exact = (time.perf_counter() - t0) / 2
+    t0 = time.perf_counter()
+    fast = fast_equivalent(np.stack([gp, gm]), dev.wire_row_ohm, dev.wire_col_ohm, np.float32)
+    t_fast = (time.perf_counter() - t0) / 2
+    we, wf = (exact[0] - exact[1]) * scale, (fast[0] - fast[1]) * scale
+    return {
+        "preset": preset,
+        "block": kind,
+        "N": n,
+        "fast_max_err": float(np.abs(wf - we).max() / w_max),
+        "fast_mean_err": float(np.abs(wf - we).mean() / w_max),
+        "exact_drift_max": float(np.abs(we - block).max() / w_max),
+        "exact_drift_mean": float(np.abs(we - block).mean() / w_max),
+        "exact_s_per_array": t_exact,
+        "fast_s_per_array": t_fast,
+    }
 
 
 def _load_nets(nets_dir: Path | None, base_net, methods=("pruning", "paper")):
