@@ -253,7 +253,10 @@ def env_time(steps: int = 3) -> list[dict]:
                     break
             env.close()
             row = {"dataset": dataset, "nonideal": nonideal,
-                   "step_s_median": statistics.median(step_s), "steps": step_s}
+                   "step_s_median": statistics.median(step_s), "steps": step_s,
+                   "ended": {"terminated": term, "truncated": trunc,
+                             "error": info.get("error"), "accuracy": info["accuracy"],
+                             "crossbars": info["crossbars"]}}
             if hw_s:
                 row["nonideal_eval_s_median"] = statistics.median(hw_s)
             rows.append(row)
