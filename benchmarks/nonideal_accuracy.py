@@ -184,7 +184,9 @@ def _figure(rows: list[dict], path: Path, floor: float) -> None:
     presets = sorted({r["preset"] for r in rows}, key=lambda p: p != "resparc")
     fig, axes = plt.subplots(1, len(presets), figsize=(5.2 * len(presets), 4), sharey=True)
     for ax, preset in zip(np.atleast_1d(axes), presets, strict=True):
-        for k, name in enumerate(sorted({r["net"] for r in rows}, key=lambda s: s != "dense")):
+        names = sorted({r["net"] for r in rows if r["net"] == "dense" or "paper" in r["net"]},
+                       key=lambda s: s != "dense")  # the table has the pruning rows too
+        for k, name in enumerate(names):
             rs = [r for r in rows if r["net"] == name and r["preset"] == preset]
             ns = [r["N"] for r in rs]
             color = f"C{k}"
