@@ -16,7 +16,9 @@ technology (a preset or your own YAML/JSON file)::
     (8, True, ['arrays', 'buffers', 'control', 'drivers', 'neurons', 'routing'])
 
 Modules: :mod:`~hwmodel.technology` (what a crossbar costs, presets in
-:mod:`~hwmodel.presets`), :mod:`~hwmodel.mapping` (strategies) and
+:mod:`~hwmodel.presets`, cells and wires in :mod:`~hwmodel.devices`),
+:mod:`~hwmodel.crossbar_circuit` (the weights a crossbar really applies, with wire
+resistance), :mod:`~hwmodel.mapping` (strategies) and
 :mod:`~hwmodel.layer_mapping` (their result and its invariants),
 :mod:`~hwmodel.cover` (packing scattered connections), :mod:`~hwmodel.activity`
 (event-driven read counts), :mod:`~hwmodel.cost`, :mod:`~hwmodel.export`,

@@ -47,6 +47,7 @@ from typing import Any
 import yaml
 
 from hwmodel import presets as _presets
+from hwmodel.devices import PRESET_DEVICES, DeviceError, DeviceModel
 
 KINDS = ("spiking", "adc")
 
@@ -92,6 +93,9 @@ class Technology:
     :param buffer_scaling: exponent of N for the buffers.
     :param routing_scaling: exponent of N for the routing energy per read.
     :param router_group_scaling: exponent of ``N_ref / N`` for the crossbars per router.
+    :param device: the cells and wires (:class:`~hwmodel.devices.DeviceModel`) that make
+        the crossbars' dot products inexact; ``None`` for ideal crossbars. A file sets it
+        as a ``device:`` mapping (over the ``base`` preset's device, if any).
     :param description: free text.
     :param sources: where each constant comes from, by field name.
     """
@@ -123,6 +127,7 @@ class Technology:
     buffer_scaling: float = 1.0
     routing_scaling: float = 1.0
     router_group_scaling: float = 0.0
+    device: DeviceModel | None = None
     description: str = ""
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -209,6 +214,7 @@ class Technology:
         """All fields as plain JSON/YAML values (``from_dict`` reads it back)."""
         d = dataclasses.asdict(self)
         d["sources"] = dict(self.sources)
+        d["device"] = self.device.to_dict() if self.device is not None else None
         return d
 
     def replace(self, **changes: Any) -> Technology:
@@ -236,8 +242,12 @@ class Technology:
                     f"{origin}: field 'base' must name a preset ({known}), got {base!r}"
                 )
             values.update(_presets.PRESET_FIELDS[base])
+            values["device"] = PRESET_DEVICES.get(base)
         for key, value in data.items():
             if key == "base":
+                continue
+            if key == "device":
+                values[key] = _device(value, values.get("device"), origin)
                 continue
             if key not in names:
                 raise TechnologyError(
@@ -261,6 +271,17 @@ class Technology:
             raise TechnologyError(f"{origin}: {exc}") from None
 
 
+def _device(value: Any, base: DeviceModel | None, origin: str) -> DeviceModel | None:
+    """A technology file's ``device:`` entry (None: ideal crossbars) over ``base``."""
+    if value is None or isinstance(value, DeviceModel):
+        return value
+    try:
+        return DeviceModel.from_dict(value, base)
+    except DeviceError as exc:
+        msg = str(exc).replace("field '", "field 'device.", 1).replace("key '", "key 'device.", 1)
+        raise TechnologyError(f"{origin}: {msg}") from None
+
+
 _INT_FIELDS = ("min_crossbar", "max_crossbar", "reference_crossbar", "timesteps",
                "crossbars_per_router")
 _SCALING_FIELDS = ("array_scaling", "driver_scaling", "column_scaling", "buffer_scaling",
@@ -275,7 +296,7 @@ def _validate(t: Technology) -> None:
         raise TechnologyError(f"field 'kind' must be one of {', '.join(KINDS)}, got {t.kind!r}")
     for f in dataclasses.fields(t):
         value = getattr(t, f.name)
-        if f.name in ("name", "kind", "description", "sources"):
+        if f.name in ("name", "kind", "description", "sources", "device"):
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TechnologyError(f"field '{f.name}' must be a number, got {value!r}")
@@ -296,6 +317,8 @@ def _validate(t: Technology) -> None:
         raise TechnologyError(
             f"field 'min_crossbar' ({t.min_crossbar}) exceeds 'max_crossbar' ({t.max_crossbar})"
         )
+    if t.device is not None and not isinstance(t.device, DeviceModel):
+        raise TechnologyError("field 'device' must be a DeviceModel or None")
     if not isinstance(t.description, str):
         raise TechnologyError("field 'description' must be a string")
     if not isinstance(t.sources, Mapping):
@@ -332,7 +355,8 @@ def load_technology(path: str | Path) -> Technology:
 
 
 PRESETS: dict[str, Technology] = {
-    name: Technology(**fields) for name, fields in _presets.PRESET_FIELDS.items()
+    name: Technology(**fields, device=PRESET_DEVICES.get(name))
+    for name, fields in _presets.PRESET_FIELDS.items()
 }
 
 

@@ -27,12 +27,15 @@ import torch
 from gymnasium import spaces
 
 from hwmodel import get_technology
+from hwmodel.accounting import map_accounted
+from hwmodel.cost import cost_mappings
 
 from .actions import ActionCodec
 from .baseline import get_baseline
 from .datasets import load_dataset
 from .devices import resolve_device
 from .evaluation import SNNSettings, normalized_cost, snn_evaluate
+from .hardware import HardwareWeights, hardware_net
 from .network import default_topology, format_topology, parse_topology
 from .observation import LayerView, build_observation, feature_names, observation_size
 from .reward import final_adjustment, step_reward
@@ -77,6 +80,13 @@ class TraNNsformerEnv(gym.Env):
         self.technology = get_technology(cfg.technology)
         for n in cfg.crossbar_sizes:
             self.technology.check_crossbar_size(n)
+        # Accuracy on the technology's non-ideal crossbars (the floor is checked on it).
+        self.nonideal = (
+            cfg.nonideal if cfg.nonideal is not None else self.technology.device is not None
+        )
+        self._hardware = (
+            HardwareWeights(self.technology.device, seed=cfg.seed) if self.nonideal else None
+        )
         self.data = load_dataset(cfg.dataset, cfg.data_dir)
         self.topology = parse_topology(cfg.topology or default_topology(self.data.name))
         self.recipe = default_recipe(self.data.name)
@@ -172,18 +182,25 @@ class TraNNsformerEnv(gym.Env):
     def _measure(self) -> dict[str, Any]:
         tr = self.transformation
         acc = evaluate(tr.net, self.x_val, self.y_val)[0]
-        cost = network_cost(
-            tr.masks(), tr.crossbar_sizes, self.technology, self.config.accounting, tr.clusters
+        mappings = map_accounted(
+            tr.masks(), tr.crossbar_sizes, self.config.accounting, tr.clusters, self.technology
         )
+        cost = cost_mappings(mappings, self.technology)
         norm = normalized_cost(
             cost.area_mm2, cost.energy_nj, self.reference, self.config.area_weight
         )
-        return {"accuracy": acc, "cost_obj": cost, "cost": norm}
+        m = {"accuracy": acc, "accuracy_ideal": acc, "cost_obj": cost, "cost": norm}
+        if self._hardware is not None:
+            hw = hardware_net(tr.net, self._hardware(tr.net, mappings))
+            m["accuracy"] = evaluate(hw, self.x_val, self.y_val)[0]
+            m["mappings"] = mappings
+        return m
 
     def _info(self, m: dict[str, Any]) -> dict[str, Any]:
         tr, cost = self.transformation, m["cost_obj"]
         return {
             "accuracy": m["accuracy"],
+            "accuracy_ideal": m["accuracy_ideal"],
             "accuracy_floor": self.floor,
             "baseline_accuracy": self.baseline_accuracy,
             "is_success": bool(m["accuracy"] >= self.floor),
@@ -377,9 +394,8 @@ class TraNNsformerEnv(gym.Env):
     def _snn_metrics(self) -> dict[str, Any]:
         tr = self.transformation
         xs, ys = to_tensors(self.data.x_test, self.data.y_test, self.device)
-        snn = snn_evaluate(
-            tr.net, self.x_train, xs, ys, SNNSettings(timesteps=self.config.snn_timesteps)
-        )
+        settings = SNNSettings(timesteps=self.config.snn_timesteps)
+        snn = snn_evaluate(tr.net, self.x_train, xs, ys, settings)
         cost = network_cost(
             tr.masks(),
             tr.crossbar_sizes,
@@ -388,7 +404,13 @@ class TraNNsformerEnv(gym.Env):
             tr.clusters,
             snn.input_spikes,
         )
-        return {"snn_accuracy_test": snn.accuracy, "snn_energy_nj": cost.energy_nj}
+        out = {"snn_accuracy_test": snn.accuracy, "snn_energy_nj": cost.energy_nj}
+        if self._hardware is not None:
+            hw = hardware_net(tr.net, self._hardware(tr.net, self._metrics["mappings"]))
+            out["snn_accuracy_test_hw"] = snn_evaluate(
+                hw, self.x_train, xs, ys, settings, record=False
+            ).accuracy
+        return out
 
     def render(self):
         if self.render_mode is None or self.transformation is None:

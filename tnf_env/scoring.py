@@ -5,7 +5,10 @@ environment's ``info`` all score networks here, so their numbers agree. A row
 holds the accuracies (validation, test, spiking test), whether the floor is
 met, and the hardware under both accountings of :mod:`hwmodel.accounting`
 (``paper`` and ``best``), costed with the spikes the spiking network measures
-on the test split.
+on the test split. When the technology has a device model, the row also holds
+the test accuracies of the ReLU and the spiking network on its non-ideal
+crossbars (``accuracy_test_hw``, ``accuracy_test_snn_hw``; the ``best``
+accounting's mapping, :mod:`tnf_env.hardware`).
 
 >>> import numpy as np
 >>> from hwmodel import get_technology
@@ -24,11 +27,12 @@ import numpy as np
 import torch
 
 from hwmodel import Technology
-from hwmodel.accounting import ACCOUNTINGS, cost_accounted
+from hwmodel.accounting import ACCOUNTINGS, cost_accounted, map_accounted
 from hwmodel.clusters import Cluster
 from hwmodel.cost import NetworkCost
 
 from .evaluation import SNNSettings, snn_evaluate
+from .hardware import HardwareWeights, hardware_net
 from .network import MaskedMLP
 from .training import evaluate
 
@@ -113,4 +117,32 @@ def score_network(
         row[f"crossbars_{accounting}"] = cost.n_crossbars
         row[f"utilization_{accounting}"] = cost.utilization
         row[f"lower_bound_{accounting}"] = cost.lower_bound
+    if technology.device is not None:
+        row.update(hardware_accuracy(net, clusters, crossbar_sizes, technology, data, snn_seed,
+                                     snn.input_spikes))
     return row
+
+
+def hardware_accuracy(
+    net: MaskedMLP,
+    clusters: Sequence[Sequence[Cluster]],
+    crossbar_sizes: Sequence[int],
+    technology: Technology,
+    data: ScoringData,
+    snn_seed: int,
+    spikes: Sequence[np.ndarray] | None = None,
+) -> dict[str, float]:
+    """Test accuracy of the ReLU and of the spiking network on the technology's non-ideal
+    crossbars, mapped as the ``best`` accounting maps them (device variation seeded with
+    ``snn_seed``)."""
+    mappings = map_accounted(
+        net.masks_numpy(), list(crossbar_sizes), "best",
+        [list(c) for c in clusters], technology, list(spikes) if spikes is not None else None,
+    )
+    hw = hardware_net(net, HardwareWeights(technology.device, snn_seed)(net, mappings))
+    snn = snn_evaluate(hw, data.x_train, data.x_test, data.y_test, data.snn, seed=snn_seed,
+                       record=False)
+    return {
+        "accuracy_test_hw": evaluate(hw, data.x_test, data.y_test)[0],
+        "accuracy_test_snn_hw": snn.accuracy,
+    }

@@ -89,6 +89,8 @@ ALLOWED = {
     "step_penalty_weight": "a number >= 0",
     "collapse_margin": "a number > 0",
     "snn_at_end": "True or False",
+    "nonideal": "None (on when the technology has a device model, as the presets do), "
+    "True (needs one) or False",
     "snn_timesteps": "an integer >= 1",
     "cache_dir": "None or a directory path",
     "torch_threads": "None or an integer >= 1",
@@ -138,6 +140,8 @@ class EnvConfig:
     collapse_margin: Number = 0.2  # terminate when accuracy falls this far below the floor
     snn_at_end: Bool = False  # at episode end, simulate the SNN and cost with its spikes
     snn_timesteps: Int = 35  # SNN simulation length when snn_at_end
+    nonideal: Bool | None = None  # accuracy (and the floor) measured on the non-ideal crossbars
+    # of the technology's device model (wire resistance, ...); None: on when it has one
     cache_dir: PathStr | None = None  # baseline cache directory (None: ~/.cache/tnf_env)
     torch_threads: Int | None = None  # torch threads in this process (None: leave as is)
 
@@ -172,6 +176,11 @@ class EnvConfig:
             raise ValueError(f"{bad('technology')}{detail}") from None
         except ValueError as exc:  # "crossbar size N is outside the range A..B allowed by ..."
             raise ValueError(f"invalid setting crossbar_sizes={sizes!r}: {exc}") from None
+        if self.nonideal and technology.device is None:
+            raise ValueError(
+                f"invalid setting nonideal=True: technology '{technology.name}' has no device "
+                "model (add a 'device:' mapping to its file)"
+            )
         if not 0 <= self.area_weight <= 1:
             raise bad("area_weight")
         if self.accuracy_tolerance is None:

@@ -58,6 +58,8 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
         "sparsity",
         "epochs",
         "delivered_step",
+        "accuracy_test_hw",  # ReLU and spiking test accuracy on the preset's non-ideal
+        "accuracy_test_snn_hw",  # crossbars
     ):
         assert key in row
     orig = [r for r in doc["rows"] if r["method"] == "original"]
@@ -70,6 +72,7 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
     assert all(r["epochs"] <= r["tuning_epochs"] <= 18 for r in tuned)
     md = (out / "results.md").read_text()
     assert "| 16 | paper |" in md and "energy vs pruning" in md and "paper accounting" in md
+    assert "non-ideal test acc. (ANN / SNN)" in md
     assert (out / "cost_per_crossbar_size.png").stat().st_size > 1000
     assert (out / "connectivity_N32.png").exists()
     # the transformed network can be costed on its own with hwmodel's command line

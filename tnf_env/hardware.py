@@ -1,0 +1,77 @@
+"""A network as the crossbars of its mapping compute it: effective weights in torch.
+
+:func:`hwmodel.crossbar_circuit.layer_equivalent_weights` turns each layer's
+weights and crossbars into the weights the hardware really applies (wire
+resistance, levels, variation, faults of the technology's
+:class:`~hwmodel.devices.DeviceModel`); :func:`hardware_net` puts them into a
+copy of the network, whose masks become the cells the crossbars hold, so that
+the usual :func:`~tnf_env.training.evaluate` and the spiking simulation run it
+unchanged. :class:`HardwareWeights` caches the per-layer result, so a layer
+whose weights and mapping did not change is not recomputed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from hwmodel.crossbar_circuit import layer_equivalent_weights
+from hwmodel.devices import DeviceModel
+from hwmodel.layer_mapping import LayerMapping
+
+from .network import MaskedMLP
+
+
+def _key(weights: np.ndarray, mapping: LayerMapping, seed: int) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for a in (weights, mapping.mask, mapping.output_ptr, mapping.output_idx,
+              mapping.input_ptr, mapping.input_idx):
+        h.update(np.ascontiguousarray(a).view(np.uint8).ravel())
+    if mapping.owner_matrix is not None:
+        h.update(np.ascontiguousarray(mapping.owner_matrix).view(np.uint8).ravel())
+    h.update(f"{mapping.crossbar_size}/{seed}".encode())
+    return h.hexdigest()
+
+
+class HardwareWeights:
+    """Effective weights of a network on a device, cached per layer.
+
+    :param device: cells and wires of the technology.
+    :param seed: seeds the device's variation and faults (layer ``l`` uses ``(seed, l)``).
+    """
+
+    def __init__(self, device: DeviceModel, seed: int = 0) -> None:
+        self.device, self.seed = device, int(seed)
+        self._cache: dict[int, tuple[str, np.ndarray]] = {}
+
+    def __call__(
+        self, net: MaskedMLP, mappings: Sequence[LayerMapping]
+    ) -> list[np.ndarray]:
+        weights = net.weights_numpy()
+        out = []
+        for layer, (w, mapping) in enumerate(zip(weights, mappings, strict=True)):
+            key = _key(w, mapping, self.seed)
+            hit = self._cache.get(layer)
+            if hit is None or hit[0] != key:
+                eff = layer_equivalent_weights(
+                    w, mapping, self.device, seed=np.random.SeedSequence([self.seed, layer])
+                ).astype(np.float32)
+                self._cache[layer] = hit = (key, eff)
+            out.append(hit[1])
+        return out
+
+
+def hardware_net(net: MaskedMLP, weights: Sequence[np.ndarray]) -> MaskedMLP:
+    """A copy of ``net`` computing with ``weights`` (its masks: where they are non-zero)."""
+    hw = copy.deepcopy(net)
+    with torch.no_grad():
+        for i, (layer, w) in enumerate(zip(hw.layers, weights, strict=True)):
+            t = torch.as_tensor(np.asarray(w, dtype=np.float32))
+            layer.weight.copy_(t)
+            hw.mask(i).copy_((t != 0).to(hw.mask(i).dtype))
+    hw.eval()
+    return hw
