@@ -108,6 +108,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: a worker)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="episodes per mode (default: digits 5, mnist-10k 1)")
+    parser.add_argument(
+        "--nonideal", choices=["default", "on", "off"], default="default",
+        help="accuracy on non-ideal crossbars (default: the environment's default, on)",
+    )
     parser.add_argument("--vec", action="store_true", help="also time 1 vs 2 subprocess workers")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -115,6 +119,8 @@ def main() -> None:
     results = {}
     for name in args.configs:
         base = {**CONFIGS[name], "device": args.device}
+        if args.nonideal != "default":
+            base["nonideal"] = args.nonideal == "on"
         repeats = args.repeats or (5 if name == "digits" else 1)
         runs: dict[str, list[dict]] = {"compact": [], "dense": []}
         for _ in range(repeats):
