@@ -31,6 +31,12 @@ from torch.nn import functional as F
 #: 600x600 layers, 0.7-1.3 at 15-20%). Other devices stay dense until measured.
 SPARSE_BELOW = {"cpu": 0.12}
 
+#: Gathers and the CSR kernel cost a few extra operations per batch: a network
+#: compacts only when that saves at least this many multiply-adds per sample, and a
+#: layer uses CSR only when it has this many cells (bench_env: compacting digits'
+#: 64-256-256-10, 84k cells in all, made its episode 1.4x slower).
+MIN_SAVED_CELLS = 100_000
+
 
 # The CSR kernels used here (sparse.mm, sampled_addmm) are stable; torch flags the layout
 # itself as beta on every first use.
@@ -133,14 +139,27 @@ class LivePlan:
     :param masks: the network's masks (on its device), in forward order.
     :param sparse_below: density under which a layer uses the CSR kernel (None: the
         device's default from :data:`SPARSE_BELOW`; 0 never).
+    :param min_saved_cells: compact only when that drops at least this many cells, and
+        use CSR only on layers of at least this many cells (default :data:`MIN_SAVED_CELLS`).
     """
 
-    def __init__(self, masks: list[torch.Tensor], sparse_below: float | None = None) -> None:
+    def __init__(
+        self,
+        masks: list[torch.Tensor],
+        sparse_below: float | None = None,
+        min_saved_cells: int | None = None,
+    ) -> None:
         device = masks[0].device
         if sparse_below is None:
             sparse_below = SPARSE_BELOW.get(device.type, 0.0)
+        if min_saved_cells is None:
+            min_saved_cells = MIN_SAVED_CELLS
         live = live_indices(masks)
         self.widths = [int(v.numel()) for v in live]
+        counts = [int(v.sum()) for v in live]
+        saved = sum(m.numel() - counts[i] * counts[i + 1] for i, m in enumerate(masks))
+        if saved < min_saved_cells:  # not worth the gathers: the plain masked layers
+            live = [torch.ones_like(v) for v in live]
         idx = [None if bool(v.all()) else torch.nonzero(v).flatten() for v in live]
         self.inputs = idx[0]
         self.hidden = idx[1:-1]
@@ -155,7 +174,8 @@ class LivePlan:
             sub = sub != 0
             cells = sub.numel()
             density = float(sub.sum()) / cells if cells else 1.0
-            if cells and density < sparse_below and device.type in ("cpu", "cuda"):
+            big = m.numel() >= min_saved_cells
+            if cells and big and density < sparse_below and device.type in ("cpu", "cuda"):
                 self.layers.append(_Layer(rows, cols, None,
                                           _csr_layout(sub, rows, cols, m.shape[1])))
             else:

@@ -115,6 +115,7 @@ class MaskedMLP(nn.Module):
             self.register_buffer(f"mask{i}", torch.ones_like(layer.weight))
         self.compact = True  # forward on the live sub-network (False: dense masked products)
         self.sparse_below: float | None = None  # CSR kernel under this density (None: default)
+        self.min_saved_cells: int | None = None  # compact when it saves this much (None: default)
         self._live: tuple[tuple, LivePlan] | None = None
 
     @property
@@ -143,9 +144,10 @@ class MaskedMLP(nn.Module):
         masks = [self.mask(i) for i in range(self.n_layers)]
         # A tensor's _version counts its in-place writes: set_mask, load_state_dict and
         # any direct copy_ into a mask all invalidate the plan.
-        key = tuple((m.data_ptr(), m._version, m.dtype) for m in masks) + (self.sparse_below,)
+        key = tuple((m.data_ptr(), m._version, m.dtype) for m in masks)
+        key += (self.sparse_below, self.min_saved_cells)
         if self._live is None or self._live[0] != key:
-            self._live = (key, LivePlan(masks, self.sparse_below))
+            self._live = (key, LivePlan(masks, self.sparse_below, self.min_saved_cells))
         return self._live[1]
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -26,6 +26,7 @@ def _sparse_net(seed: int = 0, density: float = 0.15) -> MaskedMLP:
     masks[2][:, 9] = False  # ... and 9 no output
     for i, m in enumerate(masks):
         net.set_mask(i, m)
+    net.min_saved_cells = 0  # compact however small the network (the default skips tiny ones)
     return net
 
 
@@ -83,6 +84,14 @@ def test_live_neurons_agree_with_the_hardware_accounting():
         assert torch.equal(live[i], torch.from_numpy(hw[i - 1].any(axis=1)))
     assert bool(live[-1].all())  # every output is kept: the logits are all needed
     assert not bool(live[0][:6].any()) and not bool(live[1][3]) and not bool(live[1][7])
+
+
+def test_tiny_networks_are_not_worth_compacting():
+    net = _sparse_net()
+    net.min_saved_cells = None  # the default: 100k cells saved, far more than this net has
+    plan = net.live_plan()
+    assert plan.inputs is None and all(lay.rows is None for lay in plan.layers)
+    assert plan.kernels == ["dense"] * 3
 
 
 def test_plan_follows_every_mask_change():

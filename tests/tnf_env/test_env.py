@@ -254,6 +254,7 @@ def test_compaction_on_and_off_give_the_same_episode():
     for compact in (True, False):
         env = tnf_env.make(dataset="digits", max_steps=6, compact=compact)
         obs, info = env.reset(seed=0)
+        env.unwrapped.transformation.net.min_saved_cells = 0  # digits is below the default
         policy = PaperPolicy()
         policy.reset(env)
         infos, done = [], False
@@ -261,9 +262,12 @@ def test_compaction_on_and_off_give_the_same_episode():
             obs, _, term, trunc, info = env.step(policy.act(obs, info))
             infos.append(info)
             done = term or trunc
+        if compact:  # dead inputs were dropped from the products
+            assert env.unwrapped.transformation.net.live_plan().inputs is not None
         results.append((infos, env.unwrapped.transformation.masks()))
     (infos_c, masks_c), (infos_d, masks_d) = results
     assert any(s > 0.3 for s in infos_c[-1]["sparsity"])  # pruned enough for neurons to die
+    assert env.unwrapped.transformation.net.compact is False
     for a, b in zip(infos_c, infos_d, strict=True):
         assert a["accuracy"] == pytest.approx(b["accuracy"], abs=2e-3)  # one image at most
         assert a["crossbars"] == b["crossbars"]
