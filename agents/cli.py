@@ -190,19 +190,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         given = [
             f
-            for f in ("config", "timesteps", "n_envs", "seed", "device", "out")
+            for f in ("config", "n_envs", "seed", "device", "out", "set")
             if getattr(args, f) is not None
         ]
         if given:
             raise CLIError(
-                f"--resume continues a run with its own config.yaml; drop "
+                f"--resume continues a run with its own config.yaml (only --timesteps may "
+                f"change, the new total); drop "
                 f"{', '.join('--' + f.replace('_', '-') for f in given)}"
             )
+        check_positive(args, "timesteps")
         out = Path(args.resume)
         cfg = load_config(None)  # replaced by the run's own config.yaml
     else:
         cfg = load_config(
             args.config,
+            args.set or (),
             timesteps=args.timesteps,
             n_envs=args.n_envs,
             seed=args.seed,
@@ -211,7 +214,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         out = Path(args.out or Path("runs") / cfg.run_name)
         check_out_dir(out, "--out")
     t0 = time.perf_counter()
-    model = train(cfg, out, resume=bool(args.resume), progress_bar=not args.quiet)
+    model = train(
+        cfg,
+        out,
+        resume=bool(args.resume),
+        progress_bar=not args.quiet,
+        timesteps=args.timesteps if args.resume else None,
+    )
     train_s = time.perf_counter() - t0
     cfg_used = yaml.safe_load((out / "config.yaml").read_text())
     env = tnf_env_make(cfg_used["env"])
@@ -345,9 +354,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="train_agent.py",
+        prog=prog,
         description="TraNNsformer gym: transform spiking MLPs for memristive crossbars.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -423,10 +432,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu, cuda or auto")
     p.add_argument("--out", default=None, help="run directory (default runs/NAME-sSEED)")
     p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a configuration field (n_steps=8) or environment setting "
+        "(env.max_steps=3); repeatable, values read as YAML",
+    )
+    p.add_argument(
         "--resume",
         default=None,
         metavar="RUN_DIR",
-        help="continue the run in RUN_DIR from its latest checkpoint",
+        help="continue the run in RUN_DIR from its latest checkpoint (with --timesteps N: "
+        "train on to N steps in total)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
@@ -489,13 +506,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "train_agent.py") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         return args.func(args)
     except (CLIError, DatasetError, ValueError, OSError, yaml.YAMLError) as exc:
         if os.environ.get("TNF_DEBUG"):  # developers: see the traceback
             raise
         # ConfigError, RunError and ScheduleFileError are ValueErrors: one line, status 2.
-        print(f"train_agent.py {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2
+
+
+def tnf_main() -> int:
+    """The ``tnf`` console command: the same as ``python train_agent.py``."""
+    return main(prog="tnf")

@@ -13,6 +13,7 @@ fails at once). Models are read back weights only (:func:`load_weights`): SB3's
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -422,6 +423,9 @@ def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> PPO | None:
         key=lambda p: int(re.findall(r"\d+", p.name)[-1]),
         reverse=True,
     )
+    final = _zip_steps(out / "final_model.zip")  # a finished run continues from its end
+    if final is not None and (not ckpts or final > int(re.findall(r"\d+", ckpts[0].name)[-1])):
+        ckpts.insert(0, out / "final_model.zip")
     if not ckpts:
         return None  # stopped before its first checkpoint: nothing to lose, start afresh
     model = build_model(cfg, venv, cfg.device, str(out / "tb"))
@@ -440,6 +444,16 @@ def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> PPO | None:
     raise RunError(f"--resume {out}: no readable checkpoint ({'; '.join(errors)})")
 
 
+def _zip_steps(path: Path) -> int | None:
+    """``num_timesteps`` recorded in an SB3 model zip's JSON ``data`` (None: unreadable)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            steps = json.loads(zf.read("data")).get("num_timesteps")
+    except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
+        return None
+    return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
+
+
 def _intact_zip(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -456,6 +470,7 @@ def train(
     cores: int | None = None,
     env_fn: Callable[..., Any] | None = None,
     callbacks: Sequence[BaseCallback] = (),
+    timesteps: int | None = None,
 ) -> PPO:
     """Train (or continue training) PPO and return the model.
 
@@ -466,10 +481,15 @@ def train(
     :param cores: cores the environment workers share (default: all this process may use).
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
     :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
+    :param timesteps: when resuming, the new total of training steps (recorded in the
+        run's ``config.yaml``); None keeps the run's own.
     """
     with ExitStack() as stack:
         if resume:
             cfg = stack.enter_context(_existing_run_dir(out))
+            if timesteps is not None and timesteps != cfg.timesteps:
+                cfg = dataclasses.replace(cfg, timesteps=timesteps).validate()
+                _atomic_write(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         else:
             _refuse_existing_run(out)  # before anything is built; checked again under the lock
         # Built here first, in this process (workers report a bad setting as a broken pipe),
