@@ -51,8 +51,10 @@ class TraNNsformerEnv(gym.Env):
 
     Every keyword is a setting of :class:`~tnf_env.settings.EnvConfig`. The episode
     length is the ``max_steps`` setting (default 10): the environment truncates there
-    itself. ``gymnasium.make`` adds its own ``TimeLimit`` (``max_episode_steps``, 10 as
-    registered), so change both together, or use :func:`tnf_env.make`.
+    itself, and is registered without a ``TimeLimit``, so ``gymnasium.make``,
+    ``gymnasium.make_vec`` and SB3's ``make_vec_env`` keep its horizon. (Passing
+    ``max_episode_steps`` below ``max_steps`` cuts episodes before the environment
+    delivers its network: set ``max_steps`` instead.)
 
     :param render_mode: ``None``, ``"ansi"`` (a per-layer text table) or ``"rgb_array"``
         (connectivity matrices with clusters outlined).
