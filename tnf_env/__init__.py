@@ -60,4 +60,14 @@ def make(render_mode: str | None = None, **settings):
     return gymnasium.make(ENV_ID, render_mode=render_mode, max_episode_steps=steps, **settings)
 
 
-__all__ += ["ENV_ID", "TraNNsformerEnv", "make"]
+def fork(env):
+    """A copy of ``env`` (``tnf_env.make``'s or ``gymnasium.make``'s, wrappers and their
+    counters included) that continues exactly as ``env`` would; see
+    :meth:`TraNNsformerEnv.fork`."""
+    import copy
+
+    inner = env.unwrapped.fork()  # the memo maps the inner environment to its fork
+    return copy.deepcopy(env, {id(env.unwrapped): inner})
+
+
+__all__ += ["ENV_ID", "TraNNsformerEnv", "fork", "make"]
