@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Optional: Ray for `train_agent.py search` (distributed trials).
+# Optional: Ray for `train_agent.py search` (distributed trials), with Optuna.
 distributed: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,distributed]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,distributed,optuna]"
 
 run: $(STAMP)
 	$(BIN)/python train_agent.py $(or $(ARGS),train)

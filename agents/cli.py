@@ -328,7 +328,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    """PPO trials over a grid, spread over a Ray cluster (or a local Ray instance)."""
+    """PPO (or fixed-schedule) trials by grid or Optuna, spread over a Ray cluster (or a
+    local Ray instance), weak ones stopped early by ASHA when asked."""
     from pathlib import Path
 
     from .config import load_config
@@ -349,6 +350,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         num_cpus=args.num_cpus,
         max_failures=args.max_failures,
         resume=args.resume,
+        search_alg=args.search_alg,
+        scheduler=args.scheduler,
+        target=args.target,
+        space=tuple(args.space or ()),
+        num_samples=args.num_samples,
+        episodes=args.episodes,
     )
     run_search(cfg)
     return 0
@@ -448,7 +455,9 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("search", help="PPO trials over a grid on a Ray cluster (pip extra)")
+    p = sub.add_parser(
+        "search", help="PPO or fixed-schedule trials by grid or Optuna on Ray (pip extra)"
+    )
     p.add_argument("--config", default=None, help="a name under configs/ or a YAML path")
     p.add_argument("--timesteps", type=int, default=None, help="environment steps per trial")
     p.add_argument("--n-envs", type=int, default=None, help="environment workers per trial")
@@ -463,6 +472,28 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--max-failures", type=int, default=3, help="restarts of a dying trial")
     p.add_argument("--out", default=None, help="search directory (default runs/search-NAME)")
     p.add_argument("--resume", action="store_true", help="continue the search in --out")
+    p.add_argument(
+        "--search-alg", default="grid", choices=["grid", "optuna"],
+        help="grid: every point; optuna: --num-samples points by TPE (the optuna extra)",
+    )
+    p.add_argument(
+        "--scheduler", default="fifo", choices=["fifo", "asha"],
+        help="asha: stop trials whose reported episode return lags (Tune's ASHAScheduler)",
+    )
+    p.add_argument(
+        "--target", default="ppo", choices=["ppo", "paper", "pruning"],
+        help="what a trial runs: PPO training, or episodes of a fixed schedule whose "
+        "constants the space sets (e.g. --space env.rate_scale=2:50:log)",
+    )
+    p.add_argument(
+        "--space", action="append", metavar="KEY=SPEC",
+        help="a searched key (a config field or env.SETTING): v1,v2,... (grid or choice) or "
+        "LOW:HIGH, LOW:HIGH:log, LOW:HIGH:int (optuna); repeatable",
+    )
+    p.add_argument("--num-samples", type=int, default=8, help="trials of an Optuna search")
+    p.add_argument(
+        "--episodes", type=int, default=4, help="episodes per fixed-schedule trial"
+    )
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("benchmark", help="learned schedules against the paper's heuristic")
