@@ -38,9 +38,15 @@ def test_smoke_training_writes_a_complete_run(tmp_path, capsys):
         "episode/accuracy",
         "episode/crossbars",
         "episode/is_success",
-        "eval/mean_return",
+        "eval/mean_reward",
+        "eval/cost",
         "rollout/ep_rew_mean",
     } <= tags
+    # VecMonitor's CSV, with the per-episode metrics, as SB3's load_results reads it
+    from stable_baselines3.common.monitor import load_results
+
+    episodes = load_results(str(out / "monitor"))
+    assert len(episodes) >= 1 and {"r", "l", "accuracy", "cost", "crossbars"} <= set(episodes)
     doc = json.loads((out / "best_schedule.json").read_text())
     assert doc["actions"] and {"accuracy", "area_mm2", "energy_nj", "crossbars"} <= set(
         doc["metrics"]
