@@ -33,11 +33,13 @@ CACHE_FORMAT = 1
 
 
 def default_cache_dir() -> Path:
-    """``$TNF_CACHE`` if set, else ``$XDG_CACHE_HOME/tnf_env`` (``~/.cache/tnf_env``)."""
+    """``$TNF_CACHE`` if set, else platformdirs' user cache ``tnf_env`` (Linux:
+    ``$XDG_CACHE_HOME/tnf_env``, default ``~/.cache/tnf_env``)."""
+    from platformdirs import user_cache_path
+
     if os.environ.get("TNF_CACHE"):
         return Path(os.environ["TNF_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "tnf_env"
+    return user_cache_path("tnf_env")
 
 
 def data_fingerprint(data: Dataset) -> str:
