@@ -196,7 +196,7 @@ def apply_settings(data: dict[str, Any], items: Sequence[str]) -> dict[str, Any]
 
     :raises ConfigError: an item without ``=``.
     """
-    out = {**data, "env": dict(data.get("env") or {})}
+    out = dict(data)
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key:
@@ -206,11 +206,12 @@ def apply_settings(data: dict[str, Any], items: Sequence[str]) -> dict[str, Any]
         except yaml.YAMLError as exc:
             raise ConfigError(f"--set {item}: the value is not valid YAML: {exc}") from None
         if key.startswith("env."):
-            out["env"][key[len("env.") :]] = value
+            env = out.get("env", {})
+            if not isinstance(env, dict):
+                raise ConfigError("config key 'env' must be a mapping of environment settings")
+            out["env"] = {**env, key[len("env.") :]: value}
         else:
             out[key] = value
-    if not out["env"] and "env" not in data:
-        del out["env"]
     return out
 
 
