@@ -264,6 +264,7 @@ class ScheduleEvalCallback(EvalCallback):
             n_eval_episodes=cfg.eval_episodes,
             eval_freq=max(1, cfg.eval_every // cfg.n_envs),
             warn=False,
+            verbose=0,
         )
         self.best_mean_reward = best
 
