@@ -42,6 +42,7 @@ from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
 import tnf_env
+from tnf_env.env import STATE_METRICS  # what replay checks, as get_state() records
 
 from .config import ConfigError, TrainConfig, config_from_dict
 from .policies import EpisodeResult
@@ -169,24 +170,7 @@ def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -
         "torch_threads": torch.get_num_threads(),  # replay uses the same summation order
         "actions": result.actions,
         "episode_return": result.episode_return,
-        "metrics": {
-            k: _plain(info[k])
-            for k in (
-                "accuracy",
-                "accuracy_floor",
-                "is_success",
-                "cost",
-                "area_mm2",
-                "energy_nj",
-                "crossbars",
-                "utilization",
-                "sparsity",
-                "clusters",
-                "crossbar_sizes",
-                "delivered_step",  # the step whose network the episode delivered
-            )
-            if k in info
-        },
+        "metrics": {k: _plain(info[k]) for k in STATE_METRICS if k in info},
     }
 
 
