@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77"  # .ci/wheel_test builds with it
 	# CPU build of torch first: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Optional: Ray for `train_agent.py search` (distributed trials).
+# Optional: Ray for `train_agent.py search` (distributed trials), with Optuna.
 distributed: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,distributed]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,distributed,optuna]"
 
 run: $(STAMP)
 	$(BIN)/python train_agent.py $(or $(ARGS),train)

@@ -192,19 +192,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         given = [
             f
-            for f in ("config", "timesteps", "n_envs", "seed", "device", "out")
+            for f in ("config", "n_envs", "seed", "device", "out", "set")
             if getattr(args, f) is not None
         ]
         if given:
             raise CLIError(
-                f"--resume continues a run with its own config.yaml; drop "
+                f"--resume continues a run with its own config.yaml (only --timesteps may "
+                f"change, the new total); drop "
                 f"{', '.join('--' + f.replace('_', '-') for f in given)}"
             )
+        check_positive(args, "timesteps")
         out = Path(args.resume)
         cfg = load_config(None)  # replaced by the run's own config.yaml
     else:
         cfg = load_config(
             args.config,
+            args.set or (),
             timesteps=args.timesteps,
             n_envs=args.n_envs,
             seed=args.seed,
@@ -213,7 +216,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         out = Path(args.out or Path("runs") / cfg.run_name)
         check_out_dir(out, "--out")
     t0 = time.perf_counter()
-    model = train(cfg, out, resume=bool(args.resume), progress_bar=not args.quiet)
+    model = train(
+        cfg,
+        out,
+        resume=bool(args.resume),
+        progress_bar=not args.quiet,
+        timesteps=args.timesteps if args.resume else None,
+    )
     train_s = time.perf_counter() - t0
     cfg_used = yaml.safe_load((out / "config.yaml").read_text())
     env = tnf_env_make(cfg_used["env"])
@@ -323,7 +332,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    """PPO trials over a grid, spread over a Ray cluster (or a local Ray instance)."""
+    """PPO (or fixed-schedule) trials by grid or Optuna, spread over a Ray cluster (or a
+    local Ray instance), weak ones stopped early by ASHA when asked."""
     from pathlib import Path
 
     from .config import load_config
@@ -344,14 +354,20 @@ def cmd_search(args: argparse.Namespace) -> int:
         num_cpus=args.num_cpus,
         max_failures=args.max_failures,
         resume=args.resume,
+        search_alg=args.search_alg,
+        scheduler=args.scheduler,
+        target=args.target,
+        space=tuple(args.space or ()),
+        num_samples=args.num_samples,
+        episodes=args.episodes,
     )
     run_search(cfg)
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="train_agent.py",
+        prog=prog,
         description="TraNNsformer gym: transform spiking MLPs for memristive crossbars.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -433,15 +449,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu, cuda or auto")
     p.add_argument("--out", default=None, help="run directory (default runs/NAME-sSEED)")
     p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a configuration field (n_steps=8) or environment setting "
+        "(env.max_steps=3); repeatable, values read as YAML",
+    )
+    p.add_argument(
         "--resume",
         default=None,
         metavar="RUN_DIR",
-        help="continue the run in RUN_DIR from its latest checkpoint",
+        help="continue the run in RUN_DIR from its latest checkpoint (with --timesteps N: "
+        "train on to N steps in total)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("search", help="PPO trials over a grid on a Ray cluster (pip extra)")
+    p = sub.add_parser(
+        "search", help="PPO or fixed-schedule trials by grid or Optuna on Ray (pip extra)"
+    )
     p.add_argument("--config", default=None, help="a name under configs/ or a YAML path")
     p.add_argument("--timesteps", type=int, default=None, help="environment steps per trial")
     p.add_argument("--n-envs", type=int, default=None, help="environment workers per trial")
@@ -456,6 +482,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-failures", type=int, default=3, help="restarts of a dying trial")
     p.add_argument("--out", default=None, help="search directory (default runs/search-NAME)")
     p.add_argument("--resume", action="store_true", help="continue the search in --out")
+    p.add_argument(
+        "--search-alg", default="grid", choices=["grid", "optuna"],
+        help="grid: every point; optuna: --num-samples points by TPE (the optuna extra)",
+    )
+    p.add_argument(
+        "--scheduler", default="fifo", choices=["fifo", "asha"],
+        help="asha: stop trials whose reported episode return lags (Tune's ASHAScheduler)",
+    )
+    p.add_argument(
+        "--target", default="ppo", choices=["ppo", "paper", "pruning"],
+        help="what a trial runs: PPO training, or episodes of a fixed schedule whose "
+        "constants the space sets (e.g. --space env.rate_scale=2:50:log)",
+    )
+    p.add_argument(
+        "--space", action="append", metavar="KEY=SPEC",
+        help="a searched key (a config field or env.SETTING): v1,v2,... (grid or choice) or "
+        "LOW:HIGH, LOW:HIGH:log, LOW:HIGH:int (optuna); repeatable",
+    )
+    p.add_argument("--num-samples", type=int, default=8, help="trials of an Optuna search")
+    p.add_argument(
+        "--episodes", type=int, default=4, help="episodes per fixed-schedule trial"
+    )
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("benchmark", help="learned schedules against the paper's heuristic")
@@ -503,13 +551,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "train_agent.py") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         return args.func(args)
     except (CLIError, DatasetError, ValueError, OSError, yaml.YAMLError) as exc:
         if os.environ.get("TNF_DEBUG"):  # developers: see the traceback
             raise
         # ConfigError, RunError and ScheduleFileError are ValueErrors: one line, status 2.
-        print(f"train_agent.py {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2
+
+
+def tnf_main() -> int:
+    """The ``tnf`` console command: the same as ``python train_agent.py``."""
+    return main(prog="tnf")

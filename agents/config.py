@@ -1,14 +1,19 @@
 """Training configuration: a dataclass with one line per field, read from YAML.
 
 ``configs/NAME.yaml`` holds any subset of the fields; command-line flags
-override it. Unknown keys and bad values are errors that name the key.
+override it. Unknown keys and bad values are errors that name the key. The named
+configurations ship inside the package (``agents/configs/``, package data read
+with :mod:`importlib.resources`), so an installed wheel finds them as the
+repository does.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +24,7 @@ from tnf_env.settings import EnvConfig
 from tnf_env.validation import Int, Number, Str, validate_fields
 
 CONFIDENCE_KEYS = (*ACTION_GROUPS, "default")
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+CONFIG_DIR = files("agents") / "configs"  # the named configurations
 # A run name becomes one directory under runs/: a single component that cannot climb out.
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
@@ -168,25 +173,59 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def resolve_config_path(spec: str) -> Path:
-    """``digits`` → ``configs/digits.yaml``; a path is used as given."""
-    path = Path(spec)
+def known_configs() -> list[str]:
+    """Names of the configurations shipped with the package (``digits``, ``mnist10k``, ...)."""
+    return sorted(p.name[: -len(".yaml")] for p in CONFIG_DIR.iterdir() if p.name.endswith(".yaml"))
+
+
+def resolve_config_path(spec: str) -> Any:
+    """``digits`` → the packaged ``configs/digits.yaml`` (a Path or, in a zipped install,
+    an importlib.resources Traversable); a path is used as given."""
+    path: Any = Path(spec)
     if path.suffix not in (".yaml", ".yml"):
         path = CONFIG_DIR / f"{spec}.yaml"
     if not path.is_file():
-        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+        known = known_configs()
         raise ConfigError(f"config {spec!r} not found (looked for {path}); known: {known}")
     return path
 
 
-def load_config(spec: str | None = None, **overrides: Any) -> TrainConfig:
+def apply_settings(data: dict[str, Any], items: Sequence[str]) -> dict[str, Any]:
+    """``data`` with ``KEY=VALUE`` items applied (``env.KEY=VALUE`` for an environment
+    setting); each value is read as YAML (``n_steps=8``, ``env.crossbar_sizes=[16, 32]``).
+
+    :raises ConfigError: an item without ``=``.
+    """
+    out = dict(data)
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set takes KEY=VALUE (or env.KEY=VALUE), got {item!r}")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {item}: the value is not valid YAML: {exc}") from None
+        if key.startswith("env."):
+            env = out.get("env", {})
+            if not isinstance(env, dict):
+                raise ConfigError("config key 'env' must be a mapping of environment settings")
+            out["env"] = {**env, key[len("env.") :]: value}
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(
+    spec: str | None = None, settings: Sequence[str] = (), **overrides: Any
+) -> TrainConfig:
     """Read a YAML configuration (default ``configs/digits.yaml``) and apply overrides.
 
     :param spec: a name under ``configs/`` or a path to a YAML file.
-    :param overrides: field values that win over the file (``None`` values are ignored).
+    :param settings: ``KEY=VALUE`` items (``--set``), applied over the file.
+    :param overrides: field values that win over both (``None`` values are ignored).
     """
     data: dict[str, Any] = {}
-    if spec is not None or (CONFIG_DIR / "digits.yaml").is_file():
+    if spec is not None or CONFIG_DIR.joinpath("digits.yaml").is_file():
         path = resolve_config_path(spec or "digits")
         try:
             data = yaml.safe_load(path.read_text()) or {}
@@ -194,6 +233,7 @@ def load_config(spec: str | None = None, **overrides: Any) -> TrainConfig:
             raise ConfigError(f"config {path} is not valid YAML: {exc}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config {path} must be a mapping of keys to values")
+    data = apply_settings(data, settings)
     return config_from_dict({**data, **{k: v for k, v in overrides.items() if v is not None}})
 
 

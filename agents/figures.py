@@ -132,7 +132,8 @@ def learning_curve_figure(run_dir: Path, path: Path) -> Path | None:
         acc = EventAccumulator(str(events)).Reload()
         for tag, label in (
             ("rollout/ep_rew_mean", "training episodes"),
-            ("eval/mean_return", "evaluation"),
+            ("eval/mean_reward", "evaluation"),  # SB3's EvalCallback
+            ("eval/mean_return", "evaluation"),  # runs written before it
         ):
             if tag in acc.Tags()["scalars"]:
                 ev = acc.Scalars(tag)

@@ -13,6 +13,7 @@ fails at once). Models are read back weights only (:func:`load_weights`): SB3's
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -31,14 +32,20 @@ import torch
 import yaml
 from filelock import FileLock, Timeout
 from stable_baselines3 import PPO
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.callbacks import (
+    BaseCallback,
+    CallbackList,
+    CheckpointCallback,
+    EvalCallback,
+)
 from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
 import tnf_env
+from tnf_env.env import STATE_METRICS  # what replay checks, as get_state() records
 
 from .config import ConfigError, TrainConfig, config_from_dict
-from .policies import EpisodeResult, run_episode
+from .policies import EpisodeResult
 
 EPISODE_KEYS = (
     "accuracy",
@@ -67,9 +74,12 @@ def make_env(settings: dict) -> Any:
 
 
 def make_vec_env(
-    cfg: TrainConfig, cores: int | None = None, env_fn: Callable[..., Any] | None = None
+    cfg: TrainConfig,
+    cores: int | None = None,
+    env_fn: Callable[..., Any] | None = None,
 ):
-    """``n_envs`` workers (subprocesses when more than one), each with its share of cores.
+    """``n_envs`` workers (subprocesses when more than one), each with its share of cores,
+    behind SB3's ``VecMonitor``, which adds :data:`EPISODE_KEYS` to each episode's record.
 
     :param cores: cores to share (default: all this process may use).
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
@@ -80,18 +90,34 @@ def make_vec_env(
     fns = [partial(build, {"torch_threads": threads, **cfg.env}) for _ in range(cfg.n_envs)]
     venv = DummyVecEnv(fns) if cfg.n_envs == 1 else SubprocVecEnv(fns, start_method="spawn")
     venv.seed(cfg.seed)
-    return VecMonitor(venv)
+    return VecMonitor(venv, info_keywords=EPISODE_KEYS)
+
+
+def _write_monitor(venv: VecMonitor, run: Path) -> None:
+    """Have ``venv`` write its episodes to ``run/monitor/N.monitor.csv``, one file per
+    training session (``VecMonitor`` overwrites its file), as SB3's ``load_results`` and
+    the Zoo's plot scripts read them. Called with the run directory locked."""
+    from stable_baselines3.common.monitor import ResultsWriter
+
+    folder = run / "monitor"
+    folder.mkdir(exist_ok=True)
+    n = len(list(folder.glob("*.monitor.csv")))
+    venv.results_writer = ResultsWriter(
+        str(folder / str(n)),
+        header={"t_start": venv.t_start, "env_id": tnf_env.ENV_ID},
+        extra_keys=EPISODE_KEYS,
+    )
 
 
 class EpisodeMetricsCallback(BaseCallback):
-    """Logs each finished episode's accuracy, cost, area, energy, crossbars, success."""
+    """Logs each finished episode's accuracy, cost, area, energy, crossbars, success to
+    TensorBoard, from the record ``VecMonitor`` adds to the last step's info."""
 
     def _on_step(self) -> bool:
-        for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
-            if done:
-                for key in EPISODE_KEYS:
-                    if key in info:
-                        self.logger.record_mean(f"episode/{key}", float(info[key]))
+        for info in self.locals["infos"]:
+            for key in EPISODE_KEYS:
+                if key in info.get("episode", ()):
+                    self.logger.record_mean(f"episode/{key}", float(info["episode"][key]))
         return True
 
 
@@ -144,24 +170,7 @@ def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -
         "torch_threads": torch.get_num_threads(),  # replay uses the same summation order
         "actions": result.actions,
         "episode_return": result.episode_return,
-        "metrics": {
-            k: _plain(info[k])
-            for k in (
-                "accuracy",
-                "accuracy_floor",
-                "is_success",
-                "cost",
-                "area_mm2",
-                "energy_nj",
-                "crossbars",
-                "utilization",
-                "sparsity",
-                "clusters",
-                "crossbar_sizes",
-                "delivered_step",  # the step whose network the episode delivered
-            )
-            if k in info
-        },
+        "metrics": {k: _plain(info[k]) for k in STATE_METRICS if k in info},
     }
 
 
@@ -173,48 +182,91 @@ def _plain(v: Any) -> Any:
     return v
 
 
-class ScheduleEvalCallback(BaseCallback):
-    """Every ``every`` steps: deterministic episodes on a separate env; keep the best.
+class _EvalEpisodes(gymnasium.Wrapper):
+    """The evaluation environment: episode k after :meth:`restart` runs on seed
+    ``EVAL_SEED + k`` (never trained on), and each finished episode is kept with its
+    seed and actions, for ``best_schedule.json``."""
 
-    Saves ``best_model.zip`` and ``best_schedule.json`` whenever the mean return
-    improves, and logs ``eval/*`` to TensorBoard.
+    def __init__(self, env: gymnasium.Env) -> None:
+        super().__init__(env)
+        self.restart()
+
+    def restart(self) -> None:
+        self.k, self.episodes = 0, []
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        seed = EVAL_SEED + self.k if seed is None else seed
+        self.k += 1
+        self._current = EpisodeResult("ppo", seed, 0.0, 0, [], {})
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        ep = self._current
+        ep.actions.append([int(a) for a in np.asarray(action).ravel()])
+        ep.episode_return += float(reward)
+        ep.steps, ep.final_info = ep.steps + 1, info
+        if terminated or truncated:
+            self.episodes.append(ep)
+        return obs, reward, terminated, truncated, info
+
+
+class _SaveBestSchedule(BaseCallback):
+    """``callback_on_new_best``: write ``best_model.zip`` (atomically: a kill mid-save keeps
+    the old best) and ``best_schedule.json`` (the best episode: seed, actions, metrics)."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path) -> None:
+        super().__init__()
+        self.cfg, self.run_dir = cfg, run_dir
+
+    def _on_step(self) -> bool:
+        episodes = self.parent.recorder.episodes
+        tmp = self.run_dir / "best_model.tmp.zip"
+        self.model.save(tmp)
+        os.replace(tmp, self.run_dir / "best_model.zip")
+        top = max(episodes, key=lambda r: r.episode_return)
+        doc = schedule_document(top, self.cfg, self.num_timesteps)
+        doc["mean_eval_return"] = float(np.mean([r.episode_return for r in episodes]))
+        _atomic_write(self.run_dir / "best_schedule.json", json.dumps(doc, indent=2))
+        return True
+
+
+class ScheduleEvalCallback(EvalCallback):
+    """SB3's ``EvalCallback``: every ``eval_every`` steps, deterministic episodes on a
+    separate environment (seeds ``EVAL_SEED + k``), ``eval/*`` in TensorBoard (SB3's
+    ``mean_reward``, ``mean_ep_length``, ``success_rate`` and the means of
+    :data:`EPISODE_KEYS`); on a new best, :class:`_SaveBestSchedule`.
+
+    :param best: the best mean return so far (a resumed run's), to beat.
     """
 
     def __init__(self, cfg: TrainConfig, run_dir: Path, best: float = -np.inf) -> None:
-        super().__init__()
-        self.cfg, self.run_dir, self.best = cfg, run_dir, best
-        self.env = tnf_env.make(**cfg.env)
-        self.last_eval = 0
-
-    def _init_callback(self) -> None:
-        self.last_eval = self.num_timesteps  # a resumed run does not re-evaluate at once
+        self.recorder = _EvalEpisodes(tnf_env.make(**cfg.env))
+        super().__init__(
+            VecMonitor(DummyVecEnv([lambda: self.recorder])),
+            callback_on_new_best=_SaveBestSchedule(cfg, run_dir),
+            n_eval_episodes=cfg.eval_episodes,
+            eval_freq=max(1, cfg.eval_every // cfg.n_envs),
+            warn=False,
+            verbose=0,
+        )
+        self.best_mean_reward = best
 
     def _on_step(self) -> bool:
-        if self.num_timesteps - self.last_eval < self.cfg.eval_every:
-            return True
-        self.last_eval = self.num_timesteps
-        self.evaluate()
-        return True
+        if self.eval_freq > 0 and self.n_calls % self.eval_freq == 0:
+            self.recorder.restart()  # the same seeds at every evaluation
+        return super()._on_step()
 
-    def evaluate(self) -> list[EpisodeResult]:
-        policy = PPOPolicy(self.model)
-        results = [
-            run_episode(self.env, policy, EVAL_SEED + k) for k in range(self.cfg.eval_episodes)
-        ]
-        mean = float(np.mean([r.episode_return for r in results]))
-        self.logger.record("eval/mean_return", mean)
-        for key in EPISODE_KEYS:
-            self.logger.record(f"eval/{key}", float(np.mean([r.final_info[key] for r in results])))
-        if mean > self.best:
-            self.best = mean
-            tmp = self.run_dir / "best_model.tmp.zip"  # a kill mid-save keeps the old best
-            self.model.save(tmp)
-            os.replace(tmp, self.run_dir / "best_model.zip")
-            top = max(results, key=lambda r: r.episode_return)
-            doc = schedule_document(top, self.cfg, self.num_timesteps)
-            doc["mean_eval_return"] = mean
-            _atomic_write(self.run_dir / "best_schedule.json", json.dumps(doc, indent=2))
-        return results
+    def _log_success_callback(self, locals_: dict[str, Any], globals_: dict[str, Any]) -> None:
+        super()._log_success_callback(locals_, globals_)
+        if locals_["done"]:
+            for key in EPISODE_KEYS:
+                self.logger.record_mean(f"eval/{key}", float(locals_["info"][key]))
+
+    def evaluate_now(self) -> None:
+        """Evaluate at once (the final policy competes for best too)."""
+        self.num_timesteps, self.n_calls = self.model.num_timesteps, self.eval_freq
+        self._on_step()
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -422,6 +474,9 @@ def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> PPO | None:
         key=lambda p: int(re.findall(r"\d+", p.name)[-1]),
         reverse=True,
     )
+    final = _zip_steps(out / "final_model.zip")  # a finished run continues from its end
+    if final is not None and (not ckpts or final > int(re.findall(r"\d+", ckpts[0].name)[-1])):
+        ckpts.insert(0, out / "final_model.zip")
     if not ckpts:
         return None  # stopped before its first checkpoint: nothing to lose, start afresh
     model = build_model(cfg, venv, cfg.device, str(out / "tb"))
@@ -440,6 +495,16 @@ def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> PPO | None:
     raise RunError(f"--resume {out}: no readable checkpoint ({'; '.join(errors)})")
 
 
+def _zip_steps(path: Path) -> int | None:
+    """``num_timesteps`` recorded in an SB3 model zip's JSON ``data`` (None: unreadable)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            steps = json.loads(zf.read("data")).get("num_timesteps")
+    except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
+        return None
+    return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
+
+
 def _intact_zip(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -456,6 +521,7 @@ def train(
     cores: int | None = None,
     env_fn: Callable[..., Any] | None = None,
     callbacks: Sequence[BaseCallback] = (),
+    timesteps: int | None = None,
 ) -> PPO:
     """Train (or continue training) PPO and return the model.
 
@@ -466,10 +532,15 @@ def train(
     :param cores: cores the environment workers share (default: all this process may use).
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
     :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
+    :param timesteps: when resuming, the new total of training steps (recorded in the
+        run's ``config.yaml``); None keeps the run's own.
     """
     with ExitStack() as stack:
         if resume:
             cfg = stack.enter_context(_existing_run_dir(out))
+            if timesteps is not None and timesteps != cfg.timesteps:
+                cfg = dataclasses.replace(cfg, timesteps=timesteps).validate()
+                _atomic_write(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         else:
             _refuse_existing_run(out)  # before anything is built; checked again under the lock
         # Built here first, in this process (workers report a bad setting as a broken pipe),
@@ -479,6 +550,7 @@ def train(
         stack.callback(venv.close)
         if not resume:
             stack.enter_context(_new_run_dir(cfg, out))
+        _write_monitor(venv, out)
         model = _load_for_resume(out, cfg, venv) if resume else None
         best_prev = _best_return(out) if model is not None else -np.inf
         if model is not None:
@@ -512,7 +584,7 @@ def train(
         model.save(out / "final_model.zip")
         evaluator = callbacks.callbacks[2]
         evaluator.init_callback(model)
-        evaluator.evaluate()  # the final policy competes for best too
+        evaluator.evaluate_now()  # the final policy competes for best too
     return model
 
 

@@ -1,12 +1,23 @@
-"""Schedule search on Ray: many stable-baselines3 trials spread over a Ray cluster.
+"""Schedule search on Ray: many trials spread over a Ray cluster, by grid or by Optuna.
 
-``train_agent.py search`` runs one PPO training per point of a grid (seeds x
-crossbar sizes x learning rates x entropy coefficients) as Ray Tune trials.
-Each trial is an ordinary ``train`` run in ``OUT/trials/NAME``, so ``replay``
-and ``benchmark --run`` read it as they read a single-machine run; ``OUT``
-itself gets ``results.json`` and ``results.md`` (every trial, best first) and
-the best trial's ``best_schedule.json``.
+``train_agent.py search`` runs one trial per point of a search space as Ray Tune
+trials. A trial is either one PPO training (``--target ppo``: an ordinary
+``train`` run in ``OUT/trials/NAME``, so ``replay`` and ``benchmark --run`` read it
+as they read a single-machine run) or, to tune a baseline with the same machinery,
+episodes of a fixed schedule (``--target paper`` or ``pruning``) whose own
+constants (``env.rate_scale``, ``env.settle_tolerance``, ...) are the space.
+``OUT`` gets ``results.json`` and ``results.md`` (every trial, best first) and the
+best trial's ``best_schedule.json``.
 
+- ``--search-alg grid`` (default): every point of a grid (seeds x crossbar sizes x
+  learning rates x entropy coefficients x ``--space KEY=v1,v2`` lists).
+  ``--search-alg optuna``: ``--num-samples`` points drawn by Optuna's TPE sampler
+  from ``--space`` ranges (``KEY=LOW:HIGH``, ``KEY=LOW:HIGH:log``, ``KEY=LOW:HIGH:int``
+  or a list); needs the ``optuna`` extra.
+- Every trial reports its episode return as it goes (PPO: the mean return of the
+  latest training episodes after each rollout; fixed schedules: the running mean
+  after each episode), so ``--scheduler asha`` (Tune's ASHAScheduler) stops weak
+  trials early; ``fifo`` runs every trial to its end.
 - The environment is registered with :func:`ray.tune.register_env`, so every
   Ray worker builds it from the cluster's registry; the dense baseline comes
   from each machine's baseline cache (trained once per machine, file-locked).
@@ -15,7 +26,7 @@ the best trial's ``best_schedule.json``.
   ``checkpoint_every`` steps.
 - Without ``address`` a local Ray instance is started on this machine.
 
-Ray is an optional dependency: ``pip install -e .[distributed]``.
+Ray is an optional dependency: ``pip install -e .[distributed]`` (``.[optuna]`` for Optuna).
 """
 
 from __future__ import annotations
@@ -23,22 +34,85 @@ from __future__ import annotations
 import builtins
 import itertools
 import json
+import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .config import TrainConfig, config_from_dict
-from .ppo import make_env, train
+from .ppo import EVAL_SEED, make_env, schedule_document, train
 
 ENV_ID = "tnf_env/TraNNsformer-v0"
+SEARCH_ALGS = ("grid", "optuna")
+SCHEDULERS = ("fifo", "asha")
+TARGETS = ("ppo", "paper", "pruning")
+METRIC = "episode_return"  # what every trial reports as it goes (ASHA and Optuna read it)
+# Optuna's space when --space gives none: PPO's two most sensitive knobs, or the fixed
+# schedule's own constants (the rate multiplier and the paper's clustering rules).
+DEFAULT_SPACES = {
+    "ppo": ("learning_rate=1e-4:3e-3:log", "ent_coef=1e-4:0.05:log"),
+    "paper": (
+        "env.rate_scale=2:50:log",
+        "env.settle_tolerance=0.01:0.2",
+        "env.cluster_prune_growth=0.001:0.05:log",
+    ),
+    "pruning": ("env.rate_scale=2:50:log",),
+}
 
 
 class SearchError(ValueError):
     """A search that cannot run as asked."""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One searched key: a list of values, or a range (uniform, log-uniform or integer)."""
+
+    key: str  # a TrainConfig field, or env.SETTING
+    values: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    kind: str = "uniform"  # uniform, log or int
+
+    @property
+    def short(self) -> str:
+        return self.key.removeprefix("env.")
+
+
+def parse_dimension(item: str) -> Dimension:
+    """``KEY=v1,v2,...`` (a list), or ``KEY=LOW:HIGH`` (uniform), ``:log``, ``:int``."""
+    key, sep, spec = item.partition("=")
+    if not sep or not key or not spec:
+        raise SearchError(f"--space takes KEY=v1,v2 or KEY=LOW:HIGH[:log|:int], got {item!r}")
+    if ":" in spec:
+        parts = spec.split(":")
+        kind = parts[2] if len(parts) == 3 else "uniform"
+        try:
+            low, high = float(parts[0]), float(parts[1])
+        except ValueError:
+            low = high = math.nan
+        if (
+            len(parts) not in (2, 3)
+            or kind not in ("uniform", "log", "int")
+            or not (math.isfinite(low) and math.isfinite(high) and low < high)
+            or (kind == "log" and low <= 0)
+        ):
+            raise SearchError(
+                f"--space {item}: a range is LOW:HIGH, LOW:HIGH:log (LOW > 0) or LOW:HIGH:int, "
+                "with LOW < HIGH"
+            )
+        return Dimension(key, low=low, high=high, kind=kind)
+    try:
+        values = tuple(yaml.safe_load(v) for v in spec.split(","))
+    except yaml.YAMLError as exc:
+        raise SearchError(f"--space {item}: a value is not valid YAML: {exc}") from None
+    return Dimension(key, values=values)
 
 
 @dataclass
@@ -55,6 +129,59 @@ class SearchConfig:
     num_cpus: int | None = None  # CPUs of the local instance (None: all)
     max_failures: int = 3  # restarts of a trial whose process dies
     resume: bool = False  # continue a stopped search in ``out``
+    search_alg: str = "grid"  # grid, or optuna (TPE sampler over --space)
+    scheduler: str = "fifo"  # fifo, or asha (stop weak trials early on their reported return)
+    target: str = "ppo"  # ppo (train PPO), or paper / pruning (a fixed schedule's constants)
+    space: tuple[str, ...] = ()  # KEY=v1,v2 or KEY=LOW:HIGH[:log|:int] items
+    num_samples: int = 8  # Optuna trials
+    episodes: int = 4  # episodes per fixed-schedule trial (seeds EVAL_SEED + k)
+    dimensions: tuple[Dimension, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        if self.search_alg not in SEARCH_ALGS:
+            raise SearchError(f"--search-alg must be one of {SEARCH_ALGS}, got {self.search_alg!r}")
+        if self.scheduler not in SCHEDULERS:
+            raise SearchError(f"--scheduler must be one of {SCHEDULERS}, got {self.scheduler!r}")
+        if self.target not in TARGETS:
+            raise SearchError(f"--target must be one of {TARGETS}, got {self.target!r}")
+        if self.num_samples < 1 or self.episodes < 1:
+            raise SearchError("--num-samples and --episodes must be integers >= 1")
+        items = self.space or (DEFAULT_SPACES[self.target] if self.search_alg == "optuna" else ())
+        self.dimensions = tuple(parse_dimension(i) for i in items)
+        keys = [d.key for d in self.dimensions]
+        if len(set(keys)) != len(keys):
+            raise SearchError(f"--space names a key twice: {keys}")
+        if self.search_alg == "grid":
+            ranges = [d.key for d in self.dimensions if d.values is None]
+            if ranges:
+                raise SearchError(
+                    f"--search-alg grid needs lists of values (KEY=v1,v2), not ranges: {ranges}"
+                )
+        elif self.resume:
+            raise SearchError("--resume continues grid searches only: start a new Optuna search")
+        for d in self.dimensions:  # a bad key or value fails now, not in a trial
+            sample = d.values[0] if d.values is not None else _range_sample(d)
+            apply_params(self.base, {d.key: sample})
+
+
+def _range_sample(d: Dimension) -> Any:
+    return int(d.low) if d.kind == "int" else float(d.low)
+
+
+def apply_params(base: TrainConfig, params: dict[str, Any], name: str | None = None) -> TrainConfig:
+    """``base`` with searched values set (``env.KEY`` for an environment setting); validated."""
+    d = {**base.to_dict(), "env": dict(base.env)}
+    for key, value in params.items():
+        if key.startswith("env."):
+            d["env"][key.removeprefix("env.")] = value
+        else:
+            d[key] = value
+    if name is not None:
+        d["name"] = name
+    try:
+        return config_from_dict(d)
+    except ValueError as exc:
+        raise SearchError(f"search space: {exc}") from None
 
 
 def _require_ray():
@@ -70,64 +197,74 @@ def _require_ray():
 
 def trial_configs(cfg: SearchConfig) -> list[TrainConfig]:
     """One training configuration per grid point, named after what it varies."""
-    base = cfg.base.to_dict()
+    base = cfg.base
     sizes = cfg.crossbar_sizes or (None,)
     lrs = cfg.learning_rates or (None,)
     ents = cfg.ent_coefs or (None,)
+    extra = [[(d, v) for v in d.values] for d in cfg.dimensions]
     out = []
-    for seed, n, lr, ent in itertools.product(cfg.seeds, sizes, lrs, ents):
-        d = {**base, "seed": int(seed), "env": dict(base["env"])}
-        parts = [base["name"]]
+    for seed, n, lr, ent, *more in itertools.product(cfg.seeds, sizes, lrs, ents, *extra):
+        params: dict[str, Any] = {"seed": int(seed)}
+        parts = [base.name]
         if n is not None:
-            d["env"]["crossbar_sizes"] = [int(n)]
+            params["env.crossbar_sizes"] = [int(n)]
             parts.append(f"N{n}")
         if lr is not None:
-            d["learning_rate"] = float(lr)
+            params["learning_rate"] = float(lr)
             parts.append(f"lr{lr:g}")
         if ent is not None:
-            d["ent_coef"] = float(ent)
+            params["ent_coef"] = float(ent)
             parts.append(f"ent{ent:g}")
-        d["name"] = "-".join(parts)
-        out.append(config_from_dict(d))
+        for d, v in more:
+            params[d.key] = v
+            parts.append(f"{d.short}{v:g}" if isinstance(v, (int, float)) else f"{d.short}{v}")
+        out.append(apply_params(base, params, "-".join(parts)))
     names = [c.run_name for c in out]
     if len(set(names)) != len(names):
         raise SearchError("the grid repeats a point: give distinct seeds and values")
     return out
 
 
-def run_trial(params: dict) -> None:
-    """Tune trainable: one PPO training in its own run directory, resumed after a restart."""
+def run_trial(config: dict) -> None:
+    """Tune trainable: one trial in its own run directory, resumed after a restart."""
     import torch
     from ray import tune
-    from stable_baselines3.common.callbacks import BaseCallback
 
-    params = params["trial"]
-    out = Path(params["run_dir"])
+    trial, params = config["trial"], config.get("params") or {}
+    cfg = config_from_dict(trial["config"])
+    if params:  # an Optuna trial: named after Tune's trial id
+        cfg = apply_params(cfg, params, f"{cfg.name}-{tune.get_context().get_trial_id()}")
+    out = Path(trial["trials_dir"]) / cfg.run_name
     out.mkdir(parents=True, exist_ok=True)
     resume = (out / "config.yaml").is_file()
     with open(out / "attempts.log", "a") as fh:  # one line per start: restarts are visible
         fh.write(f"{time.time():.3f} pid {os.getpid()} resume {resume}\n")
-    cfg = config_from_dict(params["config"])
-    cores = max(1, int(params["cpus"]))
+    cores = max(1, int(trial["cpus"]))
     torch.set_num_threads(cores)  # PPO updates and evaluation stay within the trial's CPUs
     env_creator = _global_env_creator()
     t0 = time.perf_counter()
 
+    def report(metrics: dict) -> None:
+        tune.report({**metrics, "run_dir": str(out), "trial_seconds": time.perf_counter() - t0})
+
+    if trial["target"] != "ppo":
+        _schedule_trial(cfg, out, trial["target"], int(trial["episodes"]), env_creator, report)
+        return
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    last = {METRIC: math.nan}
+
     class Report(BaseCallback):
-        """Reports progress to Tune after every rollout."""
+        """Reports the latest training episodes' mean return to Tune after every rollout."""
 
         def _on_step(self) -> bool:
             return True
 
         def _on_rollout_end(self) -> None:
             eps = list(self.model.ep_info_buffer)
-            tune.report(
-                {
-                    "timesteps": self.num_timesteps,
-                    "ep_return_mean": sum(e["r"] for e in eps) / len(eps) if eps else 0.0,
-                    "trial_seconds": time.perf_counter() - t0,
-                }
-            )
+            if eps:  # no finished episode yet: nothing to judge the trial by
+                last[METRIC] = float(sum(e["r"] for e in eps) / len(eps))
+                report({"timesteps": self.num_timesteps, METRIC: last[METRIC]})
 
     model = train(
         cfg,
@@ -139,14 +276,49 @@ def run_trial(params: dict) -> None:
         callbacks=[Report()],
     )
     best = _read_json(out / "best_schedule.json")
-    tune.report(
+    report(
         {
             "timesteps": model.num_timesteps,
-            "best_return": best.get("mean_eval_return", float("nan")),
-            "trial_seconds": time.perf_counter() - t0,
+            METRIC: last[METRIC],
+            "best_return": best.get("mean_eval_return", math.nan),
             "done": True,
         }
     )
+
+
+def _schedule_trial(
+    cfg: TrainConfig,
+    out: Path,
+    target: str,
+    episodes: int,
+    env_creator: Callable[[dict], Any],
+    report: Callable[[dict], None],
+) -> None:
+    """Episodes of a fixed schedule on seeds ``EVAL_SEED + k``; reports the running mean
+    return after each and keeps the best episode as ``best_schedule.json``."""
+    import numpy as np
+
+    from .policies import PaperPolicy, PruningPolicy, run_episode
+    from .ppo import _atomic_write
+
+    cfg = apply_params(cfg, {"env.prune_unit": "paper"})  # the schedules' unit
+    env = env_creator(cfg.env)
+    policy = PaperPolicy() if target == "paper" else PruningPolicy()
+    results, steps = [], 0
+    try:
+        for k in range(episodes):
+            results.append(run_episode(env, policy, EVAL_SEED + k))
+            steps += results[-1].steps
+            mean = float(np.mean([r.episode_return for r in results]))
+            top = max(results, key=lambda r: r.episode_return)
+            doc = schedule_document(top, cfg, steps)
+            doc["mean_eval_return"], doc["episodes"] = mean, len(results)
+            _atomic_write(out / "best_schedule.json", json.dumps(doc, indent=2))
+            report(
+                {"timesteps": steps, "episodes": len(results), METRIC: mean, "best_return": mean}
+            )
+    finally:
+        env.close()
 
 
 def _global_env_creator() -> Callable[[dict], Any]:
@@ -156,8 +328,10 @@ def _global_env_creator() -> Callable[[dict], Any]:
     return _global_registry.get(ENV_CREATOR, ENV_ID)
 
 
-def _trial_name(params: dict) -> str:
-    c = params["trial"]["config"]
+def _trial_dirname(trial) -> str:
+    c = trial.config["trial"]["config"]
+    if trial.config.get("params"):
+        return f"{c['name']}-{trial.trial_id}-s{c['seed']}"
     return f"{c['name']}-s{c['seed']}"  # TrainConfig.run_name
 
 
@@ -168,8 +342,38 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
+def _optuna(cfg: SearchConfig, tune):
+    try:
+        from optuna.samplers import TPESampler
+        from ray.tune.search.optuna import OptunaSearch
+    except ImportError:
+        raise SearchError(
+            "--search-alg optuna needs Optuna: pip install -e '.[optuna]'"
+        ) from None
+    space = {}
+    for d in cfg.dimensions:
+        if d.values is not None:
+            space[d.key] = tune.choice(list(d.values))
+        elif d.kind == "log":
+            space[d.key] = tune.loguniform(d.low, d.high)
+        elif d.kind == "int":
+            space[d.key] = tune.randint(int(d.low), int(d.high) + 1)
+        else:
+            space[d.key] = tune.uniform(d.low, d.high)
+    seed = cfg.base.seed
+    return space, OptunaSearch(metric=METRIC, mode="max", sampler=TPESampler(seed=seed))
+
+
+def _reports_per_trial(cfg: SearchConfig) -> int:
+    """The most reports a trial makes: ASHA's max_t (a trial reaching it is finished)."""
+    if cfg.target != "ppo":
+        return cfg.episodes
+    per_rollout = cfg.base.n_steps * cfg.base.n_envs
+    return -(-cfg.base.timesteps // per_rollout) + 1  # rollouts, then the final report
+
+
 def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
-    """Run every trial of the grid on Ray and write the search directory; returns results."""
+    """Run every trial of the search on Ray and write the search directory; returns results."""
     ray, tune = _require_ray()
     out = cfg.out.resolve()
     trials_dir = out / "trials"
@@ -179,8 +383,35 @@ def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
         )
     if cfg.resume and not trials_dir.is_dir():
         raise SearchError(f"--resume {out}: no search there (no trials/)")
-    configs = trial_configs(cfg)
-    cpus = configs[0].n_envs  # each trial's environment workers get a CPU each
+    static = {
+        "trials_dir": str(trials_dir),
+        "cpus": cfg.base.n_envs,  # each trial's environment workers get a CPU each
+        "target": cfg.target,
+        "episodes": cfg.episodes,
+    }
+    searcher, num_samples = None, 1
+    if cfg.search_alg == "grid":
+        configs = trial_configs(cfg)
+        param_space = {
+            "trial": tune.grid_search([{**static, "config": c.to_dict()} for c in configs])
+        }
+    else:
+        space, searcher = _optuna(cfg, tune)
+        param_space = {"trial": {**static, "config": cfg.base.to_dict()}, "params": space}
+        num_samples = cfg.num_samples
+    scheduler = None
+    if cfg.scheduler == "asha":
+        from ray.tune.schedulers import ASHAScheduler
+
+        max_t = _reports_per_trial(cfg)
+        scheduler = ASHAScheduler(
+            time_attr="training_iteration",  # one report per rollout (or episode)
+            metric=METRIC,
+            mode="max",
+            max_t=max_t,
+            grace_period=max(1, max_t // 4),
+            reduction_factor=2,
+        )
     out.mkdir(parents=True, exist_ok=True)
     started, t_init = False, time.perf_counter()
     if not ray.is_initialized():
@@ -196,15 +427,14 @@ def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
     ray_start = time.perf_counter() - t_init
     try:
         tune.register_env(ENV_ID, make_env)
-        space = [
-            {"config": c.to_dict(), "run_dir": str(trials_dir / c.run_name), "cpus": cpus}
-            for c in configs
-        ]
         tuner = tune.Tuner(
-            tune.with_resources(run_trial, {"cpu": cpus}),
-            param_space={"trial": tune.grid_search(space)},
+            tune.with_resources(run_trial, {"cpu": static["cpus"]}),
+            param_space=param_space,
             tune_config=tune.TuneConfig(
-                trial_dirname_creator=lambda t: _trial_name(t.config),
+                search_alg=searcher,
+                scheduler=scheduler,
+                num_samples=num_samples,
+                trial_dirname_creator=_trial_dirname,
             ),
             run_config=tune.RunConfig(
                 name="tune",
@@ -223,57 +453,75 @@ def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
     finally:
         if started:
             ray.shutdown()
-    doc = _collect(cfg, configs, trials_dir, grid, wall)
+    doc = _collect(cfg, trials_dir, grid, wall)
     doc["ray_start_seconds"] = ray_start
     _write(doc, out)
     log(results_markdown(doc))
     return doc
 
 
-def _collect(cfg: SearchConfig, configs: Sequence[TrainConfig], trials_dir: Path, grid, wall):
-    errors, seconds = {}, {}
+def _collect(cfg: SearchConfig, trials_dir: Path, grid, wall: float) -> dict:
+    trials = []
     for result in grid:
-        name = _trial_name(result.config)
-        seconds[name] = (result.metrics or {}).get("trial_seconds")
+        name = Path(result.path).name if result.path else "?"
+        run = trials_dir / name
+        metrics = result.metrics or {}
+        error = None
         if result.error is not None:  # the traceback's last line says what went wrong
             lines = [ln.strip() for ln in str(result.error).splitlines() if ln.strip()]
-            errors[name] = (lines[-1] if lines else type(result.error).__name__)[:200]
-    trials = []
-    for c in configs:
-        run = trials_dir / c.run_name
+            error = (lines[-1] if lines else type(result.error).__name__)[:200]
+        c = apply_params(
+            config_from_dict(result.config["trial"]["config"]), result.config.get("params") or {}
+        )
         best = _read_json(run / "best_schedule.json")
         attempts = (run / "attempts.log").read_text().count("\n") if run.exists() else 0
+        if cfg.target == "ppo":
+            complete = (run / "final_model.zip").exists()
+        else:
+            complete = best.get("episodes") == cfg.episodes
         trials.append(
             {
-                "name": c.run_name,
+                "name": name,
                 "run_dir": str(run),
                 "seed": c.seed,
                 "crossbar_sizes": c.env.get("crossbar_sizes"),
                 "learning_rate": c.learning_rate,
                 "ent_coef": c.ent_coef,
+                "params": {d.key: _lookup(c, d.key) for d in cfg.dimensions},
                 "attempts": attempts,
-                "trial_seconds": seconds.get(c.run_name),  # the last attempt's training time
-                "error": errors.get(c.run_name),
+                "trial_seconds": _num(metrics.get("trial_seconds")),  # the last attempt
+                "timesteps": _num(metrics.get("timesteps")),
+                "last_return": _num(metrics.get(METRIC)),  # the last reported episode return
+                "complete": complete,  # False: stopped early by the scheduler (or failed)
+                "error": error,
                 "best_return": best.get("mean_eval_return"),
                 "metrics": best.get("metrics", {}),
             }
         )
     ok = [t for t in trials if t["best_return"] is not None and t["error"] is None]
-    ok.sort(key=lambda t: -t["best_return"])
+    ok.sort(key=lambda t: (not t["complete"], -t["best_return"]))  # finished trials first
     best_run = ok[0]["run_dir"] if ok else None
     return {
         "config": cfg.base.to_dict(),
         "address": cfg.address or "local",
+        "search_alg": cfg.search_alg,
+        "scheduler": cfg.scheduler,
+        "target": cfg.target,
         "grid": {
             "seeds": list(cfg.seeds),
             "crossbar_sizes": list(cfg.crossbar_sizes or []),
             "learning_rates": list(cfg.learning_rates or []),
             "ent_coefs": list(cfg.ent_coefs or []),
         },
+        "space": list(cfg.space) or [f"{d.key} (default)" for d in cfg.dimensions],
         "trials": ok + [t for t in trials if t not in ok],
         "best_run": best_run,
         "wall_seconds": wall,
     }
+
+
+def _lookup(c: TrainConfig, key: str) -> Any:
+    return c.env.get(key.removeprefix("env.")) if key.startswith("env.") else getattr(c, key)
 
 
 def _write(doc: dict, out: Path) -> None:
@@ -287,23 +535,31 @@ def _write(doc: dict, out: Path) -> None:
 
 def results_markdown(doc: dict) -> str:
     lines = [
-        f"# Search: {len(doc['trials'])} trials on {doc['address']} Ray, "
-        f"{doc['wall_seconds']:.0f} s",
+        f"# Search: {len(doc['trials'])} trials ({doc.get('search_alg', 'grid')}, "
+        f"{doc.get('scheduler', 'fifo')}, target {doc.get('target', 'ppo')}) on "
+        f"{doc['address']} Ray, {doc['wall_seconds']:.0f} s",
         "",
-        "| trial | best eval return | accuracy | cost | crossbars | attempts | error |",
-        "|---|---|---|---|---|---|---|",
+        "| trial | best eval return | last reported return | steps | complete | accuracy | "
+        "cost | crossbars | attempts | error |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for t in doc["trials"]:
         m = t["metrics"]
 
         def f(v, fmt=".3f"):
-            return "-" if v is None else format(v, fmt)
+            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
 
         lines.append(
-            f"| {t['name']} | {f(t['best_return'])} | {f(m.get('accuracy'), '.4f')} | "
-            f"{f(m.get('cost'))} | {f(m.get('crossbars'), '.0f')} | {t['attempts']} | "
-            f"{t['error'] or ''} |"
+            f"| {t['name']} | {f(t['best_return'])} | {f(t.get('last_return'))} | "
+            f"{f(t.get('timesteps'), 'd')} | {'yes' if t.get('complete') else 'stopped'} | "
+            f"{f(m.get('accuracy'), '.4f')} | {f(m.get('cost'))} | "
+            f"{f(m.get('crossbars'), '.0f')} | {t['attempts']} | {t['error'] or ''} |"
         )
     if doc["best_run"]:
         lines.append(f"\nBest run: `{doc['best_run']}`")
     return "\n".join(lines) + "\n"
+
+
+def _num(v: Any) -> Any:
+    """A reported number as plain JSON (None when absent)."""
+    return None if v is None else v.item() if hasattr(v, "item") else v

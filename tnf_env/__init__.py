@@ -35,16 +35,20 @@ from gymnasium.envs.registration import register as _register
 
 from .env import DEFAULT_MAX_STEPS, TraNNsformerEnv  # noqa: E402
 
+# No max_episode_steps: the environment truncates itself at its own horizon (the
+# max_steps setting), so gymnasium.make, make_vec and SB3's make_vec_env, which build it
+# from this registration, end episodes where the environment does; a registered limit
+# would cut a 12-step episode at 10.
 _register(
     id="tnf_env/TraNNsformer-v0",  # ENV_ID
     entry_point="tnf_env.env:TraNNsformerEnv",
-    max_episode_steps=DEFAULT_MAX_STEPS,
 )
 ENV_ID = "tnf_env/TraNNsformer-v0"
 
 
 def make(render_mode: str | None = None, **settings):
-    """``gymnasium.make(ENV_ID, ...)`` with the TimeLimit matched to ``max_steps``.
+    """``gymnasium.make(ENV_ID, ...)`` with a TimeLimit equal to ``max_steps`` (so that
+    ``env.spec.max_episode_steps`` reports the horizon).
 
     >>> env = make(max_steps=3)
     >>> env.spec.max_episode_steps
@@ -56,4 +60,14 @@ def make(render_mode: str | None = None, **settings):
     return gymnasium.make(ENV_ID, render_mode=render_mode, max_episode_steps=steps, **settings)
 
 
-__all__ += ["ENV_ID", "TraNNsformerEnv", "make"]
+def fork(env):
+    """A copy of ``env`` (``tnf_env.make``'s or ``gymnasium.make``'s, wrappers and their
+    counters included) that continues exactly as ``env`` would; see
+    :meth:`TraNNsformerEnv.fork`."""
+    import copy
+
+    inner = env.unwrapped.fork()  # the memo maps the inner environment to its fork
+    return copy.deepcopy(env, {id(env.unwrapped): inner})
+
+
+__all__ += ["ENV_ID", "TraNNsformerEnv", "fork", "make"]

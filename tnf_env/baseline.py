@@ -17,12 +17,13 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from filelock import FileLock
 
 from .datasets import Dataset
 from .devices import generator_on, resolve_device
@@ -33,11 +34,13 @@ CACHE_FORMAT = 1
 
 
 def default_cache_dir() -> Path:
-    """``$TNF_CACHE`` if set, else ``$XDG_CACHE_HOME/tnf_env`` (``~/.cache/tnf_env``)."""
+    """``$TNF_CACHE`` if set, else platformdirs' user cache ``tnf_env`` (Linux:
+    ``$XDG_CACHE_HOME/tnf_env``, default ``~/.cache/tnf_env``)."""
+    from platformdirs import user_cache_path
+
     if os.environ.get("TNF_CACHE"):
         return Path(os.environ["TNF_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "tnf_env"
+    return user_cache_path("tnf_env")
 
 
 def data_fingerprint(data: Dataset) -> str:
@@ -82,21 +85,6 @@ def _state_checksum(state: dict[str, torch.Tensor]) -> str:
         h.update(name.encode())
         h.update(state[name].detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: atomic writes alone keep the cache consistent
-        yield
-        return
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def atomic_torch_save(obj: object, path: Path) -> None:
@@ -247,7 +235,7 @@ def get_baseline(
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = root / "baselines" / f"{spec_key(spec)}.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(path.with_suffix(".lock")):
+    with FileLock(path.with_suffix(".lock")):  # portable (fcntl on POSIX, msvcrt on Windows)
         if path.exists():
             cached = _load_entry(path, spec)
             if cached is not None:

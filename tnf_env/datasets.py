@@ -29,10 +29,11 @@ training files with a seeded permutation.
 Data directory (:func:`resolve_data_dir`): the ``data_dir`` argument; else, for
 ``mnist-10k``, ``../shared/data/mnist-10k`` next to the repository when it
 exists; else ``$TNF_DATA/<name>`` (for ``mnist-10k`` also ``$TNF_DATA`` itself);
-else the download cache ``$XDG_CACHE_HOME/tnf_env/data/<name>`` (default
-``~/.cache``).  Missing files are downloaded there when ``download=True`` and a
-network is reachable: to a temporary file, checked against the published MD5,
-then renamed, so no partial file is ever left.
+else the download cache ``<user cache>/tnf_env/data/<name>`` (platformdirs:
+``$XDG_CACHE_HOME``, default ``~/.cache``, on Linux).  Missing files are
+downloaded there by pooch when ``download=True`` and a network is reachable: to
+a temporary file, checked against the published MD5, then renamed, so no
+partial file is ever left.
 
 ``verify=True`` (the default) insists on the official files: the MD5 of their
 contents (for IDX files, of the uncompressed bytes, so recompressed copies
@@ -47,12 +48,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import os
 import pickle
 import tarfile
 import tempfile
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,9 +241,10 @@ def _resolve(name: str, data_dir: str | os.PathLike | None) -> tuple[Path, str]:
         if name == "mnist-10k" and _holds(name, root):
             return root, f"$TNF_DATA{shared}"
         return root / name, f"$TNF_DATA/{name}{shared}"
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    from platformdirs import user_cache_path  # honours $XDG_CACHE_HOME on Linux
+
     return (
-        cache / "tnf_env" / "data" / name,
+        user_cache_path("tnf_env") / "data" / name,
         f"the download cache: no data_dir argument, TNF_DATA unset{shared}",
     )
 
@@ -254,7 +254,8 @@ def resolve_data_dir(name: str, data_dir: str | os.PathLike | None = None) -> Pa
 
     Order: ``data_dir``; for ``mnist-10k`` the repository's ``../shared/data/mnist-10k``
     if it exists; ``$TNF_DATA/<name>`` (``mnist-10k``: ``$TNF_DATA`` itself when it holds
-    the files); else ``$XDG_CACHE_HOME`` (``~/.cache``) ``/tnf_env/data/<name>``.
+    the files); else platformdirs' user cache (Linux: ``$XDG_CACHE_HOME``, default
+    ``~/.cache``) ``/tnf_env/data/<name>``.
     """
     name = _canonical(name)
     return None if name == "digits" else _resolve(name, data_dir)[0]
@@ -282,34 +283,29 @@ def _md5(data: bytes | Path) -> str:
 
 
 def _fetch(name: str, archive: str, directory: Path) -> Path:
-    """Download ``archive`` into ``directory``, MD5-checked; raise OSError if all mirrors fail."""
+    """Download ``archive`` into ``directory`` with pooch, MD5-checked (pooch streams it to
+    a temporary file there and keeps it only if the checksum matches); raise OSError if
+    every mirror fails."""
+    import pooch
+
+    pooch.get_logger().setLevel("WARNING")  # no "Downloading ..." lines on stderr
     expected, errors = _DOWNLOAD_MD5[name][archive], []
     for base in _MIRRORS[name]:
-        url, tmp = base.rstrip("/") + "/" + archive, None
+        url = base.rstrip("/") + "/" + archive
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{archive}.", suffix=".part", dir=directory)
-            digest = hashlib.md5(usedforsecurity=False)
-            with (
-                os.fdopen(fd, "wb") as out,
-                urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
-            ):
-                while chunk := response.read(1 << 20):
-                    digest.update(chunk)
-                    out.write(chunk)
-            if digest.hexdigest() != expected:
-                errors.append(
-                    f"{url}: checksum mismatch (MD5 {digest.hexdigest()}, expected {expected})"
+            return Path(
+                pooch.retrieve(
+                    url,
+                    known_hash=f"md5:{expected}",
+                    fname=archive,
+                    path=directory,
+                    downloader=pooch.HTTPDownloader(timeout=DOWNLOAD_TIMEOUT_S),
                 )
-                continue
-            os.replace(tmp, directory / archive)
-            tmp = None
-            return directory / archive
-        except (OSError, http.client.HTTPException, ValueError) as exc:
+            )
+        except ValueError as exc:  # pooch's checksum mismatch (it names both MD5s)
+            errors.append(f"{url}: checksum mismatch ({exc})")
+        except OSError as exc:  # requests' errors are OSErrors too
             errors.append(f"{url}: {exc}")
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
     raise OSError("; ".join(errors))
 
 

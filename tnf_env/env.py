@@ -18,6 +18,9 @@ cost, with a penalty below the accuracy floor (:mod:`tnf_env.reward`).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import os
 import time
 from typing import Any
 
@@ -48,6 +51,21 @@ from .transform import Transformation
 from .validation import check_seed
 
 DEFAULT_MAX_STEPS = 10
+# The metrics a state (and best_schedule.json) records; replay checks each of them.
+STATE_METRICS = (
+    "accuracy",
+    "accuracy_floor",
+    "is_success",
+    "cost",
+    "area_mm2",
+    "energy_nj",
+    "crossbars",
+    "utilization",
+    "sparsity",
+    "clusters",
+    "crossbar_sizes",
+    "delivered_step",
+)
 
 
 class TraNNsformerEnv(gym.Env):
@@ -55,8 +73,10 @@ class TraNNsformerEnv(gym.Env):
 
     Every keyword is a setting of :class:`~tnf_env.settings.EnvConfig`. The episode
     length is the ``max_steps`` setting (default 10): the environment truncates there
-    itself. ``gymnasium.make`` adds its own ``TimeLimit`` (``max_episode_steps``, 10 as
-    registered), so change both together, or use :func:`tnf_env.make`.
+    itself, and is registered without a ``TimeLimit``, so ``gymnasium.make``,
+    ``gymnasium.make_vec`` and SB3's ``make_vec_env`` keep its horizon. (Passing
+    ``max_episode_steps`` below ``max_steps`` cuts episodes before the environment
+    delivers its network: set ``max_steps`` instead.)
 
     :param render_mode: ``None``, ``"ansi"`` (a per-layer text table) or ``"rgb_array"``
         (connectivity matrices with clusters outlined).
@@ -71,6 +91,7 @@ class TraNNsformerEnv(gym.Env):
             )
         self.render_mode = render_mode
         self.config = cfg = EnvConfig.from_kwargs(**settings)
+        self.settings = _plain(settings)  # as given: the "env" of get_state()
         if cfg.torch_threads is not None:
             torch.set_num_threads(cfg.torch_threads)
         try:
@@ -262,9 +283,12 @@ class TraNNsformerEnv(gym.Env):
 
         :param seed: seeds the episode (retraining order, dropout, clustering): None or
             an integer in [0, 2**63).
-        :param options: unused; accepted for API compatibility.
+        :param options: ``{"state": doc}`` restores a state of :meth:`get_state` (the
+            seed is then the state's); other options are ignored.
         """
         self._check_open()
+        if options and options.get("state") is not None:
+            return self.set_state(options["state"])
         if seed is not None:
             seed = check_seed(seed)
         super().reset(seed=seed)
@@ -281,6 +305,7 @@ class TraNNsformerEnv(gym.Env):
         self.transformation.net.compact = self.config.compact
         self._steps, self._loss_fell, self._last_action, self._done = 0, False, None, False
         self._plan_state = PlanState()
+        self._episode_seed, self._actions, self._return = episode_seed, [], 0.0
         # Every episode starts from the same network: measure it once.
         if self._start_metrics is None:
             self._start_metrics = self._measure()
@@ -300,6 +325,7 @@ class TraNNsformerEnv(gym.Env):
             )
         a = self.codec.check(action)
         act = self.codec.decode(a)
+        self._actions.append([int(x) for x in a])
         t0 = time.perf_counter()
         before = self._metrics["cost"]
         self._last_action = a
@@ -370,9 +396,82 @@ class TraNNsformerEnv(gym.Env):
                     error = f"{type(exc).__name__}: {exc}"
         if error is not None:
             info["error"] = error
+        self._return += float(reward)
         # Timings stay out of info: info must be identical for identical seeds and actions.
         self.last_step_timing = {"step": time.perf_counter() - t0, "retrain": retrain_s}
         return self._observation(m), float(reward), terminated, truncated, info
+
+    # -- fork and state ------------------------------------------------------
+    def fork(self) -> TraNNsformerEnv:
+        """An independent copy of this environment, mid-episode: stepping it with the same
+        actions gives what this one would give, bit for bit on the CPU; neither affects the
+        other. The dataset, dense baseline and cost references are shared (read only); the
+        episode (network, optimiser, generators, masks, clusters, history) is copied.
+        On a wrapped environment use :func:`tnf_env.fork` (keeps the wrappers) or
+        ``env.unwrapped.fork()``.
+        """
+        self._check_open()
+        shared = (
+            self.data,
+            self.baseline,
+            self.technology,
+            self.x_train,
+            self.y_train,
+            self.x_val,
+            self.y_val,
+            self.recipe,
+            self.config,
+            self._dense_cost,
+            self._dense_masks,
+            self._start_metrics,
+        )
+        return copy.deepcopy(self, {id(o): o for o in shared})
+
+    def get_state(self) -> dict[str, Any]:
+        """The episode so far as the schedule document ``replay`` reads (``best_schedule.json``
+        keys): ``env`` (the settings), ``seed`` (the episode's), ``actions`` (taken so far),
+        ``torch_threads``, ``episode_return`` and ``metrics`` (of the current network).
+        JSON-serialisable; :meth:`set_state` (or ``reset(options={"state": doc})``) restores it.
+        """
+        if self.transformation is None:
+            raise RuntimeError("get_state() before reset(): there is no episode yet")
+        info = self._info(self._metrics)
+        if self._done:
+            sel = self.config.select_on_validation
+            info["delivered_step"] = self._delivered[0] if sel else self._steps
+        return {
+            "env": copy.deepcopy(self.settings),
+            "seed": self._episode_seed,
+            "actions": [list(a) for a in self._actions],
+            "torch_threads": torch.get_num_threads(),
+            "episode_return": self._return,
+            "metrics": {k: _plain(info[k]) for k in STATE_METRICS if k in info},
+        }
+
+    def set_state(self, state: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+        """Restore a :meth:`get_state` document: reset with its seed and replay its actions
+        (one retraining per action, as the original took). Returns the observation and info
+        after the last action (of the reset when there is none).
+
+        :raises ValueError: the state is malformed or was taken on different settings.
+        """
+        if not isinstance(state, dict) or not {"env", "seed", "actions"} <= set(state):
+            raise ValueError("a state is a mapping with 'env', 'seed' and 'actions' (get_state())")
+        mine = dataclasses.replace(self.config, torch_threads=None, cache_dir=None, data_dir=None)
+        theirs = EnvConfig.from_kwargs(**state["env"])
+        theirs = dataclasses.replace(theirs, torch_threads=None, cache_dir=None, data_dir=None)
+        if mine != theirs:
+            diff = sorted(
+                f.name for f in dataclasses.fields(mine)
+                if getattr(mine, f.name) != getattr(theirs, f.name)
+            )
+            raise ValueError(f"the state was taken on other settings (they differ in {diff})")
+        obs, info = self.reset(seed=check_seed(state["seed"]))
+        for k, action in enumerate(state["actions"]):
+            if self._done:
+                raise ValueError(f"the state's episode ended before its action {k}")
+            obs, _, _, _, info = self.step(np.asarray(action, dtype=np.int64))
+        return obs, info
 
     def close(self) -> None:
         """Close the environment: ``reset`` and ``step`` refuse to run afterwards."""
@@ -427,3 +526,16 @@ class TraNNsformerEnv(gym.Env):
             f"{self.data.name} {format_topology(self.topology)} seed {self.config.seed}, "
             f"baseline val accuracy {self.baseline_accuracy:.4f}, floor {self.floor:.4f}"
         )
+
+
+def _plain(v: Any) -> Any:
+    """JSON-ready: numpy scalars as Python numbers, tuples as lists, mappings recursed."""
+    if isinstance(v, (np.floating, np.integer, np.bool_)):
+        return v.item()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, os.PathLike):
+        return os.fspath(v)
+    return v

@@ -113,3 +113,53 @@ def test_search_without_ray_says_how_to_install_it(tmp_path, monkeypatch, capsys
     cfg = write_train_config(tmp_path)
     assert main(["search", "--config", str(cfg), "--out", str(tmp_path / "s")]) == 2
     assert "pip install -e '.[distributed]'" in capsys.readouterr().err
+
+
+def test_space_items_parse_and_bad_ones_are_refused(tmp_path):
+    from agents.search import parse_dimension
+
+    assert parse_dimension("learning_rate=1e-4:1e-3:log").kind == "log"
+    assert parse_dimension("env.rate_scale=5,10").values == (5, 10)
+    base = load_config(str(write_train_config(tmp_path)))
+    for space, match in [
+        (("learning_rate=1:0",), "LOW < HIGH"),
+        (("nope=1,2",), "unknown config key"),
+        (("env.rate_scale=-1,2",), "rate_scale"),
+    ]:
+        with pytest.raises(SearchError, match=match):
+            SearchConfig(base, tmp_path / "s", space=space)
+    with pytest.raises(SearchError, match="lists of values"):
+        SearchConfig(base, tmp_path / "s", space=("learning_rate=1e-4:1e-3",))
+    cfg = SearchConfig(base, tmp_path / "s", search_alg="optuna", target="paper")
+    assert [d.key for d in cfg.dimensions][0] == "env.rate_scale"  # the schedule's constants
+
+
+def test_optuna_search_with_asha_reports_returns_and_ranks_trials(tmp_path, local_ray):
+    pytest.importorskip("optuna")
+    out = tmp_path / "optuna"
+    cfg = write_train_config(tmp_path)  # 48 steps, rollouts of 8: 6 reports, then the last
+    argv = ["search", "--config", str(cfg), "--search-alg", "optuna", "--scheduler", "asha",
+            "--num-samples", "3", "--space", "learning_rate=1e-4:1e-2:log", "--out", str(out)]
+    assert main(argv) == 0
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["search_alg"] == "optuna" and len(doc["trials"]) == 3
+    lrs = {t["params"]["learning_rate"] for t in doc["trials"]}
+    assert len(lrs) == 3 and all(1e-4 <= lr <= 1e-2 for lr in lrs)
+    assert all(t["error"] is None and t["last_return"] is not None for t in doc["trials"])
+    assert doc["trials"][0]["complete"]  # the best is a trial ASHA let finish
+    assert (out / "best_schedule.json").exists()
+
+
+def test_grid_over_the_fixed_schedule_constants(tmp_path, capsys, local_ray):
+    out = tmp_path / "paper"
+    cfg = write_train_config(tmp_path)
+    argv = ["search", "--config", str(cfg), "--target", "paper", "--episodes", "2",
+            "--space", "env.rate_scale=5,20", "--scheduler", "asha", "--out", str(out)]
+    assert main(argv) == 0
+    doc = json.loads((out / "results.json").read_text())
+    names = sorted(t["name"] for t in doc["trials"])
+    assert names == ["tiny-rate_scale20-s0", "tiny-rate_scale5-s0"]
+    assert {t["params"]["env.rate_scale"] for t in doc["trials"]} == {5, 20}
+    capsys.readouterr()
+    assert main(["replay", str(out / "best_schedule.json")]) == 0  # the best trial's episode
+    assert "DIFFERENT" not in capsys.readouterr().out

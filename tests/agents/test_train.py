@@ -38,9 +38,15 @@ def test_smoke_training_writes_a_complete_run(tmp_path, capsys):
         "episode/accuracy",
         "episode/crossbars",
         "episode/is_success",
-        "eval/mean_return",
+        "eval/mean_reward",
+        "eval/cost",
         "rollout/ep_rew_mean",
     } <= tags
+    # VecMonitor's CSV, with the per-episode metrics, as SB3's load_results reads it
+    from stable_baselines3.common.monitor import load_results
+
+    episodes = load_results(str(out / "monitor"))
+    assert len(episodes) >= 1 and {"r", "l", "accuracy", "cost", "crossbars"} <= set(episodes)
     doc = json.loads((out / "best_schedule.json").read_text())
     assert doc["actions"] and {"accuracy", "area_mm2", "energy_nj", "crossbars"} <= set(
         doc["metrics"]
@@ -142,8 +148,29 @@ def test_resume_of_a_finished_run_and_flag_misuse(tmp_path, capsys):
     )
     assert main(["train", "--resume", str(out), "--quiet"]) == 0  # nothing left: evaluates
     assert "16 timesteps" in capsys.readouterr().out
-    assert main(["train", "--resume", str(out), "--timesteps", "99"]) == 2
-    assert "drop --timesteps" in capsys.readouterr().err
+    assert main(["train", "--resume", str(out), "--seed", "3"]) == 2
+    assert "drop --seed" in capsys.readouterr().err
+    assert main(["train", "--resume", str(out), "--timesteps", "0"]) == 2
+
+
+def test_resume_with_timesteps_trains_a_finished_run_on_to_the_new_total(tmp_path, capsys):
+    from stable_baselines3 import PPO
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "run"
+    cfg = _write(tmp_path, timesteps=16, checkpoint_every=1000)  # no checkpoint: final model
+    assert main(["train", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    assert main(["train", "--resume", str(out), "--timesteps", "32", "--quiet"]) == 0
+    assert "32 timesteps" in capsys.readouterr().out
+    assert PPO.load(out / "final_model.zip").num_timesteps == 32
+    assert yaml.safe_load((out / "config.yaml").read_text())["timesteps"] == 32
+    # TensorBoard continues the same curve: one run directory, steps past the first part
+    (run,) = (out / "tb").iterdir()
+    steps = []
+    for events in run.glob("events.out.tfevents*"):
+        acc = EventAccumulator(str(events)).Reload()
+        steps += [e.step for e in acc.Scalars("train/approx_kl")]
+    assert max(steps) > 16 and min(steps) <= 16
 
 
 def test_truncated_latest_checkpoint_falls_back_to_the_one_before(tmp_path, capsys):

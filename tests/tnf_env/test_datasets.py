@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
+import http.server
 import io
 import pickle
 import tarfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -461,17 +464,37 @@ def test_failed_download_names_files_and_leaves_nothing(tmp_path, monkeypatch):
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 
 
-def serve_files(monkeypatch, name: str, files: dict[str, Path]) -> None:
-    """Point the download mirror of ``name`` at local files (file:// URLs), MD5s to match."""
-    folder = next(iter(files.values())).parent
-    monkeypatch.setitem(datasets._MIRRORS, name, (folder.as_uri() + "/",))
-    monkeypatch.setitem(datasets._DOWNLOAD_MD5, name, {k: md5(p) for k, p in files.items()})
+@pytest.fixture
+def serve_files(monkeypatch):
+    """``serve(name, files)``: point the download mirror of ``name`` at a local HTTP server
+    of the files' folder (as pooch downloads it), MD5s to match."""
+    servers = []
+
+    def serve(name: str, files: dict[str, Path]) -> None:
+        folder = next(iter(files.values())).parent
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        monkeypatch.setitem(datasets._MIRRORS, name, (url,))
+        monkeypatch.setitem(datasets._DOWNLOAD_MD5, name, {k: md5(p) for k, p in files.items()})
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
-def test_download_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_download_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch, serve_files):
     write_mnist(tmp_path / "server")
     serve_files(
-        monkeypatch, "mnist", {n + ".gz": tmp_path / "server" / (n + ".gz") for n in IDX_NAMES}
+        "mnist", {n + ".gz": tmp_path / "server" / (n + ".gz") for n in IDX_NAMES}
     )
     monkeypatch.setitem(datasets._DOWNLOAD_MD5["mnist"], "train-images-idx3-ubyte.gz", "0" * 32)
     target = tmp_path / "target"
@@ -483,10 +506,10 @@ def test_download_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
     assert not any(p.is_file() for p in target.rglob("*"))
 
 
-def test_download_from_mirror_then_load(tmp_path, monkeypatch):
+def test_download_from_mirror_then_load(tmp_path, serve_files):
     write_mnist(tmp_path / "server")
     serve_files(
-        monkeypatch, "mnist", {n + ".gz": tmp_path / "server" / (n + ".gz") for n in IDX_NAMES}
+        "mnist", {n + ".gz": tmp_path / "server" / (n + ".gz") for n in IDX_NAMES}
     )
     target = tmp_path / "target"
     ds = load_dataset("mnist", target, n_val=6, verify=False)
@@ -494,7 +517,7 @@ def test_download_from_mirror_then_load(tmp_path, monkeypatch):
     assert_same(ds, load_dataset("mnist", tmp_path / "server", n_val=6, verify=False))
 
 
-def test_cifar_download_extracts_archive(tmp_path, monkeypatch):
+def test_cifar_download_extracts_archive(tmp_path, serve_files):
     write_cifar(tmp_path / "src")
     server = tmp_path / "server"
     server.mkdir()
@@ -502,7 +525,7 @@ def test_cifar_download_extracts_archive(tmp_path, monkeypatch):
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
         tar.addfile(tarfile.TarInfo("../escape"), io.BytesIO(b""))  # ignored, never written
-    serve_files(monkeypatch, "cifar10", {archive.name: archive})
+    serve_files("cifar10", {archive.name: archive})
     target = tmp_path / "target"
     ds = load_dataset("cifar10", target, n_val=5, verify=False)
     assert_same(ds, load_dataset("cifar10", tmp_path / "src", n_val=5, verify=False))

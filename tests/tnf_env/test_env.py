@@ -22,9 +22,9 @@ def _make(**kw):
     return tnf_env.make(**settings)
 
 
-def test_registered_with_time_limit():
-    spec = gym.spec("tnf_env/TraNNsformer-v0")
-    assert spec.max_episode_steps == tnf_env.DEFAULT_MAX_STEPS
+def test_registered_and_make_matches_the_time_limit():
+    assert gym.spec("tnf_env/TraNNsformer-v0").max_episode_steps is None  # test_horizon.py
+    assert _make().spec.max_episode_steps == SMALL["max_steps"]
 
 
 @pytest.mark.parametrize(
