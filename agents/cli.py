@@ -169,6 +169,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         snn_timesteps=args.snn_timesteps,
         cache_dir=args.cache_dir,
+        save_networks=args.save_networks,
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env_settings())
@@ -411,6 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snn-timesteps", type=int, default=35)
     p.add_argument("--cache-dir", default=None, help="baseline cache directory")
     p.add_argument("--out", default="runs/reproduce", help="output directory")
+    p.add_argument(
+        "--save-networks", default=None, metavar="DIR",
+        help="save every delivered network (weights, masks, clusters; .npz + JSON) in DIR",
+    )
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_reproduce)
