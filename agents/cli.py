@@ -377,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help="directory holding the dataset files")
     p.add_argument("--topology", default=None, help="layer widths, e.g. 784-1200-1200-10")
     p.add_argument("--crossbar-sizes", type=int, nargs="+", default=[16, 32, 64, 128])
-    p.add_argument("--technology", default="resparc", help="resparc, isaac or a YAML/JSON file")
+    p.add_argument("--technology", default="resparc",
+                   help="resparc, isaac, resparc-legacy, isaac-legacy or a YAML/JSON file")
     p.add_argument(
         "--seed",
         "--seeds",

@@ -140,10 +140,13 @@ def pairs_from_grid(mask: np.ndarray, output_ptr, output_idx, input_ptr,
     touched[row_group < 0] = False
     r, g = np.nonzero(touched)
     xbar = tile[row_group[r], col_group[order[starts[g]]]]
-    # Within a tile row, crossbars are numbered in column-group order only if the
-    # strategy lists them so; sort to be safe.
-    key = np.lexsort((xbar, r))
-    return r[key], xbar[key]
+    # The grid strategies number a tile row's crossbars in column order, so the pairs
+    # come sorted; sort only if a strategy ever lists them otherwise.
+    same_row = r[1:] == r[:-1]
+    if np.any(same_row & (xbar[1:] <= xbar[:-1])):
+        key = np.lexsort((xbar, r))
+        r, xbar = r[key], xbar[key]
+    return r, xbar
 
 
 def transfer_hops(sender: np.ndarray, receiver: np.ndarray, group: float,
