@@ -7,7 +7,7 @@ in :mod:`hwmodel.published`; areas mm^2, energies pJ, powers mW, times ns.
 Per-crossbar constants at the reference size are split exactly as before (so
 the calibration points hold: a RESPARC engine of 4 crossbars of 64 x 64 is
 0.0196 mm^2 and 301.87 pJ per evaluation; an ISAAC array with its share of IMA
-and tile is 3.40 mW and 0.00384 mm^2 against Table 6's 3.44 mW and 0.00388 mm^2
+and tile is 3.41 mW and 0.00384 mm^2 against Table 6's 3.44 mW and 0.00388 mm^2
 per array, the rest being the tile's sigmoid, shift-and-add, max-pool and
 output register, left out); see :mod:`hwmodel.presets_legacy` for that split.
 What changes is how each part scales with N, and what traffic is charged:
