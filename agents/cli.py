@@ -171,6 +171,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         snn_timesteps=args.snn_timesteps,
         cache_dir=args.cache_dir,
         device=args.device,
+        save_networks=args.save_networks,
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env_settings())
@@ -399,7 +400,8 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help="directory holding the dataset files")
     p.add_argument("--topology", default=None, help="layer widths, e.g. 784-1200-1200-10")
     p.add_argument("--crossbar-sizes", type=int, nargs="+", default=[16, 32, 64, 128])
-    p.add_argument("--technology", default="resparc", help="resparc, isaac or a YAML/JSON file")
+    p.add_argument("--technology", default="resparc",
+                   help="resparc, isaac, resparc-legacy, isaac-legacy or a YAML/JSON file")
     p.add_argument(
         "--seed",
         "--seeds",
@@ -434,6 +436,10 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--snn-timesteps", type=int, default=35)
     p.add_argument("--cache-dir", default=None, help="baseline cache directory")
     p.add_argument("--out", default="runs/reproduce", help="output directory")
+    p.add_argument(
+        "--save-networks", default=None, metavar="DIR",
+        help="save every delivered network (weights, masks, clusters; .npz + JSON) in DIR",
+    )
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument(

@@ -27,6 +27,7 @@ from tnf_env.evaluation import SNNSettings
 from tnf_env.network import format_topology
 
 from .experiment import RATE_GRID, Delivered, Experiment, tune
+from .netstore import NetworkStore
 from .policies import PaperPolicy, PruningPolicy
 from .results import results_table
 from .results import summarize as summarize_rows
@@ -54,6 +55,7 @@ class ReproduceConfig:
     snn_timesteps: int = 35  # SNN simulation length for accuracy and measured energy
     cache_dir: str | None = None  # baseline cache directory
     device: str = "cpu"  # torch device of retraining and evaluation (cpu, cuda, mps, auto)
+    save_networks: str | None = None  # directory to save every delivered network in
 
     def env_settings(self) -> dict:
         """The environment every method of the run steps."""
@@ -94,6 +96,7 @@ def run_reproduce(
     :param progress: unused (kept for the command line's ``--quiet``).
     """
     settings = cfg.env_settings()
+    store = NetworkStore(cfg.save_networks) if cfg.save_networks else None
     step_epochs = cfg.epochs // cfg.steps
     release_epochs = cfg.pruning_epochs or max(1, round(cfg.epochs * 2 / 3))
     release_steps = max(1, round(release_epochs / step_epochs))
@@ -147,6 +150,8 @@ def run_reproduce(
                     ("paper", paper, {"tuning_epochs": paper_spent}),
                 ):
                     rows.append(exp.score(d, seed, n, method=method, **extra))
+                    if store is not None:
+                        store.add(d, seed, method, n, rows[-1])
                 if seed == cfg.seeds[0]:
                     connectivity[n] = (
                         original.net.masks_numpy(), paper.net.masks_numpy(), paper.clusters

@@ -5,7 +5,8 @@ Run: ``.venv/bin/python benchmarks/bench_hwmodel.py``. Prints
 1. dense crossbar counts of 784-1200-1200-10 at N = 16, 32, 64, 128;
 2. the time to map and cost that network at 50% random sparsity with all four
    strategies at the four sizes (target: under 1 s in total on 2 cores);
-3. area and energy per inference of the dense network for both presets, and the
+3. area and energy per inference of the dense network for every preset (the
+   simulators' rules and the ``*-legacy`` rules before issue 16), and the
    cheapest N of each;
 4. the sparsity side of the trade-off: random 90% sparsity and block-structured
    sparsity, with the default and a sparse spike probability;
@@ -62,20 +63,21 @@ def dense_counts() -> None:
 def timing() -> None:
     section("map + cost, 4 strategies x N in {16,32,64,128}, 50% random sparsity")
     masks = random_masks(0.5)
-    runs = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for strategy in ("dense", "pruned", "tiles", "clustered"):
-            for n in SIZES:
-                cost_network(masks, n, "resparc", strategy)
-        runs.append(time.perf_counter() - t0)
-    print(f"total per sweep: min {min(runs):.3f} s, median {statistics.median(runs):.3f} s "
-          f"over {len(runs)} sweeps (target < 1 s)")
+    for tech in ("resparc", "isaac"):
+        runs = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for strategy in ("dense", "pruned", "tiles", "clustered"):
+                for n in SIZES:
+                    cost_network(masks, n, tech, strategy)
+            runs.append(time.perf_counter() - t0)
+        print(f"{tech}: total per sweep: min {min(runs):.3f} s, median "
+              f"{statistics.median(runs):.3f} s over {len(runs)} sweeps (target < 1 s)")
 
 
 def cost_table(masks, strategies, techs, sizes_by_tech=None) -> None:
-    print(f"{'tech':<8}{'strategy':<10}{'N':>5}{'xbars':>7}{'util':>7}{'area mm2':>10}"
-          f"{'energy nJ':>11}   area | energy shares (arrays drv col buf ctl route)")
+    print(f"{'tech':<16}{'strategy':<10}{'N':>5}{'xbars':>7}{'util':>7}{'area mm2':>10}"
+          f"{'energy nJ':>11}   area | energy shares (arrays drv col buf ctl route [psum])")
     for tech in techs:
         for strategy in strategies:
             results = []
@@ -85,11 +87,11 @@ def cost_table(masks, strategies, techs, sizes_by_tech=None) -> None:
                 a, e = c.area_breakdown, c.energy_breakdown
                 sa = " ".join(f"{v / c.area_mm2:4.0%}" for v in a.values())
                 se = " ".join(f"{v / c.energy_nj:4.0%}" for v in e.values())
-                print(f"{tech.name:<8}{strategy:<10}{n:>5}{c.n_crossbars:>7}{c.utilization:>7.3f}"
+                print(f"{tech.name:<16}{strategy:<10}{n:>5}{c.n_crossbars:>7}{c.utilization:>7.3f}"
                       f"{c.area_mm2:>10.3f}{c.energy_nj:>11.1f}   {sa} | {se}")
             best_a = min(results, key=lambda r: r[1].area_mm2)[0]
             best_e = min(results, key=lambda r: r[1].energy_nj)[0]
-            print(f"{'':8}{'':10}-> cheapest area at N={best_a}, energy at N={best_e}")
+            print(f"{'':16}{'':10}-> cheapest area at N={best_a}, energy at N={best_e}")
 
 
 def dense_costs() -> None:

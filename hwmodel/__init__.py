@@ -13,15 +13,17 @@ technology (a preset or your own YAML/JSON file)::
     (6, 2)
     >>> cost = cost_network(masks, 16, "resparc", strategy="clustered")
     >>> cost.n_crossbars, cost.area_mm2 > 0, sorted(cost.energy_breakdown)
-    (8, True, ['arrays', 'buffers', 'control', 'drivers', 'neurons', 'routing'])
+    (8, True, ['arrays', 'buffers', 'control', 'drivers', 'neurons', 'partial_sums', 'routing'])
 
 Modules: :mod:`~hwmodel.technology` (what a crossbar costs, presets in
-:mod:`~hwmodel.presets`, cells and wires in :mod:`~hwmodel.devices`),
-:mod:`~hwmodel.crossbar_circuit` (the weights a crossbar really applies, with wire
-resistance), :mod:`~hwmodel.mapping` (strategies) and
+:mod:`~hwmodel.presets` from the numbers in :mod:`~hwmodel.published`; the rules
+before issue 16 in :mod:`~hwmodel.presets_legacy`; cells and wires in
+:mod:`~hwmodel.devices`), :mod:`~hwmodel.crossbar_circuit` (the weights a crossbar
+really applies, with wire resistance), :mod:`~hwmodel.mapping` (strategies) and
 :mod:`~hwmodel.layer_mapping` (their result and its invariants),
 :mod:`~hwmodel.cover` (packing scattered connections), :mod:`~hwmodel.activity`
-(event-driven read counts), :mod:`~hwmodel.cost`, :mod:`~hwmodel.export`,
+(event-driven read counts), :mod:`~hwmodel.routing` (partial sums and their hops),
+:mod:`~hwmodel.adc` (ADC bits against rows), :mod:`~hwmodel.cost`, :mod:`~hwmodel.export`,
 :mod:`~hwmodel.netfile` and :mod:`~hwmodel.cli` (``python -m hwmodel``).
 """
 

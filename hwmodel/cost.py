@@ -10,7 +10,14 @@ Energy of a layer per inference (see :mod:`hwmodel.activity` for the counts):
 
 * arrays and drivers cost per driven row: ``row_drives * E_full / N``, where
   ``E_full`` is a full read with all N rows driven;
-* neurons or ADCs, buffers, control and routing cost per read: ``reads * E``.
+* neurons or ADCs, buffers, control and routing (the read's output spikes or
+  values) cost per read: ``reads * E``;
+* partial sums (:mod:`hwmodel.routing`): every crossbar holding part of an output
+  that spans several crossbars sends one partial sum per event to the output's
+  home crossbar, ``hops * partial_sum_bits / packet_bits * hop_energy_pj`` each.
+  The event is a read for spiking designs (partial membrane potentials, every
+  timestep the crossbar is read, as RESPARC-plc) and the inference for ADC
+  designs (shift-and-add accumulates the input-bit cycles locally, as ISAAC).
 
 So a full read of every row reproduces :meth:`Technology.read_energy_pj`, and a
 sparse spike pattern pays for the rows it drives. ADC designs evaluate every
@@ -29,6 +36,7 @@ import numpy as np
 from hwmodel.activity import every_cycle_activity, expected_activity, measured_activity
 from hwmodel.clusters import Cluster
 from hwmodel.mapping import LayerMapping, map_network, per_layer
+from hwmodel.routing import hops_per_sender, transfer_hops
 from hwmodel.technology import Technology, get_technology
 
 TechnologyLike = str | Path | Technology
@@ -54,6 +62,11 @@ class LayerCost:
     :param area_breakdown: mm^2 by component.
     :param energy_breakdown: nJ per inference by component.
     :param mapping: the mapping costed (not serialised).
+    :param split_outputs: outputs whose connections span more than one crossbar.
+    :param partial_sums: partial-sum transfers per evaluation (``sum(k - 1)`` over
+        outputs held by ``k`` crossbars).
+    :param partial_sum_hops: router hops of partial sums per inference (activity
+        weighted).
     """
 
     technology: str
@@ -71,6 +84,9 @@ class LayerCost:
     area_breakdown: dict[str, float]
     energy_breakdown: dict[str, float]
     mapping: LayerMapping | None = field(default=None, repr=False, compare=False)
+    split_outputs: int = 0
+    partial_sums: int = 0
+    partial_sum_hops: float = 0.0
 
     @property
     def area_mm2(self) -> float:
@@ -96,6 +112,9 @@ class LayerCost:
             "reads": self.reads,
             "row_drives": self.row_drives,
             "activity": self.activity,
+            "split_outputs": self.split_outputs,
+            "partial_sums": self.partial_sums,
+            "partial_sum_hops": self.partial_sum_hops,
             "area_mm2": self.area_mm2,
             "energy_nj": self.energy_nj,
             "area_breakdown": dict(self.area_breakdown),
@@ -223,6 +242,13 @@ def cost_layer(
     for comp, e in per_read.items():
         # Array current and row drivers are paid per driven row; the rest per read.
         energy_pj[comp] = total_drives * e / n if comp in ("arrays", "drivers") else total_reads * e
+    sender, receiver = mapping.partial_sum_transfers
+    ps_hops = 0.0
+    if sender.size:
+        hops = transfer_hops(sender, receiver, tech.router_group(n), nx)
+        events = (reads > 0).astype(np.float64) if tech.kind == "adc" else reads
+        ps_hops = float(hops_per_sender(sender, hops, nx) @ events)
+    energy_pj["partial_sums"] = ps_hops * tech.partial_sum_energy_pj()
     energy = {k: v / 1000.0 for k, v in energy_pj.items()}
 
     return LayerCost(
@@ -241,6 +267,9 @@ def cost_layer(
         area_breakdown=area,
         energy_breakdown=energy,
         mapping=mapping,
+        split_outputs=mapping.split_outputs,
+        partial_sums=int(sender.size),
+        partial_sum_hops=ps_hops,
     )
 
 

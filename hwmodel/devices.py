@@ -211,3 +211,8 @@ PRESET_DEVICES: dict[str, DeviceModel] = {
     "resparc": _preset(45.0, 4.0, ""),
     "isaac": _preset(32.0, 5.0, " (ISAAC Table 6 gives no resistances: same range)"),
 }
+
+
+def preset_device(name: str) -> DeviceModel | None:
+    """The device of preset ``name``; a ``-legacy`` preset has its current twin's."""
+    return PRESET_DEVICES.get(name.removesuffix("-legacy"))

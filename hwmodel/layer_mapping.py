@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from hwmodel._ragged import ptr_from_sizes, ragged_arange, segment_ids
+from hwmodel.routing import pairs_from_blocks, pairs_from_grid, partial_sum_pairs
 
 
 class InvariantError(ValueError):
@@ -90,6 +91,37 @@ class LayerMapping:
         painted = np.full(self.shape, -1, dtype=np.int64)
         painted[out, inp] = xbar
         return painted[self.mask]
+
+    @cached_property
+    def _partial_sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.strategy == "clustered":
+            rows, xbars = pairs_from_blocks(self.mask, self.output_ptr, self.output_idx,
+                                            self.input_ptr, self.input_idx,
+                                            self.cluster_index >= 0)
+        else:
+            rows, xbars = pairs_from_grid(self.mask, self.output_ptr, self.output_idx,
+                                          self.input_ptr, self.input_idx)
+        per_output, sender, receiver = partial_sum_pairs(self.shape[0], rows, xbars)
+        for a in (per_output, sender, receiver):
+            a.setflags(write=False)
+        return per_output, sender, receiver
+
+    @property
+    def partial_sums(self) -> np.ndarray:
+        """Per output neuron, the partial sums it is computed from: the crossbars holding
+        its kept connections (1 for an output held whole by one crossbar, 0 for none)."""
+        return self._partial_sums[0]
+
+    @property
+    def partial_sum_transfers(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(sender, receiver)`` crossbar of every partial sum sent to an output's home
+        crossbar (:mod:`hwmodel.routing`); ``sum(max(partial_sums - 1, 0))`` of them."""
+        return self._partial_sums[1], self._partial_sums[2]
+
+    @property
+    def split_outputs(self) -> int:
+        """Outputs whose connections span more than one crossbar."""
+        return int(np.count_nonzero(self.partial_sums > 1))
 
     def _cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every cell of every block as (crossbar, output, input); for verification."""
@@ -250,5 +282,8 @@ class LayerMapping:
             "n_crossbars": self.n_crossbars,
             "lower_bound": self.lower_bound,
             "utilization": self.utilization,
+            "split_outputs": self.split_outputs,
+            "partial_sum_transfers": int(self.partial_sum_transfers[0].size),
+            "partial_sums": self.partial_sums.tolist(),
             "crossbars": xbars,
         }

@@ -4,27 +4,35 @@ A :class:`Technology` gives, for one crossbar at a reference size ``N_ref``, the
 area and the energy of one full read (every row driven) of each component,
 and an exponent saying how the component scales with the crossbar size N:
 
-==========  ===================================================  =================
-component   what                                                 default scaling
-==========  ===================================================  =================
-arrays      the memristor cells and their read current           N^2
-drivers     one row driver (or input DAC) per row                N
-neurons /   one integrate-and-fire neuron (spiking) or the        N
-adcs        column sensing and ADCs (adc) per column
-buffers     input/output buffers holding a crossbar's N inputs   N
-            and N outputs
-control     the fixed part of a crossbar: control logic          1 (fixed)
-routing     router + link per group of crossbars; per read, the  per group (area);
-            energy of moving the crossbar's N outputs            N (energy)
-==========  ===================================================  =================
+============  =================================================  =================
+component     what                                               default scaling
+============  =================================================  =================
+arrays        the memristor cells and their read current         N^2
+drivers       one row driver (or input DAC) per row              N
+neurons /     one integrate-and-fire neuron (spiking) or the     N (times the ADC
+adcs          column sensing and ADCs (adc) per column           per-bit factor)
+buffers       input/output buffers holding a crossbar's N        N (``buffer_scaling``)
+              inputs and N outputs
+control       the fixed part of a crossbar: control logic        1 (fixed)
+routing       router + link per group of crossbars; per read,    per group (area);
+              the energy of moving the crossbar's N outputs      N (energy)
+partial_sums  energy of the partial sums a crossbar sends to     per transfer-hop
+              outputs spanning several crossbars (energy only)
+============  =================================================  =================
 
 so that a component worth ``x`` at ``N_ref`` is worth ``x * (N / N_ref) ** e`` at N.
+With ``adc_bits > 0`` the column component is also multiplied by the ADC's cost at
+``bits(N)`` over its cost at ``adc_bits`` (one bit per doubling of rows, from the
+per-bit table ``adc_table``: :mod:`hwmodel.adc`), area and energy separately.
 A router group holds ``crossbars_per_router`` crossbars at ``N_ref`` and, with
 ``router_group_scaling = g``, ``crossbars_per_router * (N_ref / N) ** g`` at N:
-``g = 0`` gives a fixed number of crossbars per router, ``g = 1`` a router per fixed
-output traffic (a crossbar read emits N outputs). Presets may use other exponents
-where the physics asks for it; each preset documents its choices (see
-:mod:`hwmodel.presets`). Areas are mm^2 and energies pJ. ``min_crossbar`` and
+``g = 0`` (the default, as every cited simulator has it) gives a fixed number of
+crossbars per router. A partial sum of ``partial_sum_bits`` bits costs
+``partial_sum_bits / packet_bits * hop_energy_pj`` per router hop
+(:mod:`hwmodel.routing`); ``partial_sum_bits = 0`` leaves partial sums uncharged.
+Each preset documents its choices (see :mod:`hwmodel.presets`; the rules this
+module had before issue 16 are the ``*-legacy`` presets of
+:mod:`hwmodel.presets_legacy`). Areas are mm^2 and energies pJ. ``min_crossbar`` and
 ``max_crossbar`` bound the sizes the technology can build reliably (IR drop and
 sneak paths cap N) and over which its scaling is trusted.
 
@@ -47,16 +55,16 @@ from typing import Any
 import yaml
 
 from hwmodel import presets as _presets
-from hwmodel.devices import PRESET_DEVICES, DeviceError, DeviceModel
+from hwmodel.adc import adc_bits, adc_factors, normalize_table
+from hwmodel.devices import DeviceError, DeviceModel, preset_device
+from hwmodel.technology_checks import KINDS, TechnologyError, validate
 
-KINDS = ("spiking", "adc")
+__all__ = ["COMPONENTS", "KINDS", "PRESETS", "Technology", "TechnologyError",
+           "get_technology", "load_technology"]
 
 #: Per-crossbar components, in reporting order; the column one is named by kind.
-COMPONENTS = ("arrays", "drivers", "neurons", "adcs", "buffers", "control", "routing")
-
-
-class TechnologyError(ValueError):
-    """A technology description is invalid; the message names the offending field."""
+COMPONENTS = ("arrays", "drivers", "neurons", "adcs", "buffers", "control", "routing",
+              "partial_sums")
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,12 @@ class Technology:
     :param buffer_scaling: exponent of N for the buffers.
     :param routing_scaling: exponent of N for the routing energy per read.
     :param router_group_scaling: exponent of ``N_ref / N`` for the crossbars per router.
+    :param adc_bits: ADC resolution at ``reference_crossbar`` (0: no resolution scaling).
+    :param adc_table: rows ``(bits, energy pJ per conversion, area um^2)`` of one cited ADC
+        model; only ratios to the ``adc_bits`` row are used.
+    :param partial_sum_bits: bits of one partial sum sent between crossbars (0: uncharged).
+    :param packet_bits: payload bits of one network packet.
+    :param hop_energy_pj: energy of one packet over one router hop (router and link).
     :param device: the cells and wires (:class:`~hwmodel.devices.DeviceModel`) that make
         the crossbars' dot products inexact; ``None`` for ideal crossbars. A file sets it
         as a ``device:`` mapping (over the ``base`` preset's device, if any).
@@ -127,12 +141,22 @@ class Technology:
     buffer_scaling: float = 1.0
     routing_scaling: float = 1.0
     router_group_scaling: float = 0.0
+    adc_bits: int = 0
+    adc_table: tuple = ()
+    partial_sum_bits: float = 0.0
+    packet_bits: int = 128
+    hop_energy_pj: float = 0.0
     device: DeviceModel | None = None
     description: str = ""
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        _validate(self)
+        try:
+            object.__setattr__(self, "adc_table", normalize_table(self.adc_table))
+        except (TypeError, ValueError) as exc:
+            raise TechnologyError(str(exc) if "adc_table" in str(exc) else
+                                  f"field 'adc_table' is not a table ({exc})") from None
+        validate(self)
 
     # ------------------------------------------------------------------ sizes and scaling
 
@@ -144,7 +168,8 @@ class Technology:
     @property
     def components(self) -> tuple[str, ...]:
         """Component names used in breakdowns, in reporting order."""
-        return ("arrays", "drivers", self.column_component, "buffers", "control", "routing")
+        return ("arrays", "drivers", self.column_component, "buffers", "control", "routing",
+                "partial_sums")
 
     def check_crossbar_size(self, n: int) -> int:
         """Return ``n`` as an int; raise ``ValueError`` naming the allowed range otherwise.
@@ -163,6 +188,22 @@ class Technology:
     def _scale(self, n: int, exponent: float) -> float:
         return (n / self.reference_crossbar) ** exponent
 
+    def adc_bits_at(self, n: int) -> int:
+        """ADC resolution for ``n`` rows (0 when the technology has no ADC scaling)."""
+        return adc_bits(n, self.reference_crossbar, self.adc_bits) if self.adc_bits else 0
+
+    def _column(self, n: int) -> tuple[float, float]:
+        """``(energy, area)`` multipliers of the column component at ``n``."""
+        s = self._scale(n, self.column_scaling)
+        if not self.adc_bits:
+            return s, s
+        e, a = adc_factors(n, self.reference_crossbar, self.adc_bits, self.adc_table)
+        return s * e, s * a
+
+    def partial_sum_energy_pj(self) -> float:
+        """Energy of one partial sum over one router hop."""
+        return self.partial_sum_bits / self.packet_bits * self.hop_energy_pj
+
     def crossbar_area_mm2(self, n: int) -> dict[str, float]:
         """Area of one N x N crossbar with its own peripherals, by component (no routing).
 
@@ -171,7 +212,7 @@ class Technology:
         return {
             "arrays": self.array_area_mm2 * self._scale(n, self.array_scaling),
             "drivers": self.driver_area_mm2 * self._scale(n, self.driver_scaling),
-            self.column_component: self.column_area_mm2 * self._scale(n, self.column_scaling),
+            self.column_component: self.column_area_mm2 * self._column(n)[1],
             "buffers": self.buffer_area_mm2 * self._scale(n, self.buffer_scaling),
             "control": self.control_area_mm2,
         }
@@ -184,7 +225,7 @@ class Technology:
         return {
             "arrays": self.array_energy_pj * self._scale(n, self.array_scaling),
             "drivers": self.driver_energy_pj * self._scale(n, self.driver_scaling),
-            self.column_component: self.column_energy_pj * self._scale(n, self.column_scaling),
+            self.column_component: self.column_energy_pj * self._column(n)[0],
             "buffers": self.buffer_energy_pj * self._scale(n, self.buffer_scaling),
             "control": self.control_energy_pj,
             "routing": self.routing_energy_pj * self._scale(n, self.routing_scaling),
@@ -214,6 +255,7 @@ class Technology:
         """All fields as plain JSON/YAML values (``from_dict`` reads it back)."""
         d = dataclasses.asdict(self)
         d["sources"] = dict(self.sources)
+        d["adc_table"] = [list(row) for row in self.adc_table]
         d["device"] = self.device.to_dict() if self.device is not None else None
         return d
 
@@ -242,7 +284,7 @@ class Technology:
                     f"{origin}: field 'base' must name a preset ({known}), got {base!r}"
                 )
             values.update(_presets.PRESET_FIELDS[base])
-            values["device"] = PRESET_DEVICES.get(base)
+            values["device"] = preset_device(base)
         for key, value in data.items():
             if key == "base":
                 continue
@@ -282,49 +324,6 @@ def _device(value: Any, base: DeviceModel | None, origin: str) -> DeviceModel | 
         raise TechnologyError(f"{origin}: {msg}") from None
 
 
-_INT_FIELDS = ("min_crossbar", "max_crossbar", "reference_crossbar", "timesteps",
-               "crossbars_per_router")
-_SCALING_FIELDS = ("array_scaling", "driver_scaling", "column_scaling", "buffer_scaling",
-                   "routing_scaling", "router_group_scaling")
-
-
-def _validate(t: Technology) -> None:
-    """Raise :class:`TechnologyError` naming the first invalid field of ``t``."""
-    if not isinstance(t.name, str) or not t.name:
-        raise TechnologyError("field 'name' must be a non-empty string")
-    if t.kind not in KINDS:
-        raise TechnologyError(f"field 'kind' must be one of {', '.join(KINDS)}, got {t.kind!r}")
-    for f in dataclasses.fields(t):
-        value = getattr(t, f.name)
-        if f.name in ("name", "kind", "description", "sources", "device"):
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TechnologyError(f"field '{f.name}' must be a number, got {value!r}")
-        if not math.isfinite(value):
-            raise TechnologyError(f"field '{f.name}' must be finite, got {value!r}")
-        if f.name in _INT_FIELDS and int(value) != value:
-            raise TechnologyError(f"field '{f.name}' must be an integer, got {value!r}")
-        if f.name in _SCALING_FIELDS:
-            if value < 0:
-                raise TechnologyError(f"field '{f.name}' must be >= 0, got {value!r}")
-        elif value <= 0:
-            raise TechnologyError(f"field '{f.name}' must be positive, got {value!r}")
-    if t.spike_probability > 1:
-        raise TechnologyError(
-            f"field 'spike_probability' must be in (0, 1], got {t.spike_probability!r}"
-        )
-    if t.min_crossbar > t.max_crossbar:
-        raise TechnologyError(
-            f"field 'min_crossbar' ({t.min_crossbar}) exceeds 'max_crossbar' ({t.max_crossbar})"
-        )
-    if t.device is not None and not isinstance(t.device, DeviceModel):
-        raise TechnologyError("field 'device' must be a DeviceModel or None")
-    if not isinstance(t.description, str):
-        raise TechnologyError("field 'description' must be a string")
-    if not isinstance(t.sources, Mapping):
-        raise TechnologyError("field 'sources' must map field names to citations")
-
-
 def load_technology(path: str | Path) -> Technology:
     """Read a technology from a ``.yaml``/``.yml`` or ``.json`` file.
 
@@ -355,7 +354,7 @@ def load_technology(path: str | Path) -> Technology:
 
 
 PRESETS: dict[str, Technology] = {
-    name: Technology(**fields, device=PRESET_DEVICES.get(name))
+    name: Technology(**fields, device=preset_device(name))
     for name, fields in _presets.PRESET_FIELDS.items()
 }
 

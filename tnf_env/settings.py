@@ -67,7 +67,8 @@ ALLOWED = {
     "crossbar_sizes": "a non-empty tuple of distinct integers >= 2",
     "per_layer_crossbar": "True or False",
     "allow_stop": "True or False",
-    "technology": "a preset name (resparc, isaac) or the path of a YAML/JSON technology file",
+    "technology": "a preset name (resparc, isaac, resparc-legacy, isaac-legacy) or the path "
+    "of a YAML/JSON technology file",
     "area_weight": "a number in [0, 1]",
     "accuracy_tolerance": "None or a number in [0, 1)",
     "retrain_epochs": f"a number of epochs in (0, {MAX_RETRAIN_EPOCHS}]",

@@ -32,6 +32,8 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
         "10",
         "--out",
         str(out),
+        "--save-networks",
+        str(tmp_path / "nets"),
         "--quiet",
     ]
     assert main(args) == 0
@@ -95,6 +97,21 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
         )
         == 0
     )
+    # --save-networks: every row's network, readable without pickles
+    import numpy as np
+
+    from agents.netstore import load_network
+
+    manifest = json.loads((tmp_path / "nets" / "manifest.json").read_text())["networks"]
+    assert len(manifest) == len(doc["rows"])
+    (entry,) = [e for e in manifest
+                if (e["seed"], e["method"], e["crossbar_size"]) == (0, "paper", 32)]
+    saved = load_network(tmp_path / "nets" / entry["file"])
+    with np.load(net) as z:
+        assert all(((z[f"layer{i}"] != 0) == m).all() for i, m in enumerate(saved.masks))
+    assert all(((w != 0) <= m).all() for w, m in zip(saved.weights, saved.masks, strict=True))
+    assert [w.shape for w in saved.weights] == [(32, 64), (10, 32)]
+    assert entry["row"]["method"] == "paper"
     # an existing result is never overwritten silently
     assert main(args) == 2
     assert "already exists" in capsys.readouterr().err

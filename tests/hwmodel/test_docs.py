@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["hwmodel", "hwmodel._ragged", "hwmodel.clusters", "hwmodel.mapping", "hwmodel.cost"]
+MODULES = ["hwmodel", "hwmodel._ragged", "hwmodel.clusters", "hwmodel.mapping", "hwmodel.cost",
+           "hwmodel.adc", "hwmodel.routing"]
 
 
 @pytest.mark.parametrize("name", MODULES)

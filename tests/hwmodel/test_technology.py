@@ -39,7 +39,8 @@ def test_resparc_split_follows_cited_terms():
     # N^2 V^2 g_avg with a 1 ns pulse; 64 IF updates of 2 pJ*45/65 shared by 4 crossbars
     assert e["arrays"] == pytest.approx(64**2 * 0.25 * (1 / 20e3 + 1 / 200e3) / 2 * 1e-9 * 1e12)
     assert e["neurons"] == pytest.approx(64 * 2 * 45 / 65 / 4)
-    assert e["routing"] == pytest.approx(64 / 128 * (23.1 + 3))
+    assert e["routing"] == pytest.approx(64 / 128 * (2 * 23.1 / 4 + 3 / 4) * 14.86)
+    assert r.partial_sum_energy_pj() == pytest.approx(4 / 128 * (23.1 / 4 + 3 / 4) * 14.86)
     assert r.router_area_mm2 == 0.0259 and r.link_area_mm2 == 0.00996
 
 
@@ -63,25 +64,72 @@ def test_scaling_laws(name):
     assert e2["arrays"] / e1["arrays"] == pytest.approx(4)
     assert a2["drivers"] / a1["drivers"] == pytest.approx(2)  # N
     assert e2["drivers"] / e1["drivers"] == pytest.approx(2)
-    assert e2[col] / e1[col] == pytest.approx(2**t.column_scaling)
-    assert a2["buffers"] / a1["buffers"] == pytest.approx(2)
+    if t.kind == "spiking":  # IF neurons: fixed energy per update, N of them
+        assert e2[col] / e1[col] == pytest.approx(2) and a2[col] / a1[col] == pytest.approx(2)
+    else:  # N conversions per read at 7 instead of 6 bits (Accelergy IsaacADC table)
+        assert e2[col] / e1[col] == pytest.approx(2 * 1.42 / 1.20)
+        assert a2[col] / a1[col] == pytest.approx(2 * 845.18 / 626.91)
+    assert a2["buffers"] / a1["buffers"] == pytest.approx(2**1.2)  # PUMAsim
+    assert e2["buffers"] / e1["buffers"] == pytest.approx(2**1.2)
     assert a2["control"] == a1["control"] and e2["control"] == e1["control"]  # fixed
     assert e2["routing"] / e1["routing"] == pytest.approx(2)
-    # routers are provisioned for traffic: half as many 64s as 32s per router
-    assert t.router_group(64) == pytest.approx(t.router_group(32) / 2)
+    # a fixed number of crossbars per router, whatever N
+    assert t.router_group(64) == t.router_group(32) == t.crossbars_per_router
 
 
-def test_plain_scaling_is_available():
-    t = PRESETS["resparc"].replace(column_scaling=1.0, router_group_scaling=0.0)
-    assert t.read_energy_pj(128)["neurons"] == pytest.approx(2 * t.column_energy_pj)
-    assert t.n_routers(17, 16) == t.n_routers(17, 128) == 2
+def test_isaac_tile_totals_per_array():
+    """ISAAC Table 6: a tile of 96 arrays draws 330 mW on 0.372 mm^2, i.e. about 3.44 mW
+    and 0.00388 mm^2 per array; the model leaves out the tile's sigmoid, shift-and-add,
+    max-pool and output register (about 1%)."""
+    i = PRESETS["isaac"]
+    power_mw = sum(i.read_energy_pj(128).values()) / 100  # pJ per 100 ns cycle
+    area = sum(i.crossbar_area_mm2(128).values()) + i.routing_area_mm2(96, 128) / 96
+    assert power_mw == pytest.approx(3.44, rel=0.02)
+    assert area == pytest.approx(0.00388, rel=0.02)
+
+
+def test_adc_bits_grow_one_per_doubling_of_rows():
+    i = PRESETS["isaac"]
+    assert [i.adc_bits_at(n) for n in (16, 32, 64, 100, 128)] == [5, 6, 7, 8, 8]
+    assert PRESETS["resparc"].adc_bits_at(64) == 0  # spiking: no ADC
+    # at N = 16: 16 conversions at 5 bits against 128 at 8 bits
+    e = i.read_energy_pj(16)["adcs"] / i.read_energy_pj(128)["adcs"]
+    assert e == pytest.approx(16 / 128 * 0.99 / 1.666666667)
+
+
+def test_pumasim_buffer_fit():
+    import numpy as np
+
+    from hwmodel.published import (
+        PUMASIM_BUFFER_AREA_MM2,
+        PUMASIM_BUFFER_POWER_MW,
+        PUMASIM_BUFFER_SIZES,
+    )
+
+    x = np.log2(PUMASIM_BUFFER_SIZES)
+    for y in (PUMASIM_BUFFER_AREA_MM2, PUMASIM_BUFFER_POWER_MW):
+        slope = np.polyfit(x, np.log2(y), 1)[0]
+        assert slope == pytest.approx(PRESETS["resparc"].buffer_scaling, abs=0.03)
+
+
+def test_legacy_rules_are_kept():
+    old = PRESETS["resparc-legacy"]
+    assert (old.column_scaling, old.router_group_scaling, old.partial_sum_bits) == (2, 1, 0)
+    assert old.read_energy_pj(128)["neurons"] == pytest.approx(4 * old.column_energy_pj)
+    assert old.read_energy_pj(64)["routing"] == pytest.approx(64 / 128 * (23.1 + 3))
+    assert old.n_routers(64, 16) == 1 and old.n_routers(65, 16) == 2
+    assert get_technology("isaac-legacy").read_energy_pj(64)["adcs"] == pytest.approx(
+        PRESETS["isaac"].column_energy_pj / 4)
+    # the same calibrated constants at the reference size
+    new = PRESETS["resparc"]
+    assert old.crossbar_area_mm2(64) == new.crossbar_area_mm2(64)
 
 
 def test_router_count_per_group():
     r = PRESETS["resparc"]
     assert r.n_routers(0, 64) == 0
     assert r.n_routers(16, 64) == 1 and r.n_routers(17, 64) == 2
-    assert r.n_routers(64, 16) == 1 and r.n_routers(65, 16) == 2
+    assert r.n_routers(16, 16) == 1 and r.n_routers(17, 16) == 2  # 16 per router, any N
     assert r.routing_area_mm2(16, 64) == pytest.approx(0.0259 + 0.00996)
 
 
@@ -145,6 +193,15 @@ def _write(tmp_path, data, suffix=".json"):
         ({"name": ""}, "field 'name'"),
         ({"array_energy_pj": "lots"}, "field 'array_energy_pj' must be a number"),
         ({"base": "nope"}, "field 'base' must name a preset"),
+        ({"adc_bits": 8}, "field 'adc_table' lacks the 5-bit row"),
+        ({"adc_bits": 7, "adc_table": [[6, 1.0, 2.0], [7, 1.2, 3.0]]},
+         "field 'adc_table' lacks the 4-bit row"),
+        ({"adc_table": [[8, 1.0]]}, "field 'adc_table' rows must be"),
+        ({"adc_table": {"8": [1.0, "x"]}}, "field 'adc_table' row .* not numeric"),
+        ({"adc_bits": 2.5}, "field 'adc_bits' must be an integer"),
+        ({"hop_energy_pj": 0.0}, "field 'hop_energy_pj' must be positive when partial"),
+        ({"partial_sum_bits": -4}, "field 'partial_sum_bits' must be >= 0"),
+        ({"packet_bits": 0}, "field 'packet_bits' must be positive"),
     ],
 )
 def test_bad_files_name_the_field(tmp_path, change, pattern):
