@@ -42,8 +42,9 @@ once per inference.
 ISAAC's routing energy per read stays the crossbar's share of the tile's router
 and bus power over one 100 ns cycle (Table 6), growing with the N outputs it moves.
 
-Allowed N: RESPARC 8..128, ISAAC 16..128 (as before; IR drop and sneak paths cap
-N, not this model: with these rules the largest N is the cheapest).
+Allowed N: RESPARC 8..256, ISAAC 16..256 (PUMAsim's tables reach 256). With these
+rules the largest N is the cheapest; what caps it is wire resistance, which the
+non-ideal crossbar model and the accuracy floor on it account for.
 """
 
 from __future__ import annotations
@@ -86,6 +87,16 @@ RESPARC_SPIKE_HOP_PJ = (2 * _ROUTER_SHARE_MW + _LINK_SHARE_MW) * RESPARC_HOP_LAT
 ISAAC_HOP_PJ = ISAAC_ROUTER_TRANSFER_PJ + ISAAC_BUS_PJ_PER_BIT * ISAAC_ROUTER_BITS
 
 
+#: Largest N whose scaling the sources cover (PUMAsim's buffer table runs to 256). What
+#: caps N for a network is no longer this limit but the floor on the non-ideal
+#: crossbars (hwmodel.crossbar_circuit): dense and pruned mnist networks break it at 256.
+MAX_CROSSBAR = 256
+MAX_CROSSBAR_SOURCE = (
+    PUMASIM_SOURCE + ": in/out buffer tables for N = 32..256; reliability is left to the "
+    "non-ideal crossbar model (wire resistance), which the floor is checked on"
+)
+
+
 def _resparc() -> dict:
     f = _legacy._resparc()  # the calibrated per-crossbar split at N = 64
     f.update(
@@ -99,6 +110,7 @@ def _resparc() -> dict:
         partial_sum_bits=RESPARC_VMEM_BITS,
         packet_bits=RESPARC_PACKET_BITS,
         hop_energy_pj=RESPARC_PARTIAL_HOP_PJ,
+        max_crossbar=MAX_CROSSBAR,
     )
     f["sources"] = dict(f["sources"]) | {
         "column_scaling": RESPARC_SOURCE + ": fixed 4-bit membrane potential, fixed energy "
@@ -110,6 +122,7 @@ def _resparc() -> dict:
         "partial_sum_bits": RESPARC_SOURCE + ": vmem_precision = 4",
         "packet_bits": RESPARC_SOURCE + ": packet_width = 128",
         "hop_energy_pj": RESPARC_SOURCE + ": intra-layer (23.1/4 + 3/4) mW x 14.86 ns",
+        "max_crossbar": MAX_CROSSBAR_SOURCE,
     }
     return f
 
@@ -128,6 +141,7 @@ def _isaac() -> dict:
         partial_sum_bits=ISAAC_PARTIAL_SUM_BITS,
         packet_bits=ISAAC_ROUTER_BITS,
         hop_energy_pj=ISAAC_HOP_PJ,
+        max_crossbar=MAX_CROSSBAR,
     )
     f["sources"] = dict(f["sources"]) | {
         "column_scaling": ISAAC_SOURCE + ": one 1.28 GS/s ADC converts 128 columns per 100 ns;"
@@ -140,6 +154,7 @@ def _isaac() -> dict:
         "packet_bits": ACCELERGY_SOURCE + ": IsaacRouter width 256",
         "hop_energy_pj": ACCELERGY_SOURCE + ": IsaacRouter 20.74 pJ per transfer + "
         "IsaacEDRAMBus 0.054 pJ/bit x 256",
+        "max_crossbar": MAX_CROSSBAR_SOURCE,
     }
     return f
 

@@ -96,7 +96,7 @@ def test_network_errors():
     with pytest.raises(ValueError, match="shape mismatch"):
         cost_network([np.ones((4, 6)), np.ones((3, 5))], 16, R, "dense")
     with pytest.raises(ValueError, match="outside the range"):
-        cost_network([np.ones((4, 6))], 256, R, "dense")
+        cost_network([np.ones((4, 6))], 512, R, "dense")
     with pytest.raises(ValueError, match="2 entries for 1 layers"):
         cost_network([np.ones((4, 6))], [16, 32], R, "dense")
     with pytest.raises(ValueError, match="spikes must be"):

@@ -115,7 +115,7 @@ def test_error_shape_mismatch(tmp_path, capsys):
 
 
 def test_error_size_and_technology(net, tmp_path, capsys):
-    assert_one_line_error(*run([net, "-n", "256"], capsys), "outside the range 8..128")
+    assert_one_line_error(*run([net, "-n", "512"], capsys), "outside the range 8..256")
     tech = tmp_path / "tech.yaml"
     tech.write_text("base: resparc\nbogus: 1\n")
     assert_one_line_error(*run([net, "-t", tech], capsys), "unknown key 'bogus'")

@@ -136,8 +136,9 @@ def test_router_count_per_group():
 def test_check_crossbar_size():
     r = PRESETS["resparc"]
     assert r.check_crossbar_size(100) == 100  # not only powers of two
-    for bad in (4, 129, 256):
-        with pytest.raises(ValueError, match=r"outside the range 8\.\.128.*resparc"):
+    assert r.check_crossbar_size(256) == 256  # the non-ideal floor, not a limit, caps N
+    for bad in (4, 257, 512):
+        with pytest.raises(ValueError, match=r"outside the range 8\.\.256.*resparc"):
             r.check_crossbar_size(bad)
     with pytest.raises(ValueError, match="integer"):
         r.check_crossbar_size(64.5)
@@ -157,9 +158,9 @@ def test_get_technology_forms(tmp_path):
 
 def test_yaml_file_with_base(tmp_path):
     path = tmp_path / "tech.yaml"
-    path.write_text("base: resparc\nname: hot\nspike_probability: 0.2\nmax_crossbar: 256\n")
+    path.write_text("base: resparc\nname: hot\nspike_probability: 0.2\nmax_crossbar: 192\n")
     t = load_technology(path)
-    assert (t.name, t.spike_probability, t.max_crossbar) == ("hot", 0.2, 256)
+    assert (t.name, t.spike_probability, t.max_crossbar) == ("hot", 0.2, 192)
     assert t.array_energy_pj == PRESETS["resparc"].array_energy_pj
 
 
@@ -187,7 +188,7 @@ def _write(tmp_path, data, suffix=".json"):
         ({"router_area_mm2": 0}, "field 'router_area_mm2' must be positive"),
         ({"kind": "optical"}, "field 'kind'"),
         ({"spike_probability": 1.5}, "field 'spike_probability'"),
-        ({"min_crossbar": 200}, "'min_crossbar' .* exceeds 'max_crossbar'"),
+        ({"min_crossbar": 300}, "'min_crossbar' .* exceeds 'max_crossbar'"),
         ({"timesteps": 3.5}, "field 'timesteps' must be an integer"),
         ({"column_scaling": -1}, "field 'column_scaling' must be >= 0"),
         ({"name": ""}, "field 'name'"),
