@@ -123,13 +123,7 @@ class DeviceModel:
             if key not in names:
                 raise DeviceError(f"unknown key '{key}' (allowed: {', '.join(names)})")
             values[key] = value
-        missing = [
-            f.name
-            for f in dataclasses.fields(cls)
-            if f.name not in values
-            and f.default is dataclasses.MISSING
-            and f.default_factory is dataclasses.MISSING
-        ]
+        missing = missing_fields(cls, values)
         if missing:
             raise DeviceError(f"missing key '{missing[0]}'")
         return cls(**values)
@@ -216,3 +210,14 @@ PRESET_DEVICES: dict[str, DeviceModel] = {
 def preset_device(name: str) -> DeviceModel | None:
     """The device of preset ``name``; a ``-legacy`` preset has its current twin's."""
     return PRESET_DEVICES.get(name.removesuffix("-legacy"))
+
+
+def missing_fields(cls: type, values: Mapping[str, Any]) -> list[str]:
+    """Fields of dataclass ``cls`` without a default that ``values`` does not set."""
+    return [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in values
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]

@@ -56,7 +56,7 @@ import yaml
 
 from hwmodel import presets as _presets
 from hwmodel.adc import adc_bits, adc_factors, normalize_table
-from hwmodel.devices import DeviceError, DeviceModel, preset_device
+from hwmodel.devices import DeviceError, DeviceModel, missing_fields, preset_device
 from hwmodel.technology_checks import KINDS, TechnologyError, validate
 
 __all__ = ["COMPONENTS", "KINDS", "PRESETS", "Technology", "TechnologyError",
@@ -296,13 +296,7 @@ class Technology:
                     f"{origin}: unknown key '{key}' (allowed: base, {', '.join(names)})"
                 )
             values[key] = value
-        missing = [
-            f.name
-            for f in dataclasses.fields(cls)
-            if f.name not in values
-            and f.default is dataclasses.MISSING
-            and f.default_factory is dataclasses.MISSING
-        ]
+        missing = missing_fields(cls, values)
         if missing:
             raise TechnologyError(f"{origin}: missing key '{missing[0]}'" + (
                 f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1
