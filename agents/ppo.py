@@ -42,7 +42,7 @@ from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
 import tnf_env
-from tnf_env.env import STATE_METRICS  # what replay checks, as get_state() records
+from tnf_env.state import STATE_METRICS, plain  # what replay checks, as get_state() records
 
 from .config import ConfigError, TrainConfig, config_from_dict
 from .policies import EpisodeResult
@@ -170,16 +170,8 @@ def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -
         "torch_threads": torch.get_num_threads(),  # replay uses the same summation order
         "actions": result.actions,
         "episode_return": result.episode_return,
-        "metrics": {k: _plain(info[k]) for k in STATE_METRICS if k in info},
+        "metrics": {k: plain(info[k]) for k in STATE_METRICS if k in info},
     }
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, (np.floating, np.integer)):
-        return v.item()
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
 
 
 class _EvalEpisodes(gymnasium.Wrapper):

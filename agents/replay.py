@@ -12,6 +12,7 @@ import torch
 
 import tnf_env
 from tnf_env.settings import EnvConfig
+from tnf_env.state import plain
 from tnf_env.validation import Int, Str, check_seed, validate_fields
 
 from .policies import EpisodeResult
@@ -123,16 +124,8 @@ def replay(doc: dict[str, Any], render_dir: Path | None = None) -> tuple[Episode
         if terminated or truncated:
             break
     result = EpisodeResult("replay", doc["seed"], total, k + 1, doc["actions"], info)
-    compared = {key: (rec, _plain(info.get(key))) for key, rec in doc["metrics"].items()}
+    compared = {key: (rec, plain(info.get(key))) for key, rec in doc["metrics"].items()}
     return result, compared
-
-
-def _plain(v):
-    if isinstance(v, (np.floating, np.integer)):
-        return v.item()
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
 
 
 def _save_frame(frame: np.ndarray, path: Path) -> None:

@@ -18,9 +18,6 @@ cost, with a penalty below the accuracy floor (:mod:`tnf_env.reward`).
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import os
 import time
 from typing import Any
 
@@ -45,30 +42,15 @@ from .reward import final_adjustment, step_reward
 from .schedule import PaperSchedule
 from .scoring import network_cost
 from .settings import EnvConfig
+from .state import STATE_METRICS, EpisodeState, plain  # noqa: F401 (STATE_METRICS re-exported)
 from .step_plan import PlanState, run_plan, sub_epochs
 from .training import default_recipe, evaluate, to_tensors
 from .transform import Transformation
 from .validation import check_seed
 
 DEFAULT_MAX_STEPS = 10
-# The metrics a state (and best_schedule.json) records; replay checks each of them.
-STATE_METRICS = (
-    "accuracy",
-    "accuracy_floor",
-    "is_success",
-    "cost",
-    "area_mm2",
-    "energy_nj",
-    "crossbars",
-    "utilization",
-    "sparsity",
-    "clusters",
-    "crossbar_sizes",
-    "delivered_step",
-)
 
-
-class TraNNsformerEnv(gym.Env):
+class TraNNsformerEnv(EpisodeState, gym.Env):
     """Gymnasium environment of the TraNNsformer prune-cluster-retrain loop.
 
     Every keyword is a setting of :class:`~tnf_env.settings.EnvConfig`. The episode
@@ -91,7 +73,7 @@ class TraNNsformerEnv(gym.Env):
             )
         self.render_mode = render_mode
         self.config = cfg = EnvConfig.from_kwargs(**settings)
-        self.settings = _plain(settings)  # as given: the "env" of get_state()
+        self.settings = plain(settings)  # as given: the "env" of get_state()
         if cfg.torch_threads is not None:
             torch.set_num_threads(cfg.torch_threads)
         try:
@@ -401,78 +383,6 @@ class TraNNsformerEnv(gym.Env):
         self.last_step_timing = {"step": time.perf_counter() - t0, "retrain": retrain_s}
         return self._observation(m), float(reward), terminated, truncated, info
 
-    # -- fork and state ------------------------------------------------------
-    def fork(self) -> TraNNsformerEnv:
-        """An independent copy of this environment, mid-episode: stepping it with the same
-        actions gives what this one would give, bit for bit on the CPU; neither affects the
-        other. The dataset, dense baseline and cost references are shared (read only); the
-        episode (network, optimiser, generators, masks, clusters, history) is copied.
-        On a wrapped environment use :func:`tnf_env.fork` (keeps the wrappers) or
-        ``env.unwrapped.fork()``.
-        """
-        self._check_open()
-        shared = (
-            self.data,
-            self.baseline,
-            self.technology,
-            self.x_train,
-            self.y_train,
-            self.x_val,
-            self.y_val,
-            self.recipe,
-            self.config,
-            self._dense_cost,
-            self._dense_masks,
-            self._start_metrics,
-        )
-        return copy.deepcopy(self, {id(o): o for o in shared})
-
-    def get_state(self) -> dict[str, Any]:
-        """The episode so far as the schedule document ``replay`` reads (``best_schedule.json``
-        keys): ``env`` (the settings), ``seed`` (the episode's), ``actions`` (taken so far),
-        ``torch_threads``, ``episode_return`` and ``metrics`` (of the current network).
-        JSON-serialisable; :meth:`set_state` (or ``reset(options={"state": doc})``) restores it.
-        """
-        if self.transformation is None:
-            raise RuntimeError("get_state() before reset(): there is no episode yet")
-        info = self._info(self._metrics)
-        if self._done:
-            sel = self.config.select_on_validation
-            info["delivered_step"] = self._delivered[0] if sel else self._steps
-        return {
-            "env": copy.deepcopy(self.settings),
-            "seed": self._episode_seed,
-            "actions": [list(a) for a in self._actions],
-            "torch_threads": torch.get_num_threads(),
-            "episode_return": self._return,
-            "metrics": {k: _plain(info[k]) for k in STATE_METRICS if k in info},
-        }
-
-    def set_state(self, state: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
-        """Restore a :meth:`get_state` document: reset with its seed and replay its actions
-        (one retraining per action, as the original took). Returns the observation and info
-        after the last action (of the reset when there is none).
-
-        :raises ValueError: the state is malformed or was taken on different settings.
-        """
-        if not isinstance(state, dict) or not {"env", "seed", "actions"} <= set(state):
-            raise ValueError("a state is a mapping with 'env', 'seed' and 'actions' (get_state())")
-        mine = dataclasses.replace(self.config, torch_threads=None, cache_dir=None, data_dir=None)
-        theirs = EnvConfig.from_kwargs(**state["env"])
-        theirs = dataclasses.replace(theirs, torch_threads=None, cache_dir=None, data_dir=None)
-        if mine != theirs:
-            diff = sorted(
-                f.name for f in dataclasses.fields(mine)
-                if getattr(mine, f.name) != getattr(theirs, f.name)
-            )
-            raise ValueError(f"the state was taken on other settings (they differ in {diff})")
-        obs, info = self.reset(seed=check_seed(state["seed"]))
-        for k, action in enumerate(state["actions"]):
-            if self._done:
-                raise ValueError(f"the state's episode ended before its action {k}")
-            obs, _, _, _, info = self.step(np.asarray(action, dtype=np.int64))
-        return obs, info
-
     def close(self) -> None:
         """Close the environment: ``reset`` and ``step`` refuse to run afterwards."""
         self._closed = True
@@ -526,16 +436,3 @@ class TraNNsformerEnv(gym.Env):
             f"{self.data.name} {format_topology(self.topology)} seed {self.config.seed}, "
             f"baseline val accuracy {self.baseline_accuracy:.4f}, floor {self.floor:.4f}"
         )
-
-
-def _plain(v: Any) -> Any:
-    """JSON-ready: numpy scalars as Python numbers, tuples as lists, mappings recursed."""
-    if isinstance(v, (np.floating, np.integer, np.bool_)):
-        return v.item()
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, os.PathLike):
-        return os.fspath(v)
-    return v
