@@ -20,6 +20,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .config import load_config
 
     out = Path(args.out)
+    if args.report_only:  # the tables and figure again, from the rows already measured
+        from .compare_report import resummarize
+
+        print(results_markdown(resummarize(out, args.reps)))
+        return 0
     check_out_dir(out, "--out")
     check_seeds(args.train_seeds, "--train-seeds")
     check_seeds(args.eval_seeds, "--eval-seeds")
@@ -70,4 +75,6 @@ def add_parser(sub) -> None:
     p.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--out", default="runs/compare", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
+    p.add_argument("--report-only", action="store_true",
+                   help="recompute results.md, the summary and the figure from --out's rows")
     p.set_defaults(func=cmd_compare)

@@ -90,6 +90,7 @@ def test_param_schedule_sets_per_layer_levels():
 
 @pytest.mark.parametrize("sampler", ["tpe", "random"])
 def test_search_spends_at_most_its_budget(sampler):
+    pytest.importorskip("optuna")
     torch.set_num_threads(1)
     per_trial = 2 * 2 * 0.5  # two seeds x two steps x half an epoch
     res = run_search(TINY_ENV, (0, 1), 3 * per_trial + 0.5, sampler, log=lambda s: None)
@@ -101,6 +102,7 @@ def test_search_spends_at_most_its_budget(sampler):
 
 
 def test_compare_cli_scores_every_method_on_held_out_seeds(tmp_path, capsys):
+    pytest.importorskip("optuna")
     torch.set_num_threads(1)
     cfg = write_train_config(
         tmp_path, env={"max_steps": 2, "allow_stop": False}, timesteps=8, n_steps=4,
@@ -121,6 +123,11 @@ def test_compare_cli_scores_every_method_on_held_out_seeds(tmp_path, capsys):
         assert ppo - 2 <= doc["training"][name]["epochs"] <= ppo
     assert Path(out / "learning_curves.png").stat().st_size > 0
     assert "cost vs best fixed" in (out / "results.md").read_text()
+    ppo_entry = next(e for e in doc["summary"]["methods"] if e["method"] == "ppo")
+    assert 0 <= ppo_entry["poi_vs_black_box"]["mean"] <= 1
+    (out / "results.md").unlink()  # --report-only rebuilds it from the rows
+    assert main(["compare", "--report-only", "--out", str(out), "--reps", "100"]) == 0
+    assert (out / "results.md").is_file()
     # overlapping seeds are refused with a one-line error
     assert main(["compare", "--config", str(cfg), "--train-seeds", "0", "--eval-seeds", "0",
                  "--out", str(tmp_path / "bad")]) == 2
