@@ -550,6 +550,10 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_benchmark)
 
+    from .compare_cli import add_parser as add_compare
+
+    add_compare(sub)
+
     p = sub.add_parser("replay", help="re-run a saved best_schedule.json")
     p.add_argument("schedule", help="path to best_schedule.json")
     p.add_argument("--render", default=None, metavar="DIR", help="save a PNG per step here")

@@ -47,6 +47,7 @@ ALLOWED = {
     "clip_range": "a number in (0, 1]",
     "net_arch": "a list of positive integer widths",
     "warm_start": "'none', 'paper' or 'pruning'",
+    "baseline_seeds": "None or a non-empty list of distinct integers >= 0",
     "warm_start_confidence": "a number in (0, 1) or a mapping from action groups "
     f"{list(CONFIDENCE_KEYS)} to such numbers",
 }
@@ -80,6 +81,9 @@ class TrainConfig:
     # cloning stops when the schedule's choices get this probability: one number, or one per
     # action group (prune, cluster, cluster_prune, crossbar, stop, default) to explore some more
     warm_start_confidence: Number | dict[Str, Number] = 0.8
+    # dense baselines trained on: worker k transforms the baseline of seed
+    # baseline_seeds[k % len] (None: every worker the env's own ``seed``)
+    baseline_seeds: list[Int] | None = None
 
     def validate(self) -> TrainConfig:
         if not isinstance(self.name, str) or not SAFE_NAME.fullmatch(self.name):
@@ -147,6 +151,14 @@ class TrainConfig:
             )
         if not isinstance(self.env, dict):
             raise ConfigError("config key 'env' must be a mapping of environment settings")
+        seeds = self.baseline_seeds
+        if seeds is not None and (
+            not seeds or len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds)
+        ):
+            raise ConfigError(
+                "config key 'baseline_seeds' must be None or a non-empty list of distinct "
+                f"integers >= 0, got {seeds!r}"
+            )
         if not self.net_arch or not all(isinstance(w, int) and w > 0 for w in self.net_arch):
             raise ConfigError(
                 f"config key 'net_arch' must be a list of positive widths, got {self.net_arch!r}"

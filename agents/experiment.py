@@ -47,6 +47,7 @@ class Delivered:
     delivered_step: int
     rate_scale: float
     actions: list[list[int]] = field(default_factory=list)
+    crossbar_size: int | None = None  # the chip's crossbar size at the end of the episode
 
 
 class FixedSize:
@@ -100,13 +101,16 @@ class Experiment:
             u.x_train, u.x_val, u.y_val, xs, ys, u.floor, u.baseline.accuracy_test - tol, self.snn
         )
 
-    def transform(self, policy: Policy, seed: int, crossbar_size: int, **overrides) -> Delivered:
+    def transform(
+        self, policy: Policy, seed: int, crossbar_size: int | None, **overrides
+    ) -> Delivered:
         """One episode of ``policy`` on baseline ``seed`` with the chip held at
-        ``crossbar_size``; the network it delivers."""
+        ``crossbar_size`` (None: the policy chooses it); the network it delivers."""
         env = self.env(seed, **overrides)
         u = env.unwrapped
-        res = run_episode(env, FixedSize(policy, u.config.crossbar_sizes.index(crossbar_size)),
-                          seed)
+        if crossbar_size is not None:
+            policy = FixedSize(policy, u.config.crossbar_sizes.index(crossbar_size))
+        res = run_episode(env, policy, seed)
         tr = u.transformation
         return Delivered(
             net=copy.deepcopy(tr.net),
@@ -115,6 +119,7 @@ class Experiment:
             delivered_step=int(res.final_info.get("delivered_step", res.steps)),
             rate_scale=u.config.rate_scale,
             actions=res.actions,
+            crossbar_size=int(tr.crossbar_sizes[0]),
         )
 
     def original(self, seed: int) -> Delivered:

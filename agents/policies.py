@@ -63,6 +63,10 @@ class ScheduleFollower:
         self.size = self.crossbar_size or self.env.reference_size
         self.steps = 0
 
+    def prune_levels(self, n_layers: int) -> list[float]:
+        """Prune level of every layer: 1, the paper's unit rate (``prune_unit="paper"``)."""
+        return [1.0] * n_layers
+
     def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
         k = len(self.env.sub_epochs)
         first, n = self.steps * k, self.env.n_layers  # the step's first iteration
@@ -79,7 +83,7 @@ class ScheduleFollower:
             cprune = s.cluster_prune_initial
             prune_onset = max(0, s.first_cluster_prune_iteration - first)
         action = DecodedAction(
-            prune_levels=[1.0] * n,  # the unit rate is the paper's (prune_unit="paper")
+            prune_levels=self.prune_levels(n),
             cluster_options=[option] * n,
             cluster_prune=[cprune] * n,
             crossbar_sizes=[self.size] * n,

@@ -80,6 +80,8 @@ def make_vec_env(
 ):
     """``n_envs`` workers (subprocesses when more than one), each with its share of cores,
     behind SB3's ``VecMonitor``, which adds :data:`EPISODE_KEYS` to each episode's record.
+    Worker ``k`` transforms the dense baseline of seed ``cfg.baseline_seeds[k % len]``
+    (all workers the env's ``seed`` when ``baseline_seeds`` is None).
 
     :param cores: cores to share (default: all this process may use).
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
@@ -87,7 +89,15 @@ def make_vec_env(
     cores = cores or len(os.sched_getaffinity(0))
     threads = max(1, cores // cfg.n_envs)
     build = env_fn or make_env
-    fns = [partial(build, {"torch_threads": threads, **cfg.env}) for _ in range(cfg.n_envs)]
+    seeds = cfg.baseline_seeds
+    fns = [
+        partial(
+            build,
+            {"torch_threads": threads, **cfg.env}
+            | ({"seed": seeds[k % len(seeds)]} if seeds else {}),
+        )
+        for k in range(cfg.n_envs)
+    ]
     venv = DummyVecEnv(fns) if cfg.n_envs == 1 else SubprocVecEnv(fns, start_method="spawn")
     venv.seed(cfg.seed)
     return VecMonitor(venv, info_keywords=EPISODE_KEYS)

@@ -1,0 +1,209 @@
+"""Black-box search over the fixed schedule's constants, counted in retraining epochs.
+
+A point of the space is a :class:`ScheduleParams`: whether to cluster, the chip's
+crossbar size, the threshold rate scale, one prune level (rate multiplier) per layer,
+when clustering starts, when cluster pruning starts and its initial fraction, the
+settle tolerance of reclustering and the growth of the cluster-pruning fraction. The
+recluster qualities are the environment's own (no action or setting exposes them).
+
+A trial runs the schedule once on each training baseline seed (fresh environments,
+``reset(seed=s)``) and scores it by the mean of :func:`penalized_cost` of the
+episodes' end (the environment's validation-side cost of the delivered network, plus
+one when it misses the floor). Trials run until the next one would exceed the budget
+of retraining epochs; every trial's epochs count.
+
+This runs in-process with Optuna's ask-and-tell interface (TPE, or its random
+sampler), not on Ray Tune like ``search --target paper``: the budget is counted
+exactly in epochs across trials, a digits trial takes about 2 s so Ray's per-trial
+overhead would be of the same order, and ``search``'s trials vary environment settings
+on one baseline, not per-layer rates, onsets and chip size over several baselines.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+import tnf_env
+
+from .policies import ScheduleFollower, run_episode
+
+SAMPLERS = ("tpe", "random")
+INFEASIBLE = 1.0  # added to the cost of an episode that misses the accuracy floor
+
+
+@dataclass(frozen=True)
+class ScheduleParams:
+    """The fixed schedule's constants searched over (one point of the space)."""
+
+    clustering: bool = True  # False: pruning only
+    crossbar_size: int = 64  # the chip's crossbar size
+    rate_scale: float = 10.0  # multiplies the paper's threshold rates (env setting)
+    levels: tuple[float, ...] = (1.0, 1.0, 1.0)  # prune level per layer (rate multipliers)
+    cluster_start: float = 0.2  # first SCIC at this fraction of the episode
+    cluster_prune_start: float = 0.8  # cluster pruning from this fraction
+    cluster_prune_initial: float = 0.005  # initial cluster-pruning fraction f
+    settle_tolerance: float = 0.05  # recluster once the unclustered share settles (env)
+    cluster_prune_growth: float = 0.01  # growth of f per improving epoch (env)
+
+    def env_overrides(self) -> dict[str, Any]:
+        """The environment settings this point sets (validated by ``tnf_env.make``)."""
+        return {
+            "prune_unit": "paper",
+            "rate_scale": float(self.rate_scale),
+            "settle_tolerance": float(self.settle_tolerance),
+            "cluster_prune_growth": float(self.cluster_prune_growth),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["levels"] = list(self.levels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ScheduleParams:
+        """From JSON (``best_params.json``); unknown keys are an error."""
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown schedule parameter(s) {unknown}")
+        return cls(**{**d, "levels": tuple(float(v) for v in d.get("levels", (1.0,) * 3))})
+
+
+class ParamSchedule(ScheduleFollower):
+    """The paper's schedule (or pruning only) with the constants of ``params``.
+
+    :param params: the point of the search space to follow.
+    """
+
+    def __init__(self, params: ScheduleParams) -> None:
+        super().__init__(params.clustering, params.crossbar_size)
+        self.params = params
+        self.name = "schedule"
+
+    def reset(self, env) -> None:
+        super().reset(env)
+        p = self.params
+        if len(p.levels) != self.env.n_layers:
+            raise ValueError(
+                f"{len(p.levels)} prune levels for a network of {self.env.n_layers} layers"
+            )
+        self.schedule = self.schedule.with_(
+            cluster_start=p.cluster_start,
+            cluster_prune_start=p.cluster_prune_start,
+            cluster_prune_initial=p.cluster_prune_initial,
+        )
+
+    def prune_levels(self, n_layers: int) -> list[float]:
+        return [float(v) for v in self.params.levels]
+
+
+def penalized_cost(cost: float, success: bool) -> float:
+    """The search objective of one episode: its cost, plus :data:`INFEASIBLE` below the floor."""
+    return float(cost) + (0.0 if success else INFEASIBLE)
+
+
+def suggest(trial, sizes: Sequence[int], levels: Sequence[float], n_layers: int,
+            rate_scale: float) -> ScheduleParams:
+    """A point of the space from an Optuna trial.
+
+    :param trial: an ``optuna.Trial``.
+    :param sizes: the crossbar sizes the chip may use.
+    :param levels: the environment's prune levels (each layer picks one).
+    :param n_layers: layers of the network.
+    :param rate_scale: the environment's rate scale; searched over 0.2x to 5x of it.
+    """
+    return ScheduleParams(
+        clustering=trial.suggest_categorical("clustering", [True, False]),
+        crossbar_size=int(trial.suggest_categorical("crossbar_size", list(sizes))),
+        rate_scale=trial.suggest_float("rate_scale", rate_scale / 5, rate_scale * 5, log=True),
+        levels=tuple(
+            float(trial.suggest_categorical(f"level_{i}", list(levels))) for i in range(n_layers)
+        ),
+        cluster_start=trial.suggest_float("cluster_start", 0.0, 1.0),
+        cluster_prune_start=trial.suggest_float("cluster_prune_start", 0.0, 1.0),
+        cluster_prune_initial=trial.suggest_float("cluster_prune_initial", 1e-3, 0.05, log=True),
+        settle_tolerance=trial.suggest_float("settle_tolerance", 0.01, 0.2),
+        cluster_prune_growth=trial.suggest_float("cluster_prune_growth", 1e-3, 0.05, log=True),
+    )
+
+
+def evaluate(params: ScheduleParams, settings: dict[str, Any], seeds: Sequence[int]) -> dict:
+    """One episode of ``params`` per baseline seed; objective, costs and epochs spent.
+
+    :param params: the schedule's constants.
+    :param settings: environment settings (``seed`` replaced by each of ``seeds``).
+    :param seeds: baseline seeds, each also seeding its episode.
+    """
+    costs, success, epochs = [], [], 0.0
+    for s in seeds:
+        env = tnf_env.make(**{**settings, **params.env_overrides(), "seed": s})
+        try:
+            info = run_episode(env, ParamSchedule(params), s).final_info
+            epochs += float(env.unwrapped.transformation.epochs_trained)
+        finally:
+            env.close()
+        costs.append(float(info["cost"]))
+        success.append(bool(info["is_success"]))
+    pairs = zip(costs, success, strict=True)
+    objective = float(np.mean([penalized_cost(c, ok) for c, ok in pairs]))
+    return {"objective": objective, "costs": costs, "success": success, "epochs": epochs}
+
+
+def run_search(
+    settings: dict[str, Any],
+    seeds: Sequence[int],
+    budget_epochs: float,
+    sampler: str = "tpe",
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Search the schedule's constants with Optuna until ``budget_epochs`` are spent.
+
+    :param settings: environment settings of the runs.
+    :param seeds: training baseline seeds every trial runs on.
+    :param budget_epochs: retraining epochs all trials may spend together.
+    :param sampler: ``"tpe"`` (Optuna's TPE sampler) or ``"random"``.
+    :param seed: seed of the sampler.
+    :returns: ``{"sampler", "budget_epochs", "epochs", "wall_seconds", "trials", "best"}``;
+        each trial records its parameters, objective and the epochs spent up to its end.
+    """
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    if not seeds:
+        raise ValueError("need at least one training seed")
+    try:
+        import optuna
+    except ImportError:
+        raise ValueError("black-box search needs Optuna: pip install -e '.[optuna]'") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    probe = tnf_env.make(**settings)
+    u = probe.unwrapped
+    per_trial = len(seeds) * u.horizon * u.config.retrain_epochs
+    space = (u.config.crossbar_sizes, u.config.prune_levels, u.n_layers, u.config.rate_scale)
+    probe.close()
+    if budget_epochs < per_trial:
+        raise ValueError(f"a budget of {budget_epochs:g} epochs is less than one trial "
+                         f"({per_trial:g} epochs)")
+    sampler_obj = (optuna.samplers.TPESampler(seed=seed) if sampler == "tpe"
+                   else optuna.samplers.RandomSampler(seed=seed))
+    study = optuna.create_study(direction="minimize", sampler=sampler_obj)
+    trials: list[dict] = []
+    spent, t0 = 0.0, time.perf_counter()
+    while spent + per_trial <= budget_epochs + 1e-9:
+        trial = study.ask()
+        params = suggest(trial, *space)
+        res = evaluate(params, settings, seeds)
+        study.tell(trial, res["objective"])
+        spent += res["epochs"]
+        trials.append({"params": params.to_dict(), **res, "epochs_spent": spent,
+                       "wall_seconds": time.perf_counter() - t0})
+        if len(trials) % 25 == 0:
+            log(f"{sampler}: {len(trials)} trials, {spent:g} epochs, best "
+                f"{min(t['objective'] for t in trials):.4f}")
+    best = min(trials, key=lambda t: t["objective"])
+    return {"sampler": sampler, "budget_epochs": budget_epochs, "epochs": spent,
+            "wall_seconds": time.perf_counter() - t0, "trials": trials, "best": best}

@@ -1,0 +1,240 @@
+"""Equal-compute comparison: learned schedule vs tuned fixed schedules vs black-box search.
+
+``train_agent.py compare`` answers "does the learned schedule beat the strongest fixed
+schedules, and a black-box search, on equal compute?" for one configuration:
+
+1. PPO trains (``agents.ppo.train``) on the dense baselines of the training seeds (worker
+   ``k`` on seed ``train_seeds[k % len]``), cold and, with ``--warm-start``, warm-started.
+   Its compute is every retraining epoch of its training episodes, in-training
+   evaluations and warm-start demonstrations.
+2. Black-box search (Optuna TPE) and random search over the fixed schedule's constants
+   (:mod:`agents.blackbox`) run on the same training seeds with PPO's epochs as budget.
+3. On each held-out seed, ``pruning`` and ``paper`` are tuned on that network's
+   validation split (:func:`agents.experiment.tune` over the rate grid, every crossbar
+   size, the size of least validation cost kept; all grid epochs count), next to their
+   release-constant rows; the searches' best schedules and the PPO policies run once.
+4. Every delivered network is scored by :func:`tnf_env.scoring.score_network`; per
+   method: area, energy and cost ratios per seed to the best tuned fixed method with 95%
+   bootstrap intervals, the probability of improvement over it, floor met, epochs and
+   wall time (:mod:`agents.compare_report`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tnf_env
+from tnf_env.evaluation import SNNSettings
+
+from .blackbox import ParamSchedule, ScheduleParams, run_search
+from .config import TrainConfig
+from .experiment import RATE_GRID, Delivered, Experiment, tune
+from .policies import PaperPolicy, PruningPolicy
+
+WARM_STARTS = ("none", "paper", "pruning")
+FIXED = ("pruning", "paper")
+
+
+class CompareError(ValueError):
+    """A comparison that cannot run as asked."""
+
+
+@dataclass
+class CompareConfig:
+    """Settings of one ``compare`` run (each a command-line flag)."""
+
+    train: TrainConfig  # PPO's configuration; its env settings are the environment's
+    out: Path  # results.json, results.md, learning_curves.png, ppo/, search/
+    train_seeds: tuple[int, ...] = (0, 1)  # baselines PPO trains and the searches tune on
+    eval_seeds: tuple[int, ...] = (2, 3, 4)  # held-out baselines every method is scored on
+    warm_start: str = "none"  # also train PPO warm-started from this schedule ("none": not)
+    search_budget: float | None = None  # epochs of each search (None: cold PPO's)
+    rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale the fixed tune tries
+    snn_timesteps: int = 35  # SNN length of the scoring path
+    search_seed: int = 0  # seed of the Optuna samplers
+    reps: int = 2000  # bootstrap resamples
+    extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
+
+    def __post_init__(self) -> None:
+        for name in ("train_seeds", "eval_seeds"):
+            seeds = getattr(self, name)
+            if not seeds or len(set(seeds)) != len(seeds) or any(
+                not isinstance(s, int) or s < 0 for s in seeds
+            ):
+                raise CompareError(f"{name} must be distinct integers >= 0, got {seeds!r}")
+        if set(self.train_seeds) & set(self.eval_seeds):
+            raise CompareError(
+                f"held-out seeds {self.eval_seeds} overlap the training seeds {self.train_seeds}"
+            )
+        if self.train.n_envs % len(self.train_seeds):
+            raise CompareError(
+                f"PPO trains worker k on seed train_seeds[k % {len(self.train_seeds)}]: n_envs "
+                f"({self.train.n_envs}) must be a multiple of the {len(self.train_seeds)} "
+                "training seeds"
+            )
+        if self.warm_start not in WARM_STARTS:
+            raise CompareError(f"warm_start must be one of {WARM_STARTS}, got {self.warm_start!r}")
+        if self.search_budget is not None and not self.search_budget > 0:
+            raise CompareError(f"search_budget must be > 0 epochs, got {self.search_budget!r}")
+        if not self.rate_grid or any(not g > 0 for g in self.rate_grid):
+            raise CompareError(f"rate_grid must be numbers > 0, got {self.rate_grid!r}")
+        if self.snn_timesteps < 1 or self.reps < 100:
+            raise CompareError("snn_timesteps must be >= 1 and reps >= 100")
+
+
+def ppo_epochs(timesteps: int, cfg: TrainConfig, horizon: int, step_epochs: float) -> float:
+    """Retraining epochs of a PPO run: its training steps, its evaluations (every
+    ``eval_every`` steps and once at the end) and its warm-start demonstrations.
+
+    :param timesteps: environment steps the run took.
+    :param cfg: the run's configuration.
+    :param horizon: steps per episode.
+    :param step_epochs: retraining epochs per step.
+    """
+    evals = timesteps // cfg.eval_every + 1
+    demos = cfg.warm_start_episodes if cfg.warm_start != "none" else 0
+    return float((timesteps + (evals * cfg.eval_episodes + demos) * horizon) * step_epochs)
+
+
+def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
+               log: Callable[[str], None]) -> dict:
+    from .ppo import train
+
+    name = "ppo" if warm == "none" else f"ppo (warm {warm})"
+    run = cfg.out / "ppo" / ("cold" if warm == "none" else f"warm-{warm}")
+    tc = dataclasses.replace(
+        cfg.train, warm_start=warm, baseline_seeds=list(cfg.train_seeds),
+        env={**cfg.train.env, "seed": cfg.train_seeds[0]},
+    ).validate()
+    t0 = time.perf_counter()
+    model = train(tc, run, progress_bar=False)
+    wall = time.perf_counter() - t0
+    steps = int(model.num_timesteps)
+    log(f"{name}: {steps} steps in {wall:.0f} s")
+    return {"method": name, "run_dir": str(run), "timesteps": steps, "wall_seconds": wall,
+            "epochs": ppo_epochs(steps, tc, horizon, step_epochs)}
+
+
+def _best_size(exp: Experiment, runs: dict[int, Delivered], seed: int) -> tuple[int, Delivered]:
+    """The crossbar size (and its network) of least validation cost."""
+    n = min(runs, key=lambda k: exp.selection_cost(runs[k], seed, k))
+    return n, runs[n]
+
+
+def _fixed_rows(fixed: Experiment, seed: int, sizes: tuple[int, ...], grid: list[float],
+                rate_scale: float) -> list[tuple[str, Delivered, int, dict, float]]:
+    """Tuned and release-constant ``pruning`` and ``paper`` on one held-out seed."""
+    out = []
+    t0 = time.perf_counter()
+    pruning = tune(fixed, lambda r: fixed.transform(PruningPolicy(sizes[0]), seed, sizes[0],
+                                                    rate_scale=r), grid, seed, sizes)
+    n, d = _best_size(fixed, pruning.chosen, seed)
+    out.append(("pruning", d, n, {"tuning_epochs": pruning.epochs}, time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    release = fixed.transform(PruningPolicy(sizes[0]), seed, sizes[0])
+    n, d = _best_size(fixed, dict.fromkeys(sizes, release), seed)
+    out.append(("pruning (release)", d, n, {}, time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    papers = {n: tune(fixed, lambda r, n=n: fixed.transform(PaperPolicy(n), seed, n,
+                                                            rate_scale=r), grid, seed, [n])
+              for n in sizes}
+    n, d = _best_size(fixed, {n: t.chosen[n] for n, t in papers.items()}, seed)
+    spent = float(sum(t.epochs for t in papers.values()))
+    out.append(("paper", d, n, {"tuning_epochs": spent}, time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    releases = {n: papers[n].runs.get(rate_scale) or fixed.transform(PaperPolicy(n), seed, n)
+                for n in sizes}
+    n, d = _best_size(fixed, releases, seed)
+    out.append(("paper (release)", d, n, {}, time.perf_counter() - t0))
+    return out
+
+
+def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
+    """Run every method; returns the results document (see :mod:`agents.compare_report`).
+
+    :param cfg: what to compare and where to write.
+    :param log: progress lines.
+    """
+    from .compare_report import ppo_curve, summarize
+
+    env = dict(cfg.train.env)
+    probe = tnf_env.make(**env)
+    u = probe.unwrapped
+    horizon, step_epochs = u.horizon, float(u.config.retrain_epochs)
+    sizes, rate_scale = tuple(u.config.crossbar_sizes), float(u.config.rate_scale)
+    dataset, topology = u.data.name, "-".join(map(str, u.topology))
+    technology = u.technology.name
+    probe.close()
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    t_all = time.perf_counter()
+    learners = [_train_ppo(cfg, "none", horizon, step_epochs, log)]
+    if cfg.warm_start != "none":
+        learners.append(_train_ppo(cfg, cfg.warm_start, horizon, step_epochs, log))
+    budget = cfg.search_budget or learners[0]["epochs"]
+    searches = {}
+    for sampler, name in (("tpe", "black-box (TPE)"), ("random", "random search")):
+        res = run_search({**env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
+                         cfg.search_seed, log)
+        (cfg.out / "search").mkdir(exist_ok=True)
+        (cfg.out / "search" / f"{sampler}.json").write_text(json.dumps(res, indent=2))
+        log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs in "
+            f"{res['wall_seconds']:.0f} s, best objective {res['best']['objective']:.4f}")
+        searches[name] = res
+    snn = SNNSettings(timesteps=cfg.snn_timesteps)
+    fixed = Experiment({**env, "prune_unit": "paper"}, snn)
+    learned = Experiment(env, snn)
+    from .ppo import PPOPolicy
+
+    policies = {m["method"]: PPOPolicy.load(m["run_dir"]) for m in learners}
+    rows, eval_wall = [], {}
+    grid = [rate_scale * g for g in cfg.rate_grid]
+    try:
+        for seed in cfg.eval_seeds:
+            chosen = [("original", fixed.original(seed), sizes[0], {}, 0.0)]
+            chosen += _fixed_rows(fixed, seed, sizes, grid, rate_scale)
+            for name, res in searches.items():
+                p = ScheduleParams.from_dict(res["best"]["params"])
+                t0 = time.perf_counter()
+                d = fixed.transform(ParamSchedule(p), seed, p.crossbar_size, **p.env_overrides())
+                chosen.append((name, d, p.crossbar_size, {}, time.perf_counter() - t0))
+            for name, pol in policies.items():
+                t0 = time.perf_counter()
+                d = learned.transform(pol, seed, None)
+                chosen.append((name, d, d.crossbar_size, {}, time.perf_counter() - t0))
+            for name, d, n, extra, wall in chosen:
+                exp = learned if name.startswith("ppo") else fixed
+                t0 = time.perf_counter()
+                rows.append(exp.score(d, seed, n, method=name, **extra))
+                eval_wall[name] = eval_wall.get(name, 0.0) + wall + time.perf_counter() - t0
+            log(f"seed {seed}: " + ", ".join(
+                f"{r['method']} {r['area_mm2_best']:.4f} mm2" for r in rows[-len(chosen):]))
+        baseline = fixed.env(cfg.eval_seeds[0]).unwrapped.baseline
+    finally:
+        fixed.close()
+        learned.close()
+    training = {m["method"]: m for m in learners}
+    for name, res in searches.items():
+        training[name] = {"method": name, "epochs": res["epochs"],
+                          "wall_seconds": res["wall_seconds"], "trials": len(res["trials"]),
+                          "best_params": res["best"]["params"]}
+    curves = {m["method"]: ppo_curve(Path(m["run_dir"]), step_epochs) for m in learners}
+    for name, res in searches.items():
+        curves[name] = [[t["epochs_spent"], t["objective"]] for t in res["trials"]]
+    doc = {
+        "dataset": dataset, "topology": topology, "technology": technology, "env": env,
+        "crossbar_sizes": list(sizes), "steps": horizon, "retrain_epochs_per_step": step_epochs,
+        "train_seeds": list(cfg.train_seeds), "eval_seeds": list(cfg.eval_seeds),
+        "rate_grid": grid, "search_budget_epochs": budget, "area_weight": u.config.area_weight,
+        "baseline_accuracy_test": baseline.accuracy_test, "training": training,
+        "eval_wall_seconds": eval_wall, "rows": rows, "curves": curves,
+        "ppo_config": cfg.train.to_dict(), "wall_seconds": time.perf_counter() - t_all,
+        **cfg.extra,
+    }
+    doc["summary"] = summarize(doc, cfg.reps)
+    return doc

@@ -1,0 +1,80 @@
+"""The ``compare`` subcommand: equal-compute comparison of PPO, tuned fixed schedules,
+black-box (Optuna TPE) and random search (:mod:`agents.compare`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .experiment import RATE_GRID
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Train, tune and search on the training seeds; score every method on held-out seeds.
+
+    :param args: the parsed ``compare`` flags.
+    """
+    from .cli import CLIError, check_out_dir, check_rate_grid, check_seeds
+    from .compare import CompareConfig, run_compare
+    from .compare_report import results_markdown, write_outputs
+    from .config import load_config
+
+    out = Path(args.out)
+    if args.report_only:  # the tables and figure again, from the rows already measured
+        from .compare_report import resummarize
+
+        print(results_markdown(resummarize(out, args.reps)))
+        return 0
+    check_out_dir(out, "--out")
+    check_seeds(args.train_seeds, "--train-seeds")
+    check_seeds(args.eval_seeds, "--eval-seeds")
+    check_rate_grid(args.rate_grid)
+    if (out / "results.json").exists() and not args.force:
+        raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
+    if (out / "ppo").exists():
+        raise CLIError(f"{out}/ppo already holds training runs: choose another --out")
+    train = load_config(args.config, args.set or (), timesteps=args.timesteps)
+    cfg = CompareConfig(
+        train=train,
+        out=out,
+        train_seeds=tuple(args.train_seeds),
+        eval_seeds=tuple(args.eval_seeds),
+        warm_start=args.warm_start,
+        search_budget=args.search_budget,
+        rate_grid=tuple(args.rate_grid),
+        snn_timesteps=args.snn_timesteps,
+        search_seed=args.search_seed,
+        reps=args.reps,
+    )
+    doc = run_compare(cfg)
+    paths = write_outputs(doc, out)
+    print(results_markdown(doc))
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Register ``compare`` on the subcommand parsers ``sub``."""
+    p = sub.add_parser(
+        "compare", help="PPO vs tuned fixed schedules vs black-box and random search, "
+        "equal retraining epochs, held-out seeds"
+    )
+    p.add_argument("--config", default=None, help="a name under configs/ or a YAML path")
+    p.add_argument("--timesteps", type=int, default=None, help="PPO's environment steps")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a configuration field or env.SETTING (as train --set)")
+    p.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--eval-seeds", type=int, nargs="+", default=[2, 3, 4])
+    p.add_argument("--warm-start", default="none", choices=("none", "paper", "pruning"),
+                   help="also train PPO warm-started from this schedule")
+    p.add_argument("--search-budget", type=float, default=None,
+                   help="retraining epochs of each search (default: cold PPO's)")
+    p.add_argument("--rate-grid", type=float, nargs="+", default=list(RATE_GRID))
+    p.add_argument("--snn-timesteps", type=int, default=35)
+    p.add_argument("--search-seed", type=int, default=0)
+    p.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
+    p.add_argument("--out", default="runs/compare", help="output directory")
+    p.add_argument("--force", action="store_true", help="overwrite results in --out")
+    p.add_argument("--report-only", action="store_true",
+                   help="recompute results.md, the summary and the figure from --out's rows")
+    p.set_defaults(func=cmd_compare)

@@ -1,0 +1,204 @@
+"""Summary, tables and learning-curve figure of a ``compare`` run (:mod:`agents.compare`).
+
+Per method and held-out seed, ratios to the best tuned fixed method on the same seed
+(``best`` accounting, energy with the spikes the SNN measured): area, energy and cost
+(``area_weight`` x area ratio + the rest x energy ratio). The best tuned fixed method is
+the one of ``pruning`` and ``paper`` whose mean cost relative to the original network
+is lower (chosen on test: the strongest reference). Means carry 95% stratified-
+bootstrap intervals and the probability of improvement over that method
+(:mod:`agents.stats`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .blackbox import penalized_cost
+from .stats import backend, mean_interval, poi_interval
+
+ACC = "best"
+BLACK_BOX = "black-box (TPE)"
+ORDER = ("original", "pruning (release)", "pruning", "paper (release)", "paper",
+         "black-box (TPE)", "random search")
+
+
+def ppo_curve(run_dir: Path, step_epochs: float) -> list[list[float]]:
+    """PPO's training episodes as ``[epochs spent so far, penalized cost]`` pairs, from
+    the run's ``monitor/*.monitor.csv`` (in-training evaluations not counted on the axis).
+
+    :param run_dir: the training run.
+    :param step_epochs: retraining epochs per environment step.
+    """
+    eps = []
+    for path in sorted(Path(run_dir).glob("monitor/*.monitor.csv")):
+        with open(path) as fh:
+            fh.readline()  # the JSON header line
+            for r in csv.DictReader(fh):
+                ok = r["is_success"].strip() in ("True", "1", "1.0")
+                eps.append((float(r["t"]), int(r["l"]), penalized_cost(float(r["cost"]), ok)))
+    eps.sort()
+    spent = np.cumsum([n for _, n, _ in eps]) * step_epochs
+    return [[float(s), float(c)] for s, (_, _, c) in zip(spent, eps, strict=True)]
+
+
+def _cost(row: dict, ref: dict, w: float) -> float:
+    return (w * row[f"area_mm2_{ACC}"] / ref[f"area_mm2_{ACC}"]
+            + (1 - w) * row[f"energy_nj_{ACC}"] / ref[f"energy_nj_{ACC}"])
+
+
+def summarize(doc: dict, reps: int = 2000) -> dict:
+    """Per-method entries of :mod:`agents.compare`'s document (see the module docstring).
+
+    :param doc: the results document (``rows``, ``training``, ``eval_wall_seconds``, ...).
+    :param reps: bootstrap resamples.
+    """
+    w, rows = doc["area_weight"], doc["rows"]
+    by: dict[str, dict[int, dict]] = {}
+    for r in rows:
+        by.setdefault(r["method"], {})[r["seed"]] = r
+    seeds = sorted(by["original"])
+    vs_orig = {m: {s: _cost(by[m][s], by["original"][s], w) for s in seeds} for m in by}
+    best_fixed = min(("pruning", "paper"), key=lambda m: np.mean(list(vs_orig[m].values())))
+    ref = by[best_fixed]
+    methods = [m for m in ORDER if m in by] + sorted(m for m in by if m not in ORDER)
+    bb_cost = [_cost(by[BLACK_BOX][s], ref[s], w) for s in seeds] if BLACK_BOX in by else []
+    entries = []
+    for m in methods:
+        rs = [by[m][s] for s in seeds]
+        ratio = {
+            "area": [r[f"area_mm2_{ACC}"] / ref[r["seed"]][f"area_mm2_{ACC}"] for r in rs],
+            "energy": [r[f"energy_nj_{ACC}"] / ref[r["seed"]][f"energy_nj_{ACC}"] for r in rs],
+            "cost": [_cost(r, ref[r["seed"]], w) for r in rs],
+        }
+        train = doc["training"].get(m, {})
+        eval_epochs = float(sum(r["epochs"] + r.get("tuning_epochs", 0.0) for r in rs))
+        if m in ("pruning", "paper"):  # tuning is part of the evaluation episodes
+            eval_epochs = float(sum(r.get("tuning_epochs", r["epochs"]) for r in rs))
+        e = {
+            "method": m,
+            "crossbar_sizes": [r["crossbar_size"] for r in rs],
+            **{f"{k}_vs_best_fixed": mean_interval(v, reps).__dict__ for k, v in ratio.items()},
+            "cost_vs_original": mean_interval([vs_orig[m][s] for s in seeds], reps).__dict__,
+            "poi_vs_best_fixed": poi_interval(
+                [-c for c in ratio["cost"]], [-1.0] * len(seeds), reps
+            ).__dict__ if m != best_fixed else None,
+            "poi_vs_black_box": poi_interval(
+                [-c for c in ratio["cost"]], [-c for c in bb_cost], reps
+            ).__dict__ if bb_cost and m != BLACK_BOX else None,
+            "accuracy_test": float(np.mean([r["accuracy_test"] for r in rs])),
+            "accuracy_test_snn_hw": float(np.mean([r.get("accuracy_test_snn_hw", np.nan)
+                                                   for r in rs])),
+            "floor_val": f"{sum(r['meets_floor'] for r in rs)}/{len(rs)}",
+            "floor_test": f"{sum(r['meets_floor_test'] for r in rs)}/{len(rs)}",
+            "train_epochs": float(train.get("epochs", 0.0)),
+            "train_wall_seconds": float(train.get("wall_seconds", 0.0)),
+            "eval_epochs": eval_epochs,
+            "eval_wall_seconds": float(doc["eval_wall_seconds"].get(m, 0.0)),
+        }
+        entries.append(e)
+    return {"best_fixed": best_fixed, "stats_backend": backend(), "seeds": seeds,
+            "methods": entries}
+
+
+def _iv(d: dict | None) -> str:
+    return "-" if d is None else f"{d['mean']:.3f} [{d['low']:.3f}, {d['high']:.3f}]"
+
+
+def results_markdown(doc: dict) -> str:
+    """The comparison table with its budget, seeds and accounting."""
+    s = doc["summary"]
+    lines = [
+        f"# Equal-compute comparison on {doc['dataset']} {doc['topology']} "
+        f"({doc['technology']}), crossbar sizes {doc['crossbar_sizes']}",
+        "",
+        f"{doc['steps']} steps x {doc['retrain_epochs_per_step']:g} retraining epoch(s) per "
+        f"episode. PPO and the searches train/tune on baseline seeds {doc['train_seeds']}; "
+        f"every method is scored on held-out seeds {doc['eval_seeds']}. Each search's budget: "
+        f"{doc['search_budget_epochs']:g} retraining epochs (cold PPO's training, its "
+        "evaluations included). Fixed schedules are tuned on the validation split of each "
+        f"held-out network (rate grid {[round(g, 3) for g in doc['rate_grid']]}, every "
+        "crossbar size). Ratios per seed to the best tuned fixed method "
+        f"(**{s['best_fixed']}**), `best` accounting, energy with measured spikes, cost = "
+        f"{doc['area_weight']:g} x area + {1 - doc['area_weight']:g} x energy; mean [95% "
+        f"bootstrap interval, {s['stats_backend']}] over {len(s['seeds'])} seeds. P(improve): "
+        "probability that the method's cost ratio is below the best fixed method's (or the "
+        "black-box search's). Fixed schedules tune on each held-out network, so their "
+        "epochs are all under 'eval epochs'.",
+        "",
+        "| method | N chosen | area vs best fixed | energy vs best fixed | cost vs best fixed "
+        "| cost vs original | P(improve) | P(improve) vs black-box | test acc. "
+        "| floor met val / test | train/tune epochs | eval epochs | train wall s "
+        "| eval wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in s["methods"]:
+        lines.append(
+            f"| {e['method']} | {','.join(map(str, e['crossbar_sizes']))} | "
+            f"{_iv(e['area_vs_best_fixed'])} | {_iv(e['energy_vs_best_fixed'])} | "
+            f"{_iv(e['cost_vs_best_fixed'])} | {_iv(e['cost_vs_original'])} | "
+            f"{_iv(e['poi_vs_best_fixed'])} | {_iv(e.get('poi_vs_black_box'))} | "
+            f"{100 * e['accuracy_test']:.2f}% | "
+            f"{e['floor_val']} / {e['floor_test']} | {e['train_epochs']:.0f} | "
+            f"{e['eval_epochs']:.0f} | {e['train_wall_seconds']:.0f} | "
+            f"{e['eval_wall_seconds']:.0f} |"
+        )
+    lines += ["", f"Baseline test accuracy (seed {doc['eval_seeds'][0]}): "
+              f"{100 * doc['baseline_accuracy_test']:.2f}%. Total wall time "
+              f"{doc['wall_seconds']:.0f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def curves_figure(doc: dict, path: Path) -> Path:
+    """Best-so-far penalized cost (validation side, training seeds) against retraining
+    epochs spent, for PPO and the searches, with each episode/trial as a faint point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, pts in doc["curves"].items():
+        if not pts:
+            continue
+        x, y = np.array(pts).T
+        line, = ax.step(x, np.minimum.accumulate(y), where="post", label=f"{name} (best so far)")
+        ax.scatter(x, y, s=4, alpha=0.15, color=line.get_color())
+    ax.set_xlabel("retraining epochs spent (training seeds)")
+    ax.set_ylabel("cost of the delivered network (+1 below the floor)")
+    ax.set_ylim(top=min(2.2, ax.get_ylim()[1]))
+    ax.set_title(f"{doc['dataset']} {doc['topology']}: learning curves on equal compute",
+                 fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def resummarize(out: Path, reps: int = 2000) -> dict:
+    """Recompute the summary of ``out/results.json`` from its rows (no run); rewrite it.
+
+    :param out: a ``compare`` output directory.
+    :param reps: bootstrap resamples.
+    """
+    try:
+        doc = json.loads((out / "results.json").read_text())
+        doc["summary"] = summarize(doc, reps)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{out}/results.json is not a compare result: {exc}") from None
+    write_outputs(doc, out)
+    return doc
+
+
+def write_outputs(doc: dict, out: Path) -> list[Path]:
+    """``results.json``, ``results.md`` and ``learning_curves.png`` under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "results.json", out / "results.md"]
+    paths[0].write_text(json.dumps(doc, indent=2))
+    paths[1].write_text(results_markdown(doc))
+    paths.append(curves_figure(doc, out / "learning_curves.png"))
+    return paths

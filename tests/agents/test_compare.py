@@ -1,0 +1,134 @@
+"""``train_agent.py compare``: equal-compute comparison, black-box search, statistics."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import TINY_TRAIN, write_train_config
+
+from agents import stats
+from agents.blackbox import ParamSchedule, ScheduleParams, penalized_cost, run_search
+from agents.cli import main
+from agents.compare import CompareConfig, CompareError, ppo_epochs
+from agents.config import ConfigError, TrainConfig, config_from_dict
+
+TINY_ENV = {**TINY_TRAIN["env"], "max_steps": 2, "allow_stop": False, "prune_unit": "paper"}
+
+
+def test_mean_interval_brackets_the_mean_and_constant_values_have_no_width():
+    iv = stats.mean_interval([0.8, 0.9, 1.0], reps=500)
+    assert iv.low <= iv.mean <= iv.high and iv.mean == pytest.approx(0.9)
+    assert stats.mean_interval([2.0, 2.0]) == stats.Interval(2.0, 2.0, 2.0)
+    with pytest.raises(ValueError, match="finite"):
+        stats.mean_interval([1.0, float("nan")])
+    assert stats.backend() in ("rliable", "numpy")
+
+
+def test_probability_of_improvement_counts_pairs_and_ties_half():
+    assert stats.probability_of_improvement([2, 3], [1, 1]) == 1.0
+    assert stats.probability_of_improvement([1, 1], [1, 1]) == 0.5
+    assert stats.probability_of_improvement([0, 2], [1, 1]) == 0.5
+    iv = stats.poi_interval([2, 3, 4], [1, 1, 1], reps=200)
+    assert iv.mean == iv.low == iv.high == 1.0
+
+
+def test_baseline_seeds_are_validated_and_spread_over_workers(tmp_path):
+    with pytest.raises(ConfigError, match="baseline_seeds"):
+        config_from_dict({**TINY_TRAIN, "baseline_seeds": [1, 1]})
+    from agents.ppo import make_vec_env
+
+    cfg = config_from_dict({**TINY_TRAIN, "baseline_seeds": [3]})
+    venv = make_vec_env(cfg, cores=1)
+    try:
+        assert venv.get_attr("config")[0].seed == 3
+    finally:
+        venv.close()
+
+
+def test_compare_config_refuses_overlapping_seeds_and_bad_budgets(tmp_path):
+    train = TrainConfig(**{**TINY_TRAIN, "n_envs": 2}).validate()
+    with pytest.raises(CompareError, match="overlap"):
+        CompareConfig(train, tmp_path, train_seeds=(0, 1), eval_seeds=(1, 2))
+    with pytest.raises(CompareError, match="warm_start"):
+        CompareConfig(train, tmp_path, warm_start="teacher")
+    with pytest.raises(CompareError, match="search_budget"):
+        CompareConfig(train, tmp_path, search_budget=0)
+    with pytest.raises(CompareError, match="n_envs"):  # one worker cannot cover two seeds
+        CompareConfig(TrainConfig(**TINY_TRAIN), tmp_path, eval_seeds=(2,))
+
+
+def test_ppo_epochs_count_training_evaluations_and_demonstrations():
+    cfg = TrainConfig(**{**TINY_TRAIN, "warm_start": "pruning"}).validate()
+    # 48 steps, evaluations at 24 and 48 plus the final one (1 episode each), 2 demos
+    assert ppo_epochs(48, cfg, horizon=4, step_epochs=0.5) == (48 + (3 * 1 + 2) * 4) * 0.5
+
+
+def test_schedule_params_round_trip_and_refuse_unknown_keys():
+    p = ScheduleParams(clustering=False, crossbar_size=16, levels=(0.5, 2.0))
+    assert ScheduleParams.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+    with pytest.raises(ValueError, match="unknown"):
+        ScheduleParams.from_dict({"rate": 1.0})
+    assert penalized_cost(0.4, True) == 0.4 and penalized_cost(0.4, False) == 1.4
+
+
+def test_param_schedule_sets_per_layer_levels():
+    import tnf_env
+    from agents.policies import run_episode
+
+    torch.set_num_threads(1)
+    env = tnf_env.make(**TINY_ENV)
+    try:
+        pol = ParamSchedule(ScheduleParams(crossbar_size=16, levels=(0.0, 4.0)))
+        res = run_episode(env, pol, 0)
+        decoded = env.unwrapped.codec.decode(res.actions[0])
+        assert list(decoded.prune_levels) == [0.0, 4.0]
+        assert set(decoded.crossbar_sizes) == {16}
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_search_spends_at_most_its_budget(sampler):
+    pytest.importorskip("optuna")
+    torch.set_num_threads(1)
+    per_trial = 2 * 2 * 0.5  # two seeds x two steps x half an epoch
+    res = run_search(TINY_ENV, (0, 1), 3 * per_trial + 0.5, sampler, log=lambda s: None)
+    assert len(res["trials"]) == 3 and res["epochs"] == 3 * per_trial
+    assert [t["epochs_spent"] for t in res["trials"]] == [2.0, 4.0, 6.0]
+    assert res["best"]["objective"] == min(t["objective"] for t in res["trials"])
+    with pytest.raises(ValueError, match="less than one trial"):
+        run_search(TINY_ENV, (0, 1), 1.0, sampler)
+
+
+def test_compare_cli_scores_every_method_on_held_out_seeds(tmp_path, capsys):
+    pytest.importorskip("optuna")
+    torch.set_num_threads(1)
+    cfg = write_train_config(
+        tmp_path, env={"max_steps": 2, "allow_stop": False}, timesteps=8, n_steps=4,
+        batch_size=4, n_epochs=1, checkpoint_every=8, eval_every=8, n_envs=2,
+    )
+    out = tmp_path / "cmp"
+    args = ["compare", "--config", str(cfg), "--eval-seeds", "2", "--rate-grid", "1",
+            "--snn-timesteps", "3", "--reps", "100", "--out", str(out)]
+    assert main(args) == 0
+    doc = json.loads((out / "results.json").read_text())
+    methods = {e["method"] for e in doc["summary"]["methods"]}
+    assert methods == {"original", "pruning (release)", "pruning", "paper (release)", "paper",
+                       "black-box (TPE)", "random search", "ppo"}
+    assert {r["seed"] for r in doc["rows"]} == {2}
+    # each search got exactly PPO's epochs (or less, by under one trial)
+    ppo = doc["training"]["ppo"]["epochs"]
+    for name in ("black-box (TPE)", "random search"):
+        assert ppo - 2 <= doc["training"][name]["epochs"] <= ppo
+    assert Path(out / "learning_curves.png").stat().st_size > 0
+    assert "cost vs best fixed" in (out / "results.md").read_text()
+    ppo_entry = next(e for e in doc["summary"]["methods"] if e["method"] == "ppo")
+    assert 0 <= ppo_entry["poi_vs_black_box"]["mean"] <= 1
+    (out / "results.md").unlink()  # --report-only rebuilds it from the rows
+    assert main(["compare", "--report-only", "--out", str(out), "--reps", "100"]) == 0
+    assert (out / "results.md").is_file()
+    # overlapping seeds are refused with a one-line error
+    assert main(["compare", "--config", str(cfg), "--train-seeds", "0", "--eval-seeds", "0",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "overlap" in capsys.readouterr().err
