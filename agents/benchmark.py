@@ -22,7 +22,6 @@ the spikes they measure, in both accountings.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from tnf_env.evaluation import SNNSettings
 
 from .experiment import RATE_GRID, Delivered, Experiment, tune
 from .policies import PaperPolicy, PruningPolicy, RandomPolicy
-from .results import results_table
+from .results import results_table, write_results
 from .results import summarize as summarize_rows
 
 METHODS = (
@@ -213,10 +212,7 @@ def results_markdown(doc: dict) -> str:
 def write_outputs(doc: dict, out: Path) -> list[Path]:
     from .figures import cost_figure, learning_curve_figure, pareto_figure
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "results.json", out / "results.md"]
-    paths[0].write_text(json.dumps(doc, indent=2))
-    paths[1].write_text(results_markdown(doc))
+    paths = write_results(doc, results_markdown(doc), out)
     paths.append(cost_figure(doc, out / "cost_per_crossbar_size.png"))
     paths.append(pareto_figure(doc, out / "pareto.png"))
     if doc.get("run_dir"):

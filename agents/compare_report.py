@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .blackbox import penalized_cost
+from .results import write_results
 from .stats import backend, mean_interval, poi_interval
 
 ACC = "best"
@@ -196,9 +197,6 @@ def resummarize(out: Path, reps: int = 2000) -> dict:
 
 def write_outputs(doc: dict, out: Path) -> list[Path]:
     """``results.json``, ``results.md`` and ``learning_curves.png`` under ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "results.json", out / "results.md"]
-    paths[0].write_text(json.dumps(doc, indent=2))
-    paths[1].write_text(results_markdown(doc))
+    paths = write_results(doc, results_markdown(doc), out)
     paths.append(curves_figure(doc, out / "learning_curves.png"))
     return paths

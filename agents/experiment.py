@@ -29,7 +29,6 @@ from tnf_env.evaluation import SNNSettings, normalized_cost
 from tnf_env.network import MaskedMLP
 from tnf_env.schedule import offline_clustering
 from tnf_env.scoring import ScoringData, network_cost, score_network
-from tnf_env.training import to_tensors
 from tnf_env.transform import Transformation
 
 from .policies import Policy, run_episode
@@ -95,7 +94,7 @@ class Experiment:
 
     def scoring_data(self, seed: int) -> ScoringData:
         u = self.env(seed).unwrapped
-        xs, ys = to_tensors(u.data.x_test, u.data.y_test, u.device)
+        xs, ys = u.x_test, u.y_test
         tol = u.config.accuracy_tolerance
         return ScoringData(
             u.x_train, u.x_val, u.y_val, xs, ys, u.floor, u.baseline.accuracy_test - tol, self.snn

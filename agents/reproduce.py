@@ -29,7 +29,7 @@ from tnf_env.network import format_topology
 from .experiment import RATE_GRID, Delivered, Experiment, tune
 from .netstore import NetworkStore
 from .policies import PaperPolicy, PruningPolicy
-from .results import results_table
+from .results import results_table, write_results
 from .results import summarize as summarize_rows
 
 METHODS = ("original", "pruning (release)", "pruning", "offline", "paper (release)", "paper")
@@ -217,10 +217,7 @@ def write_outputs(result: ReproduceResult, out: Path) -> list[Path]:
     """Write results.json, results.md and the PNG figures into ``out``."""
     from .figures import connectivity_figure, cost_figure
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "results.json", out / "results.md"]
-    paths[0].write_text(json.dumps(result.doc, indent=2))
-    paths[1].write_text(results_markdown(result.doc))
+    paths = write_results(result.doc, results_markdown(result.doc), out)
     paths.append(cost_figure(result.doc, out / "cost_per_crossbar_size.png"))
     for n, (before, after, clusters) in result.connectivity.items():
         paths.append(

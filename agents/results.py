@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -109,3 +111,12 @@ def results_table(summary: Sequence[dict], references: Sequence[str]) -> str:
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def write_results(doc: dict, markdown: str, out: Path) -> list[Path]:
+    """``results.json`` (the document) and ``results.md`` (its tables) under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "results.json", out / "results.md"]
+    paths[0].write_text(json.dumps(doc, indent=2))
+    paths[1].write_text(markdown)
+    return paths

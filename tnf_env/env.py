@@ -103,6 +103,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         self.x_val, self.y_val = to_tensors(
             self.data.x_val[:n_val], self.data.y_val[:n_val], self.device
         )
+        self.x_test, self.y_test = to_tensors(self.data.x_test, self.data.y_test, self.device)
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
         self.weight_scale = [float(w.abs().mean()) for w in self._dense_weights()]
@@ -402,7 +403,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
 
     def _snn_metrics(self) -> dict[str, Any]:
         tr = self.transformation
-        xs, ys = to_tensors(self.data.x_test, self.data.y_test, self.device)
+        xs, ys = self.x_test, self.y_test
         settings = SNNSettings(timesteps=self.config.snn_timesteps)
         snn = snn_evaluate(tr.net, self.x_train, xs, ys, settings)
         cost = network_cost(

@@ -58,6 +58,8 @@ class EpisodeState:
             self.y_train,
             self.x_val,
             self.y_val,
+            self.x_test,
+            self.y_test,
             self.recipe,
             self.config,
             self._dense_cost,
