@@ -128,12 +128,13 @@ class _Scic:
         self.n_groups, self.seed = int(n_groups), int(seed)
         self.clusters: list[Cluster] = []
         self.splits_left = _MAX_SPLITS
+        self.seeded = False  # did the seed reach a solver (eigen start, k-means)?
 
     def strip(self, rows, cols):
         """Drop the rows/cols of a candidate with no residual connection in it."""
-        sub = self.residual[np.ix_(rows, cols)]
+        sub = _block(self.residual, rows, cols)
         rk, ck = sub.any(axis=1), sub.any(axis=0)
-        return rows[rk], cols[ck], sub[np.ix_(rk, ck)]
+        return rows[rk], cols[ck], sub.compress(rk, axis=0).compress(ck, axis=1)
 
     def process(self, rows, cols, depth):
         """Find clusters inside the candidate block ``rows x cols``."""
@@ -192,12 +193,20 @@ class _Scic:
         """Greedily drop lines until the block fits ``N x N``, avoids off-limits
         cells and has density >= q; returns ``(rows, cols, nnz)`` or None."""
         n, q, min_conn = self.n, self.q, self.min_conn
-        b = sub.astype(np.float64)
-        f = self.forbidden[np.ix_(rows, cols)].astype(np.float64)
-        r_conn, c_conn = b.sum(axis=1), b.sum(axis=0)
-        r_forb, c_forb = f.sum(axis=1), f.sum(axis=0)
-        nr, nc = b.shape
-        total, n_forb = float(b.sum()), float(f.sum())
+        # Counts are small integers, exact in float64 whatever the summation order.
+        f = _block(self.forbidden, rows, cols)
+        r_conn = np.count_nonzero(sub, axis=1).astype(np.float64)
+        c_conn = np.count_nonzero(sub, axis=0).astype(np.float64)
+        total, n_forb = float(r_conn.sum()), float(np.count_nonzero(f))
+        clean = n_forb == 0  # no off-limits cell: their bookkeeping is skipped
+        if clean:
+            r_forb, c_forb = np.zeros(r_conn.size), np.zeros(c_conn.size)
+        else:
+            r_forb = np.count_nonzero(f, axis=1).astype(np.float64)
+            c_forb = np.count_nonzero(f, axis=0).astype(np.float64)
+            f_t = np.ascontiguousarray(f.T)
+        sub_t = np.ascontiguousarray(sub.T)  # column drops read rows of the transpose
+        nr, nc = sub.shape
         big = float(nr + nc + 1)  # off-limits cells outweigh any density gain
         while total >= min_conn:  # connections only fall: stop once too few
             if nr <= n and nc <= n and n_forb == 0 and total >= q * nr * nc:
@@ -212,24 +221,29 @@ class _Scic:
             else:
                 # Removing a line changes sum(M - q) over the block by
                 # -(conn - q*len): drop the most negative, from a side over N first.
-                rs = r_conn - q * nc - big * r_forb if nr > n or nc <= n else None
-                cs = c_conn - q * nr - big * c_forb if nc > n or nr <= n else None
+                rs = cs = None
+                if nr > n or nc <= n:
+                    rs = r_conn - q * nc if clean else r_conn - q * nc - big * r_forb
+                if nc > n or nr <= n:
+                    cs = c_conn - q * nr if clean else c_conn - q * nr - big * c_forb
                 thr = 0.5 * total / (nr * nc)
             if cs is None or (rs is not None and rs.min() <= cs.min()):
-                drop = _batch(rs, r_conn / nc, r_forb, nr, n, thr)
+                drop = _batch(rs, r_conn, nc, r_forb, nr, n, thr)
                 nr -= drop.size
                 total -= r_conn[drop].sum()
-                n_forb -= r_forb[drop].sum()
-                c_conn -= b[drop].sum(axis=0)
-                c_forb -= f[drop].sum(axis=0)
+                c_conn -= _line_sum(sub, drop)
+                if not clean:
+                    n_forb -= r_forb[drop].sum()
+                    c_forb -= _line_sum(f, drop)
                 r_conn[drop] = _GONE  # removed lines score worst-last from now on
             else:
-                drop = _batch(cs, c_conn / nr, c_forb, nc, n, thr)
+                drop = _batch(cs, c_conn, nr, c_forb, nc, n, thr)
                 nc -= drop.size
                 total -= c_conn[drop].sum()
-                n_forb -= c_forb[drop].sum()
-                r_conn -= b[:, drop].sum(axis=1)
-                r_forb -= f[:, drop].sum(axis=1)
+                r_conn -= _line_sum(sub_t, drop)
+                if not clean:
+                    n_forb -= c_forb[drop].sum()
+                    r_forb -= _line_sum(f_t, drop)
                 c_conn[drop] = _GONE
         return None
 
@@ -246,53 +260,59 @@ class _Scic:
             key = (rows.tobytes(), cols.tobytes(), sub.shape, digest, self.n, self.seed,
                    self.min_conn, self.n_groups)
             if key in self.memo:
-                return self.memo[key]
+                groups, seeded = self.memo[key]
+                self.seeded |= seeded
+                return groups
+        before, self.seeded = self.seeded, False
         groups = self._split(rows, cols, sub)
+        seeded, self.seeded = self.seeded, before or self.seeded
         if key is not None:
-            self.memo[key] = groups
+            self.memo[key] = (groups, seeded)
         return groups
 
     def _split(self, rows, cols, sub):
         r, c = sub.shape
-        s = sp.csr_matrix(sub, dtype=np.float64)
-        adj = sp.bmat([[None, s], [s.T, None]], format="csr")
-        n_lab, labels = connected_components(adj, directed=False)
+        ri, ci = np.nonzero(sub)
+        n_lab, labels = _components(sub, ri, ci)
         if n_lab == 1:
-            emb, sigma2 = self.embed(s)
+            emb, sigma2 = self.embed(sub, ri, ci)
             # Bulk edge of a random bipartite graph of this density: singular
             # values of D^-1/2 M D^-1/2 below it are noise, not communities.
-            p = s.nnz / (r * c)
+            p = ri.size / (r * c)
             if p >= 1.0 or sigma2 < _EDGE_MARGIN * np.sqrt((1 - p) / p) * (r**-0.5 + c**-0.5):
                 return []
             n_lab = min(self.n_groups, max(2, math.ceil(max(r, c) / self.n)))
             labels = self.kmeans(emb, n_lab)
         lab_r, lab_c = labels[:r], labels[r:]
-        coo = s.tocoo()
-        same = lab_r[coo.row] == lab_c[coo.col]
-        inside = np.bincount(lab_r[coo.row[same]], minlength=n_lab)
+        same = lab_r[ri] == lab_c[ci]
+        inside = np.bincount(lab_r[ri[same]], minlength=n_lab)
         groups = []
         for g in np.flatnonzero(inside >= self.min_conn):  # others can hold no cluster
             groups.append((rows[lab_r == g], cols[lab_c == g]))
         return groups
 
-    def embed(self, s):
+    def embed(self, sub, ri, ci):
         """Random-walk Laplacian eigenvectors nearest zero of the bipartite graph
-        of ``s``, one row per node (rows of ``s`` first, then its columns), and
-        the second singular value of ``D_r^-1/2 s D_c^-1/2`` (the first is 1)."""
-        ir = 1.0 / np.sqrt(s.sum(axis=1).A1)
-        ic = 1.0 / np.sqrt(s.sum(axis=0).A1)
-        sn = sp.diags(ir) @ s @ sp.diags(ic)
-        m = min(s.shape)
+        of the boolean block ``sub`` (connections at ``ri, ci``), one row per node
+        (rows first, then columns), and the second singular value of
+        ``D_r^-1/2 sub D_c^-1/2`` (the first is 1)."""
+        ir = 1.0 / np.sqrt(np.count_nonzero(sub, axis=1).astype(np.float64))
+        ic = 1.0 / np.sqrt(np.count_nonzero(sub, axis=0).astype(np.float64))
+        m = min(sub.shape)
         dims = min(self.n_groups, m)
         u = None
         if m > _DENSE_EIG_MAX and dims < m - 1:
+            s = sp.csr_matrix(sub, dtype=np.float64)
+            sn = sp.diags(ir) @ s @ sp.diags(ic)
+            self.seeded = True
             v0 = np.random.default_rng(self.seed).uniform(-1.0, 1.0, m)
             with contextlib.suppress(ArpackNoConvergence):  # then the dense path below
                 # Loose tol: k-means needs the subspace, not many digits.
                 u, sv, vt = svds(sn, k=dims, tol=1e-3, v0=v0, maxiter=20 * m)
                 v = vt.T
         if u is None:
-            d = sn.toarray()
+            d = np.zeros(sub.shape)
+            d[ri, ci] = ir[ri] * ic[ci]  # D_r^-1/2 sub D_c^-1/2, one rounding per cell
             flip = d.shape[0] > d.shape[1]  # eigen-decompose the smaller Gram matrix
             if flip:
                 d = d.T
@@ -311,6 +331,7 @@ class _Scic:
 
     def kmeans(self, emb, k):
         """k-means labels of the embedded nodes (seeded, a few restarts)."""
+        self.seeded = True
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k
             # scikit-learn takes seeds below 2**32; episode seeds go up to 2**63
@@ -336,21 +357,47 @@ class _Scic:
         self.clusters.append(Cluster(rows, cols))
 
 
-def _batch(score, line_dens, line_forb, n_on, n, thr):
+def _batch(score, conn, length, line_forb, n_on, n, thr):
     """Indices of the lines one trimming pass drops, worst score first: half
     the excess over N, else every clean line under density ``thr`` (at least
-    one, at most a quarter), so trimming takes O(log) passes."""
+    one, at most a quarter), so trimming takes O(log) passes. A line's density
+    is ``conn / length``."""
     if n_on > n:
         k = (n_on - n + 1) // 2
     else:
-        i = int(np.argmin(score))
+        i = int(score.argmin())
         if line_forb[i] > 0:
             return np.array([i])  # lines with off-limits cells rank first: one at a time
         # Removed lines have density ~_GONE, so they never count here.
-        k = min(int(np.count_nonzero(line_dens < thr)), n_on // 4)
+        k = min(int(np.count_nonzero(conn / length < thr)), n_on // 4)
         if k <= 1:
             return np.array([i])
     return np.argpartition(score, k - 1)[:k] if k < score.size else np.arange(score.size)
+
+
+def _components(sub, ri, ci):
+    """Connected components of the bipartite graph of ``sub`` (rows, then columns):
+    ``(count, labels)`` exactly as scipy labels them."""
+    r, c = sub.shape
+    cj, rj = np.nonzero(np.ascontiguousarray(sub.T))
+    degree = np.concatenate([np.count_nonzero(sub, axis=1), np.count_nonzero(sub, axis=0)])
+    indptr = np.zeros(r + c + 1, dtype=np.int64)
+    np.cumsum(degree, out=indptr[1:])
+    indices = np.concatenate([ci + r, rj])
+    adj = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(r + c, r + c))
+    return connected_components(adj, directed=False)
+
+
+def _block(a, rows, cols):
+    """``a[np.ix_(rows, cols)]``, several times faster for boolean blocks."""
+    return a.take(rows, axis=0).take(cols, axis=1)
+
+
+def _line_sum(a, lines):
+    """Sum of the rows ``lines`` of the boolean ``a``, as float64 counts."""
+    if lines.size == 1:
+        return a[lines[0]]  # subtracting a bool row from float64 counts is exact
+    return np.count_nonzero(a[lines], axis=0)
 
 
 def _grow(res_lines, forb_lines, idx, n, q):
@@ -378,6 +425,7 @@ def scic(
     exclude: np.ndarray | None = None,
     min_connections: int | None = None,
     _memo: dict | None = None,
+    _stats: dict | None = None,
 ) -> list[Cluster]:
     """Cluster a layer's connectivity into dense blocks that each fit one crossbar.
 
@@ -437,6 +485,9 @@ def scic(
             state.process(rows, cols, 0)
             if len(state.clusters) == found:
                 break
+    if _stats is not None:
+        _stats["runs"] = _stats.get("runs", 0) + 1
+        _stats["seeded"] = _stats.get("seeded", False) or state.seeded
     return state.clusters
 
 
@@ -444,6 +495,7 @@ def scic_multi(
     mask: np.ndarray,
     crossbar_size: int,
     qualities: Sequence[float] = (0.7, 0.6, 0.5, 0.4),
+    stats: dict | None = None,
     **kwargs,
 ) -> list[Cluster]:
     """DESIGN step 4: try SCIC at each base quality in turn, first non-empty wins.
@@ -452,11 +504,13 @@ def scic_multi(
     :param crossbar_size: the crossbar size N.
     :param qualities: base qualities to try, in order.
     :param kwargs: passed on to :func:`scic` (``seed``, ``exclude``, ...).
+    :param stats: if given, ``stats["runs"]`` counts the SCIC runs and ``stats["seeded"]``
+        says whether the seed reached a solver (if not, the result holds for any seed).
     :return: the first non-empty cluster list, or ``[]``.
     """
     memo: dict = {}
     for q in qualities:
-        found = scic(mask, crossbar_size, q, _memo=memo, **kwargs)
+        found = scic(mask, crossbar_size, q, _memo=memo, _stats=stats, **kwargs)
         if found:
             return found
     return []

@@ -27,10 +27,9 @@ import torch
 from gymnasium import spaces
 
 from hwmodel import get_technology
-from hwmodel.accounting import map_accounted
-from hwmodel.cost import cost_mappings
 
 from .actions import ActionCodec
+from .assessment import Assessment
 from .baseline import get_baseline
 from .datasets import load_dataset
 from .devices import resolve_device
@@ -184,24 +183,26 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         return self.paper_schedule().rates(self.n_layers)
 
     def _measure(self) -> dict[str, Any]:
+        """Assess the network once: every reader of this step uses the result."""
         tr = self.transformation
-        acc = evaluate(tr.net, self.x_val, self.y_val)[0]
-        mappings = map_accounted(
-            tr.masks(), tr.crossbar_sizes, self.config.accounting, tr.clusters, self.technology
+        a = Assessment.of(
+            tr.net, tr.clusters, tr.crossbar_sizes, self.technology,
+            [tr.cmap(i) for i in range(self.n_layers)],
         )
-        cost = cost_mappings(mappings, self.technology)
+        acc = evaluate(tr.net, self.x_val, self.y_val)[0]
+        cost = a.cost(self.config.accounting)
         norm = normalized_cost(
             cost.area_mm2, cost.energy_nj, self.reference, self.config.area_weight
         )
-        m = {"accuracy": acc, "accuracy_ideal": acc, "cost_obj": cost, "cost": norm}
+        m = {"accuracy": acc, "accuracy_ideal": acc, "cost_obj": cost, "cost": norm,
+             "assessment": a}
         if self._hardware is not None:
-            hw = hardware_net(tr.net, self._hardware(tr.net, mappings))
-            m["accuracy"] = evaluate(hw, self.x_val, self.y_val)[0]
-            m["mappings"] = mappings
+            weights = a.hardware_weights(tr.net, self._hardware, self.config.accounting)
+            m["accuracy"] = evaluate(hardware_net(tr.net, weights), self.x_val, self.y_val)[0]
         return m
 
     def _info(self, m: dict[str, Any]) -> dict[str, Any]:
-        tr, cost = self.transformation, m["cost_obj"]
+        tr, cost, a = self.transformation, m["cost_obj"], m["assessment"]
         return {
             "accuracy": m["accuracy"],
             "accuracy_ideal": m["accuracy_ideal"],
@@ -216,29 +217,28 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             "crossbars": cost.n_crossbars,
             "utilization": cost.utilization,
             "layer_crossbars": [lc.n_crossbars for lc in cost.layers],
-            "sparsity": tr.sparsity(),
-            "unclustered": [tr.unclustered_fraction(i) for i in range(self.n_layers)],
-            "clusters": [len(c) for c in tr.clusters],
-            "crossbar_sizes": list(tr.crossbar_sizes),
+            "sparsity": a.sparsity,
+            "unclustered": a.unclustered,
+            "clusters": [len(c) for c in a.clusters],
+            "crossbar_sizes": list(a.crossbar_sizes),
             "loss_fell": self._loss_fell,
             "step": self._steps,
             "epochs_trained": tr.epochs_trained,
         }
 
     def _observation(self, m: dict[str, Any]) -> np.ndarray:
-        tr, cost = self.transformation, m["cost_obj"]
+        tr, cost, a = self.transformation, m["cost_obj"], m["assessment"]
         views = []
-        for i in range(self.n_layers):
-            mask = tr.mask(i)
-            kept = max(1, int(mask.sum()))
-            in_clusters = int((mask & tr.cmap(i)).sum())
-            n = tr.crossbar_sizes[i]
+        sparsity, unclustered, in_clusters = a.sparsity, a.unclustered, a.in_clusters
+        for i, mask in enumerate(a.masks):
+            kept = max(1, int(np.count_nonzero(mask)))
+            n = a.crossbar_sizes[i]
             dense = -(-mask.shape[0] // n) * -(-mask.shape[1] // n)
             views.append(
                 LayerView(
-                    sparsity=1 - mask.mean(),
-                    clustered=in_clusters / kept,
-                    unclustered=tr.unclustered_fraction(i),
+                    sparsity=sparsity[i],
+                    clustered=in_clusters[i] / kept,
+                    unclustered=unclustered[i],
                     crossbars=cost.layers[i].n_crossbars,
                     dense_crossbars=dense,
                     utilization=cost.layers[i].utilization,
@@ -402,21 +402,15 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         return self._metrics
 
     def _snn_metrics(self) -> dict[str, Any]:
-        tr = self.transformation
+        tr, a = self.transformation, self._metrics["assessment"]
         xs, ys = self.x_test, self.y_test
         settings = SNNSettings(timesteps=self.config.snn_timesteps)
         snn = snn_evaluate(tr.net, self.x_train, xs, ys, settings)
-        cost = network_cost(
-            tr.masks(),
-            tr.crossbar_sizes,
-            self.technology,
-            self.config.accounting,
-            tr.clusters,
-            snn.input_spikes,
-        )
+        cost = a.cost(self.config.accounting, snn.input_spikes)
         out = {"snn_accuracy_test": snn.accuracy, "snn_energy_nj": cost.energy_nj}
         if self._hardware is not None:
-            hw = hardware_net(tr.net, self._hardware(tr.net, self._metrics["mappings"]))
+            weights = a.hardware_weights(tr.net, self._hardware, self.config.accounting)
+            hw = hardware_net(tr.net, weights)
             out["snn_accuracy_test_hw"] = snn_evaluate(
                 hw, self.x_train, xs, ys, settings, record=False
             ).accuracy

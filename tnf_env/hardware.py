@@ -13,7 +13,6 @@ whose weights and mapping did not change is not recomputed.
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,15 +25,19 @@ from hwmodel.layer_mapping import LayerMapping
 from .network import MaskedMLP
 
 
-def _key(weights: np.ndarray, mapping: LayerMapping, seed: int) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for a in (weights, mapping.mask, mapping.output_ptr, mapping.output_idx,
-              mapping.input_ptr, mapping.input_idx):
-        h.update(np.ascontiguousarray(a).view(np.uint8).ravel())
-    if mapping.owner_matrix is not None:
-        h.update(np.ascontiguousarray(mapping.owner_matrix).view(np.uint8).ravel())
-    h.update(f"{mapping.crossbar_size}/{seed}".encode())
-    return h.hexdigest()
+def _key(weights: np.ndarray, mapping: LayerMapping) -> tuple[np.ndarray, ...]:
+    """What decides a layer's effective weights besides the seed."""
+    parts = (weights, np.array([mapping.crossbar_size]), mapping.mask, mapping.output_ptr,
+             mapping.output_idx, mapping.input_ptr, mapping.input_idx)
+    return parts if mapping.owner_matrix is None else (*parts, mapping.owner_matrix)
+
+
+def _same(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> bool:
+    # Compared, not hashed: equality stops at the first difference, a hash reads it all.
+    return len(a) == len(b) and all(
+        x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y)
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 class HardwareWeights:
@@ -46,7 +49,7 @@ class HardwareWeights:
 
     def __init__(self, device: DeviceModel, seed: int = 0) -> None:
         self.device, self.seed = device, int(seed)
-        self._cache: dict[int, tuple[str, np.ndarray]] = {}
+        self._cache: dict[int, tuple[tuple, np.ndarray]] = {}
 
     def __call__(
         self, net: MaskedMLP, mappings: Sequence[LayerMapping]
@@ -54,9 +57,9 @@ class HardwareWeights:
         weights = net.weights_numpy()
         out = []
         for layer, (w, mapping) in enumerate(zip(weights, mappings, strict=True)):
-            key = _key(w, mapping, self.seed)
+            key = _key(w, mapping)
             hit = self._cache.get(layer)
-            if hit is None or hit[0] != key:
+            if hit is None or not _same(hit[0], key):
                 eff = layer_equivalent_weights(
                     w, mapping, self.device, seed=np.random.SeedSequence([self.seed, layer])
                 ).astype(np.float32)

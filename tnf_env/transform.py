@@ -17,6 +17,7 @@ Gymnasium environment produce.
 from __future__ import annotations
 
 import copy
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -107,6 +108,9 @@ class Transformation:
         self.last_loss = self.train_loss() if initial_loss is None else float(initial_loss)
         self.epochs_trained = 0.0
         self._cluster_calls = 0
+        self.scic_runs = 0  # SCIC runs (one per quality tried), and calls skipped as futile
+        self.scic_skipped = 0
+        self._unclusterable: dict[int, tuple | None] = {}  # per layer: input known to fail
         self._cmaps: dict[int, tuple[tuple[Cluster, ...], np.ndarray]] = {}
         self.last_retrain_seconds = 0.0
 
@@ -187,14 +191,22 @@ class Transformation:
         free = self.mask(i) & ~cmap
         if not free.any():
             return []
-        self._cluster_calls += 1
+        self._cluster_calls += 1  # every call moves the seed on, run or not
+        n, qualities = self.crossbar_sizes[i], tuple(float(q) for q in qualities)
+        h = hashlib.blake2b(np.packbits(free).tobytes(), digest_size=16)
+        h.update(np.packbits(cmap).tobytes())
+        key = (h.digest(), free.shape, n, qualities)
+        if self._unclusterable.get(i) == key:
+            # The last run on this very input found nothing without using its seed, so
+            # any seed finds nothing: skip it.
+            self.scic_skipped += 1
+            return []
+        stats: dict = {}
         new = scic_multi(
-            free,
-            self.crossbar_sizes[i],
-            tuple(qualities),
-            seed=self.seed + self._cluster_calls,
-            exclude=cmap,
+            free, n, qualities, stats=stats, seed=self.seed + self._cluster_calls, exclude=cmap
         )
+        self.scic_runs += stats.get("runs", 0)
+        self._unclusterable[i] = key if not new and not stats.get("seeded") else None
         self.clusters[i].extend(new)
         if new:
             self.net.set_mask(i, self.mask(i) | self.cmap(i))

@@ -74,3 +74,26 @@ def test_random_shift_moves_images_and_keeps_mass():
     assert len({int(i) for i in out.argmax(1)}) == 9  # all 9 offsets occur
     with pytest.raises(ValueError, match="square"):
         random_shift(torch.zeros(2, 10), 1, torch.Generator())
+
+
+def test_random_shift_is_the_per_offset_copy():
+    """One gather computes exactly what a copy per offset computes, same random stream."""
+    from torch.nn import functional as F
+
+    def per_offset(x, shift, g):
+        b, n = x.shape
+        side = int(n**0.5)
+        padded = F.pad(x.view(b, side, side), (shift,) * 4)
+        off = torch.randint(0, 2 * shift + 1, (2, b), generator=g)
+        out = torch.empty_like(x).view(b, side, side)
+        for dy in range(2 * shift + 1):
+            for dx in range(2 * shift + 1):
+                sel = (off[0] == dy) & (off[1] == dx)
+                out[sel] = padded[sel, dy : dy + side, dx : dx + side]
+        return out.view(b, n)
+
+    x = torch.rand(64, 49)
+    for shift in (1, 2, 3):
+        got = random_shift(x, shift, torch.Generator().manual_seed(shift))
+        want = per_offset(x, shift, torch.Generator().manual_seed(shift))
+        assert torch.equal(got, want)
