@@ -25,10 +25,11 @@ from typing import Any
 import numpy as np
 
 import tnf_env
+from tnf_env.assessment import Assessment
 from tnf_env.evaluation import SNNSettings, normalized_cost
 from tnf_env.network import MaskedMLP
 from tnf_env.schedule import offline_clustering
-from tnf_env.scoring import ScoringData, network_cost, score_network
+from tnf_env.scoring import ScoringData, score_network
 from tnf_env.transform import Transformation
 
 from .policies import Policy, run_episode
@@ -47,6 +48,7 @@ class Delivered:
     rate_scale: float
     actions: list[list[int]] = field(default_factory=list)
     crossbar_size: int | None = None  # the chip's crossbar size at the end of the episode
+    assessment: Assessment | None = None  # the delivered network as the episode measured it
 
 
 class FixedSize:
@@ -119,6 +121,7 @@ class Experiment:
             rate_scale=u.config.rate_scale,
             actions=res.actions,
             crossbar_size=int(tr.crossbar_sizes[0]),
+            assessment=u.assessment,
         )
 
     def original(self, seed: int) -> Delivered:
@@ -140,7 +143,10 @@ class Experiment:
         relative to the dense network at the same crossbar size."""
         u = self.env(seed).unwrapped
         sizes = [crossbar_size] * u.n_layers
-        cost = network_cost(d.net.masks_numpy(), sizes, u.technology, "best", d.clusters)
+        a = d.assessment
+        if a is None or not a.matches(sizes, u.technology):
+            a = Assessment.of(d.net, d.clusters, sizes, u.technology)
+        cost = a.cost("best")
         dense = u.dense_cost(crossbar_size)
         return normalized_cost(cost.area_mm2, cost.energy_nj, dense, u.config.area_weight)
 

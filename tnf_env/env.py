@@ -139,6 +139,11 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
     def _dense_weights(self) -> list[torch.Tensor]:
         return [layer.weight.detach() for layer in self.baseline.net.layers]
 
+    @property
+    def assessment(self) -> Assessment | None:
+        """The current network's assessment (after an episode: the delivered one's)."""
+        return self._metrics["assessment"] if self.transformation is not None else None
+
     def dense_cost(self, crossbar_size: int):
         """The dense network's cost at ``crossbar_size`` (one of the allowed sizes; cached)."""
         return self._dense_cost[crossbar_size]

@@ -27,10 +27,11 @@ import numpy as np
 import torch
 
 from hwmodel import Technology
-from hwmodel.accounting import ACCOUNTINGS, cost_accounted, map_accounted
+from hwmodel.accounting import ACCOUNTINGS, cost_accounted
 from hwmodel.clusters import Cluster
 from hwmodel.cost import NetworkCost
 
+from .assessment import Assessment
 from .evaluation import SNNSettings, snn_evaluate
 from .hardware import HardwareWeights, hardware_net
 from .network import MaskedMLP
@@ -96,7 +97,10 @@ def score_network(
     acc_val = evaluate(net, data.x_val, data.y_val)[0]
     acc_test = evaluate(net, data.x_test, data.y_test)[0]
     snn = snn_evaluate(net, data.x_train, data.x_test, data.y_test, data.snn, seed=snn_seed)
-    masks = net.masks_numpy()
+    # Mapped once per accounting under the measured spikes; the non-ideal accuracy below
+    # reuses the best accounting's mapping.
+    a = Assessment.of(net, clusters, crossbar_sizes, technology)
+    masks = a.masks
     nnz = sum(int(m.sum()) for m in masks)
     row: dict[str, Any] = dict(fields)
     row.update(
@@ -109,9 +113,7 @@ def score_network(
         clusters=sum(len(c) for c in clusters),
     )
     for accounting in ACCOUNTINGS:
-        cost = network_cost(
-            masks, crossbar_sizes, technology, accounting, clusters, snn.input_spikes
-        )
+        cost = a.cost(accounting, snn.input_spikes)
         row[f"area_mm2_{accounting}"] = cost.area_mm2
         row[f"energy_nj_{accounting}"] = cost.energy_nj
         row[f"crossbars_{accounting}"] = cost.n_crossbars
@@ -119,7 +121,7 @@ def score_network(
         row[f"lower_bound_{accounting}"] = cost.lower_bound
     if technology.device is not None:
         row.update(hardware_accuracy(net, clusters, crossbar_sizes, technology, data, snn_seed,
-                                     snn.input_spikes))
+                                     snn.input_spikes, assessment=a))
     return row
 
 
@@ -131,15 +133,17 @@ def hardware_accuracy(
     data: ScoringData,
     snn_seed: int,
     spikes: Sequence[np.ndarray] | None = None,
+    assessment: Assessment | None = None,
 ) -> dict[str, float]:
     """Test accuracy of the ReLU and of the spiking network on the technology's non-ideal
     crossbars, mapped as the ``best`` accounting maps them (device variation seeded with
-    ``snn_seed``)."""
-    mappings = map_accounted(
-        net.masks_numpy(), list(crossbar_sizes), "best",
-        [list(c) for c in clusters], technology, list(spikes) if spikes is not None else None,
-    )
-    hw = hardware_net(net, HardwareWeights(technology.device, snn_seed)(net, mappings))
+    ``snn_seed``).
+
+    :param assessment: ``net``'s assessment, whose mapping is reused if given.
+    """
+    a = assessment or Assessment.of(net, clusters, crossbar_sizes, technology)
+    weights = a.hardware_weights(net, HardwareWeights(technology.device, snn_seed), "best", spikes)
+    hw = hardware_net(net, weights)
     snn = snn_evaluate(hw, data.x_train, data.x_test, data.y_test, data.snn, seed=snn_seed,
                        record=False)
     return {
