@@ -1,29 +1,55 @@
-"""Timing and recovery of SCIC (tnf_env.clustering.scic).
+"""SCIC (tnf_env.clustering) against an earlier commit's: time, identity and quality.
 
-Cases, each for crossbar sizes 16, 32, 64, 128:
-- ``random``: a 1200 x 1200 layer at 80% random sparsity (20% density);
-- ``random784``: the same for a 784-input layer (1200 x 784);
-- ``planted``: 1200 x 1200 with 30 full 32 x 32 blocks, rows and columns
-  randomly permuted, plus 2% noise; also reports the recovery (fraction of
-  planted connections that end up in a cluster);
-- ``hetero``: 1200 x 784 at ~17% density with lognormal row/column degrees
-  (connection probability ~ a_i * b_j), a stand-in for a pruned trained layer.
+Run: ``.venv/bin/python benchmarks/bench_clustering.py [--against abe78da]
+[--episode digits|mnist-10k] [--quality] [--repeats 3]``
 
-Run: ``.venv/bin/python benchmarks/bench_clustering.py [--repeats 5]``
+Cases, each at crossbar sizes 16, 32, 64, 128:
+- ``random``: 1200 x 1200 and 1200 x 784 layers at 20% random density;
+- ``planted``: 1200 x 1200 with 30 full 32 x 32 blocks, rows and columns permuted,
+  plus 2% noise (``recovery``: the share of planted cells that end up in a cluster);
+- ``hetero``: 1200 x 784 at ~17% density with lognormal degrees, a stand-in for a
+  pruned trained layer;
+- ``--episode NAME``: every SCIC call of a paper-schedule episode on NAME (seed 0),
+  recorded with this checkout and replayed by both versions: real pruned layers.
+
+Both versions run interleaved in one process (the reference is loaded from git), so
+the time ratio holds on a noisy machine. ``same`` says whether both found the same
+clusters. This version differs from ``abe78da`` in two choices only -- a compiled
+k-means instead of scikit-learn's, and ties between equal trimming scores broken
+towards the lower index -- so where k-means never runs the clusters are identical.
+``--quality`` measures what those choices move on the episode's real layers: for the
+first SCIC call of each layer, at N = 16, 32, 64, 128 and seeds 0-2, the layer's
+crossbars under the ``best`` accounting and its unclustered share, old and new, next
+to the seed-to-seed spread of the old version (run-to-run noise).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import time
+import types
+from pathlib import Path
 
 import numpy as np
 
+from hwmodel import get_technology
 from hwmodel.clusters import clusters_mask
-from tnf_env.clustering import scic
+from tnf_env import clustering
+from tnf_env.scoring import network_cost
 
+ROOT = Path(__file__).resolve().parents[1]
 SIZES = (16, 32, 64, 128)
+
+
+def reference(ref: str) -> types.ModuleType:
+    """``tnf_env/clustering.py`` as it was at commit ``ref``."""
+    src = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:tnf_env/clustering.py"],
+                         capture_output=True, text=True, check=True).stdout
+    module = types.ModuleType(f"clustering_{ref}")
+    exec(compile(src, f"clustering_{ref}.py", "exec"), module.__dict__)  # our own history
+    return module
 
 
 def random_mask(n_out, n_in, density, seed=0):
@@ -47,30 +73,59 @@ def hetero_mask(n_out=1200, n_in=784, density=0.2, seed=0):
     return rng.random(p.shape) < np.clip(p * density / p.mean(), 0, 1)
 
 
-def bench(mask, n, repeats, blocks=None):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        clusters = scic(mask, n)
-        times.append(time.perf_counter() - t0)
-    cmap = clusters_mask(mask.shape, clusters)
-    nnz = int(mask.sum())
-    row = {
-        "ms": 1000 * statistics.median(times),
-        "clusters": len(clusters),
-        "clustered": (cmap & mask).sum() / nnz,
-        # Fill of the crossbars the clusters occupy (one N x N each).
-        "fill": (cmap & mask).sum() / (len(clusters) * n * n) if clusters else float("nan"),
+def record_episode(name: str) -> list[dict]:
+    """The inputs of every SCIC call of a paper-schedule episode (this checkout)."""
+    import torch
+
+    import tnf_env
+    import tnf_env.transform as transform
+    from agents.policies import PaperPolicy
+
+    configs = {
+        "digits": dict(dataset="digits", max_steps=10, retrain_epochs=1.0),
+        "mnist-10k": dict(dataset="mnist-10k", topology="784-1200-1200-10", max_steps=12,
+                          retrain_epochs=5.0, crossbar_sizes=[64]),
     }
-    if blocks is not None:
-        row["recovery"] = (cmap & blocks).sum() / blocks.sum()
+    calls, original = [], transform.scic_multi
+
+    def recording(mask, n, qualities, **kwargs):
+        calls.append(dict(mask=mask.copy(), n=n, qualities=tuple(qualities),
+                          seed=kwargs["seed"], exclude=kwargs["exclude"].copy()))
+        return original(mask, n, qualities, **kwargs)
+
+    torch.set_num_threads(1)
+    transform.scic_multi = recording
+    try:
+        env = tnf_env.make(**configs[name])
+        obs, info = env.reset(seed=0)
+        policy = PaperPolicy()
+        policy.reset(env)
+        done = False
+        while not done:
+            obs, _, term, trunc, info = env.step(policy.act(obs, info))
+            done = term or trunc
+        env.close()
+    finally:
+        transform.scic_multi = original
+    return calls
+
+
+def same(a, b) -> bool:
+    return len(a) == len(b) and all(
+        np.array_equal(x.outputs, y.outputs) and np.array_equal(x.inputs, y.inputs)
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def summary(mask, clusters, n, planted=None) -> dict:
+    cmap = clusters_mask(mask.shape, clusters)
+    row = {"clusters": len(clusters), "clustered": (cmap & mask).sum() / max(1, mask.sum())}
+    if planted is not None:
+        row["recovery"] = (cmap & planted).sum() / planted.sum()
     return row
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeats", type=int, default=5, help="runs per case; the median is shown")
-    args = ap.parse_args()
+def cases_table(old, repeats: int) -> None:
     planted, blocks = planted_mask()
     cases = [
         ("random 1200x1200 d=0.20", random_mask(1200, 1200, 0.2), None),
@@ -78,18 +133,101 @@ def main() -> None:
         ("planted 1200x1200 30x32^2", planted, blocks),
         ("hetero 1200x784  d~0.17", hetero_mask(), None),
     ]
-    print(
-        f"{'case':27s} {'N':>4s} {'median ms':>10s} {'clusters':>8s} {'clustered':>9s} "
-        f"{'fill':>6s} {'recovery':>8s}"
-    )
-    for name, mask, planted_cells in cases:
+    print(f"{'case':27s} {'N':>4s} {'old ms':>8s} {'new ms':>8s} {'new/old':>7s} {'same':>5s} "
+          f"{'clusters':>8s} {'clustered':>9s} {'recovery':>8s}")
+    for name, mask, cells in cases:
         for n in SIZES:
-            r = bench(mask, n, args.repeats, planted_cells)
+            t_old, t_new = [], []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                a = old.scic(mask, n)
+                t1 = time.perf_counter()
+                b = clustering.scic(mask, n)
+                t_new.append(time.perf_counter() - t1)
+                t_old.append(t1 - t0)
+            r = summary(mask, b, n, cells)
             rec = f"{r['recovery']:8.3f}" if "recovery" in r else f"{'':8s}"
-            print(
-                f"{name:27s} {n:4d} {r['ms']:10.1f} {r['clusters']:8d} "
-                f"{r['clustered']:9.3f} {r['fill']:6.3f} {rec}"
-            )
+            mo, mn = 1000 * statistics.median(t_old), 1000 * statistics.median(t_new)
+            print(f"{name:27s} {n:4d} {mo:8.1f} {mn:8.1f} {mn / mo:7.3f} {str(same(a, b)):>5s} "
+                  f"{r['clusters']:8d} {r['clustered']:9.3f} {rec}")
+
+
+def replay(old, calls: list[dict]) -> None:
+    t_old = t_new = 0.0
+    identical = 0
+    for c in calls:
+        kw = dict(seed=c["seed"], exclude=c["exclude"])
+        t0 = time.perf_counter()
+        a = old.scic_multi(c["mask"], c["n"], c["qualities"], **kw)
+        t1 = time.perf_counter()
+        b = clustering.scic_multi(c["mask"], c["n"], c["qualities"], **kw)
+        t_new += time.perf_counter() - t1
+        t_old += t1 - t0
+        identical += same(a, b)
+    print(f"episode replay: {len(calls)} SCIC calls, same clusters in {identical}; "
+          f"old {t_old:.2f} s, new {t_new:.2f} s, new/old {t_new / t_old:.3f} "
+          f"({t_old / t_new:.1f}x less time)")
+
+
+def quality(old, calls: list[dict], seeds=(0, 1, 2)) -> None:
+    tech = get_technology("resparc")
+    firsts = {}
+    for c in calls:  # the first SCIC call of each layer: the clustering onset
+        firsts.setdefault(c["mask"].shape, c)
+    print(f"\n{'layer':>10s} {'N':>4s} {'xbars old':>10s} {'xbars new':>10s} "
+          f"{'seed spread':>11s} {'unclust old':>11s} {'unclust new':>11s} {'spread':>7s}")
+    shifts = []
+    for shape, c in firsts.items():
+        if min(shape) < 16:
+            continue
+        mask = c["mask"]
+        for n in SIZES:
+            rows = {}
+            for name, mod in (("old", old), ("new", clustering)):
+                xb, un = [], []
+                for s in seeds:
+                    found = mod.scic(mask, n, 0.7, seed=s)
+                    xb.append(network_cost([mask], [n], tech, "best", [found]).n_crossbars)
+                    cmap = clusters_mask(mask.shape, found)
+                    un.append(float((mask & ~cmap).sum() / mask.sum()))
+                rows[name] = (xb, un)
+            (xo, uo), (xn, un) = rows["old"], rows["new"]
+            spread_x, spread_u = max(xo) - min(xo), max(uo) - min(uo)
+            shifts.append((abs(np.mean(xn) - np.mean(xo)), spread_x,
+                           abs(np.mean(un) - np.mean(uo)), spread_u,
+                           max(abs(a - b) for a, b in zip(xn, xo, strict=True))))
+            print(f"{'x'.join(map(str, shape)):>10s} {n:4d} {np.mean(xo):10.1f} "
+                  f"{np.mean(xn):10.1f} {spread_x:11d} {np.mean(uo):11.4f} {np.mean(un):11.4f} "
+                  f"{spread_u:7.4f}")
+    sx = np.array(shifts)
+    print(f"|mean shift| in crossbars: mean {sx[:, 0].mean():.2f}, worst {sx[:, 0].max():.2f} "
+          f"(old seed spread: mean {sx[:, 1].mean():.2f}, worst {sx[:, 1].max():.0f}); "
+          f"worst same-seed difference {sx[:, 4].max():.0f}")
+    print(f"|mean shift| in unclustered share: mean {sx[:, 2].mean():.4f}, worst "
+          f"{sx[:, 2].max():.4f} (old seed spread: mean {sx[:, 3].mean():.4f}, "
+          f"worst {sx[:, 3].max():.4f})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--against", default="abe78da", help="reference commit (default abe78da)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per case; medians shown")
+    ap.add_argument("--episode", choices=["digits", "mnist-10k"],
+                    help="also replay the SCIC calls of a paper episode on this dataset")
+    ap.add_argument("--quality", action="store_true",
+                    help="with --episode: crossbars and unclustered share, old vs new")
+    ap.add_argument("--no-cases", action="store_true", help="skip the synthetic cases")
+    args = ap.parse_args()
+    old = reference(args.against)
+    clustering.kmeans(np.random.default_rng(0).random((20, 2)), 2, 0)  # compile/load first
+    clustering.scic(random_mask(64, 64, 0.3), 8)
+    if not args.no_cases:
+        cases_table(old, args.repeats)
+    if args.episode:
+        calls = record_episode(args.episode)
+        replay(old, calls)
+        if args.quality:
+            quality(old, calls)
 
 
 if __name__ == "__main__":

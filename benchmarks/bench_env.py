@@ -1,33 +1,33 @@
-"""Environment speed: a whole paper-schedule episode, with and without compaction.
+"""Where an environment step's time goes, and how it compares with an earlier commit.
 
-Run: ``.venv/bin/python benchmarks/bench_env.py [--configs digits mnist-10k] [--device cpu]``
+Run: ``.venv/bin/python benchmarks/bench_env.py [--configs digits mnist-10k]
+[--device cpu] [--against abe78da] [--repeats 1]``
 
-For each config a paper-schedule episode (the release's E epochs: digits 10 x 1,
-mnist-10k 12 x 5 = 60) runs with the live sub-network compacted (the default)
-and with ``compact=False`` (dense masked products), alternating in one process
-``--repeats`` times (medians), so the ratio holds on a noisy machine.
-Reported: reset time, the first and the last step (the network is dense at
-the start and sparse at the end), the episode's wall time, the share of step
-time outside retraining (clustering, mapping, costing, measuring), and whether
-both modes delivered the same network. ``--vec`` adds the subprocess vector-env speed-up of issue 5.
+For each config one paper-schedule episode (seed 0; digits 10 x 1 epoch, mnist-10k
+12 x 5 = the release's 60 epochs) runs on one torch thread. Each step's time is split
+into retraining (epochs and the loss gate's full training loss), clustering (SCIC),
+mapping + costing, non-ideal evaluation (effective weights and the non-ideal
+validation pass), validation (the ideal pass) and other, and summed per step kind:
+``prune`` (no SCIC ran), ``onset`` (the episode's first SCIC) and ``recluster``.
 
-Targets (issue 15): the mnist-10k episode at most 0.5x the time before compaction;
-outside retraining at most 50% of a step on digits and 20% on mnist-10k.
+``--against REF`` also runs the same episode with the code of commit REF (a temporary
+git worktree, in a subprocess), alternating with this checkout ``--repeats`` times,
+and prints the ratios of the medians: the machine may be noisy, the ratio holds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-import numpy as np
-import torch
-
-import tnf_env
-from agents.policies import PaperPolicy
-
+ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
     "digits": dict(dataset="digits", max_steps=10, retrain_epochs=1.0),
     "mnist-10k": dict(
@@ -38,66 +38,123 @@ CONFIGS = {
         crossbar_sizes=[64],
     ),
 }
+PARTS = ("retrain", "cluster", "mapping", "nonideal", "validation")
 
 
-def time_episode(settings: dict, seed: int = 0) -> dict:
-    """One paper-schedule episode; step times, retraining share and what it delivered."""
+def episode(settings: dict, seed: int = 0) -> dict:
+    """One paper-schedule episode; per step its timing parts, and what it delivered."""
+    import torch
+
+    import tnf_env
+    from agents.policies import PaperPolicy
+
+    torch.set_num_threads(1)
     env = tnf_env.make(**settings)
     t0 = time.perf_counter()
     obs, info = env.reset(seed=seed)
     reset_s = time.perf_counter() - t0
     policy = PaperPolicy()
     policy.reset(env)
-    steps, retrain = [], []
-    done = False
+    steps, done = [], False
     t0 = time.perf_counter()
     while not done:
         obs, _, term, trunc, info = env.step(policy.act(obs, info))
-        timing = env.unwrapped.last_step_timing
-        steps.append(timing["step"])
-        retrain.append(timing["retrain"])
+        steps.append(dict(env.unwrapped.last_step_timing))
         done = term or trunc
     wall = time.perf_counter() - t0
-    masks = env.unwrapped.transformation.masks()
     env.close()
     return {
+        "module": tnf_env.__file__,
         "reset_s": reset_s,
-        "first_step_s": steps[0],
-        "last_step_s": steps[-1],
         "episode_s": wall,
-        "outside_retrain_share": 1 - sum(retrain) / sum(steps),
+        "steps": steps,
         "accuracy": info["accuracy"],
         "area_ratio": info["area_ratio"],
-        "nnz": int(sum(m.sum() for m in masks)),
+        "delivered_step": info.get("delivered_step"),
     }
 
 
-def vec_throughput(settings: dict, n_envs: int, steps: int) -> float:
-    """Environment steps per second with ``n_envs`` subprocess workers (1 torch thread each)."""
-    from stable_baselines3.common.vec_env import SubprocVecEnv
-
-    def factory():
-        return tnf_env.make(**{**settings, "max_steps": steps, "torch_threads": 1})
-
-    venv = SubprocVecEnv([factory for _ in range(n_envs)], start_method="spawn")
-    venv.seed(0)
-    venv.reset()
-    nvec = venv.action_space.nvec
-    rng = np.random.default_rng(0)
-    actions = [np.stack([rng.integers(0, nvec) for _ in range(n_envs)]) for _ in range(steps)]
-    venv.step(actions[0])  # warm-up: first step pays for imports in the workers
-    t0 = time.perf_counter()
-    for a in actions[1:]:
-        venv.step(a)
-    elapsed = time.perf_counter() - t0
-    venv.close()
-    return n_envs * (len(actions) - 1) / elapsed
+def step_kinds(steps: list[dict]) -> list[str]:
+    kinds, seen = [], False
+    for s in steps:
+        ran = s.get("scic_runs", 0) + s.get("scic_skipped", 0) > 0
+        kinds.append("prune" if not ran else "recluster" if seen else "onset")
+        seen |= ran
+    return kinds
 
 
-def _median(runs: list[dict]) -> dict:
-    """Per key, the median over the runs (numbers); whether every run delivered alike."""
-    out = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
-    out["nnz"] = runs[0]["nnz"] if len({run["nnz"] for run in runs}) == 1 else -1
+def breakdown(run: dict, kinds: list[str]) -> dict[str, dict[str, float]]:
+    """Seconds per step kind and part (``other``: the rest of the step)."""
+    out: dict[str, dict[str, float]] = {}
+    for s, kind in zip(run["steps"], kinds, strict=True):
+        row = out.setdefault(kind, {p: 0.0 for p in (*PARTS, "other", "step", "n")})
+        for p in PARTS:
+            row[p] += s.get(p, 0.0)
+        row["other"] += s["step"] - sum(s.get(p, 0.0) for p in PARTS)
+        row["step"] += s["step"]
+        row["n"] += 1
+    return out
+
+
+def run_at(ref_tree: Path | None, config: str, device: str) -> dict:
+    """The episode in a subprocess, importing the project from ``ref_tree`` (or here)."""
+    tree = ref_tree or ROOT
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    cmd = [sys.executable, __file__, "--worker", config, "--device", device]
+    out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"episode at {tree} failed:\n{out.stderr[-2000:]}")
+    run = json.loads(out.stdout.strip().splitlines()[-1])
+    if not run["module"].startswith(str(tree)):
+        raise SystemExit(f"expected tnf_env from {tree}, imported {run['module']}")
+    return run
+
+
+def _share(parts: dict[str, float], keys) -> float:
+    return sum(parts[k] for k in keys) / parts["step"] if parts["step"] else float("nan")
+
+
+def report(name: str, runs: list[dict], old: list[dict]) -> dict:
+    kinds = step_kinds(runs[0]["steps"])
+    per = [breakdown(r, kinds) for r in runs]
+    table = {
+        k: {p: statistics.median(b[k][p] for b in per) for p in per[0][k]} for k in per[0]
+    }
+    total = {p: sum(t[p] for t in table.values()) for p in (*PARTS, "other", "step")}
+    print(f"\n{name}: {len(runs)} episode(s); seconds summed over the steps of each kind")
+    print(f"{'kind':10s} {'steps':>5s} " + " ".join(f"{p:>10s}" for p in (*PARTS, "other"))
+          + f" {'step':>8s}")
+    for kind, row in [*table.items(), ("all", {**total, "n": len(kinds)})]:
+        print(f"{kind:10s} {int(row['n']):5d} "
+              + " ".join(f"{row[p]:10.2f}" for p in (*PARTS, "other")) + f" {row['step']:8.2f}")
+    scic = sum(s.get("scic_runs", 0) for s in runs[0]["steps"])
+    skipped = sum(s.get("scic_skipped", 0) for s in runs[0]["steps"])
+    out = {
+        "episode_s": statistics.median(r["episode_s"] for r in runs),
+        "outside_retrain_share": 1 - total["retrain"] / total["step"],
+        "cluster_map_nonideal_share": _share(total, ("cluster", "mapping", "nonideal")),
+        "scic_runs": scic,
+        "scic_skipped": skipped,
+        "breakdown": table,
+        "accuracy": runs[0]["accuracy"],
+        "area_ratio": runs[0]["area_ratio"],
+    }
+    print(f"episode {out['episode_s']:.1f} s; outside retraining "
+          f"{100 * out['outside_retrain_share']:.0f}%; clustering + mapping + non-ideal "
+          f"{100 * out['cluster_map_nonideal_share']:.0f}%; SCIC runs {scic}, skipped calls "
+          f"{skipped}; val acc {out['accuracy']:.4f}, area ratio {out['area_ratio']:.3f}")
+    if old:
+        o_ep = statistics.median(r["episode_s"] for r in old)
+        o_re = statistics.median(sum(s["retrain"] for s in r["steps"]) for r in old)
+        o_out = statistics.median(sum(s["step"] - s["retrain"] for s in r["steps"]) for r in old)
+        n_out = total["step"] - total["retrain"]
+        out["against"] = {"episode_s": o_ep, "retrain_s": o_re, "outside_s": o_out,
+                          "accuracy": old[0]["accuracy"], "area_ratio": old[0]["area_ratio"]}
+        print(f"against the reference: episode {o_ep:.1f} -> {out['episode_s']:.1f} s "
+              f"(x{out['episode_s'] / o_ep:.2f}); retraining {o_re:.1f} -> "
+              f"{total['retrain']:.1f} s (x{total['retrain'] / o_re:.2f}); outside retraining "
+              f"{o_out:.1f} -> {n_out:.1f} s (x{n_out / o_out:.2f}); reference delivered val acc "
+              f"{old[0]['accuracy']:.4f}, area ratio {old[0]['area_ratio']:.3f}")
     return out
 
 
@@ -105,52 +162,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--device", default="cpu", help="cpu, cuda[:k], mps or auto")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: a worker)")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="episodes per mode (default: digits 5, mnist-10k 1)")
-    parser.add_argument(
-        "--nonideal", choices=["default", "on", "off"], default="default",
-        help="accuracy on non-ideal crossbars (default: the environment's default, on)",
-    )
-    parser.add_argument("--vec", action="store_true", help="also time 1 vs 2 subprocess workers")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--repeats", type=int, default=1, help="episodes per code version")
+    parser.add_argument("--against", metavar="REF", help="also time the code of this commit")
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    parser.add_argument("--worker", choices=list(CONFIGS), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.worker:
+        print(json.dumps(episode({**CONFIGS[args.worker], "device": args.device})))
+        return
     results = {}
-    for name in args.configs:
-        base = {**CONFIGS[name], "device": args.device}
-        if args.nonideal != "default":
-            base["nonideal"] = args.nonideal == "on"
-        repeats = args.repeats or (5 if name == "digits" else 1)
-        runs: dict[str, list[dict]] = {"compact": [], "dense": []}
-        for _ in range(repeats):
-            for mode in runs:
-                runs[mode].append(time_episode({**base, "compact": mode == "compact"}))
-        r: dict = {mode: _median(rs) for mode, rs in runs.items()}
-        r["episode_ratio"] = r["compact"]["episode_s"] / r["dense"]["episode_s"]
-        r["same_network"] = r["compact"]["nnz"] == r["dense"]["nnz"]
-        if args.vec:
-            one = vec_throughput(base, 1, 12)
-            two = vec_throughput(base, 2, 12)
-            r["vec_speedup_2_over_1"] = two / one
-        results[name] = r
-        for mode in ("compact", "dense"):
-            m = r[mode]
-            print(
-                f"{name:9s} {mode:7s} reset {m['reset_s']:.2f} s  "
-                f"first step {m['first_step_s']:.2f}"
-                f" s  last step {m['last_step_s']:.2f} s  episode {m['episode_s']:.1f} s  "
-                f"outside retraining {100 * m['outside_retrain_share']:.0f}%  "
-                f"val acc {m['accuracy']:.4f}  area {m['area_ratio']:.3f}",
-                flush=True,
-            )
-        print(
-            f"{name:9s} episode compact/dense = {r['episode_ratio']:.2f}; "
-            f"same delivered masks: {r['same_network']}",
-            flush=True,
-        )
+    with tempfile.TemporaryDirectory() as tmp:
+        ref_tree = None
+        if args.against:
+            ref_tree = Path(tmp) / "ref"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q",
+                            str(ref_tree), args.against], check=True)
+        try:
+            for name in args.configs:
+                runs, old = [], []
+                for _ in range(args.repeats):
+                    if ref_tree is not None:
+                        old.append(run_at(ref_tree, name, args.device))
+                    runs.append(run_at(None, name, args.device))
+                results[name] = report(name, runs, old)
+        finally:
+            if ref_tree is not None:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                                str(ref_tree)], check=False)
     if args.json:
-        print(json.dumps(results, indent=2))
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -51,16 +51,13 @@ import contextlib
 import functools
 import hashlib
 import math
-import warnings
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import LinAlgError, eigh
-from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import ArpackNoConvergence, svds
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
 from hwmodel.clusters import Cluster
@@ -72,7 +69,7 @@ def _threadpools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-__all__ = ["cluster_quality", "prune_clusters", "scic", "scic_multi"]
+__all__ = ["cluster_quality", "kmeans", "prune_clusters", "scic", "scic_multi"]
 
 _DENSE_EIG_MAX = 300  # below this (smaller side) a dense Gram eigh beats ARPACK
 _TRIM_FACTOR = 4  # greedy trimming is tried on candidates up to 4N x 4N
@@ -197,55 +194,20 @@ class _Scic:
         f = _block(self.forbidden, rows, cols)
         r_conn = np.count_nonzero(sub, axis=1).astype(np.float64)
         c_conn = np.count_nonzero(sub, axis=0).astype(np.float64)
-        total, n_forb = float(r_conn.sum()), float(np.count_nonzero(f))
-        clean = n_forb == 0  # no off-limits cell: their bookkeeping is skipped
-        if clean:
-            r_forb, c_forb = np.zeros(r_conn.size), np.zeros(c_conn.size)
-        else:
-            r_forb = np.count_nonzero(f, axis=1).astype(np.float64)
-            c_forb = np.count_nonzero(f, axis=0).astype(np.float64)
-            f_t = np.ascontiguousarray(f.T)
-        sub_t = np.ascontiguousarray(sub.T)  # column drops read rows of the transpose
-        nr, nc = sub.shape
-        big = float(nr + nc + 1)  # off-limits cells outweigh any density gain
-        while total >= min_conn:  # connections only fall: stop once too few
-            if nr <= n and nc <= n and n_forb == 0 and total >= q * nr * nc:
-                # Valid; still shed lines under half the quality: they belong to
-                # a neighbouring block, whose fragments would waste crossbars.
-                # Dropping a line sparser than the block keeps it valid.
-                rs, cs = r_conn / nc, c_conn / nr
-                if min(rs.min(), cs.min()) >= q / 2:
-                    rows, cols, sub = self.strip(rows[r_conn < _GONE / 2], cols[c_conn < _GONE / 2])
-                    return rows, cols, int(np.count_nonzero(sub))
-                thr = q / 2
-            else:
-                # Removing a line changes sum(M - q) over the block by
-                # -(conn - q*len): drop the most negative, from a side over N first.
-                rs = cs = None
-                if nr > n or nc <= n:
-                    rs = r_conn - q * nc if clean else r_conn - q * nc - big * r_forb
-                if nc > n or nr <= n:
-                    cs = c_conn - q * nr if clean else c_conn - q * nr - big * c_forb
-                thr = 0.5 * total / (nr * nc)
-            if cs is None or (rs is not None and rs.min() <= cs.min()):
-                drop = _batch(rs, r_conn, nc, r_forb, nr, n, thr)
-                nr -= drop.size
-                total -= r_conn[drop].sum()
-                c_conn -= _line_sum(sub, drop)
-                if not clean:
-                    n_forb -= r_forb[drop].sum()
-                    c_forb -= _line_sum(f, drop)
-                r_conn[drop] = _GONE  # removed lines score worst-last from now on
-            else:
-                drop = _batch(cs, c_conn, nr, c_forb, nc, n, thr)
-                nc -= drop.size
-                total -= c_conn[drop].sum()
-                r_conn -= _line_sum(sub_t, drop)
-                if not clean:
-                    n_forb -= c_forb[drop].sum()
-                    r_forb -= _line_sum(f_t, drop)
-                c_conn[drop] = _GONE
-        return None
+        outcome = _trim_passes(
+            sub, np.ascontiguousarray(sub.T), f, np.ascontiguousarray(f.T),  # rows to drop
+            r_conn, c_conn,
+            np.count_nonzero(f, axis=1).astype(np.float64),
+            np.count_nonzero(f, axis=0).astype(np.float64),
+            np.array(sub.shape, dtype=np.int64),
+            np.array([np.count_nonzero(sub), np.count_nonzero(f)], dtype=np.float64),
+            n, q, min_conn,
+            float(sum(sub.shape) + 1),  # off-limits cells outweigh any density gain
+        )
+        if outcome == _TOO_FEW:
+            return None
+        rows, cols, sub = self.strip(rows[r_conn < _GONE / 2], cols[c_conn < _GONE / 2])
+        return rows, cols, int(np.count_nonzero(sub))
 
     def split(self, rows, cols, sub):
         """Groups worth exploring, as ``(rows, cols)`` pairs: the connected
@@ -273,7 +235,7 @@ class _Scic:
     def _split(self, rows, cols, sub):
         r, c = sub.shape
         ri, ci = np.nonzero(sub)
-        n_lab, labels = _components(sub, ri, ci)
+        n_lab, labels = _components(sub)
         if n_lab == 1:
             emb, sigma2 = self.embed(sub, ri, ci)
             # Bulk edge of a random bipartite graph of this density: singular
@@ -332,11 +294,7 @@ class _Scic:
     def kmeans(self, emb, k):
         """k-means labels of the embedded nodes (seeded, a few restarts)."""
         self.seeded = True
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k
-            # scikit-learn takes seeds below 2**32; episode seeds go up to 2**63
-            km = KMeans(n_clusters=k, n_init=3, max_iter=100, random_state=self.seed % 2**32)
-            return km.fit_predict(emb)
+        return kmeans(emb, k, self.seed)
 
     def accept(self, rows, cols):
         """Grow the block by dense outside lines while it has room, then claim it."""
@@ -357,47 +315,219 @@ class _Scic:
         self.clusters.append(Cluster(rows, cols))
 
 
-def _batch(score, conn, length, line_forb, n_on, n, thr):
-    """Indices of the lines one trimming pass drops, worst score first: half
-    the excess over N, else every clean line under density ``thr`` (at least
-    one, at most a quarter), so trimming takes O(log) passes. A line's density
-    is ``conn / length``."""
-    if n_on > n:
-        k = (n_on - n + 1) // 2
-    else:
-        i = int(score.argmin())
-        if line_forb[i] > 0:
-            return np.array([i])  # lines with off-limits cells rank first: one at a time
-        # Removed lines have density ~_GONE, so they never count here.
-        k = min(int(np.count_nonzero(conn / length < thr)), n_on // 4)
-        if k <= 1:
-            return np.array([i])
-    return np.argpartition(score, k - 1)[:k] if k < score.size else np.arange(score.size)
+_TOO_FEW, _VALID = 0, 1
 
 
-def _components(sub, ri, ci):
+@numba.njit(cache=True, nogil=True)
+def _trim_passes(sub, sub_t, f, f_t, r_conn, c_conn, r_forb, c_forb, size, sums, n, q,
+                 min_conn, big):  # pragma: no cover - compiled; tested through trim
+    """The trimming passes of :meth:`_Scic.trim`, in place, until the block is valid
+    (``_VALID``) or too sparse (``_TOO_FEW``).
+
+    A pass scores the lines of one side (over N first, else the side with the worst
+    line): density when the block is valid but holds lines under ``q / 2``, else
+    ``connections - q * length - big * off-limits``. It drops half the excess over N,
+    else every clean line under density ``thr`` (at least one, at most a quarter),
+    worst first, ties to the lower index; a line with off-limits cells goes alone.
+    So trimming takes O(log) passes.
+    """
+    nr, nc = size[0], size[1]
+    while sums[0] >= min_conn:  # connections only fall: stop once too few
+        valid = nr <= n and nc <= n and sums[1] == 0 and sums[0] >= q * nr * nc
+        r_score = np.empty(r_conn.size)
+        c_score = np.empty(c_conn.size)
+        if valid:
+            # Still shed lines under half the quality: they belong to a neighbouring
+            # block, whose fragments would waste crossbars.
+            for i in range(r_conn.size):
+                r_score[i] = r_conn[i] / nc
+            for j in range(c_conn.size):
+                c_score[j] = c_conn[j] / nr
+            if min(r_score.min(), c_score.min()) >= q / 2:
+                size[0], size[1] = nr, nc
+                return _VALID
+            rows_side, thr = r_score.min() <= c_score.min(), q / 2
+        else:
+            # Removing a line changes sum(M - q) over the block by -(conn - q*len).
+            with_r, with_c = nr > n or nc <= n, nc > n or nr <= n
+            for i in range(r_conn.size):
+                r_score[i] = r_conn[i] - q * nc - big * r_forb[i]
+            for j in range(c_conn.size):
+                c_score[j] = c_conn[j] - q * nr - big * c_forb[j]
+            rows_side = not with_c or (with_r and r_score.min() <= c_score.min())
+            thr = 0.5 * sums[0] / (nr * nc)
+        if rows_side:
+            score, conn, forb, length, n_on = r_score, r_conn, r_forb, nc, nr
+        else:
+            score, conn, forb, length, n_on = c_score, c_conn, c_forb, nr, nc
+        if n_on > n:
+            k = (n_on - n + 1) // 2
+        else:
+            k = 1
+            if forb[np.argmin(score)] == 0:
+                under = 0
+                for i in range(conn.size):
+                    under += conn[i] / length < thr  # dropped lines are ~_GONE dense
+                k = max(1, min(under, n_on // 4))
+        drop = np.argsort(score, kind="mergesort")[:k]  # stable: ties to the lower index
+        for line in drop:
+            sums[0] -= conn[line]
+            sums[1] -= forb[line]
+            if rows_side:
+                for j in range(c_conn.size):
+                    c_conn[j] -= sub[line, j]
+                    c_forb[j] -= f[line, j]
+            else:
+                for i in range(r_conn.size):
+                    r_conn[i] -= sub_t[line, i]
+                    r_forb[i] -= f_t[line, i]
+        for line in drop:
+            conn[line] = _GONE  # removed lines score worst-last from now on
+        if rows_side:
+            nr -= k
+        else:
+            nc -= k
+    size[0], size[1] = nr, nc
+    return _TOO_FEW
+
+
+def _components(sub: np.ndarray) -> tuple[int, np.ndarray]:
     """Connected components of the bipartite graph of ``sub`` (rows, then columns):
-    ``(count, labels)`` exactly as scipy labels them."""
-    r, c = sub.shape
-    cj, rj = np.nonzero(np.ascontiguousarray(sub.T))
-    degree = np.concatenate([np.count_nonzero(sub, axis=1), np.count_nonzero(sub, axis=0)])
-    indptr = np.zeros(r + c + 1, dtype=np.int64)
-    np.cumsum(degree, out=indptr[1:])
-    indices = np.concatenate([ci + r, rj])
-    adj = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(r + c, r + c))
-    return connected_components(adj, directed=False)
+    ``(count, labels)``, numbered in order of each component's first node, exactly as
+    scipy's ``connected_components`` numbers them."""
+    labels = np.full(sum(sub.shape), -1, dtype=np.int32)
+    return _label_components(sub, np.ascontiguousarray(sub.T), labels), labels
+
+
+@numba.njit(cache=True, nogil=True)
+def _label_components(sub, sub_t, labels):  # pragma: no cover - compiled
+    r = sub.shape[0]
+    stack = np.empty(labels.size, dtype=np.int64)
+    count = 0
+    for start in range(labels.size):
+        if labels[start] >= 0:
+            continue
+        labels[start], stack[0], top = count, start, 1
+        while top:
+            top -= 1
+            v = stack[top]
+            lines = sub[v] if v < r else sub_t[v - r]  # a row's columns, a column's rows
+            offset = r if v < r else 0
+            for j in range(lines.size):
+                if lines[j] and labels[offset + j] < 0:
+                    labels[offset + j] = count
+                    stack[top] = offset + j
+                    top += 1
+        count += 1
+    return count
+
+
+def kmeans(
+    x: np.ndarray, k: int, seed: int, n_init: int = 3, max_iter: int = 100, tol: float = 1e-4
+) -> np.ndarray:
+    """Lloyd's k-means, best of ``n_init`` k-means++ starts; the labels of ``x``'s rows.
+
+    scikit-learn's algorithm (greedy k-means++ with ``2 + log k`` trials per centre,
+    Lloyd until the labels stop changing or the centres move less than ``tol`` times
+    the mean feature variance), compiled: its per-call overhead was most of the time
+    on the small embeddings SCIC clusters. The random draws come from ``seed``.
+
+    :param x: ``(n, d)`` points.
+    :param k: number of groups (at most ``n``).
+    :param seed: seeds the starts; same seed, same labels.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    k = min(int(k), x.shape[0])
+    trials = 2 + int(np.log(k))
+    rng = np.random.default_rng(seed)
+    draws = rng.random((n_init, 1 + (k - 1) * trials))
+    scaled_tol = tol * float(np.mean(np.var(x, axis=0)))
+    return _kmeans(x, k, draws, trials, max_iter, scaled_tol)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _d2(a, i, b, j):  # pragma: no cover - compiled
+    """Squared distance between row ``i`` of ``a`` and row ``j`` of ``b``."""
+    s = 0.0
+    for t in range(a.shape[1]):
+        diff = a[i, t] - b[j, t]
+        s += diff * diff
+    return s
+
+
+@numba.njit(cache=True, nogil=True)
+def _kmeans(x, k, draws, trials, max_iter, tol):  # pragma: no cover - compiled
+    n, d = x.shape
+    best_labels = np.zeros(n, np.int64)
+    best_inertia = np.inf
+    centers = np.empty((k, d))
+    closest = np.empty(n)
+    labels = np.empty(n, np.int64)
+    for run in range(draws.shape[0]):
+        u = draws[run]
+        first = min(int(u[0] * n), n - 1)
+        centers[0] = x[first]
+        for i in range(n):
+            closest[i] = _d2(x, i, centers, 0)
+        for c in range(1, k):
+            cum = np.cumsum(closest)
+            best_pot, best_id = np.inf, 0
+            for t in range(trials):
+                cand = min(np.searchsorted(cum, u[1 + (c - 1) * trials + t] * cum[-1]), n - 1)
+                pot = 0.0
+                for i in range(n):
+                    pot += min(closest[i], _d2(x, i, x, cand))
+                if pot < best_pot:
+                    best_pot, best_id = pot, cand
+            centers[c] = x[best_id]
+            for i in range(n):
+                closest[i] = min(closest[i], _d2(x, i, centers, c))
+        labels[:] = -1
+        sums = np.zeros((k, d))
+        counts = np.zeros(k)
+        for _ in range(max_iter):
+            changed = False
+            for i in range(n):
+                lab, dist = 0, np.inf
+                for c in range(k):
+                    dc = _d2(x, i, centers, c)
+                    if dc < dist:
+                        lab, dist = c, dc
+                changed |= lab != labels[i]
+                labels[i] = lab
+            sums[:] = 0.0
+            counts[:] = 0.0
+            for i in range(n):
+                counts[labels[i]] += 1
+                for t in range(d):
+                    sums[labels[i], t] += x[i, t]
+            shift = 0.0
+            for c in range(k):
+                if counts[c] > 0:  # an empty group keeps its centre
+                    for t in range(d):
+                        new = sums[c, t] / counts[c]
+                        shift += (new - centers[c, t]) ** 2
+                        centers[c, t] = new
+            if not changed or shift <= tol:
+                break
+        inertia = 0.0  # and the labels of the final centres
+        for i in range(n):
+            lab, dist = 0, np.inf
+            for c in range(k):
+                dc = _d2(x, i, centers, c)
+                if dc < dist:
+                    lab, dist = c, dc
+            labels[i] = lab
+            inertia += dist
+        if inertia < best_inertia:
+            best_inertia = inertia
+            best_labels[:] = labels
+    return best_labels
 
 
 def _block(a, rows, cols):
     """``a[np.ix_(rows, cols)]``, several times faster for boolean blocks."""
     return a.take(rows, axis=0).take(cols, axis=1)
-
-
-def _line_sum(a, lines):
-    """Sum of the rows ``lines`` of the boolean ``a``, as float64 counts."""
-    if lines.size == 1:
-        return a[lines[0]]  # subtracting a bool row from float64 counts is exact
-    return np.count_nonzero(a[lines], axis=0)
 
 
 def _grow(res_lines, forb_lines, idx, n, q):

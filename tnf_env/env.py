@@ -190,12 +190,15 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
     def _measure(self) -> dict[str, Any]:
         """Assess the network once: every reader of this step uses the result."""
         tr = self.transformation
+        t0 = time.perf_counter()
         a = Assessment.of(
             tr.net, tr.clusters, tr.crossbar_sizes, self.technology,
             [tr.cmap(i) for i in range(self.n_layers)],
         )
-        acc = evaluate(tr.net, self.x_val, self.y_val)[0]
         cost = a.cost(self.config.accounting)
+        t1 = time.perf_counter()
+        acc = evaluate(tr.net, self.x_val, self.y_val)[0]
+        t2 = time.perf_counter()
         norm = normalized_cost(
             cost.area_mm2, cost.energy_nj, self.reference, self.config.area_weight
         )
@@ -204,6 +207,9 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         if self._hardware is not None:
             weights = a.hardware_weights(tr.net, self._hardware, self.config.accounting)
             m["accuracy"] = evaluate(hardware_net(tr.net, weights), self.x_val, self.y_val)[0]
+        self._measure_timing = {
+            "mapping": t1 - t0, "validation": t2 - t1, "nonideal": time.perf_counter() - t2
+        }
         return m
 
     def _info(self, m: dict[str, Any]) -> dict[str, Any]:
@@ -319,6 +325,9 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         self._last_action = a
         error, terminated = None, False
         retrain_s = 0.0
+        tr = self.transformation
+        cluster_s, runs, skipped = tr.cluster_seconds, tr.scic_runs, tr.scic_skipped
+        self._measure_timing = {}
         if act.stop:
             terminated = True
         else:
@@ -386,7 +395,14 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             info["error"] = error
         self._return += float(reward)
         # Timings stay out of info: info must be identical for identical seeds and actions.
-        self.last_step_timing = {"step": time.perf_counter() - t0, "retrain": retrain_s}
+        self.last_step_timing = {
+            "step": time.perf_counter() - t0,
+            "retrain": retrain_s,
+            "cluster": tr.cluster_seconds - cluster_s,
+            **self._measure_timing,
+            "scic_runs": tr.scic_runs - runs,
+            "scic_skipped": tr.scic_skipped - skipped,
+        }
         return self._observation(m), float(reward), terminated, truncated, info
 
     def close(self) -> None:

@@ -110,6 +110,7 @@ class Transformation:
         self._cluster_calls = 0
         self.scic_runs = 0  # SCIC runs (one per quality tried), and calls skipped as futile
         self.scic_skipped = 0
+        self.cluster_seconds = 0.0  # wall time spent in SCIC
         self._unclusterable: dict[int, tuple | None] = {}  # per layer: input known to fail
         self._cmaps: dict[int, tuple[tuple[Cluster, ...], np.ndarray]] = {}
         self.last_retrain_seconds = 0.0
@@ -202,9 +203,11 @@ class Transformation:
             self.scic_skipped += 1
             return []
         stats: dict = {}
+        t0 = time.perf_counter()
         new = scic_multi(
             free, n, qualities, stats=stats, seed=self.seed + self._cluster_calls, exclude=cmap
         )
+        self.cluster_seconds += time.perf_counter() - t0
         self.scic_runs += stats.get("runs", 0)
         self._unclusterable[i] = key if not new and not stats.get("seeded") else None
         self.clusters[i].extend(new)
