@@ -96,11 +96,11 @@ def breakdown(run: dict, kinds: list[str]) -> dict[str, dict[str, float]]:
     return out
 
 
-def run_at(ref_tree: Path | None, config: str, device: str) -> dict:
+def run_at(ref_tree: Path | None, config: str, device: str, seed: int) -> dict:
     """The episode in a subprocess, importing the project from ``ref_tree`` (or here)."""
     tree = ref_tree or ROOT
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    cmd = [sys.executable, __file__, "--worker", config, "--device", device]
+    cmd = [sys.executable, __file__, "--worker", config, "--device", device, "--seeds", str(seed)]
     out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"episode at {tree} failed:\n{out.stderr[-2000:]}")
@@ -158,17 +158,38 @@ def report(name: str, runs: list[dict], old: list[dict]) -> dict:
     return out
 
 
+def delivered(name, args, ref_tree, first: dict, first_old: dict | None) -> list[dict]:
+    """Per seed, the validation accuracy and area ratio each version delivered."""
+    rows = []
+    for seed in args.seeds:
+        new = first if seed == args.seeds[0] else run_at(None, name, args.device, seed)
+        row = {"seed": seed, "accuracy": new["accuracy"], "area_ratio": new["area_ratio"]}
+        if ref_tree is not None:
+            old = first_old if seed == args.seeds[0] else run_at(ref_tree, name, args.device, seed)
+            row.update(accuracy_ref=old["accuracy"], area_ratio_ref=old["area_ratio"])
+        rows.append(row)
+        ref = (f"; reference: val acc {row['accuracy_ref']:.4f}, area ratio "
+               f"{row['area_ratio_ref']:.3f}") if ref_tree is not None else ""
+        print(f"{name} seed {seed}: val acc {row['accuracy']:.4f}, area ratio "
+              f"{row['area_ratio']:.3f}{ref}", flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--device", default="cpu", help="cpu, cuda[:k], mps or auto")
     parser.add_argument("--repeats", type=int, default=1, help="episodes per code version")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="episode seeds; timings are of the first, the delivered "
+                             "network is reported for each")
     parser.add_argument("--against", metavar="REF", help="also time the code of this commit")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument("--worker", choices=list(CONFIGS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(episode({**CONFIGS[args.worker], "device": args.device})))
+        settings = {**CONFIGS[args.worker], "device": args.device}
+        print(json.dumps(episode(settings, args.seeds[0])))
         return
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -182,9 +203,12 @@ def main() -> None:
                 runs, old = [], []
                 for _ in range(args.repeats):
                     if ref_tree is not None:
-                        old.append(run_at(ref_tree, name, args.device))
-                    runs.append(run_at(None, name, args.device))
+                        old.append(run_at(ref_tree, name, args.device, args.seeds[0]))
+                    runs.append(run_at(None, name, args.device, args.seeds[0]))
                 results[name] = report(name, runs, old)
+                results[name]["delivered"] = delivered(
+                    name, args, ref_tree, runs[0], old[0] if old else None
+                )
         finally:
             if ref_tree is not None:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",

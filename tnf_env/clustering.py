@@ -69,7 +69,7 @@ def _threadpools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-__all__ = ["cluster_quality", "kmeans", "prune_clusters", "scic", "scic_multi"]
+__all__ = ["cluster_quality", "kmeans", "load_kernels", "prune_clusters", "scic", "scic_multi"]
 
 _DENSE_EIG_MAX = 300  # below this (smaller side) a dense Gram eigh beats ARPACK
 _TRIM_FACTOR = 4  # greedy trimming is tried on candidates up to 4N x 4N
@@ -542,6 +542,14 @@ def _grow(res_lines, forb_lines, idx, n, q):
     # Each added line is itself >= q dense, so the block stays >= q dense.
     cand = cand[np.argsort(-dens[cand], kind="stable")[: n - idx.size]]
     return np.union1d(idx, cand), True
+
+
+@functools.cache
+def load_kernels() -> None:
+    """Load (or compile, on a machine's first run) the compiled parts of SCIC: ~1 s once
+    per process, which an environment pays when it is built rather than in a step."""
+    kmeans(np.arange(8.0).reshape(4, 2), 2, 0)
+    scic(np.eye(8, dtype=bool) | np.eye(8, k=1, dtype=bool), 2, min_connections=2)
 
 
 def scic(

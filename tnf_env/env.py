@@ -31,6 +31,7 @@ from hwmodel import get_technology
 from .actions import ActionCodec
 from .assessment import Assessment
 from .baseline import get_baseline
+from .clustering import load_kernels
 from .datasets import load_dataset
 from .devices import resolve_device
 from .evaluation import SNNSettings, normalized_cost, snn_evaluate
@@ -80,6 +81,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         except ValueError as exc:
             raise ValueError(f"invalid setting device={cfg.device!r}: {exc}") from None
         self.technology = get_technology(cfg.technology)
+        load_kernels()
         for n in cfg.crossbar_sizes:
             self.technology.check_crossbar_size(n)
         # Accuracy on the technology's non-ideal crossbars (the floor is checked on it).
