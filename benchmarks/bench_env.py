@@ -100,6 +100,9 @@ def run_at(ref_tree: Path | None, config: str, device: str, seed: int) -> dict:
     """The episode in a subprocess, importing the project from ``ref_tree`` (or here)."""
     tree = ref_tree or ROOT
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    shared = ROOT.parent / "shared" / "data"  # a temporary tree has no ../shared beside it
+    if "TNF_DATA" not in env and shared.is_dir():
+        env["TNF_DATA"] = str(shared)
     cmd = [sys.executable, __file__, "--worker", config, "--device", device, "--seeds", str(seed)]
     out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
