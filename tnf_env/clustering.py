@@ -43,6 +43,15 @@ Deviations from the authors' released code (DESIGN.md section 3) and why:
   and still finds the dense core of degree-skewed (trained) layers.
 - Spectral splits, recursion depth and rounds are capped, everything runs on
   one thread with seeded solvers: the result is bit-identical on repeat.
+
+Speed: the greedy trimming (:func:`_trim_passes`), k-means (:func:`kmeans`) and
+the component labelling are compiled with numba (loaded once per process by
+:func:`load_kernels`, compiled on a machine's first run); blocks are cut with
+``take`` rather than ``np.ix_``. Two choices moved with the compiled code: equal
+trimming scores go to the lower index (numpy's ``argpartition`` left ties to its
+selection algorithm), and the k-means is this module's, not scikit-learn's (same
+algorithm, other random draws). ``benchmarks/bench_clustering.py`` measures time
+and quality against the earlier implementation.
 """
 
 from __future__ import annotations
