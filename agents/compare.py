@@ -35,6 +35,7 @@ from tnf_env.evaluation import SNNSettings
 from .blackbox import ParamSchedule, ScheduleParams, run_search
 from .config import TrainConfig
 from .experiment import RATE_GRID, Delivered, Experiment, tune
+from .outputs import atomic_write
 from .policies import PaperPolicy, PruningPolicy
 
 WARM_STARTS = ("none", "paper", "pruning")
@@ -179,10 +180,10 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
     budget = cfg.search_budget or learners[0]["epochs"]
     searches = {}
     for sampler, name in (("tpe", "black-box (TPE)"), ("random", "random search")):
-        res = run_search({**env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
-                         cfg.search_seed, log)
         (cfg.out / "search").mkdir(exist_ok=True)
-        (cfg.out / "search" / f"{sampler}.json").write_text(json.dumps(res, indent=2))
+        res = run_search({**env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
+                         cfg.search_seed, log, journal=cfg.out / "search" / f"{sampler}.jsonl")
+        atomic_write(cfg.out / "search" / f"{sampler}.json", json.dumps(res, indent=2))
         log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs in "
             f"{res['wall_seconds']:.0f} s, best objective {res['best']['objective']:.4f}")
         searches[name] = res

@@ -14,10 +14,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     :param args: the parsed ``compare`` flags.
     """
-    from .cli import CLIError, check_out_dir, check_rate_grid, check_seeds
+    from .cli import (
+        CLIError,
+        check_budget,
+        check_out_dir,
+        check_positive,
+        check_rate_grid,
+        check_seeds,
+        require_modules,
+    )
     from .compare import CompareConfig, run_compare
     from .compare_report import results_markdown, write_outputs
     from .config import load_config
+    from .outputs import claim_dir
 
     out = Path(args.out)
     if args.report_only:  # the tables and figure again, from the rows already measured
@@ -28,9 +37,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_out_dir(out, "--out")
     check_seeds(args.train_seeds, "--train-seeds")
     check_seeds(args.eval_seeds, "--eval-seeds")
+    check_seeds([args.search_seed], "--search-seed")
     check_rate_grid(args.rate_grid)
-    if (out / "results.json").exists() and not args.force:
-        raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
+    check_positive(args, "snn_timesteps", "reps", "timesteps")
+    check_budget(args.search_budget, "--search-budget")
+    # the searches and the figure need these at the end: say so before hours of PPO
+    require_modules(("optuna", "the black-box and random searches"),
+                    ("matplotlib", "the learning-curve figure"))
     if (out / "ppo").exists():
         raise CLIError(f"{out}/ppo already holds training runs: choose another --out")
     train = load_config(args.config, args.set or (), timesteps=args.timesteps)
@@ -46,8 +59,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         search_seed=args.search_seed,
         reps=args.reps,
     )
-    doc = run_compare(cfg)
-    paths = write_outputs(doc, out)
+    with claim_dir(out, "--out", replace=args.force):  # locked before PPO's first step
+        doc = run_compare(cfg)
+        paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
