@@ -633,6 +633,24 @@ def main(argv: Sequence[str] | None = None, prog: str = "train_agent.py") -> int
             raise
         print(f"{prog} {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except (MemoryError, _gpu_out_of_memory()) as exc:
+        if os.environ.get("TNF_DEBUG"):
+            raise
+        where = "GPU" if not isinstance(exc, MemoryError) else "host"
+        print(
+            f"{prog} {args.command}: error: out of {where} memory ({one_line(exc, 200)}); "
+            "a smaller topology, fewer environment workers or --device cpu may fit "
+            "(train --resume RUN_DIR continues a training run from its last checkpoint)",
+            file=sys.stderr,
+        )
+        return 3
+
+
+def _gpu_out_of_memory() -> type[BaseException]:
+    """torch's CUDA out-of-memory error (a RuntimeError; older torch: under torch.cuda)."""
+    import torch
+
+    return getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
 
 
 def one_line(exc: BaseException, limit: int = 600) -> str:

@@ -62,6 +62,13 @@ class CompareConfig:
     reps: int = 2000  # bootstrap resamples
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
 
+    def identity(self) -> dict[str, Any]:
+        """What a resumed comparison must share with the one it continues (``compare.json``)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+             if f.name not in ("out", "extra", "reps")}
+        d["train"] = self.train.to_dict()
+        return json.loads(json.dumps(d))
+
     def __post_init__(self) -> None:
         for name in ("train_seeds", "eval_seeds"):
             seeds = getattr(self, name)
@@ -114,7 +121,9 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
         env={**cfg.train.env, "seed": cfg.train_seeds[0]},
     ).validate()
     t0 = time.perf_counter()
-    model = train(tc, run, progress_bar=False)
+    # a compare started again (--resume) continues a run a kill cut short, from its last
+    # checkpoint, and a finished one from its end (no further steps)
+    model = train(tc, run, resume=(run / "config.yaml").is_file(), progress_bar=False)
     wall = time.perf_counter() - t0
     steps = int(model.num_timesteps)
     log(f"{name}: {steps} steps in {wall:.0f} s")

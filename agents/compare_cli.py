@@ -44,8 +44,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     # the searches and the figure need these at the end: say so before hours of PPO
     require_modules(("optuna", "the black-box and random searches"),
                     ("matplotlib", "the learning-curve figure"))
-    if (out / "ppo").exists():
-        raise CLIError(f"{out}/ppo already holds training runs: choose another --out")
+    if (out / "ppo").exists() and not args.resume:
+        raise CLIError(
+            f"{out}/ppo already holds training runs: pass --resume to continue that "
+            "comparison, or choose another --out"
+        )
     train = load_config(args.config, args.set or (), timesteps=args.timesteps)
     cfg = CompareConfig(
         train=train,
@@ -60,11 +63,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
         reps=args.reps,
     )
     with claim_dir(out, "--out", replace=args.force):  # locked before PPO's first step
+        _same_comparison(cfg, out, args.resume)
         doc = run_compare(cfg)
         paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
+
+
+def _same_comparison(cfg, out: Path, resume: bool) -> None:
+    """Record the comparison in ``out/compare.json``; a resumed one must match it (its PPO
+    runs, search journals and budgets are continued, not mixed with other settings)."""
+    import json
+
+    from hwmodel.safeload import load_document
+
+    from .cli import CLIError
+    from .outputs import atomic_write
+
+    path = out / "compare.json"
+    if not resume:
+        atomic_write(path, json.dumps(cfg.identity(), indent=1))
+        return
+    if not path.is_file():
+        raise CLIError(f"--resume {out}: no comparison there (no compare.json)")
+    if load_document(path, "json") != cfg.identity():
+        raise CLIError(
+            f"--resume {out}: its compare.json was written with other flags or config; "
+            "give the same ones to continue it"
+        )
 
 
 def add_parser(sub) -> None:
@@ -89,6 +116,9 @@ def add_parser(sub) -> None:
     p.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--out", default="runs/compare", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a comparison in --out that was stopped (same flags): PPO "
+                   "from its checkpoints, the searches from their journals")
     p.add_argument("--report-only", action="store_true",
                    help="recompute results.md, the summary and the figure from --out's rows")
     p.set_defaults(func=cmd_compare)

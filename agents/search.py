@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from hwmodel.safeload import DocumentError, load_document, parse_document
 
 from .config import TrainConfig, config_from_dict
 from .outputs import claim_dir
@@ -114,9 +114,9 @@ def parse_dimension(item: str) -> Dimension:
             )
         return Dimension(key, low=low, high=high, kind=kind)
     try:
-        values = tuple(yaml.safe_load(v) for v in spec.split(","))
-    except yaml.YAMLError as exc:
-        raise SearchError(f"--space {item}: a value is not valid YAML: {exc}") from None
+        values = tuple(parse_document(v, f"--space {key}") for v in spec.split(","))
+    except DocumentError as exc:
+        raise SearchError(str(exc)) from None
     return Dimension(key, values=values)
 
 
@@ -371,9 +371,10 @@ def _trial_dirname(trial) -> str:
 
 def _read_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        doc = load_document(path, "json")
+    except DocumentError:
         return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _optuna(cfg: SearchConfig, tune):

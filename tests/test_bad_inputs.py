@@ -603,3 +603,20 @@ def test_every_new_flag_and_file_is_refused_in_one_line(
         assert not (tmp_path / "out").exists()
     else:
         assert not (tmp_path / "out" / "config.yaml").exists()
+
+
+@pytest.mark.parametrize("error", ["gpu", "host"])
+def test_out_of_memory_mid_run_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch, error):
+    """A GPU (or host) running out of memory mid-run: injected, as CI has no GPU to fill."""
+    import agents.reproduce
+    from agents.cli import _gpu_out_of_memory, main
+
+    def oom(*args, **kwargs):
+        raise (_gpu_out_of_memory() if error == "gpu" else MemoryError)("CUDA out of memory.")
+
+    monkeypatch.setattr(agents.reproduce, "run_reproduce", oom)
+    assert main([*REPRO, "--out", _out(tmp_path)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert f"out of {'GPU' if error == 'gpu' else 'host'} memory" in err, err
+    assert not (tmp_path / "out").exists()  # the claimed, still empty directory is removed

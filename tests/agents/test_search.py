@@ -42,8 +42,10 @@ def test_grid_names_each_trial_after_what_it_varies(tmp_path):
         "tiny-N32-lr0.001-s1",
     ]
     assert [c.env["crossbar_sizes"] for c in trial_configs(cfg)][:2] == [[16], [32]]
+    with pytest.raises(SearchError, match="--seeds must be distinct"):
+        SearchConfig(base, tmp_path / "s", seeds=(0, 0))
     with pytest.raises(SearchError, match="repeats a point"):
-        trial_configs(SearchConfig(base, tmp_path / "s", seeds=(0, 0)))
+        trial_configs(SearchConfig(base, tmp_path / "s", learning_rates=(1e-3, 1e-3)))
 
 
 def test_search_writes_run_directories_that_replay_and_benchmark_read(tmp_path, capsys, local_ray):
