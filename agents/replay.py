@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ ALLOWED = {
     "env": "a mapping of environment settings",
     "seed": "an integer in [0, 2**63)",
     "actions": f"a non-empty list of at most {MAX_STEPS} actions, each a list of integers >= 0",
-    "metrics": "a mapping from metric names to values",
+    "metrics": "a mapping from metric names to finite values (no NaN or infinity)",
     "torch_threads": "null or an integer >= 1",
 }
 
@@ -97,6 +98,8 @@ def load_schedule(path: str | Path) -> dict[str, Any]:
         raise ScheduleFileError(bad("seed")) from None
     if checked.torch_threads is not None and checked.torch_threads < 1:
         raise ScheduleFileError(bad("torch_threads"))
+    if any(isinstance(v, float) and not math.isfinite(v) for v in checked.metrics.values()):
+        raise ScheduleFileError(bad("metrics"))  # a NaN never compares equal: no check at all
     if checked.env.get("cache_dir") is not None:
         # a file handed over does not choose where this machine writes its baselines
         doc["env"] = {**doc["env"], "cache_dir": None}

@@ -505,6 +505,7 @@ BAD_NEW_COMMANDS = [
      "nested too deeply"),
     (lambda t: ["replay", _schedule(t, text='{"seed": 0, "seed": 1}')], "'seed' is given twice"),
     (lambda t: ["replay", _schedule(t, actions=[[0] * 8] * 20_000)], "'actions'"),
+    (lambda t: ["replay", _schedule(t, metrics={"cost": NAN})], "'metrics'"),
     (lambda t: [*REPRO, "--seeds", "0", "0", "--out", _out(t)], "--seeds must be distinct"),
     (lambda t: [*REPRO, "--seeds", str(2**40), "--out", _out(t)], "--seeds must be integers"),
     (lambda t: [*REPRO, "--snn-timesteps", "1000000000000", "--out", _out(t)],
@@ -620,3 +621,22 @@ def test_out_of_memory_mid_run_is_one_line_not_a_traceback(tmp_path, capsys, mon
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert f"out of {'GPU' if error == 'gpu' else 'host'} memory" in err, err
     assert not (tmp_path / "out").exists()  # the claimed, still empty directory is removed
+
+
+def test_a_file_handed_over_does_not_choose_where_baselines_are_written(tmp_path):
+    """``env.cache_dir`` in a schedule file or another run's config.yaml is not followed."""
+    import yaml
+    from conftest import TINY_TRAIN
+
+    from agents.ppo import load_run_config
+    from agents.replay import load_schedule
+
+    elsewhere = str(tmp_path / "elsewhere")
+    doc = load_schedule(_schedule(tmp_path, env={**TINY_ENV, "cache_dir": elsewhere}))
+    assert doc["env"]["cache_dir"] is None
+    run = tmp_path / "run"
+    run.mkdir()
+    cfg = {**TINY_TRAIN, "env": {**TINY_TRAIN["env"], "cache_dir": elsewhere}}
+    (run / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert load_run_config(run).env["cache_dir"] is None  # read as input
+    assert load_run_config(run, own=True).env["cache_dir"] == elsewhere  # resumed by its owner
