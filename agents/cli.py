@@ -111,6 +111,20 @@ def require_modules(*needs: tuple[str, str]) -> None:
             raise CLIError(f"{what} need {module}, which is not installed: pip install {module}")
 
 
+def check_device(name: object, what: str) -> None:
+    """A device this machine has, said before any work (a file naming ``cuda`` stays
+    readable on a machine without one: only the commands that run here check this).
+
+    :param name: the device's name.
+    :param what: the flag or key that gave it.
+    """
+    if isinstance(name, str):
+        try:
+            resolve_device(name)
+        except ValueError as exc:
+            raise CLIError(f"invalid {what}={name!r}: {exc}") from None
+
+
 def check_env_settings(settings: dict) -> None:
     """Refuse bad environment settings before any network is trained."""
     from tnf_env.settings import EnvConfig
@@ -222,6 +236,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env_settings())
+    check_device(cfg.device, "device")
     with ExitStack() as claims:  # checked and locked before the first epoch
         claims.enter_context(claim_dir(out, "--out", replace=args.force))
         if nets is not None:
@@ -269,10 +284,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         out = Path(args.out or Path("runs") / cfg.run_name)
         check_out_dir(out, "--out")
-        try:  # PPO's own device (the environment's is checked with its settings)
-            resolve_device(cfg.device)
-        except ValueError as exc:
-            raise CLIError(f"invalid config key device={cfg.device!r}: {exc}") from None
+        check_device(cfg.device, "device")  # PPO's networks
+        check_device(cfg.env.get("device", "cpu"), "env.device")  # retraining
     with claim_dir(out, "--resume" if args.resume else "--out", products=()):
         # locked from before the first step to the last comparison file written
         t0 = time.perf_counter()
@@ -385,6 +398,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env)
+    check_device(cfg.env.get("device", "cpu"), "device")
     with claim_dir(out, "--out", replace=args.force):  # locked before the first epoch
         doc = run_benchmark(cfg)
         paths = write_outputs(doc, out)

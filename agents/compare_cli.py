@@ -17,6 +17,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .cli import (
         CLIError,
         check_budget,
+        check_device,
         check_out_dir,
         check_positive,
         check_rate_grid,
@@ -50,6 +51,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "comparison, or choose another --out"
         )
     train = load_config(args.config, args.set or (), timesteps=args.timesteps)
+    check_device(train.device, "device")
+    check_device(train.env.get("device", "cpu"), "env.device")
     cfg = CompareConfig(
         train=train,
         out=out,
