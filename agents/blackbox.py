@@ -21,14 +21,21 @@ on one baseline, not per-layer rates, onsets and chip size over several baseline
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 import tnf_env
+from hwmodel.safeload import DocumentError, parse_document
 
 from .policies import ScheduleFollower, run_episode
 
@@ -106,28 +113,44 @@ def penalized_cost(cost: float, success: bool) -> float:
     return float(cost) + (0.0 if success else INFEASIBLE)
 
 
-def suggest(trial, sizes: Sequence[int], levels: Sequence[float], n_layers: int,
-            rate_scale: float) -> ScheduleParams:
-    """A point of the space from an Optuna trial.
+def space(sizes: Sequence[int], levels: Sequence[float], n_layers: int,
+          rate_scale: float) -> dict[str, Any]:
+    """The search space as Optuna distributions (what a trial draws, and what a resumed
+    search declares its logged trials with).
 
-    :param trial: an ``optuna.Trial``.
     :param sizes: the crossbar sizes the chip may use.
     :param levels: the environment's prune levels (each layer picks one).
     :param n_layers: layers of the network.
     :param rate_scale: the environment's rate scale; searched over 0.2x to 5x of it.
     """
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+    return {
+        "clustering": CategoricalDistribution([True, False]),
+        "crossbar_size": CategoricalDistribution([int(n) for n in sizes]),
+        "rate_scale": FloatDistribution(rate_scale / 5, rate_scale * 5, log=True),
+        **{f"level_{i}": CategoricalDistribution([float(v) for v in levels])
+           for i in range(n_layers)},
+        "cluster_start": FloatDistribution(0.0, 1.0),
+        "cluster_prune_start": FloatDistribution(0.0, 1.0),
+        "cluster_prune_initial": FloatDistribution(1e-3, 0.05, log=True),
+        "settle_tolerance": FloatDistribution(0.01, 0.2),
+        "cluster_prune_growth": FloatDistribution(1e-3, 0.05, log=True),
+    }
+
+
+def params_of(raw: dict[str, Any], n_layers: int) -> ScheduleParams:
+    """The point of a trial's raw Optuna parameters (``trial.params``)."""
     return ScheduleParams(
-        clustering=trial.suggest_categorical("clustering", [True, False]),
-        crossbar_size=int(trial.suggest_categorical("crossbar_size", list(sizes))),
-        rate_scale=trial.suggest_float("rate_scale", rate_scale / 5, rate_scale * 5, log=True),
-        levels=tuple(
-            float(trial.suggest_categorical(f"level_{i}", list(levels))) for i in range(n_layers)
-        ),
-        cluster_start=trial.suggest_float("cluster_start", 0.0, 1.0),
-        cluster_prune_start=trial.suggest_float("cluster_prune_start", 0.0, 1.0),
-        cluster_prune_initial=trial.suggest_float("cluster_prune_initial", 1e-3, 0.05, log=True),
-        settle_tolerance=trial.suggest_float("settle_tolerance", 0.01, 0.2),
-        cluster_prune_growth=trial.suggest_float("cluster_prune_growth", 1e-3, 0.05, log=True),
+        clustering=bool(raw["clustering"]),
+        crossbar_size=int(raw["crossbar_size"]),
+        rate_scale=float(raw["rate_scale"]),
+        levels=tuple(float(raw[f"level_{i}"]) for i in range(n_layers)),
+        cluster_start=float(raw["cluster_start"]),
+        cluster_prune_start=float(raw["cluster_prune_start"]),
+        cluster_prune_initial=float(raw["cluster_prune_initial"]),
+        settle_tolerance=float(raw["settle_tolerance"]),
+        cluster_prune_growth=float(raw["cluster_prune_growth"]),
     )
 
 
@@ -160,14 +183,24 @@ def run_search(
     sampler: str = "tpe",
     seed: int = 0,
     log: Callable[[str], None] = print,
+    journal: str | Path | None = None,
 ) -> dict:
     """Search the schedule's constants with Optuna until ``budget_epochs`` are spent.
+
+    Trial ``k`` draws its point with a sampler seeded by ``(seed, k)`` from the trials
+    before it, so with a ``journal`` a search killed at any moment and started again with
+    the same arguments goes on from its last finished trial and draws exactly what an
+    uninterrupted search would: no trial lost or run twice, every epoch counted once
+    (the epochs of the trial cut short are not counted: it runs again in full).
 
     :param settings: environment settings of the runs.
     :param seeds: training baseline seeds every trial runs on.
     :param budget_epochs: retraining epochs all trials may spend together.
     :param sampler: ``"tpe"`` (Optuna's TPE sampler) or ``"random"``.
     :param seed: seed of the sampler.
+    :param log: progress lines.
+    :param journal: a JSON-lines file: one line per finished trial, appended and synced
+        as it finishes; an existing one (of the same search) is resumed.
     :returns: ``{"sampler", "budget_epochs", "epochs", "wall_seconds", "trials", "best"}``;
         each trial records its parameters, objective and the epochs spent up to its end.
     """
@@ -175,6 +208,8 @@ def run_search(
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     if not seeds:
         raise ValueError("need at least one training seed")
+    if not (budget_epochs > 0 and math.isfinite(budget_epochs)):
+        raise ValueError(f"budget_epochs must be a finite number > 0, got {budget_epochs!r}")
     try:
         import optuna
     except ImportError:
@@ -183,27 +218,122 @@ def run_search(
     probe = tnf_env.make(**settings)
     u = probe.unwrapped
     per_trial = len(seeds) * u.horizon * u.config.retrain_epochs
-    space = (u.config.crossbar_sizes, u.config.prune_levels, u.n_layers, u.config.rate_scale)
+    n_layers = u.n_layers
+    dists = space(u.config.crossbar_sizes, u.config.prune_levels, n_layers, u.config.rate_scale)
     probe.close()
     if budget_epochs < per_trial:
         raise ValueError(f"a budget of {budget_epochs:g} epochs is less than one trial "
                          f"({per_trial:g} epochs)")
-    sampler_obj = (optuna.samplers.TPESampler(seed=seed) if sampler == "tpe"
-                   else optuna.samplers.RandomSampler(seed=seed))
-    study = optuna.create_study(direction="minimize", sampler=sampler_obj)
-    trials: list[dict] = []
-    spent, t0 = 0.0, time.perf_counter()
-    while spent + per_trial <= budget_epochs + 1e-9:
-        trial = study.ask()
-        params = suggest(trial, *space)
-        res = evaluate(params, settings, seeds)
-        study.tell(trial, res["objective"])
-        spent += res["epochs"]
-        trials.append({"params": params.to_dict(), **res, "epochs_spent": spent,
-                       "wall_seconds": time.perf_counter() - t0})
-        if len(trials) % 25 == 0:
-            log(f"{sampler}: {len(trials)} trials, {spent:g} epochs, best "
-                f"{min(t['objective'] for t in trials):.4f}")
+    header = {"search": "blackbox", "settings": settings, "seeds": [int(s) for s in seeds],
+              "budget_epochs": budget_epochs, "sampler": sampler, "seed": seed}
+    study = optuna.create_study(direction="minimize")
+    with ExitStack() as stack:
+        trials: list[dict] = []
+        book = None
+        if journal is not None:
+            book = stack.enter_context(Journal(Path(journal), header))
+            trials = book.trials
+            for t in trials:  # the finished trials, as the sampler saw them
+                study.add_trial(optuna.trial.create_trial(
+                    params=t["raw"], distributions=dists, value=t["objective"]))
+            if trials:
+                log(f"{sampler}: resuming after {len(trials)} trials from {journal}")
+        spent = trials[-1]["epochs_spent"] if trials else 0.0
+        t0 = time.perf_counter() - (trials[-1]["wall_seconds"] if trials else 0.0)
+        while spent + per_trial <= budget_epochs + 1e-9:
+            study.sampler = _sampler(optuna, sampler, seed, len(trials))
+            trial = study.ask(dists)
+            params = params_of(trial.params, n_layers)
+            res = evaluate(params, settings, seeds)
+            study.tell(trial, res["objective"])
+            spent += res["epochs"]
+            trials.append({"number": len(trials), "raw": trial.params,
+                           "params": params.to_dict(), **res, "epochs_spent": spent,
+                           "wall_seconds": time.perf_counter() - t0})
+            if book is not None:
+                book.append(trials[-1])
+            if len(trials) % 25 == 0:
+                log(f"{sampler}: {len(trials)} trials, {spent:g} epochs, best "
+                    f"{min(t['objective'] for t in trials):.4f}")
     best = min(trials, key=lambda t: t["objective"])
     return {"sampler": sampler, "budget_epochs": budget_epochs, "epochs": spent,
             "wall_seconds": time.perf_counter() - t0, "trials": trials, "best": best}
+
+
+def _sampler(optuna, kind: str, seed: int, k: int):
+    """Trial ``k``'s sampler: its seed depends only on ``(seed, k)``, so a resumed search
+    draws as an uninterrupted one does."""
+    s = int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0])
+    if kind == "tpe":
+        return optuna.samplers.TPESampler(seed=s)
+    return optuna.samplers.RandomSampler(seed=s)
+
+
+class Journal:
+    """The finished trials of one search, one JSON line each, locked while in use.
+
+    A line cut short by a kill (the last, without its newline) is dropped; a journal of
+    another search (other settings, seeds, budget or sampler) is refused.
+
+    :param path: the ``.jsonl`` file.
+    :param header: what identifies the search (its first line).
+    """
+
+    def __init__(self, path: Path, header: dict) -> None:
+        self.path, self.header = path, json.loads(json.dumps(header))
+        self.trials: list[dict] = []
+        self._lock = FileLock(f"{path}.lock", timeout=0)
+
+    def __enter__(self) -> Journal:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise ValueError(f"{self.path} is in use by another search") from None
+        try:
+            self._read()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+    def _read(self) -> None:
+        if not self.path.exists():
+            self._write_line(self.header, "w")
+            return
+        raw = self.path.read_bytes()
+        lines = raw.split(b"\n")
+        keep = len(raw) if raw.endswith(b"\n") else len(raw) - len(lines[-1])
+        docs = []
+        for line in lines[:-1]:  # complete lines only
+            try:
+                docs.append(parse_document(line.decode("utf-8"), str(self.path), "json"))
+            except (DocumentError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{self.path}: a damaged line ({exc})") from None
+        if not docs or docs[0] != self.header:
+            raise ValueError(
+                f"{self.path} holds another search (its first line differs from this "
+                "search's settings, seeds, budget and sampler): choose another directory"
+            )
+        for k, doc in enumerate(docs[1:]):
+            if not isinstance(doc, dict) or doc.get("number") != k or not isinstance(
+                doc.get("raw"), dict
+            ):
+                raise ValueError(f"{self.path}: trial line {k + 1} is not trial {k}")
+        self.trials = docs[1:]
+        if keep < len(raw):  # the trial being written when it was killed: run again
+            with open(self.path, "r+b") as fh:
+                fh.truncate(keep)
+
+    def append(self, trial: dict) -> None:
+        """Record a finished trial (synced to disk before the next one starts)."""
+        self._write_line(trial, "a")
+
+    def _write_line(self, doc: dict, mode: str) -> None:
+        with open(self.path, mode) as fh:
+            fh.write(json.dumps(doc) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())

@@ -14,17 +14,21 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
 
+from hwmodel.safeload import DocumentError, parse_document
 from tnf_env.baseline import get_baseline
 from tnf_env.datasets import DATASETS, DatasetError, load_dataset
+from tnf_env.devices import resolve_device
 from tnf_env.network import default_topology, format_topology, parse_topology
 from tnf_env.spiking import normalization_scales, simulate_snn
 from tnf_env.training import default_recipe, to_tensors
 
 from .experiment import RATE_GRID
+from .outputs import atomic_write, check_writable, claim_dir
 
 
 class CLIError(Exception):
@@ -32,38 +36,93 @@ class CLIError(Exception):
 
 
 def check_out_dir(path: Path, flag: str) -> None:
-    """Refuse, before any work starts, an output directory that cannot be created.
+    """Refuse, before any work starts, an output directory that cannot be created or written.
 
     :param path: the directory the command will write (it may not exist yet).
     :param flag: the flag that named it, for the message.
     """
-    for p in (path, *path.parents):  # the nearest existing path must be a directory
-        if p.exists():
-            if not p.is_dir():
-                raise CLIError(f"{flag} {path}: {p} exists and is not a directory")
-            return
+    check_writable(path, flag)
 
 
-def check_seeds(seeds: Sequence[int], flag: str = "--seeds") -> None:
-    """Seeds feed numpy and Gymnasium, which take only non-negative integers."""
-    bad = [s for s in seeds if s < 0]
+def check_seeds(seeds: Sequence[int], flag: str = "--seeds", limit: int = 2**32) -> None:
+    """Seeds feed numpy, torch and Gymnasium: distinct integers in ``[0, limit)`` (a seed
+    given twice would count one network twice in every mean)."""
+    bad = [s for s in seeds if not 0 <= s < limit]
     if bad:
-        raise CLIError(f"{flag} must be integers >= 0, got {bad[0]}")
+        raise CLIError(f"{flag} must be integers in [0, 2**{limit.bit_length() - 1}), got {bad[0]}")
+    if len(set(seeds)) != len(seeds):
+        twice = sorted({s for s in seeds if list(seeds).count(s) > 1})
+        raise CLIError(f"{flag} must be distinct, got {twice[0]} twice")
+
+
+def check_distinct(values: Sequence | None, flag: str) -> None:
+    """A list flag whose repeated entries would be counted twice (crossbar sizes, seeds)."""
+    if values and len(set(values)) != len(values):
+        raise CLIError(f"{flag} must be distinct values, got {list(values)}")
+
+
+# Upper bounds of integer flags: larger values pass argparse and then run for years or fail
+# deep inside numpy or torch.
+FLAG_LIMITS = {
+    "epochs": 100_000,
+    "steps": 10_000,
+    "pruning_epochs": 100_000,
+    "snn_timesteps": 100_000,
+    "random_candidates": 10_000,
+    "reps": 1_000_000,
+    "timesteps": 10**9,
+}
+MAX_BUDGET = 10**7  # retraining epochs of a search or a benchmark transformation
 
 
 def check_positive(args: argparse.Namespace, *names: str) -> None:
-    """Integer flags that must be >= 1 (None: the default applies)."""
+    """Integer flags that must be in ``[1, FLAG_LIMITS[name]]`` (None: the default applies)."""
     for name in names:
         value = getattr(args, name)
-        if value is not None and value < 1:
+        high = FLAG_LIMITS.get(name, 10**9)
+        if value is not None and not 1 <= value <= high:
             flag = "--" + name.replace("_", "-")
-            raise CLIError(f"{flag} must be an integer >= 1, got {value}")
+            raise CLIError(f"{flag} must be an integer in [1, {high}], got {value}")
+
+
+def check_budget(value: float | None, flag: str) -> None:
+    """A number of retraining epochs: finite, > 0 and at most :data:`MAX_BUDGET`."""
+    if value is not None and not (0 < value <= MAX_BUDGET and math.isfinite(value)):
+        raise CLIError(f"{flag} must be a number of epochs in (0, {MAX_BUDGET}], got {value}")
 
 
 def check_rate_grid(grid: Sequence[float]) -> None:
-    bad = [g for g in grid if not (g > 0 and math.isfinite(g))]
+    bad = [g for g in grid if not (0 < g <= 1000 and math.isfinite(g))]
     if bad:
-        raise CLIError(f"--rate-grid must be finite numbers > 0, got {bad[0]}")
+        raise CLIError(f"--rate-grid must be finite numbers in (0, 1000], got {bad[0]}")
+    if len(set(grid)) != len(grid) or len(grid) > 64:
+        raise CLIError(f"--rate-grid must be at most 64 distinct numbers, got {list(grid)}")
+
+
+def require_modules(*needs: tuple[str, str]) -> None:
+    """Optional packages a command needs at its end: missing ones are said before any work.
+
+    :param needs: ``(module, what needs it)`` pairs.
+    """
+    import importlib.util
+
+    for module, what in needs:
+        if importlib.util.find_spec(module) is None:
+            raise CLIError(f"{what} need {module}, which is not installed: pip install {module}")
+
+
+def check_device(name: object, what: str) -> None:
+    """A device this machine has, said before any work (a file naming ``cuda`` stays
+    readable on a machine without one: only the commands that run here check this).
+
+    :param name: the device's name.
+    :param what: the flag or key that gave it.
+    """
+    if isinstance(name, str):
+        try:
+            resolve_device(name)
+        except ValueError as exc:
+            raise CLIError(f"invalid {what}={name!r}: {exc}") from None
 
 
 def check_env_settings(settings: dict) -> None:
@@ -153,8 +212,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     check_out_dir(out, "--out")
     check_seeds(args.seeds)
     check_positive(args, "epochs", "steps", "pruning_epochs", "snn_timesteps")
-    if (out / "results.json").exists() and not args.force:
-        raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
+    nets = Path(args.save_networks) if args.save_networks else None
+    if nets is not None:
+        check_out_dir(nets, "--save-networks")
+    require_modules(("matplotlib", "the figures"))
     cfg = ReproduceConfig(
         dataset=args.dataset,
         data_dir=args.data_dir,
@@ -175,8 +236,15 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env_settings())
-    result = run_reproduce(cfg, progress=not args.quiet)
-    paths = write_outputs(result, out)
+    check_device(cfg.device, "device")
+    with ExitStack() as claims:  # checked and locked before the first epoch
+        claims.enter_context(claim_dir(out, "--out", replace=args.force))
+        if nets is not None:
+            claims.enter_context(
+                claim_dir(nets, "--save-networks", ("manifest.json",), replace=args.force)
+            )
+        result = run_reproduce(cfg, progress=not args.quiet)
+        paths = write_outputs(result, out)
     print(results_markdown(result.doc))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
@@ -188,7 +256,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from .config import load_config
     from .policies import PaperPolicy, RandomPolicy, comparison_table, evaluate_policy, summarize
-    from .ppo import EVAL_SEED, PPOPolicy, run_dir_lock, train
+    from .ppo import EVAL_SEED, PPOPolicy, load_run_config, train
 
     if args.resume:
         given = [
@@ -216,29 +284,34 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         out = Path(args.out or Path("runs") / cfg.run_name)
         check_out_dir(out, "--out")
-    t0 = time.perf_counter()
-    model = train(
-        cfg,
-        out,
-        resume=bool(args.resume),
-        progress_bar=not args.quiet,
-        timesteps=args.timesteps if args.resume else None,
-    )
-    train_s = time.perf_counter() - t0
-    cfg_used = yaml.safe_load((out / "config.yaml").read_text())
-    env = tnf_env_make(cfg_used["env"])
-    # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
-    paper_env = tnf_env_make({**cfg_used["env"], "prune_unit": "paper"})
-    seeds = [EVAL_SEED + 100 + k for k in range(cfg_used["compare_episodes"])]
-    rows = {
-        "ppo (learned)": summarize(evaluate_policy(env, PPOPolicy(model), seeds)),
-        "paper schedule": summarize(evaluate_policy(paper_env, PaperPolicy(), seeds)),
-        "random": summarize(evaluate_policy(paper_env, RandomPolicy(seed=cfg_used["seed"]), seeds)),
-    }
-    table = comparison_table(rows)
-    with run_dir_lock(out):  # train released it; the comparison is the run's too
-        (out / "comparison.md").write_text(table + "\n")
-        (out / "comparison.json").write_text(json.dumps(rows, indent=2))
+        check_device(cfg.device, "device")  # PPO's networks
+        check_device(cfg.env.get("device", "cpu"), "env.device")  # retraining
+    with claim_dir(out, "--resume" if args.resume else "--out", products=()):
+        # locked from before the first step to the last comparison file written
+        t0 = time.perf_counter()
+        model = train(
+            cfg,
+            out,
+            resume=bool(args.resume),
+            progress_bar=not args.quiet,
+            timesteps=args.timesteps if args.resume else None,
+        )
+        train_s = time.perf_counter() - t0
+        cfg_used = load_run_config(out, own=True)
+        env = tnf_env_make(cfg_used.env)
+        # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
+        paper_env = tnf_env_make({**cfg_used.env, "prune_unit": "paper"})
+        seeds = [EVAL_SEED + 100 + k for k in range(cfg_used.compare_episodes)]
+        rows = {
+            "ppo (learned)": summarize(evaluate_policy(env, PPOPolicy(model), seeds)),
+            "paper schedule": summarize(evaluate_policy(paper_env, PaperPolicy(), seeds)),
+            "random": summarize(
+                evaluate_policy(paper_env, RandomPolicy(seed=cfg_used.seed), seeds)
+            ),
+        }
+        table = comparison_table(rows)
+        atomic_write(out / "comparison.md", table + "\n")
+        atomic_write(out / "comparison.json", json.dumps(rows, indent=2))
     print(f"\n{model.num_timesteps} timesteps in {train_s:.0f} s -> {out}")
     print(f"evaluation episodes (seeds {seeds[0]}..{seeds[-1]}, never trained on):")
     print(table)
@@ -288,13 +361,10 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_out_dir(out, "--out")
     check_seeds(args.seeds)
-    check_positive(args, "snn_timesteps")
-    if args.random_candidates < 1:  # each candidate gets budget / candidates epochs
-        raise CLIError(f"--random-candidates must be an integer >= 1, got {args.random_candidates}")
-    if args.budget is not None and not (args.budget > 0 and math.isfinite(args.budget)):
-        raise CLIError(f"--budget must be a number of epochs > 0, got {args.budget}")
-    if (out / "results.json").exists() and not args.force:
-        raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
+    check_positive(args, "snn_timesteps", "random_candidates")  # budget / candidates epochs
+    check_budget(args.budget, "--budget")
+    check_distinct(args.crossbar_sizes, "--crossbar-sizes")
+    require_modules(("matplotlib", "the figures"))
     run_dir = None
     if args.run:
         from .ppo import load_run_config, resolve_run_dir
@@ -310,7 +380,10 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         key, sep, value = item.partition("=")
         if not sep:
             raise CLIError(f"--env takes KEY=VALUE, got {item!r}")
-        env_settings[key] = yaml.safe_load(value)
+        try:
+            env_settings[key] = parse_document(value, f"--env {key}")
+        except DocumentError as exc:
+            raise CLIError(str(exc)) from None
     if args.device is not None:
         env_settings["device"] = args.device
     cfg = BenchmarkConfig(
@@ -325,8 +398,10 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env)
-    doc = run_benchmark(cfg)
-    paths = write_outputs(doc, out)
+    check_device(cfg.env.get("device", "cpu"), "device")
+    with claim_dir(out, "--out", replace=args.force):  # locked before the first epoch
+        doc = run_benchmark(cfg)
+        paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
@@ -566,11 +641,39 @@ def main(argv: Sequence[str] | None = None, prog: str = "train_agent.py") -> int
     try:
         return args.func(args)
     except (CLIError, DatasetError, ValueError, OSError, yaml.YAMLError) as exc:
+        # ConfigError, RunError, ScheduleFileError, DocumentError, OutputError, pydantic's
+        # ValidationError and the technology's errors are ValueErrors: one line, status 2.
         if os.environ.get("TNF_DEBUG"):  # developers: see the traceback
             raise
-        # ConfigError, RunError and ScheduleFileError are ValueErrors: one line, status 2.
-        print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog} {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except (MemoryError, _gpu_out_of_memory()) as exc:
+        if os.environ.get("TNF_DEBUG"):
+            raise
+        where = "GPU" if not isinstance(exc, MemoryError) else "host"
+        print(
+            f"{prog} {args.command}: error: out of {where} memory ({one_line(exc, 200)}); "
+            "a smaller topology, fewer environment workers or --device cpu may fit "
+            "(train --resume RUN_DIR continues a training run from its last checkpoint)",
+            file=sys.stderr,
+        )
+        return 3
+
+
+def _gpu_out_of_memory() -> type[BaseException]:
+    """torch's CUDA out-of-memory error (a RuntimeError; older torch: under torch.cuda)."""
+    import torch
+
+    return getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+
+
+def one_line(exc: BaseException, limit: int = 600) -> str:
+    """An error as one line of at most ``limit`` characters (a library's message may span
+    several, or quote a whole document)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def tnf_main() -> int:

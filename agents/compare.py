@@ -35,6 +35,7 @@ from tnf_env.evaluation import SNNSettings
 from .blackbox import ParamSchedule, ScheduleParams, run_search
 from .config import TrainConfig
 from .experiment import RATE_GRID, Delivered, Experiment, tune
+from .outputs import atomic_write
 from .policies import PaperPolicy, PruningPolicy
 
 WARM_STARTS = ("none", "paper", "pruning")
@@ -60,6 +61,13 @@ class CompareConfig:
     search_seed: int = 0  # seed of the Optuna samplers
     reps: int = 2000  # bootstrap resamples
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
+
+    def identity(self) -> dict[str, Any]:
+        """What a resumed comparison must share with the one it continues (``compare.json``)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+             if f.name not in ("out", "extra", "reps")}
+        d["train"] = self.train.to_dict()
+        return json.loads(json.dumps(d))
 
     def __post_init__(self) -> None:
         for name in ("train_seeds", "eval_seeds"):
@@ -113,7 +121,9 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
         env={**cfg.train.env, "seed": cfg.train_seeds[0]},
     ).validate()
     t0 = time.perf_counter()
-    model = train(tc, run, progress_bar=False)
+    # a compare started again (--resume) continues a run a kill cut short, from its last
+    # checkpoint, and a finished one from its end (no further steps)
+    model = train(tc, run, resume=(run / "config.yaml").is_file(), progress_bar=False)
     wall = time.perf_counter() - t0
     steps = int(model.num_timesteps)
     log(f"{name}: {steps} steps in {wall:.0f} s")
@@ -179,10 +189,10 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
     budget = cfg.search_budget or learners[0]["epochs"]
     searches = {}
     for sampler, name in (("tpe", "black-box (TPE)"), ("random", "random search")):
-        res = run_search({**env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
-                         cfg.search_seed, log)
         (cfg.out / "search").mkdir(exist_ok=True)
-        (cfg.out / "search" / f"{sampler}.json").write_text(json.dumps(res, indent=2))
+        res = run_search({**env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
+                         cfg.search_seed, log, journal=cfg.out / "search" / f"{sampler}.jsonl")
+        atomic_write(cfg.out / "search" / f"{sampler}.json", json.dumps(res, indent=2))
         log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs in "
             f"{res['wall_seconds']:.0f} s, best objective {res['best']['objective']:.4f}")
         searches[name] = res

@@ -14,10 +14,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     :param args: the parsed ``compare`` flags.
     """
-    from .cli import CLIError, check_out_dir, check_rate_grid, check_seeds
+    from .cli import (
+        CLIError,
+        check_budget,
+        check_device,
+        check_out_dir,
+        check_positive,
+        check_rate_grid,
+        check_seeds,
+        require_modules,
+    )
     from .compare import CompareConfig, run_compare
     from .compare_report import results_markdown, write_outputs
     from .config import load_config
+    from .outputs import claim_dir
 
     out = Path(args.out)
     if args.report_only:  # the tables and figure again, from the rows already measured
@@ -28,12 +38,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_out_dir(out, "--out")
     check_seeds(args.train_seeds, "--train-seeds")
     check_seeds(args.eval_seeds, "--eval-seeds")
+    check_seeds([args.search_seed], "--search-seed")
     check_rate_grid(args.rate_grid)
-    if (out / "results.json").exists() and not args.force:
-        raise CLIError(f"{out}/results.json already exists: choose another --out or pass --force")
-    if (out / "ppo").exists():
-        raise CLIError(f"{out}/ppo already holds training runs: choose another --out")
+    check_positive(args, "snn_timesteps", "reps", "timesteps")
+    check_budget(args.search_budget, "--search-budget")
+    # the searches and the figure need these at the end: say so before hours of PPO
+    require_modules(("optuna", "the black-box and random searches"),
+                    ("matplotlib", "the learning-curve figure"))
+    if (out / "ppo").exists() and not args.resume:
+        raise CLIError(
+            f"{out}/ppo already holds training runs: pass --resume to continue that "
+            "comparison, or choose another --out"
+        )
     train = load_config(args.config, args.set or (), timesteps=args.timesteps)
+    check_device(train.device, "device")
+    check_device(train.env.get("device", "cpu"), "env.device")
     cfg = CompareConfig(
         train=train,
         out=out,
@@ -46,11 +65,36 @@ def cmd_compare(args: argparse.Namespace) -> int:
         search_seed=args.search_seed,
         reps=args.reps,
     )
-    doc = run_compare(cfg)
-    paths = write_outputs(doc, out)
+    with claim_dir(out, "--out", replace=args.force):  # locked before PPO's first step
+        _same_comparison(cfg, out, args.resume)
+        doc = run_compare(cfg)
+        paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
+
+
+def _same_comparison(cfg, out: Path, resume: bool) -> None:
+    """Record the comparison in ``out/compare.json``; a resumed one must match it (its PPO
+    runs, search journals and budgets are continued, not mixed with other settings)."""
+    import json
+
+    from hwmodel.safeload import load_document
+
+    from .cli import CLIError
+    from .outputs import atomic_write
+
+    path = out / "compare.json"
+    if not resume:
+        atomic_write(path, json.dumps(cfg.identity(), indent=1))
+        return
+    if not path.is_file():
+        raise CLIError(f"--resume {out}: no comparison there (no compare.json)")
+    if load_document(path, "json") != cfg.identity():
+        raise CLIError(
+            f"--resume {out}: its compare.json was written with other flags or config; "
+            "give the same ones to continue it"
+        )
 
 
 def add_parser(sub) -> None:
@@ -75,6 +119,9 @@ def add_parser(sub) -> None:
     p.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--out", default="runs/compare", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a comparison in --out that was stopped (same flags): PPO "
+                   "from its checkpoints, the searches from their journals")
     p.add_argument("--report-only", action="store_true",
                    help="recompute results.md, the summary and the figure from --out's rows")
     p.set_defaults(func=cmd_compare)

@@ -12,10 +12,11 @@ bootstrap intervals and the probability of improvement over that method
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
+
+from hwmodel.safeload import load_document
 
 from .blackbox import penalized_cost
 from .results import write_results
@@ -187,9 +188,9 @@ def resummarize(out: Path, reps: int = 2000) -> dict:
     :param reps: bootstrap resamples.
     """
     try:
-        doc = json.loads((out / "results.json").read_text())
+        doc = load_document(out / "results.json", "json")
         doc["summary"] = summarize(doc, reps)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{out}/results.json is not a compare result: {exc}") from None
     write_outputs(doc, out)
     return doc

@@ -17,8 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from hwmodel.safeload import DocumentError, parse_document
 from tnf_env.actions import ACTION_GROUPS
 from tnf_env.settings import EnvConfig
 from tnf_env.validation import Int, Number, Str, validate_fields
@@ -27,6 +26,31 @@ CONFIDENCE_KEYS = (*ACTION_GROUPS, "default")
 CONFIG_DIR = files("agents") / "configs"  # the named configurations
 # A run name becomes one directory under runs/: a single component that cannot climb out.
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+
+
+# PPO seeds numpy's global generator (np.random.seed takes seeds below 2**32).
+SEED_LIMIT = 2**32
+MAX_WIDTH = 65_536  # a policy layer wider than this does not fit any sensible memory
+MAX_LIST = 1024
+# Integer keys: at least 1, at most this (larger values pass and then spin for days or fail
+# deep inside numpy or torch).
+INT_LIMITS = {
+    "timesteps": 10**9,
+    "n_envs": 256,
+    "n_steps": 10**6,
+    "batch_size": 10**6,
+    "n_epochs": 10_000,
+    "checkpoint_every": 10**9,
+    "eval_every": 10**9,
+    "eval_episodes": 10_000,
+    "compare_episodes": 10_000,
+    "warm_start_episodes": 10_000,
+}
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class ConfigError(ValueError):
@@ -38,16 +62,16 @@ class ConfigError(ValueError):
 ALLOWED = {
     "name": "a single path component of letters, digits, '.', '_' or '-'",
     "env": "a mapping of environment settings",
-    "seed": "an integer >= 0",
+    "seed": "an integer in [0, 2**32)",
     "device": "'cpu', 'cuda' or 'auto'",
     "learning_rate": "a number in (0, 1]",
     "gamma": "a number in [0, 1]",
     "gae_lambda": "a number in [0, 1]",
     "ent_coef": "a number in [0, 1]",
     "clip_range": "a number in (0, 1]",
-    "net_arch": "a list of positive integer widths",
+    "net_arch": f"a list of 1 to 16 integer widths in [1, {MAX_WIDTH}]",
     "warm_start": "'none', 'paper' or 'pruning'",
-    "baseline_seeds": "None or a non-empty list of distinct integers >= 0",
+    "baseline_seeds": "None or a non-empty list of distinct integers in [0, 2**63)",
     "warm_start_confidence": "a number in (0, 1) or a mapping from action groups "
     f"{list(CONFIDENCE_KEYS)} to such numbers",
 }
@@ -91,23 +115,20 @@ class TrainConfig:
                 f"config key 'name' must be a single path component of letters, digits, "
                 f"'.', '_' or '-', not starting with '.', got {self.name!r}"
             )
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ConfigError(f"config key 'seed' must be an integer >= 0, got {self.seed!r}")
-        positive = (
-            "timesteps",
-            "n_envs",
-            "n_steps",
-            "batch_size",
-            "n_epochs",
-            "checkpoint_every",
-            "eval_every",
-            "eval_episodes",
-            "compare_episodes",
-        )
-        for key in positive:
+        if (
+            not isinstance(self.seed, int)
+            or isinstance(self.seed, bool)
+            or not 0 <= self.seed < SEED_LIMIT
+        ):
+            raise ConfigError(
+                f"config key 'seed' must be an integer in [0, 2**32), got {self.seed!r}"
+            )
+        for key, high in INT_LIMITS.items():
             value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"config key {key!r} must be an integer >= 1, got {value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+                raise ConfigError(
+                    f"config key {key!r} must be an integer in [1, {high}], got {value!r}"
+                )
         for key, lo, hi in (
             ("learning_rate", 0, 1),
             ("gamma", 0, 1),
@@ -129,11 +150,6 @@ class TrainConfig:
                 "config key 'warm_start' must be 'none', 'paper' or 'pruning', "
                 f"got {self.warm_start!r}"
             )
-        if not isinstance(self.warm_start_episodes, int) or self.warm_start_episodes < 1:
-            raise ConfigError(
-                "config key 'warm_start_episodes' must be an integer >= 1, "
-                f"got {self.warm_start_episodes!r}"
-            )
         conf = self.warm_start_confidence
         values = list(conf.values()) if isinstance(conf, dict) else [conf]
         unknown = sorted(set(conf) - set(CONFIDENCE_KEYS)) if isinstance(conf, dict) else []
@@ -153,15 +169,23 @@ class TrainConfig:
             raise ConfigError("config key 'env' must be a mapping of environment settings")
         seeds = self.baseline_seeds
         if seeds is not None and (
-            not seeds or len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds)
+            not seeds
+            or len(seeds) > MAX_LIST
+            or len(set(seeds)) != len(seeds)
+            or any(not 0 <= s < 2**63 for s in seeds)
         ):
             raise ConfigError(
-                "config key 'baseline_seeds' must be None or a non-empty list of distinct "
-                f"integers >= 0, got {seeds!r}"
+                "config key 'baseline_seeds' must be None or a non-empty list of at most "
+                f"{MAX_LIST} distinct integers in [0, 2**63), got {_short(seeds)}"
             )
-        if not self.net_arch or not all(isinstance(w, int) and w > 0 for w in self.net_arch):
+        if (
+            not self.net_arch
+            or len(self.net_arch) > 16
+            or not all(isinstance(w, int) and 0 < w <= MAX_WIDTH for w in self.net_arch)
+        ):
             raise ConfigError(
-                f"config key 'net_arch' must be a list of positive widths, got {self.net_arch!r}"
+                f"config key 'net_arch' must be a list of 1 to 16 widths in [1, {MAX_WIDTH}], "
+                f"got {_short(self.net_arch)}"
             )
         if (
             self.device != "cpu"
@@ -214,9 +238,9 @@ def apply_settings(data: dict[str, Any], items: Sequence[str]) -> dict[str, Any]
         if not sep or not key:
             raise ConfigError(f"--set takes KEY=VALUE (or env.KEY=VALUE), got {item!r}")
         try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"--set {item}: the value is not valid YAML: {exc}") from None
+            value = parse_document(text, f"--set {key}")
+        except DocumentError as exc:
+            raise ConfigError(str(exc)) from None
         if key.startswith("env."):
             env = out.get("env", {})
             if not isinstance(env, dict):
@@ -240,9 +264,9 @@ def load_config(
     if spec is not None or CONFIG_DIR.joinpath("digits.yaml").is_file():
         path = resolve_config_path(spec or "digits")
         try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config {path} is not valid YAML: {exc}") from None
+            data = parse_document(path.read_text(), f"config {path}") or {}
+        except DocumentError as exc:
+            raise ConfigError(str(exc)) from None
         if not isinstance(data, dict):
             raise ConfigError(f"config {path} must be a mapping of keys to values")
     data = apply_settings(data, settings)
@@ -256,8 +280,9 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
         raise ConfigError(f"unknown config key(s) {unknown}; allowed: {sorted(known)}")
 
     def message(key: str) -> str:
-        allowed = ALLOWED.get(key, "an integer >= 1")
-        return f"config key {key!r} must be {allowed}, got {data.get(key)!r}"
+        default = f"an integer in [1, {INT_LIMITS[key]}]" if key in INT_LIMITS else "valid"
+        allowed = ALLOWED.get(key, default)
+        return f"config key {key!r} must be {allowed}, got {_short(data.get(key))}"
 
     try:
         cfg = validate_fields(TrainConfig, data, message)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ from typing import Any
 import numpy as np
 
 from hwmodel.clusters import Cluster
+from hwmodel.safeload import DocumentError, confined, load_document
+
+from .outputs import atomic_write
 
 
 @dataclass
@@ -59,8 +63,8 @@ class NetworkStore:
             {"seed": seed, "method": method, "crossbar_size": crossbar_size, "file": stem,
              "row": row}
         )
-        (self.root / "manifest.json").write_text(json.dumps({"networks": self.entries},
-                                                            indent=1))
+        atomic_write(self.root / "manifest.json", json.dumps({"networks": self.entries},
+                                                              indent=1))
         return stem
 
 
@@ -75,13 +79,105 @@ def save_network(stem: Path, weights, masks, clusters) -> None:
     Path(f"{stem}_clusters.json").write_text(json.dumps(doc))
 
 
+class NetworkFileError(ValueError):
+    """A saved network that cannot be used: the message names the file, the entry and why."""
+
+
+MAX_LAYERS = 64
+MAX_NETWORK_BYTES = 2**31  # the npz is read into memory
+
+
 def load_network(stem: str | Path) -> SavedNetwork:
-    """Read a network :func:`save_network` wrote (``stem`` without extension)."""
+    """Read a network :func:`save_network` wrote (``stem`` without extension), checked:
+    finite float weights, 0/1 masks of the same shapes, consecutive layers that chain, and
+    clusters whose rows and columns lie inside their layer. Object arrays (pickles) in the
+    npz are refused, never loaded.
+
+    :param stem: the files' path without extension.
+    :raises NetworkFileError: one line naming the file, the entry and what is allowed.
+    """
     stem = Path(stem)
-    with np.load(stem.with_suffix(".npz"), allow_pickle=False) as z:
-        n = len([k for k in z.files if k.startswith("weight")])
-        weights = [z[f"weight{i}"] for i in range(n)]
-        masks = [z[f"mask{i}"].astype(bool) for i in range(n)]
-    doc = json.loads(Path(f"{stem}_clusters.json").read_text())
-    clusters = [[Cluster.from_dict(c) for c in layer] for layer in doc["clusters"]]
-    return SavedNetwork(weights, masks, clusters)
+    npz = stem.with_suffix(".npz")
+    try:
+        if npz.stat().st_size > MAX_NETWORK_BYTES:
+            raise NetworkFileError(f"{npz}: larger than {MAX_NETWORK_BYTES} bytes")
+        with np.load(npz, allow_pickle=False) as z:
+            names = set(z.files)
+            n = len([k for k in names if k.startswith("weight")])
+            expected = {f"{k}{i}" for i in range(n) for k in ("weight", "mask")}
+            if not 1 <= n <= MAX_LAYERS or names != expected:
+                raise NetworkFileError(
+                    f"{npz}: holds {sorted(names)[:8]}; allowed: weight0, mask0, ... weight<k>, "
+                    f"mask<k> for 1 to {MAX_LAYERS} layers"
+                )
+            weights = [z[f"weight{i}"] for i in range(n)]
+            masks = [z[f"mask{i}"] for i in range(n)]
+    except NetworkFileError:
+        raise
+    except ValueError as exc:  # numpy: "Object arrays cannot be loaded when allow_pickle=False"
+        raise NetworkFileError(
+            f"{npz}: {' '.join(str(exc).split())} (allowed: numeric arrays only)"
+        ) from None
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise NetworkFileError(f"{npz}: unreadable ({type(exc).__name__}: {exc})") from None
+    for i, (w, m) in enumerate(zip(weights, masks, strict=True)):
+        if w.ndim != 2 or w.dtype.kind != "f":
+            raise NetworkFileError(f"{npz}: weight{i} must be a 2-d float array, got "
+                                   f"{w.dtype} of shape {w.shape}")
+        if not np.isfinite(w).all():
+            raise NetworkFileError(f"{npz}: weight{i} holds NaN or infinite values "
+                                   "(allowed: finite numbers)")
+        if m.shape != w.shape or m.dtype.kind not in "biu" or not np.isin(m, (0, 1)).all():
+            raise NetworkFileError(
+                f"{npz}: mask{i} must be a 0/1 array of weight{i}'s shape {w.shape}, got "
+                f"{m.dtype} of shape {m.shape}"
+            )
+        if i and w.shape[1] != weights[i - 1].shape[0]:
+            raise NetworkFileError(
+                f"{npz}: weight{i} takes {w.shape[1]} inputs but weight{i - 1} gives "
+                f"{weights[i - 1].shape[0]} outputs"
+            )
+    clusters_file = Path(f"{stem}_clusters.json")
+    try:
+        doc = load_document(clusters_file, "json")
+        layers = doc["clusters"]
+        if not isinstance(layers, list) or len(layers) != len(weights):
+            raise TypeError(f"expected {len(weights)} per-layer lists")
+        clusters = [[Cluster.from_dict(c) for c in layer] for layer in layers]
+    except (DocumentError, KeyError, TypeError, ValueError) as exc:
+        raise NetworkFileError(
+            f"{clusters_file}: not a clusters file ({' '.join(str(exc).split())[:200]}); "
+            'allowed: {"clusters": [[{"outputs": [...], "inputs": [...]}, ...] per layer]}'
+        ) from None
+    for i, (layer, w) in enumerate(zip(clusters, weights, strict=True)):
+        for c in layer:
+            if (c.outputs.size and c.outputs.max() >= w.shape[0]) or (
+                c.inputs.size and c.inputs.max() >= w.shape[1]
+            ):
+                raise NetworkFileError(
+                    f"{clusters_file}: a cluster of layer {i} lies outside the layer (allowed: "
+                    f"outputs < {w.shape[0]}, inputs < {w.shape[1]})"
+                )
+    return SavedNetwork(weights, [m.astype(bool) for m in masks], clusters)
+
+
+def load_manifest(root: str | Path) -> list[dict[str, Any]]:
+    """The entries of ``root/manifest.json``, each ``file`` confined to ``root``.
+
+    :param root: a ``--save-networks`` directory.
+    :raises NetworkFileError: an unreadable manifest, or an entry naming a file outside.
+    """
+    root = Path(root)
+    try:
+        doc = load_document(root / "manifest.json", "json")
+        entries = doc["networks"]
+        if not isinstance(entries, list):
+            raise TypeError("'networks' is not a list")
+        for k, e in enumerate(entries):
+            for key, kind in (("file", str), ("method", str), ("crossbar_size", int)):
+                if not isinstance(e.get(key), kind):
+                    raise TypeError(f"entry {k}: {key}={e.get(key)!r} is not a {kind.__name__}")
+            confined(root, e["file"] + ".npz", f"entry {k}: file")
+    except (DocumentError, KeyError, TypeError, AttributeError) as exc:
+        raise NetworkFileError(f"{root / 'manifest.json'}: {exc}") from None
+    return entries

@@ -30,7 +30,6 @@ import gymnasium
 import numpy as np
 import torch
 import yaml
-from filelock import FileLock, Timeout
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import (
     BaseCallback,
@@ -42,10 +41,13 @@ from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
 import tnf_env
+from hwmodel.safeload import DocumentError, load_document
 from tnf_env.state import STATE_METRICS, plain  # what replay checks, as get_state() records
 
 from .config import ConfigError, TrainConfig, config_from_dict
+from .outputs import OutputError, atomic_write, dir_lock
 from .policies import EpisodeResult
+from .spaces import SPACES_FILE, spaces_document, stored_spaces
 
 EPISODE_KEYS = (
     "accuracy",
@@ -150,12 +152,16 @@ class PPOPolicy:
         path = run / "best_model.zip" if which == "best" else latest_checkpoint(run)
         if path is None or not path.exists():
             raise RunError(f"no {which} model in {run}: train first (train_agent.py train)")
+        root = Path(run_dir).resolve()  # a search's trial, or the run itself
+        for p in (run, path):
+            if not _inside(p, root):
+                raise RunError(
+                    f"{p} leads outside {root} (a link out of the directory): refusing to "
+                    "read it"
+                )
         cfg = load_run_config(run)
-        env = tnf_env.make(**cfg.env)  # the policy's spaces, from the run's own settings
-        try:
-            stand_in = partial(_SpacesOnly, env.observation_space, env.action_space)
-        finally:
-            env.close()
+        # the policy's spaces as stored with the run: no environment (nor its baseline) built
+        stand_in = partial(_SpacesOnly, *stored_spaces(run, path))
         # one stand-in per training worker: the (unused) rollout buffer fits the batch size
         model = build_model(cfg, DummyVecEnv([stand_in] * cfg.n_envs), device="cpu")
         load_weights(model, path)
@@ -271,13 +277,7 @@ class ScheduleEvalCallback(EvalCallback):
         self._on_step()
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+_atomic_write = atomic_write  # the name the rest of the package imports
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
@@ -293,34 +293,35 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
 @contextmanager
 def run_dir_lock(run: Path) -> Iterator[None]:
     """Hold ``run/.lock`` while this process writes the run; a second process fails at once.
+    Passes inside a command's claim of the same directory (:func:`agents.outputs.claim_dir`).
 
     :param run: an existing run directory.
     """
-    lock = FileLock(run / LOCK_NAME, timeout=0)
     try:
-        lock.acquire()
-    except Timeout:
-        raise RunError(
-            f"{run} is in use by another process (it holds {run / LOCK_NAME}): "
-            "wait for it to finish, or choose another --out"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
+        with dir_lock(run, "run directory"):
+            yield
+    except OutputError as exc:
+        raise RunError(str(exc)) from None
 
 
-def load_run_config(run: Path) -> TrainConfig:
+def load_run_config(run: Path, own: bool = False) -> TrainConfig:
     """The validated configuration in ``run/config.yaml``.
 
     :param run: a run directory.
+    :param own: the run this command continues (``train --resume``): its ``env.cache_dir``
+        is kept. Otherwise (a run read as input: a shipped policy, ``benchmark --run``)
+        the file does not choose where this machine writes baselines: the default cache.
     """
     try:
-        saved = yaml.safe_load((run / "config.yaml").read_text())
+        saved = load_document(run / "config.yaml", "yaml")
         if not isinstance(saved, dict):
             raise ConfigError("it is not a mapping of keys to values")
+        env = saved.get("env")
+        if not own and isinstance(env, dict) and env.get("cache_dir") is not None:
+            # a file handed over does not choose where this machine writes its baselines
+            saved = {**saved, "env": {**env, "cache_dir": None}}
         return config_from_dict(saved)
-    except (ConfigError, yaml.YAMLError) as exc:
+    except (ConfigError, DocumentError) as exc:
         raise RunError(f"{run}: its config.yaml is unusable: {exc}") from None
 
 
@@ -354,7 +355,7 @@ def _existing_run_dir(out: Path) -> Iterator[TrainConfig]:
     if not (out / "config.yaml").is_file():
         raise RunError(f"--resume {out}: no run there (no config.yaml)")
     with run_dir_lock(out):
-        yield load_run_config(out)
+        yield load_run_config(out, own=True)
 
 
 class _SpacesOnly(gymnasium.Env):
@@ -524,6 +525,7 @@ def train(
     env_fn: Callable[..., Any] | None = None,
     callbacks: Sequence[BaseCallback] = (),
     timesteps: int | None = None,
+    on_start: Callable[[bool], None] | None = None,
 ) -> PPO:
     """Train (or continue training) PPO and return the model.
 
@@ -536,6 +538,8 @@ def train(
     :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
     :param timesteps: when resuming, the new total of training steps (recorded in the
         run's ``config.yaml``); None keeps the run's own.
+    :param on_start: called with ``resume`` once the run directory is locked (a search
+        trial records its start there).
     """
     with ExitStack() as stack:
         if resume:
@@ -552,6 +556,11 @@ def train(
         stack.callback(venv.close)
         if not resume:
             stack.enter_context(_new_run_dir(cfg, out))
+        if not (out / SPACES_FILE).is_file():
+            doc = spaces_document(venv.observation_space, venv.action_space)
+            _atomic_write(out / SPACES_FILE, json.dumps(doc))
+        if on_start is not None:  # under the run's lock, before any step
+            on_start(resume)
         _write_monitor(venv, out)
         model = _load_for_resume(out, cfg, venv) if resume else None
         best_prev = _best_return(out) if model is not None else -np.inf
@@ -625,8 +634,8 @@ def resolve_run_dir(path: str | Path) -> Path:
     if (run / "config.yaml").is_file():
         return run
     try:
-        doc = json.loads((run / "results.json").read_text())
-    except (OSError, ValueError):
+        doc = load_document(run / "results.json", "json")
+    except DocumentError:
         doc = None
     doc = doc if isinstance(doc, dict) else {}
     trials = doc.get("trials") if isinstance(doc.get("trials"), list) else []

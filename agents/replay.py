@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 import tnf_env
-from tnf_env.settings import EnvConfig
+from hwmodel.safeload import DocumentError, load_document
+from tnf_env.settings import MAX_STEPS, EnvConfig
 from tnf_env.state import plain
 from tnf_env.validation import Int, Str, check_seed, validate_fields
 
@@ -53,8 +54,8 @@ class _Schedule:
 ALLOWED = {
     "env": "a mapping of environment settings",
     "seed": "an integer in [0, 2**63)",
-    "actions": "a non-empty list of actions, each a list of integers >= 0",
-    "metrics": "a mapping from metric names to values",
+    "actions": f"a non-empty list of at most {MAX_STEPS} actions, each a list of integers >= 0",
+    "metrics": "a mapping from metric names to finite values (no NaN or infinity)",
     "torch_threads": "null or an integer >= 1",
 }
 
@@ -69,9 +70,9 @@ def load_schedule(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise ScheduleFileError(f"schedule file {p} not found")
     try:
-        doc = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ScheduleFileError(f"schedule file {p} is not valid JSON: {exc}") from None
+        doc = load_document(p, "json")
+    except DocumentError as exc:
+        raise ScheduleFileError(f"schedule file {exc}") from None
     if not isinstance(doc, dict):
         kind = type(doc).__name__
         raise ScheduleFileError(f"schedule file {p} must hold a JSON object, not a {kind}")
@@ -97,10 +98,17 @@ def load_schedule(path: str | Path) -> dict[str, Any]:
         raise ScheduleFileError(bad("seed")) from None
     if checked.torch_threads is not None and checked.torch_threads < 1:
         raise ScheduleFileError(bad("torch_threads"))
+    if any(isinstance(v, float) and not math.isfinite(v) for v in checked.metrics.values()):
+        raise ScheduleFileError(bad("metrics"))  # a NaN never compares equal: no check at all
+    if checked.env.get("cache_dir") is not None:
+        # a file handed over does not choose where this machine writes its baselines
+        doc["env"] = {**doc["env"], "cache_dir": None}
     try:
-        EnvConfig.from_kwargs(**checked.env)
+        EnvConfig.from_kwargs(**doc["env"])
     except ValueError as exc:
         raise ScheduleFileError(f"schedule file {p}: key 'env': {exc}") from None
+    if len(checked.actions) > MAX_STEPS:
+        raise ScheduleFileError(bad("actions"))
     return doc
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .outputs import atomic_write
+
 ACCOUNTINGS = ("paper", "best")
 COSTS = ("area_mm2", "energy_nj")
 MEANED = (
@@ -117,6 +119,6 @@ def write_results(doc: dict, markdown: str, out: Path) -> list[Path]:
     """``results.json`` (the document) and ``results.md`` (its tables) under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "results.json", out / "results.md"]
-    paths[0].write_text(json.dumps(doc, indent=2))
-    paths[1].write_text(markdown)
+    atomic_write(paths[0], json.dumps(doc, indent=2))  # a kill never leaves half a document
+    atomic_write(paths[1], markdown)
     return paths

@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from hwmodel.safeload import DocumentError, load_document, parse_document
 
 from .config import TrainConfig, config_from_dict
-from .ppo import EVAL_SEED, make_env, schedule_document, train
+from .outputs import claim_dir
+from .ppo import EVAL_SEED, make_env, run_dir_lock, schedule_document, train
 
 ENV_ID = "tnf_env/TraNNsformer-v0"
 SEARCH_ALGS = ("grid", "optuna")
@@ -64,6 +65,10 @@ DEFAULT_SPACES = {
     ),
     "pruning": ("env.rate_scale=2:50:log",),
 }
+
+
+MAX_SAMPLES = 100_000  # trials of an Optuna search, episodes of a fixed-schedule trial
+MAX_FAILURES = 100  # restarts of a dying trial (Tune's -1, restart forever, is refused)
 
 
 class SearchError(ValueError):
@@ -109,9 +114,9 @@ def parse_dimension(item: str) -> Dimension:
             )
         return Dimension(key, low=low, high=high, kind=kind)
     try:
-        values = tuple(yaml.safe_load(v) for v in spec.split(","))
-    except yaml.YAMLError as exc:
-        raise SearchError(f"--space {item}: a value is not valid YAML: {exc}") from None
+        values = tuple(parse_document(v, f"--space {key}") for v in spec.split(","))
+    except DocumentError as exc:
+        raise SearchError(str(exc)) from None
     return Dimension(key, values=values)
 
 
@@ -144,8 +149,30 @@ class SearchConfig:
             raise SearchError(f"--scheduler must be one of {SCHEDULERS}, got {self.scheduler!r}")
         if self.target not in TARGETS:
             raise SearchError(f"--target must be one of {TARGETS}, got {self.target!r}")
-        if self.num_samples < 1 or self.episodes < 1:
-            raise SearchError("--num-samples and --episodes must be integers >= 1")
+        for flag, value in (("--num-samples", self.num_samples), ("--episodes", self.episodes)):
+            if not 1 <= value <= MAX_SAMPLES:
+                raise SearchError(f"{flag} must be an integer in [1, {MAX_SAMPLES}], got {value}")
+        if not 0 <= self.max_failures <= MAX_FAILURES:
+            raise SearchError(
+                f"--max-failures must be an integer in [0, {MAX_FAILURES}], got {self.max_failures}"
+            )
+        if self.num_cpus is not None and self.address is None:
+            if self.num_cpus < 1:
+                raise SearchError(f"--num-cpus must be an integer >= 1, got {self.num_cpus}")
+            if self.base.n_envs > self.num_cpus:  # Ray would wait forever for the CPUs
+                raise SearchError(
+                    f"a trial needs one CPU per environment worker: --n-envs "
+                    f"{self.base.n_envs} exceeds --num-cpus {self.num_cpus} (allowed: at most "
+                    f"{self.num_cpus})"
+                )
+        elif self.address is None and self.base.n_envs > (os.cpu_count() or 1):
+            raise SearchError(
+                f"a trial needs one CPU per environment worker: --n-envs {self.base.n_envs} "
+                f"exceeds this machine's {os.cpu_count()} CPUs (allowed: at most "
+                f"{os.cpu_count()}, or --address of a larger cluster)"
+            )
+        if len(set(self.seeds)) != len(self.seeds):
+            raise SearchError(f"--seeds must be distinct, got {list(self.seeds)}")
         items = self.space or (DEFAULT_SPACES[self.target] if self.search_alg == "optuna" else ())
         self.dimensions = tuple(parse_dimension(i) for i in items)
         keys = [d.key for d in self.dimensions]
@@ -237,8 +264,11 @@ def run_trial(config: dict) -> None:
     out = Path(trial["trials_dir"]) / cfg.run_name
     out.mkdir(parents=True, exist_ok=True)
     resume = (out / "config.yaml").is_file()
-    with open(out / "attempts.log", "a") as fh:  # one line per start: restarts are visible
-        fh.write(f"{time.time():.3f} pid {os.getpid()} resume {resume}\n")
+
+    def log_start(resumed: bool) -> None:  # one line per start, under the run's lock
+        with open(out / "attempts.log", "a") as fh:
+            fh.write(f"{time.time():.3f} pid {os.getpid()} resume {resumed}\n")
+
     cores = max(1, int(trial["cpus"]))
     torch.set_num_threads(cores)  # PPO updates and evaluation stay within the trial's CPUs
     env_creator = _global_env_creator()
@@ -248,7 +278,10 @@ def run_trial(config: dict) -> None:
         tune.report({**metrics, "run_dir": str(out), "trial_seconds": time.perf_counter() - t0})
 
     if trial["target"] != "ppo":
-        _schedule_trial(cfg, out, trial["target"], int(trial["episodes"]), env_creator, report)
+        with run_dir_lock(out):
+            log_start(resume)
+            _schedule_trial(cfg, out, trial["target"], int(trial["episodes"]), env_creator,
+                            report)
         return
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -274,6 +307,7 @@ def run_trial(config: dict) -> None:
         cores=cores,
         env_fn=env_creator,
         callbacks=[Report()],
+        on_start=log_start,
     )
     best = _read_json(out / "best_schedule.json")
     report(
@@ -337,9 +371,10 @@ def _trial_dirname(trial) -> str:
 
 def _read_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        doc = load_document(path, "json")
+    except DocumentError:
         return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _optuna(cfg: SearchConfig, tune):
@@ -375,6 +410,11 @@ def _reports_per_trial(cfg: SearchConfig) -> int:
 def run_search(cfg: SearchConfig, log: Callable[[str], None] = print) -> dict:
     """Run every trial of the search on Ray and write the search directory; returns results."""
     ray, tune = _require_ray()
+    with claim_dir(cfg.out, "--out", products=()):  # locked before Ray starts, to the end
+        return _run_search(cfg, ray, tune, log)
+
+
+def _run_search(cfg: SearchConfig, ray, tune, log: Callable[[str], None]) -> dict:
     out = cfg.out.resolve()
     trials_dir = out / "trials"
     if not cfg.resume and (trials_dir.exists() or (out / "results.json").exists()):
@@ -482,7 +522,7 @@ def _collect(cfg: SearchConfig, trials_dir: Path, grid, wall: float) -> dict:
         trials.append(
             {
                 "name": name,
-                "run_dir": str(run),
+                "run_dir": str(run.relative_to(cfg.out.resolve())),  # the directory may move
                 "seed": c.seed,
                 "crossbar_sizes": c.env.get("crossbar_sizes"),
                 "learning_rate": c.learning_rate,
@@ -530,7 +570,7 @@ def _write(doc: dict, out: Path) -> None:
     _atomic_write(out / "results.json", json.dumps(doc, indent=2))
     _atomic_write(out / "results.md", results_markdown(doc))
     if doc["best_run"]:
-        shutil.copyfile(Path(doc["best_run"]) / "best_schedule.json", out / "best_schedule.json")
+        shutil.copyfile(out / doc["best_run"] / "best_schedule.json", out / "best_schedule.json")
 
 
 def results_markdown(doc: dict) -> str:

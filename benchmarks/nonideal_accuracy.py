@@ -116,27 +116,21 @@ def _load_nets(nets_dir: Path | None, base_net, methods=("pruning", "paper")):
     ``methods``, named ``"{method} N={n}"`` by the crossbar size they were made for."""
     import copy
 
-    from hwmodel.clusters import Cluster
+    from agents.netstore import load_manifest, load_network
 
     nets = {"dense": (base_net, [[] for _ in base_net.layers])}
-    manifest = nets_dir / "manifest.json" if nets_dir is not None else None
-    if manifest is None or not manifest.is_file():
+    if nets_dir is None or not (nets_dir / "manifest.json").is_file():
         return nets
-    for entry in json.loads(manifest.read_text())["networks"]:
+    for entry in load_manifest(nets_dir):  # each file checked to lie inside nets_dir
         if entry["method"] not in methods:
             continue
-        arrays = np.load(nets_dir / f"{entry['file']}.npz")
+        saved = load_network(nets_dir / entry["file"])  # finite, shapes that agree
         net = copy.deepcopy(base_net)
         for i in range(net.n_layers):
             with torch.no_grad():
-                net.layers[i].weight.copy_(torch.from_numpy(arrays[f"weight{i}"]))
-            net.set_mask(i, arrays[f"mask{i}"])
-        clusters_file = nets_dir / f"{entry['file']}_clusters.json"
-        clusters = [[] for _ in net.layers]
-        if clusters_file.is_file():
-            clusters = [[Cluster.from_dict(c) for c in layer]
-                        for layer in json.loads(clusters_file.read_text())["clusters"]]
-        nets[f"{entry['method']} N={entry['crossbar_size']}"] = (net, clusters)
+                net.layers[i].weight.copy_(torch.from_numpy(saved.weights[i]))
+            net.set_mask(i, saved.masks[i])
+        nets[f"{entry['method']} N={entry['crossbar_size']}"] = (net, saved.clusters)
     return nets
 
 

@@ -24,6 +24,7 @@ from hwmodel.cost import NetworkCost, cost_mappings
 from hwmodel.export import export_mapping
 from hwmodel.mapping import LEFTOVER_COVERS, STRATEGIES, map_network
 from hwmodel.netfile import Network, load_network
+from hwmodel.safeload import DocumentError, load_document
 from hwmodel.technology import get_technology
 
 EXIT_USAGE = 2
@@ -60,12 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_clusters(path: Path, n_layers: int) -> list[list[Cluster]]:
     """Read per-layer clusters from JSON; raise ``ValueError`` with a one-line reason."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read clusters file ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    try:  # size, depth and duplicate-key limits: the one reader of user files
+        data = load_document(path, "json")
+    except DocumentError as exc:
+        raise ValueError(str(exc)) from None
     if isinstance(data, dict):
         data = data.get("clusters")
     if not isinstance(data, list) or len(data) != n_layers:

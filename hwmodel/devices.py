@@ -129,6 +129,9 @@ class DeviceModel:
         return cls(**values)
 
 
+MAX_LEVELS = 2**16  # conductance levels: 16 bits is beyond any reported device
+
+
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise DeviceError(f"field '{name}' must be a number, got {value!r}")
@@ -149,8 +152,10 @@ def _validate(d: DeviceModel) -> None:
             f"field 'r_off_ohm' ({d.r_off_ohm!r}) must exceed 'r_on_ohm' ({d.r_on_ohm!r})"
         )
     levels = _number("levels", d.levels)
-    if int(levels) != levels or levels < 0 or levels == 1:
-        raise DeviceError(f"field 'levels' must be 0 (analog) or an integer >= 2, got {levels!r}")
+    if int(levels) != levels or levels < 0 or levels == 1 or levels > MAX_LEVELS:
+        raise DeviceError(
+            f"field 'levels' must be 0 (analog) or an integer in [2, {MAX_LEVELS}], got {levels!r}"
+        )
     if d.variation not in VARIATIONS:
         raise DeviceError(
             f"field 'variation' must be one of {', '.join(VARIATIONS)}, got {d.variation!r}"

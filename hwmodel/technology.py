@@ -45,24 +45,23 @@ allowed range are errors that name the field.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hwmodel import presets as _presets
 from hwmodel.adc import adc_bits, adc_factors, normalize_table
 from hwmodel.devices import DeviceError, DeviceModel, missing_fields, preset_device
+from hwmodel.safeload import DocumentError, load_document
 from hwmodel.technology_checks import KINDS, TechnologyError, validate
 
 __all__ = ["COMPONENTS", "KINDS", "PRESETS", "Technology", "TechnologyError",
            "get_technology", "load_technology"]
 
 #: Per-crossbar components, in reporting order; the column one is named by kind.
+MAX_TECHNOLOGY_BYTES = 2**20  # a technology file is a few kilobytes
 COMPONENTS = ("arrays", "drivers", "neurons", "adcs", "buffers", "control", "routing",
               "partial_sums")
 
@@ -329,21 +328,10 @@ def load_technology(path: str | Path) -> Technology:
     suffix = p.suffix.lower()
     if suffix not in (".yaml", ".yml", ".json"):
         raise TechnologyError(f"{p}: technology files must end in .yaml, .yml or .json")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TechnologyError(f"{p}: cannot read technology file ({exc.strerror})") from None
-    if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise TechnologyError(f"{p}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            reason = " ".join(str(exc).split())
-            raise TechnologyError(f"{p}: not valid YAML ({reason})") from None
+    try:  # size, depth, alias, tag and duplicate-key limits: one reader for user files
+        data = load_document(p, max_bytes=MAX_TECHNOLOGY_BYTES)
+    except DocumentError as exc:
+        raise TechnologyError(str(exc)) from None
     return Technology.from_dict(data if data is not None else {}, origin=str(p))
 
 

@@ -22,6 +22,11 @@ class TechnologyError(ValueError):
 
 _INT_FIELDS = ("min_crossbar", "max_crossbar", "reference_crossbar", "timesteps",
                "crossbars_per_router", "adc_bits", "packet_bits")
+# Upper bounds of the integer fields: larger values pass every other check but make the
+# mapping loops (one pass per crossbar size, ADC table rows per bit) spin or overflow.
+_INT_LIMITS = {"min_crossbar": 4096, "max_crossbar": 4096, "reference_crossbar": 4096,
+               "timesteps": 100_000, "crossbars_per_router": 1_000_000, "adc_bits": 32,
+               "packet_bits": 4096}
 # Fields that may be 0 (exponents; 0 turns the ADC or partial-sum rule off).
 _SCALING_FIELDS = ("array_scaling", "driver_scaling", "column_scaling", "buffer_scaling",
                    "routing_scaling", "router_group_scaling", "adc_bits", "partial_sum_bits",
@@ -44,6 +49,10 @@ def validate(t) -> None:
             raise TechnologyError(f"field '{f.name}' must be finite, got {value!r}")
         if f.name in _INT_FIELDS and int(value) != value:
             raise TechnologyError(f"field '{f.name}' must be an integer, got {value!r}")
+        if f.name in _INT_LIMITS and value > _INT_LIMITS[f.name]:
+            raise TechnologyError(
+                f"field '{f.name}' must be at most {_INT_LIMITS[f.name]}, got {value!r}"
+            )
         if f.name in _SCALING_FIELDS:
             if value < 0:
                 raise TechnologyError(f"field '{f.name}' must be >= 0, got {value!r}")

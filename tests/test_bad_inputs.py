@@ -9,6 +9,7 @@ exits with status 2. Each case is refused before any training starts, so it is f
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -314,3 +315,328 @@ def test_every_command_refuses_a_bad_input_in_one_line(tmp_path, capsys, no_work
     if not errors[0].startswith("usage:") and "argument" not in errors[0]:
         assert len(err.splitlines()) == 1, err  # argparse adds its usage line
     assert not (tmp_path / "out").exists()
+
+
+# -- files users hand over: one reader (size, depth, aliases, tags, duplicate keys) ---------
+BOMB = "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+    for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+)  # a few hundred bytes, 10**9 values to whoever walks them
+FLOW_BOMB = "[&a [1,1,1,1,1,1,1,1,1,1], " + ", ".join(
+    f"&{c} [" + ",".join([f"*{p}"] * 10) + "]" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+) + "]"
+DEEP = "[" * 100_000 + "]" * 100_000
+MARK = "EXECUTED"  # a tag that ran code would create this file
+
+
+def _tech(t, text, suffix=".yaml"):
+    path = t / f"tech{suffix}"
+    path.write_text(text)
+    return lambda: tnf_env.settings.EnvConfig.from_kwargs(technology=str(path))
+
+
+def _net(t, change=lambda w, m, c: (w, m, c)):
+    """A saved two-layer network (agents.netstore's files), changed by ``change``."""
+    from agents.netstore import save_network
+    from hwmodel.clusters import Cluster
+
+    w = [np.ones((32, 64), np.float32), np.ones((10, 32), np.float32)]
+    m = [np.ones_like(x, bool) for x in w]
+    save_network(t / "n", *change(w, m, [[Cluster([0, 1], [0, 1])], []]))
+    return t / "n"
+
+
+def _load_net(t, change=lambda w, m, c: (w, m, c), after=None):
+    from agents.netstore import load_network
+
+    stem = _net(t, change)
+    if after is not None:
+        after(t)
+    return lambda: load_network(stem)
+
+
+def _manifest(t, file, link=False):
+    from agents.netstore import load_manifest
+
+    (t / "nets").mkdir()
+    _net(t)
+    if link:
+        (t / "nets" / "x.npz").symlink_to(t / "n.npz")
+    entry = {"seed": 0, "method": "paper", "crossbar_size": 16, "file": file, "row": {}}
+    (t / "nets" / "manifest.json").write_text(json.dumps({"networks": [entry]}))
+    return lambda: load_manifest(t / "nets")
+
+
+def _object_npz(t):
+    np.savez(t / "n.npz", weight0=np.array([{"a": 1}], dtype=object), mask0=np.ones(1))
+
+
+# (surface, what it reads from tmp_path as a callable, the name the one-line error gives)
+BAD_FILES = [
+    ("technology", lambda t: _tech(t, BOMB), "expands to more than"),
+    ("technology", lambda t: _tech(t, DEEP), "nested deeper than 64"),
+    ("technology", lambda t: _tech(t, DEEP, ".json"), "nested too deeply"),
+    ("technology", lambda t: _tech(t, "base: resparc\nbase: isaac\n"), "'base' is given twice"),
+    ("technology", lambda t: _tech(t, '{"base": "resparc", "base": "isaac"}', ".json"),
+     "'base' is given twice"),
+    ("technology", lambda t: _tech(t, f"base: !!python/object/apply:os.system ['touch {MARK}']"),
+     "python/object/apply:os.system"),
+    ("technology", lambda t: _tech(t, "base: resparc\nadc_bits: !!binary aGk=\n"), "YAML tag"),
+    ("technology", lambda t: _tech(t, "base: resparc\n" + "#" * (2**20 + 1)), "larger than"),
+    ("technology", lambda t: _tech(t, "base: resparc\ndevice: {levels: 1000000000000}\n"),
+     "device.levels"),
+    ("technology", lambda t: _tech(t, "base: resparc\nmax_crossbar: 100000000\n"),
+     "'max_crossbar' must be at most 4096"),
+    ("technology", lambda t: _tech(t, "base: resparc\nadc_bits: '8'\n"), "adc_bits"),
+    ("technology", lambda t: _tech(t, "base: resparc\nadc_bits: .inf\n"), "adc_bits"),
+    ("saved network", lambda t: _load_net(t, after=_object_npz), "numeric arrays only"),
+    ("saved network", lambda t: _load_net(t, lambda w, m, c: ([w[0] * np.nan, w[1]], m, c)),
+     "weight0 holds NaN"),
+    ("saved network", lambda t: _load_net(t, lambda w, m, c: ([w[0], w[1] * np.inf], m, c)),
+     "weight1 holds NaN or infinite"),
+    ("saved network", lambda t: _load_net(t, lambda w, m, c: (w, [m[0][:5], m[1]], c)),
+     "mask0 must be a 0/1 array of weight0's shape (32, 64)"),
+    ("saved network", lambda t: _load_net(t, lambda w, m, c: ([w[0], w[1][:, :7]],
+                                                              [m[0], m[1][:, :7]], c)),
+     "weight1 takes 7 inputs"),
+    ("saved network", lambda t: _load_net(
+        t, lambda w, m, c: (w, m, [[type(c[0][0])([0, 999], [0])], []])), "outside the layer"),
+    ("saved network", lambda t: _load_net(t, after=lambda t: (t / "n_clusters.json").unlink()),
+     "cannot read it"),
+    ("saved network", lambda t: _load_net(
+        t, after=lambda t: (t / "n_clusters.json").write_text(DEEP)), "nested too deeply"),
+    ("manifest", lambda t: _manifest(t, "../n"), "leads outside"),
+    ("manifest", lambda t: _manifest(t, str(t / "n")), "allowed a relative path"),
+    ("manifest", lambda t: _manifest(t, "x", link=True), "leads outside"),
+    ("manifest", lambda t: _manifest(t, 5), "file=5"),
+]
+
+
+@pytest.mark.parametrize(
+    "surface,reader,needle", BAD_FILES, ids=[f"{s}-{k}" for k, (s, _, _) in enumerate(BAD_FILES)]
+)
+def test_every_file_reader_refuses_a_bad_file_in_one_line(
+    tmp_path, monkeypatch, surface, reader, needle
+):
+    monkeypatch.chdir(tmp_path)
+    read = reader(tmp_path)
+    with pytest.raises(ValueError) as info:
+        read()
+    message = str(info.value)
+    assert needle in message and len(message.splitlines()) == 1 and len(message) < 800, message
+    assert not (tmp_path / MARK).exists()  # no tag ever runs code
+
+
+def _state_with(env, **changes):
+    env.reset(seed=0)
+    return {**env.unwrapped.get_state(), **changes}
+
+
+@pytest.mark.parametrize(
+    "actions,needle",
+    [([[1.7] + [0] * 10], "actions[0]"), ([[0] * 3], "actions[0]"), ([[True] + [0] * 10],
+     "actions[0]"), ([[99] + [0] * 10], "actions[0]"), ("abc", "actions=")],
+)
+def test_a_bad_state_document_leaves_the_episode_untouched(env, actions, needle):
+    obs, _ = env.reset(seed=3)
+    state = _state_with(env, actions=actions)
+    env.reset(seed=3)
+    steps = env.unwrapped._steps
+    with pytest.raises(ValueError, match=re.escape(needle)):
+        env.reset(options={"state": state})
+    assert env.unwrapped._steps == steps and env.unwrapped._episode_seed == 3
+
+
+def _cfg(t, **changes):
+    import yaml
+    from conftest import TINY_TRAIN
+
+    path = t / "c.yaml"
+    path.write_text(yaml.safe_dump({**TINY_TRAIN, **changes}))
+    return str(path)
+
+
+def _held(t):
+    """An output directory another process is writing (its lock held)."""
+    from filelock import FileLock
+
+    (t / "out").mkdir()
+    lock = FileLock(t / "out" / ".lock", timeout=0)
+    lock.acquire()
+    _HELD.append(lock)  # released by the test
+    return str(t / "out")
+
+
+_HELD: list = []
+
+
+REPRO = ["reproduce", "--topology", "64-32-10", "--crossbar-sizes", "16"]
+NO_GPU = not torch.cuda.is_available()
+# (argv from tmp_path, what the one-line error must contain): the new flags and files
+BAD_NEW_COMMANDS = [
+    (lambda t: ["train", "--config", _cfg(t, colour=1), "--out", _out(t)], "unknown config key"),
+    (lambda t: ["train", "--config", (t / "c.yaml").write_text(BOMB) and str(t / "c.yaml"),
+                "--out", _out(t)], "expands to more than"),
+    (lambda t: ["train", "--config", (t / "c.yaml").write_text(DEEP) and str(t / "c.yaml"),
+                "--out", _out(t)], "nested deeper than"),
+    (lambda t: ["train", "--config", (t / "c.yaml").write_text("seed: 1\nseed: 2\n")
+                and str(t / "c.yaml"), "--out", _out(t)], "'seed' is given twice"),
+    (lambda t: ["train", "--config", _cfg(t, seed=2**40), "--out", _out(t)],
+     "'seed' must be an integer in [0, 2**32)"),
+    (lambda t: ["train", "--config", _cfg(t, timesteps=10**15), "--out", _out(t)],
+     "'timesteps' must be an integer in [1, 1000000000]"),
+    (lambda t: ["train", "--config", _cfg(t, net_arch=[10**9]), "--out", _out(t)], "'net_arch'"),
+    (lambda t: ["train", "--config", _cfg(t, n_envs=10**6), "--out", _out(t)], "'n_envs'"),
+    (lambda t: ["train", "--config", _cfg(t, baseline_seeds=[0, 2**70]), "--out", _out(t)],
+     "'baseline_seeds'"),
+    (lambda t: ["train", "--config", _cfg(t), "--set", "env.snn_timesteps=1000000000000",
+                "--out", _out(t)], "snn_timesteps=1000000000000"),
+    (lambda t: ["train", "--config", _cfg(t), "--set", "env.max_steps=1000000000000",
+                "--out", _out(t)], "max_steps=1000000000000"),
+    (lambda t: ["train", "--config", _cfg(t), "--set", "env.topology=64-10000000000-10",
+                "--out", _out(t)], "topology='64-10000000000-10'"),
+    (lambda t: ["train", "--config", _cfg(t), "--set",
+                f"seed=!!python/object/apply:os.system ['touch {MARK}']", "--out", _out(t)],
+     "--set seed"),
+    (lambda t: ["train", "--config", _cfg(t), "--set", "env.prune_levels=" + FLOW_BOMB,
+                "--out", _out(t)], "--set env.prune_levels: expands to more than"),
+    (lambda t: ["train", "--config", _cfg(t), "--out", _held(t)], "in use by another process"),
+    (lambda t: ["replay", str((t / "s.json").write_text(DEEP) and t / "s.json")],
+     "nested too deeply"),
+    (lambda t: ["replay", _schedule(t, text='{"seed": 0, "seed": 1}')], "'seed' is given twice"),
+    (lambda t: ["replay", _schedule(t, actions=[[0] * 8] * 20_000)], "'actions'"),
+    (lambda t: ["replay", _schedule(t, metrics={"cost": NAN})], "'metrics'"),
+    (lambda t: [*REPRO, "--seeds", "0", "0", "--out", _out(t)], "--seeds must be distinct"),
+    (lambda t: [*REPRO, "--seeds", str(2**40), "--out", _out(t)], "--seeds must be integers"),
+    (lambda t: [*REPRO, "--snn-timesteps", "1000000000000", "--out", _out(t)],
+     "--snn-timesteps must be an integer in [1, 100000]"),
+    (lambda t: [*REPRO, "--rate-grid", "1", "1", "--out", _out(t)], "--rate-grid"),
+    (lambda t: [*REPRO, "--device", "cuda:7", "--out", _out(t)], "device='cuda:7'"),
+    (lambda t: [*REPRO, "--out", _held(t)], "in use by another process"),
+    (lambda t: [*REPRO, "--out", (_out(t), (t / "out").mkdir(), (t / "out" / "results.json")
+                                  .write_text("{}"))[0]], "already holds results.json"),
+    (lambda t: [*REPRO, "--out", _out(t), "--save-networks", (str(t / "n"), (t / "n").mkdir(),
+                (t / "n" / "manifest.json").write_text("{}"))[0]],
+     "--save-networks"),
+    (lambda t: ["benchmark", "--config", _cfg(t), "--seeds", "0", "0", "--out", _out(t)],
+     "--seeds must be distinct"),
+    (lambda t: ["benchmark", "--config", _cfg(t), "--crossbar-sizes", "16", "16", "--out",
+                _out(t)], "--crossbar-sizes must be distinct"),
+    (lambda t: ["benchmark", "--config", _cfg(t), "--random-candidates", "1000000000000",
+                "--out", _out(t)], "--random-candidates"),
+    (lambda t: ["benchmark", "--config", _cfg(t), "--snn-timesteps", "1000000000000",
+                "--out", _out(t)], "--snn-timesteps"),
+    (lambda t: ["benchmark", "--config", _cfg(t), "--budget", "1e12", "--out", _out(t)],
+     "--budget must be a number of epochs in (0, 10000000]"),
+    (lambda t: ["benchmark", "--config", _cfg(t), "--env", "seed=!!python/name:os.system",
+                "--out", _out(t)], "--env seed: YAML tag"),
+    (lambda t: ["benchmark", "--run", str(t), "--out", _out(t)], "--run"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--search-budget", "1e12",
+                "--out", _out(t)], "--search-budget"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--search-budget", "inf",
+                "--out", _out(t)], "--search-budget"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--search-budget", "0",
+                "--out", _out(t)], "--search-budget"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--reps", "1000000000000",
+                "--out", _out(t)], "--reps"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--search-seed", "-1",
+                "--out", _out(t)], "--search-seed"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--train-seeds", "0", "0",
+                "--out", _out(t)], "--train-seeds must be distinct"),
+    (lambda t: ["compare", "--config", _cfg(t), "--train-seeds", "0", "--eval-seeds", "0",
+                "--out", _out(t)], "overlap the training seeds"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--out", _held(t)], "in use"),
+    (lambda t: ["search", "--config", _cfg(t), "--max-failures", "-1", "--out", _out(t)],
+     "--max-failures must be an integer in [0, 100], got -1"),
+    (lambda t: ["search", "--config", _cfg(t), "--n-envs", "2", "--num-cpus", "1",
+                "--out", _out(t)], "--n-envs 2 exceeds --num-cpus 1"),
+    (lambda t: ["search", "--config", _cfg(t), "--n-envs", "250", "--out", _out(t)],
+     "exceeds this machine's"),
+    (lambda t: ["search", "--config", _cfg(t), "--search-alg", "optuna", "--num-samples",
+                "1000000000000", "--out", _out(t)], "--num-samples"),
+    (lambda t: ["search", "--config", _cfg(t), "--target", "paper", "--episodes", "0",
+                "--out", _out(t)], "--episodes"),
+    (lambda t: ["search", "--config", _cfg(t), "--seeds", "0", "0", "--out", _out(t)],
+     "--seeds must be distinct"),
+]
+if NO_GPU:  # a GPU this machine lacks: said before any baseline trains
+    BAD_NEW_COMMANDS += [
+        (lambda t: [*REPRO, "--device", "cuda", "--out", _out(t)], "torch sees no CUDA GPU"),
+        (lambda t: ["train", "--config", _cfg(t), "--device", "cuda", "--out", _out(t)],
+         "torch sees no CUDA GPU"),
+    ]
+
+
+@pytest.fixture
+def no_new_work(no_work, monkeypatch):
+    import agents.compare
+    import agents.search
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the work started before the inputs were checked")
+
+    monkeypatch.setattr(agents.compare, "run_compare", fail)
+    monkeypatch.setattr(agents.search, "run_search", fail)
+
+
+@pytest.mark.parametrize(
+    "argv,needle", BAD_NEW_COMMANDS,
+    ids=[f"{k}-{n}" for k, (_, n) in enumerate(BAD_NEW_COMMANDS)],
+)
+def test_every_new_flag_and_file_is_refused_in_one_line(
+    tmp_path, capsys, monkeypatch, no_new_work, argv, needle
+):
+    from agents.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    args = argv(tmp_path)
+    held = (tmp_path / "out").exists()
+    try:
+        status = main(args)
+    finally:
+        while _HELD:
+            _HELD.pop().release()
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "Traceback" not in err, err
+    assert len(err.splitlines()) == 1 and needle in err and len(err) < 800, err
+    assert not (tmp_path / MARK).exists()
+    if not held:  # nothing half-written: a refused command leaves no output directory
+        assert not (tmp_path / "out").exists()
+    else:
+        assert not (tmp_path / "out" / "config.yaml").exists()
+
+
+@pytest.mark.parametrize("error", ["gpu", "host"])
+def test_out_of_memory_mid_run_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch, error):
+    """A GPU (or host) running out of memory mid-run: injected, as CI has no GPU to fill."""
+    import agents.reproduce
+    from agents.cli import _gpu_out_of_memory, main
+
+    def oom(*args, **kwargs):
+        raise (_gpu_out_of_memory() if error == "gpu" else MemoryError)("CUDA out of memory.")
+
+    monkeypatch.setattr(agents.reproduce, "run_reproduce", oom)
+    assert main([*REPRO, "--out", _out(tmp_path)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert f"out of {'GPU' if error == 'gpu' else 'host'} memory" in err, err
+    assert not (tmp_path / "out").exists()  # the claimed, still empty directory is removed
+
+
+def test_a_file_handed_over_does_not_choose_where_baselines_are_written(tmp_path):
+    """``env.cache_dir`` in a schedule file or another run's config.yaml is not followed."""
+    import yaml
+    from conftest import TINY_TRAIN
+
+    from agents.ppo import load_run_config
+    from agents.replay import load_schedule
+
+    elsewhere = str(tmp_path / "elsewhere")
+    doc = load_schedule(_schedule(tmp_path, env={**TINY_ENV, "cache_dir": elsewhere}))
+    assert doc["env"]["cache_dir"] is None
+    run = tmp_path / "run"
+    run.mkdir()
+    cfg = {**TINY_TRAIN, "env": {**TINY_TRAIN["env"], "cache_dir": elsewhere}}
+    (run / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert load_run_config(run).env["cache_dir"] is None  # read as input
+    assert load_run_config(run, own=True).env["cache_dir"] == elsewhere  # resumed by its owner

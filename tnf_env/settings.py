@@ -35,6 +35,15 @@ from .validation import (
 )
 
 MAX_RETRAIN_EPOCHS = 1000  # a step runs one sub-iteration per epoch: keep it bounded
+# Upper bounds of integer settings: larger values pass the types and then spin or fail deep
+# inside torch (an SNN of 10**12 timesteps, an episode of 10**12 steps, a layer of 10**10).
+MAX_WIDTH = 100_000
+MAX_LAYERS = 64
+MAX_STEPS = 10_000
+MAX_SNN_TIMESTEPS = 100_000
+MAX_VAL_SIZE = 10**8
+MAX_THREADS = 1024
+MAX_LEVELS = 64
 
 
 def _technology(value: Any) -> Any:
@@ -61,8 +70,8 @@ TechnologySpec = Annotated[Any, AfterValidator(_technology)]
 ALLOWED = {
     "dataset": f"one of {', '.join(DATASETS)}",
     "data_dir": "None or an existing directory",
-    "topology": "None or at least two positive integer widths, e.g. '784-1200-1200-10' "
-    "or [784, 1200, 10]",
+    "topology": f"None or 2 to {MAX_LAYERS} integer widths in [1, {MAX_WIDTH}], e.g. "
+    "'784-1200-1200-10' or [784, 1200, 10]",
     "seed": "an integer in [0, 2**63)",
     "crossbar_sizes": "a non-empty tuple of distinct integers >= 2",
     "per_layer_crossbar": "True or False",
@@ -72,11 +81,11 @@ ALLOWED = {
     "area_weight": "a number in [0, 1]",
     "accuracy_tolerance": "None or a number in [0, 1)",
     "retrain_epochs": f"a number of epochs in (0, {MAX_RETRAIN_EPOCHS}]",
-    "val_size": "None or an integer >= 1",
-    "max_steps": "None or an integer >= 1",
+    "val_size": f"None or an integer in [1, {MAX_VAL_SIZE}]",
+    "max_steps": f"None or an integer in [1, {MAX_STEPS}]",
     "device": "'cpu', 'cuda', 'cuda:<k>', 'mps' or 'auto'",
     "compact": "True or False",
-    "prune_levels": "a non-empty tuple of distinct numbers >= 0",
+    "prune_levels": f"a non-empty tuple of at most {MAX_LEVELS} distinct numbers in [0, 1000]",
     "prune_unit": "'paper' or 'relative'",
     "relative_rate": "a number > 0",
     "rate_scale": "a number >= 0",
@@ -92,9 +101,9 @@ ALLOWED = {
     "snn_at_end": "True or False",
     "nonideal": "None (on when the technology has a device model, as the presets do), "
     "True (needs one) or False",
-    "snn_timesteps": "an integer >= 1",
+    "snn_timesteps": f"an integer in [1, {MAX_SNN_TIMESTEPS}]",
     "cache_dir": "None or a directory path",
-    "torch_threads": "None or an integer >= 1",
+    "torch_threads": f"None or an integer in [1, {MAX_THREADS}]",
 }
 
 
@@ -158,9 +167,11 @@ class EnvConfig:
         self.dataset = canonical
         if self.topology is not None:
             try:
-                parse_topology(self.topology)
+                widths = parse_topology(self.topology)
             except (TypeError, ValueError):
                 raise bad("topology") from None
+            if len(widths) > MAX_LAYERS or max(widths) > MAX_WIDTH:
+                raise bad("topology")
         if not 0 <= self.seed < SEED_LIMIT:
             raise bad("seed")
         sizes = tuple(self.crossbar_sizes)
@@ -190,14 +201,19 @@ class EnvConfig:
             raise bad("accuracy_tolerance")
         if not 0 < self.retrain_epochs <= MAX_RETRAIN_EPOCHS:
             raise bad("retrain_epochs")
-        if self.val_size is not None and self.val_size < 1:
+        if self.val_size is not None and not 1 <= self.val_size <= MAX_VAL_SIZE:
             raise bad("val_size")
-        if self.max_steps is not None and self.max_steps < 1:
+        if self.max_steps is not None and not 1 <= self.max_steps <= MAX_STEPS:
             raise bad("max_steps")
         if not is_valid_device_name(self.device):
             raise bad("device")
         levels = tuple(float(x) for x in self.prune_levels)
-        if not levels or any(x < 0 for x in levels) or len(set(levels)) != len(levels):
+        if (
+            not levels
+            or len(levels) > MAX_LEVELS
+            or any(not 0 <= x <= 1000 for x in levels)
+            or len(set(levels)) != len(levels)
+        ):
             raise bad("prune_levels")
         self.prune_levels = levels
         if self.prune_unit not in ("paper", "relative"):
@@ -218,9 +234,9 @@ class EnvConfig:
             raise bad("step_penalty_weight")
         if not self.collapse_margin > 0:
             raise bad("collapse_margin")
-        if self.snn_timesteps < 1:
+        if not 1 <= self.snn_timesteps <= MAX_SNN_TIMESTEPS:
             raise bad("snn_timesteps")
-        if self.torch_threads is not None and self.torch_threads < 1:
+        if self.torch_threads is not None and not 1 <= self.torch_threads <= MAX_THREADS:
             raise bad("torch_threads")
         if self.data_dir is not None and not Path(os.fspath(self.data_dir)).is_dir():
             raise bad("data_dir")

@@ -107,8 +107,27 @@ class EpisodeState:
                 if getattr(mine, f.name) != getattr(theirs, f.name)
             )
             raise ValueError(f"the state was taken on other settings (they differ in {diff})")
-        obs, info = self.reset(seed=check_seed(state["seed"]))
-        for k, action in enumerate(state["actions"]):
+        seed = check_seed(state["seed"])
+        actions = state["actions"]  # every action checked before the episode is touched
+        nvec = [int(n) for n in np.asarray(self.action_space.nvec).ravel()]
+        if not isinstance(actions, list):
+            raise ValueError(f"invalid state actions={actions!r:.80}: allowed a list of actions")
+        for k, a in enumerate(actions):
+            ok = (
+                isinstance(a, (list, tuple))
+                and len(a) == len(nvec)
+                and all(
+                    isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+                    and 0 <= x < n for x, n in zip(a, nvec, strict=False)
+                )
+            )
+            if not ok:
+                raise ValueError(
+                    f"invalid state actions[{k}]={a!r:.80}: allowed {len(nvec)} integers, "
+                    f"component i in [0, {nvec}[i])"
+                )
+        obs, info = self.reset(seed=seed)
+        for k, action in enumerate(actions):
             if self._done:
                 raise ValueError(f"the state's episode ended before its action {k}")
             obs, _, _, _, info = self.step(np.asarray(action, dtype=np.int64))

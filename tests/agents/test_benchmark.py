@@ -59,4 +59,4 @@ def test_benchmark_compares_every_method_with_a_trained_run(tmp_path, capsys):
         assert (out / name).exists()
     assert set(methods) <= set(METHOD_COLOURS)
     assert main(args) == 2  # never overwrites silently
-    assert "already exists" in capsys.readouterr().err
+    assert "already holds results.json" in capsys.readouterr().err

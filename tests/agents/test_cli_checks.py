@@ -57,12 +57,12 @@ def test_an_output_path_that_is_a_file_is_refused_before_the_work(tmp_path, caps
 @pytest.mark.parametrize(
     "flags,needles",
     [
-        (["--random-candidates", "0"], ["--random-candidates", ">= 1", "got 0"]),
+        (["--random-candidates", "0"], ["--random-candidates", "[1, 10000]", "got 0"]),
         (["--random-candidates", "-3"], ["--random-candidates", "got -3"]),
-        (["--budget", "-1"], ["--budget", "> 0", "got -1.0"]),
+        (["--budget", "-1"], ["--budget", "(0, 10000000]", "got -1.0"]),
         (["--budget", "0"], ["--budget", "got 0.0"]),
         (["--budget", "nan"], ["--budget", "got nan"]),
-        (["--seeds", "0", "-1"], ["--seeds", ">= 0", "got -1"]),
+        (["--seeds", "0", "-1"], ["--seeds", "[0, 2**32)", "got -1"]),
     ],
 )
 def test_bad_benchmark_flags_name_the_flag(tmp_path, capsys, no_work, flags, needles):

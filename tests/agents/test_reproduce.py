@@ -114,4 +114,4 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
     assert entry["row"]["method"] == "paper"
     # an existing result is never overwritten silently
     assert main(args) == 2
-    assert "already exists" in capsys.readouterr().err
+    assert "already holds results.json" in capsys.readouterr().err

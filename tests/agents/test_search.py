@@ -42,8 +42,10 @@ def test_grid_names_each_trial_after_what_it_varies(tmp_path):
         "tiny-N32-lr0.001-s1",
     ]
     assert [c.env["crossbar_sizes"] for c in trial_configs(cfg)][:2] == [[16], [32]]
+    with pytest.raises(SearchError, match="--seeds must be distinct"):
+        SearchConfig(base, tmp_path / "s", seeds=(0, 0))
     with pytest.raises(SearchError, match="repeats a point"):
-        trial_configs(SearchConfig(base, tmp_path / "s", seeds=(0, 0)))
+        trial_configs(SearchConfig(base, tmp_path / "s", learning_rates=(1e-3, 1e-3)))
 
 
 def test_search_writes_run_directories_that_replay_and_benchmark_read(tmp_path, capsys, local_ray):
@@ -55,7 +57,8 @@ def test_search_writes_run_directories_that_replay_and_benchmark_read(tmp_path, 
     assert [t["error"] for t in doc["trials"]] == [None, None]
     assert {t["name"] for t in doc["trials"]} == {"tiny-s0", "tiny-s1"}
     for t in doc["trials"]:
-        run = Path(t["run_dir"])
+        assert not Path(t["run_dir"]).is_absolute()  # relative: the directory may move
+        run = out / t["run_dir"]
         assert (run / "best_model.zip").exists() and (run / "tb").is_dir()
         assert t["best_return"] is not None and "accuracy" in t["metrics"]
     assert doc["best_run"] == doc["trials"][0]["run_dir"]
@@ -65,12 +68,15 @@ def test_search_writes_run_directories_that_replay_and_benchmark_read(tmp_path, 
     assert "DIFFERENT" not in capsys.readouterr().out
     from agents.ppo import PPOPolicy, resolve_run_dir
 
-    assert resolve_run_dir(out) == Path(doc["best_run"])
+    assert resolve_run_dir(out) == out.resolve() / doc["best_run"]
     # the best trial's best model: saved at one of its evaluations (every 24 steps)
     assert PPOPolicy.load(out).model.num_timesteps in (24, 48)
     # a finished search is never overwritten
     assert main(argv) == 2
     assert "already holds a search" in capsys.readouterr().err
+    moved = tmp_path / "moved"
+    out.rename(moved)  # a search directory moved elsewhere is still read
+    assert PPOPolicy.load(moved).model.num_timesteps in (24, 48)
 
 
 def _kill_first_attempt(run_dir: Path, killed: list) -> None:

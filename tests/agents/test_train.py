@@ -64,7 +64,7 @@ def test_smoke_training_writes_a_complete_run(tmp_path, capsys):
     "changes,match",
     [
         ({"colour": 1}, "unknown config key"),
-        ({"n_envs": 0}, "'n_envs' must be an integer >= 1"),
+        ({"n_envs": 0}, "'n_envs' must be an integer in [1, 256], got 0"),
         ({"env": {"dataset": "nope"}}, "dataset='nope'"),
     ],
 )

@@ -139,7 +139,7 @@ def test_invalid_action_and_step_after_end_are_clear_errors():
         (dict(accounting="magic"), "accounting='magic'"),
         (dict(colour="red"), "unknown setting"),
         (dict(crossbar_sizes=(1024,)), "1024"),
-        (dict(prune_levels=(1.0, 1.0)), "prune_levels=.*distinct numbers >= 0"),
+        (dict(prune_levels=(1.0, 1.0)), "prune_levels=.*distinct numbers in \\[0, 1000\\]"),
         (dict(prune_levels=(-1.0, 1.0)), "prune_levels"),
     ],
 )

@@ -1,0 +1,139 @@
+"""Output directories: checked and locked before any work, written atomically.
+
+Every command that writes results (``reproduce``, ``benchmark``, ``compare``, ``train``,
+``search``) claims its directory with :func:`claim_dir` before the first epoch: the
+directory must be creatable and writable, must not already hold another run's results
+(unless the command was told to overwrite or resume), and is locked for the whole
+command, so a second command on the same directory fails at once instead of one result
+set silently replacing the other. Documents are written with :func:`atomic_write`
+(a temporary file in the same directory, then ``os.replace``): a reader, or a kill,
+never sees half a file.
+
+A claimed directory's lock passes for the work the command runs inside the claim (a
+``train`` command holds its run from before the first step to the last comparison file,
+and :func:`agents.ppo.train` locks the run too); any other holder is refused at once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+LOCK_NAME = ".lock"  # held by the process that writes a directory
+_CLAIMED: dict[str, int] = {}  # directories claimed by a command: path -> its thread
+
+
+class OutputError(ValueError):
+    """An output directory that cannot be used: the message names it and why."""
+
+
+def check_writable(path: Path, flag: str) -> None:
+    """Refuse, before any work, an output directory that cannot be created or written.
+
+    :param path: the directory the command will write (it may not exist yet).
+    :param flag: the flag that named it, for the message.
+    """
+    for p in (path, *path.parents):  # the nearest existing path must be a writable directory
+        if p.exists():
+            if not p.is_dir():
+                raise OutputError(f"{flag} {path}: {p} exists and is not a directory")
+            if not os.access(p, os.W_OK | os.X_OK):
+                raise OutputError(f"{flag} {path}: {p} is not writable (allowed: a directory "
+                                  "this user may write)")
+            return
+
+
+@contextmanager
+def dir_lock(path: Path, what: str = "--out", claim: bool = False) -> Iterator[None]:
+    """Hold ``path/.lock`` (``path`` must exist); another holder is an error, at once.
+
+    :param path: the directory.
+    :param what: how to name it in the message.
+    :param claim: this command owns the directory until the block ends: locks taken on it
+        inside the block (by the work the command runs) are already held and pass.
+    """
+    key = str(Path(path).resolve())
+    if key in _CLAIMED and _CLAIMED[key] == threading.get_ident():
+        yield  # the command that claimed it runs work that locks it again
+        return
+    lock = FileLock(Path(key) / LOCK_NAME, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise OutputError(
+            f"{what} {path} is in use by another process (it holds {Path(path) / LOCK_NAME}): "
+            "wait for it to finish, or choose another directory"
+        ) from None
+    if claim:
+        _CLAIMED[key] = threading.get_ident()
+    try:
+        yield
+    finally:
+        if claim:
+            _CLAIMED.pop(key, None)
+        lock.release()
+
+
+@contextmanager
+def claim_dir(
+    path: Path, flag: str, products: Sequence[str] = ("results.json",), replace: bool = False
+) -> Iterator[Path]:
+    """Check, create and lock an output directory for one command.
+
+    :param path: the directory.
+    :param flag: the flag that named it, for messages.
+    :param products: files of a finished run: their presence refuses the directory
+        unless ``replace`` (``--force``).
+    :param replace: the user asked to overwrite those files.
+    :raises OutputError: not writable, in use, or holding results already.
+    """
+    check_writable(path, flag)
+    created = not path.exists()
+    path.mkdir(parents=True, exist_ok=True)
+    ok = False
+    try:
+        with dir_lock(path, flag, claim=True):
+            held = [p for p in products if (path / p).exists()]
+            if held and not replace:
+                raise OutputError(
+                    f"{flag} {path} already holds {held[0]}: choose another {flag}, or pass "
+                    "--force to replace it"
+                )
+            yield path
+            ok = True
+    finally:
+        if created and not ok and _only_lock(path):  # a failed start leaves nothing behind
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _only_lock(path: Path) -> bool:
+    try:
+        return {p.name for p in path.iterdir()} <= {LOCK_NAME}
+    except OSError:
+        return False
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
+
+    :param path: the destination (its directory must exist).
+    :param text: the whole content.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
