@@ -164,13 +164,11 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
     from .compare_report import ppo_curve, summarize
 
     env = dict(cfg.train.env)
-    probe = tnf_env.make(**env)
-    u = probe.unwrapped
+    u = tnf_env.Task.build(**env)
     horizon, step_epochs = u.horizon, float(u.config.retrain_epochs)
     sizes, rate_scale = tuple(u.config.crossbar_sizes), float(u.config.rate_scale)
     dataset, topology = u.data.name, "-".join(map(str, u.topology))
     technology = u.technology.name
-    probe.close()
     cfg.out.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
     learners = [_train_ppo(cfg, "none", horizon, step_epochs, log)]

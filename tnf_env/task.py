@@ -42,6 +42,13 @@ DEFAULT_MAX_STEPS = 10
 EPISODE_ONLY = ("torch_threads", "cache_dir", "data_dir")
 
 
+#: Settings that define the instance itself (data, baseline, references, start metrics).
+INSTANCE_FIELDS = (
+    "dataset", "data_dir", "topology", "seed", "cache_dir", "device", "dtype", "technology",
+    "nonideal", "val_size", "accuracy_tolerance", "crossbar_sizes", "area_weight", "accounting",
+)
+
+
 class Task:
     """One problem instance: data, dense baseline, technology, floor and references.
 
@@ -136,6 +143,17 @@ class Task:
             raise ValueError(
                 f"invalid setting task: it was built with other settings (they differ in {diff})"
             )
+
+    def with_settings(self, **overrides: Any) -> Task:
+        """This task under other settings: the data, baseline and references are shared
+        when ``overrides`` change only how episodes run, rebuilt otherwise."""
+        config = EnvConfig.from_kwargs(**{**self.config.to_dict(), **overrides})
+        if any(getattr(config, f) != getattr(self.config, f) for f in INSTANCE_FIELDS):
+            return Task(config)
+        task = copy.copy(self)
+        task.config = config
+        task.__dict__.pop("sub_epochs", None)  # cached from the old settings
+        return task
 
     # -- what consumers ask ------------------------------------------------
     @property
