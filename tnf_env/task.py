@@ -48,6 +48,9 @@ INSTANCE_FIELDS = (
     "nonideal", "val_size", "accuracy_tolerance", "crossbar_sizes", "area_weight", "accounting",
 )
 
+#: Settings that decide the data tensors.
+DATA_FIELDS = ("dataset", "data_dir", "val_size", "device", "dtype")
+
 
 class Task:
     """One problem instance: data, dense baseline, technology, floor and references.
@@ -57,9 +60,12 @@ class Task:
     episodes that share it.
 
     :param config: validated environment settings.
+    :param data_from: a task whose data tensors to share when they are the same split
+        (same dataset, files, validation size, device and dtype): tasks of several
+        baseline seeds then retrain together.
     """
 
-    def __init__(self, config: EnvConfig) -> None:
+    def __init__(self, config: EnvConfig, data_from: Task | None = None) -> None:
         self.config = cfg = config
         try:
             self.device = resolve_device(cfg.device)
@@ -76,7 +82,12 @@ class Task:
         self.hardware = (
             HardwareWeights(self.technology.device, seed=cfg.seed) if self.nonideal else None
         )
-        self.data: Dataset = load_dataset(cfg.dataset, cfg.data_dir)
+        same_data = data_from is not None and all(
+            getattr(data_from.config, f) == getattr(cfg, f) for f in DATA_FIELDS
+        )
+        self.data: Dataset = (
+            data_from.data if same_data else load_dataset(cfg.dataset, cfg.data_dir)
+        )
         self.topology = parse_topology(cfg.topology or default_topology(self.data.name))
         self.recipe: TrainingRecipe = default_recipe(self.data.name)
         self.baseline: Baseline = get_baseline(
@@ -88,10 +99,17 @@ class Task:
             self.baseline = dataclasses.replace(self.baseline, net=net)
         self.n_layers = len(self.topology) - 1
         # Data lives on the device for the whole life of the task.
-        self.x_train, self.y_train = self._tensors(self.data.x_train, self.data.y_train)
-        n_val = cfg.val_size or len(self.data.y_val)
-        self.x_val, self.y_val = self._tensors(self.data.x_val[:n_val], self.data.y_val[:n_val])
-        self.x_test, self.y_test = self._tensors(self.data.x_test, self.data.y_test)
+        if same_data:
+            self.x_train, self.y_train = data_from.x_train, data_from.y_train
+            self.x_val, self.y_val = data_from.x_val, data_from.y_val
+            self.x_test, self.y_test = data_from.x_test, data_from.y_test
+        else:
+            self.x_train, self.y_train = self._tensors(self.data.x_train, self.data.y_train)
+            n_val = cfg.val_size or len(self.data.y_val)
+            self.x_val, self.y_val = self._tensors(
+                self.data.x_val[:n_val], self.data.y_val[:n_val]
+            )
+            self.x_test, self.y_test = self._tensors(self.data.x_test, self.data.y_test)
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
         self.weight_scale = [float(w.abs().mean()) for w in self.dense_weights()]
@@ -149,7 +167,7 @@ class Task:
         when ``overrides`` change only how episodes run, rebuilt otherwise."""
         config = EnvConfig.from_kwargs(**{**self.config.to_dict(), **overrides})
         if any(getattr(config, f) != getattr(self.config, f) for f in INSTANCE_FIELDS):
-            return Task(config)
+            return Task(config, data_from=self)
         task = copy.copy(self)
         task.config = config
         task.__dict__.pop("sub_epochs", None)  # cached from the old settings

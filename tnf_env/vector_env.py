@@ -20,6 +20,7 @@ Sub-episode k reset with seed s is the single environment's episode with seed s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,9 @@ class BatchedTraNNsformerEnv(VectorEnv):
 
     :param num_envs: episodes run at once (B).
     :param task: the shared :class:`~tnf_env.task.Task` (built from the settings if None).
+    :param baseline_seeds: episode k transforms the dense baseline of seed
+        ``baseline_seeds[k % len]`` (one task per seed, sharing the data tensors; None:
+        the task's own seed).
     :param autoreset_mode: Gymnasium's ``NEXT_STEP`` (default: the step after an episode
         ends resets it) or ``SAME_STEP`` (reset at once; the last observation and info
         go to ``info["final_obs"]`` and ``info["final_info"]``).
@@ -51,6 +55,7 @@ class BatchedTraNNsformerEnv(VectorEnv):
         num_envs: int = 1,
         *,
         task: Task | None = None,
+        baseline_seeds: Sequence[int] | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
         **settings: Any,
@@ -66,10 +71,16 @@ class BatchedTraNNsformerEnv(VectorEnv):
         if task is None:
             task = Task(EnvConfig.from_kwargs(**settings))
         self.task = task
-        self.envs = [
-            TraNNsformerEnv(render_mode=render_mode, task=task, **settings)
-            for _ in range(num_envs)
-        ]
+        tasks = [task]
+        if baseline_seeds is not None:
+            if not baseline_seeds:
+                raise ValueError("invalid setting baseline_seeds=[]: allowed None or seeds")
+            tasks = [task.with_settings(seed=int(s)) for s in baseline_seeds]
+        self.envs = []
+        for k in range(num_envs):
+            t = tasks[k % len(tasks)]
+            own = {**settings, "seed": t.config.seed} if settings else {}
+            self.envs.append(TraNNsformerEnv(render_mode=render_mode, task=t, **own))
         self.num_envs = num_envs
         self.render_mode = render_mode
         self.metadata = {
