@@ -31,7 +31,7 @@ from hwmodel.cost import cost_mappings
 
 from .actions import ActionCodec
 from .evaluation import SNNSettings, normalized_cost, snn_evaluate
-from .hardware import hardware_net
+from .hardware import HardwareWeights, hardware_net
 from .observation import LayerView, build_observation, feature_names, observation_size
 from .reward import final_adjustment, step_reward
 from .schedule import PaperSchedule
@@ -88,6 +88,10 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         else:
             task.serves(cfg)
         self.task = task
+        # Per environment: its cache holds this episode's layers (a shared one would thrash).
+        self._hardware = (
+            HardwareWeights(task.technology.device, seed=cfg.seed) if task.nonideal else None
+        )
         self.codec = ActionCodec(
             task.n_layers,
             cfg.crossbar_sizes,
@@ -125,7 +129,6 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
     reference_size = _from_task("reference_size")
     reference = _from_task("reference")
     horizon = _from_task("horizon")
-    _hardware = _from_task("hardware")
 
     def dense_cost(self, crossbar_size: int):
         """The dense network's cost at ``crossbar_size`` (one of the allowed sizes; cached)."""

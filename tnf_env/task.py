@@ -27,7 +27,6 @@ from hwmodel import get_technology
 from .baseline import Baseline, get_baseline
 from .datasets import Dataset, load_dataset
 from .devices import resolve_device
-from .hardware import HardwareWeights
 from .network import MaskedMLP, default_topology, format_topology, parse_topology
 from .schedule import PaperSchedule
 from .scoring import network_cost
@@ -78,9 +77,6 @@ class Task:
         # Accuracy on the technology's non-ideal crossbars (the floor is checked on it).
         self.nonideal = (
             cfg.nonideal if cfg.nonideal is not None else self.technology.device is not None
-        )
-        self.hardware = (
-            HardwareWeights(self.technology.device, seed=cfg.seed) if self.nonideal else None
         )
         same_data = data_from is not None and all(
             getattr(data_from.config, f) == getattr(cfg, f) for f in DATA_FIELDS
