@@ -10,7 +10,8 @@ time from reset to the last step):
 
 - ``single``: one :class:`tnf_env.TraNNsformerEnv`, one episode;
 - ``subproc-W``: W episodes in SB3 ``SubprocVecEnv`` workers (cores / W threads each);
-- ``batched-B``: :class:`tnf_env.BatchedTraNNsformerEnv` with B episodes;
+- ``batched-B``: :class:`tnf_env.BatchedTraNNsformerEnv` with B episodes (``-tT``: T
+  threads for the episodes' own work);
 - ``bare-B``: the bare limit, one epoch of B stacked dense networks
   (:func:`tnf_env.batched.stacked_train_epoch`), no pruning, clustering or costing.
 
@@ -70,8 +71,10 @@ def run_single(task: tnf_env.Task, actions: list[np.ndarray]) -> dict:
             "area_ratio": info["area_ratio"], "accuracy": info["accuracy"]}
 
 
-def run_batched(task: tnf_env.Task, actions: list[np.ndarray], b: int) -> dict:
-    venv = tnf_env.BatchedTraNNsformerEnv(num_envs=b, task=task)
+def run_batched(
+    task: tnf_env.Task, actions: list[np.ndarray], b: int, threads: int = 1
+) -> dict:
+    venv = tnf_env.BatchedTraNNsformerEnv(num_envs=b, task=task, threads=threads)
     if task.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(task.device)
     t0 = time.perf_counter()
@@ -141,6 +144,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads of this process (default: all cores; on a "
                         "crowded machine 1 avoids thread contention)")
+    parser.add_argument("--episode-threads", type=int, default=1,
+                        help="also run the batched env with this many threads for the "
+                        "episodes' own work (clustering, costing)")
     parser.add_argument("--data-dir", default=None, help="directory of the dataset's files")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
@@ -164,6 +170,10 @@ def main() -> None:
             )
         for b in args.batch_sizes:
             rows[f"batched-{b}"] = run_batched(task, actions, b)
+            if args.episode_threads > 1:
+                rows[f"batched-{b}-t{args.episode_threads}"] = run_batched(
+                    task, actions, b, args.episode_threads
+                )
             if not args.no_bare:
                 rows[f"bare-{b}"] = run_bare(task, b)
         results[name] = rows

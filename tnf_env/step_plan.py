@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .transform import StepDecision, StepReport, Transformation
 
@@ -158,10 +159,14 @@ def run_plans(
     plans: Sequence[StepPlan],
     states: Sequence[PlanState],
     retrain: Retrainer = retrain_each,
+    map_each: Callable = map,
 ) -> list[tuple[list[StepReport], float] | Exception]:
     """Run plans on several transformations in lock step: sub-iteration ``j`` of every
     plan retrains all their networks with one ``retrain`` call (per retraining length),
     then applies each episode's own rules to its network.
+
+    :param map_each: how the episodes' own rules run over the group (``map``: one after
+        the other; a thread pool's ``map`` overlaps them: each touches only its episode).
 
     :return: per transformation its reports and seconds retraining, or the exception
         that stopped it (the others go on).
@@ -186,16 +191,21 @@ def run_plans(
         for epochs in sorted({d.retrain_epochs for d in decisions.values()}):
             group = [k for k, d in decisions.items() if d.retrain_epochs == epochs]
             losses = retrain([trs[k] for k in group], epochs)
-            for k, loss in zip(group, losses, strict=True):
-                tr, state = trs[k], states[k]
+
+            def rules(k: int, loss: float | Exception, decisions=decisions) -> Any:
                 try:
                     if isinstance(loss, Exception):
                         raise loss
-                    report = tr.after_retrain(decisions[k], loss)
+                    return trs[k].after_retrain(decisions[k], loss)
                 except Exception as exc:  # noqa: BLE001
-                    failed[k] = exc
+                    return exc
+
+            for k, report in zip(group, map_each(rules, group, losses), strict=True):
+                if isinstance(report, Exception):
+                    failed[k] = report
                     continue
-                seconds[k] += tr.last_retrain_seconds
+                state = states[k]
+                seconds[k] += trs[k].last_retrain_seconds
                 state.history.append(report)
                 if state.cluster_pruning:
                     state.improving += int(report.loss_fell)

@@ -21,6 +21,7 @@ Sub-episode k reset with seed s is the single environment's episode with seed s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,9 @@ class BatchedTraNNsformerEnv(VectorEnv):
     :param autoreset_mode: Gymnasium's ``NEXT_STEP`` (default: the step after an episode
         ends resets it) or ``SAME_STEP`` (reset at once; the last observation and info
         go to ``info["final_obs"]`` and ``info["final_info"]``).
+    :param threads: threads that run the episodes' own work (pruning, clustering,
+        mapping, costing, evaluation) side by side between batched retrainings; 1 runs it
+        one episode after the other. Results do not depend on it.
     :param settings: environment settings, as for ``gymnasium.make``.
     """
 
@@ -58,10 +62,15 @@ class BatchedTraNNsformerEnv(VectorEnv):
         baseline_seeds: Sequence[int] | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
+        threads: int = 1,
         **settings: Any,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"invalid setting num_envs={num_envs!r}: allowed an integer >= 1")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"invalid setting threads={threads!r}: allowed an integer >= 1")
+        self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        self._map = self._pool.map if self._pool is not None else map
         mode = autoreset_mode.value if isinstance(autoreset_mode, AutoresetMode) else autoreset_mode
         if mode not in AUTORESET_MODES:
             raise ValueError(
@@ -148,18 +157,22 @@ class BatchedTraNNsformerEnv(VectorEnv):
             [plans[k] for k in running],
             [self.envs[k]._plan_state for k in running],
             retrain=retrain_stacked,
+            map_each=self._map,
         )
         done = dict(zip(running, outcomes, strict=True))
-        for k, plan in plans.items():
-            if plan is None:
-                results[k] = self.envs[k]._end_step(None)
-                continue
-            out = done[k]
-            if isinstance(out, Exception):
+
+        def end(k: int) -> tuple:
+            out = done.get(k)
+            if plans[k] is None:
+                outcome = None
+            elif isinstance(out, Exception):
                 outcome = (None, 0.0, f"{type(out).__name__}: {out}")
             else:
                 outcome = (out[0], out[1], None)
-            results[k] = self.envs[k]._end_step(outcome)
+            return self.envs[k]._end_step(outcome)
+
+        for k, result in zip(plans, self._map(end, list(plans)), strict=True):
+            results[k] = result
         return self._collect(results)
 
     def _collect(self, results: list) -> tuple:
@@ -196,5 +209,7 @@ class BatchedTraNNsformerEnv(VectorEnv):
         return tuple(env.render() for env in self.envs)
 
     def close_extras(self, **kwargs: Any) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
         for env in self.envs:
             env.close()

@@ -29,7 +29,8 @@ def _actions(space, n_steps, seed):
 
 def test_sub_episodes_equal_single_episodes_in_float64(task64):
     seeds = [5, 6]
-    venv = BatchedTraNNsformerEnv(num_envs=2, task=task64)
+    # Two threads for the episodes' own work: results do not depend on them.
+    venv = BatchedTraNNsformerEnv(num_envs=2, task=task64, threads=2)
     obs0, info0 = venv.reset(seed=seeds)
     assert venv.observation_space.contains(obs0)
     acts = _actions(venv.action_space, task64.horizon, seed=1)
