@@ -14,7 +14,7 @@ Sub-episode k reset with seed s is the single environment's episode with seed s
 >>> envs = gym.make_vec("tnf_env/TraNNsformer-v0", num_envs=2,
 ...                     vectorization_mode="vector_entry_point", max_steps=2)
 >>> obs, info = envs.reset(seed=[3, 4])
->>> obs.shape[0], list(info["episode_seed"])
+>>> obs.shape[0], info["episode_seed"].tolist()
 (2, [3, 4])
 """
 

@@ -13,9 +13,11 @@ from tnf_env.transform import Transformation
 
 
 @pytest.fixture(scope="module")
-def task64():
-    # 1.5 epochs per step: sub-iterations of 1 and 0.5 epochs, onsets, settle tests.
-    return Task.build(dtype="float64", max_steps=2, retrain_epochs=1.5)
+def task64(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:  # the session's cache, as conftest sets it
+        mp.setenv("TNF_CACHE", str(tmp_path_factory.getbasetemp() / "tnf_cache"))
+        # 1.5 epochs per step: sub-iterations of 1 and 0.5 epochs, onsets, settle tests.
+        return Task.build(dtype="float64", max_steps=2, retrain_epochs=1.5)
 
 
 def _actions(space, n_steps, seed):
