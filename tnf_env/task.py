@@ -123,6 +123,11 @@ class Task:
         # store it here (read-only afterwards).
         self.start_metrics: dict[str, Any] | None = None
 
+    def __deepcopy__(self, memo: dict) -> Task:
+        # Read-only and shared by design: copies of an environment (fork, gymnasium.make's
+        # spec kwargs) keep the one task instead of copying its data and baseline.
+        return self
+
     @classmethod
     def build(cls, **settings: Any) -> Task:
         """The Task of these environment settings (``gymnasium.make`` keywords)."""

@@ -40,6 +40,8 @@ def test_environments_share_the_task_and_refuse_another_settings(task):
         TraNNsformerEnv(task="digits")
     env = tnf_env.make(task=task)
     assert env.spec.max_episode_steps == 3  # the task's horizon
+    assert env.spec.kwargs["task"] is task  # never copied (gymnasium copies spec kwargs)
+    assert tnf_env.fork(env).unwrapped.task is task
     _, info = a.reset(seed=1)
     _, info_b = b.reset(seed=1)
     assert info == info_b
