@@ -134,7 +134,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
                         for r in rows[-len(chosen):]
                     )
                 )
-        first = fixed.env(cfg.seeds[0]).unwrapped
+        first = fixed.task(cfg.seeds[0])
     finally:
         fixed.close()
         if learned is not None:

@@ -212,7 +212,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
                 eval_wall[name] = eval_wall.get(name, 0.0) + wall + time.perf_counter() - t0
             log(f"seed {seed}: " + ", ".join(
                 f"{r['method']} {r['area_mm2_best']:.4f} mm2" for r in rows[-len(chosen):]))
-        baseline = fixed.env(cfg.eval_seeds[0]).unwrapped.baseline
+        baseline = fixed.task(cfg.eval_seeds[0]).baseline
     finally:
         fixed.close()
         learned.close()
