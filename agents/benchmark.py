@@ -59,8 +59,7 @@ class BenchmarkConfig:
 
 def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> dict:
     """Run every method for every seed and crossbar size; returns the results document."""
-    probe = tnf_env.make(**cfg.env)
-    u = probe.unwrapped
+    u = tnf_env.Task.build(**cfg.env)
     sizes = tuple(cfg.crossbar_sizes or u.config.crossbar_sizes)
     for n in sizes:
         if n not in u.config.crossbar_sizes:
@@ -72,7 +71,6 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
     horizon, rate_scale = u.horizon, u.config.rate_scale
     per_episode = cfg.budget or horizon * u.config.retrain_epochs
     step_epochs = per_episode / horizon
-    probe.close()
     snn = SNNSettings(timesteps=cfg.snn_timesteps)
     # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
     fixed = Experiment(
@@ -136,7 +134,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
                         for r in rows[-len(chosen):]
                     )
                 )
-        first = fixed.env(cfg.seeds[0]).unwrapped
+        first = fixed.task(cfg.seeds[0])
     finally:
         fixed.close()
         if learned is not None:

@@ -215,12 +215,10 @@ def run_search(
     except ImportError:
         raise ValueError("black-box search needs Optuna: pip install -e '.[optuna]'") from None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    probe = tnf_env.make(**settings)
-    u = probe.unwrapped
+    u = tnf_env.Task.build(**settings)
     per_trial = len(seeds) * u.horizon * u.config.retrain_epochs
     n_layers = u.n_layers
     dists = space(u.config.crossbar_sizes, u.config.prune_levels, n_layers, u.config.rate_scale)
-    probe.close()
     if budget_epochs < per_trial:
         raise ValueError(f"a budget of {budget_epochs:g} epochs is less than one trial "
                          f"({per_trial:g} epochs)")

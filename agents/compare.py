@@ -174,13 +174,11 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
     from .compare_report import ppo_curve, summarize
 
     env = dict(cfg.train.env)
-    probe = tnf_env.make(**env)
-    u = probe.unwrapped
+    u = tnf_env.Task.build(**env)
     horizon, step_epochs = u.horizon, float(u.config.retrain_epochs)
     sizes, rate_scale = tuple(u.config.crossbar_sizes), float(u.config.rate_scale)
     dataset, topology = u.data.name, "-".join(map(str, u.topology))
     technology = u.technology.name
-    probe.close()
     cfg.out.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
     learners = [_train_ppo(cfg, "none", horizon, step_epochs, log)]
@@ -224,7 +222,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
                 eval_wall[name] = eval_wall.get(name, 0.0) + wall + time.perf_counter() - t0
             log(f"seed {seed}: " + ", ".join(
                 f"{r['method']} {r['area_mm2_best']:.4f} mm2" for r in rows[-len(chosen):]))
-        baseline = fixed.env(cfg.eval_seeds[0]).unwrapped.baseline
+        baseline = fixed.task(cfg.eval_seeds[0]).baseline
     finally:
         fixed.close()
         learned.close()

@@ -85,6 +85,9 @@ class TrainConfig:
     env: dict[Str, Any] = field(default_factory=lambda: {"dataset": "digits"})  # env settings
     timesteps: Int = 12_000  # total environment steps of PPO training
     n_envs: Int = 2  # parallel environment workers (subprocesses when > 1)
+    # "subprocess": one process per worker; "batched": n_envs episodes in this process,
+    # their networks retrained as one batched computation (the way to use a GPU)
+    vectorization: Str = "subprocess"
     seed: Int = 0  # seed of PPO, the environments' episodes and the evaluation
     device: Str = "cpu"  # torch device of the PPO networks
     n_steps: Int = 40  # rollout steps per worker between updates (4 episodes of 10 steps)
@@ -145,6 +148,11 @@ class TrainConfig:
                 raise ConfigError(
                     f"config key {key!r} must be a number in ({lo}, {hi}], got {value!r}"
                 )
+        if self.vectorization not in ("subprocess", "batched"):
+            raise ConfigError(
+                "config key 'vectorization' must be 'subprocess' or 'batched', "
+                f"got {self.vectorization!r}"
+            )
         if self.warm_start not in ("none", "paper", "pruning"):
             raise ConfigError(
                 "config key 'warm_start' must be 'none', 'paper' or 'pruning', "

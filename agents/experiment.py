@@ -80,19 +80,29 @@ class Experiment:
         self.settings = dict(settings)
         self.snn = snn or SNNSettings()
         self._envs: dict[str, Any] = {}
+        self._tasks: dict[int, tnf_env.Task] = {}
+
+    def task(self, seed: int) -> tnf_env.Task:
+        """The task of baseline ``seed`` (built once; environments of every override
+        share its data, baseline and references)."""
+        if seed not in self._tasks:
+            self._tasks[seed] = tnf_env.Task.build(**{**self.settings, "seed": seed})
+        return self._tasks[seed]
 
     def env(self, seed: int, **overrides: Any):
         """The environment for baseline ``seed`` with ``overrides`` (built once, then reused)."""
         settings = {**self.settings, **overrides, "seed": seed}
         key = repr(sorted(settings.items()))
         if key not in self._envs:
-            self._envs[key] = tnf_env.make(**settings)
+            task = self.task(seed).with_settings(**overrides)
+            self._envs[key] = tnf_env.make(task=task, **settings)
         return self._envs[key]
 
     def close(self) -> None:
         for env in self._envs.values():
             env.close()
         self._envs.clear()
+        self._tasks.clear()
 
     def scoring_data(self, seed: int) -> ScoringData:
         u = self.env(seed).unwrapped

@@ -89,6 +89,14 @@ def make_vec_env(
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
     """
     cores = cores or len(os.sched_getaffinity(0))
+    if cfg.vectorization == "batched" and env_fn is None:
+        from .batched_vec import BatchedVecEnv
+
+        venv = BatchedVecEnv(
+            cfg.n_envs, cfg.baseline_seeds, **{"torch_threads": cores, **cfg.env}
+        )
+        venv.seed(cfg.seed)
+        return VecMonitor(venv, info_keywords=EPISODE_KEYS)
     threads = max(1, cores // cfg.n_envs)
     build = env_fn or make_env
     seeds = cfg.baseline_seeds

@@ -106,7 +106,7 @@ def run_reproduce(
     t_start = time.perf_counter()
     try:
         for seed in cfg.seeds:
-            u = exp.env(seed).unwrapped
+            u = exp.task(seed)
             baselines.append(
                 {"seed": seed, "accuracy_val": u.baseline_accuracy,
                  "accuracy_test": u.baseline.accuracy_test}
@@ -156,7 +156,7 @@ def run_reproduce(
                     connectivity[n] = (
                         original.net.masks_numpy(), paper.net.masks_numpy(), paper.clusters
                     )
-        u = exp.env(cfg.seeds[0]).unwrapped
+        u = exp.task(cfg.seeds[0])
         doc = {
             "dataset": u.data.name,
             "topology": format_topology(u.topology),

@@ -34,6 +34,8 @@ __all__ = [
 from gymnasium.envs.registration import register as _register
 
 from .env import DEFAULT_MAX_STEPS, TraNNsformerEnv  # noqa: E402
+from .task import Task  # noqa: E402
+from .vector_env import BatchedTraNNsformerEnv  # noqa: E402
 
 # No max_episode_steps: the environment truncates itself at its own horizon (the
 # max_steps setting), so gymnasium.make, make_vec and SB3's make_vec_env, which build it
@@ -42,6 +44,7 @@ from .env import DEFAULT_MAX_STEPS, TraNNsformerEnv  # noqa: E402
 _register(
     id="tnf_env/TraNNsformer-v0",  # ENV_ID
     entry_point="tnf_env.env:TraNNsformerEnv",
+    vector_entry_point="tnf_env.vector_env:BatchedTraNNsformerEnv",
 )
 ENV_ID = "tnf_env/TraNNsformer-v0"
 
@@ -56,7 +59,8 @@ def make(render_mode: str | None = None, **settings):
     """
     import gymnasium
 
-    steps = settings.get("max_steps") or DEFAULT_MAX_STEPS
+    task = settings.get("task")
+    steps = settings.get("max_steps") or (task.horizon if task is not None else DEFAULT_MAX_STEPS)
     return gymnasium.make(ENV_ID, render_mode=render_mode, max_episode_steps=steps, **settings)
 
 
@@ -70,4 +74,4 @@ def fork(env):
     return copy.deepcopy(env, {id(env.unwrapped): inner})
 
 
-__all__ += ["ENV_ID", "TraNNsformerEnv", "fork", "make"]
+__all__ += ["ENV_ID", "BatchedTraNNsformerEnv", "Task", "TraNNsformerEnv", "fork", "make"]

@@ -154,7 +154,12 @@ class LivePlan:
             sparse_below = SPARSE_BELOW.get(device.type, 0.0)
         if min_saved_cells is None:
             min_saved_cells = MIN_SAVED_CELLS
-        live = live_indices(masks)
+        if sum(m.numel() for m in masks) < min_saved_cells:
+            # Too small to ever save that much: skip the (costly) fixpoint.
+            live = [torch.ones(masks[0].shape[1], dtype=torch.bool, device=device)]
+            live += [torch.ones(m.shape[0], dtype=torch.bool, device=device) for m in masks]
+        else:
+            live = live_indices(masks)
         self.widths = [int(v.numel()) for v in live]
         counts = [int(v.sum()) for v in live]
         saved = sum(m.numel() - counts[i] * counts[i + 1] for i, m in enumerate(masks))

@@ -26,29 +26,26 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from hwmodel import get_technology
-
 from .actions import ActionCodec
 from .assessment import Assessment
-from .baseline import get_baseline
 from .clustering import load_kernels
-from .datasets import load_dataset
-from .devices import resolve_device
 from .evaluation import SNNSettings, normalized_cost, snn_evaluate
 from .hardware import HardwareWeights, hardware_net
-from .network import default_topology, format_topology, parse_topology
 from .observation import LayerView, build_observation, feature_names, observation_size
 from .reward import final_adjustment, step_reward
 from .schedule import PaperSchedule
-from .scoring import network_cost
 from .settings import EnvConfig
 from .state import STATE_METRICS, EpisodeState, plain  # noqa: F401 (STATE_METRICS re-exported)
-from .step_plan import PlanState, run_plan, sub_epochs
-from .training import default_recipe, evaluate, to_tensors
-from .transform import Transformation
+from .step_plan import PlanState, StepPlan, run_plan
+from .task import DEFAULT_MAX_STEPS, Task  # noqa: F401 (DEFAULT_MAX_STEPS re-exported)
+from .training import evaluate
+from .transform import StepReport, Transformation
 from .validation import check_seed
 
-DEFAULT_MAX_STEPS = 10
+
+def _from_task(name: str) -> property:
+    return property(lambda self: getattr(self.task, name), doc=f"The task's ``{name}``.")
+
 
 class TraNNsformerEnv(EpisodeState, gym.Env):
     """Gymnasium environment of the TraNNsformer prune-cluster-retrain loop.
@@ -66,80 +63,71 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
+    def __init__(
+        self, render_mode: str | None = None, *, task: Task | None = None, **settings: Any
+    ) -> None:
+        """:param task: a :class:`~tnf_env.task.Task` to share (built from the settings
+        when None); settings given with it must be the task's own."""
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"invalid setting render_mode={render_mode!r}: allowed None, 'ansi', 'rgb_array'"
             )
         self.render_mode = render_mode
+        if task is not None and not isinstance(task, Task):
+            raise ValueError(f"invalid setting task={task!r}: allowed None or a tnf_env.Task")
+        if task is not None and not settings:
+            settings = task.config.to_dict()
         self.config = cfg = EnvConfig.from_kwargs(**settings)
         self.settings = plain(settings)  # as given: the "env" of get_state()
         if cfg.torch_threads is not None:
             torch.set_num_threads(cfg.torch_threads)
-        try:
-            self.device = resolve_device(cfg.device)
-        except ValueError as exc:
-            raise ValueError(f"invalid setting device={cfg.device!r}: {exc}") from None
-        self.technology = get_technology(cfg.technology)
-        load_kernels()
-        for n in cfg.crossbar_sizes:
-            self.technology.check_crossbar_size(n)
-        # Accuracy on the technology's non-ideal crossbars (the floor is checked on it).
-        self.nonideal = (
-            cfg.nonideal if cfg.nonideal is not None else self.technology.device is not None
-        )
+        if task is None:
+            task = Task(cfg)
+        else:
+            task.serves(cfg)
+        self.task = task
+        load_kernels()  # the compiled SCIC, once per process, before the first step
+        # Per environment: its cache holds this episode's layers (a shared one would thrash).
         self._hardware = (
-            HardwareWeights(self.technology.device, seed=cfg.seed) if self.nonideal else None
+            HardwareWeights(task.technology.device, seed=cfg.seed) if task.nonideal else None
         )
-        self.data = load_dataset(cfg.dataset, cfg.data_dir)
-        self.topology = parse_topology(cfg.topology or default_topology(self.data.name))
-        self.recipe = default_recipe(self.data.name)
-        self.baseline = get_baseline(
-            self.data, self.topology, cfg.seed, self.recipe, cfg.cache_dir, device=self.device
-        )
-        self.n_layers = len(self.topology) - 1
-        # Data lives on the device for the whole life of the environment.
-        self.x_train, self.y_train = to_tensors(self.data.x_train, self.data.y_train, self.device)
-        n_val = cfg.val_size or len(self.data.y_val)
-        self.x_val, self.y_val = to_tensors(
-            self.data.x_val[:n_val], self.data.y_val[:n_val], self.device
-        )
-        self.x_test, self.y_test = to_tensors(self.data.x_test, self.data.y_test, self.device)
-        self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
-        self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
-        self.weight_scale = [float(w.abs().mean()) for w in self._dense_weights()]
-        self.sub_epochs = sub_epochs(cfg.retrain_epochs)
-
         self.codec = ActionCodec(
-            self.n_layers,
+            task.n_layers,
             cfg.crossbar_sizes,
             cfg.per_layer_crossbar,
             cfg.allow_stop,
             cfg.prune_levels,
-            len(self.sub_epochs),
+            len(task.sub_epochs),
         )
         self.action_space = self.codec.space
-        n_obs = observation_size(self.n_layers, len(self.codec.nvec))
+        n_obs = observation_size(task.n_layers, len(self.codec.nvec))
         self.observation_space = spaces.Box(-1.0, 1.0, shape=(n_obs,), dtype=np.float32)
-        self.observation_names = feature_names(self.n_layers, self.codec.names())
-
-        shapes = zip(self.topology[1:], self.topology[:-1], strict=True)
-        self._dense_masks = [np.ones(shape, bool) for shape in shapes]
-        self._dense_cost = {
-            # The release's accounting tiles an all-ones mask exactly as the dense mapping.
-            n: network_cost(self._dense_masks, [n] * self.n_layers, self.technology, "paper")
-            for n in cfg.crossbar_sizes
-        }
-        self.reference_size = self._cheapest_dense_size()
-        self.reference = self._dense_cost[self.reference_size]
+        self.observation_names = feature_names(task.n_layers, self.codec.names())
         self.transformation: Transformation | None = None
         self._done = True
-        self._start_loss = evaluate(self.baseline.net, self.x_train, self.y_train)[1]
-        self._start_metrics: dict[str, Any] | None = None
 
-    # -- helpers -----------------------------------------------------------
-    def _dense_weights(self) -> list[torch.Tensor]:
-        return [layer.weight.detach() for layer in self.baseline.net.layers]
+    # The task's read-only parts, under the names the environment always had.
+    device = _from_task("device")
+    technology = _from_task("technology")
+    nonideal = _from_task("nonideal")
+    data = _from_task("data")
+    topology = _from_task("topology")
+    recipe = _from_task("recipe")
+    baseline = _from_task("baseline")
+    n_layers = _from_task("n_layers")
+    x_train = _from_task("x_train")
+    y_train = _from_task("y_train")
+    x_val = _from_task("x_val")
+    y_val = _from_task("y_val")
+    x_test = _from_task("x_test")
+    y_test = _from_task("y_test")
+    baseline_accuracy = _from_task("baseline_accuracy")
+    floor = _from_task("floor")
+    weight_scale = _from_task("weight_scale")
+    sub_epochs = _from_task("sub_epochs")
+    reference_size = _from_task("reference_size")
+    reference = _from_task("reference")
+    horizon = _from_task("horizon")
 
     @property
     def assessment(self) -> Assessment | None:
@@ -148,46 +136,15 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
 
     def dense_cost(self, crossbar_size: int):
         """The dense network's cost at ``crossbar_size`` (one of the allowed sizes; cached)."""
-        return self._dense_cost[crossbar_size]
-
-    def _cheapest_dense_size(self) -> int:
-        costs = self._dense_cost
-        min_a = min(c.area_mm2 for c in costs.values())
-        min_e = min(c.energy_nj for c in costs.values())
-        w = self.config.area_weight
-        return min(
-            costs,
-            key=lambda n: w * costs[n].area_mm2 / min_a + (1 - w) * costs[n].energy_nj / min_e,
-        )
-
-    @property
-    def horizon(self) -> int:
-        """Steps per episode (the ``max_steps`` setting); the environment truncates there."""
-        return self.config.max_steps or DEFAULT_MAX_STEPS
+        return self.task.dense_cost(crossbar_size)
 
     def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:
-        """The paper's fixed schedule over ``horizon`` steps (default: the episode's), one
-        iteration per sub-iteration: 12 steps of 5 epochs give the release's E = 60."""
-        subs = self.sub_epochs
-        return PaperSchedule(
-            epochs=(horizon or self.horizon) * len(subs),
-            epochs_per_iteration=subs[0] if len(subs) == 1 else 1.0,
-            rate_scale=self.config.rate_scale,
-            gate_on_loss=self.config.gate_on_loss,
-            settle_tolerance=self.config.settle_tolerance,
-            cluster_prune_growth=self.config.cluster_prune_growth,
-        )
+        """The paper's fixed schedule over ``horizon`` steps (default: the episode's)."""
+        return self.task.paper_schedule(horizon)
 
     def unit_rates(self) -> list[float]:
-        """Threshold increase per layer of prune level 1.
-
-        ``prune_unit="paper"``: the paper's absolute rates (so its schedule is a policy).
-        ``"relative"``: ``relative_rate x mean |W|`` of each dense layer, a unit that means
-        the same on networks whose weights differ in scale (policies transfer).
-        """
-        if self.config.prune_unit == "relative":
-            return [self.config.relative_rate * s for s in self.weight_scale]
-        return self.paper_schedule().rates(self.n_layers)
+        """Threshold increase per layer of prune level 1 (see :meth:`Task.unit_rates`)."""
+        return self.task.unit_rates()
 
     def _measure(self) -> dict[str, Any]:
         """Assess the network once: every reader of this step uses the result."""
@@ -296,16 +253,16 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             [self.reference_size] * self.n_layers,
             self.recipe,
             seed=episode_seed,
-            initial_loss=self._start_loss,
+            initial_loss=self.task.start_loss,
         )
         self.transformation.net.compact = self.config.compact
         self._steps, self._loss_fell, self._last_action, self._done = 0, False, None, False
         self._plan_state = PlanState()
         self._episode_seed, self._actions, self._return = episode_seed, [], 0.0
         # Every episode starts from the same network: measure it once.
-        if self._start_metrics is None:
-            self._start_metrics = self._measure()
-        self._metrics = self._start_metrics
+        if self.task.start_metrics is None:
+            self.task.start_metrics = self._measure()
+        self._metrics = self.task.start_metrics
         self._initial_cost = self._metrics["cost"]
         # The start meets the floor (floor = its accuracy - tolerance): deliverable.
         self._delivered = (0, self.transformation.snapshot(), self._metrics)
@@ -314,6 +271,25 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         return self._observation(self._metrics), info
 
     def step(self, action):
+        plan = self._begin_step(action)
+        return self._end_step(None if plan is None else self._run_plan(plan))
+
+    def _run_plan(self, plan: StepPlan) -> tuple[list[StepReport] | None, float, str | None]:
+        """Retrain under ``plan``: the reports, seconds retraining and the error if any."""
+        try:
+            reports, retrain_s = run_plan(self.transformation, plan, self._plan_state)
+        except Exception as exc:  # noqa: BLE001
+            # A failed step (NaN loss, a solver failure) ends the episode, never a long
+            # training run; the error is reported in info["error"].
+            return None, 0.0, f"{type(exc).__name__}: {exc}"
+        return reports, retrain_s, None
+
+    def _begin_step(self, action) -> StepPlan | None:
+        """Check and apply ``action`` up to its retraining; the plan to run (None: stop).
+
+        The batched environment runs the plans of many episodes together between this
+        and :meth:`_end_step`.
+        """
         self._check_open()
         if self.transformation is None or self._done:
             raise RuntimeError(
@@ -322,33 +298,37 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         a = self.codec.check(action)
         act = self.codec.decode(a)
         self._actions.append([int(x) for x in a])
-        t0 = time.perf_counter()
-        before = self._metrics["cost"]
+        self._step_started = time.perf_counter()
+        tr = self.transformation
+        self._step_counters = (tr.cluster_seconds, tr.scic_runs, tr.scic_skipped)
         self._last_action = a
+        if act.stop:
+            return None
+        cfg = self.config
+        self.transformation.crossbar_sizes = list(act.crossbar_sizes)
+        return act.plan(
+            self.unit_rates(),
+            self.sub_epochs,
+            cfg.gate_on_loss,
+            cfg.settle_tolerance,
+            cfg.cluster_prune_growth,
+        )
+
+    def _end_step(self, outcome: tuple[list[StepReport] | None, float, str | None] | None):
+        """Measure, reward and end the step begun by :meth:`_begin_step` (``outcome``: what
+        its plan's retraining gave, None for a stop); the five values of ``step``."""
+        before = self._metrics["cost"]
         error, terminated = None, False
         retrain_s = 0.0
-        tr = self.transformation
-        cluster_s, runs, skipped = tr.cluster_seconds, tr.scic_runs, tr.scic_skipped
         self._measure_timing = {}
-        if act.stop:
+        if outcome is None:
             terminated = True
         else:
-            cfg = self.config
-            self.transformation.crossbar_sizes = list(act.crossbar_sizes)
-            plan = act.plan(
-                self.unit_rates(),
-                self.sub_epochs,
-                cfg.gate_on_loss,
-                cfg.settle_tolerance,
-                cfg.cluster_prune_growth,
-            )
-            try:
-                reports, retrain_s = run_plan(self.transformation, plan, self._plan_state)
+            reports, retrain_s, error = outcome
+            if error is None:
                 self._loss_fell = reports[-1].loss_fell
-            except Exception as exc:  # noqa: BLE001
-                # A failed step (NaN loss, a solver failure) ends the episode, never a long
-                # training run; the error is reported in info["error"].
-                error, terminated = f"{type(exc).__name__}: {exc}", True
+            else:
+                terminated = True
             self._steps += 1
             try:
                 self._metrics = self._measure()
@@ -397,8 +377,10 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             info["error"] = error
         self._return += float(reward)
         # Timings stay out of info: info must be identical for identical seeds and actions.
+        tr = self.transformation
+        cluster_s, runs, skipped = self._step_counters
         self.last_step_timing = {
-            "step": time.perf_counter() - t0,
+            "step": time.perf_counter() - self._step_started,
             "retrain": retrain_s,
             "cluster": tr.cluster_seconds - cluster_s,
             **self._measure_timing,
@@ -450,7 +432,4 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
 
     def describe(self) -> str:
         """One line naming the network this environment transforms."""
-        return (
-            f"{self.data.name} {format_topology(self.topology)} seed {self.config.seed}, "
-            f"baseline val accuracy {self.baseline_accuracy:.4f}, floor {self.floor:.4f}"
-        )
+        return self.task.describe()

@@ -85,6 +85,7 @@ ALLOWED = {
     "max_steps": f"None or an integer in [1, {MAX_STEPS}]",
     "device": "'cpu', 'cuda', 'cuda:<k>', 'mps' or 'auto'",
     "compact": "True or False",
+    "dtype": "'float32' or 'float64'",
     "prune_levels": f"a non-empty tuple of at most {MAX_LEVELS} distinct numbers in [0, 1000]",
     "prune_unit": "'paper' or 'relative'",
     "relative_rate": "a number > 0",
@@ -135,6 +136,7 @@ class EnvConfig:
     max_steps: Int | None = None  # steps per episode (None: 10); see tnf_env.make
     device: Str = "cpu"  # torch device of retraining and evaluation: cpu, cuda[:k], mps, auto
     compact: Bool = True  # retrain and evaluate only the live sub-network (same results)
+    dtype: Str = "float32"  # weights and data: float32, or float64 (exact comparisons, tests)
     prune_levels: NumberTuple = PRUNE_LEVELS  # prune levels an action chooses from
     prune_unit: Str = "paper"  # prune level 1 = the paper's rate, or "relative" to mean |W|
     relative_rate: Number = 0.2  # with prune_unit="relative": level 1 = this x mean |W| per step
@@ -207,6 +209,8 @@ class EnvConfig:
             raise bad("max_steps")
         if not is_valid_device_name(self.device):
             raise bad("device")
+        if self.dtype not in ("float32", "float64"):
+            raise bad("dtype")
         levels = tuple(float(x) for x in self.prune_levels)
         if (
             not levels

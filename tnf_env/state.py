@@ -44,28 +44,14 @@ class EpisodeState:
     def fork(self) -> Any:
         """An independent copy of this environment, mid-episode: stepping it with the same
         actions gives what this one would give, bit for bit on the CPU; neither affects the
-        other. The dataset, dense baseline and cost references are shared (read only); the
+        other. The task (dataset, dense baseline, cost references) is shared read-only; the
         episode (network, optimiser, generators, masks, clusters, history) is copied.
         On a wrapped environment use :func:`tnf_env.fork` (keeps the wrappers) or
         ``env.unwrapped.fork()``.
         """
         self._check_open()
-        shared = (
-            self.data,
-            self.baseline,
-            self.technology,
-            self.x_train,
-            self.y_train,
-            self.x_val,
-            self.y_val,
-            self.x_test,
-            self.y_test,
-            self.recipe,
-            self.config,
-            self._dense_cost,
-            self._dense_masks,
-            self._start_metrics,
-        )
+        # The task (data, baseline, references) is shared read-only; the episode is copied.
+        shared = (self.task, self.config)
         return copy.deepcopy(self, {id(o): o for o in shared})
 
     def get_state(self) -> dict[str, Any]:

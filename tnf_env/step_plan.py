@@ -18,8 +18,10 @@ counters these rules need across steps live in :class:`PlanState`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .transform import StepDecision, StepReport, Transformation
 
@@ -120,6 +122,25 @@ def sub_decision(plan: StepPlan, j: int, state: PlanState) -> StepDecision:
     )
 
 
+#: Retrains transformations together for some epochs; per transformation its full
+#: training loss afterwards, or the exception that stopped it.
+Retrainer = Callable[[list[Transformation], float], list[float | Exception]]
+
+
+def retrain_each(trs: list[Transformation], epochs: float) -> list[float | Exception]:
+    """The plain :data:`Retrainer`: one network after the other."""
+    out: list[float | Exception] = []
+    for tr in trs:
+        t0 = time.perf_counter()
+        try:
+            tr.retrain(epochs)
+            out.append(tr.train_loss())
+        except Exception as exc:  # noqa: BLE001 - reported per network
+            out.append(exc)
+        tr.last_retrain_seconds = time.perf_counter() - t0
+    return out
+
+
 def run_plan(
     tr: Transformation, plan: StepPlan, state: PlanState
 ) -> tuple[list[StepReport], float]:
@@ -127,15 +148,66 @@ def run_plan(
 
     :return: the sub-iterations' reports and the seconds spent retraining.
     """
-    reports, retrain_s = [], 0.0
-    for j in range(len(plan.sub_epochs)):
-        decision = sub_decision(plan, j, state)
-        if any(f is not None for f in decision.cluster_prune):
-            state.cluster_pruning = True
-        report = tr.iterate(decision)
-        retrain_s += tr.last_retrain_seconds
-        state.history.append(report)
-        if state.cluster_pruning:
-            state.improving += int(report.loss_fell)
-        reports.append(report)
-    return reports, retrain_s
+    (result,) = run_plans([tr], [plan], [state])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def run_plans(
+    trs: Sequence[Transformation],
+    plans: Sequence[StepPlan],
+    states: Sequence[PlanState],
+    retrain: Retrainer = retrain_each,
+    map_each: Callable = map,
+) -> list[tuple[list[StepReport], float] | Exception]:
+    """Run plans on several transformations in lock step: sub-iteration ``j`` of every
+    plan retrains all their networks with one ``retrain`` call (per retraining length),
+    then applies each episode's own rules to its network.
+
+    :param map_each: how the episodes' own rules run over the group (``map``: one after
+        the other; a thread pool's ``map`` overlaps them: each touches only its episode).
+
+    :return: per transformation its reports and seconds retraining, or the exception
+        that stopped it (the others go on).
+    """
+    failed: dict[int, Exception] = {}
+    reports: list[list[StepReport]] = [[] for _ in trs]
+    seconds = [0.0] * len(trs)
+    for j in range(max((len(p.sub_epochs) for p in plans), default=0)):
+        decisions: dict[int, StepDecision] = {}
+        for k, (tr, plan, state) in enumerate(zip(trs, plans, states, strict=True)):
+            if k in failed or j >= len(plan.sub_epochs):
+                continue
+            decision = sub_decision(plan, j, state)
+            if any(f is not None for f in decision.cluster_prune):
+                state.cluster_pruning = True
+            try:
+                tr.check(decision)
+            except Exception as exc:  # noqa: BLE001
+                failed[k] = exc
+                continue
+            decisions[k] = decision
+        for epochs in sorted({d.retrain_epochs for d in decisions.values()}):
+            group = [k for k, d in decisions.items() if d.retrain_epochs == epochs]
+            losses = retrain([trs[k] for k in group], epochs)
+
+            def rules(k: int, loss: float | Exception, decisions=decisions) -> Any:
+                try:
+                    if isinstance(loss, Exception):
+                        raise loss
+                    return trs[k].after_retrain(decisions[k], loss)
+                except Exception as exc:  # noqa: BLE001
+                    return exc
+
+            for k, report in zip(group, map_each(rules, group, losses), strict=True):
+                if isinstance(report, Exception):
+                    failed[k] = report
+                    continue
+                state = states[k]
+                seconds[k] += trs[k].last_retrain_seconds
+                state.history.append(report)
+                if state.cluster_pruning:
+                    state.improving += int(report.loss_fell)
+                reports[k].append(report)
+    return [failed.get(k) or (reports[k], seconds[k]) for k in range(len(trs))]

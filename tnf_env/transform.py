@@ -259,15 +259,29 @@ class Transformation:
         self.epochs_trained += float(epochs)
         return float(np.mean(losses)) if losses else float("nan")
 
-    def iterate(self, decision: StepDecision) -> StepReport:
-        """One TraNNsformer iteration: retrain, raise thresholds, prune, cluster, prune clusters."""
+    def check(self, decision: StepDecision) -> None:
+        """Refuse a decision that does not fit this network (before any retraining)."""
         n = self.n_layers
         if len(decision.threshold_steps) != n:
             raise ValueError(f"StepDecision.threshold_steps needs {n} entries (one per layer)")
+
+    def iterate(self, decision: StepDecision) -> StepReport:
+        """One TraNNsformer iteration: retrain, raise thresholds, prune, cluster, prune clusters."""
+        self.check(decision)
         t0 = time.perf_counter()
         self.retrain(decision.retrain_epochs)
         loss = self.train_loss()
         self.last_retrain_seconds = time.perf_counter() - t0
+        return self.after_retrain(decision, loss)
+
+    def after_retrain(self, decision: StepDecision, loss: float) -> StepReport:
+        """The rest of an iteration once retrained: the loss gate, thresholds, pruning,
+        clustering and cluster pruning (the batched environment retrains many networks
+        together, then calls this on each).
+
+        :param loss: the retrained network's full training loss.
+        """
+        n = self.n_layers
         if not np.isfinite(loss):
             raise TrainingDiverged(f"training loss became {loss}")
         fell = loss < self.last_loss

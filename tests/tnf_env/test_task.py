@@ -1,0 +1,81 @@
+"""The Task: built once, shared by environments, asked instead of an env's internals."""
+
+import doctest
+
+import pytest
+import torch
+
+import tnf_env
+import tnf_env.task
+import tnf_env.vector_env
+from agents.experiment import Experiment
+from tnf_env import Task, TraNNsformerEnv
+
+
+@pytest.fixture(scope="module")
+def task(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:  # the session's cache, as conftest sets it
+        mp.setenv("TNF_CACHE", str(tmp_path_factory.getbasetemp() / "tnf_cache"))
+        return Task.build(max_steps=3, crossbar_sizes=[16, 32])
+
+
+def test_task_answers_what_consumers_ask(task):
+    assert task.horizon == 3 and task.crossbar_sizes == (16, 32)
+    assert task.n_layers == 3 and task.topology == (64, 256, 256, 10)
+    assert task.floor == pytest.approx(task.baseline_accuracy - task.config.accuracy_tolerance)
+    assert set(task.dense_costs) == {16, 32} and task.reference is task.dense_cost(
+        task.reference_size
+    )
+    assert task.x_train.dtype == torch.float32 and task.x_train.device.type == "cpu"
+    assert "digits 64-256-256-10 seed 0" in task.describe()
+
+
+def test_environments_share_the_task_and_refuse_another_settings(task):
+    a, b = TraNNsformerEnv(task=task), TraNNsformerEnv(task=task, **task.config.to_dict())
+    assert a.task is b.task is task and a.x_train is task.x_train
+    assert a.horizon == 3 and a.reference_size == task.reference_size
+    with pytest.raises(ValueError, match=r"differ in \['max_steps'\]"):
+        TraNNsformerEnv(task=task, max_steps=4, crossbar_sizes=[16, 32])
+    with pytest.raises(ValueError, match="invalid setting task="):
+        TraNNsformerEnv(task="digits")
+    env = tnf_env.make(task=task)
+    assert env.spec.max_episode_steps == 3  # the task's horizon
+    assert env.spec.kwargs["task"] is task  # never copied (gymnasium copies spec kwargs)
+    assert tnf_env.fork(env).unwrapped.task is task
+    _, info = a.reset(seed=1)
+    _, info_b = b.reset(seed=1)
+    assert info == info_b
+
+
+def test_with_settings_shares_what_it_can(task):
+    episode = task.with_settings(rate_scale=5.0, max_steps=5)
+    assert episode.horizon == 5 and task.horizon == 3
+    assert episode.baseline is task.baseline and episode.x_val is task.x_val
+    other_seed = task.with_settings(seed=3)
+    assert other_seed.baseline is not task.baseline
+    assert other_seed.x_train is task.x_train  # same split: retrainable together
+    assert not torch.equal(other_seed.dense_weights()[0], task.dense_weights()[0])
+
+
+def test_dtype_setting():
+    with pytest.raises(ValueError, match="invalid setting dtype='float16'"):
+        Task.build(dtype="float16")
+    t64 = Task.build(dtype="float64")
+    assert t64.x_val.dtype == t64.dense_weights()[0].dtype == torch.float64
+    # the cached float32 baseline is untouched
+    assert Task.build().dense_weights()[0].dtype == torch.float32
+
+
+def test_experiment_builds_one_task_per_seed():
+    exp = Experiment({"dataset": "digits", "max_steps": 2})
+    try:
+        a, b = exp.env(0).unwrapped, exp.env(0, rate_scale=3.0).unwrapped
+        assert a is not b and a.task.baseline is b.task.baseline
+        assert b.config.rate_scale == 3.0 and a.config.rate_scale != 3.0
+    finally:
+        exp.close()
+
+
+@pytest.mark.parametrize("module", [tnf_env.task, tnf_env.vector_env])
+def test_docstring_examples(module):
+    assert doctest.testmod(module).failed == 0

@@ -1,0 +1,235 @@
+"""The problem instance an episode transforms, built once and shared read-only.
+
+A :class:`Task` holds everything that does not change between episodes for one
+set of environment settings: the splits as tensors on the device, the cached
+dense baseline, the technology, the accuracy floor, the dense reference costs,
+the horizon and the crossbar sizes. The single environment and the batched
+vector environment are thin adapters over a Task plus episode state; code that
+only needs the horizon or the crossbar sizes asks a Task, not an environment.
+
+>>> task = Task.build(max_steps=3)
+>>> task.horizon, task.crossbar_sizes
+(3, (16, 32, 64, 128))
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import torch
+
+from hwmodel import get_technology
+
+from .baseline import Baseline, get_baseline
+from .datasets import Dataset, load_dataset
+from .devices import resolve_device
+from .network import MaskedMLP, default_topology, format_topology, parse_topology
+from .schedule import PaperSchedule
+from .scoring import network_cost
+from .settings import EnvConfig
+from .step_plan import sub_epochs
+from .training import TrainingRecipe, default_recipe, evaluate, to_tensors
+
+DEFAULT_MAX_STEPS = 10
+
+#: Settings that change only how episodes run, not the problem instance: a Task built
+#: with other values of these can still serve them (see :meth:`Task.serves`).
+EPISODE_ONLY = ("torch_threads", "cache_dir", "data_dir")
+
+
+#: Settings that define the instance itself (data, baseline, references, start metrics).
+INSTANCE_FIELDS = (
+    "dataset", "data_dir", "topology", "seed", "cache_dir", "device", "dtype", "technology",
+    "nonideal", "val_size", "accuracy_tolerance", "crossbar_sizes", "area_weight", "accounting",
+)
+
+#: Settings that decide the data tensors.
+DATA_FIELDS = ("dataset", "data_dir", "val_size", "device", "dtype")
+
+
+class Task:
+    """One problem instance: data, dense baseline, technology, floor and references.
+
+    Build it with :meth:`build` (settings as keywords) or from an
+    :class:`~tnf_env.settings.EnvConfig`. Everything it holds is read-only for the
+    episodes that share it.
+
+    :param config: validated environment settings.
+    :param data_from: a task whose data tensors to share when they are the same split
+        (same dataset, files, validation size, device and dtype): tasks of several
+        baseline seeds then retrain together.
+    """
+
+    def __init__(self, config: EnvConfig, data_from: Task | None = None) -> None:
+        self.config = cfg = config
+        try:
+            self.device = resolve_device(cfg.device)
+        except ValueError as exc:
+            raise ValueError(f"invalid setting device={cfg.device!r}: {exc}") from None
+        self.dtype = torch.float64 if cfg.dtype == "float64" else torch.float32
+        self.technology = get_technology(cfg.technology)
+        for n in cfg.crossbar_sizes:
+            self.technology.check_crossbar_size(n)
+        # Accuracy on the technology's non-ideal crossbars (the floor is checked on it).
+        self.nonideal = (
+            cfg.nonideal if cfg.nonideal is not None else self.technology.device is not None
+        )
+        same_data = data_from is not None and all(
+            getattr(data_from.config, f) == getattr(cfg, f) for f in DATA_FIELDS
+        )
+        self.data: Dataset = (
+            data_from.data if same_data else load_dataset(cfg.dataset, cfg.data_dir)
+        )
+        self.topology = parse_topology(cfg.topology or default_topology(self.data.name))
+        self.recipe: TrainingRecipe = default_recipe(self.data.name)
+        self.baseline: Baseline = get_baseline(
+            self.data, self.topology, cfg.seed, self.recipe, cfg.cache_dir, device=self.device
+        )
+        if self.dtype != torch.float32:
+            # A copy: the cached baseline may be shared by other tasks.
+            net = copy.deepcopy(self.baseline.net).to(self.dtype)
+            self.baseline = dataclasses.replace(self.baseline, net=net)
+        self.n_layers = len(self.topology) - 1
+        # Data lives on the device for the whole life of the task.
+        if same_data:
+            self.x_train, self.y_train = data_from.x_train, data_from.y_train
+            self.x_val, self.y_val = data_from.x_val, data_from.y_val
+            self.x_test, self.y_test = data_from.x_test, data_from.y_test
+        else:
+            self.x_train, self.y_train = self._tensors(self.data.x_train, self.data.y_train)
+            n_val = cfg.val_size or len(self.data.y_val)
+            self.x_val, self.y_val = self._tensors(
+                self.data.x_val[:n_val], self.data.y_val[:n_val]
+            )
+            self.x_test, self.y_test = self._tensors(self.data.x_test, self.data.y_test)
+        self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
+        self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
+        self.weight_scale = [float(w.abs().mean()) for w in self.dense_weights()]
+        self.start_loss = evaluate(self.baseline.net, self.x_train, self.y_train)[1]
+        shapes = zip(self.topology[1:], self.topology[:-1], strict=True)
+        self.dense_masks = [np.ones(shape, bool) for shape in shapes]
+        self.dense_costs = {
+            # The release's accounting tiles an all-ones mask exactly as the dense mapping.
+            n: network_cost(self.dense_masks, [n] * self.n_layers, self.technology, "paper")
+            for n in cfg.crossbar_sizes
+        }
+        self.reference_size = self._cheapest_dense_size()
+        self.reference = self.dense_costs[self.reference_size]
+        # Every episode starts from the same network: environments measure it once and
+        # store it here (read-only afterwards).
+        self.start_metrics: dict[str, Any] | None = None
+
+    def __deepcopy__(self, memo: dict) -> Task:
+        # Read-only and shared by design: copies of an environment (fork, gymnasium.make's
+        # spec kwargs) keep the one task instead of copying its data and baseline.
+        return self
+
+    @classmethod
+    def build(cls, **settings: Any) -> Task:
+        """The Task of these environment settings (``gymnasium.make`` keywords)."""
+        return cls(EnvConfig.from_kwargs(**settings))
+
+    def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        xt, yt = to_tensors(x, y, self.device)
+        return xt.to(self.dtype), yt
+
+    def _cheapest_dense_size(self) -> int:
+        costs = self.dense_costs
+        min_a = min(c.area_mm2 for c in costs.values())
+        min_e = min(c.energy_nj for c in costs.values())
+        w = self.config.area_weight
+        return min(
+            costs,
+            key=lambda n: w * costs[n].area_mm2 / min_a + (1 - w) * costs[n].energy_nj / min_e,
+        )
+
+    def serves(self, config: EnvConfig) -> None:
+        """Check that ``config`` is this task's settings (up to :data:`EPISODE_ONLY`).
+
+        :raises ValueError: naming the settings that differ.
+        """
+        mine = dataclasses.replace(self.config, **{k: None for k in EPISODE_ONLY})
+        theirs = dataclasses.replace(config, **{k: None for k in EPISODE_ONLY})
+        if mine != theirs:
+            diff = sorted(
+                f.name for f in dataclasses.fields(mine)
+                if getattr(mine, f.name) != getattr(theirs, f.name)
+            )
+            raise ValueError(
+                f"invalid setting task: it was built with other settings (they differ in {diff})"
+            )
+
+    def with_settings(self, **overrides: Any) -> Task:
+        """This task under other settings: the data, baseline and references are shared
+        when ``overrides`` change only how episodes run, rebuilt otherwise."""
+        config = EnvConfig.from_kwargs(**{**self.config.to_dict(), **overrides})
+        if any(getattr(config, f) != getattr(self.config, f) for f in INSTANCE_FIELDS):
+            return Task(config, data_from=self)
+        task = copy.copy(self)
+        task.config = config
+        task.__dict__.pop("sub_epochs", None)  # cached from the old settings
+        return task
+
+    # -- what consumers ask ------------------------------------------------
+    @property
+    def horizon(self) -> int:
+        """Steps per episode (the ``max_steps`` setting)."""
+        return self.config.max_steps or DEFAULT_MAX_STEPS
+
+    @property
+    def crossbar_sizes(self) -> tuple[int, ...]:
+        """The crossbar sizes an action may pick."""
+        return tuple(self.config.crossbar_sizes)
+
+    @cached_property
+    def sub_epochs(self) -> tuple[float, ...]:
+        """Retraining epochs of each sub-iteration of a step."""
+        return sub_epochs(self.config.retrain_epochs)
+
+    def dense_weights(self) -> list[torch.Tensor]:
+        return [layer.weight.detach() for layer in self.baseline.net.layers]
+
+    @property
+    def dense_net(self) -> MaskedMLP:
+        """The dense baseline network (shared: copy before changing it)."""
+        return self.baseline.net
+
+    def dense_cost(self, crossbar_size: int):
+        """The dense network's cost at ``crossbar_size`` (one of the allowed sizes)."""
+        return self.dense_costs[crossbar_size]
+
+    def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:
+        """The paper's fixed schedule over ``horizon`` steps (default: the episode's), one
+        iteration per sub-iteration: 12 steps of 5 epochs give the release's E = 60."""
+        subs = self.sub_epochs
+        cfg = self.config
+        return PaperSchedule(
+            epochs=(horizon or self.horizon) * len(subs),
+            epochs_per_iteration=subs[0] if len(subs) == 1 else 1.0,
+            rate_scale=cfg.rate_scale,
+            gate_on_loss=cfg.gate_on_loss,
+            settle_tolerance=cfg.settle_tolerance,
+            cluster_prune_growth=cfg.cluster_prune_growth,
+        )
+
+    def unit_rates(self) -> list[float]:
+        """Threshold increase per layer of prune level 1.
+
+        ``prune_unit="paper"``: the paper's absolute rates (so its schedule is a policy).
+        ``"relative"``: ``relative_rate x mean |W|`` of each dense layer, a unit that means
+        the same on networks whose weights differ in scale (policies transfer).
+        """
+        if self.config.prune_unit == "relative":
+            return [self.config.relative_rate * s for s in self.weight_scale]
+        return self.paper_schedule().rates(self.n_layers)
+
+    def describe(self) -> str:
+        """One line naming the network this task transforms."""
+        return (
+            f"{self.data.name} {format_topology(self.topology)} seed {self.config.seed}, "
+            f"baseline val accuracy {self.baseline_accuracy:.4f}, floor {self.floor:.4f}"
+        )

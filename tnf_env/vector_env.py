@@ -1,0 +1,215 @@
+"""B episodes of ``tnf_env/TraNNsformer-v0`` at once, in one process on one device.
+
+Running one small network per process leaves an accelerator idle between tiny
+kernels; :class:`BatchedTraNNsformerEnv` runs B episodes over one shared
+:class:`~tnf_env.task.Task` and retrains their B networks with one batched
+forward/backward per minibatch (:mod:`tnf_env.batched`). Everything else about an
+episode (the action, thresholds, loss gate, settle test, snapshots, delivered
+network, reward, info) is the single environment's own code: each sub-episode is a
+:class:`~tnf_env.env.TraNNsformerEnv` whose step is split around its retraining.
+Sub-episode k reset with seed s is the single environment's episode with seed s
+(``tests/tnf_env/test_vector_env.py``: identical in float64).
+
+>>> import gymnasium as gym, tnf_env
+>>> envs = gym.make_vec("tnf_env/TraNNsformer-v0", num_envs=2,
+...                     vectorization_mode="vector_entry_point", max_steps=2)
+>>> obs, info = envs.reset(seed=[3, 4])
+>>> obs.shape[0], info["episode_seed"].tolist()
+(2, [3, 4])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
+
+from .batched import retrain_stacked
+from .env import TraNNsformerEnv
+from .settings import EnvConfig
+from .step_plan import run_plans
+from .task import Task
+
+AUTORESET_MODES = {m.value: m for m in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)}
+
+
+class BatchedTraNNsformerEnv(VectorEnv):
+    """``num_envs`` TraNNsformer episodes stepped together; networks retrained batched.
+
+    :param num_envs: episodes run at once (B).
+    :param task: the shared :class:`~tnf_env.task.Task` (built from the settings if None).
+    :param baseline_seeds: episode k transforms the dense baseline of seed
+        ``baseline_seeds[k % len]`` (one task per seed, sharing the data tensors; None:
+        the task's own seed).
+    :param autoreset_mode: Gymnasium's ``NEXT_STEP`` (default: the step after an episode
+        ends resets it) or ``SAME_STEP`` (reset at once; the last observation and info
+        go to ``info["final_obs"]`` and ``info["final_info"]``).
+    :param threads: threads that run the episodes' own work (pruning, clustering,
+        mapping, costing, evaluation) side by side between batched retrainings; 1 runs it
+        one episode after the other. Results do not depend on it.
+    :param settings: environment settings, as for ``gymnasium.make``.
+    """
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        task: Task | None = None,
+        baseline_seeds: Sequence[int] | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+        threads: int = 1,
+        **settings: Any,
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"invalid setting num_envs={num_envs!r}: allowed an integer >= 1")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"invalid setting threads={threads!r}: allowed an integer >= 1")
+        self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        self._map = self._pool.map if self._pool is not None else map
+        mode = autoreset_mode.value if isinstance(autoreset_mode, AutoresetMode) else autoreset_mode
+        if mode not in AUTORESET_MODES:
+            raise ValueError(
+                f"invalid setting autoreset_mode={autoreset_mode!r}: allowed "
+                f"{', '.join(AUTORESET_MODES)}"
+            )
+        if task is None:
+            task = Task(EnvConfig.from_kwargs(**settings))
+        self.task = task
+        tasks = [task]
+        if baseline_seeds is not None:
+            if not baseline_seeds:
+                raise ValueError("invalid setting baseline_seeds=[]: allowed None or seeds")
+            tasks = [task.with_settings(seed=int(s)) for s in baseline_seeds]
+        self.envs = []
+        for k in range(num_envs):
+            t = tasks[k % len(tasks)]
+            own = {**settings, "seed": t.config.seed} if settings else {}
+            self.envs.append(TraNNsformerEnv(render_mode=render_mode, task=t, **own))
+        self.num_envs = num_envs
+        self.render_mode = render_mode
+        self.metadata = {
+            "autoreset_mode": AUTORESET_MODES[mode],
+            "render_modes": TraNNsformerEnv.metadata["render_modes"],
+        }
+        first = self.envs[0]
+        self.single_observation_space = first.observation_space
+        self.single_action_space = first.action_space
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._autoreset = np.zeros(num_envs, dtype=bool)
+        self._observations = create_empty_array(self.single_observation_space, num_envs)
+
+    @property
+    def horizon(self) -> int:
+        """Steps per episode (the task's ``max_steps``)."""
+        return self.task.horizon
+
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every episode.
+
+        :param seed: None, an integer s (episode k gets s + k) or one seed per episode.
+        :param options: passed to every episode's ``reset``.
+        """
+        if seed is None or isinstance(seed, (int, np.integer)):
+            seeds = [None if seed is None else int(seed) + k for k in range(self.num_envs)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != self.num_envs:
+                raise ValueError(
+                    f"invalid seed: {len(seeds)} seeds for {self.num_envs} environments"
+                )
+        obs, infos = [], {}
+        for k, (env, s) in enumerate(zip(self.envs, seeds, strict=True)):
+            o, info = env.reset(seed=s, options=options)
+            obs.append(o)
+            infos = self._add_info(infos, info, k)
+        self._autoreset[:] = False
+        return self._stack(obs), infos
+
+    def step(self, actions):
+        """Step every episode: their networks retrain together, each keeps its own rules."""
+        actions = np.asarray(actions)
+        if actions.shape[:1] != (self.num_envs,):
+            raise ValueError(
+                f"invalid actions: shape {actions.shape}, expected ({self.num_envs}, ...)"
+            )
+        for k, env in enumerate(self.envs):  # a bad action changes no episode
+            if not self._autoreset[k]:
+                env.codec.check(actions[k])
+        results: list[tuple | None] = [None] * self.num_envs
+        plans: dict[int, Any] = {}
+        for k, env in enumerate(self.envs):
+            if self._autoreset[k]:  # NEXT_STEP: this step only resets the finished episode
+                o, info = env.reset()
+                results[k] = (o, 0.0, False, False, info)
+                continue
+            plans[k] = env._begin_step(actions[k])
+        running = [k for k, p in plans.items() if p is not None]
+        outcomes = run_plans(
+            [self.envs[k].transformation for k in running],
+            [plans[k] for k in running],
+            [self.envs[k]._plan_state for k in running],
+            retrain=retrain_stacked,
+            map_each=self._map,
+        )
+        done = dict(zip(running, outcomes, strict=True))
+
+        def end(k: int) -> tuple:
+            out = done.get(k)
+            if plans[k] is None:
+                outcome = None
+            elif isinstance(out, Exception):
+                outcome = (None, 0.0, f"{type(out).__name__}: {out}")
+            else:
+                outcome = (out[0], out[1], None)
+            return self.envs[k]._end_step(outcome)
+
+        for k, result in zip(plans, self._map(end, list(plans)), strict=True):
+            results[k] = result
+        return self._collect(results)
+
+    def _collect(self, results: list) -> tuple:
+        obs, rewards, terms, truncs, infos = [], [], [], [], {}
+        same_step = self.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP
+        for k, (o, r, term, trunc, info) in enumerate(results):
+            ended = bool(term or trunc)
+            if same_step and ended:
+                final = {"final_obs": o, "final_info": info}
+                o, info = self.envs[k].reset()
+                info = {**info, **final}
+            obs.append(o)
+            rewards.append(r)
+            terms.append(term)
+            truncs.append(trunc)
+            infos = self._add_info(infos, info, k)
+            self._autoreset[k] = ended and not same_step
+        return (
+            self._stack(obs),
+            np.array(rewards, dtype=np.float64),
+            np.array(terms, dtype=bool),
+            np.array(truncs, dtype=bool),
+            infos,
+        )
+
+    def _stack(self, obs: list[np.ndarray]) -> np.ndarray:
+        self._observations = concatenate(self.single_observation_space, obs, self._observations)
+        return self._observations.copy()
+
+    def render(self) -> tuple | None:
+        """Every episode's render (None without a render mode)."""
+        if self.render_mode is None:
+            return None
+        return tuple(env.render() for env in self.envs)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        for env in self.envs:
+            env.close()
