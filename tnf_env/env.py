@@ -41,6 +41,7 @@ from .observation import LayerView, build_observation, feature_names, observatio
 from .reward import final_adjustment, step_reward
 from .schedule import PaperSchedule
 from .scoring import network_cost
+from .selection import clears_floor
 from .settings import EnvConfig
 from .state import STATE_METRICS, EpisodeState, plain  # noqa: F401 (STATE_METRICS re-exported)
 from .step_plan import PlanState, run_plan, sub_epochs
@@ -106,7 +107,8 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         self.x_test, self.y_test = to_tensors(self.data.x_test, self.data.y_test, self.device)
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
-        self.weight_scale = [float(w.abs().mean()) for w in self._dense_weights()]
+        # float64 sums: a float32 reduction's order (and result) varies between processors
+        self.weight_scale = [float(w.abs().double().mean()) for w in self._dense_weights()]
         self.sub_epochs = sub_epochs(cfg.retrain_epochs)
 
         self.codec = ActionCodec(
@@ -143,6 +145,11 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
     def dense_cost(self, crossbar_size: int):
         """The dense network's cost at ``crossbar_size`` (one of the allowed sizes; cached)."""
         return self._dense_cost[crossbar_size]
+
+    def meets_floor(self, accuracy: float) -> bool:
+        """Whether a validation ``accuracy`` counts as meeting the floor for selection: it
+        clears it by ``selection_margin`` standard errors (:mod:`tnf_env.selection`)."""
+        return clears_floor(accuracy, self.floor, len(self.y_val), self.config.selection_margin)
 
     def _cheapest_dense_size(self) -> int:
         costs = self._dense_cost
@@ -207,7 +214,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             "accuracy_ideal": m["accuracy_ideal"],
             "accuracy_floor": self.floor,
             "baseline_accuracy": self.baseline_accuracy,
-            "is_success": bool(m["accuracy"] >= self.floor),
+            "is_success": self.meets_floor(m["accuracy"]),
             "cost": m["cost"],
             "area_mm2": cost.area_mm2,
             "energy_nj": cost.energy_nj,
@@ -339,7 +346,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             except Exception as exc:  # noqa: BLE001 - keep the last good metrics
                 error, terminated = error or f"{type(exc).__name__}: {exc}", True
             else:
-                if error is None and self._metrics["accuracy"] >= self.floor:
+                if error is None and self.meets_floor(self._metrics["accuracy"]):
                     self._delivered = (
                         self._steps, self.transformation.snapshot(), self._metrics
                     )
