@@ -155,6 +155,21 @@ def iso_accuracy(doc: dict, methods: Sequence[str] = FRONTIER_METHODS) -> list[d
     return out
 
 
+def floor_rates(rows: Sequence[dict], methods: Sequence[str]) -> str:
+    """One line: per method, the (seed, N) cases whose delivered network meets the test
+    floor, e.g. ``pruning 11/12``.
+
+    :param rows: result rows with ``method`` and ``meets_floor_test``.
+    :param methods: the methods, in order (absent ones are left out).
+    """
+    parts = []
+    for m in methods:
+        rs = [r for r in rows if r["method"] == m]
+        if rs:
+            parts.append(f"`{m}` {sum(bool(r['meets_floor_test']) for r in rs)}/{len(rs)}")
+    return "Test floor met, (seed, N) cases per method: " + ", ".join(parts) + "."
+
+
 def _fmt(t: Sequence[float], digits: int = 3) -> str:
     mean, lo, hi = t
     if not np.isfinite(mean):

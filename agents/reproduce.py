@@ -28,7 +28,7 @@ from tnf_env.network import format_topology
 from tnf_env.selection import DEFAULT_SELECTION_MARGIN
 
 from .experiment import RATE_GRID, Delivered, Experiment, tune
-from .frontier import StepRecorder, iso_accuracy, iso_figure, iso_table
+from .frontier import StepRecorder, floor_rates, iso_accuracy, iso_figure, iso_table
 from .netstore import NetworkStore
 from .policies import PaperPolicy, PruningPolicy
 from .results import results_table, write_results
@@ -223,6 +223,8 @@ def results_markdown(doc: dict) -> str:
         "per seed to the reference method at the same crossbar size, mean ± std over seeds.",
         "",
         results_table(doc["summary"], ("original", "pruning")),
+        floor_rates(doc["rows"], METHODS),
+        "",
         f"Wall time {doc['wall_seconds']:.0f} s.",
     ]
     if doc.get("iso_accuracy"):

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from agents.frontier import cost_at, frontier, iso_accuracy, iso_table
+from agents.frontier import cost_at, floor_rates, frontier, iso_accuracy, iso_table
 
 
 def test_frontier_keeps_only_undominated_networks():
@@ -62,3 +62,10 @@ def test_one_seed_has_no_interval_and_unreached_accuracy_is_said():
     assert "not reached" in iso_table([e])
     (e,) = iso_accuracy(_doc((0,), pruning, paper))
     assert e["ratio_area"][0] == pytest.approx(1.5 / 3) and math.isnan(e["ratio_area"][1])
+
+
+def test_floor_rates_count_test_floor_cases_per_method():
+    rows = [{"method": "paper", "meets_floor_test": ok} for ok in (True, False, True)]
+    rows.append({"method": "pruning", "meets_floor_test": True})
+    line = floor_rates(rows, ("original", "pruning", "paper"))
+    assert line.endswith("`pruning` 1/1, `paper` 2/3.")

@@ -86,6 +86,7 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
     assert (out / "iso_accuracy_N16.png").stat().st_size > 1000
     md = (out / "results.md").read_text()
     assert "## At iso-accuracy" in md and "paper / pruning area" in md
+    assert "Test floor met, (seed, N) cases per method: `original` " in md
     assert "| 16 | paper |" in md and "energy vs pruning" in md and "paper accounting" in md
     assert "non-ideal test acc. (ANN / SNN)" in md
     assert (out / "cost_per_crossbar_size.png").stat().st_size > 1000
