@@ -174,7 +174,7 @@ def _random_search(
         )
         for k in range(cfg.random_candidates)
     ]
-    best = min(candidates, key=lambda d: exp.selection_cost(d, seed, n))
+    best = min(candidates, key=lambda d: exp.selection_key(d, seed, n))
     return best, {"tuning_epochs": float(sum(d.epochs for d in candidates))}
 
 

@@ -24,6 +24,7 @@ from tnf_env.baseline import get_baseline
 from tnf_env.datasets import DATASETS, DatasetError, load_dataset
 from tnf_env.devices import resolve_device
 from tnf_env.network import default_topology, format_topology, parse_topology
+from tnf_env.selection import DEFAULT_SELECTION_MARGIN
 from tnf_env.spiking import normalization_scales, simulate_snn
 from tnf_env.training import default_recipe, to_tensors
 
@@ -229,6 +230,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         rate_grid=tuple(args.rate_grid),
         rate_scale=args.rate_scale,
         tolerance=args.tolerance,
+        selection_margin=args.selection_margin,
         snn_timesteps=args.snn_timesteps,
         cache_dir=args.cache_dir,
         device=args.device,
@@ -507,6 +509,11 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument(
         "--tolerance", type=float, default=None,
         help="accuracy floor tolerance (default: the dataset's; mnist 0.005, digits 0.015)",
+    )
+    p.add_argument(
+        "--selection-margin", type=float, default=DEFAULT_SELECTION_MARGIN, metavar="K",
+        help="a step meets the floor for selection when its validation accuracy minus K "
+        f"standard errors clears it (default {DEFAULT_SELECTION_MARGIN:g}; 0: the plain floor)",
     )
     p.add_argument("--snn-timesteps", type=int, default=35)
     p.add_argument("--cache-dir", default=None, help="baseline cache directory")

@@ -133,7 +133,7 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
 
 def _best_size(exp: Experiment, runs: dict[int, Delivered], seed: int) -> tuple[int, Delivered]:
     """The crossbar size (and its network) of least validation cost."""
-    n = min(runs, key=lambda k: exp.selection_cost(runs[k], seed, k))
+    n = min(runs, key=lambda k: exp.selection_key(runs[k], seed, k))
     return n, runs[n]
 
 

@@ -10,7 +10,8 @@ setting ``seed``) and the transformation seeded with ``s`` (``reset(seed=s)``).
 
 Fixed schedules are tuned on validation: each grid point of the threshold
 rate scale runs once; the tuned method is the point whose delivered network
-(the latest step meeting the floor on validation) costs least under the
+(the latest step meeting the floor on validation by the selection margin,
+:mod:`tnf_env.selection`) costs least under the
 ``best`` accounting at the row's crossbar size; its row reports the retraining
 every grid point spent.
 """
@@ -49,6 +50,7 @@ class Delivered:
     actions: list[list[int]] = field(default_factory=list)
     crossbar_size: int | None = None  # the chip's crossbar size at the end of the episode
     assessment: Assessment | None = None  # the delivered network as the episode measured it
+    meets_floor: bool = True  # clears the floor with the selection margin on validation
 
 
 class FixedSize:
@@ -109,7 +111,8 @@ class Experiment:
         xs, ys = u.x_test, u.y_test
         tol = u.config.accuracy_tolerance
         return ScoringData(
-            u.x_train, u.x_val, u.y_val, xs, ys, u.floor, u.baseline.accuracy_test - tol, self.snn
+            u.x_train, u.x_val, u.y_val, xs, ys, u.floor, u.baseline.accuracy_test - tol, self.snn,
+            u.config.selection_margin,
         )
 
     def transform(
@@ -132,6 +135,7 @@ class Experiment:
             actions=res.actions,
             crossbar_size=int(tr.crossbar_sizes[0]),
             assessment=u.assessment,
+            meets_floor=bool(res.final_info.get("is_success", True)),
         )
 
     def original(self, seed: int) -> Delivered:
@@ -159,6 +163,11 @@ class Experiment:
         cost = a.cost("best")
         dense = u.dense_cost(crossbar_size)
         return normalized_cost(cost.area_mm2, cost.energy_nj, dense, u.config.area_weight)
+
+    def selection_key(self, d: Delivered, seed: int, crossbar_size: int) -> tuple[bool, float]:
+        """What tuning minimises: networks that clear the floor with the selection margin
+        first (an episode delivers its start when no step does), then validation cost."""
+        return (not d.meets_floor, self.selection_cost(d, seed, crossbar_size))
 
     def score(self, d: Delivered, seed: int, crossbar_size: int, **fields: Any) -> dict:
         u = self.env(seed).unwrapped
@@ -195,9 +204,10 @@ def tune(
     sizes: Sequence[int],
 ) -> Tuned:
     """Run ``run(rate_scale)`` for each rate scale of ``grid``; per crossbar size choose the
-    delivered network of least validation cost (:meth:`Experiment.selection_cost`)."""
+    delivered network of least validation cost among those meeting the floor with the
+    selection margin (:meth:`Experiment.selection_key`)."""
     runs = {r: run(r) for r in grid}
     chosen = {
-        n: min(runs.values(), key=lambda d, n=n: exp.selection_cost(d, seed, n)) for n in sizes
+        n: min(runs.values(), key=lambda d, n=n: exp.selection_key(d, seed, n)) for n in sizes
     }
     return Tuned(runs, chosen, float(sum(d.epochs for d in runs.values())))

@@ -179,8 +179,35 @@ class PPOPolicy:
         pass
 
     def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
-        action, _ = self.model.predict(obs, deterministic=self.deterministic)
-        return action
+        if not self.deterministic:
+            action, _ = self.model.predict(obs, deterministic=False)
+            return action
+        return self.greedy(obs)
+
+    def greedy(self, obs: np.ndarray) -> np.ndarray:
+        """The most probable action (or one per row of a 2-D ``obs``), computed in float64
+        from a float64 copy of the weights: float32 kernels differ between processors in
+        the last bits, which can flip the choice between two near-equal logits."""
+        x = np.asarray(obs, dtype=np.float64)
+        actions = np.stack([p.argmax(1).numpy() for p in self.logits(x.reshape(-1, x.shape[-1]))],
+                           axis=1)
+        return actions.reshape(-1) if x.ndim == 1 else actions
+
+    def logits(self, obs: np.ndarray) -> list[torch.Tensor]:
+        """Per action component, the float64 logits (rows: observations) of a 2-D ``obs``.
+
+        SB3's own path casts the observation to float32 (``preprocess_obs``), so this one
+        runs the actor's layers directly: features, the actor's MLP, the action head."""
+        if getattr(self, "_policy64", None) is None:
+            import copy
+
+            self._policy64 = copy.deepcopy(self.model.policy).to(torch.float64).eval()
+        pi = self._policy64
+        with torch.no_grad():
+            x = torch.as_tensor(np.asarray(obs, dtype=np.float64))
+            latent = pi.mlp_extractor.forward_actor(pi.pi_features_extractor(x))
+            logits = pi.action_net(latent)
+        return list(torch.split(logits, [int(n) for n in pi.action_space.nvec], dim=1))
 
 
 def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -> dict:

@@ -25,8 +25,10 @@ import numpy as np
 
 from tnf_env.evaluation import SNNSettings
 from tnf_env.network import format_topology
+from tnf_env.selection import DEFAULT_SELECTION_MARGIN
 
 from .experiment import RATE_GRID, Delivered, Experiment, tune
+from .frontier import StepRecorder, floor_rates, iso_accuracy, iso_figure, iso_table
 from .netstore import NetworkStore
 from .policies import PaperPolicy, PruningPolicy
 from .results import results_table, write_results
@@ -52,6 +54,7 @@ class ReproduceConfig:
     rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale tried when tuning
     pruning_rate_scale: float = 0.7  # the release's pruning-only rate factor
     tolerance: float | None = None  # floor = baseline val accuracy - this (None: dataset's)
+    selection_margin: float = DEFAULT_SELECTION_MARGIN  # k: validation accuracy - k SE >= floor
     snn_timesteps: int = 35  # SNN simulation length for accuracy and measured energy
     cache_dir: str | None = None  # baseline cache directory
     device: str = "cpu"  # torch device of retraining and evaluation (cpu, cuda, mps, auto)
@@ -68,6 +71,7 @@ class ReproduceConfig:
             "crossbar_sizes": tuple(self.crossbar_sizes),
             "technology": self.technology,
             "accuracy_tolerance": self.tolerance,
+            "selection_margin": self.selection_margin,
             "retrain_epochs": self.epochs // self.steps,
             "max_steps": self.steps,
             "rate_scale": self.rate_scale,
@@ -103,6 +107,7 @@ def run_reproduce(
     exp = Experiment(settings, SNNSettings(timesteps=cfg.snn_timesteps))
     sizes = tuple(cfg.crossbar_sizes)
     rows, baselines, connectivity = [], [], {}
+    points: list[dict] = []  # every step of the tuned methods' runs (agents.frontier)
     t_start = time.perf_counter()
     try:
         for seed in cfg.seeds:
@@ -116,7 +121,11 @@ def run_reproduce(
             t0 = time.perf_counter()
 
             def pruning_run(scale: float, seed: int = seed) -> Delivered:
-                return exp.transform(PruningPolicy(sizes[0]), seed, sizes[0], rate_scale=scale)
+                rec = StepRecorder(PruningPolicy(sizes[0]), sizes, points, method="pruning",
+                                   seed=seed)
+                d = exp.transform(rec, seed, sizes[0], rate_scale=scale)
+                rec.finish(d.delivered_step)
+                return d
 
             grid = [cfg.rate_scale * g for g in cfg.rate_grid]
             pruning = tune(exp, pruning_run, grid, seed, sizes)
@@ -129,7 +138,10 @@ def run_reproduce(
                 t0 = time.perf_counter()
 
                 def paper_run(scale: float, n: int = n, seed: int = seed) -> Delivered:
-                    return exp.transform(PaperPolicy(n), seed, n, rate_scale=scale)
+                    rec = StepRecorder(PaperPolicy(n), [n], points, method="paper", seed=seed)
+                    d = exp.transform(rec, seed, n, rate_scale=scale)
+                    rec.finish(d.delivered_step)
+                    return d
 
                 tuned = tune(exp, paper_run, grid, seed, [n])
                 paper, paper_spent = tuned.chosen[n], tuned.epochs
@@ -176,8 +188,11 @@ def run_reproduce(
             },
             "rows": rows,
             "summary": summarize(rows),
+            "selection_margin": u.config.selection_margin,
+            "frontier_points": points,
             "wall_seconds": time.perf_counter() - t_start,
         }
+        doc["iso_accuracy"] = iso_accuracy(doc)
     finally:
         exp.close()
     return ReproduceResult(doc, connectivity)
@@ -208,8 +223,24 @@ def results_markdown(doc: dict) -> str:
         "per seed to the reference method at the same crossbar size, mean ± std over seeds.",
         "",
         results_table(doc["summary"], ("original", "pruning")),
+        floor_rates(doc["rows"], METHODS),
+        "",
         f"Wall time {doc['wall_seconds']:.0f} s.",
     ]
+    if doc.get("iso_accuracy"):
+        lines += [
+            "",
+            "## At iso-accuracy",
+            "",
+            "Each tuned method's frontier over every network its tuning produced (rate grid "
+            "points x steps; `best` accounting, expected activity): its area and energy at "
+            "the matched test accuracy (each seed's dense test accuracy - "
+            f"{100 * doc['tolerance']:.1f} points), interpolated on the frontier; mean over "
+            "seeds [95% percentile bootstrap, scipy.stats.bootstrap]; ratios paired by seed. "
+            f"Selection margin k = {doc.get('selection_margin', 0):g} standard errors.",
+            "",
+            iso_table(doc["iso_accuracy"]),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -219,6 +250,9 @@ def write_outputs(result: ReproduceResult, out: Path) -> list[Path]:
 
     paths = write_results(result.doc, results_markdown(result.doc), out)
     paths.append(cost_figure(result.doc, out / "cost_per_crossbar_size.png"))
+    for e in result.doc.get("iso_accuracy", []):
+        n = e["crossbar_size"]
+        paths.append(iso_figure(result.doc, n, out / f"iso_accuracy_N{n}.png"))
     for n, (before, after, clusters) in result.connectivity.items():
         paths.append(
             connectivity_figure(before, after, clusters, n, out / f"connectivity_N{n}.png")

@@ -34,6 +34,7 @@ from .hardware import HardwareWeights, hardware_net
 from .observation import LayerView, build_observation, feature_names, observation_size
 from .reward import final_adjustment, step_reward
 from .schedule import PaperSchedule
+from .selection import clears_floor
 from .settings import EnvConfig
 from .state import STATE_METRICS, EpisodeState, plain  # noqa: F401 (STATE_METRICS re-exported)
 from .step_plan import PlanState, StepPlan, run_plan
@@ -138,6 +139,11 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         """The dense network's cost at ``crossbar_size`` (one of the allowed sizes; cached)."""
         return self.task.dense_cost(crossbar_size)
 
+    def meets_floor(self, accuracy: float) -> bool:
+        """Whether a validation ``accuracy`` counts as meeting the floor for selection: it
+        clears it by ``selection_margin`` standard errors (:mod:`tnf_env.selection`)."""
+        return clears_floor(accuracy, self.floor, len(self.y_val), self.config.selection_margin)
+
     def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:
         """The paper's fixed schedule over ``horizon`` steps (default: the episode's)."""
         return self.task.paper_schedule(horizon)
@@ -178,7 +184,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             "accuracy_ideal": m["accuracy_ideal"],
             "accuracy_floor": self.floor,
             "baseline_accuracy": self.baseline_accuracy,
-            "is_success": bool(m["accuracy"] >= self.floor),
+            "is_success": self.meets_floor(m["accuracy"]),
             "cost": m["cost"],
             "area_mm2": cost.area_mm2,
             "energy_nj": cost.energy_nj,
@@ -335,7 +341,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             except Exception as exc:  # noqa: BLE001 - keep the last good metrics
                 error, terminated = error or f"{type(exc).__name__}: {exc}", True
             else:
-                if error is None and self._metrics["accuracy"] >= self.floor:
+                if error is None and self.meets_floor(self._metrics["accuracy"]):
                     self._delivered = (
                         self._steps, self.transformation.snapshot(), self._metrics
                     )

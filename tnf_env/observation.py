@@ -24,6 +24,13 @@ loss_fell          1 if the last step's training loss fell, else 0
 =================  ============================================================
 
 Then the last action, each component divided by its largest value (0 at reset).
+
+Every feature is computed in float64 and rounded to a multiple of :data:`RESOLUTION`
+(2**-10, about 0.001), which float32 holds exactly: two processors whose float32
+kernels differ in the last bits (summation order, fused multiply-add) give the policy
+the same observation unless a feature lies within that difference of a rounding
+boundary. It does not make retraining itself identical across processors: networks
+retrained on different processors drift apart, and so may their observations.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ LAYER_FEATURES = (
     "threshold",
     "crossbar_size",
 )
+RESOLUTION = 2.0**-10  # observation features are multiples of this (exact in float32)
 GLOBAL_FEATURES = ("accuracy_margin", "cost", "area", "energy", "step_fraction", "loss_fell")
 
 
@@ -83,7 +91,8 @@ def build_observation(
     last_action: np.ndarray | None,
     nvec: np.ndarray,
 ) -> np.ndarray:
-    """Assemble the observation vector (float32, every entry in [-1, 1])."""
+    """Assemble the observation vector (float32, every entry in [-1, 1] and a multiple of
+    :data:`RESOLUTION`)."""
     lo, hi = min(sizes), max(sizes)
     span = math.log2(hi / lo) if hi > lo else 1.0
     feats: list[float] = []
@@ -107,4 +116,5 @@ def build_observation(
     ]
     last = np.zeros(len(nvec)) if last_action is None else last_action / np.maximum(nvec - 1, 1)
     obs = np.concatenate([np.asarray(feats, dtype=np.float64), last])
-    return np.clip(np.nan_to_num(obs, nan=0.0), -1.0, 1.0).astype(np.float32)
+    obs = np.clip(np.nan_to_num(obs, nan=0.0), -1.0, 1.0)
+    return (np.round(obs / RESOLUTION) * RESOLUTION).astype(np.float32)

@@ -35,6 +35,7 @@ from .assessment import Assessment
 from .evaluation import SNNSettings, snn_evaluate
 from .hardware import HardwareWeights, hardware_net
 from .network import MaskedMLP
+from .selection import clears_floor
 from .training import evaluate
 
 
@@ -74,6 +75,7 @@ class ScoringData:
     floor_val: float
     floor_test: float
     snn: SNNSettings = SNNSettings()
+    selection_margin: float = 0.0  # k of tnf_env.selection (the row's meets_floor_margin)
 
 
 def score_network(
@@ -108,6 +110,9 @@ def score_network(
         accuracy_test=acc_test,
         accuracy_test_snn=snn.accuracy,
         meets_floor=bool(acc_val >= data.floor_val),
+        meets_floor_margin=clears_floor(
+            acc_val, data.floor_val, len(data.y_val), data.selection_margin
+        ),
         meets_floor_test=bool(acc_test >= data.floor_test),
         sparsity=1 - nnz / sum(m.size for m in masks),
         clusters=sum(len(c) for c in clusters),

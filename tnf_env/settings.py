@@ -22,6 +22,7 @@ from .actions import PRUNE_LEVELS
 from .datasets import DATASETS, default_tolerance
 from .devices import is_valid_device_name
 from .network import parse_topology
+from .selection import DEFAULT_SELECTION_MARGIN
 from .validation import (
     SEED_LIMIT,
     Bool,
@@ -93,6 +94,7 @@ ALLOWED = {
     "gate_on_loss": "True or False",
     "accounting": f"one of {', '.join(ACCOUNTINGS)}",
     "select_on_validation": "True or False",
+    "selection_margin": "a number >= 0 (standard errors)",
     "settle_tolerance": "a number in [0, 1]",
     "cluster_prune_growth": "a number in [0, 1]",
     "penalty_weight": "a number >= 0",
@@ -144,6 +146,8 @@ class EnvConfig:
     gate_on_loss: Bool = True  # thresholds rise only in steps whose training loss fell
     accounting: Str = "best"  # crossbar accounting of the cost: "best" or "paper" (scoring.py)
     select_on_validation: Bool = True  # deliver the latest step meeting the floor (validation)
+    selection_margin: Number = DEFAULT_SELECTION_MARGIN  # k: a step meets the floor for
+    # selection (and is_success) only when val. accuracy - k standard errors clears it
     settle_tolerance: Number = 0.05  # recluster once the unclustered share moves less per epoch
     cluster_prune_growth: Number = 0.01  # f grows by this per improving epoch of cluster pruning
     penalty_weight: Number = 10.0  # end-of-episode penalty per unit of accuracy below the floor
@@ -228,6 +232,8 @@ class EnvConfig:
             raise bad("rate_scale")
         if self.accounting not in ACCOUNTINGS:
             raise bad("accounting")
+        if not self.selection_margin >= 0:
+            raise bad("selection_margin")
         if not 0 <= self.settle_tolerance <= 1:
             raise bad("settle_tolerance")
         if not 0 <= self.cluster_prune_growth <= 1:

@@ -108,7 +108,8 @@ class Task:
             self.x_test, self.y_test = self._tensors(self.data.x_test, self.data.y_test)
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
-        self.weight_scale = [float(w.abs().mean()) for w in self.dense_weights()]
+        # float64 sums: a float32 reduction's order (and result) varies between processors
+        self.weight_scale = [float(w.abs().double().mean()) for w in self.dense_weights()]
         self.start_loss = evaluate(self.baseline.net, self.x_train, self.y_train)[1]
         shapes = zip(self.topology[1:], self.topology[:-1], strict=True)
         self.dense_masks = [np.ones(shape, bool) for shape in shapes]

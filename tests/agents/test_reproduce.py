@@ -72,7 +72,21 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
     # an episode whose accuracy collapses ends early)
     tuned = [r for r in doc["rows"] if r["method"] == "paper"]
     assert all(r["epochs"] <= r["tuning_epochs"] <= 18 for r in tuned)
+    # the frontier holds every step of every tuned run, the delivered networks among them
+    points = doc["frontier_points"]
+    assert {p["method"] for p in points} == {"pruning", "paper"}
+    for r in tuned:
+        same = [p for p in points if (p["method"], p["seed"], p["crossbar_size"], p["rate_scale"],
+                                      p["step"]) == ("paper", r["seed"], r["crossbar_size"],
+                                                     r["rate_scale"], r["delivered_step"])]
+        assert same and same[0]["accuracy_test"] == r["accuracy_test"]
+        assert same[0]["area_mm2"] == r["area_mm2_best"]
+    assert [e["crossbar_size"] for e in doc["iso_accuracy"]] == [16, 32]
+    assert doc["selection_margin"] == 1.0
+    assert (out / "iso_accuracy_N16.png").stat().st_size > 1000
     md = (out / "results.md").read_text()
+    assert "## At iso-accuracy" in md and "paper / pruning area" in md
+    assert "Test floor met, (seed, N) cases per method: `original` " in md
     assert "| 16 | paper |" in md and "energy vs pruning" in md and "paper accounting" in md
     assert "non-ideal test acc. (ANN / SNN)" in md
     assert (out / "cost_per_crossbar_size.png").stat().st_size > 1000

@@ -16,7 +16,8 @@ from agents.cli import main
 from agents.config import load_config
 from agents.search import SearchConfig, SearchError, run_search, trial_configs
 
-ray = pytest.importorskip("ray")
+ray = pytest.importorskip("ray", reason="needs Ray (the distributed extra: make distributed)")
+pytestmark = pytest.mark.extras
 
 
 @pytest.fixture(scope="module")
