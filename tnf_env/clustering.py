@@ -44,12 +44,12 @@ Deviations from the authors' released code (DESIGN.md section 3) and why:
 - Spectral splits, recursion depth and rounds are capped, everything runs on
   one thread with seeded solvers: the result is bit-identical on repeat.
 
-Speed: the greedy trimming (:func:`_trim_passes`), k-means (:func:`kmeans`) and
-the component labelling are compiled with numba (loaded once per process by
+Speed: the greedy trimming, k-means and the component labelling are compiled
+with numba (:mod:`tnf_env.scic_kernels`, loaded once per process by
 :func:`load_kernels`, compiled on a machine's first run); blocks are cut with
 ``take`` rather than ``np.ix_``. Two choices moved with the compiled code: equal
 trimming scores go to the lower index (numpy's ``argpartition`` left ties to its
-selection algorithm), and the k-means is this module's, not scikit-learn's (same
+selection algorithm), and the k-means is the project's, not scikit-learn's (same
 algorithm, other random draws). ``benchmarks/bench_clustering.py`` measures time
 and quality against the earlier implementation.
 """
@@ -62,7 +62,6 @@ import hashlib
 import math
 from collections.abc import Sequence
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import LinAlgError, eigh
@@ -70,6 +69,8 @@ from scipy.sparse.linalg import ArpackNoConvergence, svds
 from threadpoolctl import ThreadpoolController
 
 from hwmodel.clusters import Cluster
+
+from .scic_kernels import GONE, TOO_FEW, components, kmeans, trim_passes
 
 
 @functools.cache
@@ -88,7 +89,6 @@ _MAX_DEPTH = 12
 _LOCAL_ITERS = 16  # clusters peeled from one candidate before moving on
 _MAX_ROUNDS = 64
 _MAX_SPLITS = 2000  # spectral splits per call: a hard bound on worst cases
-_GONE = 1e30  # connection count that marks a line trimmed away
 
 
 def cluster_quality(mask: np.ndarray, cluster: Cluster) -> float:
@@ -203,7 +203,7 @@ class _Scic:
         f = _block(self.forbidden, rows, cols)
         r_conn = np.count_nonzero(sub, axis=1).astype(np.float64)
         c_conn = np.count_nonzero(sub, axis=0).astype(np.float64)
-        outcome = _trim_passes(
+        outcome = trim_passes(
             sub, np.ascontiguousarray(sub.T), f, np.ascontiguousarray(f.T),  # rows to drop
             r_conn, c_conn,
             np.count_nonzero(f, axis=1).astype(np.float64),
@@ -213,9 +213,9 @@ class _Scic:
             n, q, min_conn,
             float(sum(sub.shape) + 1),  # off-limits cells outweigh any density gain
         )
-        if outcome == _TOO_FEW:
+        if outcome == TOO_FEW:
             return None
-        rows, cols, sub = self.strip(rows[r_conn < _GONE / 2], cols[c_conn < _GONE / 2])
+        rows, cols, sub = self.strip(rows[r_conn < GONE / 2], cols[c_conn < GONE / 2])
         return rows, cols, int(np.count_nonzero(sub))
 
     def split(self, rows, cols, sub):
@@ -244,7 +244,7 @@ class _Scic:
     def _split(self, rows, cols, sub):
         r, c = sub.shape
         ri, ci = np.nonzero(sub)
-        n_lab, labels = _components(sub)
+        n_lab, labels = components(sub)
         if n_lab == 1:
             emb, sigma2 = self.embed(sub, ri, ci)
             # Bulk edge of a random bipartite graph of this density: singular
@@ -322,216 +322,6 @@ class _Scic:
         res[block] = False
         forb[block] = True
         self.clusters.append(Cluster(rows, cols))
-
-
-_TOO_FEW, _VALID = 0, 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _trim_passes(sub, sub_t, f, f_t, r_conn, c_conn, r_forb, c_forb, size, sums, n, q,
-                 min_conn, big):  # pragma: no cover - compiled; tested through trim
-    """The trimming passes of :meth:`_Scic.trim`, in place, until the block is valid
-    (``_VALID``) or too sparse (``_TOO_FEW``).
-
-    A pass scores the lines of one side (over N first, else the side with the worst
-    line): density when the block is valid but holds lines under ``q / 2``, else
-    ``connections - q * length - big * off-limits``. It drops half the excess over N,
-    else every clean line under density ``thr`` (at least one, at most a quarter),
-    worst first, ties to the lower index; a line with off-limits cells goes alone.
-    So trimming takes O(log) passes.
-    """
-    nr, nc = size[0], size[1]
-    while sums[0] >= min_conn:  # connections only fall: stop once too few
-        valid = nr <= n and nc <= n and sums[1] == 0 and sums[0] >= q * nr * nc
-        r_score = np.empty(r_conn.size)
-        c_score = np.empty(c_conn.size)
-        if valid:
-            # Still shed lines under half the quality: they belong to a neighbouring
-            # block, whose fragments would waste crossbars.
-            for i in range(r_conn.size):
-                r_score[i] = r_conn[i] / nc
-            for j in range(c_conn.size):
-                c_score[j] = c_conn[j] / nr
-            if min(r_score.min(), c_score.min()) >= q / 2:
-                size[0], size[1] = nr, nc
-                return _VALID
-            rows_side, thr = r_score.min() <= c_score.min(), q / 2
-        else:
-            # Removing a line changes sum(M - q) over the block by -(conn - q*len).
-            with_r, with_c = nr > n or nc <= n, nc > n or nr <= n
-            for i in range(r_conn.size):
-                r_score[i] = r_conn[i] - q * nc - big * r_forb[i]
-            for j in range(c_conn.size):
-                c_score[j] = c_conn[j] - q * nr - big * c_forb[j]
-            rows_side = not with_c or (with_r and r_score.min() <= c_score.min())
-            thr = 0.5 * sums[0] / (nr * nc)
-        if rows_side:
-            score, conn, forb, length, n_on = r_score, r_conn, r_forb, nc, nr
-        else:
-            score, conn, forb, length, n_on = c_score, c_conn, c_forb, nr, nc
-        if n_on > n:
-            k = (n_on - n + 1) // 2
-        else:
-            k = 1
-            if forb[np.argmin(score)] == 0:
-                under = 0
-                for i in range(conn.size):
-                    under += conn[i] / length < thr  # dropped lines are ~_GONE dense
-                k = max(1, min(under, n_on // 4))
-        drop = np.argsort(score, kind="mergesort")[:k]  # stable: ties to the lower index
-        for line in drop:
-            sums[0] -= conn[line]
-            sums[1] -= forb[line]
-            if rows_side:
-                for j in range(c_conn.size):
-                    c_conn[j] -= sub[line, j]
-                    c_forb[j] -= f[line, j]
-            else:
-                for i in range(r_conn.size):
-                    r_conn[i] -= sub_t[line, i]
-                    r_forb[i] -= f_t[line, i]
-        for line in drop:
-            conn[line] = _GONE  # removed lines score worst-last from now on
-        if rows_side:
-            nr -= k
-        else:
-            nc -= k
-    size[0], size[1] = nr, nc
-    return _TOO_FEW
-
-
-def _components(sub: np.ndarray) -> tuple[int, np.ndarray]:
-    """Connected components of the bipartite graph of ``sub`` (rows, then columns):
-    ``(count, labels)``, numbered in order of each component's first node, exactly as
-    scipy's ``connected_components`` numbers them."""
-    labels = np.full(sum(sub.shape), -1, dtype=np.int32)
-    return _label_components(sub, np.ascontiguousarray(sub.T), labels), labels
-
-
-@numba.njit(cache=True, nogil=True)
-def _label_components(sub, sub_t, labels):  # pragma: no cover - compiled
-    r = sub.shape[0]
-    stack = np.empty(labels.size, dtype=np.int64)
-    count = 0
-    for start in range(labels.size):
-        if labels[start] >= 0:
-            continue
-        labels[start], stack[0], top = count, start, 1
-        while top:
-            top -= 1
-            v = stack[top]
-            lines = sub[v] if v < r else sub_t[v - r]  # a row's columns, a column's rows
-            offset = r if v < r else 0
-            for j in range(lines.size):
-                if lines[j] and labels[offset + j] < 0:
-                    labels[offset + j] = count
-                    stack[top] = offset + j
-                    top += 1
-        count += 1
-    return count
-
-
-def kmeans(
-    x: np.ndarray, k: int, seed: int, n_init: int = 3, max_iter: int = 100, tol: float = 1e-4
-) -> np.ndarray:
-    """Lloyd's k-means, best of ``n_init`` k-means++ starts; the labels of ``x``'s rows.
-
-    scikit-learn's algorithm (greedy k-means++ with ``2 + log k`` trials per centre,
-    Lloyd until the labels stop changing or the centres move less than ``tol`` times
-    the mean feature variance), compiled: its per-call overhead was most of the time
-    on the small embeddings SCIC clusters. The random draws come from ``seed``.
-
-    :param x: ``(n, d)`` points.
-    :param k: number of groups (at most ``n``).
-    :param seed: seeds the starts; same seed, same labels.
-    """
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    k = min(int(k), x.shape[0])
-    trials = 2 + int(np.log(k))
-    rng = np.random.default_rng(seed)
-    draws = rng.random((n_init, 1 + (k - 1) * trials))
-    scaled_tol = tol * float(np.mean(np.var(x, axis=0)))
-    return _kmeans(x, k, draws, trials, max_iter, scaled_tol)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _d2(a, i, b, j):  # pragma: no cover - compiled
-    """Squared distance between row ``i`` of ``a`` and row ``j`` of ``b``."""
-    s = 0.0
-    for t in range(a.shape[1]):
-        diff = a[i, t] - b[j, t]
-        s += diff * diff
-    return s
-
-
-@numba.njit(cache=True, nogil=True)
-def _kmeans(x, k, draws, trials, max_iter, tol):  # pragma: no cover - compiled
-    n, d = x.shape
-    best_labels = np.zeros(n, np.int64)
-    best_inertia = np.inf
-    centers = np.empty((k, d))
-    closest = np.empty(n)
-    labels = np.empty(n, np.int64)
-    for run in range(draws.shape[0]):
-        u = draws[run]
-        first = min(int(u[0] * n), n - 1)
-        centers[0] = x[first]
-        for i in range(n):
-            closest[i] = _d2(x, i, centers, 0)
-        for c in range(1, k):
-            cum = np.cumsum(closest)
-            best_pot, best_id = np.inf, 0
-            for t in range(trials):
-                cand = min(np.searchsorted(cum, u[1 + (c - 1) * trials + t] * cum[-1]), n - 1)
-                pot = 0.0
-                for i in range(n):
-                    pot += min(closest[i], _d2(x, i, x, cand))
-                if pot < best_pot:
-                    best_pot, best_id = pot, cand
-            centers[c] = x[best_id]
-            for i in range(n):
-                closest[i] = min(closest[i], _d2(x, i, centers, c))
-        labels[:] = -1
-        sums = np.zeros((k, d))
-        counts = np.zeros(k)
-        for _ in range(max_iter):
-            changed = False
-            for i in range(n):
-                lab, dist = 0, np.inf
-                for c in range(k):
-                    dc = _d2(x, i, centers, c)
-                    if dc < dist:
-                        lab, dist = c, dc
-                changed |= lab != labels[i]
-                labels[i] = lab
-            sums[:] = 0.0
-            counts[:] = 0.0
-            for i in range(n):
-                counts[labels[i]] += 1
-                for t in range(d):
-                    sums[labels[i], t] += x[i, t]
-            shift = 0.0
-            for c in range(k):
-                if counts[c] > 0:  # an empty group keeps its centre
-                    for t in range(d):
-                        new = sums[c, t] / counts[c]
-                        shift += (new - centers[c, t]) ** 2
-                        centers[c, t] = new
-            if not changed or shift <= tol:
-                break
-        inertia = 0.0  # and the labels of the final centres
-        for i in range(n):
-            lab, dist = 0, np.inf
-            for c in range(k):
-                dc = _d2(x, i, centers, c)
-                if dc < dist:
-                    lab, dist = c, dc
-            labels[i] = lab
-            inertia += dist
-        if inertia < best_inertia:
-            best_inertia = inertia
-            best_labels[:] = labels
-    return best_labels
 
 
 def _block(a, rows, cols):

@@ -13,8 +13,9 @@ import scipy.sparse as sp
 import torch
 from scipy.sparse.csgraph import connected_components
 
-from tnf_env.clustering import _block, _components, kmeans, scic, scic_multi
+from tnf_env.clustering import _block, scic, scic_multi
 from tnf_env.network import MaskedMLP
+from tnf_env.scic_kernels import components, kmeans
 from tnf_env.transform import Transformation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def test_components_label_as_scipy_on_the_bipartite_graph(seed):
     s = sp.csr_matrix(sub, dtype=np.float64)
     adj = sp.bmat([[None, s], [s.T, None]], format="csr")
     want = connected_components(adj, directed=False)
-    got = _components(sub)
+    got = components(sub)
     assert got[0] == want[0]
     np.testing.assert_array_equal(got[1], want[1])
 
