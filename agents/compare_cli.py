@@ -42,9 +42,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_rate_grid(args.rate_grid)
     check_positive(args, "snn_timesteps", "reps", "timesteps")
     check_budget(args.search_budget, "--search-budget")
-    # the searches and the figure need these at the end: say so before hours of PPO
-    require_modules(("optuna", "the black-box and random searches"),
-                    ("matplotlib", "the learning-curve figure"))
     if (out / "ppo").exists() and not args.resume:
         raise CLIError(
             f"{out}/ppo already holds training runs: pass --resume to continue that "
@@ -66,6 +63,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         reps=args.reps,
     )
     with claim_dir(out, "--out", replace=args.force):  # locked before PPO's first step
+        # The searches and the figure need these at the end: said before hours of PPO, and
+        # after the flags and the output, which are the user's to fix first.
+        require_modules(("optuna", "the black-box and random searches"),
+                        ("matplotlib", "the learning-curve figure"))
         _same_comparison(cfg, out, args.resume)
         doc = run_compare(cfg)
         paths = write_outputs(doc, out)
