@@ -6,7 +6,7 @@ Run: ``.venv/bin/python benchmarks/bench_hwmodel.py``. Prints
 2. the time to map and cost that network at 50% random sparsity with all four
    strategies at the four sizes (target: under 1 s in total on 2 cores);
 3. area and energy per inference of the dense network for every preset (the
-   simulators' rules and the ``*-legacy`` rules before issue 16), and the
+   simulators' rules and the ``*-legacy`` rules of the first model), and the
    cheapest N of each;
 4. the sparsity side of the trade-off: random 90% sparsity and block-structured
    sparsity, with the default and a sparse spike probability;

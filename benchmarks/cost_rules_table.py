@@ -1,4 +1,4 @@
-"""Re-cost saved ``reproduce`` networks under the old and the new hardware rules (issue 16).
+"""Re-cost saved ``reproduce`` networks under the old and the new hardware rules.
 
 Reads a directory written by ``train_agent.py reproduce --save-networks DIR``
 (``manifest.json`` + one ``.npz`` and clusters JSON per network), simulates each
@@ -6,7 +6,7 @@ network's spiking version on the test split once (the same SNN settings and
 seed the scoring path uses) and costs the original, the tuned pruning and the
 TraNNsformer (``paper``) network at every crossbar size under the ``best``
 accounting with ``resparc`` / ``isaac`` (the simulators' rules) and
-``resparc-legacy`` / ``isaac-legacy`` (the rules before issue 16).
+``resparc-legacy`` / ``isaac-legacy`` (the rules of the first model).
 
 Run::
 

@@ -1,4 +1,4 @@
-"""Crossbar non-idealities (issue 17): circuit-model error, accuracy against N, step time.
+"""Crossbar non-idealities: circuit-model error, accuracy against N, step time.
 
 Run (single-threaded, from the repository root)::
 

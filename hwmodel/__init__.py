@@ -17,7 +17,7 @@ technology (a preset or your own YAML/JSON file)::
 
 Modules: :mod:`~hwmodel.technology` (what a crossbar costs, presets in
 :mod:`~hwmodel.presets` from the numbers in :mod:`~hwmodel.published`; the rules
-before issue 16 in :mod:`~hwmodel.presets_legacy`; cells and wires in
+of the first model in :mod:`~hwmodel.presets_legacy`; cells and wires in
 :mod:`~hwmodel.devices`), :mod:`~hwmodel.crossbar_circuit` (the weights a crossbar
 really applies, with wire resistance), :mod:`~hwmodel.mapping` (strategies) and
 :mod:`~hwmodel.layer_mapping` (their result and its invariants),

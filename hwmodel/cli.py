@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="N", help="crossbar sizes to evaluate (default: 16 32 64 128)")
     p.add_argument("--technology", "-t", nargs="+", default=["resparc"], metavar="TECH",
                    help="preset names (resparc, isaac; resparc-legacy, isaac-legacy: the rules "
-                   "before issue 16) or .yaml/.json files (default: resparc)")
+                   "of the first model) or .yaml/.json files (default: resparc)")
     p.add_argument("--strategy", "-s", nargs="+", default=list(STRATEGIES),
                    choices=STRATEGIES, help="mapping strategies (default: all)")
     p.add_argument("--leftover", choices=LEFTOVER_COVERS, default="band",

@@ -1,4 +1,4 @@
-"""The preset technologies, with the scaling rules of the cited simulators (issue 16).
+"""The preset technologies, with the scaling rules of the cited simulators.
 
 Everything here is plain data; :mod:`hwmodel.technology` turns ``PRESET_FIELDS``
 into :class:`~hwmodel.technology.Technology` objects. The published numbers are

@@ -1,6 +1,6 @@
-"""The rules before issue 16, kept as presets ``resparc-legacy`` and ``isaac-legacy``.
+"""The rules of the first model, kept as presets ``resparc-legacy`` and ``isaac-legacy``.
 
-These scaling rules are NOT what the cited simulators do (issue 16): column
+These scaling rules are NOT what the cited simulators do: column
 circuits grow as N^2 and a router serves ``16 * 64 / N`` crossbars, routing
 energy is one 1 ns router + link traversal per packet and partial sums are not
 charged. They are kept, with their constants, so results under the old model
@@ -171,7 +171,7 @@ def _resparc() -> dict:
     return {
         "name": "resparc-legacy",
         "kind": "spiking",
-        "description": "Rules before issue 16 (N^2 neurons, traffic-provisioned "
+        "description": "Rules of the first model (N^2 neurons, traffic-provisioned "
         "routers). RESPARC-like: 64x64 crossbars, 4 per engine, routers per 4 engines.",
         "min_crossbar": 8,
         "max_crossbar": 128,
@@ -237,7 +237,7 @@ def _isaac() -> dict:
     return {
         "name": "isaac-legacy",
         "kind": "adc",
-        "description": "Rules before issue 16 (N^2 ADCs, traffic-provisioned "
+        "description": "Rules of the first model (N^2 ADCs, traffic-provisioned "
         "routers). ISAAC-like: 128x128 arrays, one 8-bit ADC per array, 16 input bits.",
         "min_crossbar": 16,
         "max_crossbar": 128,

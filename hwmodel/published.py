@@ -1,7 +1,7 @@
 """Published constants the presets are built from, each with its source.
 
 Plain numbers only; :mod:`hwmodel.presets` (the current rules) and
-:mod:`hwmodel.presets_legacy` (the rules before issue 16) turn them into
+:mod:`hwmodel.presets_legacy` (the rules of the first model) turn them into
 technology fields. Units: mW, mm^2, ns, pJ, bits.
 """
 

@@ -31,7 +31,7 @@ crossbars per router. A partial sum of ``partial_sum_bits`` bits costs
 ``partial_sum_bits / packet_bits * hop_energy_pj`` per router hop
 (:mod:`hwmodel.routing`); ``partial_sum_bits = 0`` leaves partial sums uncharged.
 Each preset documents its choices (see :mod:`hwmodel.presets`; the rules this
-module had before issue 16 are the ``*-legacy`` presets of
+module had first are the ``*-legacy`` presets of
 :mod:`hwmodel.presets_legacy`). Areas are mm^2 and energies pJ. ``min_crossbar`` and
 ``max_crossbar`` bound the sizes the technology can build reliably (IR drop and
 sneak paths cap N) and over which its scaling is trusted.
