@@ -155,6 +155,17 @@ def _d2(a, i, b, j):  # pragma: no cover - compiled
     return s
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _nearest(x, i, centers):  # pragma: no cover - compiled
+    """The centre nearest row ``i`` of ``x`` (the first of equals) and its squared distance."""
+    lab, dist = 0, np.inf
+    for c in range(centers.shape[0]):
+        dc = _d2(x, i, centers, c)
+        if dc < dist:
+            lab, dist = c, dc
+    return lab, dist
+
+
 @numba.njit(cache=True, nogil=True)
 def _kmeans(x, k, draws, trials, max_iter, tol):  # pragma: no cover - compiled
     n, d = x.shape
@@ -188,11 +199,7 @@ def _kmeans(x, k, draws, trials, max_iter, tol):  # pragma: no cover - compiled
         for _ in range(max_iter):
             changed = False
             for i in range(n):
-                lab, dist = 0, np.inf
-                for c in range(k):
-                    dc = _d2(x, i, centers, c)
-                    if dc < dist:
-                        lab, dist = c, dc
+                lab, _ = _nearest(x, i, centers)
                 changed |= lab != labels[i]
                 labels[i] = lab
             sums[:] = 0.0
@@ -212,12 +219,7 @@ def _kmeans(x, k, draws, trials, max_iter, tol):  # pragma: no cover - compiled
                 break
         inertia = 0.0  # and the labels of the final centres
         for i in range(n):
-            lab, dist = 0, np.inf
-            for c in range(k):
-                dc = _d2(x, i, centers, c)
-                if dc < dist:
-                    lab, dist = c, dc
-            labels[i] = lab
+            labels[i], dist = _nearest(x, i, centers)
             inertia += dist
         if inertia < best_inertia:
             best_inertia = inertia
