@@ -28,23 +28,13 @@ import time
 
 import numpy as np
 import torch
+from bench_env import CONFIGS  # the same episodes as the step benchmark (this folder)
 
 import tnf_env
 from agents.batched_vec import unbatch_info
 from agents.policies import PaperPolicy
 from tnf_env.batched import StackedNets, stacked_train_epoch
 from tnf_env.transform import Transformation
-
-CONFIGS = {
-    "digits": dict(dataset="digits", max_steps=10, retrain_epochs=1.0),
-    "mnist-10k": dict(
-        dataset="mnist-10k",
-        topology="784-1200-1200-10",
-        max_steps=12,
-        retrain_epochs=5.0,
-        crossbar_sizes=[64],
-    ),
-}
 
 
 def paper_actions(task: tnf_env.Task) -> list[np.ndarray]:
