@@ -1,7 +1,7 @@
 """SCIC (tnf_env.clustering) against an earlier commit's: time, identity and quality.
 
 Run: ``.venv/bin/python benchmarks/bench_clustering.py [--against abe78da]
-[--episode digits|mnist-10k] [--quality] [--repeats 3]``
+[--episode digits|mnist-10k [--calls FILE.npz]] [--quality] [--repeats 3]``
 
 Cases, each at crossbar sizes 16, 32, 64, 128:
 - ``random``: 1200 x 1200 and 1200 x 784 layers at 20% random density;
@@ -107,6 +107,26 @@ def record_episode(name: str) -> list[dict]:
         env.close()
     finally:
         transform.scic_multi = original
+    return calls
+
+
+def save_calls(path: Path, calls: list[dict]) -> None:
+    """Recorded SCIC calls as one ``.npz`` (no pickles): replayed later without the episode."""
+    arrays = {}
+    for i, c in enumerate(calls):
+        arrays[f"mask{i}"], arrays[f"exclude{i}"] = c["mask"], c["exclude"]
+        arrays[f"meta{i}"] = np.array([c["n"], c["seed"], *c["qualities"]], dtype=np.float64)
+    np.savez_compressed(path, **arrays)
+
+
+def load_calls(path: Path) -> list[dict]:
+    with np.load(path, allow_pickle=False) as f:
+        count = sum(1 for k in f.files if k.startswith("meta"))
+        calls = []
+        for i in range(count):
+            meta = f[f"meta{i}"]
+            calls.append(dict(mask=f[f"mask{i}"], exclude=f[f"exclude{i}"], n=int(meta[0]),
+                              seed=int(meta[1]), qualities=tuple(float(q) for q in meta[2:])))
     return calls
 
 
@@ -217,6 +237,8 @@ def main() -> None:
     ap.add_argument("--quality", action="store_true",
                     help="with --episode: crossbars and unclustered share, old vs new")
     ap.add_argument("--no-cases", action="store_true", help="skip the synthetic cases")
+    ap.add_argument("--calls", type=Path, metavar="FILE.npz",
+                    help="with --episode: replay the calls saved in FILE, or record them there")
     args = ap.parse_args()
     old = reference(args.against)
     clustering.kmeans(np.random.default_rng(0).random((20, 2)), 2, 0)  # compile/load first
@@ -224,7 +246,12 @@ def main() -> None:
     if not args.no_cases:
         cases_table(old, args.repeats)
     if args.episode:
-        calls = record_episode(args.episode)
+        if args.calls is not None and args.calls.exists():
+            calls = load_calls(args.calls)
+        else:
+            calls = record_episode(args.episode)
+            if args.calls is not None:
+                save_calls(args.calls, calls)
         replay(old, calls)
         if args.quality:
             quality(old, calls)

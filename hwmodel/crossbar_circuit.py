@@ -42,6 +42,7 @@ cell) is at ``g_off`` in both; the weight read back is
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -139,31 +140,42 @@ def exact_equivalent(g: np.ndarray, wire_row_ohm: float, wire_col_ohm: float) ->
 # ---------------------------------------------------------------------- fast model
 
 
+@numba.njit(cache=True, nogil=True)
+def _thomas_first_column(dg, g):  # pragma: no cover - compiled; tested through the callers
+    """Thomas algorithm on the columns of ``dg`` ``(n, batch)``: per column, the diagonal
+    of a symmetric tridiagonal ``T`` (off-diagonal ``-g``); returns ``x`` with
+    ``T x = g e_0``. Same operations in the same order as a numpy sweep over the batch."""
+    n, m = dg.shape
+    q = np.empty_like(dg)
+    x = np.empty_like(dg)
+    mg = -g
+    for b in range(m):
+        q[0, b] = g / dg[0, b]
+        x[0, b] = q[0, b]
+    # Forward sweep: q_k = g / pivot_k and the modified right-hand side d_k = d_{k-1} q_k.
+    for k in range(1, n):
+        for b in range(m):
+            piv = q[k - 1, b] * mg
+            piv += dg[k, b]
+            q[k, b] = g / piv
+            x[k, b] = x[k - 1, b] * q[k, b]
+    # Back substitution: x_k = d_k + q_k x_{k+1}.
+    for k in range(n - 2, -1, -1):
+        for b in range(m):
+            x[k, b] += q[k, b] * x[k + 1, b]
+    return x
+
+
 def _ladder_first_column(diag: np.ndarray, g: float, axis: int) -> np.ndarray:
     """Solve ``T x = g e_0`` for a batch of symmetric tridiagonal ``T`` along ``axis``
-    (off-diagonal ``-g``, diagonal ``diag``) by the Thomas algorithm, vectorised over
-    the other axes; returns ``x`` with ``diag``'s layout."""
+    (off-diagonal ``-g``, diagonal ``diag``), vectorised over the other axes; returns
+    ``x`` with ``diag``'s layout."""
     # The ladder axis first, so that each step works on one contiguous slab.
-    dg = np.ascontiguousarray(np.moveaxis(diag, axis, 0))
-    g = dg.dtype.type(g)
-    n = dg.shape[0]
-    # Forward sweep: q_k = g / pivot_k (minus the modified upper diagonal) and the
-    # modified right-hand side d_k = d_{k-1} q_k, since the right-hand side is g e_0.
-    q = np.empty_like(dg)
-    np.divide(g, dg[0], out=q[0])
-    x = np.empty_like(dg)
-    x[0] = q[0]
-    piv = np.empty_like(dg[0])
-    for k in range(1, n):
-        np.multiply(q[k - 1], -g, out=piv)
-        piv += dg[k]
-        np.divide(g, piv, out=q[k])
-        np.multiply(x[k - 1], q[k], out=x[k])
-    # Back substitution in place: x_k = d_k + q_k x_{k+1}.
-    for k in range(n - 2, -1, -1):
-        q[k] *= x[k + 1]
-        x[k] += q[k]
-    return np.moveaxis(x, 0, axis)
+    dg = np.moveaxis(diag, axis, 0)
+    shape = dg.shape
+    flat = np.ascontiguousarray(dg).reshape(shape[0], -1)
+    x = _thomas_first_column(flat, flat.dtype.type(g))
+    return np.moveaxis(x.reshape(shape), 0, axis)
 
 
 def fast_equivalent(

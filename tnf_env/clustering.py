@@ -69,6 +69,7 @@ from scipy.sparse.linalg import ArpackNoConvergence, svds
 from threadpoolctl import ThreadpoolController
 
 from hwmodel.clusters import Cluster
+from hwmodel.crossbar_circuit import fast_equivalent
 
 from .scic_kernels import GONE, TOO_FEW, components, kmeans, trim_passes
 
@@ -345,10 +346,13 @@ def _grow(res_lines, forb_lines, idx, n, q):
 
 @functools.cache
 def load_kernels() -> None:
-    """Load (or compile, on a machine's first run) the compiled parts of SCIC: ~1 s once
-    per process, which an environment pays when it is built rather than in a step."""
+    """Load (or compile, on a machine's first run) the compiled parts of SCIC and of the
+    crossbar circuit model: ~1 s once per process, which an environment pays when it is
+    built rather than in a step."""
     kmeans(np.arange(8.0).reshape(4, 2), 2, 0)
     scic(np.eye(8, dtype=bool) | np.eye(8, k=1, dtype=bool), 2, min_connections=2)
+    for dtype in (np.float32, np.float64):
+        fast_equivalent(np.full((1, 2, 2), 1e-5), 1.0, 1.0, dtype=dtype)
 
 
 def scic(

@@ -181,3 +181,39 @@ def test_levels_quantise_the_conductance():
     d = DeviceModel(r_on_ohm=1.0, r_off_ohm=2.0, wire_row_ohm=0.0, wire_col_ohm=0.0, levels=3)
     g = program_conductances(np.array([0.0, 0.2, 0.3, 0.7, 1.0]), d)
     np.testing.assert_allclose(g, [0.5, 0.5, 0.75, 0.75, 1.0])
+
+
+def _thomas_numpy(diag, g, axis):
+    """The tridiagonal sweep written plainly with numpy, vectorised over the batch."""
+    d = np.moveaxis(diag, axis, 0)
+    g = d.dtype.type(g)
+    q, x = np.empty_like(d), np.empty_like(d)
+    q[0] = g / d[0]
+    x[0] = q[0]
+    for k in range(1, d.shape[0]):
+        q[k] = g / (q[k - 1] * -g + d[k])
+        x[k] = x[k - 1] * q[k]
+    for k in range(d.shape[0] - 2, -1, -1):
+        x[k] += q[k] * x[k + 1]
+    return np.moveaxis(x, 0, axis)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 16, 16), (2, 5, 7), (1, 1, 1)])
+def test_compiled_ladder_solve_equals_the_numpy_sweep(dtype, shape):
+    from hwmodel.crossbar_circuit import _ladder_first_column
+
+    diag = (np.random.default_rng(0).random(shape) * 1e-4 + 2e-2).astype(dtype)
+    for axis in (-1, -2):
+        x = _ladder_first_column(diag, 0.01, axis)
+        assert x.dtype == dtype and x.shape == shape
+        # Same operations in the same order: equal up to the last bit's rounding.
+        np.testing.assert_allclose(x, _thomas_numpy(diag, 0.01, axis), rtol=4 * np.finfo(dtype).eps)
+        # And it solves the system: T x = g e_0 along the axis.
+        t = np.moveaxis(x, axis, 0)
+        d = np.moveaxis(diag, axis, 0)
+        r = d * t
+        r[1:] -= 0.01 * t[:-1]
+        r[:-1] -= 0.01 * t[1:]
+        np.testing.assert_allclose(r[0], 0.01, rtol=1e-3 if dtype == np.float32 else 1e-9)
+        np.testing.assert_allclose(r[1:], 0.0, atol=1e-6 if dtype == np.float32 else 1e-12)
