@@ -3,6 +3,7 @@
 - the Python examples of README.md and docs/ run as written;
 - README.md stays at most 250 lines, steps the registered environment and lists
   every subcommand of ``train_agent.py`` in its command table;
+- docs/environment.md's settings table lists every environment setting;
 - every relative link and image in README.md and docs/ points to a file that
   exists (and to a heading of it, when the link names one);
 - every table in docs/results is followed by its caption, ``*Table: commit C, ...*``,
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 from pathlib import Path
 
@@ -94,6 +96,17 @@ def test_readme_command_table_lists_every_subcommand():
     listed = {re.match(r"\| `([^`]+)`", row).group(1) for row in rows}
     missing = sorted(set(sub.choices) - listed)
     assert not missing, f"README's command table lacks {missing}"
+
+
+def test_environment_doc_lists_every_setting():
+    from tnf_env.settings import EnvConfig
+
+    names = getattr(EnvConfig, "model_fields", None) or {
+        f.name for f in dataclasses.fields(EnvConfig)
+    }
+    table = (DOCS / "environment.md").read_text()
+    missing = sorted(n for n in names if f"| `{n}` |" not in table)
+    assert not missing, f"docs/environment.md's settings table lacks {missing}"
 
 
 @pytest.mark.parametrize("path", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
