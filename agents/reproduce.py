@@ -10,7 +10,8 @@ transformation seeded with ``s``) and crossbar size:
 - ``pruning (release)``: the release's pruning run (2/3 of the epochs, 0.7x the rate);
 - ``offline``: SCIC once on the tuned pruning network, without retraining;
 - ``paper``: TraNNsformer, the paper's schedule with its rate scale tuned on validation;
-- ``paper (release)``: the paper's schedule at the project's rate scale (DESIGN.md).
+- ``paper (release)``: the paper's schedule at the project's rate scale
+  (docs/design.md, section 3).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ In general, for a technology whose ADC has ``b_ref`` bits at ``N_ref`` rows::
 
 (rounded up, so a size between two powers of two gets the larger ADC).
 
-How much a bit costs differs between ADC designs (REFERENCES.md); a technology
+How much a bit costs differs between ADC designs (docs/references.md); a technology
 takes ONE table of energy per conversion and area per ADC against resolution,
 area and energy separately, and the column component at N is its value at
 ``N_ref`` times ``table(bits(N)) / table(b_ref)``. The ISAAC preset uses the table

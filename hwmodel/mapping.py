@@ -1,4 +1,4 @@
-"""Mapping one layer's connectivity onto N x N crossbars (DESIGN.md section 4).
+"""Mapping one layer's connectivity onto N x N crossbars (docs/design.md section 4).
 
 A layer is a binary mask ``(n_outputs, n_inputs)``, like a torch ``nn.Linear``
 weight; a non-zero entry is a kept connection. A crossbar has N rows (inputs)

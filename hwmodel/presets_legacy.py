@@ -225,7 +225,7 @@ def _resparc() -> dict:
     }
 
 
-ISAAC_SOURCE = "ISAAC (Shafiee et al., ISCA 2016) Table 6; DESIGN.md section 4"
+ISAAC_SOURCE = "ISAAC (Shafiee et al., ISCA 2016) Table 6; docs/design.md section 4"
 
 
 def _isaac() -> dict:

@@ -7,7 +7,7 @@ component               choices                  meaning
 ======================  =======================  ==========================================
 prune level (L)         ``prune_levels``         raise the threshold by level x the layer's
                                                  paper rate in every sub-iteration whose
-                                                 loss fell (DESIGN.md section 3, step 6)
+                                                 loss fell (docs/design.md section 3, step 6)
 cluster option (L)      ``CLUSTER_OPTIONS``      none / SCIC at 0.7 / SCIC at 0.7..0.4 at the
                                                  onset, then recluster when settled / only
                                                  recluster when settled (0.7..0.4)

@@ -24,7 +24,7 @@ mask ``M`` (``n_out x n_in``, rows = output neurons) and crossbar size ``N``:
    leave the graph and its cells become off-limits.
 5. Rounds repeat on what is left until one finds nothing.
 
-Deviations from the authors' released code (DESIGN.md section 3) and why:
+Deviations from the authors' released code (docs/design.md section 3) and why:
 
 - The size limit is ``n_out <= N`` and ``n_in <= N`` (released: ``n_in + n_out
   <= 2N``, so a "cluster" could need several crossbars at low utilisation):
@@ -105,7 +105,8 @@ def cluster_quality(mask: np.ndarray, cluster: Cluster) -> float:
 def prune_clusters(
     clusters: Sequence[Cluster], mask_above_threshold: np.ndarray, fraction: float
 ) -> list[Cluster]:
-    """DESIGN step 5: drop clusters that hold too little of the layer's weight.
+    """Cluster pruning (docs/design.md section 3, step 5): drop clusters that hold too
+    little of the layer's weight.
 
     A cluster's score is ``Q x (connections of its block in the mask)`` with Q
     its density in the same mask; clusters scoring ``<= fraction x`` the best
@@ -439,7 +440,8 @@ def scic_multi(
     stats: dict | None = None,
     **kwargs,
 ) -> list[Cluster]:
-    """DESIGN step 4: try SCIC at each base quality in turn, first non-empty wins.
+    """Reclustering (docs/design.md section 3, step 4): try SCIC at each base quality in
+    turn, first non-empty wins.
 
     :param mask: ``(n_out, n_in)`` connectivity, non-zero = connected.
     :param crossbar_size: the crossbar size N.

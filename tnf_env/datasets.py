@@ -5,7 +5,7 @@ train / validation / test splits: images as float32 rows in [0, 1] (flattened
 row-major), labels as int64 in 0..9.
 
 - ``digits``: scikit-learn's bundled 8x8 digits (64 inputs, /16), no files;
-  1079 / 359 / 359.
+  899 / 539 / 359.
 - ``mnist-10k``: the official MNIST test set, ``t10k-images-idx3-ubyte`` and
   ``t10k-labels-idx1-ubyte`` (784 inputs); 6000 / 2000 / 2000.
 - ``mnist``, ``fashion-mnist``: the four ``train-*`` / ``t10k-*`` IDX files

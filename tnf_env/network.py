@@ -50,7 +50,7 @@ def parse_topology(topology: str | Sequence[int]) -> tuple[int, ...]:
     return widths
 
 
-# The paper's networks (DESIGN.md section 3); digits gets a small one of the same shape.
+# The paper's networks (docs/design.md section 3); digits gets a small one of the same shape.
 DEFAULT_TOPOLOGIES = {
     "digits": (64, 256, 256, 10),
     "mnist-10k": (784, 1200, 1200, 10),

@@ -1,6 +1,6 @@
 """The paper's fixed TraNNsformer schedule and the pruning-only baseline.
 
-:class:`PaperSchedule` turns the released code's hand-tuned rules (DESIGN.md
+:class:`PaperSchedule` turns the released code's hand-tuned rules (docs/design.md
 section 3) into one decision per iteration, computed only from the iteration
 index and the reports of earlier iterations. That makes the schedule a policy:
 :func:`run_schedule` drives a :class:`~tnf_env.transform.Transformation` with

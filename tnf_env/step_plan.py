@@ -2,7 +2,7 @@
 
 A step of ``k`` retraining epochs is ``k`` TraNNsformer iterations of one epoch
 each, the action holding for all of them, with the released schedule's
-per-epoch rules applied at every sub-iteration (DESIGN.md section 3):
+per-epoch rules applied at every sub-iteration (docs/design.md section 3):
 
 - thresholds rise only in sub-iterations whose training loss fell (loss gate);
 - after a step's clustering onset, a layer is reclustered with qualities

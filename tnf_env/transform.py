@@ -218,7 +218,7 @@ class Transformation:
     def prune_clusters(self, i: int, fraction: float) -> list[Cluster]:
         """Drop layer ``i``'s clusters scoring at most ``fraction`` of its best, block and all.
 
-        Score = block density x connections above the threshold (DESIGN.md section 3,
+        Score = block density x connections above the threshold (docs/design.md section 3,
         step 5), computed on the current weights. Returns the dropped clusters.
         """
         if not self.clusters[i]:
