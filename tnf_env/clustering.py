@@ -71,7 +71,7 @@ from threadpoolctl import ThreadpoolController
 from hwmodel.clusters import Cluster
 from hwmodel.crossbar_circuit import fast_equivalent
 
-from .scic_kernels import GONE, TOO_FEW, components, kmeans, trim_passes
+from .scic_kernels import TOO_FEW, components, kmeans, trim_block
 
 
 @functools.cache
@@ -200,25 +200,12 @@ class _Scic:
     def trim(self, rows, cols, sub):
         """Greedily drop lines until the block fits ``N x N``, avoids off-limits
         cells and has density >= q; returns ``(rows, cols, nnz)`` or None."""
-        n, q, min_conn = self.n, self.q, self.min_conn
-        # Counts are small integers, exact in float64 whatever the summation order.
-        f = _block(self.forbidden, rows, cols)
-        r_conn = np.count_nonzero(sub, axis=1).astype(np.float64)
-        c_conn = np.count_nonzero(sub, axis=0).astype(np.float64)
-        outcome = trim_passes(
-            sub, np.ascontiguousarray(sub.T), f, np.ascontiguousarray(f.T),  # rows to drop
-            r_conn, c_conn,
-            np.count_nonzero(f, axis=1).astype(np.float64),
-            np.count_nonzero(f, axis=0).astype(np.float64),
-            np.array(sub.shape, dtype=np.int64),
-            np.array([np.count_nonzero(sub), np.count_nonzero(f)], dtype=np.float64),
-            n, q, min_conn,
-            float(sum(sub.shape) + 1),  # off-limits cells outweigh any density gain
+        outcome, keep_r, keep_c, nnz = trim_block(
+            sub, self.forbidden, rows, cols, self.n, self.q, self.min_conn
         )
         if outcome == TOO_FEW:
             return None
-        rows, cols, sub = self.strip(rows[r_conn < GONE / 2], cols[c_conn < GONE / 2])
-        return rows, cols, int(np.count_nonzero(sub))
+        return rows[keep_r], cols[keep_c], int(nnz)
 
     def split(self, rows, cols, sub):
         """Groups worth exploring, as ``(rows, cols)`` pairs: the connected

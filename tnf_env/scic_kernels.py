@@ -91,6 +91,39 @@ def trim_passes(sub, sub_t, f, f_t, r_conn, c_conn, r_forb, c_forb, size, sums, 
     return TOO_FEW
 
 
+@numba.njit(cache=True, nogil=True)
+def trim_block(sub, forbidden, rows, cols, n, q, min_conn):  # pragma: no cover - compiled
+    """:func:`trim_passes` on the candidate ``rows x cols`` whose residual block is
+    ``sub``, with its off-limits cells gathered from ``forbidden`` and every count made
+    here: ``(outcome, rows kept, cols kept, connections kept)``, where a kept line
+    survived trimming and still holds a connection of the trimmed block."""
+    nr, nc = sub.shape
+    f = np.empty((nr, nc), dtype=np.bool_)
+    sub_t = np.empty((nc, nr), dtype=np.bool_)
+    f_t = np.empty((nc, nr), dtype=np.bool_)
+    r_conn, c_conn = np.zeros(nr), np.zeros(nc)
+    r_forb, c_forb = np.zeros(nr), np.zeros(nc)
+    for i in range(nr):
+        line = forbidden[rows[i]]
+        for j in range(nc):
+            s, x = sub[i, j], line[cols[j]]
+            f[i, j], sub_t[j, i], f_t[j, i] = x, s, x
+            if s:
+                r_conn[i] += 1.0
+                c_conn[j] += 1.0
+            if x:
+                r_forb[i] += 1.0
+                c_forb[j] += 1.0
+    size = np.array([nr, nc], dtype=np.int64)
+    sums = np.array([r_conn.sum(), r_forb.sum()])  # small integers: exact in float64
+    outcome = trim_passes(sub, sub_t, f, f_t, r_conn, c_conn, r_forb, c_forb, size, sums,
+                          n, q, min_conn, float(nr + nc + 1))
+    # A trimmed line's count is ~GONE; a kept one's counts only the kept lines across.
+    keep_r = (r_conn > 0.0) & (r_conn < GONE / 2)
+    keep_c = (c_conn > 0.0) & (c_conn < GONE / 2)
+    return outcome, keep_r, keep_c, sums[0]
+
+
 def components(sub: np.ndarray) -> tuple[int, np.ndarray]:
     """Connected components of the bipartite graph of ``sub`` (rows, then columns):
     ``(count, labels)``, numbered in order of each component's first node, exactly as
