@@ -14,9 +14,12 @@ Adding a baseline is one class here (``@register``) and one test; ``reproduce`` 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from ..experiment import Delivered, Experiment, Tuned, tune
 from ..policies import RandomPolicy
@@ -280,3 +283,30 @@ class SearchedSchedule(Method):
 
     def budget(self, lab: Lab) -> Budget:
         return Budget(1, lab.episode_epochs, note="its search is counted apart")
+
+
+@register
+class MagnitudeOneShot(Method):
+    """Magnitude pruning without retraining: each layer of the dense network keeps its
+    largest weights, as many as the tuned pruning network keeps there (no clusters). What
+    retraining buys at the same sparsity; its row counts pruning's tuning, which set that
+    sparsity."""
+
+    name = "magnitude (no retraining)"
+    after = ("pruning",)
+
+    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
+        pruned = lab.outcome(seed, "pruning", n)
+        net = copy.deepcopy(lab.original(seed).net)
+        for i, (w, keep) in enumerate(zip(net.weights_numpy(),
+                                          pruned.delivered.net.masks_numpy(), strict=True)):
+            largest = np.argsort(-np.abs(w), axis=None, kind="stable")[: int(keep.sum())]
+            mask = np.zeros(w.size, dtype=bool)
+            mask[largest] = True
+            net.set_mask(i, mask.reshape(w.shape))
+        d = Delivered(net, [[] for _ in range(net.n_layers)], 0.0, 0,
+                      pruned.delivered.rate_scale)
+        return Outcome(d, n, lab.fixed, pruned.spent)
+
+    def budget(self, lab: Lab) -> Budget:
+        return Budget(0, 0.0, note="no retraining; pruning's network sets the sparsity")
