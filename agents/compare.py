@@ -9,10 +9,11 @@ schedules, and a black-box search, on equal compute?" for one configuration:
    evaluations and warm-start demonstrations.
 2. Black-box search (Optuna TPE) and random search over the fixed schedule's constants
    (:mod:`agents.blackbox`) run on the same training seeds with PPO's epochs as budget.
-3. On each held-out seed, ``pruning`` and ``paper`` are tuned on that network's
-   validation split (:func:`agents.experiment.tune` over the rate grid, every crossbar
-   size, the size of least validation cost kept; all grid epochs count), next to their
-   release-constant rows; the searches' best schedules and the PPO policies run once.
+3. On each held-out seed (one study of :mod:`agents.experiments`, resumable seed by
+   seed), ``pruning`` and ``paper`` are tuned on that network's validation split
+   (:func:`agents.experiment.tune` over the rate grid, every crossbar size, the size of
+   least validation cost kept; all grid epochs count), next to their release-constant
+   rows; the searches' best schedules and the PPO policies run once.
 4. Every delivered network is scored by :func:`tnf_env.scoring.score_network`; per
    method: area, energy and cost ratios per seed to the best tuned fixed method with 95%
    bootstrap intervals, the probability of improvement over it, floor met, epochs and
