@@ -34,9 +34,9 @@ from tnf_env.evaluation import SNNSettings
 
 from .experiment import RATE_GRID, Experiment
 from .experiments import methods as m
-from .experiments.report import markdown, method_order
+from .experiments.report import markdown, method_order, network_fields
 from .experiments.report import write_outputs as write_report
-from .experiments.study import Lab, Study, rows_of
+from .experiments.study import Lab, Study
 from .results import results_table
 from .results import summarize as summarize_rows
 
@@ -117,19 +117,12 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     grid = [rate_scale * g for g in cfg.rate_grid]
     lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned)
     t0 = time.perf_counter()
-    try:
-        study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()})
-        entries = study.run(journal, resume)
-        first = fixed.task(cfg.seeds[0])
-        budgets = lab.budgets()
-    finally:
-        lab.close()
-    rows = rows_of(entries)
+    study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()})
+    done = study.finish(journal, resume)
+    first, rows = done.task, done.rows
     return {
-        "dataset": first.data.name,
-        "topology": "-".join(map(str, first.topology)),
+        **network_fields(first),
         "seeds": list(cfg.seeds),
-        "technology": first.technology.name,
         "env": cfg.env,
         "tolerance": first.config.accuracy_tolerance,
         "budget_epochs_per_transformation": per_episode,
@@ -144,7 +137,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
         "rows": rows,
         "summary": summarize(rows),
         "wall_seconds": time.perf_counter() - t0,
-        "budgets": budgets,
+        "budgets": done.budgets,
         **cfg.extra,
     }
 

@@ -37,7 +37,7 @@ from .blackbox import ScheduleParams, run_search
 from .config import TrainConfig
 from .experiment import RATE_GRID, Experiment
 from .experiments import methods as em
-from .experiments.study import JOURNAL, Lab, Study, rows_of
+from .experiments.study import JOURNAL, Lab, Study
 from .outputs import atomic_write
 
 WARM_STARTS = ("none", "paper", "pruning")
@@ -178,17 +178,11 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     methods += [em.LearnedPolicy(PPOPolicy.load(m["run_dir"]), m["method"]) for m in learners]
     grid = [rate_scale * g for g in cfg.rate_grid]
     lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned)
-    try:
-        study = Study(lab, methods, cfg.eval_seeds, None, log,
-                      identity={"compare": cfg.identity()})
-        entries = study.run(cfg.out / JOURNAL, resume)
-        baseline = fixed.task(cfg.eval_seeds[0]).baseline
-        budgets = lab.budgets()
-    finally:
-        lab.close()
-    rows = rows_of(entries)
+    study = Study(lab, methods, cfg.eval_seeds, None, log, identity={"compare": cfg.identity()})
+    done = study.finish(cfg.out / JOURNAL, resume)
+    baseline, rows = done.task.baseline, done.rows
     eval_wall: dict[str, float] = {}
-    for e in entries:
+    for e in done.entries:
         for name, wall in e["walls"].items():
             eval_wall[name] = eval_wall.get(name, 0.0) + wall
     training = {m["method"]: m for m in learners}
@@ -207,7 +201,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
         "baseline_accuracy_test": baseline.accuracy_test, "training": training,
         "eval_wall_seconds": eval_wall, "rows": rows, "curves": curves,
         "ppo_config": cfg.train.to_dict(), "wall_seconds": time.perf_counter() - t_all,
-        "budgets": budgets, **cfg.extra,
+        "budgets": done.budgets, **cfg.extra,
     }
     doc["summary"] = summarize(doc, cfg.reps)
     return doc

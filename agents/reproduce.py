@@ -28,14 +28,13 @@ import numpy as np
 
 from hwmodel.clusters import Cluster
 from tnf_env.evaluation import SNNSettings
-from tnf_env.network import format_topology
 from tnf_env.selection import DEFAULT_SELECTION_MARGIN
 
 from .experiment import RATE_GRID, Experiment
 from .experiments import methods as m
-from .experiments.report import markdown, method_order
+from .experiments.report import markdown, method_order, network_fields
 from .experiments.report import write_outputs as write_report
-from .experiments.study import Cell, Lab, Study, rows_of
+from .experiments.study import Cell, Lab, Study
 from .frontier import floor_rates, iso_accuracy, iso_figure, iso_table
 from .netstore import NetworkStore
 from .results import results_table
@@ -190,15 +189,10 @@ def run_reproduce(
     grid = [cfg.rate_scale * g for g in cfg.rate_grid]
     lab = Lab(exp, cfg.crossbar_sizes, grid, cfg.rate_scale, cfg.steps, step_epochs, points=[])
     t_start = time.perf_counter()
-    try:
-        study = ReproduceStudy(lab, methods, cfg.seeds, store, log,
-                               {"reproduce": json.loads(json.dumps(cfg.identity()))})
-        entries = study.run(journal, resume)
-        u = exp.task(cfg.seeds[0])
-        budgets = lab.budgets()
-    finally:
-        lab.close()
-    rows = rows_of(entries)
+    study = ReproduceStudy(lab, methods, cfg.seeds, store, log,
+                           {"reproduce": json.loads(json.dumps(cfg.identity()))})
+    done = study.finish(journal, resume)
+    u, rows, entries = done.task, done.rows, done.entries
     baselines = [e["extra"]["baseline"] for e in entries]
     connectivity = {
         c["crossbar_size"]: ([_unpack(x) for x in c["original"]], [_unpack(x) for x in c["paper"]],
@@ -206,10 +200,8 @@ def run_reproduce(
         for c in entries[0]["extra"]["connectivity"]
     }
     doc = {
-        "dataset": u.data.name,
-        "topology": format_topology(u.topology),
+        **network_fields(u),
         "seeds": list(cfg.seeds),
-        "technology": u.technology.name,
         "tolerance": u.config.accuracy_tolerance,
         "epochs": cfg.epochs,
         "steps": cfg.steps,
@@ -227,7 +219,7 @@ def run_reproduce(
         "selection_margin": u.config.selection_margin,
         "frontier_points": [p for e in entries for p in e["extra"]["points"]],
         "wall_seconds": time.perf_counter() - t_start,
-        "budgets": budgets,
+        "budgets": done.budgets,
     }
     doc["iso_accuracy"] = iso_accuracy(doc)
     return ReproduceResult(doc, connectivity)

@@ -28,7 +28,7 @@ from ..outputs import JOURNAL, Journal
 from ..policies import PaperPolicy, PruningPolicy
 from .methods import Method, Outcome, create
 
-__all__ = ["JOURNAL", "Cell", "Lab", "Study", "delivery_order", "rows_of"]
+__all__ = ["JOURNAL", "Cell", "Finished", "Lab", "Study", "delivery_order"]
 
 
 class Lab:
@@ -128,6 +128,20 @@ def delivery_order(methods: Sequence[Method]) -> list[Method]:
 
 
 @dataclass
+class Finished:
+    """A study that ran: per seed its journal entry, the methods' declared budgets and the
+    first seed's task (for the document's description of the network)."""
+
+    entries: list[dict]
+    budgets: dict[str, dict]
+    task: Any
+
+    @property
+    def rows(self) -> list[dict]:
+        return [r for e in self.entries for r in e["rows"]]
+
+
+@dataclass
 class Cell:
     """The methods' outcomes and rows for one seed and crossbar size (None: chosen)."""
 
@@ -207,6 +221,14 @@ class Study:
                     book.append(entry)
         return entries
 
+    def finish(self, journal: Path | None = None, resume: bool = False) -> Finished:
+        """:meth:`run`, then close the lab's environments (also when it fails)."""
+        try:
+            entries = self.run(journal, resume)
+            return Finished(entries, self.lab.budgets(), self.lab.fixed.task(self.seeds[0]))
+        finally:
+            self.lab.close()
+
     def _run_seed(self, seed: int) -> dict:
         lab, order = self.lab, delivery_order(self.methods)
         walls = {m.name: 0.0 for m in self.methods}
@@ -237,6 +259,3 @@ class Study:
             lab.forget(seed)
         return {"seed": seed, "rows": rows, "walls": walls, "extra": extra}
 
-
-def rows_of(entries: Sequence[dict]) -> list[dict]:
-    return [r for e in entries for r in e["rows"]]
