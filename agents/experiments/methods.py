@@ -87,13 +87,13 @@ class Method:
     :param name: the name its rows carry (default: the class's registered name).
     """
 
-    name: ClassVar[str] = ""
+    name: str = ""  # the rows' name (an instance may carry another)
     after: ClassVar[tuple[str, ...]] = ()  # methods whose work this one reuses (run first)
     chooses_size: ClassVar[bool] = False  # N=None is the method's own choice, not the lab's
 
     def __init__(self, name: str | None = None) -> None:
         if name is not None:
-            self.name = name  # type: ignore[misc]
+            self.name = name
 
     def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
         raise NotImplementedError
