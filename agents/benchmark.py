@@ -3,8 +3,8 @@
 For each seed ``s`` (dense baseline and transformation seeded with ``s``; one
 environment per baseline seed) and crossbar size, every method transforms
 the same dense network with the same retraining budget per transformation,
-through :mod:`agents.experiment` (same sub-iterations, same selection on
-validation, same scoring path):
+through one study (:mod:`agents.experiments`: same sub-iterations, same
+selection on validation, same scoring path):
 
 - ``original``: the dense network, untouched;
 - ``pruning`` / ``paper``: the pruning-only and the paper's schedule, each with
@@ -12,7 +12,8 @@ validation, same scoring path):
   and ``paper (release)`` keep the release's constants;
 - ``random``: random search, ``random_candidates`` random schedules whose
   retraining adds up to one episode's budget, the cheapest on validation kept;
-- ``ppo``: a trained PPO policy (``--run``), deterministic.
+- ``ppo``: a trained PPO policy (``--run``), deterministic;
+- any other registered method asked for with ``--methods``.
 
 Each method's chip is held at the row's crossbar size, so rows compare
 schedules, not sizes. Choices are made on validation; the delivered networks
@@ -31,14 +32,18 @@ from typing import Any
 import tnf_env
 from tnf_env.evaluation import SNNSettings
 
-from .experiment import RATE_GRID, Delivered, Experiment, tune
-from .policies import PaperPolicy, PruningPolicy, RandomPolicy
-from .results import results_table, write_results
+from .experiment import RATE_GRID, Experiment
+from .experiments import methods as m
+from .experiments.report import markdown, method_order, network_fields
+from .experiments.report import write_outputs as write_report
+from .experiments.study import Lab, Study
+from .results import results_table
 from .results import summarize as summarize_rows
 
 METHODS = (
     "original", "pruning (release)", "pruning", "paper (release)", "paper", "random", "ppo"
 )
+REFERENCES = ("original", "pruning", "paper")
 
 
 @dataclass
@@ -54,11 +59,38 @@ class BenchmarkConfig:
     pruning_rate_scale: float = 0.7  # the release's pruning-only rate factor (2/3 the epochs)
     snn_timesteps: int = 35  # SNN length for test accuracy and measured energy
     run_dir: str | None = None  # trained PPO run to evaluate (None: no ppo rows)
+    methods: tuple[str, ...] | None = None  # rows' methods (None: METHODS; ppo with run_dir)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
 
+    def identity(self) -> dict[str, Any]:
+        """What a resumed benchmark must share with the one it continues."""
+        return {k: v for k, v in vars(self).items() if k not in ("extra",)}
 
-def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> dict:
-    """Run every method for every seed and crossbar size; returns the results document."""
+
+def benchmark_methods(cfg: BenchmarkConfig, horizon: int, ppo=None) -> list[m.Method]:
+    """The study's methods: the defaults with this run's constants, then ``cfg.methods``."""
+    defaults: dict[str, m.Method] = {
+        "original": m.Original(),
+        "pruning (release)": m.PruningRelease(max(1, round(horizon * 2 / 3)),
+                                              cfg.pruning_rate_scale),
+        "pruning": m.PruningTuned(),
+        "paper (release)": m.PaperRelease(),
+        "paper": m.PaperTuned(),
+        "random": m.RandomSearch(cfg.random_candidates),
+    }
+    if ppo is not None:
+        defaults["ppo"] = m.LearnedPolicy(ppo)
+    names = cfg.methods or [k for k in METHODS if k in defaults]
+    return [defaults.get(k) or m.create(k) for k in names]
+
+
+def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
+                  journal: Path | None = None, resume: bool = False) -> dict:
+    """Run every method for every seed and crossbar size; returns the results document.
+
+    :param journal: where finished seeds are recorded (``--resume`` continues after them).
+    :param resume: continue the study the journal holds.
+    """
     u = tnf_env.Task.build(**cfg.env)
     sizes = tuple(cfg.crossbar_sizes or u.config.crossbar_sizes)
     for n in sizes:
@@ -66,84 +98,31 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
             raise ValueError(
                 f"crossbar size {n} is not among the environment's {u.config.crossbar_sizes}"
             )
-    if cfg.random_candidates < 1:
-        raise ValueError(f"random_candidates must be >= 1, got {cfg.random_candidates}")
     horizon, rate_scale = u.horizon, u.config.rate_scale
     per_episode = cfg.budget or horizon * u.config.retrain_epochs
     step_epochs = per_episode / horizon
     snn = SNNSettings(timesteps=cfg.snn_timesteps)
+    ppo = None
+    if cfg.run_dir:
+        from .ppo import PPOPolicy
+
+        ppo = PPOPolicy.load(cfg.run_dir)
+    methods = benchmark_methods(cfg, horizon, ppo)
     # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
     fixed = Experiment(
         {**cfg.env, "retrain_epochs": step_epochs, "prune_unit": "paper", "max_steps": horizon},
         snn,
     )
-    ppo, learned = None, None
-    if cfg.run_dir:
-        from .ppo import PPOPolicy
-
-        ppo = PPOPolicy.load(cfg.run_dir)
-        learned = Experiment({**cfg.env, "retrain_epochs": step_epochs}, snn)
+    learned = Experiment({**cfg.env, "retrain_epochs": step_epochs}, snn) if ppo else None
     grid = [rate_scale * g for g in cfg.rate_grid]
-    release_steps = max(1, round(horizon * 2 / 3))
-    rows: list[dict] = []
+    lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned)
     t0 = time.perf_counter()
-    try:
-        for seed in cfg.seeds:
-            pruning = tune(
-                fixed,
-                lambda r, seed=seed: fixed.transform(
-                    PruningPolicy(sizes[0]), seed, sizes[0], rate_scale=r
-                ),
-                grid,
-                seed,
-                sizes,
-            )
-            release_pruning = fixed.transform(
-                PruningPolicy(sizes[0]), seed, sizes[0], max_steps=release_steps,
-                rate_scale=cfg.pruning_rate_scale * rate_scale,
-            )
-            for n in sizes:
-                paper = tune(
-                    fixed,
-                    lambda r, seed=seed, n=n: fixed.transform(
-                        PaperPolicy(n), seed, n, rate_scale=r
-                    ),
-                    grid,
-                    seed,
-                    [n],
-                )
-                release_paper = paper.runs.get(rate_scale) or fixed.transform(
-                    PaperPolicy(n), seed, n
-                )
-                chosen: list[tuple[str, Experiment, Delivered, dict]] = [
-                    ("original", fixed, fixed.original(seed), {}),
-                    ("pruning (release)", fixed, release_pruning, {}),
-                    ("pruning", fixed, pruning.chosen[n], {"tuning_epochs": pruning.epochs}),
-                    ("paper (release)", fixed, release_paper, {}),
-                    ("paper", fixed, paper.chosen[n], {"tuning_epochs": paper.epochs}),
-                    ("random", fixed, *_random_search(fixed, cfg, seed, n, step_epochs)),
-                ]
-                if ppo is not None:
-                    chosen.append(("ppo", learned, learned.transform(ppo, seed, n), {}))
-                for method, exp, d, extra in chosen:
-                    rows.append(exp.score(d, seed, n, method=method, **extra))
-                log(
-                    f"seed {seed} N={n}: "
-                    + ", ".join(
-                        f"{r['method']} {r['area_mm2_best']:.4f} mm2"
-                        for r in rows[-len(chosen):]
-                    )
-                )
-        first = fixed.task(cfg.seeds[0])
-    finally:
-        fixed.close()
-        if learned is not None:
-            learned.close()
+    study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()})
+    done = study.finish(journal, resume)
+    first, rows = done.task, done.rows
     return {
-        "dataset": first.data.name,
-        "topology": "-".join(map(str, first.topology)),
+        **network_fields(first),
         "seeds": list(cfg.seeds),
-        "technology": first.technology.name,
         "env": cfg.env,
         "tolerance": first.config.accuracy_tolerance,
         "budget_epochs_per_transformation": per_episode,
@@ -158,29 +137,14 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
         "rows": rows,
         "summary": summarize(rows),
         "wall_seconds": time.perf_counter() - t0,
+        "budgets": done.budgets,
         **cfg.extra,
     }
 
 
-def _random_search(
-    exp: Experiment, cfg: BenchmarkConfig, seed: int, n: int, step_epochs: float
-) -> tuple[Delivered, dict]:
-    """The cheapest on validation of ``random_candidates`` random schedules that share one
-    episode's retraining; its row reports what all candidates spent."""
-    candidates = [
-        exp.transform(
-            RandomPolicy(seed=1000 * seed + k), seed, n,
-            retrain_epochs=step_epochs / cfg.random_candidates,
-        )
-        for k in range(cfg.random_candidates)
-    ]
-    best = min(candidates, key=lambda d: exp.selection_key(d, seed, n))
-    return best, {"tuning_epochs": float(sum(d.epochs for d in candidates))}
-
-
 def summarize(rows: Sequence[dict]) -> list[dict]:
     """Mean and spread over seeds per (method, N), ratios to original, pruning and paper."""
-    entries = summarize_rows(rows, METHODS, ("original", "pruning", "paper"))
+    entries = summarize_rows(rows, method_order(rows, METHODS), REFERENCES)
     for e in entries:
         e["agent"] = e["method"]
     return entries
@@ -188,10 +152,9 @@ def summarize(rows: Sequence[dict]) -> list[dict]:
 
 def results_markdown(doc: dict) -> str:
     grid = ", ".join(f"{g:g}" for g in doc["rate_grid"])
-    lines = [
-        f"# Benchmark on {doc['dataset']} {doc['topology']} ({doc['technology']}), "
+    return markdown(
+        f"Benchmark on {doc['dataset']} {doc['topology']} ({doc['technology']}), "
         f"seeds {doc['seeds']}",
-        "",
         f"Budget: {doc['budget_epochs_per_transformation']:g} retraining epochs per "
         f"transformation in {doc['steps']} steps; `pruning` and `paper` tune the rate scale "
         f"over {{{grid}}} on validation, random search runs {doc['random_candidates']} "
@@ -200,21 +163,21 @@ def results_markdown(doc: dict) -> str:
         f"{100 * doc['tolerance']:.1f} points) on validation; accuracies on the test split. "
         "Area and energy are ratios per seed to the reference method at the same crossbar "
         "size, mean ± std over seeds.",
-        "",
-        results_table(doc["summary"], ("original", "pruning", "paper")),
+        results_table(doc["summary"], REFERENCES),
         f"Wall time {doc['wall_seconds']:.0f} s.",
-    ]
-    return "\n".join(lines) + "\n"
+    )
+
+
+def _ppo_curve(doc: dict, path: Path) -> Path | None:
+    from .figures import learning_curve_figure
+
+    return learning_curve_figure(Path(doc["run_dir"]), path) if doc.get("run_dir") else None
 
 
 def write_outputs(doc: dict, out: Path) -> list[Path]:
-    from .figures import cost_figure, learning_curve_figure, pareto_figure
+    from .figures import cost_figure, pareto_figure
 
-    paths = write_results(doc, results_markdown(doc), out)
-    paths.append(cost_figure(doc, out / "cost_per_crossbar_size.png"))
-    paths.append(pareto_figure(doc, out / "pareto.png"))
-    if doc.get("run_dir"):
-        curve = learning_curve_figure(Path(doc["run_dir"]), out / "ppo_learning_curve.png")
-        if curve is not None:
-            paths.append(curve)
-    return paths
+    return write_report(doc, results_markdown(doc), out, [
+        ("cost_per_crossbar_size.png", cost_figure), ("pareto.png", pareto_figure),
+        ("ppo_learning_curve.png", _ppo_curve),
+    ])

@@ -21,9 +21,7 @@ on one baseline, not per-layer rates, onsets and chip size over several baseline
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -32,11 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from filelock import FileLock, Timeout
 
 import tnf_env
-from hwmodel.safeload import DocumentError, parse_document
 
+from .outputs import Journal
 from .policies import ScheduleFollower, run_episode
 
 SAMPLERS = ("tpe", "random")
@@ -229,7 +226,9 @@ def run_search(
         trials: list[dict] = []
         book = None
         if journal is not None:
-            book = stack.enter_context(Journal(Path(journal), header))
+            book = stack.enter_context(Journal(
+                Path(journal), header, "search", "settings, seeds, budget and sampler",
+                lambda doc: isinstance(doc.get("raw"), dict)))
             trials = book.trials
             for t in trials:  # the finished trials, as the sampler saw them
                 study.add_trial(optuna.trial.create_trial(
@@ -265,73 +264,3 @@ def _sampler(optuna, kind: str, seed: int, k: int):
     if kind == "tpe":
         return optuna.samplers.TPESampler(seed=s)
     return optuna.samplers.RandomSampler(seed=s)
-
-
-class Journal:
-    """The finished trials of one search, one JSON line each, locked while in use.
-
-    A line cut short by a kill (the last, without its newline) is dropped; a journal of
-    another search (other settings, seeds, budget or sampler) is refused.
-
-    :param path: the ``.jsonl`` file.
-    :param header: what identifies the search (its first line).
-    """
-
-    def __init__(self, path: Path, header: dict) -> None:
-        self.path, self.header = path, json.loads(json.dumps(header))
-        self.trials: list[dict] = []
-        self._lock = FileLock(f"{path}.lock", timeout=0)
-
-    def __enter__(self) -> Journal:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._lock.acquire()
-        except Timeout:
-            raise ValueError(f"{self.path} is in use by another search") from None
-        try:
-            self._read()
-        except BaseException:
-            self._lock.release()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._lock.release()
-
-    def _read(self) -> None:
-        if not self.path.exists():
-            self._write_line(self.header, "w")
-            return
-        raw = self.path.read_bytes()
-        lines = raw.split(b"\n")
-        keep = len(raw) if raw.endswith(b"\n") else len(raw) - len(lines[-1])
-        docs = []
-        for line in lines[:-1]:  # complete lines only
-            try:
-                docs.append(parse_document(line.decode("utf-8"), str(self.path), "json"))
-            except (DocumentError, UnicodeDecodeError) as exc:
-                raise ValueError(f"{self.path}: a damaged line ({exc})") from None
-        if not docs or docs[0] != self.header:
-            raise ValueError(
-                f"{self.path} holds another search (its first line differs from this "
-                "search's settings, seeds, budget and sampler): choose another directory"
-            )
-        for k, doc in enumerate(docs[1:]):
-            if not isinstance(doc, dict) or doc.get("number") != k or not isinstance(
-                doc.get("raw"), dict
-            ):
-                raise ValueError(f"{self.path}: trial line {k + 1} is not trial {k}")
-        self.trials = docs[1:]
-        if keep < len(raw):  # the trial being written when it was killed: run again
-            with open(self.path, "r+b") as fh:
-                fh.truncate(keep)
-
-    def append(self, trial: dict) -> None:
-        """Record a finished trial (synced to disk before the next one starts)."""
-        self._write_line(trial, "a")
-
-    def _write_line(self, doc: dict, mode: str) -> None:
-        with open(self.path, mode) as fh:
-            fh.write(json.dumps(doc) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())

@@ -29,7 +29,8 @@ from tnf_env.spiking import normalization_scales, simulate_snn
 from tnf_env.training import default_recipe, to_tensors
 
 from .experiment import RATE_GRID
-from .outputs import atomic_write, check_writable, claim_dir
+from .experiments.flags import add_study_flags, check_methods
+from .outputs import JOURNAL, atomic_write, check_writable, claim_dir
 
 
 class CLIError(Exception):
@@ -235,17 +236,21 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         device=args.device,
         save_networks=args.save_networks,
+        methods=tuple(args.methods) if args.methods else None,
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env_settings())
     check_device(cfg.device, "device")
+    check_methods(args.methods)
+    again = args.force or args.resume
     with ExitStack() as claims:  # checked and locked before the first epoch
-        claims.enter_context(claim_dir(out, "--out", replace=args.force))
+        claims.enter_context(claim_dir(out, "--out", replace=again))
         if nets is not None:
             claims.enter_context(
-                claim_dir(nets, "--save-networks", ("manifest.json",), replace=args.force)
+                claim_dir(nets, "--save-networks", ("manifest.json",), replace=again)
             )
-        result = run_reproduce(cfg, progress=not args.quiet)
+        result = run_reproduce(cfg, progress=not args.quiet, journal=out / JOURNAL,
+                               resume=args.resume)
         paths = write_outputs(result, out)
     print(results_markdown(result.doc))
     print("wrote " + ", ".join(str(p) for p in paths))
@@ -397,12 +402,15 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         rate_grid=tuple(args.rate_grid),
         snn_timesteps=args.snn_timesteps,
         run_dir=run_dir,
+        methods=tuple(args.methods) if args.methods else None,
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env)
     check_device(cfg.env.get("device", "cpu"), "device")
-    with claim_dir(out, "--out", replace=args.force):  # locked before the first epoch
-        doc = run_benchmark(cfg)
+    check_methods(args.methods, ("ppo",) if run_dir else ())
+    # locked before the first epoch
+    with claim_dir(out, "--out", replace=args.force or args.resume):
+        doc = run_benchmark(cfg, journal=out / JOURNAL, resume=args.resume)
         paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
@@ -523,6 +531,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
         help="save every delivered network (weights, masks, clusters; .npz + JSON) in DIR",
     )
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
+    add_study_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument(
         "--device", default="cpu", help="torch device of retraining: cpu, cuda[:k], mps or auto"
@@ -626,6 +635,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--snn-timesteps", type=int, default=35)
     p.add_argument("--out", default="runs/benchmark", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
+    add_study_flags(p)
     p.add_argument(
         "--device", default=None,
         help="torch device of retraining: cpu, cuda[:k], mps or auto (default: the config's)",

@@ -9,10 +9,11 @@ schedules, and a black-box search, on equal compute?" for one configuration:
    evaluations and warm-start demonstrations.
 2. Black-box search (Optuna TPE) and random search over the fixed schedule's constants
    (:mod:`agents.blackbox`) run on the same training seeds with PPO's epochs as budget.
-3. On each held-out seed, ``pruning`` and ``paper`` are tuned on that network's
-   validation split (:func:`agents.experiment.tune` over the rate grid, every crossbar
-   size, the size of least validation cost kept; all grid epochs count), next to their
-   release-constant rows; the searches' best schedules and the PPO policies run once.
+3. On each held-out seed (one study of :mod:`agents.experiments`, resumable seed by
+   seed), ``pruning`` and ``paper`` are tuned on that network's validation split
+   (:func:`agents.experiment.tune` over the rate grid, every crossbar size, the size of
+   least validation cost kept; all grid epochs count), next to their release-constant
+   rows; the searches' best schedules and the PPO policies run once.
 4. Every delivered network is scored by :func:`tnf_env.scoring.score_network`; per
    method: area, energy and cost ratios per seed to the best tuned fixed method with 95%
    bootstrap intervals, the probability of improvement over it, floor met, epochs and
@@ -32,11 +33,12 @@ from typing import Any
 import tnf_env
 from tnf_env.evaluation import SNNSettings
 
-from .blackbox import ParamSchedule, ScheduleParams, run_search
+from .blackbox import ScheduleParams, run_search
 from .config import TrainConfig
-from .experiment import RATE_GRID, Delivered, Experiment, tune
+from .experiment import RATE_GRID, Experiment
+from .experiments import methods as em
+from .experiments.study import JOURNAL, Lab, Study
 from .outputs import atomic_write
-from .policies import PaperPolicy, PruningPolicy
 
 WARM_STARTS = ("none", "paper", "pruning")
 FIXED = ("pruning", "paper")
@@ -131,45 +133,13 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
             "epochs": ppo_epochs(steps, tc, horizon, step_epochs)}
 
 
-def _best_size(exp: Experiment, runs: dict[int, Delivered], seed: int) -> tuple[int, Delivered]:
-    """The crossbar size (and its network) of least validation cost."""
-    n = min(runs, key=lambda k: exp.selection_key(runs[k], seed, k))
-    return n, runs[n]
-
-
-def _fixed_rows(fixed: Experiment, seed: int, sizes: tuple[int, ...], grid: list[float],
-                rate_scale: float) -> list[tuple[str, Delivered, int, dict, float]]:
-    """Tuned and release-constant ``pruning`` and ``paper`` on one held-out seed."""
-    out = []
-    t0 = time.perf_counter()
-    pruning = tune(fixed, lambda r: fixed.transform(PruningPolicy(sizes[0]), seed, sizes[0],
-                                                    rate_scale=r), grid, seed, sizes)
-    n, d = _best_size(fixed, pruning.chosen, seed)
-    out.append(("pruning", d, n, {"tuning_epochs": pruning.epochs}, time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    release = fixed.transform(PruningPolicy(sizes[0]), seed, sizes[0])
-    n, d = _best_size(fixed, dict.fromkeys(sizes, release), seed)
-    out.append(("pruning (release)", d, n, {}, time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    papers = {n: tune(fixed, lambda r, n=n: fixed.transform(PaperPolicy(n), seed, n,
-                                                            rate_scale=r), grid, seed, [n])
-              for n in sizes}
-    n, d = _best_size(fixed, {n: t.chosen[n] for n, t in papers.items()}, seed)
-    spent = float(sum(t.epochs for t in papers.values()))
-    out.append(("paper", d, n, {"tuning_epochs": spent}, time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    releases = {n: papers[n].runs.get(rate_scale) or fixed.transform(PaperPolicy(n), seed, n)
-                for n in sizes}
-    n, d = _best_size(fixed, releases, seed)
-    out.append(("paper (release)", d, n, {}, time.perf_counter() - t0))
-    return out
-
-
-def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
+def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
+                resume: bool = False) -> dict:
     """Run every method; returns the results document (see :mod:`agents.compare_report`).
 
     :param cfg: what to compare and where to write.
     :param log: progress lines.
+    :param resume: continue the held-out seeds already scored (``cfg.out/study.jsonl``).
     """
     from .compare_report import ppo_curve, summarize
 
@@ -199,33 +169,22 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
     learned = Experiment(env, snn)
     from .ppo import PPOPolicy
 
-    policies = {m["method"]: PPOPolicy.load(m["run_dir"]) for m in learners}
-    rows, eval_wall = [], {}
+    # Fixed schedules tune on each held-out network and keep their crossbar size of least
+    # validation cost; the searches' best schedules and the policies choose their own.
+    methods = [em.Original(), em.PruningTuned(), em.PruningRelease(), em.PaperTuned(),
+               em.PaperRelease()]
+    methods += [em.SearchedSchedule(ScheduleParams.from_dict(res["best"]["params"]), name)
+                for name, res in searches.items()]
+    methods += [em.LearnedPolicy(PPOPolicy.load(m["run_dir"]), m["method"]) for m in learners]
     grid = [rate_scale * g for g in cfg.rate_grid]
-    try:
-        for seed in cfg.eval_seeds:
-            chosen = [("original", fixed.original(seed), sizes[0], {}, 0.0)]
-            chosen += _fixed_rows(fixed, seed, sizes, grid, rate_scale)
-            for name, res in searches.items():
-                p = ScheduleParams.from_dict(res["best"]["params"])
-                t0 = time.perf_counter()
-                d = fixed.transform(ParamSchedule(p), seed, p.crossbar_size, **p.env_overrides())
-                chosen.append((name, d, p.crossbar_size, {}, time.perf_counter() - t0))
-            for name, pol in policies.items():
-                t0 = time.perf_counter()
-                d = learned.transform(pol, seed, None)
-                chosen.append((name, d, d.crossbar_size, {}, time.perf_counter() - t0))
-            for name, d, n, extra, wall in chosen:
-                exp = learned if name.startswith("ppo") else fixed
-                t0 = time.perf_counter()
-                rows.append(exp.score(d, seed, n, method=name, **extra))
-                eval_wall[name] = eval_wall.get(name, 0.0) + wall + time.perf_counter() - t0
-            log(f"seed {seed}: " + ", ".join(
-                f"{r['method']} {r['area_mm2_best']:.4f} mm2" for r in rows[-len(chosen):]))
-        baseline = fixed.task(cfg.eval_seeds[0]).baseline
-    finally:
-        fixed.close()
-        learned.close()
+    lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned)
+    study = Study(lab, methods, cfg.eval_seeds, None, log, identity={"compare": cfg.identity()})
+    done = study.finish(cfg.out / JOURNAL, resume)
+    baseline, rows = done.task.baseline, done.rows
+    eval_wall: dict[str, float] = {}
+    for e in done.entries:
+        for name, wall in e["walls"].items():
+            eval_wall[name] = eval_wall.get(name, 0.0) + wall
     training = {m["method"]: m for m in learners}
     for name, res in searches.items():
         training[name] = {"method": name, "epochs": res["epochs"],
@@ -242,7 +201,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print) -> dict:
         "baseline_accuracy_test": baseline.accuracy_test, "training": training,
         "eval_wall_seconds": eval_wall, "rows": rows, "curves": curves,
         "ppo_config": cfg.train.to_dict(), "wall_seconds": time.perf_counter() - t_all,
-        **cfg.extra,
+        "budgets": done.budgets, **cfg.extra,
     }
     doc["summary"] = summarize(doc, cfg.reps)
     return doc

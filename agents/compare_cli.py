@@ -68,7 +68,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         require_modules(("optuna", "the black-box and random searches"),
                         ("matplotlib", "the learning-curve figure"))
         _same_comparison(cfg, out, args.resume)
-        doc = run_compare(cfg)
+        doc = run_compare(cfg, resume=args.resume)
         paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
@@ -122,7 +122,8 @@ def add_parser(sub) -> None:
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     p.add_argument("--resume", action="store_true",
                    help="continue a comparison in --out that was stopped (same flags): PPO "
-                   "from its checkpoints, the searches from their journals")
+                   "from its checkpoints, the searches from their journals, the held-out "
+                   "seeds after the last one scored")
     p.add_argument("--report-only", action="store_true",
                    help="recompute results.md, the summary and the figure from --out's rows")
     p.set_defaults(func=cmd_compare)

@@ -23,8 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 import tnf_env
 from tnf_env.assessment import Assessment
 from tnf_env.evaluation import SNNSettings, normalized_cost
@@ -62,13 +60,10 @@ class FixedSize:
 
     def reset(self, env) -> None:
         self.policy.reset(env)
-        u = env.unwrapped
-        self.slots = slice(3 * u.n_layers, 3 * u.n_layers + u.codec.n_size_slots)
+        self.codec = env.unwrapped.codec
 
     def act(self, obs, info):
-        a = np.array(self.policy.act(obs, info), dtype=np.int64)
-        a[self.slots] = self.index
-        return a
+        return self.codec.with_size(self.policy.act(obs, info), self.index)
 
 
 class Experiment:

@@ -27,12 +27,21 @@ METHOD_COLOURS = {
 ACCOUNTING = "best"  # the figures show the best accounting (the tables show both)
 
 
+def _methods(present: list[str]) -> dict[str, str]:
+    """Colour of each method present: the known ones in their order, then any other
+    (a baseline a study was asked to add) in a colour of its own."""
+    known = {m: c for m, c in METHOD_COLOURS.items() if m in present}
+    others = [m for m in dict.fromkeys(present) if m not in METHOD_COLOURS]
+    return {**known, **{m: f"C{(k + 5) % 10}" for k, m in enumerate(others)}}
+
+
 def cost_figure(doc: dict, path: Path) -> Path:
     """Normalised area and energy (vs the original network, ``best`` accounting) per
     crossbar size and method."""
     summary = doc["summary"]
     sizes = sorted({e["crossbar_size"] for e in summary})
-    methods = [m for m in METHOD_COLOURS if any(e["method"] == m for e in summary)]
+    colours = _methods([e["method"] for e in summary])
+    methods = list(colours)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     width = 0.8 / len(methods)
     for ax, key, title in ((axes[0], "area_mm2", "area"), (axes[1], "energy_nj", "energy")):
@@ -43,7 +52,7 @@ def cost_figure(doc: dict, path: Path) -> Path:
                 vals.append(e[f"{key}_{ACCOUNTING}_vs_original"])
                 errs.append(e[f"{key}_{ACCOUNTING}_vs_original_std"])
             x = np.arange(len(sizes)) + (k - (len(methods) - 1) / 2) * width
-            ax.bar(x, vals, width, yerr=errs, label=m, color=METHOD_COLOURS[m])
+            ax.bar(x, vals, width, yerr=errs, label=m, color=colours[m])
         ax.set_xticks(np.arange(len(sizes)), [f"N={n}" for n in sizes])
         ax.set_title(f"normalised {title}")
         ax.axhline(1.0, color="k", linewidth=0.6)
@@ -92,7 +101,8 @@ def pareto_figure(doc: dict, path: Path) -> Path:
     orig = {(r["seed"], r["crossbar_size"]): r for r in rows if r["method"] == "original"}
     sizes = sorted({r["crossbar_size"] for r in rows})
     markers = dict(zip(sizes, "osD^v<>", strict=False))
-    for method in METHOD_COLOURS:
+    colours = _methods([r["method"] for r in rows])
+    for method in colours:
         pts = [r for r in rows if r["method"] == method]
         for r in pts:
             o = orig[(r["seed"], r["crossbar_size"])]
@@ -101,13 +111,13 @@ def pareto_figure(doc: dict, path: Path) -> Path:
             ax.scatter(
                 cost,
                 100 * r["accuracy_test"],
-                color=METHOD_COLOURS[method],
+                color=colours[method],
                 marker=markers[r["crossbar_size"]],
                 s=28,
                 alpha=0.8,
             )
         if pts:
-            ax.scatter([], [], color=METHOD_COLOURS[method], label=method)
+            ax.scatter([], [], color=colours[method], label=method)
     for n, m in markers.items():
         ax.scatter([], [], color="k", marker=m, label=f"N={n}")
     ax.axhline(100 * doc["baseline"]["accuracy_test"], color="0.5", linewidth=0.6)

@@ -49,6 +49,14 @@ class NetworkStore:
         self._written: dict[int, str] = {}  # id(delivered) -> file stem
         self.entries: list[dict[str, Any]] = []
 
+    def keep_seeds(self, seeds: set[int]) -> None:
+        """Continue a store a stopped run left: keep its manifest's entries of ``seeds``
+        (the finished ones; a seed cut short runs again and is written again)."""
+        path = self.root / "manifest.json"
+        if path.is_file():
+            entries = load_document(path, "json").get("networks", [])
+            self.entries = [e for e in entries if e.get("seed") in seeds]
+
     def add(self, delivered, seed: int, method: str, crossbar_size: int, row: dict) -> str:
         """Record the network of one result row; write it unless already written."""
         key = id(delivered)

@@ -16,17 +16,21 @@ and :func:`agents.ppo.train` locks the run too); any other holder is refused at 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from hwmodel.safeload import DocumentError, parse_document
+
 LOCK_NAME = ".lock"  # held by the process that writes a directory
+JOURNAL = "study.jsonl"  # a study's finished seeds (agents.experiments.study), to resume
 _CLAIMED: dict[str, int] = {}  # directories claimed by a command: path -> its thread
 
 
@@ -137,3 +141,85 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class Journal:
+    """The finished units of one long job (search trials, a study's seeds), one JSON line
+    each after a header line, locked while in use; a job killed at any moment and started
+    again with the same arguments goes on after its last finished unit.
+
+    A line cut short by a kill (the last, without its newline) is dropped; a journal of
+    another job (another header) is refused.
+
+    :param path: the ``.jsonl`` file.
+    :param header: what identifies the job (its first line).
+    :param kind: what the job is, for messages ("search", "study").
+    :param identity: what the header holds, for the message refusing another job's journal.
+    :param valid: whether a unit's line is well formed (besides its ``number``).
+    :param unit: what one line after the header is, for messages ("trial", "seed").
+    """
+
+    def __init__(self, path: Path, header: dict, kind: str = "search",
+                 identity: str = "settings", valid: Callable[[dict], bool] = lambda d: True,
+                 unit: str = "trial") -> None:
+        self.path, self.header = Path(path), json.loads(json.dumps(header))
+        self.kind, self.identity, self.valid, self.unit = kind, identity, valid, unit
+        self.entries: list[dict] = []
+        self._lock = FileLock(f"{path}.lock", timeout=0)
+
+    @property
+    def trials(self) -> list[dict]:
+        """The finished units (a search's trials)."""
+        return self.entries
+
+    def __enter__(self) -> Journal:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise ValueError(f"{self.path} is in use by another {self.kind}") from None
+        try:
+            self._read()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+    def _read(self) -> None:
+        if not self.path.exists():
+            self._write_line(self.header, "w")
+            return
+        raw = self.path.read_bytes()
+        lines = raw.split(b"\n")
+        keep = len(raw) if raw.endswith(b"\n") else len(raw) - len(lines[-1])
+        docs = []
+        for line in lines[:-1]:  # complete lines only
+            try:
+                docs.append(parse_document(line.decode("utf-8"), str(self.path), "json"))
+            except (DocumentError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{self.path}: a damaged line ({exc})") from None
+        if not docs or docs[0] != self.header:
+            raise ValueError(
+                f"{self.path} holds another {self.kind} (its first line differs from this "
+                f"{self.kind}'s {self.identity}): choose another directory"
+            )
+        for k, doc in enumerate(docs[1:]):
+            if not isinstance(doc, dict) or doc.get("number") != k or not self.valid(doc):
+                raise ValueError(f"{self.path}: {self.unit} line {k + 1} is not {self.unit} {k}")
+        self.entries = docs[1:]
+        if keep < len(raw):  # the unit being written when it was killed: run again
+            with open(self.path, "r+b") as fh:
+                fh.truncate(keep)
+
+    def append(self, entry: dict) -> None:
+        """Record a finished unit (synced to disk before the next one starts)."""
+        self._write_line(entry, "a")
+
+    def _write_line(self, doc: dict, mode: str) -> None:
+        with open(self.path, mode) as fh:
+            fh.write(json.dumps(doc) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())

@@ -1,9 +1,10 @@
 """Schedules as policies: one interface for the paper's schedule, baselines and agents.
 
 A policy sees what an agent sees — the observation and ``info`` — and returns
-an action of the environment's space. :class:`PaperPolicy` reproduces
-:func:`tnf_env.schedule.run_schedule` epoch for epoch: it issues the
-decisions of :class:`~tnf_env.schedule.PaperSchedule` as actions, placing
+an action of the environment's space. :class:`PaperPolicy` is the paper's
+schedule, the only implementation of it in the library (the tests check it
+epoch for epoch against a per-iteration driver): it issues the decisions of
+the constants in :class:`~tnf_env.schedule.PaperSchedule` as actions, placing
 the first clustering and the start of cluster pruning at their epochs with
 the onset components, and leaves the per-epoch rules (loss gate, settle test,
 growth of the cluster-pruning fraction) to the environment, which applies
@@ -115,14 +116,10 @@ class RandomPolicy:
         self.rng = np.random.default_rng(seed)
 
     def reset(self, env: gym.Env) -> None:
-        codec = _unwrap(env).codec
-        self.nvec, self.allow_stop = codec.nvec, codec.allow_stop
+        self.codec = _unwrap(env).codec
 
     def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
-        a = self.rng.integers(0, self.nvec)
-        if self.allow_stop:
-            a[-1] = 0
-        return a
+        return self.codec.with_group(self.rng.integers(0, self.codec.nvec), "stop", 0)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The paper's experiment: original vs pruning vs offline clustering vs TraNNsformer.
 
-Every method runs through :mod:`agents.experiment` (the environment, its
-sub-iterations and its selection on validation) and is scored by the one
+Every method runs in one study (:mod:`agents.experiments`: the environment,
+its sub-iterations and its selection on validation) and is scored by the one
 scoring path, in both accountings. For each seed ``s`` (dense baseline and
 transformation seeded with ``s``) and crossbar size:
 
@@ -11,11 +11,13 @@ transformation seeded with ``s``) and crossbar size:
 - ``offline``: SCIC once on the tuned pruning network, without retraining;
 - ``paper``: TraNNsformer, the paper's schedule with its rate scale tuned on validation;
 - ``paper (release)``: the paper's schedule at the project's rate scale
-  (docs/design.md, section 3).
+  (docs/design.md, section 3);
+- any other registered method asked for with ``--methods``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -24,18 +26,22 @@ from pathlib import Path
 
 import numpy as np
 
+from hwmodel.clusters import Cluster
 from tnf_env.evaluation import SNNSettings
-from tnf_env.network import format_topology
 from tnf_env.selection import DEFAULT_SELECTION_MARGIN
 
-from .experiment import RATE_GRID, Delivered, Experiment, tune
-from .frontier import StepRecorder, floor_rates, iso_accuracy, iso_figure, iso_table
+from .experiment import RATE_GRID, Experiment
+from .experiments import methods as m
+from .experiments.report import markdown, method_order, network_fields
+from .experiments.report import write_outputs as write_report
+from .experiments.study import Cell, Lab, Study
+from .frontier import floor_rates, iso_accuracy, iso_figure, iso_table
 from .netstore import NetworkStore
-from .policies import PaperPolicy, PruningPolicy
-from .results import results_table, write_results
+from .results import results_table
 from .results import summarize as summarize_rows
 
 METHODS = ("original", "pruning (release)", "pruning", "offline", "paper (release)", "paper")
+REFERENCES = ("original", "pruning")
 
 
 @dataclass
@@ -60,6 +66,7 @@ class ReproduceConfig:
     cache_dir: str | None = None  # baseline cache directory
     device: str = "cpu"  # torch device of retraining and evaluation (cpu, cuda, mps, auto)
     save_networks: str | None = None  # directory to save every delivered network in
+    methods: tuple[str, ...] | None = None  # rows' methods (None: METHODS)
 
     def env_settings(self) -> dict:
         """The environment every method of the run steps."""
@@ -82,6 +89,10 @@ class ReproduceConfig:
             "device": self.device,
         }
 
+    def identity(self) -> dict:
+        """What a resumed run must share with the one it continues."""
+        return {k: v for k, v in vars(self).items() if k != "save_networks"}
+
 
 @dataclass
 class ReproduceResult:
@@ -92,126 +103,140 @@ class ReproduceResult:
     connectivity: dict = field(default_factory=dict)
 
 
+def reproduce_methods(cfg: ReproduceConfig, release_steps: int) -> list[m.Method]:
+    """The study's methods: the defaults with this run's constants, then ``cfg.methods``."""
+    defaults: dict[str, m.Method] = {
+        "original": m.Original(),
+        "pruning (release)": m.PruningRelease(release_steps, cfg.pruning_rate_scale),
+        "pruning": m.PruningTuned(),
+        "offline": m.Offline(),
+        "paper (release)": m.PaperRelease(),
+        "paper": m.PaperTuned(),
+    }
+    return [defaults.get(k) or m.create(k) for k in cfg.methods or METHODS]
+
+
+class ReproduceStudy(Study):
+    """The study, plus per seed the dense baseline's accuracy, the tuned runs' frontier
+    points, the first seed's connectivity and (``--save-networks``) every network."""
+
+    kind = "reproduce"
+
+    def __init__(self, lab: Lab, methods, seeds, store: NetworkStore | None, log, identity):
+        super().__init__(lab, methods, seeds, lab.sizes, log, identity)
+        self.store = store
+
+    def resumed(self, entries: list[dict]) -> None:
+        if self.store is not None:
+            self.store.keep_seeds({e["seed"] for e in entries})
+
+    def started(self, seed: int) -> None:
+        u = self.lab.fixed.task(seed)
+        self.baseline = {"seed": seed, "accuracy_val": u.baseline_accuracy,
+                         "accuracy_test": u.baseline.accuracy_test}
+        self.log(f"seed {seed}: {u.describe()}")
+        self.mark, self.connectivity = len(self.lab.points), []
+
+    def cell(self, cell: Cell) -> None:
+        if self.store is not None:
+            for row in cell.rows:
+                d = cell.outcomes[row["method"]].delivered
+                self.store.add(d, cell.seed, row["method"], cell.crossbar_size, row)
+        if cell.seed == self.seeds[0] and "paper" in cell.outcomes:
+            paper = cell.outcomes["paper"].delivered
+            self.connectivity.append({
+                "crossbar_size": cell.crossbar_size,
+                "original": [_pack(x) for x in self.lab.original(cell.seed).net.masks_numpy()],
+                "paper": [_pack(x) for x in paper.net.masks_numpy()],
+                "clusters": [[c.to_dict() for c in layer] for layer in paper.clusters],
+            })
+
+    def seed_extra(self, seed: int) -> dict:
+        return {"baseline": self.baseline, "points": self.lab.points[self.mark:],
+                "connectivity": self.connectivity}
+
+
+def _pack(mask: np.ndarray) -> dict:
+    """A boolean mask as JSON: its shape and its bits in base64."""
+    bits = np.packbits(np.asarray(mask, dtype=bool), axis=None)
+    return {"shape": list(mask.shape), "bits": base64.b64encode(bits.tobytes()).decode()}
+
+
+def _unpack(d: dict) -> np.ndarray:
+    bits = np.frombuffer(base64.b64decode(d["bits"]), dtype=np.uint8)
+    shape = tuple(d["shape"])
+    return np.unpackbits(bits, count=int(np.prod(shape))).astype(bool).reshape(shape)
+
+
 def run_reproduce(
-    cfg: ReproduceConfig, log: Callable[[str], None] = print, progress: bool = True
+    cfg: ReproduceConfig, log: Callable[[str], None] = print, progress: bool = True,
+    journal: Path | None = None, resume: bool = False,
 ) -> ReproduceResult:
     """Run the experiment; returns the ``results.json`` document and figure data.
 
     :param log: receives one line per finished phase.
     :param progress: unused (kept for the command line's ``--quiet``).
+    :param journal: where finished seeds are recorded (``--resume`` continues after them).
+    :param resume: continue the run the journal holds (and the network store's manifest).
     """
     settings = cfg.env_settings()
-    store = NetworkStore(cfg.save_networks) if cfg.save_networks else None
     step_epochs = cfg.epochs // cfg.steps
     release_epochs = cfg.pruning_epochs or max(1, round(cfg.epochs * 2 / 3))
     release_steps = max(1, round(release_epochs / step_epochs))
+    methods = reproduce_methods(cfg, release_steps)
+    store = NetworkStore(cfg.save_networks) if cfg.save_networks else None
     exp = Experiment(settings, SNNSettings(timesteps=cfg.snn_timesteps))
-    sizes = tuple(cfg.crossbar_sizes)
-    rows, baselines, connectivity = [], [], {}
-    points: list[dict] = []  # every step of the tuned methods' runs (agents.frontier)
+    grid = [cfg.rate_scale * g for g in cfg.rate_grid]
+    lab = Lab(exp, cfg.crossbar_sizes, grid, cfg.rate_scale, cfg.steps, step_epochs, points=[])
     t_start = time.perf_counter()
-    try:
-        for seed in cfg.seeds:
-            u = exp.task(seed)
-            baselines.append(
-                {"seed": seed, "accuracy_val": u.baseline_accuracy,
-                 "accuracy_test": u.baseline.accuracy_test}
-            )
-            log(f"seed {seed}: {u.describe()}")
-            original = exp.original(seed)
-            t0 = time.perf_counter()
-
-            def pruning_run(scale: float, seed: int = seed) -> Delivered:
-                rec = StepRecorder(PruningPolicy(sizes[0]), sizes, points, method="pruning",
-                                   seed=seed)
-                d = exp.transform(rec, seed, sizes[0], rate_scale=scale)
-                rec.finish(d.delivered_step)
-                return d
-
-            grid = [cfg.rate_scale * g for g in cfg.rate_grid]
-            pruning = tune(exp, pruning_run, grid, seed, sizes)
-            release_pruning = exp.transform(
-                PruningPolicy(sizes[0]), seed, sizes[0], max_steps=release_steps,
-                rate_scale=cfg.pruning_rate_scale * cfg.rate_scale,
-            )
-            log(f"  pruning: {len(grid) + 1} runs in {time.perf_counter() - t0:.0f} s")
-            for n in sizes:
-                t0 = time.perf_counter()
-
-                def paper_run(scale: float, n: int = n, seed: int = seed) -> Delivered:
-                    rec = StepRecorder(PaperPolicy(n), [n], points, method="paper", seed=seed)
-                    d = exp.transform(rec, seed, n, rate_scale=scale)
-                    rec.finish(d.delivered_step)
-                    return d
-
-                tuned = tune(exp, paper_run, grid, seed, [n])
-                paper, paper_spent = tuned.chosen[n], tuned.epochs
-                release_paper = tuned.runs.get(cfg.rate_scale) or paper_run(cfg.rate_scale)
-                pruned, pruning_spent = pruning.chosen[n], pruning.epochs
-                offline = exp.offline(pruned, seed, n)
-                log(
-                    f"  N={n}: paper {len(grid)} runs in {time.perf_counter() - t0:.0f} s, "
-                    f"tuned rate scale {paper.rate_scale:g} (kept step {paper.delivered_step}), "
-                    f"clusters {[len(c) for c in paper.clusters]}"
-                )
-                for method, d, extra in (
-                    ("original", original, {}),
-                    ("pruning (release)", release_pruning, {}),
-                    ("pruning", pruned, {"tuning_epochs": pruning_spent}),
-                    ("offline", offline, {"tuning_epochs": pruning_spent}),
-                    ("paper (release)", release_paper, {}),
-                    ("paper", paper, {"tuning_epochs": paper_spent}),
-                ):
-                    rows.append(exp.score(d, seed, n, method=method, **extra))
-                    if store is not None:
-                        store.add(d, seed, method, n, rows[-1])
-                if seed == cfg.seeds[0]:
-                    connectivity[n] = (
-                        original.net.masks_numpy(), paper.net.masks_numpy(), paper.clusters
-                    )
-        u = exp.task(cfg.seeds[0])
-        doc = {
-            "dataset": u.data.name,
-            "topology": format_topology(u.topology),
-            "seeds": list(cfg.seeds),
-            "technology": u.technology.name,
-            "tolerance": u.config.accuracy_tolerance,
-            "epochs": cfg.epochs,
-            "steps": cfg.steps,
-            "rate_scale": cfg.rate_scale,
-            "rate_grid": [cfg.rate_scale * g for g in cfg.rate_grid],
-            "pruning_release": {"epochs": release_steps * step_epochs,
-                                "rate_scale": cfg.pruning_rate_scale * cfg.rate_scale},
-            "baseline": {
-                "accuracy_val": float(np.mean([b["accuracy_val"] for b in baselines])),
-                "accuracy_test": float(np.mean([b["accuracy_test"] for b in baselines])),
-                "per_seed": baselines,
-            },
-            "rows": rows,
-            "summary": summarize(rows),
-            "selection_margin": u.config.selection_margin,
-            "frontier_points": points,
-            "wall_seconds": time.perf_counter() - t_start,
-        }
-        doc["iso_accuracy"] = iso_accuracy(doc)
-    finally:
-        exp.close()
+    study = ReproduceStudy(lab, methods, cfg.seeds, store, log,
+                           {"reproduce": json.loads(json.dumps(cfg.identity()))})
+    done = study.finish(journal, resume)
+    u, rows, entries = done.task, done.rows, done.entries
+    baselines = [e["extra"]["baseline"] for e in entries]
+    connectivity = {
+        c["crossbar_size"]: ([_unpack(x) for x in c["original"]], [_unpack(x) for x in c["paper"]],
+                             [[Cluster.from_dict(k) for k in layer] for layer in c["clusters"]])
+        for c in entries[0]["extra"]["connectivity"]
+    }
+    doc = {
+        **network_fields(u),
+        "seeds": list(cfg.seeds),
+        "tolerance": u.config.accuracy_tolerance,
+        "epochs": cfg.epochs,
+        "steps": cfg.steps,
+        "rate_scale": cfg.rate_scale,
+        "rate_grid": grid,
+        "pruning_release": {"epochs": release_steps * step_epochs,
+                            "rate_scale": cfg.pruning_rate_scale * cfg.rate_scale},
+        "baseline": {
+            "accuracy_val": float(np.mean([b["accuracy_val"] for b in baselines])),
+            "accuracy_test": float(np.mean([b["accuracy_test"] for b in baselines])),
+            "per_seed": baselines,
+        },
+        "rows": rows,
+        "summary": summarize(rows),
+        "selection_margin": u.config.selection_margin,
+        "frontier_points": [p for e in entries for p in e["extra"]["points"]],
+        "wall_seconds": time.perf_counter() - t_start,
+        "budgets": done.budgets,
+    }
+    doc["iso_accuracy"] = iso_accuracy(doc)
     return ReproduceResult(doc, connectivity)
 
 
 def summarize(rows: list[dict]) -> list[dict]:
     """Mean and spread over seeds per (method, crossbar size), ratios to original and pruning."""
-    return summarize_rows(rows, METHODS, ("original", "pruning"))
+    return summarize_rows(rows, method_order(rows, METHODS), REFERENCES)
 
 
 def results_markdown(doc: dict) -> str:
     """The paper-style tables of a ``results.json`` document."""
     grid = ", ".join(f"{g:g}" for g in doc["rate_grid"])
     rel = doc["pruning_release"]
-    lines = [
-        f"# TraNNsformer on {doc['dataset']} {doc['topology']} ({doc['technology']}), "
-        f"seeds {doc['seeds']}",
-        "",
+    title = (f"TraNNsformer on {doc['dataset']} {doc['topology']} ({doc['technology']}), "
+             f"seeds {doc['seeds']}")
+    intro = (
         f"Dense baseline: validation {100 * doc['baseline']['accuracy_val']:.2f}%, "
         f"test {100 * doc['baseline']['accuracy_test']:.2f}%. Floor: accuracy >= baseline - "
         f"{100 * doc['tolerance']:.1f} points (judged on validation; the test column is "
@@ -221,10 +246,11 @@ def results_markdown(doc: dict) -> str:
         "validation (least `best` cost; all grid points' epochs under 'tuning'); "
         f"`pruning (release)`: {rel['epochs']} epochs at rate scale {rel['rate_scale']:g}; "
         f"`paper (release)`: rate scale {doc['rate_scale']:g}. Area and energy are ratios "
-        "per seed to the reference method at the same crossbar size, mean ± std over seeds.",
-        "",
-        results_table(doc["summary"], ("original", "pruning")),
-        floor_rates(doc["rows"], METHODS),
+        "per seed to the reference method at the same crossbar size, mean ± std over seeds."
+    )
+    lines = [
+        results_table(doc["summary"], REFERENCES),
+        floor_rates(doc["rows"], method_order(doc["rows"], METHODS)),
         "",
         f"Wall time {doc['wall_seconds']:.0f} s.",
     ]
@@ -242,18 +268,18 @@ def results_markdown(doc: dict) -> str:
             "",
             iso_table(doc["iso_accuracy"]),
         ]
-    return "\n".join(lines) + "\n"
+    return markdown(title, intro, *lines)
 
 
 def write_outputs(result: ReproduceResult, out: Path) -> list[Path]:
     """Write results.json, results.md and the PNG figures into ``out``."""
     from .figures import connectivity_figure, cost_figure
 
-    paths = write_results(result.doc, results_markdown(result.doc), out)
-    paths.append(cost_figure(result.doc, out / "cost_per_crossbar_size.png"))
+    figures: list = [("cost_per_crossbar_size.png", cost_figure)]
     for e in result.doc.get("iso_accuracy", []):
         n = e["crossbar_size"]
-        paths.append(iso_figure(result.doc, n, out / f"iso_accuracy_N{n}.png"))
+        figures.append((f"iso_accuracy_N{n}.png", lambda doc, path, n=n: iso_figure(doc, n, path)))
+    paths = write_report(result.doc, results_markdown(result.doc), out, figures)
     for n, (before, after, clusters) in result.connectivity.items():
         paths.append(
             connectivity_figure(before, after, clusters, n, out / f"connectivity_N{n}.png")

@@ -24,13 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tnf_env  # noqa: E402
 from agents.config import load_config  # noqa: E402
-from tnf_env.actions import CLUSTER_OPTIONS, PRUNE_LEVELS  # noqa: E402
+from tnf_env.actions import PRUNE_LEVELS, DecodedAction  # noqa: E402
 
 
 def parse_levels(text: str) -> tuple[float, ...]:
@@ -53,14 +51,16 @@ def check_layers(schedules: list[tuple[float, ...]], n_layers: int) -> None:
 def run(env, levels: tuple[float, ...], cluster_at: int | None, seed: int) -> dict:
     u = env.unwrapped
     L = u.n_layers
-    prune = [u.codec.prune_levels.index(x) for x in levels]
-    cluster_idx = list(CLUSTER_OPTIONS).index("scic")
     t0 = time.perf_counter()
     env.reset(seed=seed)
     margins, done, step = [], False, 0
     while not done:
-        clus = [cluster_idx if step == cluster_at else 0] * L
-        action = np.array(prune + clus + [0] * L + [0] * (len(u.codec.nvec) - 3 * L))
+        action = u.codec.encode(DecodedAction(
+            prune_levels=list(levels),
+            cluster_options=["scic" if step == cluster_at else "none"] * L,
+            cluster_prune=[None] * L,
+            crossbar_sizes=[u.codec.sizes[0]] * L,  # the config's first crossbar size
+        ))
         _, _, terminated, truncated, info = env.step(action)
         margins.append(round(100 * (info["accuracy"] - info["accuracy_floor"]), 2))
         done, step = terminated or truncated, step + 1

@@ -113,28 +113,57 @@ class ActionCodec:
         self.n_size_slots = n_layers if per_layer_crossbar else 1
         self.sub_iterations = int(sub_iterations)
         self.n_onset_slots = 2 if self.sub_iterations > 1 else 0
-        self.nvec = np.array(
-            [len(self.prune_levels)] * n_layers
-            + [len(CLUSTER_OPTIONS)] * n_layers
-            + [CLUSTER_PRUNE_CHOICES + 1] * n_layers
-            + [len(self.sizes)] * self.n_size_slots
-            + [self.sub_iterations] * self.n_onset_slots
-            + [2] * allow_stop,
-            dtype=np.int64,
+        onset = 1 if self.n_onset_slots else 0
+        # (group, components, choices per component), in the order of the action array
+        groups = (
+            ("prune", n_layers, len(self.prune_levels)),
+            ("cluster", n_layers, len(CLUSTER_OPTIONS)),
+            ("cluster_prune", n_layers, CLUSTER_PRUNE_CHOICES + 1),
+            ("crossbar", self.n_size_slots, len(self.sizes)),
+            ("cluster_onset", onset, self.sub_iterations),
+            ("cluster_prune_onset", onset, self.sub_iterations),
+            ("stop", int(allow_stop), 2),
         )
+        self._slots: dict[str, slice] = {}
+        at, nvec = 0, []
+        for group, count, choices in groups:
+            self._slots[group] = slice(at, at + count)
+            at += count
+            nvec += [choices] * count
+        self.nvec = np.array(nvec, dtype=np.int64)
         self.space = spaces.MultiDiscrete(self.nvec)
+
+    def slots(self, group: str) -> slice:
+        """Where the components of ``group`` (one of :data:`ACTION_GROUPS`) lie in an action
+        array; an empty slice when this space has none (no onsets, no stop).
+
+        Everything outside the codec addresses components by name through this, so the
+        layout of the array is known in one place.
+        """
+        try:
+            return self._slots[group]
+        except KeyError:
+            raise ValueError(f"no action group {group!r}; the groups are {ACTION_GROUPS}") from None
+
+    def with_group(self, action, group: str, index: int) -> np.ndarray:
+        """A copy of ``action`` with every component of ``group`` set to choice ``index``."""
+        a = np.array(action, dtype=np.int64)
+        a[self.slots(group)] = index
+        return a
+
+    def with_size(self, action, index: int) -> np.ndarray:
+        """A copy of ``action`` whose chip uses crossbar size ``self.sizes[index]``."""
+        return self.with_group(action, "crossbar", index)
 
     def names(self) -> list[str]:
         """A name per action component, for logs and the observation's last-action part."""
-        L = range(self.n_layers)
-        return (
-            [f"prune{i}" for i in L]
-            + [f"cluster{i}" for i in L]
-            + [f"cluster_prune{i}" for i in L]
-            + [f"crossbar{i}" for i in range(self.n_size_slots)]
-            + ["cluster_onset", "cluster_prune_onset"][: self.n_onset_slots]
-            + ["stop"] * self.allow_stop
-        )
+        out: list[str] = []
+        for group in ACTION_GROUPS:
+            k = self._slots[group]
+            count = k.stop - k.start
+            per_layer = group in ("prune", "cluster", "cluster_prune", "crossbar")
+            out += [f"{group}{i}" for i in range(count)] if per_layer else [group] * count
+        return out
 
     def check(self, action) -> np.ndarray:
         a = np.asarray(action)
@@ -159,21 +188,22 @@ class ActionCodec:
 
     def decode(self, action) -> DecodedAction:
         a = self.check(action)
-        L = self.n_layers
-        prune = [self.prune_levels[k] for k in a[:L]]
+        part = {g: a[self._slots[g]] for g in ACTION_GROUPS}
         options = list(CLUSTER_OPTIONS)
-        clus = [options[k] for k in a[L : 2 * L]]
-        cprune = [
-            None if k == 0 else CLUSTER_PRUNE_BASE + CLUSTER_PRUNE_STEP * (k - 1)
-            for k in a[2 * L : 3 * L]
-        ]
-        at = 3 * L + self.n_size_slots
-        sizes = [self.sizes[k] for k in a[3 * L : at]]
+        sizes = [self.sizes[k] for k in part["crossbar"]]
         if self.n_size_slots == 1:
-            sizes = sizes * L
-        onsets = [int(k) for k in a[at : at + self.n_onset_slots]] or [0, 0]
+            sizes = sizes * self.n_layers
         return DecodedAction(
-            prune, clus, cprune, sizes, self.allow_stop and bool(a[-1]), onsets[0], onsets[1]
+            prune_levels=[self.prune_levels[k] for k in part["prune"]],
+            cluster_options=[options[k] for k in part["cluster"]],
+            cluster_prune=[
+                None if k == 0 else CLUSTER_PRUNE_BASE + CLUSTER_PRUNE_STEP * (k - 1)
+                for k in part["cluster_prune"]
+            ],
+            crossbar_sizes=sizes,
+            stop=bool(part["stop"].any()),
+            cluster_onset=int(part["cluster_onset"].sum()),
+            cluster_prune_onset=int(part["cluster_prune_onset"].sum()),
         )
 
     def encode(self, action: DecodedAction) -> np.ndarray:
@@ -181,9 +211,13 @@ class ActionCodec:
 
         :raises ValueError: when ``action`` is not representable in this space.
         """
-        a = [_index(self.prune_levels, float(lv), "prune level") for lv in action.prune_levels]
-        options = list(CLUSTER_OPTIONS)
-        a += [_index(options, opt, "cluster option") for opt in action.cluster_options]
+        part: dict[str, list[int]] = {
+            "prune": [_index(self.prune_levels, float(lv), "prune level")
+                      for lv in action.prune_levels],
+            "cluster": [_index(list(CLUSTER_OPTIONS), opt, "cluster option")
+                        for opt in action.cluster_options],
+            "cluster_prune": [],
+        }
         for f in action.cluster_prune:
             k = 0 if f is None else int(round((f - CLUSTER_PRUNE_BASE) / CLUSTER_PRUNE_STEP)) + 1
             if not 0 <= k <= CLUSTER_PRUNE_CHOICES:
@@ -191,22 +225,31 @@ class ActionCodec:
                     f"cluster-prune fraction {f} is outside the action space "
                     f"(at most {_max_cluster_prune():.3f})"
                 )
-            a.append(k)
+            part["cluster_prune"].append(k)
         sizes = list(action.crossbar_sizes)[: self.n_size_slots]
-        a += [_index(self.sizes, n, "crossbar size") for n in sizes]
-        onsets = (action.cluster_onset, action.cluster_prune_onset)
+        part["crossbar"] = [_index(self.sizes, n, "crossbar size") for n in sizes]
+        onsets = {("cluster_onset", "cluster onset"): action.cluster_onset,
+                  ("cluster_prune_onset", "cluster-prune onset"): action.cluster_prune_onset}
         if self.n_onset_slots:
-            for name, k in zip(("cluster onset", "cluster-prune onset"), onsets, strict=True):
+            for (group, what), k in onsets.items():
                 if not 0 <= k < self.sub_iterations:
-                    raise ValueError(f"{name} {k} is outside 0..{self.sub_iterations - 1}")
-                a.append(int(k))
-        elif any(onsets):
+                    raise ValueError(f"{what} {k} is outside 0..{self.sub_iterations - 1}")
+                part[group] = [int(k)]
+        elif any(onsets.values()):
             raise ValueError("this action space has no onsets (one sub-iteration per step)")
         if self.allow_stop:
-            a.append(int(action.stop))
+            part["stop"] = [int(action.stop)]
         elif action.stop:
             raise ValueError("this action space has no stop component (allow_stop=False)")
-        return np.array(a, dtype=np.int64)
+        a = np.zeros(self.nvec.size, dtype=np.int64)
+        for group, values in part.items():
+            k = self.slots(group)
+            if len(values) != k.stop - k.start:
+                raise ValueError(
+                    f"{len(values)} {group} value(s) for {k.stop - k.start} component(s)"
+                )
+            a[k] = values
+        return a
 
 
 def _max_cluster_prune() -> float:

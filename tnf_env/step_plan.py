@@ -85,10 +85,17 @@ class PlanState:
     improving: int = 0  # sub-iterations whose loss fell since it began
 
 
-def _settled(state: PlanState, layer: int, tolerance: float) -> bool:
-    if len(state.history) < 2:
+def settled(history: Sequence[StepReport], layer: int, tolerance: float) -> bool:
+    """The settle test: has ``layer``'s unclustered share moved less than ``tolerance``
+    over the two latest sub-iterations of ``history``? (Then it is reclustered.)
+
+    The release compares the current iteration's after-pruning value; this compares the
+    two previous iterations' reports, so a decision never needs state the decider
+    cannot see.
+    """
+    if len(history) < 2:
         return False
-    now, before = state.history[-1].unclustered, state.history[-2].unclustered
+    now, before = history[-1].unclustered, history[-2].unclustered
     return abs(now[layer] - before[layer]) < tolerance
 
 
@@ -105,7 +112,7 @@ def sub_decision(plan: StepPlan, j: int, state: PlanState) -> StepDecision:
             qualities.append(tuple(forced))
         else:
             qualities.append(
-                RECLUSTER_QUALITIES if _settled(state, i, plan.settle_tolerance) else ()
+                RECLUSTER_QUALITIES if settled(state.history, i, plan.settle_tolerance) else ()
             )
     fractions = list(plan.cluster_prune) or [None] * n
     prune: list[float | None] = [

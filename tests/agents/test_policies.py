@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from reference_schedule import run_schedule
 
 import tnf_env
 from agents.policies import PaperPolicy, PruningPolicy, RandomPolicy, run_episode
-from tnf_env.schedule import run_schedule
 from tnf_env.transform import Transformation
 
 

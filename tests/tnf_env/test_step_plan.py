@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from reference_schedule import run_schedule
 
 import tnf_env
 from agents.policies import PaperPolicy, PruningPolicy, run_episode
-from tnf_env.schedule import PaperSchedule, run_schedule
+from tnf_env.schedule import PaperSchedule
 from tnf_env.step_plan import sub_epochs
 from tnf_env.transform import Transformation
 

