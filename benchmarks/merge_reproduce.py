@@ -21,7 +21,7 @@ from agents.frontier import iso_accuracy
 from agents.reproduce import ReproduceResult, summarize, write_outputs
 
 SAME = ("dataset", "topology", "technology", "tolerance", "epochs", "steps", "rate_scale",
-        "rate_grid", "pruning_release", "selection_margin")
+        "rate_grid", "pruning_release", "selection_margin", "budgets")
 
 
 def merge(docs: list[dict]) -> dict:
