@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import tnf_env
-from tnf_env.evaluation import SNNSettings
+from tnf_env.spiking import SNNSettings
 
 from .blackbox import ScheduleParams, run_search
 from .config import TrainConfig

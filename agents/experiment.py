@@ -25,10 +25,11 @@ from typing import Any
 
 import tnf_env
 from tnf_env.assessment import Assessment
-from tnf_env.evaluation import SNNSettings, normalized_cost
 from tnf_env.network import MaskedMLP
+from tnf_env.reward import normalized_cost
 from tnf_env.schedule import offline_clustering
 from tnf_env.scoring import ScoringData, score_network
+from tnf_env.spiking import SNNSettings
 from tnf_env.transform import Transformation
 
 from .policies import Policy, run_episode

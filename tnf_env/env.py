@@ -29,13 +29,13 @@ from gymnasium import spaces
 from .actions import ActionCodec
 from .assessment import Assessment
 from .clustering import load_kernels
-from .evaluation import SNNSettings, normalized_cost, snn_evaluate
 from .hardware import HardwareWeights, hardware_net
 from .observation import LayerView, build_observation, feature_names, observation_size
-from .reward import final_adjustment, step_reward
+from .reward import final_adjustment, normalized_cost, step_reward
 from .schedule import PaperSchedule
 from .selection import clears_floor
 from .settings import EnvConfig
+from .spiking import SNNSettings, snn_evaluate
 from .state import STATE_METRICS, EpisodeState, plain  # noqa: F401 (STATE_METRICS re-exported)
 from .step_plan import PlanState, StepPlan, run_plan
 from .task import DEFAULT_MAX_STEPS, Task  # noqa: F401 (DEFAULT_MAX_STEPS re-exported)

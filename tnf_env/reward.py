@@ -22,6 +22,13 @@ nothing by default; ``step_penalty_weight`` adds a per-step penalty
 from __future__ import annotations
 
 
+def normalized_cost(area: float, energy: float, reference, area_weight: float) -> float:
+    """Weighted mix of area and energy, each relative to ``reference`` (a NetworkCost)."""
+    return area_weight * area / reference.area_mm2 + (1 - area_weight) * (
+        energy / reference.energy_nj
+    )
+
+
 def step_reward(
     cost_before: float,
     cost_after: float,

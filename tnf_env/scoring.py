@@ -32,10 +32,10 @@ from hwmodel.clusters import Cluster
 from hwmodel.cost import NetworkCost
 
 from .assessment import Assessment
-from .evaluation import SNNSettings, snn_evaluate
 from .hardware import HardwareWeights, hardware_net
 from .network import MaskedMLP
 from .selection import clears_floor
+from .spiking import SNNSettings, snn_evaluate
 from .training import evaluate
 
 

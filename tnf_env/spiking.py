@@ -8,7 +8,8 @@ coded; the class is the output neuron with the most spikes.
 
 Simulation is vectorised over the batch and the timesteps: each layer's input
 currents for all timesteps come from one matrix product, and only the cheap
-elementwise membrane update loops over time.
+elementwise membrane update loops over time. :func:`snn_evaluate` converts and runs a
+network as the scoring path does (:class:`SNNSettings`: length, coding, samples).
 """
 
 from __future__ import annotations
@@ -155,4 +156,38 @@ def simulate_snn(
         timesteps=timesteps,
         spike_rates=rates,
         input_spikes=[np.concatenate(r) for r in rasters] if record else None,
+    )
+
+
+@dataclass(frozen=True)
+class SNNSettings:
+    """How the spiking network is simulated for accuracy and energy."""
+
+    timesteps: int = 35  # simulation length T in 1 ms steps (Diehl et al.'s reference: 35)
+    coding: str = "poisson"  # input rate coding: "poisson" or "deterministic"
+    percentile: float = 99.9  # activation percentile used for weight normalisation
+    max_samples: int = 2000  # at most this many test images are simulated
+
+
+def snn_evaluate(
+    net: MaskedMLP,
+    x_train: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    settings: SNNSettings = SNNSettings(),
+    seed: int = 0,
+    record: bool = True,
+) -> SNNResult:
+    """Convert ``net`` to a spiking network and run it on (up to ``max_samples`` of) ``x``."""
+    scales = normalization_scales(net, x_train, settings.percentile)
+    n = min(settings.max_samples, x.shape[0])
+    return simulate_snn(
+        net,
+        x[:n],
+        y[:n],
+        scales,
+        timesteps=settings.timesteps,
+        coding=settings.coding,
+        seed=seed,
+        record=record,
     )

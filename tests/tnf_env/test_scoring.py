@@ -5,9 +5,8 @@ import torch
 
 import tnf_env
 from hwmodel.accounting import live_masks
-from tnf_env.evaluation import SNNSettings
 from tnf_env.scoring import ScoringData, score_network
-from tnf_env.spiking import normalization_scales, simulate_snn
+from tnf_env.spiking import SNNSettings, normalization_scales, simulate_snn
 
 SMALL = dict(dataset="digits", topology="64-32-32-10", crossbar_sizes=(16,), max_steps=3)
 
