@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import tnf_env
-from tnf_env.spiking import SNNSettings
+from tnf_env.model.spiking import SNNSettings
 
 from .experiment import RATE_GRID, Experiment
 from .experiments import methods as m

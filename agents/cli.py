@@ -20,13 +20,13 @@ from pathlib import Path
 import yaml
 
 from hwmodel.safeload import DocumentError, parse_document
-from tnf_env.baseline import get_baseline
-from tnf_env.datasets import DATASETS, DatasetError, load_dataset
-from tnf_env.devices import resolve_device
-from tnf_env.network import default_topology, format_topology, parse_topology
-from tnf_env.selection import DEFAULT_SELECTION_MARGIN
-from tnf_env.spiking import normalization_scales, simulate_snn
-from tnf_env.training import default_recipe, to_tensors
+from tnf_env.data.datasets import DATASETS, DatasetError, load_dataset
+from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
+from tnf_env.model.baseline import get_baseline
+from tnf_env.model.network import default_topology, format_topology, parse_topology
+from tnf_env.model.spiking import normalization_scales, simulate_snn
+from tnf_env.model.torch_device import resolve_device
+from tnf_env.model.training import default_recipe, to_tensors
 
 from .experiment import RATE_GRID
 from .experiments.flags import add_study_flags, check_methods

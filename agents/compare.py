@@ -14,7 +14,7 @@ schedules, and a black-box search, on equal compute?" for one configuration:
    (:func:`agents.experiment.tune` over the rate grid, every crossbar size, the size of
    least validation cost kept; all grid epochs count), next to their release-constant
    rows; the searches' best schedules and the PPO policies run once.
-4. Every delivered network is scored by :func:`tnf_env.scoring.score_network`; per
+4. Every delivered network is scored by :func:`tnf_env.measure.scoring.score_network`; per
    method: area, energy and cost ratios per seed to the best tuned fixed method with 95%
    bootstrap intervals, the probability of improvement over it, floor met, epochs and
    wall time (:mod:`agents.compare_report`).
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import tnf_env
-from tnf_env.spiking import SNNSettings
+from tnf_env.model.spiking import SNNSettings
 
 from .blackbox import ScheduleParams, run_search
 from .config import TrainConfig

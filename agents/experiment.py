@@ -2,7 +2,7 @@
 
 Every method is a policy run on the environment (the same sub-iterations,
 the same selection on validation), and every finished network is scored by
-:func:`tnf_env.scoring.score_network`. So for one method, seed, crossbar size
+:func:`tnf_env.measure.scoring.score_network`. So for one method, seed, crossbar size
 and budget both commands produce the same row.
 
 Seed ``s`` means: the dense baseline trained with seed ``s`` (the environment
@@ -11,7 +11,7 @@ setting ``seed``) and the transformation seeded with ``s`` (``reset(seed=s)``).
 Fixed schedules are tuned on validation: each grid point of the threshold
 rate scale runs once; the tuned method is the point whose delivered network
 (the latest step meeting the floor on validation by the selection margin,
-:mod:`tnf_env.selection`) costs least under the
+:mod:`tnf_env.measure.selection`) costs least under the
 ``best`` accounting at the row's crossbar size; its row reports the retraining
 every grid point spent.
 """
@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import tnf_env
-from tnf_env.assessment import Assessment
-from tnf_env.network import MaskedMLP
+from tnf_env.measure.assessment import Assessment
+from tnf_env.measure.scoring import ScoringData, score_network
+from tnf_env.model.network import MaskedMLP
+from tnf_env.model.spiking import SNNSettings
 from tnf_env.reward import normalized_cost
-from tnf_env.schedule import offline_clustering
-from tnf_env.scoring import ScoringData, score_network
-from tnf_env.spiking import SNNSettings
-from tnf_env.transform import Transformation
+from tnf_env.transform.schedule import offline_clustering
+from tnf_env.transform.transformation import Transformation
 
 from .policies import Policy, run_episode
 

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from tnf_env.scoring import network_cost
-from tnf_env.training import evaluate
+from tnf_env.measure.scoring import network_cost
+from tnf_env.model.training import evaluate
 
 FRONTIER_METHODS = ("pruning", "paper")  # the tuned methods whose runs are recorded
 

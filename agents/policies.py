@@ -4,7 +4,7 @@ A policy sees what an agent sees — the observation and ``info`` — and return
 an action of the environment's space. :class:`PaperPolicy` is the paper's
 schedule, the only implementation of it in the library (the tests check it
 epoch for epoch against a per-iteration driver): it issues the decisions of
-the constants in :class:`~tnf_env.schedule.PaperSchedule` as actions, placing
+the constants in :class:`~tnf_env.transform.schedule.PaperSchedule` as actions, placing
 the first clustering and the start of cluster pruning at their epochs with
 the onset components, and leaves the per-epoch rules (loss gate, settle test,
 growth of the cluster-pruning fraction) to the environment, which applies

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from hwmodel.clusters import Cluster
-from tnf_env.selection import DEFAULT_SELECTION_MARGIN
-from tnf_env.spiking import SNNSettings
+from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
+from tnf_env.model.spiking import SNNSettings
 
 from .experiment import RATE_GRID, Experiment
 from .experiments import methods as m

@@ -1,4 +1,4 @@
-"""SCIC (tnf_env.clustering) against an earlier commit's: time, identity and quality.
+"""SCIC (tnf_env.transform.clustering) against an earlier commit's: time, identity and quality.
 
 Run: ``.venv/bin/python benchmarks/bench_clustering.py [--against abe78da]
 [--episode digits|mnist-10k [--calls FILE.npz]] [--quality] [--repeats 3]``
@@ -36,17 +36,23 @@ import numpy as np
 
 from hwmodel import get_technology
 from hwmodel.clusters import clusters_mask
-from tnf_env import clustering
-from tnf_env.scoring import network_cost
+from tnf_env.measure.scoring import network_cost
+from tnf_env.transform import clustering
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (16, 32, 64, 128)
 
 
 def reference(ref: str) -> types.ModuleType:
-    """``tnf_env/clustering.py`` as it was at commit ``ref``."""
-    src = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:tnf_env/clustering.py"],
-                         capture_output=True, text=True, check=True).stdout
+    """SCIC's module as it was at commit ``ref`` (``tnf_env/transform/clustering.py``, before
+    the package was split by concern ``tnf_env/clustering.py``)."""
+    for path in ("tnf_env/transform/clustering.py", "tnf_env/clustering.py"):
+        got = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{path}"],
+                             capture_output=True, text=True)
+        if got.returncode == 0:
+            break
+    got.check_returncode()
+    src = got.stdout
     module = types.ModuleType(f"clustering_{ref}")
     exec(compile(src, f"clustering_{ref}.py", "exec"), module.__dict__)  # our own history
     return module
@@ -78,7 +84,7 @@ def record_episode(name: str) -> list[dict]:
     import torch
 
     import tnf_env
-    import tnf_env.transform as transform
+    import tnf_env.transform.transformation as transform
     from agents.policies import PaperPolicy
 
     configs = {

@@ -4,7 +4,7 @@ Run: ``.venv/bin/python benchmarks/bench_compact.py [--size 1200] [--batch 400] 
 
 Times forward + backward (input and weight gradients) of one ``size x size``
 masked layer at several densities, with the dense masked product and with the
-CSR kernel of :mod:`tnf_env.compact`, in the same run. ``tnf_env.compact.SPARSE_BELOW``
+CSR kernel of :mod:`tnf_env.model.compact`, in the same run. ``tnf_env.model.compact.SPARSE_BELOW``
 is set from the crossover this prints (ratios, so a noisy machine still answers).
 """
 
@@ -15,8 +15,8 @@ import time
 
 import torch
 
-from tnf_env.compact import LivePlan
-from tnf_env.devices import resolve_device
+from tnf_env.model.compact import LivePlan
+from tnf_env.model.torch_device import resolve_device
 
 
 def time_batch(plan: LivePlan, w: torch.Tensor, x: torch.Tensor, repeats: int) -> float:

@@ -13,7 +13,7 @@ time from reset to the last step):
 - ``batched-B``: :class:`tnf_env.BatchedTraNNsformerEnv` with B episodes (``-tT``: T
   threads for the episodes' own work);
 - ``bare-B``: the bare limit, one epoch of B stacked dense networks
-  (:func:`tnf_env.batched.stacked_train_epoch`), no pruning, clustering or costing.
+  (:func:`tnf_env.transform.batched.stacked_train_epoch`), no pruning, clustering or costing.
 
 Also: whether batched sub-episode 0 delivered what the single episode (same seed)
 delivered, and on CUDA the peak GPU memory per network.
@@ -33,8 +33,8 @@ from bench_env import CONFIGS  # the same episodes as the step benchmark (this f
 import tnf_env
 from agents.batched_vec import unbatch_info
 from agents.policies import PaperPolicy
-from tnf_env.batched import StackedNets, stacked_train_epoch
-from tnf_env.transform import Transformation
+from tnf_env.transform.batched import StackedNets, stacked_train_epoch
+from tnf_env.transform.transformation import Transformation
 
 
 def paper_actions(task: tnf_env.Task) -> list[np.ndarray]:

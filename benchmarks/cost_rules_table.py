@@ -31,10 +31,10 @@ import torch
 
 from agents.netstore import load_network
 from hwmodel.accounting import cost_accounted
-from tnf_env.datasets import load_dataset
-from tnf_env.network import MaskedMLP
-from tnf_env.spiking import SNNSettings, snn_evaluate
-from tnf_env.training import to_tensors
+from tnf_env.data.datasets import load_dataset
+from tnf_env.model.network import MaskedMLP
+from tnf_env.model.spiking import SNNSettings, snn_evaluate
+from tnf_env.model.training import to_tensors
 
 METHODS = ("original", "pruning", "paper")
 TECHS = (("resparc", "resparc-legacy"), ("isaac", "isaac-legacy"))

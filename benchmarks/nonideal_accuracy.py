@@ -40,10 +40,10 @@ SIZES = (16, 32, 64, 128, 256)
 
 
 def _dense_baseline(dataset: str = "mnist-10k", seed: int = 0):
-    from tnf_env.baseline import get_baseline
-    from tnf_env.datasets import load_dataset
-    from tnf_env.network import default_topology
-    from tnf_env.training import default_recipe
+    from tnf_env.data.datasets import load_dataset
+    from tnf_env.model.baseline import get_baseline
+    from tnf_env.model.network import default_topology
+    from tnf_env.model.training import default_recipe
 
     data = load_dataset(dataset)
     base = get_baseline(data, default_topology(data.name), seed, default_recipe(data.name))
@@ -137,9 +137,9 @@ def _load_nets(nets_dir: Path | None, base_net, methods=("pruning", "paper")):
 def accuracy(nets_dir: Path | None, figure: Path | None, sizes=SIZES) -> list[dict]:
     from hwmodel import PRESETS
     from hwmodel.accounting import map_accounted
-    from tnf_env.datasets import default_tolerance
-    from tnf_env.hardware import HardwareWeights, hardware_net
-    from tnf_env.training import evaluate, to_tensors
+    from tnf_env.data.datasets import default_tolerance
+    from tnf_env.measure.nonideal import HardwareWeights, hardware_net
+    from tnf_env.model.training import evaluate, to_tensors
 
     data, base = _dense_baseline()
     xs, ys = to_tensors(data.x_test, data.y_test)
@@ -240,8 +240,8 @@ def env_time(steps: int = 3) -> list[dict]:
                     u._hardware._cache.clear()
                     t0 = time.perf_counter()
                     hw = u._hardware(u.transformation.net, u._metrics["mappings"])
-                    from tnf_env.hardware import hardware_net
-                    from tnf_env.training import evaluate
+                    from tnf_env.measure.nonideal import hardware_net
+                    from tnf_env.model.training import evaluate
 
                     evaluate(hardware_net(u.transformation.net, hw), u.x_val, u.y_val)
                     hw_s.append(time.perf_counter() - t0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tnf_env.datasets import Dataset
+from tnf_env.data.datasets import Dataset
 
 
 @pytest.fixture(autouse=True)

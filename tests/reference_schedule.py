@@ -5,7 +5,7 @@ actions the environment turns into sub-iterations. This driver decides each one-
 iteration directly from the schedule's constants and the earlier iterations' reports,
 as the released code does, so the tests can check that the policy in coarse steps gives
 the same network bit for bit. It shares only the settle test with the environment
-(``tnf_env.step_plan.settled``), so that rule is written once.
+(``tnf_env.transform.step_plan.settled``), so that rule is written once.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tnf_env.schedule import PaperSchedule
-from tnf_env.step_plan import settled
-from tnf_env.transform import StepDecision, StepReport, Transformation
+from tnf_env.transform.schedule import PaperSchedule
+from tnf_env.transform.step_plan import settled
+from tnf_env.transform.transformation import StepDecision, StepReport, Transformation
 
 
 def cluster_prune_fraction(s: PaperSchedule, history: Sequence[StepReport]) -> float:

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import tnf_env
-from tnf_env.network import parse_topology
+from tnf_env.model.network import parse_topology
 
 SMALL = dict(topology="64-32-10", crossbar_sizes=(16, 32), max_steps=2)
 NAN, INF = float("nan"), float("inf")
@@ -143,7 +143,7 @@ def test_reset_takes_large_and_numpy_seeds(env):
 
 
 def test_clustering_takes_seeds_beyond_two_to_the_32():
-    from tnf_env.clustering import scic
+    from tnf_env.transform.clustering import scic
 
     rng = np.random.default_rng(0)
     m = rng.random((128, 128)) < 0.05

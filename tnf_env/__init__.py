@@ -6,11 +6,11 @@
 (64, 10)
 """
 
-from .baseline import Baseline, get_baseline, train_baseline
-from .datasets import DATASETS, Dataset, DatasetError, load_dataset
-from .network import MaskedMLP, default_topology, parse_topology
-from .spiking import SNNResult, normalization_scales, simulate_snn
-from .training import TrainingDiverged, TrainingRecipe, default_recipe
+from .data.datasets import DATASETS, Dataset, DatasetError, load_dataset
+from .model.baseline import Baseline, get_baseline, train_baseline
+from .model.network import MaskedMLP, default_topology, parse_topology
+from .model.spiking import SNNResult, normalization_scales, simulate_snn
+from .model.training import TrainingDiverged, TrainingRecipe, default_recipe
 
 __all__ = [
     "DATASETS",

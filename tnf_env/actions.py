@@ -21,7 +21,7 @@ stop (1, optional)      0 / 1                    1 ends the episode before this 
 ======================  =======================  ==========================================
 
 A step of ``k`` retraining epochs runs ``k`` one-epoch sub-iterations under the
-same action (:mod:`tnf_env.step_plan`), with the loss gate, the settle test and
+same action (:mod:`tnf_env.transform.step_plan`), with the loss gate, the settle test and
 the growth of f applied per sub-iteration, so coarse steps do not change the
 algorithm; the two onset components exist only when ``k > 1``.
 ``prune_levels`` defaults to ``PRUNE_LEVELS`` (the ``prune_levels`` setting).
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from gymnasium import spaces
 
-from .step_plan import CLUSTER_OPTIONS, StepPlan
+from .transform.step_plan import CLUSTER_OPTIONS, StepPlan
 
 PRUNE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
 CLUSTER_PRUNE_BASE, CLUSTER_PRUNE_STEP, CLUSTER_PRUNE_CHOICES = 0.005, 0.01, 16

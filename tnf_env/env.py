@@ -27,20 +27,20 @@ import torch
 from gymnasium import spaces
 
 from .actions import ActionCodec
-from .assessment import Assessment
-from .clustering import load_kernels
-from .hardware import HardwareWeights, hardware_net
+from .measure.assessment import Assessment
+from .measure.nonideal import HardwareWeights, hardware_net
+from .measure.selection import clears_floor
+from .model.spiking import SNNSettings, snn_evaluate
+from .model.training import evaluate
 from .observation import LayerView, build_observation, feature_names, observation_size
 from .reward import final_adjustment, normalized_cost, step_reward
-from .schedule import PaperSchedule
-from .selection import clears_floor
 from .settings import EnvConfig
-from .spiking import SNNSettings, snn_evaluate
 from .state import STATE_METRICS, EpisodeState, plain  # noqa: F401 (STATE_METRICS re-exported)
-from .step_plan import PlanState, StepPlan, run_plan
 from .task import DEFAULT_MAX_STEPS, Task  # noqa: F401 (DEFAULT_MAX_STEPS re-exported)
-from .training import evaluate
-from .transform import StepReport, Transformation
+from .transform.clustering import load_kernels
+from .transform.schedule import PaperSchedule
+from .transform.step_plan import PlanState, StepPlan, run_plan
+from .transform.transformation import StepReport, Transformation
 from .validation import check_seed
 
 
@@ -141,7 +141,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
 
     def meets_floor(self, accuracy: float) -> bool:
         """Whether a validation ``accuracy`` counts as meeting the floor for selection: it
-        clears it by ``selection_margin`` standard errors (:mod:`tnf_env.selection`)."""
+        clears it by ``selection_margin`` standard errors (:mod:`tnf_env.measure.selection`)."""
         return clears_floor(accuracy, self.floor, len(self.y_val), self.config.selection_margin)
 
     def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:

@@ -118,7 +118,8 @@ def figure_to_rgb(fig) -> np.ndarray:
 
 
 def connectivity_rgb(transformation) -> np.ndarray:
-    """The environment's ``rgb_array`` frame for a :class:`~tnf_env.transform.Transformation`."""
+    """The environment's ``rgb_array`` frame for a
+    :class:`~tnf_env.transform.transformation.Transformation`."""
     tr = transformation
     titles = [
         f"layer {i} N={tr.crossbar_sizes[i]}: {len(tr.clusters[i])} clusters, {100 * s:.0f}% pruned"

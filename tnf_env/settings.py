@@ -19,10 +19,10 @@ from hwmodel.accounting import ACCOUNTINGS
 from hwmodel.technology import Technology, TechnologyError, get_technology
 
 from .actions import PRUNE_LEVELS
-from .datasets import DATASETS, default_tolerance
-from .devices import is_valid_device_name
-from .network import parse_topology
-from .selection import DEFAULT_SELECTION_MARGIN
+from .data.datasets import DATASETS, default_tolerance
+from .measure.selection import DEFAULT_SELECTION_MARGIN
+from .model.network import parse_topology
+from .model.torch_device import is_valid_device_name
 from .validation import (
     SEED_LIMIT,
     Bool,

@@ -24,15 +24,15 @@ import torch
 
 from hwmodel import get_technology
 
-from .baseline import Baseline, get_baseline
-from .datasets import Dataset, load_dataset
-from .devices import resolve_device
-from .network import MaskedMLP, default_topology, format_topology, parse_topology
-from .schedule import PaperSchedule
-from .scoring import network_cost
+from .data.datasets import Dataset, load_dataset
+from .measure.scoring import network_cost
+from .model.baseline import Baseline, get_baseline
+from .model.network import MaskedMLP, default_topology, format_topology, parse_topology
+from .model.torch_device import resolve_device
+from .model.training import TrainingRecipe, default_recipe, evaluate, to_tensors
 from .settings import EnvConfig
-from .step_plan import sub_epochs
-from .training import TrainingRecipe, default_recipe, evaluate, to_tensors
+from .transform.schedule import PaperSchedule
+from .transform.step_plan import sub_epochs
 
 DEFAULT_MAX_STEPS = 10
 

@@ -3,7 +3,7 @@
 Running one small network per process leaves an accelerator idle between tiny
 kernels; :class:`BatchedTraNNsformerEnv` runs B episodes over one shared
 :class:`~tnf_env.task.Task` and retrains their B networks with one batched
-forward/backward per minibatch (:mod:`tnf_env.batched`). Everything else about an
+forward/backward per minibatch (:mod:`tnf_env.transform.batched`). Everything else about an
 episode (the action, thresholds, loss gate, settle test, snapshots, delivered
 network, reward, info) is the single environment's own code: each sub-episode is a
 :class:`~tnf_env.env.TraNNsformerEnv` whose step is split around its retraining.
@@ -28,11 +28,11 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
-from .batched import retrain_stacked
 from .env import TraNNsformerEnv
 from .settings import EnvConfig
-from .step_plan import run_plans
 from .task import Task
+from .transform.batched import retrain_stacked
+from .transform.step_plan import run_plans
 
 AUTORESET_MODES = {m.value: m for m in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)}
 

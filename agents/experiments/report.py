@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tnf_env.network import format_topology
+from tnf_env.model.network import format_topology
 
 from ..results import write_results
 

@@ -10,7 +10,7 @@ from agents.experiments import methods as m
 from agents.experiments.study import Lab, Study
 from agents.policies import PaperPolicy, PruningPolicy, RandomPolicy
 from agents.reproduce import ReproduceConfig, run_reproduce
-from tnf_env.spiking import SNNSettings
+from tnf_env.model.spiking import SNNSettings
 
 SIZES = (16, 32)
 RCFG = ReproduceConfig(dataset="digits", topology="64-32-10", crossbar_sizes=SIZES, seeds=(1,),

@@ -7,7 +7,7 @@ from reference_schedule import run_schedule
 
 import tnf_env
 from agents.policies import PaperPolicy, PruningPolicy, RandomPolicy, run_episode
-from tnf_env.transform import Transformation
+from tnf_env.transform.transformation import Transformation
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from agents.cli import main
 from agents.experiment import Experiment
 from agents.experiments import methods as m
 from agents.experiments.study import Lab, Study
-from tnf_env.spiking import SNNSettings
+from tnf_env.model.spiking import SNNSettings
 
 SETTINGS = {"dataset": "digits", "topology": "64-32-10", "crossbar_sizes": (16,),
             "max_steps": 2, "retrain_epochs": 0.5, "prune_unit": "paper", "allow_stop": False}

@@ -9,8 +9,8 @@ import tnf_env
 from hwmodel import get_technology
 from hwmodel.accounting import ACCOUNTINGS
 from hwmodel.clusters import Cluster
-from tnf_env.assessment import Assessment
-from tnf_env.scoring import network_cost
+from tnf_env.measure.assessment import Assessment
+from tnf_env.measure.scoring import network_cost
 
 
 @pytest.fixture(scope="module")

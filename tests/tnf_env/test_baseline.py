@@ -3,8 +3,8 @@ import multiprocessing as mp
 import pytest
 import torch
 
-from tnf_env.baseline import get_baseline
-from tnf_env.training import TrainingRecipe
+from tnf_env.model.baseline import get_baseline
+from tnf_env.model.training import TrainingRecipe
 
 RECIPE = TrainingRecipe(batch_size=50, epochs=5)
 

@@ -1,4 +1,4 @@
-"""Tests of SCIC (tnf_env.clustering): validity invariants, recovery, determinism."""
+"""Tests of SCIC (tnf_env.transform.clustering): validity invariants, recovery, determinism."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwmodel.clusters import Cluster, clusters_mask
-from tnf_env.clustering import cluster_quality, prune_clusters, scic, scic_multi
+from tnf_env.transform.clustering import cluster_quality, prune_clusters, scic, scic_multi
 
 
 def planted(seed=0, n_out=400, n_in=400, n_blocks=10, b=32, noise=0.02):
@@ -215,7 +215,7 @@ def test_invariants_on_small_random_masks(
 
 
 def test_dense_eigensolver_failure_falls_back(monkeypatch):
-    import tnf_env.clustering as clustering
+    import tnf_env.transform.clustering as clustering
 
     def failing_eigh(*args, **kwargs):
         raise clustering.LinAlgError("simulated syevr failure")

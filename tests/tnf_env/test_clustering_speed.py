@@ -13,10 +13,10 @@ import scipy.sparse as sp
 import torch
 from scipy.sparse.csgraph import connected_components
 
-from tnf_env.clustering import _block, scic, scic_multi
-from tnf_env.network import MaskedMLP
-from tnf_env.scic_kernels import components, kmeans
-from tnf_env.transform import Transformation
+from tnf_env.model.network import MaskedMLP
+from tnf_env.transform.clustering import _block, scic, scic_multi
+from tnf_env.transform.scic_kernels import components, kmeans
+from tnf_env.transform.transformation import Transformation
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = "abe78da"  # SCIC before its fast paths
@@ -62,6 +62,7 @@ def _reference_module() -> types.ModuleType:
     its selection algorithm)."""
     try:
         src = subprocess.run(
+            # the module's path at that commit (it now lives in tnf_env/transform/)
             ["git", "-C", str(ROOT), "show", f"{REFERENCE}:tnf_env/clustering.py"],
             capture_output=True, text=True, check=True, timeout=30,
         ).stdout

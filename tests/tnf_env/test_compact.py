@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from hwmodel.accounting import live_masks
-from tnf_env.compact import live_indices
-from tnf_env.network import MaskedMLP
-from tnf_env.training import TrainingRecipe, make_optimizer, train_epoch
+from tnf_env.model.compact import live_indices
+from tnf_env.model.network import MaskedMLP
+from tnf_env.model.training import TrainingRecipe, make_optimizer, train_epoch
 
 
 def _sparse_net(seed: int = 0, density: float = 0.15) -> MaskedMLP:

@@ -1,4 +1,4 @@
-"""Tests for tnf_env.datasets: tiny files in each real format, written here and read back."""
+"""Tests for tnf_env.data.datasets: tiny files in each real format, written here and read back."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import scipy.io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnf_env import datasets
-from tnf_env.datasets import DATASETS, Dataset, DatasetError, load_dataset, resolve_data_dir
+from tnf_env.data import datasets
+from tnf_env.data.datasets import DATASETS, Dataset, DatasetError, load_dataset, resolve_data_dir
 
 IDX_NAMES = (
     "train-images-idx3-ubyte",

@@ -7,9 +7,9 @@ import torch
 import tnf_env
 from hwmodel import PRESETS
 from hwmodel.accounting import map_accounted
-from tnf_env.hardware import HardwareWeights, hardware_net
-from tnf_env.scoring import ScoringData, score_network
-from tnf_env.spiking import SNNSettings
+from tnf_env.measure.nonideal import HardwareWeights, hardware_net
+from tnf_env.measure.scoring import ScoringData, score_network
+from tnf_env.model.spiking import SNNSettings
 
 SMALL = dict(dataset="digits", topology="64-32-32-10", crossbar_sizes=(16, 32), max_steps=2)
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from tnf_env.network import MaskedMLP, default_topology, format_topology, parse_topology
+from tnf_env.model.network import MaskedMLP, default_topology, format_topology, parse_topology
 
 
 def test_parse_topology_roundtrip():

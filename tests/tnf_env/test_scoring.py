@@ -1,12 +1,12 @@
-"""tnf_env.scoring: one row per network, and removing dead neurons changes nothing."""
+"""tnf_env.measure.scoring: one row per network, and removing dead neurons changes nothing."""
 
 import numpy as np
 import torch
 
 import tnf_env
 from hwmodel.accounting import live_masks
-from tnf_env.scoring import ScoringData, score_network
-from tnf_env.spiking import SNNSettings, normalization_scales, simulate_snn
+from tnf_env.measure.scoring import ScoringData, score_network
+from tnf_env.model.spiking import SNNSettings, normalization_scales, simulate_snn
 
 SMALL = dict(dataset="digits", topology="64-32-32-10", crossbar_sizes=(16,), max_steps=3)
 

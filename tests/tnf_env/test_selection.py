@@ -11,7 +11,7 @@ from conftest import TINY_TRAIN
 import tnf_env
 from agents.experiment import Experiment, tune
 from agents.policies import PruningPolicy, run_episode
-from tnf_env.selection import clears_floor, standard_error
+from tnf_env.measure.selection import clears_floor, standard_error
 
 ENV = {**TINY_TRAIN["env"], "max_steps": 2, "allow_stop": False, "prune_unit": "paper",
        "crossbar_sizes": (16,), "rate_scale": 10.0}

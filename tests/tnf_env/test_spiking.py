@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from tnf_env.baseline import train_baseline
-from tnf_env.network import MaskedMLP
-from tnf_env.spiking import encode_inputs, normalization_scales, simulate_snn
-from tnf_env.training import TrainingRecipe, to_tensors
+from tnf_env.model.baseline import train_baseline
+from tnf_env.model.network import MaskedMLP
+from tnf_env.model.spiking import encode_inputs, normalization_scales, simulate_snn
+from tnf_env.model.training import TrainingRecipe, to_tensors
 
 
 def test_deterministic_coding_fires_at_the_pixel_rate():

@@ -7,9 +7,9 @@ from reference_schedule import run_schedule
 
 import tnf_env
 from agents.policies import PaperPolicy, PruningPolicy, run_episode
-from tnf_env.schedule import PaperSchedule
-from tnf_env.step_plan import sub_epochs
-from tnf_env.transform import Transformation
+from tnf_env.transform.schedule import PaperSchedule
+from tnf_env.transform.step_plan import sub_epochs
+from tnf_env.transform.transformation import Transformation
 
 SETTINGS = dict(dataset="digits", topology="64-32-32-10", crossbar_sizes=(16,), allow_stop=False)
 

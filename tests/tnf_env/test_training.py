@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from tnf_env.network import MaskedMLP
-from tnf_env.training import (
+from tnf_env.model.network import MaskedMLP
+from tnf_env.model.training import (
     TrainingDiverged,
     TrainingRecipe,
     default_recipe,

@@ -6,11 +6,11 @@ import torch
 from reference_schedule import decide, run_schedule
 
 from hwmodel.clusters import clusters_mask
-from tnf_env.baseline import get_baseline
-from tnf_env.datasets import load_dataset
-from tnf_env.schedule import PaperSchedule, offline_clustering
-from tnf_env.training import TrainingDiverged, TrainingRecipe, to_tensors
-from tnf_env.transform import StepDecision, Transformation
+from tnf_env.data.datasets import load_dataset
+from tnf_env.model.baseline import get_baseline
+from tnf_env.model.training import TrainingDiverged, TrainingRecipe, to_tensors
+from tnf_env.transform.schedule import PaperSchedule, offline_clustering
+from tnf_env.transform.transformation import StepDecision, Transformation
 
 RECIPE = TrainingRecipe(batch_size=50, epochs=30)
 

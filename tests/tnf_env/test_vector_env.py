@@ -7,9 +7,9 @@ import torch
 
 import tnf_env
 from tnf_env import BatchedTraNNsformerEnv, Task, TraNNsformerEnv
-from tnf_env.batched import StackedNets, retrain_stacked
-from tnf_env.training import TrainingDiverged
-from tnf_env.transform import Transformation
+from tnf_env.model.training import TrainingDiverged
+from tnf_env.transform.batched import StackedNets, retrain_stacked
+from tnf_env.transform.transformation import Transformation
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ met, and the hardware under both accountings of :mod:`hwmodel.accounting`
 on the test split. When the technology has a device model, the row also holds
 the test accuracies of the ReLU and the spiking network on its non-ideal
 crossbars (``accuracy_test_hw``, ``accuracy_test_snn_hw``; the ``best``
-accounting's mapping, :mod:`tnf_env.hardware`).
+accounting's mapping, :mod:`tnf_env.measure.nonideal`).
 
 >>> import numpy as np
 >>> from hwmodel import get_technology
@@ -31,12 +31,12 @@ from hwmodel.accounting import ACCOUNTINGS, cost_accounted
 from hwmodel.clusters import Cluster
 from hwmodel.cost import NetworkCost
 
+from ..model.network import MaskedMLP
+from ..model.spiking import SNNSettings, snn_evaluate
+from ..model.training import evaluate
 from .assessment import Assessment
-from .hardware import HardwareWeights, hardware_net
-from .network import MaskedMLP
+from .nonideal import HardwareWeights, hardware_net
 from .selection import clears_floor
-from .spiking import SNNSettings, snn_evaluate
-from .training import evaluate
 
 
 def network_cost(
@@ -75,7 +75,7 @@ class ScoringData:
     floor_val: float
     floor_test: float
     snn: SNNSettings = SNNSettings()
-    selection_margin: float = 0.0  # k of tnf_env.selection (the row's meets_floor_margin)
+    selection_margin: float = 0.0  # k of tnf_env.measure.selection (the row's meets_floor_margin)
 
 
 def score_network(

@@ -26,8 +26,8 @@ from hwmodel.clusters import Cluster, clusters_mask
 from hwmodel.cost import NetworkCost, cost_mappings
 from hwmodel.layer_mapping import LayerMapping
 
-from .hardware import HardwareWeights
-from .network import MaskedMLP
+from ..model.network import MaskedMLP
+from .nonideal import HardwareWeights
 
 Spikes = Sequence[np.ndarray | None] | None
 

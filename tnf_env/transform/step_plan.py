@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .transform import StepDecision, StepReport, Transformation
+from .transformation import StepDecision, StepReport, Transformation
 
 RECLUSTER_QUALITIES = (0.7, 0.6, 0.5, 0.4)  # the release's recluster qualities, tried in order
 # Cluster options: the qualities of the SCIC forced at the onset (None: no clustering; ():

@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from filelock import FileLock
 
-from .datasets import Dataset
-from .devices import generator_on, resolve_device
+from ..data.datasets import Dataset
 from .network import MaskedMLP, format_topology, parse_topology
+from .torch_device import generator_on, resolve_device
 from .training import TrainingRecipe, evaluate, make_optimizer, to_tensors, train_epoch
 
 CACHE_FORMAT = 1
@@ -222,7 +222,7 @@ def get_baseline(
     :param device: torch device to train on and to return the network on; a baseline
         trained on a GPU is cached apart from the CPU one.
 
-    >>> from tnf_env.datasets import load_dataset
+    >>> from tnf_env.data.datasets import load_dataset
     >>> b = get_baseline(load_dataset("digits"), "64-10", recipe=TrainingRecipe(epochs=1))
     >>> 0.0 <= b.accuracy_test <= 1.0
     True

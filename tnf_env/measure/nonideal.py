@@ -5,7 +5,7 @@ weights and crossbars into the weights the hardware really applies (wire
 resistance, levels, variation, faults of the technology's
 :class:`~hwmodel.devices.DeviceModel`); :func:`hardware_net` puts them into a
 copy of the network, whose masks become the cells the crossbars hold, so that
-the usual :func:`~tnf_env.training.evaluate` and the spiking simulation run it
+the usual :func:`~tnf_env.model.training.evaluate` and the spiking simulation run it
 unchanged. :class:`HardwareWeights` caches the per-layer result, so a layer
 whose weights and mapping did not change is not recomputed.
 """
@@ -22,7 +22,7 @@ from hwmodel.crossbar_circuit import layer_equivalent_weights
 from hwmodel.devices import DeviceModel
 from hwmodel.layer_mapping import LayerMapping
 
-from .network import MaskedMLP
+from ..model.network import MaskedMLP
 
 
 def _key(weights: np.ndarray, mapping: LayerMapping) -> tuple[np.ndarray, ...]:

@@ -5,7 +5,7 @@ section 3): when clustering starts, when cluster pruning starts and how its
 fraction grows, the threshold rates. The schedule itself exists only as a policy
 (:class:`agents.policies.ScheduleFollower`), which issues these decisions as
 environment actions; the environment applies the per-epoch rules (loss gate,
-settle test, growth of the cluster-pruning fraction, :mod:`tnf_env.step_plan`).
+settle test, growth of the cluster-pruning fraction, :mod:`tnf_env.transform.step_plan`).
 The tests keep an independent per-iteration driver to check the policy against.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from .transform import Transformation
+from .transformation import Transformation
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ import torch
 
 from hwmodel.clusters import Cluster, clusters_mask
 
+from ..model.network import MaskedMLP
+from ..model.torch_device import generator_on
+from ..model.training import TrainingDiverged, TrainingRecipe, evaluate, make_optimizer, train_epoch
 from .clustering import prune_clusters, scic_multi
-from .devices import generator_on
-from .network import MaskedMLP
-from .training import TrainingDiverged, TrainingRecipe, evaluate, make_optimizer, train_epoch
 
 
 @dataclass

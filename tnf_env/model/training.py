@@ -1,4 +1,4 @@
-"""Training and evaluation of a :class:`~tnf_env.network.MaskedMLP`.
+"""Training and evaluation of a :class:`~tnf_env.model.network.MaskedMLP`.
 
 The default recipe is the one of the TraNNsformer release (and of Diehl et
 al. 2015): SGD with learning rate 0.5 and momentum 0.5, batches of 400,
@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .devices import accumulator_dtype
 from .network import MaskedMLP
+from .torch_device import accumulator_dtype
 
 
 class TrainingDiverged(RuntimeError):

@@ -45,7 +45,7 @@ Deviations from the authors' released code (docs/design.md section 3) and why:
   one thread with seeded solvers: the result is bit-identical on repeat.
 
 Speed: the greedy trimming, k-means and the component labelling are compiled
-with numba (:mod:`tnf_env.scic_kernels`, loaded once per process by
+with numba (:mod:`tnf_env.transform.scic_kernels`, loaded once per process by
 :func:`load_kernels`, compiled on a machine's first run); blocks are cut with
 ``take`` rather than ``np.ix_``. Two choices moved with the compiled code: equal
 trimming scores go to the lower index (numpy's ``argpartition`` left ties to its

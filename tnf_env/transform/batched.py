@@ -5,14 +5,14 @@ minibatch; B networks stacked as ``[B, out, in]`` weights and masks, trained wit
 one batched forward/backward (``torch.bmm``) and one SGD-with-momentum update,
 keep the device busy. Each network keeps its own random stream (its
 Transformation's generator) and draws from it exactly what
-:func:`~tnf_env.training.train_epoch` draws, in the same order: the shuffle, then
+:func:`~tnf_env.model.training.train_epoch` draws, in the same order: the shuffle, then
 per minibatch the augmentation shifts and the dropout of every hidden layer. So
 network k trains as it would alone; only the summation order of the matrix
 products differs (bitwise equal masks and clusters in float64, see
-``tests/tnf_env/test_batched.py``).
+``tests/tnf_env/test_vector_env.py``).
 
-:func:`retrain_stacked` is a :data:`~tnf_env.step_plan.Retrainer`: the batched
-environment passes it to :func:`~tnf_env.step_plan.run_plans`.
+:func:`retrain_stacked` is a :data:`~tnf_env.transform.step_plan.Retrainer`: the batched
+environment passes it to :func:`~tnf_env.transform.step_plan.run_plans`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import time
 import torch
 from torch.nn import functional as F
 
-from .devices import accumulator_dtype
-from .training import TrainingDiverged, random_shift
-from .transform import Transformation
+from ..model.torch_device import accumulator_dtype
+from ..model.training import TrainingDiverged, random_shift
+from .transformation import Transformation
 
 #: Elements of one evaluation chunk's widest activation, all networks together.
 EVAL_CHUNK_ELEMENTS = 1 << 25
@@ -106,7 +106,7 @@ def stacked_train_epoch(
     """One pass (or ``fraction`` of one) of every network over ``(x, y)``.
 
     Network k draws from ``generators[k]`` what
-    :func:`~tnf_env.training.train_epoch` would draw for it alone.
+    :func:`~tnf_env.model.training.train_epoch` would draw for it alone.
 
     :return: each network's mean training loss (``[B]``, float64 where available).
     """
@@ -181,7 +181,7 @@ def stacked_evaluate(
 def retrain_stacked(trs: list[Transformation], epochs: float) -> list[float | Exception]:
     """Retrain ``trs`` together for ``epochs`` (fractions allowed); per network its full
     training loss afterwards, or the :class:`TrainingDiverged` that stopped it. A
-    :data:`~tnf_env.step_plan.Retrainer`."""
+    :data:`~tnf_env.transform.step_plan.Retrainer`."""
     if epochs < 0:
         raise ValueError(f"retrain epochs must be >= 0, got {epochs}")
     t0 = time.perf_counter()

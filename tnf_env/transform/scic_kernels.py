@@ -1,4 +1,4 @@
-"""The compiled inner loops of SCIC (:mod:`tnf_env.clustering`), with numba.
+"""The compiled inner loops of SCIC (:mod:`tnf_env.transform.clustering`), with numba.
 
 Each was a Python/numpy loop whose per-iteration overhead was most of a step's
 clustering time: the greedy trimming passes, the labelling of a bipartite graph's

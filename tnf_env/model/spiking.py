@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .devices import accumulator_dtype, generator_on
 from .network import MaskedMLP
+from .torch_device import accumulator_dtype, generator_on
 
 
 @dataclass

@@ -134,7 +134,7 @@ def _csr_layout(mask: torch.Tensor, rows, cols, full_in: int) -> _CSRLayout:
 
 
 class LivePlan:
-    """How to run a :class:`~tnf_env.network.MaskedMLP` on its live sub-network.
+    """How to run a :class:`~tnf_env.model.network.MaskedMLP` on its live sub-network.
 
     :param masks: the network's masks (on its device), in forward order.
     :param sparse_below: density under which a layer uses the CSR kernel (None: the

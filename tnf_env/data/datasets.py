@@ -77,7 +77,8 @@ def default_tolerance(name: str) -> float:
     """The accuracy floor's default tolerance on dataset ``name`` (a fraction)."""
     return _FLOOR_TOLERANCE.get(name, DEFAULT_TOLERANCE)
 DOWNLOAD_TIMEOUT_S = 30.0
-_SHARED_MNIST_10K = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist-10k"
+# ../shared beside the repository: this file is REPO/tnf_env/data/datasets.py.
+_SHARED_MNIST_10K = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist-10k"
 
 _IDX = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

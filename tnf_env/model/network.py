@@ -84,7 +84,7 @@ class MaskedMLP(nn.Module):
     :param seed: seed of the weight initialisation.
 
     With ``compact`` on (the default) the forward pass runs on the live
-    sub-network only (:mod:`tnf_env.compact`): same results as the dense masked
+    sub-network only (:mod:`tnf_env.model.compact`): same results as the dense masked
     product up to summation order, less work once neurons die.
     >>> net = MaskedMLP((4, 3, 2), seed=0)
     >>> net(torch.ones(5, 4)).shape
