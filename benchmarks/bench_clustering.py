@@ -85,7 +85,7 @@ def record_episode(name: str) -> list[dict]:
 
     import tnf_env
     import tnf_env.transform.transformation as transform
-    from agents.policies import PaperPolicy
+    from agents.rl.policies import PaperPolicy
 
     configs = {
         "digits": dict(dataset="digits", max_steps=10, retrain_epochs=1.0),

@@ -46,7 +46,7 @@ def episode(settings: dict, seed: int = 0) -> dict:
     import torch
 
     import tnf_env
-    from agents.policies import PaperPolicy
+    from agents.rl.policies import PaperPolicy
 
     torch.set_num_threads(1)
     env = tnf_env.make(**settings)

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from agents.config import load_config
-from agents.ppo import train
-from agents.search import SearchConfig, run_search
+from agents.rl.config import load_config
+from agents.rl.ppo import train
+from agents.rl.search import SearchConfig, run_search
 
 
 def main() -> None:

@@ -31,8 +31,8 @@ import torch
 from bench_env import CONFIGS  # the same episodes as the step benchmark (this folder)
 
 import tnf_env
-from agents.batched_vec import unbatch_info
-from agents.policies import PaperPolicy
+from agents.rl.batched_vec import unbatch_info
+from agents.rl.policies import PaperPolicy
 from tnf_env.transform.batched import StackedNets, stacked_train_epoch
 from tnf_env.transform.transformation import Transformation
 

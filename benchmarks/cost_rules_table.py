@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agents.netstore import load_network
+from agents.common.netstore import load_network
 from hwmodel.accounting import cost_accounted
 from tnf_env.data.datasets import load_dataset
 from tnf_env.model.network import MaskedMLP

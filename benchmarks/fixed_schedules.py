@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tnf_env  # noqa: E402
-from agents.config import load_config  # noqa: E402
+from agents.rl.config import load_config  # noqa: E402
 from tnf_env.actions import PRUNE_LEVELS, DecodedAction  # noqa: E402
 
 

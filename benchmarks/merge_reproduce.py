@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.frontier import iso_accuracy
-from agents.reproduce import ReproduceResult, summarize, write_outputs
+from agents.experiments.frontier import iso_accuracy
+from agents.experiments.reproduce import ReproduceResult, summarize, write_outputs
 
 SAME = ("dataset", "topology", "technology", "tolerance", "epochs", "steps", "rate_scale",
         "rate_grid", "pruning_release", "selection_margin", "budgets")

@@ -116,7 +116,7 @@ def _load_nets(nets_dir: Path | None, base_net, methods=("pruning", "paper")):
     ``methods``, named ``"{method} N={n}"`` by the crossbar size they were made for."""
     import copy
 
-    from agents.netstore import load_manifest, load_network
+    from agents.common.netstore import load_manifest, load_network
 
     nets = {"dense": (base_net, [[] for _ in base_net.layers])}
     if nets_dir is None or not (nets_dir / "manifest.json").is_file():
@@ -222,7 +222,7 @@ PRESETS_WIRE = _Wires()
 
 def env_time(steps: int = 3) -> list[dict]:
     import tnf_env
-    from agents.policies import PaperPolicy
+    from agents.rl.policies import PaperPolicy
 
     rows = []
     for dataset in ("digits", "mnist-10k"):

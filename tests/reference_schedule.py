@@ -1,6 +1,6 @@
 """The paper's schedule as a per-iteration driver: the reference the policy is checked against.
 
-The library runs the schedule only as a policy (``agents.policies.PaperPolicy``) whose
+The library runs the schedule only as a policy (``agents.rl.policies.PaperPolicy``) whose
 actions the environment turns into sub-iterations. This driver decides each one-epoch
 iteration directly from the schedule's constants and the earlier iterations' reports,
 as the released code does, so the tests can check that the policy in coarse steps gives

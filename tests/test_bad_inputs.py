@@ -282,21 +282,21 @@ BAD_COMMANDS = [
 @pytest.fixture
 def no_work(monkeypatch):
     """Every command's work: reaching one means a bad input was not refused first."""
-    import agents.benchmark
-    import agents.cli
-    import agents.ppo
-    import agents.replay
-    import agents.reproduce
+    import agents.cli.commands
+    import agents.experiments.benchmark
+    import agents.experiments.reproduce
+    import agents.rl.ppo
+    import agents.rl.replay
 
     def fail(*args, **kwargs):
         raise AssertionError("the work started before the inputs were checked")
 
     for module, name in (
-        (agents.benchmark, "run_benchmark"),
-        (agents.reproduce, "run_reproduce"),
-        (agents.replay, "replay"),
-        (agents.ppo, "train"),
-        (agents.cli, "get_baseline"),
+        (agents.experiments.benchmark, "run_benchmark"),
+        (agents.experiments.reproduce, "run_reproduce"),
+        (agents.rl.replay, "replay"),
+        (agents.rl.ppo, "train"),
+        (agents.cli.commands, "get_baseline"),
     ):
         monkeypatch.setattr(module, name, fail)
 
@@ -340,8 +340,8 @@ def _tech(t, text, suffix=".yaml"):
 
 
 def _net(t, change=lambda w, m, c: (w, m, c)):
-    """A saved two-layer network (agents.netstore's files), changed by ``change``."""
-    from agents.netstore import save_network
+    """A saved two-layer network (agents.common.netstore's files), changed by ``change``."""
+    from agents.common.netstore import save_network
     from hwmodel.clusters import Cluster
 
     w = [np.ones((32, 64), np.float32), np.ones((10, 32), np.float32)]
@@ -351,7 +351,7 @@ def _net(t, change=lambda w, m, c: (w, m, c)):
 
 
 def _load_net(t, change=lambda w, m, c: (w, m, c), after=None):
-    from agents.netstore import load_network
+    from agents.common.netstore import load_network
 
     stem = _net(t, change)
     if after is not None:
@@ -360,7 +360,7 @@ def _load_net(t, change=lambda w, m, c: (w, m, c), after=None):
 
 
 def _manifest(t, file, link=False):
-    from agents.netstore import load_manifest
+    from agents.common.netstore import load_manifest
 
     (t / "nets").mkdir()
     _net(t)
@@ -573,14 +573,14 @@ if NO_GPU:  # a GPU this machine lacks: said before any baseline trains
 
 @pytest.fixture
 def no_new_work(no_work, monkeypatch):
-    import agents.compare
-    import agents.search
+    import agents.experiments.compare
+    import agents.rl.search
 
     def fail(*args, **kwargs):
         raise AssertionError("the work started before the inputs were checked")
 
-    monkeypatch.setattr(agents.compare, "run_compare", fail)
-    monkeypatch.setattr(agents.search, "run_search", fail)
+    monkeypatch.setattr(agents.experiments.compare, "run_compare", fail)
+    monkeypatch.setattr(agents.rl.search, "run_search", fail)
 
 
 @pytest.mark.parametrize(
@@ -613,13 +613,13 @@ def test_every_new_flag_and_file_is_refused_in_one_line(
 @pytest.mark.parametrize("error", ["gpu", "host"])
 def test_out_of_memory_mid_run_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch, error):
     """A GPU (or host) running out of memory mid-run: injected, as CI has no GPU to fill."""
-    import agents.reproduce
-    from agents.cli import _gpu_out_of_memory, main
+    import agents.experiments.reproduce
+    from agents.cli.commands import _gpu_out_of_memory, main
 
     def oom(*args, **kwargs):
         raise (_gpu_out_of_memory() if error == "gpu" else MemoryError)("CUDA out of memory.")
 
-    monkeypatch.setattr(agents.reproduce, "run_reproduce", oom)
+    monkeypatch.setattr(agents.experiments.reproduce, "run_reproduce", oom)
     assert main([*REPRO, "--out", _out(tmp_path)]) == 3
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
@@ -632,8 +632,8 @@ def test_a_file_handed_over_does_not_choose_where_baselines_are_written(tmp_path
     import yaml
     from conftest import TINY_TRAIN
 
-    from agents.ppo import load_run_config
-    from agents.replay import load_schedule
+    from agents.rl.ppo import load_run_config
+    from agents.rl.replay import load_schedule
 
     elsewhere = str(tmp_path / "elsewhere")
     doc = load_schedule(_schedule(tmp_path, env={**TINY_ENV, "cache_dir": elsewhere}))

@@ -88,7 +88,7 @@ def test_readme_is_a_front_door():
 
 
 def test_readme_command_table_lists_every_subcommand():
-    from agents.cli import build_parser
+    from agents.cli.commands import build_parser
 
     parser = build_parser()
     (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import tnf_env
-from agents.config import load_config
+from agents.rl.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,6 +2,13 @@
 
 :mod:`.methods` (what a row delivers and spends), :mod:`.study` (seeds x crossbar sizes x
 methods over a :class:`~.study.Lab`, resumable), :mod:`.report` (``results.json``,
-``results.md`` and figures). ``reproduce``, ``benchmark`` and ``compare`` are studies
-defined with them (:mod:`agents.reproduce`, :mod:`agents.benchmark`, :mod:`agents.compare`).
+``results.md`` and figures), :mod:`.flags` (the flags every study shares).
+``reproduce``, ``benchmark`` and ``compare`` are studies defined with them
+(:mod:`.reproduce`, :mod:`.benchmark`, :mod:`.compare`, whose summary is
+:mod:`.compare_report`).
+
+Below them: :mod:`.episodes` runs a policy's episode and scores the network it delivers
+through the one scoring path, and tunes fixed schedules on validation;
+:mod:`.frontier` reads each method's cost at iso-accuracy; :mod:`.results` and
+:mod:`.stats` summarise rows over seeds; :mod:`.figures` draws them.
 """

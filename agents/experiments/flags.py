@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ..outputs import JOURNAL
+from ..common.outputs import JOURNAL
 
 
 def add_study_flags(p: argparse.ArgumentParser) -> None:

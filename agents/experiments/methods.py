@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..experiment import Delivered, Experiment, Tuned, tune
-from ..policies import RandomPolicy
+from ..rl.policies import RandomPolicy
+from .episodes import Delivered, Experiment, Tuned, tune
 
 if TYPE_CHECKING:
     from .study import Lab
@@ -261,7 +261,7 @@ class LearnedPolicy(Method):
 
 
 class SearchedSchedule(Method):
-    """The best constants a black-box search found (:class:`agents.blackbox.ScheduleParams`),
+    """The best constants a black-box search found (:class:`agents.rl.blackbox.ScheduleParams`),
     at the crossbar size the search chose.
 
     :param params: the schedule's constants.
@@ -275,7 +275,7 @@ class SearchedSchedule(Method):
         self.params = params
 
     def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        from ..blackbox import ParamSchedule
+        from ..rl.blackbox import ParamSchedule
 
         p = self.params
         d = lab.fixed.transform(ParamSchedule(p), seed, p.crossbar_size, **p.env_overrides())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tnf_env.model.network import format_topology
 
-from ..results import write_results
+from .results import write_results
 
 Figure = tuple[str, Callable[[dict, Path], Path | None]]  # file name, what draws it
 

@@ -2,7 +2,7 @@
 
 A :class:`Study` runs every method (:mod:`.methods`) on every seed and crossbar size of a
 :class:`Lab` and scores each delivered network through the one scoring path
-(:meth:`agents.experiment.Experiment.score`), so one method, seed, size and budget give
+(:meth:`agents.experiments.episodes.Experiment.score`), so one method, seed, size and budget give
 the same row in every command. Per seed, methods deliver in the study's order except that
 a method runs after those whose work it reuses (``Method.after``: ``offline`` after
 ``pruning``), and each schedule episode runs once (the tuned grid's run at the release's
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..experiment import Delivered, Experiment
-from ..frontier import StepRecorder
-from ..outputs import JOURNAL, Journal
-from ..policies import PaperPolicy, PruningPolicy
+from ..common.outputs import JOURNAL, Journal
+from ..rl.policies import PaperPolicy, PruningPolicy
+from .episodes import Delivered, Experiment
+from .frontier import StepRecorder
 from .methods import Method, Outcome, create
 
 __all__ = ["JOURNAL", "Cell", "Finished", "Lab", "Study", "delivery_order"]
@@ -75,7 +75,7 @@ class Lab:
                  **overrides: Any) -> Delivered:
         """One episode of the ``kind`` schedule (``"paper"`` or ``"pruning"``) with the chip
         at ``chip`` (run once per seed and arguments); with ``record`` and the lab's
-        ``points``, every step is recorded (:class:`agents.frontier.StepRecorder`)."""
+        ``points``, every step is recorded (:class:`agents.experiments.frontier.StepRecorder`)."""
         key = ("schedule", kind, chip, rate_scale, tuple(sorted(overrides.items())))
 
         def run() -> Delivered:

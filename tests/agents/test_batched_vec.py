@@ -6,8 +6,8 @@ from conftest import write_train_config
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import tnf_env
-from agents.batched_vec import BatchedVecEnv
 from agents.cli import main
+from agents.rl.batched_vec import BatchedVecEnv
 
 SETTINGS = {
     "dataset": "digits",

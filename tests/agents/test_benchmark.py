@@ -5,7 +5,7 @@ import json
 from conftest import train_tiny_run
 
 from agents.cli import main
-from agents.figures import METHOD_COLOURS
+from agents.experiments.figures import METHOD_COLOURS
 
 
 def test_benchmark_compares_every_method_with_a_trained_run(tmp_path, capsys):

@@ -7,9 +7,9 @@ import json
 import pytest
 from conftest import write_train_config
 
-import agents.benchmark
-import agents.replay
-import agents.reproduce
+import agents.experiments.benchmark
+import agents.experiments.reproduce
+import agents.rl.replay
 from agents.cli import main
 
 
@@ -21,9 +21,9 @@ def no_work(monkeypatch):
         raise AssertionError("the work started before the flags were checked")
 
     for module, name in (
-        (agents.benchmark, "run_benchmark"),
-        (agents.reproduce, "run_reproduce"),
-        (agents.replay, "replay"),
+        (agents.experiments.benchmark, "run_benchmark"),
+        (agents.experiments.reproduce, "run_reproduce"),
+        (agents.rl.replay, "replay"),
     ):
         monkeypatch.setattr(module, name, fail)
 

@@ -9,10 +9,10 @@ import torch
 from conftest import TINY_TRAIN, write_train_config
 
 from agents import stats
-from agents.blackbox import ParamSchedule, ScheduleParams, penalized_cost, run_search
 from agents.cli import main
-from agents.compare import CompareConfig, CompareError, ppo_epochs
-from agents.config import ConfigError, TrainConfig, config_from_dict
+from agents.experiments.compare import CompareConfig, CompareError, ppo_epochs
+from agents.rl.blackbox import ParamSchedule, ScheduleParams, penalized_cost, run_search
+from agents.rl.config import ConfigError, TrainConfig, config_from_dict
 
 TINY_ENV = {**TINY_TRAIN["env"], "max_steps": 2, "allow_stop": False, "prune_unit": "paper"}
 
@@ -37,7 +37,7 @@ def test_probability_of_improvement_counts_pairs_and_ties_half():
 def test_baseline_seeds_are_validated_and_spread_over_workers(tmp_path):
     with pytest.raises(ConfigError, match="baseline_seeds"):
         config_from_dict({**TINY_TRAIN, "baseline_seeds": [1, 1]})
-    from agents.ppo import make_vec_env
+    from agents.rl.ppo import make_vec_env
 
     cfg = config_from_dict({**TINY_TRAIN, "baseline_seeds": [3]})
     venv = make_vec_env(cfg, cores=1)
@@ -75,7 +75,7 @@ def test_schedule_params_round_trip_and_refuse_unknown_keys():
 
 def test_param_schedule_sets_per_layer_levels():
     import tnf_env
-    from agents.policies import run_episode
+    from agents.rl.policies import run_episode
 
     torch.set_num_threads(1)
     env = tnf_env.make(**TINY_ENV)

@@ -4,12 +4,12 @@ the same rows as the per-command loops the study runner replaced."""
 import pytest
 import torch
 
-from agents.benchmark import BenchmarkConfig, run_benchmark
-from agents.experiment import Experiment, tune
 from agents.experiments import methods as m
+from agents.experiments.benchmark import BenchmarkConfig, run_benchmark
+from agents.experiments.episodes import Experiment, tune
+from agents.experiments.reproduce import ReproduceConfig, run_reproduce
 from agents.experiments.study import Lab, Study
-from agents.policies import PaperPolicy, PruningPolicy, RandomPolicy
-from agents.reproduce import ReproduceConfig, run_reproduce
+from agents.rl.policies import PaperPolicy, PruningPolicy, RandomPolicy
 from tnf_env.model.spiking import SNNSettings
 
 SIZES = (16, 32)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from agents.frontier import cost_at, floor_rates, frontier, iso_accuracy, iso_table
+from agents.experiments.frontier import cost_at, floor_rates, frontier, iso_accuracy, iso_table
 
 
 def test_frontier_keeps_only_undominated_networks():

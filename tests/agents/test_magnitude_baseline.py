@@ -24,7 +24,7 @@ def test_magnitude_pruning_keeps_the_largest_weights_at_pruning_sparsity(tmp_pat
     assert one_shot["sparsity"] == pruning["sparsity"] > 0
     assert doc["budgets"]["magnitude (no retraining)"]["runs"] == 0
     assert "| 16 | magnitude (no retraining) |" in (out / "results.md").read_text()
-    from agents.netstore import load_network
+    from agents.common.netstore import load_network
 
     files = {e["method"]: e["file"] for e in
              json.loads((tmp_path / "nets" / "manifest.json").read_text())["networks"]}

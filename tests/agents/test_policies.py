@@ -6,7 +6,7 @@ import torch
 from reference_schedule import run_schedule
 
 import tnf_env
-from agents.policies import PaperPolicy, PruningPolicy, RandomPolicy, run_episode
+from agents.rl.policies import PaperPolicy, PruningPolicy, RandomPolicy, run_episode
 from tnf_env.transform.transformation import Transformation
 
 

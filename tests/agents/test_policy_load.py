@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.ppo import PPOPolicy, RunError
-from agents.spaces import SPACES_FILE, SpacesError
+from agents.rl.ppo import PPOPolicy, RunError
+from agents.rl.spaces import SPACES_FILE, SpacesError
 
 POLICY = Path(__file__).resolve().parents[2] / "policies" / "digits"
 

@@ -114,7 +114,7 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
     # --save-networks: every row's network, readable without pickles
     import numpy as np
 
-    from agents.netstore import load_network
+    from agents.common.netstore import load_network
 
     manifest = json.loads((tmp_path / "nets" / "manifest.json").read_text())["networks"]
     assert len(manifest) == len(doc["rows"])

@@ -8,7 +8,7 @@ import pytest
 from conftest import write_train_config
 
 from agents.cli import main
-from agents.config import ConfigError, config_from_dict, load_config
+from agents.rl.config import ConfigError, config_from_dict, load_config
 
 
 @pytest.mark.parametrize("name", ["../../x", "a/b", ".hidden", "", "..", "x\\y", "a b", 5])

@@ -21,7 +21,7 @@ import yaml
 from conftest import train_tiny_run
 
 from agents.cli import main
-from agents.ppo import PPOPolicy, RunError, resolve_run_dir
+from agents.rl.ppo import PPOPolicy, RunError, resolve_run_dir
 
 
 class Touch:

@@ -13,8 +13,8 @@ import pytest
 from conftest import write_train_config
 
 from agents.cli import main
-from agents.config import load_config
-from agents.search import SearchConfig, SearchError, run_search, trial_configs
+from agents.rl.config import load_config
+from agents.rl.search import SearchConfig, SearchError, run_search, trial_configs
 
 ray = pytest.importorskip("ray", reason="needs Ray (the distributed extra: make distributed)")
 pytestmark = pytest.mark.extras
@@ -67,7 +67,7 @@ def test_search_writes_run_directories_that_replay_and_benchmark_read(tmp_path, 
     capsys.readouterr()
     assert main(["replay", str(out / "best_schedule.json")]) == 0
     assert "DIFFERENT" not in capsys.readouterr().out
-    from agents.ppo import PPOPolicy, resolve_run_dir
+    from agents.rl.ppo import PPOPolicy, resolve_run_dir
 
     assert resolve_run_dir(out) == out.resolve() / doc["best_run"]
     # the best trial's best model: saved at one of its evaluations (every 24 steps)
@@ -123,7 +123,7 @@ def test_search_without_ray_says_how_to_install_it(tmp_path, monkeypatch, capsys
 
 
 def test_space_items_parse_and_bad_ones_are_refused(tmp_path):
-    from agents.search import parse_dimension
+    from agents.rl.search import parse_dimension
 
     assert parse_dimension("learning_rate=1e-4:1e-3:log").kind == "log"
     assert parse_dimension("env.rate_scale=5,10").values == (5, 10)

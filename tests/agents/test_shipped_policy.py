@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from agents.experiment import Experiment
-from agents.ppo import PPOPolicy, load_run_config
+from agents.experiments.episodes import Experiment
+from agents.rl.ppo import PPOPolicy, load_run_config
 from tnf_env.observation import RESOLUTION
 
 POLICY = Path(__file__).resolve().parents[2] / "policies" / "digits"

@@ -5,10 +5,10 @@ import json
 import pytest
 import torch
 
-from agents import reproduce
 from agents.cli import main
-from agents.experiment import Experiment
 from agents.experiments import methods as m
+from agents.experiments import reproduce
+from agents.experiments.episodes import Experiment
 from agents.experiments.study import Lab, Study
 from tnf_env.model.spiking import SNNSettings
 

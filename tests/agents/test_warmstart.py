@@ -9,9 +9,9 @@ from stable_baselines3 import PPO
 
 import tnf_env
 from agents.cli import main
-from agents.config import ConfigError, load_config
-from agents.policies import PaperPolicy, run_episode
-from agents.warmstart import (
+from agents.rl.config import ConfigError, load_config
+from agents.rl.policies import PaperPolicy, run_episode
+from agents.rl.warmstart import (
     behaviour_clone,
     choice_probability,
     collect_demonstrations,

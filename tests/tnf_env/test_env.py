@@ -206,7 +206,7 @@ def test_relative_prune_unit_scales_with_the_weights():
     env = _make(prune_unit="relative", relative_rate=0.5).unwrapped
     assert env.unit_rates() == pytest.approx([0.5 * s for s in env.weight_scale])
     assert _make().unwrapped.unit_rates() == env.paper_schedule().rates(2)
-    from agents.policies import PaperPolicy
+    from agents.rl.policies import PaperPolicy
 
     with pytest.raises(ValueError, match="prune_unit='paper'"):
         PaperPolicy().reset(env)
@@ -248,7 +248,7 @@ def test_prune_levels_setting_sets_the_prune_choices():
 
 
 def test_compaction_on_and_off_give_the_same_episode():
-    from agents.policies import PaperPolicy
+    from agents.rl.policies import PaperPolicy
 
     results = []
     for compact in (True, False):

@@ -58,7 +58,7 @@ def test_fork_mid_episode_continues_as_the_original_would():
 
 
 def test_get_state_is_a_replayable_schedule_and_set_state_restores_it(tmp_path):
-    from agents.replay import load_schedule, replay
+    from agents.rl.replay import load_schedule, replay
 
     env = tnf_env.make(**KW)
     first, rest = _actions(env, 2), _actions(env, 3, seed=1)

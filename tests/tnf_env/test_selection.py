@@ -9,8 +9,8 @@ import torch
 from conftest import TINY_TRAIN
 
 import tnf_env
-from agents.experiment import Experiment, tune
-from agents.policies import PruningPolicy, run_episode
+from agents.experiments.episodes import Experiment, tune
+from agents.rl.policies import PruningPolicy, run_episode
 from tnf_env.measure.selection import clears_floor, standard_error
 
 ENV = {**TINY_TRAIN["env"], "max_steps": 2, "allow_stop": False, "prune_unit": "paper",

@@ -6,7 +6,7 @@ import torch
 from reference_schedule import run_schedule
 
 import tnf_env
-from agents.policies import PaperPolicy, PruningPolicy, run_episode
+from agents.rl.policies import PaperPolicy, PruningPolicy, run_episode
 from tnf_env.transform.schedule import PaperSchedule
 from tnf_env.transform.step_plan import sub_epochs
 from tnf_env.transform.transformation import Transformation

@@ -8,7 +8,7 @@ import torch
 import tnf_env
 import tnf_env.task
 import tnf_env.vector_env
-from agents.experiment import Experiment
+from agents.experiments.episodes import Experiment
 from tnf_env import Task, TraNNsformerEnv
 
 

@@ -3,7 +3,7 @@
 :class:`PaperSchedule` holds the released code's hand-tuned constants (docs/design.md
 section 3): when clustering starts, when cluster pruning starts and how its
 fraction grows, the threshold rates. The schedule itself exists only as a policy
-(:class:`agents.policies.ScheduleFollower`), which issues these decisions as
+(:class:`agents.rl.policies.ScheduleFollower`), which issues these decisions as
 environment actions; the environment applies the per-epoch rules (loss gate,
 settle test, growth of the cluster-pruning fraction, :mod:`tnf_env.transform.step_plan`).
 The tests keep an independent per-iteration driver to check the policy against.

@@ -1,12 +1,12 @@
 """The ``compare`` subcommand: equal-compute comparison of PPO, tuned fixed schedules,
-black-box (Optuna TPE) and random search (:mod:`agents.compare`)."""
+black-box (Optuna TPE) and random search (:mod:`agents.experiments.compare`)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from .experiment import RATE_GRID
+from ..experiments.episodes import RATE_GRID
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -14,7 +14,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     :param args: the parsed ``compare`` flags.
     """
-    from .cli import (
+    from ..common.outputs import claim_dir
+    from ..experiments.compare import CompareConfig, run_compare
+    from ..experiments.compare_report import results_markdown, write_outputs
+    from ..rl.config import load_config
+    from .checks import (
         CLIError,
         check_budget,
         check_device,
@@ -24,14 +28,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         check_seeds,
         require_modules,
     )
-    from .compare import CompareConfig, run_compare
-    from .compare_report import results_markdown, write_outputs
-    from .config import load_config
-    from .outputs import claim_dir
 
     out = Path(args.out)
     if args.report_only:  # the tables and figure again, from the rows already measured
-        from .compare_report import resummarize
+        from ..experiments.compare_report import resummarize
 
         print(results_markdown(resummarize(out, args.reps)))
         return 0
@@ -82,8 +82,8 @@ def _same_comparison(cfg, out: Path, resume: bool) -> None:
 
     from hwmodel.safeload import load_document
 
-    from .cli import CLIError
-    from .outputs import atomic_write
+    from ..common.outputs import atomic_write
+    from .checks import CLIError
 
     path = out / "compare.json"
     if not resume:

@@ -3,21 +3,21 @@
 ``train_agent.py compare`` answers "does the learned schedule beat the strongest fixed
 schedules, and a black-box search, on equal compute?" for one configuration:
 
-1. PPO trains (``agents.ppo.train``) on the dense baselines of the training seeds (worker
+1. PPO trains (``agents.rl.ppo.train``) on the dense baselines of the training seeds (worker
    ``k`` on seed ``train_seeds[k % len]``), cold and, with ``--warm-start``, warm-started.
    Its compute is every retraining epoch of its training episodes, in-training
    evaluations and warm-start demonstrations.
 2. Black-box search (Optuna TPE) and random search over the fixed schedule's constants
-   (:mod:`agents.blackbox`) run on the same training seeds with PPO's epochs as budget.
+   (:mod:`agents.rl.blackbox`) run on the same training seeds with PPO's epochs as budget.
 3. On each held-out seed (one study of :mod:`agents.experiments`, resumable seed by
    seed), ``pruning`` and ``paper`` are tuned on that network's validation split
-   (:func:`agents.experiment.tune` over the rate grid, every crossbar size, the size of
+   (:func:`agents.experiments.episodes.tune` over the rate grid, every crossbar size, the size of
    least validation cost kept; all grid epochs count), next to their release-constant
    rows; the searches' best schedules and the PPO policies run once.
 4. Every delivered network is scored by :func:`tnf_env.measure.scoring.score_network`; per
    method: area, energy and cost ratios per seed to the best tuned fixed method with 95%
    bootstrap intervals, the probability of improvement over it, floor met, epochs and
-   wall time (:mod:`agents.compare_report`).
+   wall time (:mod:`agents.experiments.compare_report`).
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from typing import Any
 import tnf_env
 from tnf_env.model.spiking import SNNSettings
 
-from .blackbox import ScheduleParams, run_search
-from .config import TrainConfig
-from .experiment import RATE_GRID, Experiment
-from .experiments import methods as em
-from .experiments.study import JOURNAL, Lab, Study
-from .outputs import atomic_write
+from ..common.outputs import atomic_write
+from ..rl.blackbox import ScheduleParams, run_search
+from ..rl.config import TrainConfig
+from . import methods as em
+from .episodes import RATE_GRID, Experiment
+from .study import JOURNAL, Lab, Study
 
 WARM_STARTS = ("none", "paper", "pruning")
 FIXED = ("pruning", "paper")
@@ -114,7 +114,7 @@ def ppo_epochs(timesteps: int, cfg: TrainConfig, horizon: int, step_epochs: floa
 
 def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
                log: Callable[[str], None]) -> dict:
-    from .ppo import train
+    from ..rl.ppo import train
 
     name = "ppo" if warm == "none" else f"ppo (warm {warm})"
     run = cfg.out / "ppo" / ("cold" if warm == "none" else f"warm-{warm}")
@@ -135,7 +135,7 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
 
 def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
                 resume: bool = False) -> dict:
-    """Run every method; returns the results document (see :mod:`agents.compare_report`).
+    """Run every method; returns the results document (see :mod:`.compare_report`).
 
     :param cfg: what to compare and where to write.
     :param log: progress lines.
@@ -167,7 +167,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     snn = SNNSettings(timesteps=cfg.snn_timesteps)
     fixed = Experiment({**env, "prune_unit": "paper"}, snn)
     learned = Experiment(env, snn)
-    from .ppo import PPOPolicy
+    from ..rl.ppo import PPOPolicy
 
     # Fixed schedules tune on each held-out network and keep their crossbar size of least
     # validation cost; the searches' best schedules and the policies choose their own.

@@ -30,15 +30,15 @@ from hwmodel.clusters import Cluster
 from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
 from tnf_env.model.spiking import SNNSettings
 
-from .experiment import RATE_GRID, Experiment
-from .experiments import methods as m
-from .experiments.report import markdown, method_order, network_fields
-from .experiments.report import write_outputs as write_report
-from .experiments.study import Cell, Lab, Study
+from ..common.netstore import NetworkStore
+from . import methods as m
+from .episodes import RATE_GRID, Experiment
 from .frontier import floor_rates, iso_accuracy, iso_figure, iso_table
-from .netstore import NetworkStore
+from .report import markdown, method_order, network_fields
+from .report import write_outputs as write_report
 from .results import results_table
 from .results import summarize as summarize_rows
+from .study import Cell, Lab, Study
 
 METHODS = ("original", "pruning (release)", "pruning", "offline", "paper (release)", "paper")
 REFERENCES = ("original", "pruning")

@@ -44,8 +44,8 @@ import tnf_env
 from hwmodel.safeload import DocumentError, load_document
 from tnf_env.state import STATE_METRICS, plain  # what replay checks, as get_state() records
 
+from ..common.outputs import OutputError, atomic_write, dir_lock
 from .config import ConfigError, TrainConfig, config_from_dict
-from .outputs import OutputError, atomic_write, dir_lock
 from .policies import EpisodeResult
 from .spaces import SPACES_FILE, spaces_document, stored_spaces
 
@@ -142,7 +142,7 @@ class EpisodeMetricsCallback(BaseCallback):
 
 
 class PPOPolicy:
-    """A trained PPO model behind the :class:`~agents.policies.Policy` interface."""
+    """A trained PPO model behind the :class:`~agents.rl.policies.Policy` interface."""
 
     def __init__(self, model: PPO, deterministic: bool = True, name: str = "ppo") -> None:
         self.model, self.deterministic, self.name = model, deterministic, name
@@ -328,7 +328,7 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
 @contextmanager
 def run_dir_lock(run: Path) -> Iterator[None]:
     """Hold ``run/.lock`` while this process writes the run; a second process fails at once.
-    Passes inside a command's claim of the same directory (:func:`agents.outputs.claim_dir`).
+    Passes inside a command's claim of the same directory (:func:`agents.common.outputs.claim_dir`).
 
     :param run: an existing run directory.
     """

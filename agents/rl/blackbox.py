@@ -33,7 +33,7 @@ import numpy as np
 
 import tnf_env
 
-from .outputs import Journal
+from ..common.outputs import Journal
 from .policies import ScheduleFollower, run_episode
 
 SAMPLERS = ("tpe", "random")

@@ -32,13 +32,13 @@ from typing import Any
 import tnf_env
 from tnf_env.model.spiking import SNNSettings
 
-from .experiment import RATE_GRID, Experiment
-from .experiments import methods as m
-from .experiments.report import markdown, method_order, network_fields
-from .experiments.report import write_outputs as write_report
-from .experiments.study import Lab, Study
+from . import methods as m
+from .episodes import RATE_GRID, Experiment
+from .report import markdown, method_order, network_fields
+from .report import write_outputs as write_report
 from .results import results_table
 from .results import summarize as summarize_rows
+from .study import Lab, Study
 
 METHODS = (
     "original", "pruning (release)", "pruning", "paper (release)", "paper", "random", "ppo"
@@ -104,7 +104,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     snn = SNNSettings(timesteps=cfg.snn_timesteps)
     ppo = None
     if cfg.run_dir:
-        from .ppo import PPOPolicy
+        from ..rl.ppo import PPOPolicy
 
         ppo = PPOPolicy.load(cfg.run_dir)
     methods = benchmark_methods(cfg, horizon, ppo)

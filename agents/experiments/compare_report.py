@@ -1,4 +1,4 @@
-"""Summary, tables and learning-curve figure of a ``compare`` run (:mod:`agents.compare`).
+"""Summary, tables and learning-curve figure of a ``compare`` run (:mod:`.compare`).
 
 Per method and held-out seed, ratios to the best tuned fixed method on the same seed
 (``best`` accounting, energy with the spikes the SNN measured): area, energy and cost
@@ -6,7 +6,7 @@ Per method and held-out seed, ratios to the best tuned fixed method on the same 
 the one of ``pruning`` and ``paper`` whose mean cost relative to the original network
 is lower (chosen on test: the strongest reference). Means carry 95% stratified-
 bootstrap intervals and the probability of improvement over that method
-(:mod:`agents.stats`).
+(:mod:`agents.experiments.stats`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from hwmodel.safeload import load_document
 
-from .blackbox import penalized_cost
+from ..rl.blackbox import penalized_cost
 from .results import write_results
 from .stats import backend, mean_interval, poi_interval
 
@@ -53,7 +53,7 @@ def _cost(row: dict, ref: dict, w: float) -> float:
 
 
 def summarize(doc: dict, reps: int = 2000) -> dict:
-    """Per-method entries of :mod:`agents.compare`'s document (see the module docstring).
+    """Per-method entries of :mod:`.compare`'s document (see the module docstring).
 
     :param doc: the results document (``rows``, ``training``, ``eval_wall_seconds``, ...).
     :param reps: bootstrap resamples.

@@ -8,7 +8,7 @@ PPO then starts at the paper's schedule and explores around it.
 
 Example::
 
-    from agents.warmstart import collect_demonstrations, behaviour_clone
+    from agents.rl.warmstart import collect_demonstrations, behaviour_clone
     demo = collect_demonstrations(env, PaperPolicy(), seeds=[20_000, 20_001])
     stats = behaviour_clone(model, demo, confidence=0.8)
 """
@@ -47,7 +47,7 @@ def collect_demonstrations(
     """Run ``policy`` for one episode per seed and record what it saw and did.
 
     :param env: the training environment (same spaces as the PPO model's).
-    :param policy: the schedule to imitate, e.g. :func:`agents.policies.PaperPolicy`.
+    :param policy: the schedule to imitate, e.g. :func:`agents.rl.policies.PaperPolicy`.
     :param seeds: one episode per seed.
     :param gamma: discount of the returns-to-go the critic is fitted to.
     """

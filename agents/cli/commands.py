@@ -1,7 +1,8 @@
-"""``train_agent.py`` subcommands.
+"""``train_agent.py`` subcommands, their parser and :func:`main`.
 
-Each subcommand is a function ``cmd_NAME(args) -> int``; user errors raise
-:class:`CLIError`, printed as one line with exit status 2.
+Each subcommand is a function ``cmd_NAME(args) -> int`` (``compare``'s is in
+:mod:`.compare`); user errors raise :class:`~.checks.CLIError`, printed as one line with
+exit status 2.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
 import sys
 import time
@@ -25,113 +25,23 @@ from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
 from tnf_env.model.baseline import get_baseline
 from tnf_env.model.network import default_topology, format_topology, parse_topology
 from tnf_env.model.spiking import normalization_scales, simulate_snn
-from tnf_env.model.torch_device import resolve_device
 from tnf_env.model.training import default_recipe, to_tensors
 
-from .experiment import RATE_GRID
-from .experiments.flags import add_study_flags, check_methods
-from .outputs import JOURNAL, atomic_write, check_writable, claim_dir
-
-
-class CLIError(Exception):
-    """A user error: bad flag value, missing file, unknown name."""
-
-
-def check_out_dir(path: Path, flag: str) -> None:
-    """Refuse, before any work starts, an output directory that cannot be created or written.
-
-    :param path: the directory the command will write (it may not exist yet).
-    :param flag: the flag that named it, for the message.
-    """
-    check_writable(path, flag)
-
-
-def check_seeds(seeds: Sequence[int], flag: str = "--seeds", limit: int = 2**32) -> None:
-    """Seeds feed numpy, torch and Gymnasium: distinct integers in ``[0, limit)`` (a seed
-    given twice would count one network twice in every mean)."""
-    bad = [s for s in seeds if not 0 <= s < limit]
-    if bad:
-        raise CLIError(f"{flag} must be integers in [0, 2**{limit.bit_length() - 1}), got {bad[0]}")
-    if len(set(seeds)) != len(seeds):
-        twice = sorted({s for s in seeds if list(seeds).count(s) > 1})
-        raise CLIError(f"{flag} must be distinct, got {twice[0]} twice")
-
-
-def check_distinct(values: Sequence | None, flag: str) -> None:
-    """A list flag whose repeated entries would be counted twice (crossbar sizes, seeds)."""
-    if values and len(set(values)) != len(values):
-        raise CLIError(f"{flag} must be distinct values, got {list(values)}")
-
-
-# Upper bounds of integer flags: larger values pass argparse and then run for years or fail
-# deep inside numpy or torch.
-FLAG_LIMITS = {
-    "epochs": 100_000,
-    "steps": 10_000,
-    "pruning_epochs": 100_000,
-    "snn_timesteps": 100_000,
-    "random_candidates": 10_000,
-    "reps": 1_000_000,
-    "timesteps": 10**9,
-}
-MAX_BUDGET = 10**7  # retraining epochs of a search or a benchmark transformation
-
-
-def check_positive(args: argparse.Namespace, *names: str) -> None:
-    """Integer flags that must be in ``[1, FLAG_LIMITS[name]]`` (None: the default applies)."""
-    for name in names:
-        value = getattr(args, name)
-        high = FLAG_LIMITS.get(name, 10**9)
-        if value is not None and not 1 <= value <= high:
-            flag = "--" + name.replace("_", "-")
-            raise CLIError(f"{flag} must be an integer in [1, {high}], got {value}")
-
-
-def check_budget(value: float | None, flag: str) -> None:
-    """A number of retraining epochs: finite, > 0 and at most :data:`MAX_BUDGET`."""
-    if value is not None and not (0 < value <= MAX_BUDGET and math.isfinite(value)):
-        raise CLIError(f"{flag} must be a number of epochs in (0, {MAX_BUDGET}], got {value}")
-
-
-def check_rate_grid(grid: Sequence[float]) -> None:
-    bad = [g for g in grid if not (0 < g <= 1000 and math.isfinite(g))]
-    if bad:
-        raise CLIError(f"--rate-grid must be finite numbers in (0, 1000], got {bad[0]}")
-    if len(set(grid)) != len(grid) or len(grid) > 64:
-        raise CLIError(f"--rate-grid must be at most 64 distinct numbers, got {list(grid)}")
-
-
-def require_modules(*needs: tuple[str, str]) -> None:
-    """Optional packages a command needs at its end: missing ones are said before any work.
-
-    :param needs: ``(module, what needs it)`` pairs.
-    """
-    import importlib.util
-
-    for module, what in needs:
-        if importlib.util.find_spec(module) is None:
-            raise CLIError(f"{what} need {module}, which is not installed: pip install {module}")
-
-
-def check_device(name: object, what: str) -> None:
-    """A device this machine has, said before any work (a file naming ``cuda`` stays
-    readable on a machine without one: only the commands that run here check this).
-
-    :param name: the device's name.
-    :param what: the flag or key that gave it.
-    """
-    if isinstance(name, str):
-        try:
-            resolve_device(name)
-        except ValueError as exc:
-            raise CLIError(f"invalid {what}={name!r}: {exc}") from None
-
-
-def check_env_settings(settings: dict) -> None:
-    """Refuse bad environment settings before any network is trained."""
-    from tnf_env.settings import EnvConfig
-
-    EnvConfig.from_kwargs(**settings)
+from ..common.outputs import JOURNAL, atomic_write, claim_dir
+from ..experiments.episodes import RATE_GRID
+from ..experiments.flags import add_study_flags, check_methods
+from .checks import (
+    CLIError,
+    check_budget,
+    check_device,
+    check_distinct,
+    check_env_settings,
+    check_out_dir,
+    check_positive,
+    check_rate_grid,
+    check_seeds,
+    require_modules,
+)
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
@@ -206,9 +116,13 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """The paper's experiment: original / pruning / offline / TraNNsformer per crossbar size."""
-    from pathlib import Path
 
-    from .reproduce import ReproduceConfig, results_markdown, run_reproduce, write_outputs
+    from ..experiments.reproduce import (
+        ReproduceConfig,
+        results_markdown,
+        run_reproduce,
+        write_outputs,
+    )
 
     out = Path(args.out)
     check_out_dir(out, "--out")
@@ -259,11 +173,16 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """PPO on the environment, then learned vs the paper's schedule vs random."""
-    from pathlib import Path
 
-    from .config import load_config
-    from .policies import PaperPolicy, RandomPolicy, comparison_table, evaluate_policy, summarize
-    from .ppo import EVAL_SEED, PPOPolicy, load_run_config, train
+    from ..rl.config import load_config
+    from ..rl.policies import (
+        PaperPolicy,
+        RandomPolicy,
+        comparison_table,
+        evaluate_policy,
+        summarize,
+    )
+    from ..rl.ppo import EVAL_SEED, PPOPolicy, load_run_config, train
 
     if args.resume:
         given = [
@@ -333,9 +252,8 @@ def tnf_env_make(settings: dict):
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Re-run a saved schedule and check it reproduces its recorded metrics."""
-    from pathlib import Path
 
-    from .replay import load_schedule, replay
+    from ..rl.replay import load_schedule, replay
 
     render_dir = Path(args.render) if args.render else None
     if render_dir is not None:
@@ -360,10 +278,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
     """Original, pruning, the paper's schedule, random search and PPO on one configuration."""
-    from pathlib import Path
 
-    from .benchmark import BenchmarkConfig, results_markdown, run_benchmark, write_outputs
-    from .config import load_config
+    from ..experiments.benchmark import (
+        BenchmarkConfig,
+        results_markdown,
+        run_benchmark,
+        write_outputs,
+    )
+    from ..rl.config import load_config
 
     out = Path(args.out)
     check_out_dir(out, "--out")
@@ -374,7 +296,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     require_modules(("matplotlib", "the figures"))
     run_dir = None
     if args.run:
-        from .ppo import load_run_config, resolve_run_dir
+        from ..rl.ppo import load_run_config, resolve_run_dir
 
         try:
             run_dir = str(resolve_run_dir(args.run))
@@ -420,10 +342,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     """PPO (or fixed-schedule) trials by grid or Optuna, spread over a Ray cluster (or a
     local Ray instance), weak ones stopped early by ASHA when asked."""
-    from pathlib import Path
 
-    from .config import load_config
-    from .search import SearchConfig, run_search
+    from ..rl.config import load_config
+    from ..rl.search import SearchConfig, run_search
 
     check_seeds(args.seeds)
     base = load_config(args.config, timesteps=args.timesteps, n_envs=args.n_envs)
@@ -642,7 +563,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_benchmark)
 
-    from .compare_cli import add_parser as add_compare
+    from .compare import add_parser as add_compare
 
     add_compare(sub)
 

@@ -32,7 +32,7 @@ from tnf_env.reward import normalized_cost
 from tnf_env.transform.schedule import offline_clustering
 from tnf_env.transform.transformation import Transformation
 
-from .policies import Policy, run_episode
+from ..rl.policies import Policy, run_episode
 
 RATE_GRID = (0.5, 1.0, 2.0)  # multiples of the environment's rate_scale tried when tuning
 

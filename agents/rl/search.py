@@ -45,8 +45,8 @@ from typing import Any
 
 from hwmodel.safeload import DocumentError, load_document, parse_document
 
+from ..common.outputs import claim_dir
 from .config import TrainConfig, config_from_dict
-from .outputs import claim_dir
 from .ppo import EVAL_SEED, make_env, run_dir_lock, schedule_document, train
 
 ENV_ID = "tnf_env/TraNNsformer-v0"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .outputs import atomic_write
+from ..common.outputs import atomic_write
 
 ACCOUNTINGS = ("paper", "best")
 COSTS = ("area_mm2", "energy_nj")

@@ -1,0 +1,6 @@
+"""What every command shares: output directories checked and locked before any work,
+atomic writes and the append-only journal (:mod:`.outputs`), and the plain files that
+hold delivered networks, read back without unpickling (:mod:`.netstore`).
+
+Depends on nothing in ``agents`` (safe YAML/JSON reading is :mod:`hwmodel.safeload`).
+"""

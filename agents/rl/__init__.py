@@ -1,0 +1,12 @@
+"""Schedules as policies and how they are learned or searched.
+
+:mod:`.policies` (the paper's schedule, pruning only, random; running an episode),
+:mod:`.ppo` (PPO training, checkpoints, evaluation and safe model loading),
+:mod:`.config` (the training configuration, read from YAML), :mod:`.warmstart`
+(behaviour cloning of a fixed schedule before PPO), :mod:`.batched_vec` (SB3's VecEnv
+over the batched environment), :mod:`.spaces` (a policy's spaces stored with its run),
+:mod:`.replay` (replay a saved schedule), :mod:`.search` (trials on Ray Tune) and
+:mod:`.blackbox` (Optuna over the fixed schedule's constants, counted in epochs).
+
+Uses :mod:`tnf_env` and :mod:`agents.common`; the experiments and the CLI build on it.
+"""
