@@ -94,14 +94,24 @@ class ScheduleFollower:
         return self.env.codec.encode(action)
 
 
-def PaperPolicy(crossbar_size: int | None = None) -> ScheduleFollower:  # noqa: N802
-    """The paper's fixed schedule as a policy."""
-    return ScheduleFollower(True, crossbar_size)
+class PaperPolicy(ScheduleFollower):
+    """The paper's fixed schedule as a policy.
+
+    :param crossbar_size: the chip's crossbar size (default: the environment's reference).
+    """
+
+    def __init__(self, crossbar_size: int | None = None) -> None:
+        super().__init__(True, crossbar_size)
 
 
-def PruningPolicy(crossbar_size: int | None = None) -> ScheduleFollower:  # noqa: N802
-    """The pruning-only baseline as a policy."""
-    return ScheduleFollower(False, crossbar_size)
+class PruningPolicy(ScheduleFollower):
+    """The pruning-only baseline as a policy: the paper's thresholds, no clusters.
+
+    :param crossbar_size: the chip's crossbar size (default: the environment's reference).
+    """
+
+    def __init__(self, crossbar_size: int | None = None) -> None:
+        super().__init__(False, crossbar_size)
 
 
 class RandomPolicy:
