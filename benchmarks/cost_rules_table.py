@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agents.common.netstore import load_network
+from agents.common.netstore import load_saved_network
 from hwmodel.accounting import cost_accounted
 from tnf_env.data.datasets import load_dataset
 from tnf_env.model.network import MaskedMLP
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     spikes: dict[str, list] = {}
     rows = []
     for e in entries:
-        saved = load_network(root / e["file"])
+        saved = load_saved_network(root / e["file"])
         if e["file"] not in spikes:
             res = snn_evaluate(build_net(saved), x_train, x_test, y_test, snn, seed=args.seed)
             spikes[e["file"]] = res.input_spikes

@@ -49,17 +49,17 @@ def check_layers(schedules: list[tuple[float, ...]], n_layers: int) -> None:
 
 
 def run(env, levels: tuple[float, ...], cluster_at: int | None, seed: int) -> dict:
-    u = env.unwrapped
-    L = u.n_layers
+    inner = env.unwrapped
+    L = inner.n_layers
     t0 = time.perf_counter()
     env.reset(seed=seed)
     margins, done, step = [], False, 0
     while not done:
-        action = u.codec.encode(DecodedAction(
+        action = inner.codec.encode(DecodedAction(
             prune_levels=list(levels),
             cluster_options=["scic" if step == cluster_at else "none"] * L,
             cluster_prune=[None] * L,
-            crossbar_sizes=[u.codec.sizes[0]] * L,  # the config's first crossbar size
+            crossbar_sizes=[inner.codec.sizes[0]] * L,  # the config's first crossbar size
         ))
         _, _, terminated, truncated, info = env.step(action)
         margins.append(round(100 * (info["accuracy"] - info["accuracy_floor"]), 2))

@@ -116,7 +116,7 @@ def _load_nets(nets_dir: Path | None, base_net, methods=("pruning", "paper")):
     ``methods``, named ``"{method} N={n}"`` by the crossbar size they were made for."""
     import copy
 
-    from agents.common.netstore import load_manifest, load_network
+    from agents.common.netstore import load_manifest, load_saved_network
 
     nets = {"dense": (base_net, [[] for _ in base_net.layers])}
     if nets_dir is None or not (nets_dir / "manifest.json").is_file():
@@ -124,7 +124,7 @@ def _load_nets(nets_dir: Path | None, base_net, methods=("pruning", "paper")):
     for entry in load_manifest(nets_dir):  # each file checked to lie inside nets_dir
         if entry["method"] not in methods:
             continue
-        saved = load_network(nets_dir / entry["file"])  # finite, shapes that agree
+        saved = load_saved_network(nets_dir / entry["file"])  # finite, shapes that agree
         net = copy.deepcopy(base_net)
         for i in range(net.n_layers):
             with torch.no_grad():
@@ -228,22 +228,22 @@ def env_time(steps: int = 3) -> list[dict]:
     for dataset in ("digits", "mnist-10k"):
         for nonideal in (False, True):
             env = tnf_env.make(dataset=dataset, max_steps=steps, nonideal=nonideal)
-            u = env.unwrapped
+            inner = env.unwrapped
             obs, info = env.reset(seed=0)
             policy = PaperPolicy()
             policy.reset(env)
             step_s, hw_s = [], []
             for _ in range(steps):
                 obs, _, term, trunc, info = env.step(policy.act(obs, info))
-                step_s.append(u.last_step_timing["step"])
+                step_s.append(inner.last_step_timing["step"])
                 if nonideal:  # the non-ideal part of a measurement, uncached
-                    u._hardware._cache.clear()
+                    inner._hardware._cache.clear()
                     t0 = time.perf_counter()
-                    hw = u._hardware(u.transformation.net, u._metrics["mappings"])
+                    hw = inner._hardware(inner.transformation.net, inner._metrics["mappings"])
                     from tnf_env.measure.nonideal import hardware_net
                     from tnf_env.model.training import evaluate
 
-                    evaluate(hardware_net(u.transformation.net, hw), u.x_val, u.y_val)
+                    evaluate(hardware_net(inner.transformation.net, hw), inner.x_val, inner.y_val)
                     hw_s.append(time.perf_counter() - t0)
                 if term or trunc:
                     break

@@ -351,12 +351,12 @@ def _net(t, change=lambda w, m, c: (w, m, c)):
 
 
 def _load_net(t, change=lambda w, m, c: (w, m, c), after=None):
-    from agents.common.netstore import load_network
+    from agents.common.netstore import load_saved_network
 
     stem = _net(t, change)
     if after is not None:
         after(t)
-    return lambda: load_network(stem)
+    return lambda: load_saved_network(stem)
 
 
 def _manifest(t, file, link=False):

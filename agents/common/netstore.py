@@ -87,7 +87,7 @@ def save_network(stem: Path, weights, masks, clusters) -> None:
     Path(f"{stem}_clusters.json").write_text(json.dumps(doc))
 
 
-class NetworkFileError(ValueError):
+class SavedNetworkError(ValueError):
     """A saved network that cannot be used: the message names the file, the entry and why."""
 
 
@@ -95,53 +95,53 @@ MAX_LAYERS = 64
 MAX_NETWORK_BYTES = 2**31  # the npz is read into memory
 
 
-def load_network(stem: str | Path) -> SavedNetwork:
+def load_saved_network(stem: str | Path) -> SavedNetwork:
     """Read a network :func:`save_network` wrote (``stem`` without extension), checked:
     finite float weights, 0/1 masks of the same shapes, consecutive layers that chain, and
     clusters whose rows and columns lie inside their layer. Object arrays (pickles) in the
     npz are refused, never loaded.
 
     :param stem: the files' path without extension.
-    :raises NetworkFileError: one line naming the file, the entry and what is allowed.
+    :raises SavedNetworkError: one line naming the file, the entry and what is allowed.
     """
     stem = Path(stem)
     npz = stem.with_suffix(".npz")
     try:
         if npz.stat().st_size > MAX_NETWORK_BYTES:
-            raise NetworkFileError(f"{npz}: larger than {MAX_NETWORK_BYTES} bytes")
+            raise SavedNetworkError(f"{npz}: larger than {MAX_NETWORK_BYTES} bytes")
         with np.load(npz, allow_pickle=False) as z:
             names = set(z.files)
             n = len([k for k in names if k.startswith("weight")])
             expected = {f"{k}{i}" for i in range(n) for k in ("weight", "mask")}
             if not 1 <= n <= MAX_LAYERS or names != expected:
-                raise NetworkFileError(
+                raise SavedNetworkError(
                     f"{npz}: holds {sorted(names)[:8]}; allowed: weight0, mask0, ... weight<k>, "
                     f"mask<k> for 1 to {MAX_LAYERS} layers"
                 )
             weights = [z[f"weight{i}"] for i in range(n)]
             masks = [z[f"mask{i}"] for i in range(n)]
-    except NetworkFileError:
+    except SavedNetworkError:
         raise
     except ValueError as exc:  # numpy: "Object arrays cannot be loaded when allow_pickle=False"
-        raise NetworkFileError(
+        raise SavedNetworkError(
             f"{npz}: {' '.join(str(exc).split())} (allowed: numeric arrays only)"
         ) from None
     except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-        raise NetworkFileError(f"{npz}: unreadable ({type(exc).__name__}: {exc})") from None
+        raise SavedNetworkError(f"{npz}: unreadable ({type(exc).__name__}: {exc})") from None
     for i, (w, m) in enumerate(zip(weights, masks, strict=True)):
         if w.ndim != 2 or w.dtype.kind != "f":
-            raise NetworkFileError(f"{npz}: weight{i} must be a 2-d float array, got "
+            raise SavedNetworkError(f"{npz}: weight{i} must be a 2-d float array, got "
                                    f"{w.dtype} of shape {w.shape}")
         if not np.isfinite(w).all():
-            raise NetworkFileError(f"{npz}: weight{i} holds NaN or infinite values "
+            raise SavedNetworkError(f"{npz}: weight{i} holds NaN or infinite values "
                                    "(allowed: finite numbers)")
         if m.shape != w.shape or m.dtype.kind not in "biu" or not np.isin(m, (0, 1)).all():
-            raise NetworkFileError(
+            raise SavedNetworkError(
                 f"{npz}: mask{i} must be a 0/1 array of weight{i}'s shape {w.shape}, got "
                 f"{m.dtype} of shape {m.shape}"
             )
         if i and w.shape[1] != weights[i - 1].shape[0]:
-            raise NetworkFileError(
+            raise SavedNetworkError(
                 f"{npz}: weight{i} takes {w.shape[1]} inputs but weight{i - 1} gives "
                 f"{weights[i - 1].shape[0]} outputs"
             )
@@ -153,7 +153,7 @@ def load_network(stem: str | Path) -> SavedNetwork:
             raise TypeError(f"expected {len(weights)} per-layer lists")
         clusters = [[Cluster.from_dict(c) for c in layer] for layer in layers]
     except (DocumentError, KeyError, TypeError, ValueError) as exc:
-        raise NetworkFileError(
+        raise SavedNetworkError(
             f"{clusters_file}: not a clusters file ({' '.join(str(exc).split())[:200]}); "
             'allowed: {"clusters": [[{"outputs": [...], "inputs": [...]}, ...] per layer]}'
         ) from None
@@ -162,7 +162,7 @@ def load_network(stem: str | Path) -> SavedNetwork:
             if (c.outputs.size and c.outputs.max() >= w.shape[0]) or (
                 c.inputs.size and c.inputs.max() >= w.shape[1]
             ):
-                raise NetworkFileError(
+                raise SavedNetworkError(
                     f"{clusters_file}: a cluster of layer {i} lies outside the layer (allowed: "
                     f"outputs < {w.shape[0]}, inputs < {w.shape[1]})"
                 )
@@ -173,7 +173,7 @@ def load_manifest(root: str | Path) -> list[dict[str, Any]]:
     """The entries of ``root/manifest.json``, each ``file`` confined to ``root``.
 
     :param root: a ``--save-networks`` directory.
-    :raises NetworkFileError: an unreadable manifest, or an entry naming a file outside.
+    :raises SavedNetworkError: an unreadable manifest, or an entry naming a file outside.
     """
     root = Path(root)
     try:
@@ -187,5 +187,5 @@ def load_manifest(root: str | Path) -> list[dict[str, Any]]:
                     raise TypeError(f"entry {k}: {key}={e.get(key)!r} is not a {kind.__name__}")
             confined(root, e["file"] + ".npz", f"entry {k}: file")
     except (DocumentError, KeyError, TypeError, AttributeError) as exc:
-        raise NetworkFileError(f"{root / 'manifest.json'}: {exc}") from None
+        raise SavedNetworkError(f"{root / 'manifest.json'}: {exc}") from None
     return entries

@@ -91,15 +91,15 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     :param journal: where finished seeds are recorded (``--resume`` continues after them).
     :param resume: continue the study the journal holds.
     """
-    u = tnf_env.Task.build(**cfg.env)
-    sizes = tuple(cfg.crossbar_sizes or u.config.crossbar_sizes)
+    task = tnf_env.Task.build(**cfg.env)
+    sizes = tuple(cfg.crossbar_sizes or task.config.crossbar_sizes)
     for n in sizes:
-        if n not in u.config.crossbar_sizes:
+        if n not in task.config.crossbar_sizes:
             raise ValueError(
-                f"crossbar size {n} is not among the environment's {u.config.crossbar_sizes}"
+                f"crossbar size {n} is not among the environment's {task.config.crossbar_sizes}"
             )
-    horizon, rate_scale = u.horizon, u.config.rate_scale
-    per_episode = cfg.budget or horizon * u.config.retrain_epochs
+    horizon, rate_scale = task.horizon, task.config.rate_scale
+    per_episode = cfg.budget or horizon * task.config.retrain_epochs
     step_epochs = per_episode / horizon
     snn = SNNSettings(timesteps=cfg.snn_timesteps)
     ppo = None

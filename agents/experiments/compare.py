@@ -144,11 +144,11 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     from .compare_report import ppo_curve, summarize
 
     env = dict(cfg.train.env)
-    u = tnf_env.Task.build(**env)
-    horizon, step_epochs = u.horizon, float(u.config.retrain_epochs)
-    sizes, rate_scale = tuple(u.config.crossbar_sizes), float(u.config.rate_scale)
-    dataset, topology = u.data.name, "-".join(map(str, u.topology))
-    technology = u.technology.name
+    task = tnf_env.Task.build(**env)
+    horizon, step_epochs = task.horizon, float(task.config.retrain_epochs)
+    sizes, rate_scale = tuple(task.config.crossbar_sizes), float(task.config.rate_scale)
+    dataset, topology = task.data.name, "-".join(map(str, task.topology))
+    technology = task.technology.name
     cfg.out.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
     learners = [_train_ppo(cfg, "none", horizon, step_epochs, log)]
@@ -197,7 +197,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
         "dataset": dataset, "topology": topology, "technology": technology, "env": env,
         "crossbar_sizes": list(sizes), "steps": horizon, "retrain_epochs_per_step": step_epochs,
         "train_seeds": list(cfg.train_seeds), "eval_seeds": list(cfg.eval_seeds),
-        "rate_grid": grid, "search_budget_epochs": budget, "area_weight": u.config.area_weight,
+        "rate_grid": grid, "search_budget_epochs": budget, "area_weight": task.config.area_weight,
         "baseline_accuracy_test": baseline.accuracy_test, "training": training,
         "eval_wall_seconds": eval_wall, "rows": rows, "curves": curves,
         "ppo_config": cfg.train.to_dict(), "wall_seconds": time.perf_counter() - t_all,

@@ -103,12 +103,12 @@ class Experiment:
         self._tasks.clear()
 
     def scoring_data(self, seed: int) -> ScoringData:
-        u = self.env(seed).unwrapped
-        xs, ys = u.x_test, u.y_test
-        tol = u.config.accuracy_tolerance
+        inner = self.env(seed).unwrapped
+        xs, ys = inner.x_test, inner.y_test
+        tol = inner.config.accuracy_tolerance
         return ScoringData(
-            u.x_train, u.x_val, u.y_val, xs, ys, u.floor, u.baseline.accuracy_test - tol, self.snn,
-            u.config.selection_margin,
+            inner.x_train, inner.x_val, inner.y_val, xs, ys, inner.floor,
+            inner.baseline.accuracy_test - tol, self.snn, inner.config.selection_margin,
         )
 
     def transform(
@@ -117,33 +117,34 @@ class Experiment:
         """One episode of ``policy`` on baseline ``seed`` with the chip held at
         ``crossbar_size`` (None: the policy chooses it); the network it delivers."""
         env = self.env(seed, **overrides)
-        u = env.unwrapped
+        inner = env.unwrapped
         if crossbar_size is not None:
-            policy = FixedSize(policy, u.config.crossbar_sizes.index(crossbar_size))
+            policy = FixedSize(policy, inner.config.crossbar_sizes.index(crossbar_size))
         res = run_episode(env, policy, seed)
-        tr = u.transformation
+        tr = inner.transformation
         return Delivered(
             net=copy.deepcopy(tr.net),
             clusters=[list(c) for c in tr.clusters],
             epochs=tr.epochs_trained,
             delivered_step=int(res.final_info.get("delivered_step", res.steps)),
-            rate_scale=u.config.rate_scale,
+            rate_scale=inner.config.rate_scale,
             actions=res.actions,
             crossbar_size=int(tr.crossbar_sizes[0]),
-            assessment=u.assessment,
+            assessment=inner.assessment,
             meets_floor=bool(res.final_info.get("is_success", True)),
         )
 
     def original(self, seed: int) -> Delivered:
-        u = self.env(seed).unwrapped
-        return Delivered(copy.deepcopy(u.baseline.net), [[] for _ in range(u.n_layers)], 0.0, 0,
-                         u.config.rate_scale)
+        inner = self.env(seed).unwrapped
+        return Delivered(copy.deepcopy(inner.baseline.net), [[] for _ in range(inner.n_layers)],
+                         0.0, 0, inner.config.rate_scale)
 
     def offline(self, pruned: Delivered, seed: int, crossbar_size: int) -> Delivered:
         """SCIC once (quality 0.7) on a pruned network at ``crossbar_size``, no retraining."""
-        u = self.env(seed).unwrapped
-        tr = Transformation(pruned.net, u.x_train, u.y_train, [crossbar_size] * u.n_layers,
-                            u.recipe, seed=seed, initial_loss=0.0)
+        inner = self.env(seed).unwrapped
+        tr = Transformation(pruned.net, inner.x_train, inner.y_train,
+                            [crossbar_size] * inner.n_layers, inner.recipe, seed=seed,
+                            initial_loss=0.0)
         offline_clustering(tr)
         return Delivered(copy.deepcopy(tr.net), [list(c) for c in tr.clusters], pruned.epochs,
                          pruned.delivered_step, pruned.rate_scale)
@@ -151,14 +152,14 @@ class Experiment:
     def selection_cost(self, d: Delivered, seed: int, crossbar_size: int) -> float:
         """Validation-side cost used to tune: ``best`` accounting, expected activity,
         relative to the dense network at the same crossbar size."""
-        u = self.env(seed).unwrapped
-        sizes = [crossbar_size] * u.n_layers
+        inner = self.env(seed).unwrapped
+        sizes = [crossbar_size] * inner.n_layers
         a = d.assessment
-        if a is None or not a.matches(sizes, u.technology):
-            a = Assessment.of(d.net, d.clusters, sizes, u.technology)
+        if a is None or not a.matches(sizes, inner.technology):
+            a = Assessment.of(d.net, d.clusters, sizes, inner.technology)
         cost = a.cost("best")
-        dense = u.dense_cost(crossbar_size)
-        return normalized_cost(cost.area_mm2, cost.energy_nj, dense, u.config.area_weight)
+        dense = inner.dense_cost(crossbar_size)
+        return normalized_cost(cost.area_mm2, cost.energy_nj, dense, inner.config.area_weight)
 
     def selection_key(self, d: Delivered, seed: int, crossbar_size: int) -> tuple[bool, float]:
         """What tuning minimises: networks that clear the floor with the selection margin
@@ -166,12 +167,12 @@ class Experiment:
         return (not d.meets_floor, self.selection_cost(d, seed, crossbar_size))
 
     def score(self, d: Delivered, seed: int, crossbar_size: int, **fields: Any) -> dict:
-        u = self.env(seed).unwrapped
+        inner = self.env(seed).unwrapped
         return score_network(
             d.net,
             d.clusters,
-            [crossbar_size] * u.n_layers,
-            u.technology,
+            [crossbar_size] * inner.n_layers,
+            inner.technology,
             self.scoring_data(seed),
             seed,
             seed=seed,

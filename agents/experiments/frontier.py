@@ -48,7 +48,7 @@ class StepRecorder:
 
     def reset(self, env) -> None:
         self.policy.reset(env)
-        self.u, self.step = env.unwrapped, 0
+        self.inner, self.step = env.unwrapped, 0
 
     def act(self, obs, info):
         self.record()
@@ -61,14 +61,14 @@ class StepRecorder:
             self.record()
 
     def record(self) -> None:
-        u = self.u
-        tr = u.transformation
-        accuracy = evaluate(tr.net, u.x_test, u.y_test)[0]
+        inner = self.inner
+        tr = inner.transformation
+        accuracy = evaluate(tr.net, inner.x_test, inner.y_test)[0]
         masks = tr.masks()
         for n in self.sizes:
-            cost = network_cost(masks, [n] * u.n_layers, u.technology, "best", tr.clusters)
+            cost = network_cost(masks, [n] * inner.n_layers, inner.technology, "best", tr.clusters)
             self.points.append({
-                **self.fields, "crossbar_size": n, "rate_scale": u.config.rate_scale,
+                **self.fields, "crossbar_size": n, "rate_scale": inner.config.rate_scale,
                 "step": self.step, "accuracy_test": accuracy, "area_mm2": cost.area_mm2,
                 "energy_nj": cost.energy_nj,
             })

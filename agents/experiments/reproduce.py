@@ -131,10 +131,10 @@ class ReproduceStudy(Study):
             self.store.keep_seeds({e["seed"] for e in entries})
 
     def started(self, seed: int) -> None:
-        u = self.lab.fixed.task(seed)
-        self.baseline = {"seed": seed, "accuracy_val": u.baseline_accuracy,
-                         "accuracy_test": u.baseline.accuracy_test}
-        self.log(f"seed {seed}: {u.describe()}")
+        task = self.lab.fixed.task(seed)
+        self.baseline = {"seed": seed, "accuracy_val": task.baseline_accuracy,
+                         "accuracy_test": task.baseline.accuracy_test}
+        self.log(f"seed {seed}: {task.describe()}")
         self.mark, self.connectivity = len(self.lab.points), []
 
     def cell(self, cell: Cell) -> None:
@@ -192,7 +192,7 @@ def run_reproduce(
     study = ReproduceStudy(lab, methods, cfg.seeds, store, log,
                            {"reproduce": json.loads(json.dumps(cfg.identity()))})
     done = study.finish(journal, resume)
-    u, rows, entries = done.task, done.rows, done.entries
+    task, rows, entries = done.task, done.rows, done.entries
     baselines = [e["extra"]["baseline"] for e in entries]
     connectivity = {
         c["crossbar_size"]: ([_unpack(x) for x in c["original"]], [_unpack(x) for x in c["paper"]],
@@ -200,9 +200,9 @@ def run_reproduce(
         for c in entries[0]["extra"]["connectivity"]
     }
     doc = {
-        **network_fields(u),
+        **network_fields(task),
         "seeds": list(cfg.seeds),
-        "tolerance": u.config.accuracy_tolerance,
+        "tolerance": task.config.accuracy_tolerance,
         "epochs": cfg.epochs,
         "steps": cfg.steps,
         "rate_scale": cfg.rate_scale,
@@ -216,7 +216,7 @@ def run_reproduce(
         },
         "rows": rows,
         "summary": summarize(rows),
-        "selection_margin": u.config.selection_margin,
+        "selection_margin": task.config.selection_margin,
         "frontier_points": [p for e in entries for p in e["extra"]["points"]],
         "wall_seconds": time.perf_counter() - t_start,
         "budgets": done.budgets,

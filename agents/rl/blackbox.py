@@ -151,8 +151,11 @@ def params_of(raw: dict[str, Any], n_layers: int) -> ScheduleParams:
     )
 
 
-def evaluate(params: ScheduleParams, settings: dict[str, Any], seeds: Sequence[int]) -> dict:
-    """One episode of ``params`` per baseline seed; objective, costs and epochs spent.
+def trial_objective(
+    params: ScheduleParams, settings: dict[str, Any], seeds: Sequence[int]
+) -> dict:
+    """One trial: one episode of ``params`` per baseline seed; the search's
+    objective, costs and epochs spent.
 
     :param params: the schedule's constants.
     :param settings: environment settings (``seed`` replaced by each of ``seeds``).
@@ -212,10 +215,11 @@ def run_search(
     except ImportError:
         raise ValueError("black-box search needs Optuna: pip install -e '.[optuna]'") from None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    u = tnf_env.Task.build(**settings)
-    per_trial = len(seeds) * u.horizon * u.config.retrain_epochs
-    n_layers = u.n_layers
-    dists = space(u.config.crossbar_sizes, u.config.prune_levels, n_layers, u.config.rate_scale)
+    task = tnf_env.Task.build(**settings)
+    per_trial = len(seeds) * task.horizon * task.config.retrain_epochs
+    n_layers = task.n_layers
+    config = task.config
+    dists = space(config.crossbar_sizes, config.prune_levels, n_layers, config.rate_scale)
     if budget_epochs < per_trial:
         raise ValueError(f"a budget of {budget_epochs:g} epochs is less than one trial "
                          f"({per_trial:g} epochs)")
@@ -241,7 +245,7 @@ def run_search(
             study.sampler = _sampler(optuna, sampler, seed, len(trials))
             trial = study.ask(dists)
             params = params_of(trial.params, n_layers)
-            res = evaluate(params, settings, seeds)
+            res = trial_objective(params, settings, seeds)
             study.tell(trial, res["objective"])
             spent += res["epochs"]
             trials.append({"number": len(trials), "raw": trial.params,

@@ -24,12 +24,12 @@ def test_magnitude_pruning_keeps_the_largest_weights_at_pruning_sparsity(tmp_pat
     assert one_shot["sparsity"] == pruning["sparsity"] > 0
     assert doc["budgets"]["magnitude (no retraining)"]["runs"] == 0
     assert "| 16 | magnitude (no retraining) |" in (out / "results.md").read_text()
-    from agents.common.netstore import load_network
+    from agents.common.netstore import load_saved_network
 
     files = {e["method"]: e["file"] for e in
              json.loads((tmp_path / "nets" / "manifest.json").read_text())["networks"]}
-    dense = load_network(tmp_path / "nets" / files["original"])
-    kept = load_network(tmp_path / "nets" / files["magnitude (no retraining)"])
+    dense = load_saved_network(tmp_path / "nets" / files["original"])
+    kept = load_saved_network(tmp_path / "nets" / files["magnitude (no retraining)"])
     for w, m, mk in zip(dense.weights, kept.masks, kept.weights, strict=True):
         assert np.array_equal(mk, np.where(m, w, 0))  # the dense weights, not retrained
         assert np.abs(w[m != 0]).min() >= np.abs(w[m == 0]).max()  # the largest ones

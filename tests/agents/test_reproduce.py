@@ -114,13 +114,13 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
     # --save-networks: every row's network, readable without pickles
     import numpy as np
 
-    from agents.common.netstore import load_network
+    from agents.common.netstore import load_saved_network
 
     manifest = json.loads((tmp_path / "nets" / "manifest.json").read_text())["networks"]
     assert len(manifest) == len(doc["rows"])
     (entry,) = [e for e in manifest
                 if (e["seed"], e["method"], e["crossbar_size"]) == (0, "paper", 32)]
-    saved = load_network(tmp_path / "nets" / entry["file"])
+    saved = load_saved_network(tmp_path / "nets" / entry["file"])
     with np.load(net) as z:
         assert all(((z[f"layer{i}"] != 0) == m).all() for i, m in enumerate(saved.masks))
     assert all(((w != 0) <= m).all() for w, m in zip(saved.weights, saved.masks, strict=True))
