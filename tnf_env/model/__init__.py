@@ -5,5 +5,6 @@
 (ANN-to-SNN conversion and simulation), :mod:`.compact` (the live sub-network that
 retraining multiplies) and :mod:`.torch_device` (which torch device runs it).
 
-Uses :mod:`tnf_env.data`; knows nothing of pruning, clusters or crossbars.
+Uses :mod:`tnf_env.data`; a mask is all it knows of pruning, and it knows nothing of
+clusters or crossbars.
 """
