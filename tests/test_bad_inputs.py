@@ -632,8 +632,8 @@ def test_a_file_handed_over_does_not_choose_where_baselines_are_written(tmp_path
     import yaml
     from conftest import TINY_TRAIN
 
-    from agents.rl.ppo import load_run_config
     from agents.rl.replay import load_schedule
+    from agents.rl.run_dir import load_run_config
 
     elsewhere = str(tmp_path / "elsewhere")
     doc = load_schedule(_schedule(tmp_path, env={**TINY_ENV, "cache_dir": elsewhere}))

@@ -174,6 +174,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """PPO on the environment, then learned vs the paper's schedule vs random."""
 
+    from ..rl.callbacks import EVAL_SEED
     from ..rl.config import load_config
     from ..rl.policies import (
         PaperPolicy,
@@ -182,7 +183,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         evaluate_policy,
         summarize,
     )
-    from ..rl.ppo import EVAL_SEED, PPOPolicy, load_run_config, train
+    from ..rl.ppo import PPOPolicy, train
+    from ..rl.run_dir import load_run_config
 
     if args.resume:
         given = [
@@ -296,7 +298,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     require_modules(("matplotlib", "the figures"))
     run_dir = None
     if args.run:
-        from ..rl.ppo import load_run_config, resolve_run_dir
+        from ..rl.run_dir import load_run_config, resolve_run_dir
 
         try:
             run_dir = str(resolve_run_dir(args.run))

@@ -1,7 +1,9 @@
 """Schedules as policies and how they are learned or searched.
 
 :mod:`.policies` (the paper's schedule, pruning only, random; running an episode),
-:mod:`.ppo` (PPO training, checkpoints, evaluation and safe model loading),
+:mod:`.ppo` (PPO training and the trained policy), :mod:`.callbacks` (its metrics,
+evaluation and best model), :mod:`.run_dir` (a run's lock, configuration, checkpoints and
+weights-only model loading),
 :mod:`.config` (the training configuration, read from YAML), :mod:`.warmstart`
 (behaviour cloning of a fixed schedule before PPO), :mod:`.batched_vec` (SB3's VecEnv
 over the batched environment), :mod:`.spaces` (a policy's spaces stored with its run),

@@ -45,9 +45,11 @@ from typing import Any
 
 from hwmodel.safeload import DocumentError, load_document, parse_document
 
-from ..common.outputs import claim_dir
+from ..common.outputs import atomic_write, claim_dir
+from .callbacks import EVAL_SEED, schedule_document
 from .config import TrainConfig, config_from_dict
-from .ppo import EVAL_SEED, make_env, run_dir_lock, schedule_document, train
+from .ppo import make_env, train
+from .run_dir import run_dir_lock
 
 ENV_ID = "tnf_env/TraNNsformer-v0"
 SEARCH_ALGS = ("grid", "optuna")
@@ -333,7 +335,6 @@ def _schedule_trial(
     import numpy as np
 
     from .policies import PaperPolicy, PruningPolicy, run_episode
-    from .ppo import _atomic_write
 
     cfg = apply_params(cfg, {"env.prune_unit": "paper"})  # the schedules' unit
     env = env_creator(cfg.env)
@@ -347,7 +348,7 @@ def _schedule_trial(
             top = max(results, key=lambda r: r.episode_return)
             doc = schedule_document(top, cfg, steps)
             doc["mean_eval_return"], doc["episodes"] = mean, len(results)
-            _atomic_write(out / "best_schedule.json", json.dumps(doc, indent=2))
+            atomic_write(out / "best_schedule.json", json.dumps(doc, indent=2))
             report(
                 {"timesteps": steps, "episodes": len(results), METRIC: mean, "best_return": mean}
             )
@@ -565,10 +566,8 @@ def _lookup(c: TrainConfig, key: str) -> Any:
 
 
 def _write(doc: dict, out: Path) -> None:
-    from .ppo import _atomic_write
-
-    _atomic_write(out / "results.json", json.dumps(doc, indent=2))
-    _atomic_write(out / "results.md", results_markdown(doc))
+    atomic_write(out / "results.json", json.dumps(doc, indent=2))
+    atomic_write(out / "results.md", results_markdown(doc))
     if doc["best_run"]:
         shutil.copyfile(out / doc["best_run"] / "best_schedule.json", out / "best_schedule.json")
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.rl.ppo import PPOPolicy, RunError
+from agents.rl.ppo import PPOPolicy
+from agents.rl.run_dir import RunError
 from agents.rl.spaces import SPACES_FILE, SpacesError
 
 POLICY = Path(__file__).resolve().parents[2] / "policies" / "digits"

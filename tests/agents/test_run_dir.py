@@ -12,7 +12,7 @@ import pytest
 from conftest import write_train_config
 
 from agents.cli import main
-from agents.rl.ppo import RunError, run_dir_lock
+from agents.rl.run_dir import RunError, run_dir_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,7 +21,8 @@ import yaml
 from conftest import train_tiny_run
 
 from agents.cli import main
-from agents.rl.ppo import PPOPolicy, RunError, resolve_run_dir
+from agents.rl.ppo import PPOPolicy
+from agents.rl.run_dir import RunError, resolve_run_dir
 
 
 class Touch:

@@ -67,7 +67,8 @@ def test_search_writes_run_directories_that_replay_and_benchmark_read(tmp_path, 
     capsys.readouterr()
     assert main(["replay", str(out / "best_schedule.json")]) == 0
     assert "DIFFERENT" not in capsys.readouterr().out
-    from agents.rl.ppo import PPOPolicy, resolve_run_dir
+    from agents.rl.ppo import PPOPolicy
+    from agents.rl.run_dir import resolve_run_dir
 
     assert resolve_run_dir(out) == out.resolve() / doc["best_run"]
     # the best trial's best model: saved at one of its evaluations (every 24 steps)

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from agents.experiments.episodes import Experiment
-from agents.rl.ppo import PPOPolicy, load_run_config
+from agents.rl.ppo import PPOPolicy
+from agents.rl.run_dir import load_run_config
 from tnf_env.observation import RESOLUTION
 
 POLICY = Path(__file__).resolve().parents[2] / "policies" / "digits"
