@@ -33,7 +33,7 @@ from agents.common.netstore import load_saved_network
 from hwmodel.accounting import cost_accounted
 from tnf_env.data.datasets import load_dataset
 from tnf_env.model.network import MaskedMLP
-from tnf_env.model.spiking import SNNSettings, snn_evaluate
+from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings, snn_evaluate
 from tnf_env.model.training import to_tensors
 
 METHODS = ("original", "pruning", "paper")
@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset", default="mnist-10k")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--snn-timesteps", type=int, default=35)
+    p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,
+                   help=f"SNN simulation length T in 1 ms steps (default {SNN_TIMESTEPS})")
     p.add_argument("--out", default=None, help="directory for cost_rules.md / .json")
     args = p.parse_args(argv)
     torch.set_num_threads(1)

@@ -22,6 +22,7 @@ from .actions import PRUNE_LEVELS
 from .data.datasets import DATASETS, default_tolerance
 from .measure.selection import DEFAULT_SELECTION_MARGIN
 from .model.network import parse_topology
+from .model.spiking import SNN_TIMESTEPS
 from .model.torch_device import is_valid_device_name
 from .validation import (
     SEED_LIMIT,
@@ -155,7 +156,7 @@ class EnvConfig:
     step_penalty_weight: Number = 0.0  # optional per-step penalty per unit below the floor
     collapse_margin: Number = 0.2  # terminate when accuracy falls this far below the floor
     snn_at_end: Bool = False  # at episode end, simulate the SNN and cost with its spikes
-    snn_timesteps: Int = 35  # SNN simulation length when snn_at_end
+    snn_timesteps: Int = SNN_TIMESTEPS  # SNN simulation length when snn_at_end
     nonideal: Bool | None = None  # accuracy (and the floor) measured on the non-ideal crossbars
     # of the technology's device model (wire resistance, ...); None: on when it has one
     cache_dir: PathStr | None = None  # baseline cache directory (None: ~/.cache/tnf_env)

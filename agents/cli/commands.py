@@ -24,7 +24,7 @@ from tnf_env.data.datasets import DATASETS, DatasetError, load_dataset
 from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
 from tnf_env.model.baseline import get_baseline
 from tnf_env.model.network import default_topology, format_topology, parse_topology
-from tnf_env.model.spiking import normalization_scales, simulate_snn
+from tnf_env.model.spiking import SNN_TIMESTEPS, normalization_scales, simulate_snn
 from tnf_env.model.training import default_recipe, to_tensors
 
 from ..common.outputs import JOURNAL, atomic_write, claim_dir
@@ -388,7 +388,8 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default 60)")
     p.add_argument("--cache-dir", default=None, help="baseline cache (default ~/.cache/tnf_env)")
-    p.add_argument("--timesteps", type=int, nargs="+", default=[35], help="SNN lengths T")
+    p.add_argument("--timesteps", type=int, nargs="+", default=[SNN_TIMESTEPS],
+                   help=f"SNN lengths T (default {SNN_TIMESTEPS})")
     p.add_argument("--coding", default="poisson", choices=["poisson", "deterministic"])
     p.add_argument(
         "--percentile",
@@ -446,7 +447,8 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
         help="a step meets the floor for selection when its validation accuracy minus K "
         f"standard errors clears it (default {DEFAULT_SELECTION_MARGIN:g}; 0: the plain floor)",
     )
-    p.add_argument("--snn-timesteps", type=int, default=35)
+    p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,
+                   help=f"SNN simulation length T in 1 ms steps (default {SNN_TIMESTEPS})")
     p.add_argument("--cache-dir", default=None, help="baseline cache directory")
     p.add_argument("--out", default="runs/reproduce", help="output directory")
     p.add_argument(
@@ -555,7 +557,8 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
         help="override an environment setting, e.g. --env topology=64-128-128-10 "
         "or --env 'crossbar_sizes=[16, 32]' (generalisation of a trained policy)",
     )
-    p.add_argument("--snn-timesteps", type=int, default=35)
+    p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,
+                   help=f"SNN simulation length T in 1 ms steps (default {SNN_TIMESTEPS})")
     p.add_argument("--out", default="runs/benchmark", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     add_study_flags(p)

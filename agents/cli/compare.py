@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tnf_env.model.spiking import SNN_TIMESTEPS
+
 from ..experiments.episodes import RATE_GRID
 
 
@@ -115,7 +117,8 @@ def add_parser(sub) -> None:
     p.add_argument("--search-budget", type=float, default=None,
                    help="retraining epochs of each search (default: cold PPO's)")
     p.add_argument("--rate-grid", type=float, nargs="+", default=list(RATE_GRID))
-    p.add_argument("--snn-timesteps", type=int, default=35)
+    p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,
+                   help=f"SNN simulation length T in 1 ms steps (default {SNN_TIMESTEPS})")
     p.add_argument("--search-seed", type=int, default=0)
     p.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--out", default="runs/compare", help="output directory")

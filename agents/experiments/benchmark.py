@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import tnf_env
-from tnf_env.model.spiking import SNNSettings
+from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
 
 from . import methods as m
 from .episodes import RATE_GRID, Experiment
@@ -57,7 +57,7 @@ class BenchmarkConfig:
     random_candidates: int = 4  # random schedules sharing one episode's budget
     rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale tried when tuning
     pruning_rate_scale: float = 0.7  # the release's pruning-only rate factor (2/3 the epochs)
-    snn_timesteps: int = 35  # SNN length for test accuracy and measured energy
+    snn_timesteps: int = SNN_TIMESTEPS  # SNN length for test accuracy and measured energy
     run_dir: str | None = None  # trained PPO run to evaluate (None: no ppo rows)
     methods: tuple[str, ...] | None = None  # rows' methods (None: METHODS; ppo with run_dir)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import tnf_env
-from tnf_env.model.spiking import SNNSettings
+from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
 
 from ..common.outputs import atomic_write
 from ..rl.blackbox import ScheduleParams, run_search
@@ -59,7 +59,7 @@ class CompareConfig:
     warm_start: str = "none"  # also train PPO warm-started from this schedule ("none": not)
     search_budget: float | None = None  # epochs of each search (None: cold PPO's)
     rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale the fixed tune tries
-    snn_timesteps: int = 35  # SNN length of the scoring path
+    snn_timesteps: int = SNN_TIMESTEPS  # SNN length of the scoring path
     search_seed: int = 0  # seed of the Optuna samplers
     reps: int = 2000  # bootstrap resamples
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json

@@ -28,7 +28,7 @@ import numpy as np
 
 from hwmodel.clusters import Cluster
 from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
-from tnf_env.model.spiking import SNNSettings
+from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
 
 from ..common.netstore import NetworkStore
 from . import methods as m
@@ -62,7 +62,7 @@ class ReproduceConfig:
     pruning_rate_scale: float = 0.7  # the release's pruning-only rate factor
     tolerance: float | None = None  # floor = baseline val accuracy - this (None: dataset's)
     selection_margin: float = DEFAULT_SELECTION_MARGIN  # k: validation accuracy - k SE >= floor
-    snn_timesteps: int = 35  # SNN simulation length for accuracy and measured energy
+    snn_timesteps: int = SNN_TIMESTEPS  # SNN simulation length for accuracy and measured energy
     cache_dir: str | None = None  # baseline cache directory
     device: str = "cpu"  # torch device of retraining and evaluation (cpu, cuda, mps, auto)
     save_networks: str | None = None  # directory to save every delivered network in

@@ -22,6 +22,10 @@ import torch
 from .network import MaskedMLP
 from .torch_device import accumulator_dtype, generator_on
 
+#: Simulation length T of the spiking network, in 1 ms steps: Diehl et al.'s
+#: reference (35 ms). Every default of an SNN length in the gym is this name.
+SNN_TIMESTEPS = 35
+
 
 @dataclass
 class SNNResult:
@@ -100,7 +104,7 @@ def simulate_snn(
     x: torch.Tensor,
     y: torch.Tensor,
     scales: list[float],
-    timesteps: int = 35,
+    timesteps: int = SNN_TIMESTEPS,
     coding: str = "poisson",
     seed: int = 0,
     record: bool = False,
@@ -110,7 +114,7 @@ def simulate_snn(
     """Run the converted spiking network on ``x`` and score it against ``y``.
 
     :param scales: weight divisors from :func:`normalization_scales`.
-    :param timesteps: simulation length T (1 ms steps: the reference used 35).
+    :param timesteps: simulation length T in 1 ms steps (default :data:`SNN_TIMESTEPS`).
     :param coding: ``"poisson"`` or ``"deterministic"`` input rate coding.
     :param record: keep every layer's input spike raster (memory: samples x T x width bytes).
     :param max_rate: input spike probability per step for a pixel of value 1.
@@ -163,7 +167,7 @@ def simulate_snn(
 class SNNSettings:
     """How the spiking network is simulated for accuracy and energy."""
 
-    timesteps: int = 35  # simulation length T in 1 ms steps (Diehl et al.'s reference: 35)
+    timesteps: int = SNN_TIMESTEPS  # simulation length T in 1 ms steps
     coding: str = "poisson"  # input rate coding: "poisson" or "deterministic"
     percentile: float = 99.9  # activation percentile used for weight normalisation
     max_samples: int = 2000  # at most this many test images are simulated
