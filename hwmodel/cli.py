@@ -25,7 +25,7 @@ from hwmodel.export import export_mapping
 from hwmodel.mapping import LEFTOVER_COVERS, STRATEGIES, map_network
 from hwmodel.netfile import Network, load_network
 from hwmodel.safeload import DocumentError, load_document
-from hwmodel.technology import get_technology
+from hwmodel.technology import DEFAULT_TECHNOLOGY, get_technology, preset_names
 
 EXIT_USAGE = 2
 
@@ -40,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("network", type=Path, help=".npz of layer matrices in natural key order")
     p.add_argument("--crossbar-sizes", "-n", type=int, nargs="+", default=[16, 32, 64, 128],
                    metavar="N", help="crossbar sizes to evaluate (default: 16 32 64 128)")
-    p.add_argument("--technology", "-t", nargs="+", default=["resparc"], metavar="TECH",
-                   help="preset names (resparc, isaac; resparc-legacy, isaac-legacy: the rules "
-                   "of the first model) or .yaml/.json files (default: resparc)")
+    p.add_argument("--technology", "-t", nargs="+", default=[DEFAULT_TECHNOLOGY], metavar="TECH",
+                   help=f"preset names ({preset_names()}; the *-legacy ones: the rules of the "
+                   f"first model) or .yaml/.json files (default: {DEFAULT_TECHNOLOGY})")
     p.add_argument("--strategy", "-s", nargs="+", default=list(STRATEGIES),
                    choices=STRATEGIES, help="mapping strategies (default: all)")
     p.add_argument("--leftover", choices=LEFTOVER_COVERS, default="band",

@@ -57,7 +57,7 @@ from hwmodel.devices import DeviceError, DeviceModel, missing_fields, preset_dev
 from hwmodel.safeload import DocumentError, load_document
 from hwmodel.technology_checks import KINDS, TechnologyError, validate
 
-__all__ = ["COMPONENTS", "KINDS", "PRESETS", "Technology", "TechnologyError",
+__all__ = ["COMPONENTS", "DEFAULT_TECHNOLOGY", "KINDS", "PRESETS", "Technology", "TechnologyError",
            "get_technology", "load_technology"]
 
 #: Per-crossbar components, in reporting order; the column one is named by kind.
@@ -339,6 +339,13 @@ PRESETS: dict[str, Technology] = {
     name: Technology(**fields, device=preset_device(name))
     for name, fields in _presets.PRESET_FIELDS.items()
 }
+#: The preset every command and the environment use unless told otherwise.
+DEFAULT_TECHNOLOGY = "resparc"
+
+
+def preset_names() -> str:
+    """The preset names, comma-separated, for help texts and error messages."""
+    return ", ".join(PRESETS)
 
 
 def get_technology(name_or_path: str | Path | Technology) -> Technology:
@@ -356,5 +363,5 @@ def get_technology(name_or_path: str | Path | Technology) -> Technology:
     if isinstance(name_or_path, Path) or Path(key).suffix.lower() in (".yaml", ".yml", ".json"):
         return load_technology(key)
     raise TechnologyError(
-        f"unknown technology {key!r}: use a preset ({', '.join(PRESETS)}) or a .yaml/.json file"
+        f"unknown technology {key!r}: use a preset ({preset_names()}) or a .yaml/.json file"
     )

@@ -16,10 +16,16 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 
 from hwmodel.accounting import ACCOUNTINGS
-from hwmodel.technology import Technology, TechnologyError, get_technology
+from hwmodel.technology import (
+    DEFAULT_TECHNOLOGY,
+    Technology,
+    TechnologyError,
+    get_technology,
+    preset_names,
+)
 
 from .actions import PRUNE_LEVELS
-from .data.datasets import DATASETS, default_tolerance
+from .data.datasets import DATASETS, DEFAULT_DATASET, dataset_names, default_tolerance
 from .measure.selection import DEFAULT_SELECTION_MARGIN
 from .model.network import parse_topology
 from .model.spiking import SNN_TIMESTEPS
@@ -70,7 +76,7 @@ TechnologySpec = Annotated[Any, AfterValidator(_technology)]
 
 # What each setting allows, for the error messages.
 ALLOWED = {
-    "dataset": f"one of {', '.join(DATASETS)}",
+    "dataset": f"one of {dataset_names()}",
     "data_dir": "None or an existing directory",
     "topology": f"None or 2 to {MAX_LAYERS} integer widths in [1, {MAX_WIDTH}], e.g. "
     "'784-1200-1200-10' or [784, 1200, 10]",
@@ -78,8 +84,8 @@ ALLOWED = {
     "crossbar_sizes": "a non-empty tuple of distinct integers >= 2",
     "per_layer_crossbar": "True or False",
     "allow_stop": "True or False",
-    "technology": "a preset name (resparc, isaac, resparc-legacy, isaac-legacy) or the path "
-    "of a YAML/JSON technology file",
+    "technology": f"a preset name ({preset_names()}) or the path of a YAML/JSON technology "
+    "file",
     "area_weight": "a number in [0, 1]",
     "accuracy_tolerance": "None or a number in [0, 1)",
     "retrain_epochs": f"a number of epochs in (0, {MAX_RETRAIN_EPOCHS}]",
@@ -123,14 +129,14 @@ def invalid(name: str, value: Any) -> ValueError:
 class EnvConfig:
     """Settings of ``tnf_env/TraNNsformer-v0`` (all are ``gymnasium.make`` keywords)."""
 
-    dataset: Str = "digits"  # dataset name, see tnf_env.DATASETS; digits needs no files
+    dataset: Str = DEFAULT_DATASET  # dataset name, see tnf_env.DATASETS; digits needs no files
     data_dir: PathStr | None = None  # directory holding the dataset's files (None: default lookup)
     topology: Topology | None = None  # layer widths "784-1200-1200-10" (None: dataset's default)
     seed: Int = 0  # seed of the dense baseline network the episodes transform
     crossbar_sizes: IntTuple = (16, 32, 64, 128)  # crossbar sizes N the agent may pick
     per_layer_crossbar: Bool = False  # one crossbar size per layer instead of one per chip
     allow_stop: Bool = True  # the action has a stop component that ends the episode early
-    technology: TechnologySpec = "resparc"  # hwmodel preset name or path of a YAML/JSON file
+    technology: TechnologySpec = DEFAULT_TECHNOLOGY  # hwmodel preset or a YAML/JSON file's path
     area_weight: Number = 0.5  # cost = w * area/area_orig + (1 - w) * energy/energy_orig
     accuracy_tolerance: Number | None = None  # floor = baseline val. accuracy - this (None: the
     # dataset's, about two standard errors of its validation accuracy; 0.005 on mnist)

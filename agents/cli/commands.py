@@ -20,7 +20,14 @@ from pathlib import Path
 import yaml
 
 from hwmodel.safeload import DocumentError, parse_document
-from tnf_env.data.datasets import DATASETS, DatasetError, load_dataset
+from hwmodel.technology import DEFAULT_TECHNOLOGY, preset_names
+from tnf_env.data.datasets import (
+    DEFAULT_DATASET,
+    DatasetError,
+    dataset_names,
+    load_dataset,
+    tolerance_note,
+)
 from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
 from tnf_env.model.baseline import get_baseline
 from tnf_env.model.network import default_topology, format_topology, parse_topology
@@ -382,7 +389,8 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("baseline", help="train or load the dense baseline; ANN and SNN accuracy")
-    p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--dataset", default=DEFAULT_DATASET,
+                   help=f"one of {dataset_names()} (default {DEFAULT_DATASET})")
     p.add_argument("--data-dir", default=None, help="directory holding the dataset files")
     p.add_argument("--topology", default=None, help="layer widths, e.g. 784-1200-1200-10")
     p.add_argument("--seed", type=int, default=0)
@@ -405,12 +413,14 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("reproduce", help="the paper's experiment and its table")
-    p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
+    p.add_argument("--dataset", default=DEFAULT_DATASET,
+                   help=f"one of {dataset_names()} (default {DEFAULT_DATASET})")
     p.add_argument("--data-dir", default=None, help="directory holding the dataset files")
     p.add_argument("--topology", default=None, help="layer widths, e.g. 784-1200-1200-10")
     p.add_argument("--crossbar-sizes", type=int, nargs="+", default=[16, 32, 64, 128])
-    p.add_argument("--technology", default="resparc",
-                   help="resparc, isaac, resparc-legacy, isaac-legacy or a YAML/JSON file")
+    p.add_argument("--technology", default=DEFAULT_TECHNOLOGY,
+                   help=f"a preset ({preset_names()}) or a YAML/JSON file "
+                   f"(default {DEFAULT_TECHNOLOGY})")
     p.add_argument(
         "--seed",
         "--seeds",
@@ -440,7 +450,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--tolerance", type=float, default=None,
-        help="accuracy floor tolerance (default: the dataset's; mnist 0.005, digits 0.015)",
+        help=f"accuracy floor tolerance (default: the dataset's: {tolerance_note()})",
     )
     p.add_argument(
         "--selection-margin", type=float, default=DEFAULT_SELECTION_MARGIN, metavar="K",

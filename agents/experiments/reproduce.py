@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from hwmodel.clusters import Cluster
+from hwmodel.technology import DEFAULT_TECHNOLOGY
+from tnf_env.data.datasets import DEFAULT_DATASET
 from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
 from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
 
@@ -48,11 +50,11 @@ REFERENCES = ("original", "pruning")
 class ReproduceConfig:
     """Settings of one ``reproduce`` run (each a command-line flag)."""
 
-    dataset: str = "digits"  # dataset name
+    dataset: str = DEFAULT_DATASET  # dataset name
     data_dir: str | None = None  # directory of the dataset files
     topology: str | None = None  # layer widths (None: the dataset's default)
     crossbar_sizes: tuple[int, ...] = (16, 32, 64, 128)  # crossbar sizes N to evaluate
-    technology: str = "resparc"  # hwmodel technology preset or file
+    technology: str = DEFAULT_TECHNOLOGY  # hwmodel technology preset or file
     seeds: tuple[int, ...] = (0,)  # baseline and transformation seeds
     epochs: int = 60  # retraining epochs of a transformation (the release's E)
     steps: int = 12  # environment steps the epochs are split into (selection granularity)

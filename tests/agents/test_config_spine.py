@@ -42,3 +42,40 @@ def test_the_snn_length_is_one_name_and_the_default_everywhere():
                 assert action.default == [SNN_TIMESTEPS]
                 seen += 1
     assert seen >= 4
+
+
+def test_preset_and_dataset_names_come_from_their_registries(monkeypatch):
+    """A preset or dataset added to its registry appears in every help text and message."""
+    import hwmodel.technology as technology
+    import tnf_env.data.datasets as datasets
+    from tnf_env import settings
+
+    from hwmodel.cli import build_parser as hwmodel_parser  # noqa: I001
+
+    for name in technology.PRESETS:
+        assert name in str(settings.invalid("technology", "nochip"))
+    for name in datasets.DATASETS:
+        assert name in str(settings.invalid("dataset", "nodata"))
+    monkeypatch.setitem(technology.PRESETS, "newchip", technology.PRESETS["resparc"])
+    monkeypatch.setattr(datasets, "DATASETS", (*datasets.DATASETS, "newdata"))
+    subs = _subparsers(build_parser())
+    reproduce = {a.dest: a for a in subs["reproduce"]._actions}
+    assert "newchip" in reproduce["technology"].help
+    assert reproduce["technology"].default == technology.DEFAULT_TECHNOLOGY
+    assert "newdata" in reproduce["dataset"].help
+    assert "newdata" in subs["baseline"]._option_string_actions["--dataset"].help
+    hw = hwmodel_parser()._option_string_actions["--technology"]
+    assert "newchip" in hw.help and hw.default == [technology.DEFAULT_TECHNOLOGY]
+    assert "newchip" in str(_raises(technology.get_technology, "nochip"))
+    assert EnvConfig().technology == technology.DEFAULT_TECHNOLOGY
+    assert EnvConfig().dataset == datasets.DEFAULT_DATASET
+    assert ReproduceConfig().technology == technology.DEFAULT_TECHNOLOGY
+    assert ReproduceConfig().dataset == datasets.DEFAULT_DATASET
+
+
+def _raises(fn, *args) -> BaseException:
+    try:
+        fn(*args)
+    except Exception as exc:  # noqa: BLE001
+        return exc
+    raise AssertionError(f"{fn.__name__}{args} did not raise")

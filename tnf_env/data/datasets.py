@@ -58,9 +58,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DATASETS", "SPLIT_SEED", "Dataset", "DatasetError", "load_dataset", "resolve_data_dir"]
+__all__ = [
+    "DATASETS", "DEFAULT_DATASET", "SPLIT_SEED", "Dataset", "DatasetError", "load_dataset",
+    "resolve_data_dir",
+]
 
 DATASETS = ("digits", "mnist-10k", "mnist", "fashion-mnist", "svhn", "cifar10")
+#: The dataset of every command and the environment unless told otherwise (offline).
+DEFAULT_DATASET = "digits"
 N_CLASSES = 10
 SPLIT_SEED = 0
 # Validation share of the pooled datasets: digits takes 3/10 (539 images) so that
@@ -76,6 +81,17 @@ DEFAULT_TOLERANCE = 0.005
 def default_tolerance(name: str) -> float:
     """The accuracy floor's default tolerance on dataset ``name`` (a fraction)."""
     return _FLOOR_TOLERANCE.get(name, DEFAULT_TOLERANCE)
+
+
+def dataset_names() -> str:
+    """The dataset names, comma-separated, for help texts and error messages."""
+    return ", ".join(DATASETS)
+
+
+def tolerance_note() -> str:
+    """The default floor tolerances in words, e.g. ``digits 0.015, the others 0.005``."""
+    own = [f"{n} {default_tolerance(n):g}" for n in DATASETS if n in _FLOOR_TOLERANCE]
+    return ", ".join([*own, f"the others {DEFAULT_TOLERANCE:g}"])
 DOWNLOAD_TIMEOUT_S = 30.0
 # ../shared beside the repository: this file is REPO/tnf_env/data/datasets.py.
 _SHARED_MNIST_10K = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist-10k"
