@@ -48,9 +48,8 @@ def test_preset_and_dataset_names_come_from_their_registries(monkeypatch):
     """A preset or dataset added to its registry appears in every help text and message."""
     import hwmodel.technology as technology
     import tnf_env.data.datasets as datasets
+    from hwmodel.cli import build_parser as hwmodel_parser
     from tnf_env import settings
-
-    from hwmodel.cli import build_parser as hwmodel_parser  # noqa: I001
 
     for name in technology.PRESETS:
         assert name in str(settings.invalid("technology", "nochip"))
