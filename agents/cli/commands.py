@@ -19,7 +19,6 @@ from pathlib import Path
 
 import yaml
 
-from hwmodel.safeload import DocumentError, parse_document
 from hwmodel.technology import DEFAULT_TECHNOLOGY, preset_names
 from tnf_env.data.datasets import (
     DEFAULT_DATASET,
@@ -35,6 +34,7 @@ from tnf_env.model.spiking import SNN_TIMESTEPS, normalization_scales, simulate_
 from tnf_env.model.training import default_recipe, to_tensors
 
 from ..common.outputs import JOURNAL, atomic_write, claim_dir
+from ..common.overrides import DeprecatedOverride, add_set_flag, apply_overrides
 from ..experiments.episodes import RATE_GRID
 from ..experiments.flags import add_study_flags, check_methods
 from .checks import (
@@ -158,6 +158,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         device=args.device,
         save_networks=args.save_networks,
         methods=tuple(args.methods) if args.methods else None,
+        env=apply_overrides({}, args.set or (), top=()).get("env", {}),
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env_settings())
@@ -314,14 +315,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         env_settings = load_run_config(Path(run_dir)).env  # the policy's own spaces
     else:
         env_settings = load_config(args.config).env
-    for item in args.env or []:  # e.g. evaluate a policy on a wider network, untrained there
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise CLIError(f"--env takes KEY=VALUE, got {item!r}")
-        try:
-            env_settings[key] = parse_document(value, f"--env {key}")
-        except DocumentError as exc:
-            raise CLIError(str(exc)) from None
+    # e.g. evaluate a policy on a wider network, untrained there; only the env is used
+    env_settings = apply_overrides({"env": env_settings}, args.set or (), top=())["env"]
     if args.device is not None:
         env_settings["device"] = args.device
     cfg = BenchmarkConfig(
@@ -356,7 +351,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     from ..rl.search import SearchConfig, run_search
 
     check_seeds(args.seeds)
-    base = load_config(args.config, timesteps=args.timesteps, n_envs=args.n_envs)
+    base = load_config(
+        args.config, args.set or (), timesteps=args.timesteps, n_envs=args.n_envs
+    )
     out = Path(args.out or Path("runs") / f"search-{base.name}")
     check_out_dir(out, "--out")
     cfg = SearchConfig(
@@ -471,6 +468,8 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument(
         "--device", default="cpu", help="torch device of retraining: cpu, cuda[:k], mps or auto"
     )
+    add_set_flag(p, "an environment setting the flags above do not (env.SETTING only; it wins "
+                 "over them), e.g. --set env.area_weight=0.8")
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("train", help="train a PPO agent (default: the offline digits config)")
@@ -480,13 +479,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--device", default=None, help="cpu, cuda or auto")
     p.add_argument("--out", default=None, help="run directory (default runs/NAME-sSEED)")
-    p.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a configuration field (n_steps=8) or environment setting "
-        "(env.max_steps=3); repeatable, values read as YAML",
-    )
+    add_set_flag(p, "a configuration field (n_steps=8) or environment setting (env.SETTING)")
     p.add_argument(
         "--resume",
         default=None,
@@ -527,6 +520,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
         help="what a trial runs: PPO training, or episodes of a fixed schedule whose "
         "constants the space sets (e.g. --space env.rate_scale=2:50:log)",
     )
+    add_set_flag(p, "a configuration field or env.SETTING held fixed in every trial")
     p.add_argument(
         "--space", action="append", metavar="KEY=SPEC",
         help="a searched key (a config field or env.SETTING): v1,v2,... (grid or choice) or "
@@ -560,13 +554,10 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
         "--rate-grid", type=float, nargs="+", default=list(RATE_GRID),
         help="multiples of the env's rate_scale the tuned pruning and paper rows try",
     )
-    p.add_argument(
-        "--env",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override an environment setting, e.g. --env topology=64-128-128-10 "
-        "or --env 'crossbar_sizes=[16, 32]' (generalisation of a trained policy)",
-    )
+    add_set_flag(p, "an environment setting of the config or run (env.SETTING only), e.g. "
+                 "--set env.topology=64-128-128-10 (generalisation of a trained policy)")
+    p.add_argument("--env", action=DeprecatedOverride, prefix="env.", dest="set",
+                   metavar="KEY=VALUE", help="deprecated: --set env.KEY=VALUE")
     p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,
                    help=f"SNN simulation length T in 1 ms steps (default {SNN_TIMESTEPS})")
     p.add_argument("--out", default="runs/benchmark", help="output directory")

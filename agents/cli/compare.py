@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tnf_env.model.spiking import SNN_TIMESTEPS
 
+from ..common.overrides import add_set_flag
 from ..experiments.episodes import RATE_GRID
 
 
@@ -108,8 +109,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--config", default=None, help="a name under configs/ or a YAML path")
     p.add_argument("--timesteps", type=int, default=None, help="PPO's environment steps")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a configuration field or env.SETTING (as train --set)")
+    add_set_flag(p, "a configuration field or env.SETTING (as train --set)")
     p.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--eval-seeds", type=int, nargs="+", default=[2, 3, 4])
     p.add_argument("--warm-start", default="none", choices=("none", "paper", "pruning"),

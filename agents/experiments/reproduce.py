@@ -69,6 +69,7 @@ class ReproduceConfig:
     device: str = "cpu"  # torch device of retraining and evaluation (cpu, cuda, mps, auto)
     save_networks: str | None = None  # directory to save every delivered network in
     methods: tuple[str, ...] | None = None  # rows' methods (None: METHODS)
+    env: dict = field(default_factory=dict)  # env settings over the ones above (--set env.X=)
 
     def env_settings(self) -> dict:
         """The environment every method of the run steps."""
@@ -89,11 +90,14 @@ class ReproduceConfig:
             "allow_stop": False,
             "cache_dir": self.cache_dir,
             "device": self.device,
+            **self.env,
         }
 
     def identity(self) -> dict:
         """What a resumed run must share with the one it continues."""
-        return {k: v for k, v in vars(self).items() if k != "save_networks"}
+        # no env overrides: the identity runs journalled before --set had
+        skip = {"save_networks"} | ({"env"} if not self.env else set())
+        return {k: v for k, v in vars(self).items() if k not in skip}
 
 
 @dataclass

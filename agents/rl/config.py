@@ -22,6 +22,8 @@ from tnf_env.actions import ACTION_GROUPS
 from tnf_env.settings import EnvConfig
 from tnf_env.validation import Int, Number, Str, validate_fields
 
+from ..common.overrides import OverrideError, apply_overrides
+
 CONFIDENCE_KEYS = (*ACTION_GROUPS, "default")
 CONFIG_DIR = files("agents") / "configs"  # the named configurations
 # A run name becomes one directory under runs/: a single component that cannot climb out.
@@ -235,28 +237,17 @@ def resolve_config_path(spec: str) -> Any:
 
 
 def apply_settings(data: dict[str, Any], items: Sequence[str]) -> dict[str, Any]:
-    """``data`` with ``KEY=VALUE`` items applied (``env.KEY=VALUE`` for an environment
+    """``data`` with ``--set KEY=VALUE`` items applied (``env.KEY=VALUE`` for an environment
     setting); each value is read as YAML (``n_steps=8``, ``env.crossbar_sizes=[16, 32]``).
 
-    :raises ConfigError: an item without ``=``.
+    :raises ConfigError: an item without ``=``, or a key that is neither a field nor
+        ``env.SETTING`` (the message names what is allowed).
     """
-    out = dict(data)
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--set takes KEY=VALUE (or env.KEY=VALUE), got {item!r}")
-        try:
-            value = parse_document(text, f"--set {key}")
-        except DocumentError as exc:
-            raise ConfigError(str(exc)) from None
-        if key.startswith("env."):
-            env = out.get("env", {})
-            if not isinstance(env, dict):
-                raise ConfigError("config key 'env' must be a mapping of environment settings")
-            out["env"] = {**env, key[len("env.") :]: value}
-        else:
-            out[key] = value
-    return out
+    top = [f.name for f in fields(TrainConfig) if f.name != "env"]
+    try:
+        return apply_overrides(data, items, top=top)
+    except OverrideError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load_config(

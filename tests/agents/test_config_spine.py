@@ -6,7 +6,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+import pytest
+
+import agents.experiments.benchmark
+import agents.experiments.reproduce
+from agents.cli import main
 from agents.cli.commands import build_parser
+from agents.common.overrides import (
+    ENV_SETTINGS,
+    OverrideError,
+    apply_overrides,
+    parse_override,
+)
 from agents.experiments.benchmark import BenchmarkConfig
 from agents.experiments.compare import CompareConfig
 from agents.experiments.reproduce import ReproduceConfig
@@ -78,3 +89,108 @@ def _raises(fn, *args) -> BaseException:
     except Exception as exc:  # noqa: BLE001
         return exc
     raise AssertionError(f"{fn.__name__}{args} did not raise")
+
+
+# One override syntax: --set a.b=value, parsed by agents.common.overrides for every command.
+
+class _Reached(Exception):
+    """The work function was reached, with the configuration it was given."""
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Replace the studies' work functions: record their config and stop there."""
+    seen: dict = {}
+
+    def stop(name):
+        def fake(cfg, *args, **kwargs):
+            seen[name] = cfg
+            raise _Reached(name)
+
+        return fake
+
+    monkeypatch.setattr(agents.experiments.benchmark, "run_benchmark", stop("benchmark"))
+    monkeypatch.setattr(agents.experiments.reproduce, "run_reproduce", stop("reproduce"))
+    return seen
+
+
+def test_parse_override_reads_a_dotted_key_and_a_yaml_value():
+    assert parse_override("env.crossbar_sizes=[16, 32]") == (("env", "crossbar_sizes"), [16, 32])
+    assert parse_override("n_steps=8") == (("n_steps",), 8)
+    for bad in ("n_steps", "=3", "env.=3", ".x=1"):
+        with pytest.raises(OverrideError, match="--set takes KEY=VALUE"):
+            parse_override(bad)
+
+
+def test_apply_overrides_names_the_key_and_what_is_allowed():
+    data = {"env": {"max_steps": 3}, "n_steps": 4}
+    out = apply_overrides(data, ["env.area_weight=0.8", "n_steps=8"], top=["n_steps"])
+    assert out == {"env": {"max_steps": 3, "area_weight": 0.8}, "n_steps": 8}
+    assert data == {"env": {"max_steps": 3}, "n_steps": 4}  # a copy
+    with pytest.raises(OverrideError) as bad_env:
+        apply_overrides(data, ["env.area_wieght=0.8"])
+    assert "env.area_wieght" in str(bad_env.value) and "area_weight" in str(bad_env.value)
+    with pytest.raises(OverrideError) as bad_top:
+        apply_overrides(data, ["n_stepz=8"], top=["n_steps"])
+    assert "n_stepz" in str(bad_top.value) and "allowed: n_steps, env.SETTING" in str(
+        bad_top.value
+    )
+    with pytest.raises(OverrideError, match="env is a mapping"):
+        apply_overrides(data, ["env=3"])
+    assert set(ENV_SETTINGS) == {f.name for f in dataclasses.fields(EnvConfig)}
+
+
+def _one_line(capsys, *needles) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    "argv, needles",
+    [
+        (["train", "--set", "env.max_stepz=3"], ["--set env.max_stepz", "max_steps"]),
+        (["train", "--set", "n_stepz=3"], ["--set n_stepz", "n_steps", "env.SETTING"]),
+        (["compare", "--set", "env.bogus=1"], ["--set env.bogus", "allowed", "area_weight"]),
+        (["search", "--set", "env.bogus=1"], ["--set env.bogus", "allowed", "area_weight"]),
+        (["benchmark", "--set", "n_steps=3"], ["--set n_steps", "allowed: env.SETTING"]),
+        (["benchmark", "--set", "env.bogus=1"], ["--set env.bogus", "area_weight"]),
+        (["reproduce", "--set", "epochs=3"], ["--set epochs", "allowed: env.SETTING"]),
+        (["reproduce", "--set", "env.bogus"], ["--set takes KEY=VALUE"]),
+    ],
+)
+def test_every_command_refuses_a_bad_set_naming_the_key_and_what_is_allowed(
+    tmp_path, capsys, captured, argv, needles
+):
+    status = main([*argv, "--out", str(tmp_path / "out")])
+    assert status == 2
+    _one_line(capsys, *needles)
+    assert not captured
+
+
+def test_set_reaches_the_environment_of_benchmark_and_reproduce(tmp_path, capsys, captured):
+    with pytest.raises(_Reached):
+        main(["benchmark", "--set", "env.area_weight=0.8", "--out", str(tmp_path / "b")])
+    assert captured["benchmark"].env["area_weight"] == 0.8
+    with pytest.raises(_Reached):
+        main(["reproduce", "--set", "env.area_weight=0.8", "--out", str(tmp_path / "r")])
+    cfg = captured["reproduce"]
+    assert cfg.env_settings()["area_weight"] == 0.8 and cfg.identity()["env"] == cfg.env
+    assert capsys.readouterr().err == ""
+
+
+def test_reproduce_without_set_keeps_its_identity():
+    """Runs journalled before --set existed still resume: no env key when nothing is set."""
+    assert "env" not in ReproduceConfig().identity()
+
+
+def test_the_old_env_flag_is_a_deprecated_alias_of_set(tmp_path, capsys, captured):
+    with pytest.raises(_Reached):
+        main(["benchmark", "--env", "area_weight=0.8", "--env", "max_steps=2",
+              "--out", str(tmp_path / "b")])
+    env = captured["benchmark"].env
+    assert (env["area_weight"], env["max_steps"]) == (0.8, 2)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["note: --env KEY=VALUE is deprecated; use --set env.KEY=VALUE"]
