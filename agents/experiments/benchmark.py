@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tnf_env
 from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
+from tnf_env.settings import EnvConfig
+from tnf_env.task import DEFAULT_MAX_STEPS
 
 from . import methods as m
 from .episodes import RATE_GRID, Experiment
@@ -91,15 +92,16 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     :param journal: where finished seeds are recorded (``--resume`` continues after them).
     :param resume: continue the study the journal holds.
     """
-    task = tnf_env.Task.build(**cfg.env)
-    sizes = tuple(cfg.crossbar_sizes or task.config.crossbar_sizes)
+    # The settings alone: the tasks (data, baselines) are built per seed by the Experiments.
+    config = EnvConfig.from_kwargs(**cfg.env)
+    sizes = tuple(cfg.crossbar_sizes or config.crossbar_sizes)
     for n in sizes:
-        if n not in task.config.crossbar_sizes:
+        if n not in config.crossbar_sizes:
             raise ValueError(
-                f"crossbar size {n} is not among the environment's {task.config.crossbar_sizes}"
+                f"crossbar size {n} is not among the environment's {config.crossbar_sizes}"
             )
-    horizon, rate_scale = task.horizon, task.config.rate_scale
-    per_episode = cfg.budget or horizon * task.config.retrain_epochs
+    horizon, rate_scale = config.max_steps or DEFAULT_MAX_STEPS, config.rate_scale
+    per_episode = cfg.budget or horizon * config.retrain_epochs
     step_epochs = per_episode / horizon
     snn = SNNSettings(timesteps=cfg.snn_timesteps)
     ppo = None

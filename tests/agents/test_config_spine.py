@@ -194,3 +194,24 @@ def test_the_old_env_flag_is_a_deprecated_alias_of_set(tmp_path, capsys, capture
     assert (env["area_weight"], env["max_steps"]) == (0.8, 2)
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["note: --env KEY=VALUE is deprecated; use --set env.KEY=VALUE"]
+
+
+def test_benchmark_builds_no_task_for_the_configs_own_seed(monkeypatch, tmp_path):
+    """The settings are read as settings; data and baselines are built per benchmark seed
+    only (the config's own seed once cost a whole extra task, baseline included)."""
+    import tnf_env
+    from agents.experiments.benchmark import run_benchmark
+
+    built = []
+
+    def build(**settings):
+        built.append(settings["seed"])
+        raise _Reached("task")
+
+    monkeypatch.setattr(tnf_env.Task, "build", staticmethod(build))
+    cfg = BenchmarkConfig(env={"seed": 7, "max_steps": 2}, seeds=(3,), methods=("original",))
+    with pytest.raises(_Reached):
+        run_benchmark(cfg, log=lambda line: None)
+    assert built == [3]
+    with pytest.raises(ValueError, match="crossbar size 12 is not among"):
+        run_benchmark(dataclasses.replace(cfg, crossbar_sizes=(12,)), log=lambda line: None)
