@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tnf_env.model.torch_device import resolve_device
+from tnf_env.settings import EnvConfig
 
 from ..common.outputs import check_writable
 
@@ -110,8 +111,7 @@ def check_device(name: object, what: str) -> None:
             raise CLIError(f"invalid {what}={name!r}: {exc}") from None
 
 
-def check_env_settings(settings: dict) -> None:
-    """Refuse bad environment settings before any network is trained."""
-    from tnf_env.settings import EnvConfig
-
-    EnvConfig.from_kwargs(**settings)
+def check_env_settings(settings: dict) -> EnvConfig:
+    """Refuse bad environment settings before any network is trained; the settings as
+    the typed :class:`EnvConfig` (every default filled in)."""
+    return EnvConfig.from_kwargs(**settings)

@@ -221,7 +221,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         out = Path(args.out or Path("runs") / cfg.run_name)
         check_out_dir(out, "--out")
         check_device(cfg.device, "device")  # PPO's networks
-        check_device(cfg.env.get("device", "cpu"), "env.device")  # retraining
+        check_device(cfg.env_config.device, "env.device")  # retraining
     with claim_dir(out, "--resume" if args.resume else "--out", products=()):
         # locked from before the first step to the last comparison file written
         t0 = time.perf_counter()
@@ -331,8 +331,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         methods=tuple(args.methods) if args.methods else None,
     )
     check_rate_grid(cfg.rate_grid)
-    check_env_settings(cfg.env)
-    check_device(cfg.env.get("device", "cpu"), "device")
+    check_device(check_env_settings(cfg.env).device, "device")
     check_methods(args.methods, ("ppo",) if run_dir else ())
     # locked before the first epoch
     with claim_dir(out, "--out", replace=args.force or args.resume):

@@ -52,7 +52,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     train = load_config(args.config, args.set or (), timesteps=args.timesteps)
     check_device(train.device, "device")
-    check_device(train.env.get("device", "cpu"), "env.device")
+    check_device(train.env_config.device, "env.device")
     cfg = CompareConfig(
         train=train,
         out=out,

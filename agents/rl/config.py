@@ -9,6 +9,7 @@ repository does.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from typing import Any
 
 from hwmodel.safeload import DocumentError, parse_document
 from tnf_env.actions import ACTION_GROUPS
+from tnf_env.data.datasets import DEFAULT_DATASET
 from tnf_env.settings import EnvConfig
 from tnf_env.validation import Int, Number, Str, validate_fields
 
@@ -84,7 +86,8 @@ class TrainConfig:
     """Everything a ``train`` run depends on; saved as ``config.yaml`` in the run directory."""
 
     name: Str = "digits"  # run name prefix (letters, digits, ._-): runs are named NAME-sSEED
-    env: dict[Str, Any] = field(default_factory=lambda: {"dataset": "digits"})  # env settings
+    # environment settings as given (the typed, validated form: env_config)
+    env: dict[Str, Any] = field(default_factory=lambda: {"dataset": DEFAULT_DATASET})
     timesteps: Int = 12_000  # total environment steps of PPO training
     n_envs: Int = 2  # parallel environment workers (subprocesses when > 1)
     # "subprocess": one process per worker; "batched": n_envs episodes in this process,
@@ -205,11 +208,27 @@ class TrainConfig:
             raise ConfigError(
                 f"config key 'device' must be 'cpu', 'cuda' or 'auto', got {self.device!r}"
             )
+        self.env_config  # noqa: B018 (validated once, at load; raises ConfigError)
+        return self
+
+    @property
+    def env_config(self) -> EnvConfig:
+        """``env`` as the typed, validated :class:`EnvConfig` (every default filled in).
+
+        Validated once when the configuration is loaded and kept; read again only if
+        ``env`` has changed since.
+
+        :raises ConfigError: a bad environment setting.
+        """
+        cached = self.__dict__.get("_env_config")
+        if cached is not None and cached[0] == self.env:
+            return cached[1]
         try:
-            EnvConfig.from_kwargs(**self.env)
+            config = EnvConfig.from_kwargs(**self.env)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"config key 'env': {exc}") from None
-        return self
+        self.__dict__["_env_config"] = (copy.deepcopy(self.env), config)
+        return config
 
     @property
     def run_name(self) -> str:

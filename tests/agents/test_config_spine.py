@@ -215,3 +215,28 @@ def test_benchmark_builds_no_task_for_the_configs_own_seed(monkeypatch, tmp_path
     assert built == [3]
     with pytest.raises(ValueError, match="crossbar size 12 is not among"):
         run_benchmark(dataclasses.replace(cfg, crossbar_sizes=(12,)), log=lambda line: None)
+
+
+def test_a_training_configs_env_is_validated_once_into_an_env_config(monkeypatch):
+    from agents.rl.config import ConfigError, load_config
+    from tnf_env import settings
+
+    calls = []
+    real = settings.EnvConfig.from_kwargs.__func__
+
+    def counting(cls, **kwargs):
+        calls.append(kwargs)
+        return real(cls, **kwargs)
+
+    monkeypatch.setattr(settings.EnvConfig, "from_kwargs", classmethod(counting))
+    cfg = load_config(None, ["env.max_steps=3"])
+    assert len(calls) == 1
+    env = cfg.env_config
+    assert isinstance(env, EnvConfig) and env.max_steps == 3 and cfg.env_config is env
+    assert env.device == EnvConfig().device  # the default named once, in EnvConfig
+    assert len(calls) == 1
+    cfg.env["max_steps"] = 4  # changed since: read again
+    assert cfg.env_config.max_steps == 4 and len(calls) == 2
+    cfg.env["max_steps"] = -1
+    with pytest.raises(ConfigError, match="config key 'env'.*max_steps"):
+        cfg.env_config  # noqa: B018
