@@ -8,8 +8,8 @@ import pytest
 import torch
 from conftest import TINY_TRAIN, write_train_config
 
-from agents import stats
 from agents.cli import main
+from agents.experiments import stats
 from agents.experiments.compare import CompareConfig, CompareError, ppo_epochs
 from agents.rl.blackbox import ParamSchedule, ScheduleParams, penalized_cost, run_search
 from agents.rl.config import ConfigError, TrainConfig, config_from_dict
