@@ -15,10 +15,8 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from agents.experiments.frontier import iso_accuracy
-from agents.experiments.reproduce import ReproduceResult, summarize, write_outputs
+from agents.experiments.reproduce import ReproduceResult, seed_fields, write_outputs
 
 SAME = ("dataset", "topology", "technology", "tolerance", "epochs", "steps", "rate_scale",
         "rate_grid", "pruning_release", "selection_margin", "budgets")
@@ -34,19 +32,12 @@ def merge(docs: list[dict]) -> dict:
     seeds = [s for d in docs for s in d["seeds"]]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"a seed is in more than one run: {seeds}")
-    per_seed = [b for d in docs for b in d["baseline"]["per_seed"]]
-    rows = [r for d in docs for r in d["rows"]]
     doc = {k: first[k] for k in SAME if k in first}
     doc.update(
         seeds=seeds,
-        baseline={
-            "accuracy_val": float(np.mean([b["accuracy_val"] for b in per_seed])),
-            "accuracy_test": float(np.mean([b["accuracy_test"] for b in per_seed])),
-            "per_seed": per_seed,
-        },
-        rows=rows,
-        summary=summarize(rows),
-        frontier_points=[p for d in docs for p in d.get("frontier_points", [])],
+        **seed_fields([b for d in docs for b in d["baseline"]["per_seed"]],
+                      [r for d in docs for r in d["rows"]],
+                      [p for d in docs for p in d.get("frontier_points", [])]),
         wall_seconds=max(d["wall_seconds"] for d in docs),
         merged_from=[d.get("source", "") for d in docs],
     )

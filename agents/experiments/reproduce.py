@@ -215,6 +215,19 @@ def run_reproduce(
         "rate_grid": grid,
         "pruning_release": {"epochs": release_steps * step_epochs,
                             "rate_scale": cfg.pruning_rate_scale * cfg.rate_scale},
+        **seed_fields(baselines, rows, [p for e in entries for p in e["extra"]["points"]]),
+        "selection_margin": task.config.selection_margin,
+        "wall_seconds": time.perf_counter() - t_start,
+        "budgets": done.budgets,
+    }
+    doc["iso_accuracy"] = iso_accuracy(doc)
+    return ReproduceResult(doc, connectivity)
+
+
+def seed_fields(baselines: list[dict], rows: list[dict], points: list[dict]) -> dict:
+    """The parts of ``results.json`` that come from the seeds: the baselines and their
+    means, the rows and their summary, the frontier points."""
+    return {
         "baseline": {
             "accuracy_val": float(np.mean([b["accuracy_val"] for b in baselines])),
             "accuracy_test": float(np.mean([b["accuracy_test"] for b in baselines])),
@@ -222,13 +235,8 @@ def run_reproduce(
         },
         "rows": rows,
         "summary": summarize(rows),
-        "selection_margin": task.config.selection_margin,
-        "frontier_points": [p for e in entries for p in e["extra"]["points"]],
-        "wall_seconds": time.perf_counter() - t_start,
-        "budgets": done.budgets,
+        "frontier_points": points,
     }
-    doc["iso_accuracy"] = iso_accuracy(doc)
-    return ReproduceResult(doc, connectivity)
 
 
 def summarize(rows: list[dict]) -> list[dict]:
