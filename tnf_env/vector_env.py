@@ -20,7 +20,7 @@ Sub-episode k reset with seed s is the single environment's episode with seed s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -35,6 +35,42 @@ from .transform.batched import retrain_stacked
 from .transform.step_plan import run_plans
 
 AUTORESET_MODES = {m.value: m for m in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)}
+
+
+def step_together(
+    envs: Sequence[TraNNsformerEnv], actions: Sequence[np.ndarray], map_each: Callable = map
+) -> list[tuple]:
+    """Step several episodes at once: their networks retrain together
+    (:func:`~tnf_env.transform.batched.retrain_stacked`), each keeps its own rules.
+
+    :param envs: the episodes (unwrapped environments, none of them ended).
+    :param actions: one valid action per episode.
+    :param map_each: how the episodes' own work runs (``map``, or a thread pool's ``map``).
+    :return: per episode the ``(obs, reward, terminated, truncated, info)`` of its step,
+        exactly as ``env.step(action)`` alone returns it (identical in float64).
+    """
+    plans = [env._begin_step(a) for env, a in zip(envs, actions, strict=True)]
+    running = [k for k, p in enumerate(plans) if p is not None]
+    outcomes = run_plans(
+        [envs[k].transformation for k in running],
+        [plans[k] for k in running],
+        [envs[k]._plan_state for k in running],
+        retrain=retrain_stacked,
+        map_each=map_each,
+    )
+    done = dict(zip(running, outcomes, strict=True))
+
+    def end(k: int) -> tuple:
+        out = done.get(k)
+        if plans[k] is None:
+            outcome = None
+        elif isinstance(out, Exception):
+            outcome = (None, 0.0, f"{type(out).__name__}: {out}")
+        else:
+            outcome = (out[0], out[1], None)
+        return envs[k]._end_step(outcome)
+
+    return list(map_each(end, range(len(envs))))
 
 
 class BatchedTraNNsformerEnv(VectorEnv):
@@ -144,34 +180,16 @@ class BatchedTraNNsformerEnv(VectorEnv):
             if not self._autoreset[k]:
                 env.codec.check(actions[k])
         results: list[tuple | None] = [None] * self.num_envs
-        plans: dict[int, Any] = {}
+        stepping = []
         for k, env in enumerate(self.envs):
             if self._autoreset[k]:  # NEXT_STEP: this step only resets the finished episode
                 o, info = env.reset()
                 results[k] = (o, 0.0, False, False, info)
-                continue
-            plans[k] = env._begin_step(actions[k])
-        running = [k for k, p in plans.items() if p is not None]
-        outcomes = run_plans(
-            [self.envs[k].transformation for k in running],
-            [plans[k] for k in running],
-            [self.envs[k]._plan_state for k in running],
-            retrain=retrain_stacked,
-            map_each=self._map,
-        )
-        done = dict(zip(running, outcomes, strict=True))
-
-        def end(k: int) -> tuple:
-            out = done.get(k)
-            if plans[k] is None:
-                outcome = None
-            elif isinstance(out, Exception):
-                outcome = (None, 0.0, f"{type(out).__name__}: {out}")
             else:
-                outcome = (out[0], out[1], None)
-            return self.envs[k]._end_step(outcome)
-
-        for k, result in zip(plans, self._map(end, list(plans)), strict=True):
+                stepping.append(k)
+        stepped = step_together([self.envs[k] for k in stepping], [actions[k] for k in stepping],
+                                self._map)
+        for k, result in zip(stepping, stepped, strict=True):
             results[k] = result
         return self._collect(results)
 

@@ -36,7 +36,7 @@ from tnf_env.model.training import default_recipe, to_tensors
 from ..common.outputs import JOURNAL, atomic_write, claim_dir
 from ..common.overrides import DeprecatedOverride, add_set_flag, apply_overrides
 from ..experiments.episodes import RATE_GRID
-from ..experiments.flags import add_study_flags, check_methods
+from ..experiments.flags import add_study_flags, check_batch, check_methods
 from .checks import (
     CLIError,
     check_budget,
@@ -158,12 +158,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         device=args.device,
         save_networks=args.save_networks,
         methods=tuple(args.methods) if args.methods else None,
+        batch=args.batch,
         env=apply_overrides({}, args.set or (), top=()).get("env", {}),
     )
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env_settings())
     check_device(cfg.device, "device")
     check_methods(args.methods)
+    check_batch(args.batch)
     again = args.force or args.resume
     with ExitStack() as claims:  # checked and locked before the first epoch
         claims.enter_context(claim_dir(out, "--out", replace=again))
@@ -329,10 +331,12 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         snn_timesteps=args.snn_timesteps,
         run_dir=run_dir,
         methods=tuple(args.methods) if args.methods else None,
+        batch=args.batch,
     )
     check_rate_grid(cfg.rate_grid)
     check_device(check_env_settings(cfg.env).device, "device")
     check_methods(args.methods, ("ppo",) if run_dir else ())
+    check_batch(args.batch)
     # locked before the first epoch
     with claim_dir(out, "--out", replace=args.force or args.resume):
         doc = run_benchmark(cfg, journal=out / JOURNAL, resume=args.resume)

@@ -64,6 +64,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         snn_timesteps=args.snn_timesteps,
         search_seed=args.search_seed,
         reps=args.reps,
+        batch=args.batch,
     )
     with claim_dir(out, "--out", replace=args.force):  # locked before PPO's first step
         # The searches and the figure need these at the end: said before hours of PPO, and
@@ -127,6 +128,9 @@ def add_parser(sub) -> None:
                    help="continue a comparison in --out that was stopped (same flags): PPO "
                    "from its checkpoints, the searches from their journals, the held-out "
                    "seeds after the last one scored")
+    p.add_argument("--batch", type=int, default=1, metavar="B",
+                   help="score up to B held-out episodes of a seed at once, retrained as one "
+                   "batched computation (default 1: one after the other)")
     p.add_argument("--report-only", action="store_true",
                    help="recompute results.md, the summary and the figure from --out's rows")
     p.set_defaults(func=cmd_compare)

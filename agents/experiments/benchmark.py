@@ -61,11 +61,13 @@ class BenchmarkConfig:
     snn_timesteps: int = SNN_TIMESTEPS  # SNN length for test accuracy and measured energy
     run_dir: str | None = None  # trained PPO run to evaluate (None: no ppo rows)
     methods: tuple[str, ...] | None = None  # rows' methods (None: METHODS; ppo with run_dir)
+    batch: int = 1  # episodes of a seed run at once, retrained as one batch (1: in turn)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
 
     def identity(self) -> dict[str, Any]:
         """What a resumed benchmark must share with the one it continues."""
-        return {k: v for k, v in vars(self).items() if k not in ("extra",)}
+        # how episodes are grouped is not what they compute: a resume may change it
+        return {k: v for k, v in vars(self).items() if k not in ("extra", "batch")}
 
 
 def benchmark_methods(cfg: BenchmarkConfig, horizon: int, ppo=None) -> list[m.Method]:
@@ -117,7 +119,8 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     )
     learned = Experiment({**cfg.env, "retrain_epochs": step_epochs}, snn) if ppo else None
     grid = [rate_scale * g for g in cfg.rate_grid]
-    lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned)
+    lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned,
+              batch=cfg.batch)
     t0 = time.perf_counter()
     study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()})
     done = study.finish(journal, resume)

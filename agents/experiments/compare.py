@@ -62,12 +62,13 @@ class CompareConfig:
     snn_timesteps: int = SNN_TIMESTEPS  # SNN length of the scoring path
     search_seed: int = 0  # seed of the Optuna samplers
     reps: int = 2000  # bootstrap resamples
+    batch: int = 1  # scoring episodes of a seed run at once, retrained as one batch
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
 
     def identity(self) -> dict[str, Any]:
         """What a resumed comparison must share with the one it continues (``compare.json``)."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-             if f.name not in ("out", "extra", "reps")}
+             if f.name not in ("out", "extra", "reps", "batch")}
         d["train"] = self.train.to_dict()
         return json.loads(json.dumps(d))
 
@@ -90,6 +91,8 @@ class CompareConfig:
             )
         if self.warm_start not in WARM_STARTS:
             raise CompareError(f"warm_start must be one of {WARM_STARTS}, got {self.warm_start!r}")
+        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
+            raise CompareError(f"batch must be an integer >= 1, got {self.batch!r}")
         if self.search_budget is not None and not self.search_budget > 0:
             raise CompareError(f"search_budget must be > 0 epochs, got {self.search_budget!r}")
         if not self.rate_grid or any(not g > 0 for g in self.rate_grid):
@@ -177,7 +180,8 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
                 for name, res in searches.items()]
     methods += [em.LearnedPolicy(PPOPolicy.load(m["run_dir"]), m["method"]) for m in learners]
     grid = [rate_scale * g for g in cfg.rate_grid]
-    lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned)
+    lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned,
+              batch=cfg.batch)
     study = Study(lab, methods, cfg.eval_seeds, None, log, identity={"compare": cfg.identity()})
     done = study.finish(cfg.out / JOURNAL, resume)
     baseline, rows = done.task.baseline, done.rows

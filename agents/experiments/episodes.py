@@ -32,7 +32,7 @@ from tnf_env.reward import normalized_cost
 from tnf_env.transform.schedule import offline_clustering
 from tnf_env.transform.transformation import Transformation
 
-from ..rl.policies import Policy, run_episode
+from ..rl.policies import EpisodeResult, Policy, run_episode, run_episodes
 
 RATE_GRID = (0.5, 1.0, 2.0)  # multiples of the environment's rate_scale tried when tuning
 
@@ -65,6 +65,16 @@ class FixedSize:
 
     def act(self, obs, info):
         return self.codec.with_size(self.policy.act(obs, info), self.index)
+
+
+@dataclass
+class Job:
+    """One episode for :meth:`Experiment.transform_many`: ``policy`` with the chip held at
+    ``crossbar_size`` (None: the policy chooses) under the environment ``overrides``."""
+
+    policy: Policy
+    crossbar_size: int | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 class Experiment:
@@ -117,10 +127,44 @@ class Experiment:
         """One episode of ``policy`` on baseline ``seed`` with the chip held at
         ``crossbar_size`` (None: the policy chooses it); the network it delivers."""
         env = self.env(seed, **overrides)
+        policy = self._sized(policy, env, crossbar_size)
+        return self._delivered(env, run_episode(env, policy, seed))
+
+    def transform_many(self, jobs: Sequence[Job], seed: int, batch: int) -> list[Delivered]:
+        """:meth:`transform` for each job, ``batch`` episodes at a time: their networks
+        retrain as one batched computation (:func:`agents.rl.policies.run_episodes`).
+        Each result is the job's :meth:`transform` (identical in float64; in float32 up to
+        the summation order of the batched products)."""
+        if batch < 1:
+            raise ValueError(f"episode batch must be >= 1, got {batch}")
+        out: list[Delivered] = []
+        for start in range(0, len(jobs), batch):
+            chunk = jobs[start:start + batch]
+            envs = [self._fresh_env(seed, **job.overrides) for job in chunk]
+            try:
+                policies = [self._sized(job.policy, env, job.crossbar_size)
+                            for job, env in zip(chunk, envs, strict=True)]
+                results = run_episodes(envs, policies, [seed] * len(chunk))
+                out += [self._delivered(e, r) for e, r in zip(envs, results, strict=True)]
+            finally:
+                for env in envs:
+                    env.close()
+        return out
+
+    def _fresh_env(self, seed: int, **overrides: Any) -> tnf_env.TraNNsformerEnv:
+        settings = {**self.settings, **overrides, "seed": seed}
+        return tnf_env.TraNNsformerEnv(task=self.task(seed).with_settings(**overrides),
+                                       **settings)
+
+    @staticmethod
+    def _sized(policy: Policy, env, crossbar_size: int | None) -> Policy:
+        if crossbar_size is None:
+            return policy
+        return FixedSize(policy, env.unwrapped.config.crossbar_sizes.index(crossbar_size))
+
+    @staticmethod
+    def _delivered(env, res: EpisodeResult) -> Delivered:
         inner = env.unwrapped
-        if crossbar_size is not None:
-            policy = FixedSize(policy, inner.config.crossbar_sizes.index(crossbar_size))
-        res = run_episode(env, policy, seed)
         tr = inner.transformation
         return Delivered(
             net=copy.deepcopy(tr.net),

@@ -9,7 +9,7 @@ from ..common.outputs import JOURNAL
 
 
 def add_study_flags(p: argparse.ArgumentParser) -> None:
-    """``--methods`` and ``--resume``."""
+    """``--methods``, ``--resume`` and ``--batch``."""
     p.add_argument(
         "--methods", nargs="+", default=None, metavar="NAME",
         help="the rows' methods, in order (default: the study's; any registered method of "
@@ -20,6 +20,18 @@ def add_study_flags(p: argparse.ArgumentParser) -> None:
         help="continue a run in --out that was stopped (same flags), after its last "
         f"finished seed ({JOURNAL})",
     )
+    p.add_argument(
+        "--batch", type=int, default=1, metavar="B",
+        help="run up to B episodes of a seed at once, their networks retrained as one batched "
+        "computation (the way to use a GPU; default 1: one after the other). Rows equal "
+        "those of B=1 in float64, in float32 up to the summation order",
+    )
+
+
+def check_batch(batch: int) -> None:
+    """Refuse an episode batch below 1."""
+    if batch < 1:
+        raise ValueError(f"--batch {batch}: allowed an integer >= 1")
 
 
 def check_methods(names: Sequence[str] | None, extra: Sequence[str] = ()) -> None:

@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..rl.policies import RandomPolicy
 from .episodes import Delivered, Experiment, Tuned, tune
 
 if TYPE_CHECKING:
-    from .study import Lab
+    from .study import Episode, Lab
 
 REGISTRY: dict[str, type[Method]] = {}
 
@@ -98,6 +97,16 @@ class Method:
     def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
         raise NotImplementedError
 
+    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
+        """The lab episodes :meth:`at` will ask for (the lab runs them batched first)."""
+        return []
+
+    def needs(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
+        """The lab episodes :meth:`deliver` will ask for."""
+        if n is not None or self.chooses_size:
+            return self.episodes(lab, seed, n)
+        return [ep for m in lab.sizes for ep in self.episodes(lab, seed, m)]
+
     def deliver(self, lab: Lab, seed: int, n: int | None) -> Outcome:
         """The outcome at crossbar size ``n``; ``n=None``: the size of least validation
         cost among the lab's sizes (tuning of every size counted once)."""
@@ -113,6 +122,13 @@ class Method:
 
     def budget(self, lab: Lab) -> Budget:
         return Budget(0, 0.0)
+
+
+def _grid(lab: Lab, kind: str, chip: int) -> list[Episode]:
+    """The episodes of the ``kind`` schedule's rate-scale grid (chip at ``chip``)."""
+    from .study import Episode
+
+    return [Episode(kind, chip, {"rate_scale": r}, record=True) for r in lab.grid]
 
 
 def _tuned(lab: Lab, seed: int, kind: str, chip: int, sizes: Iterable[int]) -> Tuned:
@@ -143,6 +159,9 @@ class PruningTuned(Method):
         t = _tuned(lab, seed, "pruning", lab.sizes[0], lab.sizes)
         return Outcome(t.chosen[n], n, lab.fixed, {"pruning": t.epochs})
 
+    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
+        return _grid(lab, "pruning", lab.sizes[0])
+
     def budget(self, lab: Lab) -> Budget:
         return Budget(len(lab.grid), lab.episode_epochs, note="one grid for every size")
 
@@ -160,10 +179,17 @@ class PruningRelease(Method):
     def _rate(self, lab: Lab) -> float:
         return lab.rate_scale * (self.rate_factor or 1.0)
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
+    def _episode(self, lab: Lab) -> Episode:
+        from .study import Episode
+
         steps = {} if self.max_steps is None else {"max_steps": self.max_steps}
-        d = lab.schedule(seed, "pruning", lab.sizes[0], self._rate(lab), record=False, **steps)
-        return Outcome(d, n, lab.fixed)
+        return Episode("pruning", lab.sizes[0], {"rate_scale": self._rate(lab), **steps})
+
+    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
+        return Outcome(lab.episode(seed, self._episode(lab)), n, lab.fixed)
+
+    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
+        return [self._episode(lab)]
 
     def budget(self, lab: Lab) -> Budget:
         steps = self.max_steps or lab.horizon
@@ -181,6 +207,9 @@ class Offline(Method):
         pruned = lab.outcome(seed, "pruning", n)
         return Outcome(lab.fixed.offline(pruned.delivered, seed, n), n, lab.fixed, pruned.spent)
 
+    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
+        return _grid(lab, "pruning", lab.sizes[0])  # pruning's, whose network it reuses
+
     def budget(self, lab: Lab) -> Budget:
         return Budget(0, 0.0, note="reuses pruning's network")
 
@@ -195,6 +224,9 @@ class PaperTuned(Method):
         t = _tuned(lab, seed, "paper", n, [n])
         return Outcome(t.chosen[n], n, lab.fixed, {f"paper N={n}": t.epochs})
 
+    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
+        return _grid(lab, "paper", n)
+
     def budget(self, lab: Lab) -> Budget:
         return Budget(len(lab.grid), lab.episode_epochs, per_size=True)
 
@@ -208,6 +240,11 @@ class PaperRelease(Method):
 
     def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
         return Outcome(lab.schedule(seed, "paper", n, lab.rate_scale), n, lab.fixed)
+
+    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
+        from .study import Episode
+
+        return [Episode("paper", n, {"rate_scale": lab.rate_scale}, record=True)]
 
     def budget(self, lab: Lab) -> Budget:
         return Budget(1, lab.episode_epochs, per_size=True)
@@ -225,11 +262,15 @@ class RandomSearch(Method):
             raise ValueError(f"random_candidates must be >= 1, got {candidates}")
         self.candidates = candidates
 
+    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
+        from .study import Episode
+
+        return [Episode("random", n, {"retrain_epochs": lab.step_epochs / self.candidates},
+                        policy_seed=1000 * seed + k) for k in range(self.candidates)]
+
     def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
         exp = lab.fixed
-        runs = [exp.transform(RandomPolicy(seed=1000 * seed + k), seed, n,
-                              retrain_epochs=lab.step_epochs / self.candidates)
-                for k in range(self.candidates)]
+        runs = [lab.episode(seed, ep) for ep in self.episodes(lab, seed, n)]
         best = min(runs, key=lambda d: exp.selection_key(d, seed, n))
         return Outcome(best, n, exp, {f"random N={n}": float(sum(d.epochs for d in runs))})
 
@@ -307,6 +348,9 @@ class MagnitudeOneShot(Method):
         d = Delivered(net, [[] for _ in range(net.n_layers)], 0.0, 0,
                       pruned.delivered.rate_scale)
         return Outcome(d, n, lab.fixed, pruned.spent)
+
+    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
+        return _grid(lab, "pruning", lab.sizes[0])  # pruning's, whose network it reuses
 
     def budget(self, lab: Lab) -> Budget:
         return Budget(0, 0.0, note="no retraining; pruning's network sets the sparsity")

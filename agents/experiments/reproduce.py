@@ -69,6 +69,7 @@ class ReproduceConfig:
     device: str = "cpu"  # torch device of retraining and evaluation (cpu, cuda, mps, auto)
     save_networks: str | None = None  # directory to save every delivered network in
     methods: tuple[str, ...] | None = None  # rows' methods (None: METHODS)
+    batch: int = 1  # episodes of a seed run at once, retrained as one batch (1: in turn)
     env: dict = field(default_factory=dict)  # env settings over the ones above (--set env.X=)
 
     def env_settings(self) -> dict:
@@ -96,7 +97,8 @@ class ReproduceConfig:
     def identity(self) -> dict:
         """What a resumed run must share with the one it continues."""
         # no env overrides: the identity runs journalled before --set had
-        skip = {"save_networks"} | ({"env"} if not self.env else set())
+        # how episodes are grouped is not what they compute: a resume may change it
+        skip = {"save_networks", "batch"} | ({"env"} if not self.env else set())
         return {k: v for k, v in vars(self).items() if k not in skip}
 
 
@@ -193,7 +195,8 @@ def run_reproduce(
     store = NetworkStore(cfg.save_networks) if cfg.save_networks else None
     exp = Experiment(settings, SNNSettings(timesteps=cfg.snn_timesteps))
     grid = [cfg.rate_scale * g for g in cfg.rate_grid]
-    lab = Lab(exp, cfg.crossbar_sizes, grid, cfg.rate_scale, cfg.steps, step_epochs, points=[])
+    lab = Lab(exp, cfg.crossbar_sizes, grid, cfg.rate_scale, cfg.steps, step_epochs, points=[],
+              batch=cfg.batch)
     t_start = time.perf_counter()
     study = ReproduceStudy(lab, methods, cfg.seeds, store, log,
                            {"reproduce": json.loads(json.dumps(cfg.identity()))})

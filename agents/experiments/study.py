@@ -18,17 +18,50 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..common.outputs import JOURNAL, Journal
-from ..rl.policies import PaperPolicy, PruningPolicy
-from .episodes import Delivered, Experiment
+from ..rl.policies import PaperPolicy, Policy, PruningPolicy, RandomPolicy
+from .episodes import Delivered, Experiment, Job
 from .frontier import StepRecorder
 from .methods import Method, Outcome, create
 
-__all__ = ["JOURNAL", "Cell", "Finished", "Lab", "Study", "delivery_order"]
+__all__ = ["JOURNAL", "Cell", "Episode", "Finished", "Lab", "Study", "delivery_order"]
+
+
+@dataclass(frozen=True)
+class Episode:
+    """An episode of the fixed experiment that methods ask the lab for (run once per seed).
+
+    :param kind: the policy: ``"paper"`` or ``"pruning"`` (the fixed schedules) or
+        ``"random"`` (:class:`agents.rl.policies.RandomPolicy` seeded with ``policy_seed``).
+    :param chip: the crossbar size the chip is held at (None: the policy's choice).
+    :param overrides: environment settings of the episode (``rate_scale``, ``max_steps``...).
+    :param record: record every step into the lab's points (the fixed schedules).
+    :param policy_seed: the random policy's seed.
+    """
+
+    kind: str
+    chip: int | None
+    overrides: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    record: bool = field(default=False, compare=False)
+    policy_seed: int = 0
+
+    @property
+    def key(self) -> tuple:
+        return ("episode", self.kind, self.chip, self.policy_seed,
+                tuple(sorted(self.overrides.items())))
+
+    def policy(self, seed: int) -> Policy:
+        if self.kind == "paper":
+            return PaperPolicy(self.chip)
+        if self.kind == "pruning":
+            return PruningPolicy(self.chip)
+        if self.kind == "random":
+            return RandomPolicy(seed=self.policy_seed)
+        raise ValueError(f"unknown episode kind {self.kind!r}: allowed paper, pruning, random")
 
 
 class Lab:
@@ -42,15 +75,21 @@ class Lab:
     :param step_epochs: retraining epochs per step.
     :param learned: the experiment of learned policies (their own action space).
     :param points: where tuned schedule runs record every step (None: not recorded).
+    :param batch: episodes of one seed run at once, their networks retrained as one batched
+        computation (1: one after the other; rows equal in float64, in float32 up to the
+        summation order).
     """
 
     def __init__(self, fixed: Experiment, sizes: Sequence[int], grid: Sequence[float],
                  rate_scale: float, horizon: int, step_epochs: float,
-                 learned: Experiment | None = None, points: list[dict] | None = None) -> None:
+                 learned: Experiment | None = None, points: list[dict] | None = None,
+                 batch: int = 1) -> None:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValueError(f"invalid episode batch {batch!r}: allowed an integer >= 1")
         self.fixed, self.learned = fixed, learned
         self.sizes, self.grid = tuple(sizes), list(grid)
         self.rate_scale, self.horizon, self.step_epochs = rate_scale, horizon, step_epochs
-        self.points = points
+        self.points, self.batch = points, batch
         self.methods: dict[str, Method] = {}  # the study's, by name
         self._memo: dict[int, dict[Any, Any]] = {}
 
@@ -76,20 +115,43 @@ class Lab:
         """One episode of the ``kind`` schedule (``"paper"`` or ``"pruning"``) with the chip
         at ``chip`` (run once per seed and arguments); with ``record`` and the lab's
         ``points``, every step is recorded (:class:`agents.experiments.frontier.StepRecorder`)."""
-        key = ("schedule", kind, chip, rate_scale, tuple(sorted(overrides.items())))
+        return self.episode(seed, Episode(kind, chip, {"rate_scale": rate_scale, **overrides},
+                                          record))
 
-        def run() -> Delivered:
-            policy = PaperPolicy(chip) if kind == "paper" else PruningPolicy(chip)
+    def episode(self, seed: int, ep: Episode) -> Delivered:
+        """The network episode ``ep`` delivers on baseline ``seed`` (run once per seed)."""
+        cache = self._memo.setdefault(seed, {})
+        if ep.key not in cache:
+            self.run_episodes(seed, [ep])
+        return cache[ep.key]
+
+    def run_episodes(self, seed: int, episodes: Sequence[Episode]) -> None:
+        """Run those of ``episodes`` not run yet for ``seed``, :attr:`batch` at a time."""
+        cache = self._memo.setdefault(seed, {})
+        todo: dict[tuple, Episode] = {}
+        for ep in episodes:  # one run per key; recorded if any request records it
+            prev = todo.get(ep.key)
+            if ep.key not in cache and (prev is None or (ep.record and not prev.record)):
+                todo[ep.key] = ep
+        jobs, recorders = [], []
+        for ep in todo.values():
+            policy = ep.policy(seed)
             rec = None
-            if record and self.points is not None:
-                sizes = self.sizes if kind == "pruning" else [chip]
-                policy = rec = StepRecorder(policy, sizes, self.points, method=kind, seed=seed)
-            d = self.fixed.transform(policy, seed, chip, rate_scale=rate_scale, **overrides)
+            if ep.record and self.points is not None:
+                sizes = self.sizes if ep.kind == "pruning" else [ep.chip]
+                policy = rec = StepRecorder(policy, sizes, self.points, method=ep.kind,
+                                            seed=seed)
+            jobs.append(Job(policy, ep.chip, dict(ep.overrides)))
+            recorders.append(rec)
+        if self.batch > 1:
+            delivered = self.fixed.transform_many(jobs, seed, self.batch)
+        else:
+            delivered = [self.fixed.transform(j.policy, seed, j.crossbar_size, **j.overrides)
+                         for j in jobs]
+        for key, d, rec in zip(todo, delivered, recorders, strict=True):
             if rec is not None:
                 rec.finish(d.delivered_step)
-            return d
-
-        return self.memo(seed, key, run)
+            cache[key] = d
 
     def outcome(self, seed: int, name: str, n: int | None) -> Outcome:
         """Method ``name``'s outcome (the study's instance, else the registered default)."""
@@ -235,6 +297,9 @@ class Study:
         rows: list[dict] = []
         try:
             self.started(seed)
+            if lab.batch > 1:  # every schedule episode of the seed, batch at a time
+                lab.run_episodes(seed, [ep for n in self.sizes or [None] for m in order
+                                        for ep in m.needs(lab, seed, n)])
             for n in self.sizes or [None]:
                 outcomes = {}
                 for m in order:

@@ -22,6 +22,7 @@ import numpy as np
 
 from tnf_env.actions import DecodedAction
 from tnf_env.env import TraNNsformerEnv
+from tnf_env.vector_env import step_together
 
 
 class Policy(Protocol):
@@ -157,6 +158,47 @@ def run_episode(env: gym.Env, policy: Policy, seed: int) -> EpisodeResult:
         if terminated or truncated:
             break
     return EpisodeResult(policy.name, seed, total, len(actions), actions, info)
+
+
+def run_episodes(
+    envs: Sequence[gym.Env], policies: Sequence[Policy], seeds: Sequence[int]
+) -> list[EpisodeResult]:
+    """Run episode k of ``policies[k]`` on ``envs[k]`` from ``reset(seed=seeds[k])``, all
+    at once: every step retrains the networks of the episodes still running together
+    (:func:`tnf_env.vector_env.step_together`), so each result is
+    :func:`run_episode`'s (identical in float64; in float32 up to the summation order).
+
+    :param envs: distinct TraNNsformer environments (wrapped or not), one per episode.
+    """
+    inner = [_unwrap(env) for env in envs]
+    if len({id(e) for e in inner}) != len(inner):
+        raise ValueError("run_episodes needs one environment per episode")
+    results: list[EpisodeResult | None] = [None] * len(inner)
+    obs, infos, totals = [], [], [0.0] * len(inner)
+    actions: list[list[list[int]]] = [[] for _ in inner]
+    for env, policy, seed in zip(inner, policies, seeds, strict=True):
+        o, info = env.reset(seed=seed)
+        policy.reset(env)
+        obs.append(o)
+        infos.append(info)
+    running = list(range(len(inner)))
+    while running:
+        chosen = [np.asarray(policies[k].act(obs[k], infos[k])) for k in running]
+        for k, a in zip(running, chosen, strict=True):
+            inner[k].codec.check(a)
+            actions[k].append([int(x) for x in a])
+        stepped = step_together([inner[k] for k in running], chosen)
+        still = []
+        for k, (o, reward, terminated, truncated, info) in zip(running, stepped, strict=True):
+            obs[k], infos[k] = o, info
+            totals[k] += reward
+            if terminated or truncated:
+                results[k] = EpisodeResult(policies[k].name, seeds[k], totals[k],
+                                           len(actions[k]), actions[k], info)
+            else:
+                still.append(k)
+        running = still
+    return results
 
 
 def evaluate_policy(env: gym.Env, policy: Policy, seeds: Sequence[int]) -> list[EpisodeResult]:

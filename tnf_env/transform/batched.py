@@ -180,15 +180,24 @@ def stacked_evaluate(
 
 def retrain_stacked(trs: list[Transformation], epochs: float) -> list[float | Exception]:
     """Retrain ``trs`` together for ``epochs`` (fractions allowed); per network its full
-    training loss afterwards, or the :class:`TrainingDiverged` that stopped it. A
+    training loss afterwards, or the :class:`TrainingDiverged` that stopped it. Networks
+    of different training sets or recipes retrain in one stack each. A
     :data:`~tnf_env.transform.step_plan.Retrainer`."""
     if epochs < 0:
         raise ValueError(f"retrain epochs must be >= 0, got {epochs}")
     t0 = time.perf_counter()
+    groups: dict[tuple, list[int]] = {}
+    for k, tr in enumerate(trs):  # networks stack only over one training set and recipe
+        groups.setdefault((id(tr.x_train), tr.recipe), []).append(k)
+    if len(groups) > 1:
+        out: list[float | Exception] = [0.0] * len(trs)
+        for group in groups.values():
+            for k, loss in zip(group, retrain_stacked([trs[k] for k in group], epochs),
+                               strict=True):
+                out[k] = loss
+        return out
     first = trs[0]
     recipe, x, y = first.recipe, first.x_train, first.y_train
-    if any(tr.x_train is not x or tr.recipe != recipe for tr in trs):
-        raise ValueError("stacked retraining needs one training set and one recipe")
     nets = StackedNets(trs)
     generators = [tr.generator for tr in trs]
     diverged: dict[int, Exception] = {}

@@ -1,0 +1,89 @@
+"""A study whose episodes run B at a time gives the rows of one run one after the other."""
+
+import numpy as np
+import pytest
+import torch
+
+from agents.experiments import methods as m
+from agents.experiments.episodes import Experiment, Job
+from agents.experiments.study import Lab, Study
+from agents.rl.policies import PaperPolicy, PruningPolicy, RandomPolicy, run_episode, run_episodes
+from tnf_env.model.spiking import SNNSettings
+
+# float64: batched retraining then equals one network at a time bit for bit
+SETTINGS = {"dataset": "digits", "topology": "64-32-10", "crossbar_sizes": (16, 32),
+            "max_steps": 3, "retrain_epochs": 0.5, "prune_unit": "paper", "allow_stop": False,
+            "dtype": "float64"}
+
+
+def _lab(batch: int, points: list) -> Lab:
+    exp = Experiment(SETTINGS, SNNSettings(timesteps=3))
+    return Lab(exp, (16, 32), [5.0, 10.0], 10.0, 3, 0.5, points=points, batch=batch)
+
+
+def _methods() -> list[m.Method]:
+    return [m.Original(), m.PruningTuned(), m.PruningRelease(max_steps=2), m.Offline(),
+            m.PaperTuned(), m.PaperRelease(), m.RandomSearch(candidates=2)]
+
+
+def _key(row: dict) -> tuple:
+    return row["seed"], row["crossbar_size"], row["method"]
+
+
+def test_batched_study_rows_equal_the_rows_run_one_after_the_other():
+    torch.set_num_threads(1)
+    runs = {}
+    for batch in (1, 4):
+        points: list[dict] = []
+        lab = _lab(batch, points)
+        try:
+            entries = Study(lab, _methods(), [0], (16, 32), log=lambda s: None).run()
+        finally:
+            lab.close()
+        runs[batch] = ([r for e in entries for r in e["rows"]], points)
+    (rows1, points1), (rows4, points4) = runs[1], runs[4]
+    assert [_key(r) for r in rows1] == [_key(r) for r in rows4]
+    assert rows1 == rows4
+    # the recorded steps are the same, only their order interleaves across episodes
+    def order(ps):
+        return sorted(ps, key=lambda p: (p["method"], p["rate_scale"], p["crossbar_size"],
+                                         p["step"]))
+
+    assert order(points1) == order(points4) and len(points1) > 0
+
+
+def test_run_episodes_equals_run_episode_for_episodes_of_different_lengths():
+    torch.set_num_threads(1)
+    exp = Experiment(SETTINGS, SNNSettings(timesteps=3))
+    try:
+        def jobs():  # fresh policies: the random one carries its stream
+            return [Job(PaperPolicy(16), 16), Job(PruningPolicy(16), 16, {"max_steps": 1}),
+                    Job(RandomPolicy(seed=5), None, {"retrain_epochs": 0.25})]
+
+        together = exp.transform_many(jobs(), 1, batch=3)
+        alone = [exp.transform(j.policy, 1, j.crossbar_size, **j.overrides) for j in jobs()]
+    finally:
+        exp.close()
+    for a, b in zip(alone, together, strict=True):
+        assert a.actions == b.actions and a.delivered_step == b.delivered_step
+        assert a.epochs == b.epochs and a.clusters == b.clusters
+        for wa, wb in zip(a.net.weights_numpy(), b.net.weights_numpy(), strict=True):
+            np.testing.assert_array_equal(wa, wb)
+    assert len({len(d.actions) for d in together}) > 1  # the batch shrank as episodes ended
+
+
+def test_run_episodes_refuses_one_environment_for_two_episodes():
+    exp = Experiment(SETTINGS, SNNSettings(timesteps=3))
+    try:
+        env = exp.env(0)
+        with pytest.raises(ValueError, match="one environment per episode"):
+            run_episodes([env, env], [PaperPolicy(16), PaperPolicy(16)], [0, 0])
+        assert run_episode(env, PaperPolicy(16), 0).steps == 3
+    finally:
+        exp.close()
+
+
+@pytest.mark.parametrize("batch", [0, -1, True, 1.5])
+def test_a_lab_refuses_an_invalid_batch(batch):
+    with pytest.raises(ValueError, match="invalid episode batch"):
+        Lab(Experiment(SETTINGS), (16,), [10.0], 10.0, 3, 0.5, batch=batch)
