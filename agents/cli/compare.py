@@ -129,8 +129,9 @@ def add_parser(sub) -> None:
                    "from its checkpoints, the searches from their journals, the held-out "
                    "seeds after the last one scored")
     p.add_argument("--batch", type=int, default=1, metavar="B",
-                   help="score up to B held-out episodes of a seed at once, retrained as one "
-                   "batched computation (default 1: one after the other)")
+                   help="run up to B episodes at once, their networks retrained as one "
+                   "batched computation: the searches draw B trials together, and a held-out "
+                   "seed's scoring episodes run B at a time (default 1: one after the other)")
     p.add_argument("--report-only", action="store_true",
                    help="recompute results.md, the summary and the figure from --out's rows")
     p.set_defaults(func=cmd_compare)

@@ -62,7 +62,8 @@ class CompareConfig:
     snn_timesteps: int = SNN_TIMESTEPS  # SNN length of the scoring path
     search_seed: int = 0  # seed of the Optuna samplers
     reps: int = 2000  # bootstrap resamples
-    batch: int = 1  # scoring episodes of a seed run at once, retrained as one batch
+    batch: int = 1  # episodes run at once, retrained as one batch: B search trials drawn
+    # together, a held-out seed's scoring episodes (1: one after the other)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
 
     def identity(self) -> dict[str, Any]:
@@ -162,7 +163,8 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     for sampler, name in (("tpe", "black-box (TPE)"), ("random", "random search")):
         (cfg.out / "search").mkdir(exist_ok=True)
         res = run_search({**env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
-                         cfg.search_seed, log, journal=cfg.out / "search" / f"{sampler}.jsonl")
+                         cfg.search_seed, log, journal=cfg.out / "search" / f"{sampler}.jsonl",
+                         batch=cfg.batch)
         atomic_write(cfg.out / "search" / f"{sampler}.json", json.dumps(res, indent=2))
         log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs in "
             f"{res['wall_seconds']:.0f} s, best objective {res['best']['objective']:.4f}")

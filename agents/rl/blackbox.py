@@ -34,7 +34,7 @@ import numpy as np
 import tnf_env
 
 from ..common.outputs import Journal
-from .policies import ScheduleFollower, run_episode
+from .policies import ScheduleFollower, run_episode, run_episodes
 
 SAMPLERS = ("tpe", "random")
 INFEASIBLE = 1.0  # added to the cost of an episode that misses the accuracy floor
@@ -171,9 +171,45 @@ def trial_objective(
             env.close()
         costs.append(float(info["cost"]))
         success.append(bool(info["is_success"]))
+    return _result(costs, success, epochs)
+
+
+def _result(costs: list[float], success: list[bool], epochs: float) -> dict:
     pairs = zip(costs, success, strict=True)
     objective = float(np.mean([penalized_cost(c, ok) for c, ok in pairs]))
     return {"objective": objective, "costs": costs, "success": success, "epochs": epochs}
+
+
+def trial_objectives(
+    group: Sequence[ScheduleParams], task: tnf_env.Task, settings: dict[str, Any],
+    seeds: Sequence[int],
+) -> list[dict]:
+    """:func:`trial_objective` of several trials, all their episodes run at once (their
+    networks retrained as one batched computation; equal in float64, in float32 up to the
+    summation order).
+
+    :param task: the task of ``settings`` (its data is shared by every episode).
+    """
+    envs, policies, episode_seeds = [], [], []
+    for params in group:
+        for s in seeds:
+            overrides = {**params.env_overrides(), "seed": s}
+            envs.append(tnf_env.TraNNsformerEnv(task=task.with_settings(**overrides),
+                                                **{**settings, **overrides}))
+            policies.append(ParamSchedule(params))
+            episode_seeds.append(s)
+    try:
+        results = run_episodes(envs, policies, episode_seeds)
+        epochs = [float(env.transformation.epochs_trained) for env in envs]
+    finally:
+        for env in envs:
+            env.close()
+    out, n = [], len(seeds)
+    for i in range(len(group)):
+        infos = [r.final_info for r in results[i * n:(i + 1) * n]]
+        out.append(_result([float(x["cost"]) for x in infos],
+                           [bool(x["is_success"]) for x in infos], sum(epochs[i * n:(i + 1) * n])))
+    return out
 
 
 def run_search(
@@ -184,6 +220,7 @@ def run_search(
     seed: int = 0,
     log: Callable[[str], None] = print,
     journal: str | Path | None = None,
+    batch: int = 1,
 ) -> dict:
     """Search the schedule's constants with Optuna until ``budget_epochs`` are spent.
 
@@ -201,6 +238,9 @@ def run_search(
     :param log: progress lines.
     :param journal: a JSON-lines file: one line per finished trial, appended and synced
         as it finishes; an existing one (of the same search) is resumed.
+    :param batch: trials drawn together (each from the trials of the groups before) whose
+        episodes run at once, their networks retrained as one batched computation
+        (:func:`trial_objectives`); 1: one trial after the other.
     :returns: ``{"sampler", "budget_epochs", "epochs", "wall_seconds", "trials", "best"}``;
         each trial records its parameters, objective and the epochs spent up to its end.
     """
@@ -208,6 +248,8 @@ def run_search(
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     if not seeds:
         raise ValueError("need at least one training seed")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
     if not (budget_epochs > 0 and math.isfinite(budget_epochs)):
         raise ValueError(f"budget_epochs must be a finite number > 0, got {budget_epochs!r}")
     try:
@@ -225,37 +267,60 @@ def run_search(
                          f"({per_trial:g} epochs)")
     header = {"search": "blackbox", "settings": settings, "seeds": [int(s) for s in seeds],
               "budget_epochs": budget_epochs, "sampler": sampler, "seed": seed}
+    if batch > 1:  # one trial at a time keeps the header of journals written before
+        header["batch"] = batch
     study = optuna.create_study(direction="minimize")
     with ExitStack() as stack:
-        trials: list[dict] = []
+        done: list[dict] = []
         book = None
         if journal is not None:
             book = stack.enter_context(Journal(
                 Path(journal), header, "search", "settings, seeds, budget and sampler",
                 lambda doc: isinstance(doc.get("raw"), dict)))
-            trials = book.trials
-            for t in trials:  # the finished trials, as the sampler saw them
-                study.add_trial(optuna.trial.create_trial(
-                    params=t["raw"], distributions=dists, value=t["objective"]))
-            if trials:
-                log(f"{sampler}: resuming after {len(trials)} trials from {journal}")
+            done = book.trials
+            if done:
+                log(f"{sampler}: resuming after {len(done)} trials from {journal}")
+        # Groups are trials [g * batch, (g + 1) * batch): the sampler sees the groups
+        # before. A group cut short is drawn again (the same points) and only its
+        # unfinished trials run.
+        first = len(done) - len(done) % batch
+        for t in done[:first]:  # the finished groups, as the sampler saw them
+            study.add_trial(optuna.trial.create_trial(
+                params=t["raw"], distributions=dists, value=t["objective"]))
+        trials = done[:first]
         spent = trials[-1]["epochs_spent"] if trials else 0.0
-        t0 = time.perf_counter() - (trials[-1]["wall_seconds"] if trials else 0.0)
-        while spent + per_trial <= budget_epochs + 1e-9:
-            study.sampler = _sampler(optuna, sampler, seed, len(trials))
-            trial = study.ask(dists)
-            params = params_of(trial.params, n_layers)
-            res = trial_objective(params, settings, seeds)
-            study.tell(trial, res["objective"])
-            spent += res["epochs"]
-            trials.append({"number": len(trials), "raw": trial.params,
-                           "params": params.to_dict(), **res, "epochs_spent": spent,
-                           "wall_seconds": time.perf_counter() - t0})
-            if book is not None:
-                book.append(trials[-1])
-            if len(trials) % 25 == 0:
-                log(f"{sampler}: {len(trials)} trials, {spent:g} epochs, best "
-                    f"{min(t['objective'] for t in trials):.4f}")
+        t0 = time.perf_counter() - (done[-1]["wall_seconds"] if done else 0.0)
+        while (n := min(batch, int((budget_epochs + 1e-9 - spent) // per_trial))) >= 1:
+            asked = []
+            for k in range(len(trials), len(trials) + n):
+                study.sampler = _sampler(optuna, sampler, seed, k)
+                asked.append(study.ask(dists))
+            known = done[len(trials):len(trials) + n]
+            for trial, old in zip(asked, known, strict=False):  # known: a cut group
+                if trial.params != old["raw"]:
+                    raise ValueError(f"{journal}: trial {old['number']} was drawn at another "
+                                     "point: the journal is not this search's")
+            group = [params_of(t.params, n_layers) for t in asked[len(known):]]
+            if batch == 1:
+                fresh = [trial_objective(p, settings, seeds) for p in group]
+            else:
+                fresh = trial_objectives(group, task, settings, seeds)
+            for trial, res in zip(asked, [*known, *fresh], strict=True):
+                study.tell(trial, res["objective"])
+                if len(trials) < len(done):  # finished before the search was stopped
+                    trials.append(res)
+                    spent = res["epochs_spent"]
+                    continue
+                spent += res["epochs"]
+                trials.append({"number": len(trials), "raw": trial.params,
+                               "params": params_of(trial.params, n_layers).to_dict(), **res,
+                               "epochs_spent": spent,
+                               "wall_seconds": time.perf_counter() - t0})
+                if book is not None:
+                    book.append(trials[-1])
+                if len(trials) % 25 == 0:
+                    log(f"{sampler}: {len(trials)} trials, {spent:g} epochs, best "
+                        f"{min(t['objective'] for t in trials):.4f}")
     best = min(trials, key=lambda t: t["objective"])
     return {"sampler": sampler, "budget_epochs": budget_epochs, "epochs": spent,
             "wall_seconds": time.perf_counter() - t0, "trials": trials, "best": best}

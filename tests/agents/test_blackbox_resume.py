@@ -81,3 +81,38 @@ def test_a_journal_of_another_search_is_refused(tmp_path):
         run_search(SETTINGS, [0], BUDGET, "random", 3, journal=journal, log=lambda s: None)
     with pytest.raises(ValueError, match="budget_epochs must be a finite number"):
         run_search(SETTINGS, [0], float("inf"), "random", 3, log=lambda s: None)
+
+
+# float64: trials whose episodes run batched equal trials run one after the other
+BATCHED = {**SETTINGS, "dtype": "float64"}
+
+
+def test_a_batched_search_draws_and_scores_what_one_trial_at_a_time_does(tmp_path):
+    torch.set_num_threads(1)
+    quiet = {"log": lambda s: None}
+    one = run_search(BATCHED, [0, 1], 14.0, "random", 3, **quiet)
+    three = run_search(BATCHED, [0, 1], 14.0, "random", 3, batch=3, **quiet)
+    # a group reserves full trials of the budget: episodes that end early leave one trial
+    # at a time room for more
+    assert 7 <= len(three["trials"]) <= len(one["trials"])
+    for a, b in zip(one["trials"], three["trials"], strict=False):
+        assert a["params"] == b["params"]
+        assert (a["objective"], a["costs"], a["epochs"]) == (b["objective"], b["costs"],
+                                                             b["epochs"])
+
+
+def test_a_batched_search_cut_inside_a_group_resumes_as_the_whole_one(tmp_path):
+    torch.set_num_threads(1)
+    quiet = {"log": lambda s: None}
+    whole_journal = tmp_path / "whole.jsonl"
+    whole = run_search(BATCHED, [0], 7.0, "tpe", 3, journal=whole_journal, batch=3, **quiet)
+    lines = whole_journal.read_text().splitlines(keepends=True)
+    journal = tmp_path / "cut.jsonl"
+    journal.write_text("".join(lines[:5]))  # the header, a group of 3 and 1 of the next
+    resumed = run_search(BATCHED, [0], 7.0, "tpe", 3, journal=journal, batch=3, **quiet)
+    assert [t["params"] for t in resumed["trials"]] == [t["params"] for t in whole["trials"]]
+    assert [t["objective"] for t in resumed["trials"]] == [t["objective"]
+                                                           for t in whole["trials"]]
+    assert len(journal.read_text().splitlines()) == len(lines)
+    with pytest.raises(ValueError, match="holds another search"):  # the batch is the search's
+        run_search(BATCHED, [0], 7.0, "tpe", 3, journal=journal, batch=2, **quiet)
