@@ -130,9 +130,11 @@ class Experiment:
         policy = self._sized(policy, env, crossbar_size)
         return self._delivered(env, run_episode(env, policy, seed))
 
-    def transform_many(self, jobs: Sequence[Job], seed: int, batch: int) -> list[Delivered]:
+    def transform_many(self, jobs: Sequence[Job], seed: int, batch: int,
+                       threads: int = 1) -> list[Delivered]:
         """:meth:`transform` for each job, ``batch`` episodes at a time: their networks
-        retrain as one batched computation (:func:`agents.rl.policies.run_episodes`).
+        retrain as one batched computation (:func:`agents.rl.policies.run_episodes`, whose
+        ``threads`` overlap the episodes' own work).
         Each result is the job's :meth:`transform` (identical in float64; in float32 up to
         the summation order of the batched products)."""
         if batch < 1:
@@ -144,7 +146,7 @@ class Experiment:
             try:
                 policies = [self._sized(job.policy, env, job.crossbar_size)
                             for job, env in zip(chunk, envs, strict=True)]
-                results = run_episodes(envs, policies, [seed] * len(chunk))
+                results = run_episodes(envs, policies, [seed] * len(chunk), threads)
                 out += [self._delivered(e, r) for e, r in zip(envs, results, strict=True)]
             finally:
                 for env in envs:

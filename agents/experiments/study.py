@@ -15,6 +15,7 @@ settings (``--resume``) goes on after its last finished seed.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -144,7 +145,9 @@ class Lab:
             jobs.append(Job(policy, ep.chip, dict(ep.overrides)))
             recorders.append(rec)
         if self.batch > 1:
-            delivered = self.fixed.transform_many(jobs, seed, self.batch)
+            # the episodes' own work overlaps on the cores; results do not depend on it
+            threads = min(self.batch, len(jobs), os.cpu_count() or 1)
+            delivered = self.fixed.transform_many(jobs, seed, self.batch, threads)
         else:
             delivered = [self.fixed.transform(j.policy, seed, j.crossbar_size, **j.overrides)
                          for j in jobs]

@@ -14,6 +14,8 @@ them as the schedule does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -161,7 +163,7 @@ def run_episode(env: gym.Env, policy: Policy, seed: int) -> EpisodeResult:
 
 
 def run_episodes(
-    envs: Sequence[gym.Env], policies: Sequence[Policy], seeds: Sequence[int]
+    envs: Sequence[gym.Env], policies: Sequence[Policy], seeds: Sequence[int], threads: int = 1
 ) -> list[EpisodeResult]:
     """Run episode k of ``policies[k]`` on ``envs[k]`` from ``reset(seed=seeds[k])``, all
     at once: every step retrains the networks of the episodes still running together
@@ -169,6 +171,8 @@ def run_episodes(
     :func:`run_episode`'s (identical in float64; in float32 up to the summation order).
 
     :param envs: distinct TraNNsformer environments (wrapped or not), one per episode.
+    :param threads: threads that run the episodes' own work (pruning, clustering, costing)
+        side by side between batched retrainings; results do not depend on it.
     """
     inner = [_unwrap(env) for env in envs]
     if len({id(e) for e in inner}) != len(inner):
@@ -181,23 +185,25 @@ def run_episodes(
         policy.reset(env)
         obs.append(o)
         infos.append(info)
-    running = list(range(len(inner)))
-    while running:
-        chosen = [np.asarray(policies[k].act(obs[k], infos[k])) for k in running]
-        for k, a in zip(running, chosen, strict=True):
-            inner[k].codec.check(a)
-            actions[k].append([int(x) for x in a])
-        stepped = step_together([inner[k] for k in running], chosen)
-        still = []
-        for k, (o, reward, terminated, truncated, info) in zip(running, stepped, strict=True):
-            obs[k], infos[k] = o, info
-            totals[k] += reward
-            if terminated or truncated:
-                results[k] = EpisodeResult(policies[k].name, seeds[k], totals[k],
-                                           len(actions[k]), actions[k], info)
-            else:
-                still.append(k)
-        running = still
+    with ExitStack() as stack:
+        map_each = stack.enter_context(ThreadPoolExecutor(threads)).map if threads > 1 else map
+        running = list(range(len(inner)))
+        while running:
+            chosen = [np.asarray(policies[k].act(obs[k], infos[k])) for k in running]
+            for k, a in zip(running, chosen, strict=True):
+                inner[k].codec.check(a)
+                actions[k].append([int(x) for x in a])
+            stepped = step_together([inner[k] for k in running], chosen, map_each)
+            still = []
+            for k, (o, r, term, trunc, info) in zip(running, stepped, strict=True):
+                obs[k], infos[k] = o, info
+                totals[k] += r
+                if term or trunc:
+                    results[k] = EpisodeResult(policies[k].name, seeds[k], totals[k],
+                                               len(actions[k]), actions[k], info)
+                else:
+                    still.append(k)
+            running = still
     return results
 
 
