@@ -137,6 +137,8 @@ def main() -> None:
     parser.add_argument("--episode-threads", type=int, default=1,
                         help="also run the batched env with this many threads for the "
                         "episodes' own work (clustering, costing)")
+    parser.add_argument("--threaded-only", action="store_true",
+                        help="with --episode-threads: skip the batched env on one thread")
     parser.add_argument("--data-dir", default=None, help="directory of the dataset's files")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
@@ -159,7 +161,8 @@ def main() -> None:
                 settings, actions, args.workers, args.threads or cores
             )
         for b in args.batch_sizes:
-            rows[f"batched-{b}"] = run_batched(task, actions, b)
+            if not (args.threaded_only and args.episode_threads > 1):
+                rows[f"batched-{b}"] = run_batched(task, actions, b)
             if args.episode_threads > 1:
                 rows[f"batched-{b}-t{args.episode_threads}"] = run_batched(
                     task, actions, b, args.episode_threads
