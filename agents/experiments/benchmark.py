@@ -57,7 +57,7 @@ class BenchmarkConfig:
     budget: float | None = None  # retraining epochs per transformation (None: the env's)
     random_candidates: int = 4  # random schedules sharing one episode's budget
     rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale tried when tuning
-    pruning_rate_scale: float = 0.7  # the release's pruning-only rate factor (2/3 the epochs)
+    pruning_rate_scale: float = m.RELEASE_PRUNING_RATE  # release pruning rate (2/3 the epochs)
     snn_timesteps: int = SNN_TIMESTEPS  # SNN length for test accuracy and measured energy
     run_dir: str | None = None  # trained PPO run to evaluate (None: no ppo rows)
     methods: tuple[str, ...] | None = None  # rows' methods (None: METHODS; ppo with run_dir)
@@ -74,8 +74,7 @@ def benchmark_methods(cfg: BenchmarkConfig, horizon: int, ppo=None) -> list[m.Me
     """The study's methods: the defaults with this run's constants, then ``cfg.methods``."""
     defaults: dict[str, m.Method] = {
         "original": m.Original(),
-        "pruning (release)": m.PruningRelease(max(1, round(horizon * 2 / 3)),
-                                              cfg.pruning_rate_scale),
+        "pruning (release)": m.PruningRelease.of_release(horizon, cfg.pruning_rate_scale),
         "pruning": m.PruningTuned(),
         "paper (release)": m.PaperRelease(),
         "paper": m.PaperTuned(),

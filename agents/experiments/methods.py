@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .study import Episode, Lab
 
 REGISTRY: dict[str, type[Method]] = {}
+RELEASE_PRUNING_RATE = 0.7  # the release's pruning-only run: this x the rate scale
 
 
 def register(cls: type[Method]) -> type[Method]:
@@ -175,6 +176,13 @@ class PruningRelease(Method):
 
     def __init__(self, max_steps: int | None = None, rate_factor: float | None = None) -> None:
         self.max_steps, self.rate_factor = max_steps, rate_factor
+
+    @classmethod
+    def of_release(cls, horizon: int, rate_factor: float = RELEASE_PRUNING_RATE
+                   ) -> PruningRelease:
+        """The release's constants: 2/3 of the episode's steps (its 40 of 60 epochs) at
+        ``rate_factor`` x the rate scale."""
+        return cls(max(1, round(horizon * 2 / 3)), rate_factor)
 
     def _rate(self, lab: Lab) -> float:
         return lab.rate_scale * (self.rate_factor or 1.0)

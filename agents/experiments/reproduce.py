@@ -61,7 +61,7 @@ class ReproduceConfig:
     pruning_epochs: int | None = None  # release pruning epochs (None: 2/3 E, the release's 40/60)
     rate_scale: float = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
     rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale tried when tuning
-    pruning_rate_scale: float = 0.7  # the release's pruning-only rate factor
+    pruning_rate_scale: float = m.RELEASE_PRUNING_RATE  # the release's pruning-only rate factor
     tolerance: float | None = None  # floor = baseline val accuracy - this (None: dataset's)
     selection_margin: float = DEFAULT_SELECTION_MARGIN  # k: validation accuracy - k SE >= floor
     snn_timesteps: int = SNN_TIMESTEPS  # SNN simulation length for accuracy and measured energy
