@@ -153,12 +153,12 @@ class Task:
 
         :raises ValueError: naming the settings that differ.
         """
-        mine = dataclasses.replace(self.config, **{k: None for k in EPISODE_ONLY})
-        theirs = dataclasses.replace(config, **{k: None for k in EPISODE_ONLY})
+        mine = self.config.model_copy(update={k: None for k in EPISODE_ONLY})
+        theirs = config.model_copy(update={k: None for k in EPISODE_ONLY})
         if mine != theirs:
             diff = sorted(
-                f.name for f in dataclasses.fields(mine)
-                if getattr(mine, f.name) != getattr(theirs, f.name)
+                name for name in EnvConfig.model_fields
+                if getattr(mine, name) != getattr(theirs, name)
             )
             raise ValueError(
                 f"invalid setting task: it was built with other settings (they differ in {diff})"

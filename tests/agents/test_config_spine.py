@@ -137,7 +137,7 @@ def test_apply_overrides_names_the_key_and_what_is_allowed():
     )
     with pytest.raises(OverrideError, match="env is a mapping"):
         apply_overrides(data, ["env=3"])
-    assert set(ENV_SETTINGS) == {f.name for f in dataclasses.fields(EnvConfig)}
+    assert set(ENV_SETTINGS) == set(EnvConfig.model_fields)
 
 
 def _one_line(capsys, *needles) -> str:
