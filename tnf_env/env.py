@@ -36,7 +36,11 @@ from .observation import LayerView, build_observation, feature_names, observatio
 from .reward import final_adjustment, normalized_cost, step_reward
 from .settings import EnvConfig
 from .state import STATE_METRICS, EpisodeState, plain  # noqa: F401 (STATE_METRICS re-exported)
-from .task import DEFAULT_MAX_STEPS, Task  # noqa: F401 (DEFAULT_MAX_STEPS re-exported)
+from .task import (  # noqa: F401 (DEFAULT_MAX_STEPS re-exported)
+    DEFAULT_MAX_STEPS,
+    EPISODE_ONLY,
+    Task,
+)
 from .transform.clustering import load_kernels
 from .transform.schedule import PaperSchedule
 from .transform.step_plan import PlanState, StepPlan, run_plan
@@ -68,7 +72,8 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         self, render_mode: str | None = None, *, task: Task | None = None, **settings: Any
     ) -> None:
         """:param task: a :class:`~tnf_env.task.Task` to share (built from the settings
-        when None); settings given with it must be the task's own."""
+        when None); settings given with it must be the task's own (those left out are
+        the task's, except ``torch_threads``, ``cache_dir`` and ``data_dir``)."""
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"invalid setting render_mode={render_mode!r}: allowed None, 'ansi', 'rgb_array'"
@@ -76,9 +81,17 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         self.render_mode = render_mode
         if task is not None and not isinstance(task, Task):
             raise ValueError(f"invalid setting task={task!r}: allowed None or a tnf_env.Task")
-        if task is not None and not settings:
-            settings = task.config.to_dict()
-        self.config = cfg = EnvConfig.from_kwargs(**settings)
+        if task is None:
+            cfg = EnvConfig.from_kwargs(**settings)
+        elif settings:
+            # The task's settings are validated already: read only the ones given that
+            # differ. Those left out are the task's, but the per-process ones (threads,
+            # directories) take their defaults, as they would without a task.
+            local = {k: EnvConfig.model_fields[k].default for k in EPISODE_ONLY}
+            cfg = task.config.with_overrides(**{**local, **settings})
+        else:
+            cfg, settings = task.config, task.config.to_dict()
+        self.config = cfg
         self.settings = plain(settings)  # as given: the "env" of get_state()
         if cfg.torch_threads is not None:
             torch.set_num_threads(cfg.torch_threads)

@@ -166,8 +166,12 @@ class Task:
 
     def with_settings(self, **overrides: Any) -> Task:
         """This task under other settings: the data, baseline and references are shared
-        when ``overrides`` change only how episodes run, rebuilt otherwise."""
-        config = EnvConfig.from_kwargs(**{**self.config.to_dict(), **overrides})
+        when ``overrides`` change only how episodes run, rebuilt otherwise. Only the
+        overrides are read again (:meth:`EnvConfig.with_overrides`): ``self`` when none
+        changes anything."""
+        config = self.config.with_overrides(**overrides)
+        if config is self.config:
+            return self
         if any(getattr(config, f) != getattr(self.config, f) for f in INSTANCE_FIELDS):
             return Task(config, data_from=self)
         task = copy.copy(self)
