@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,6 +79,18 @@ def _topology(value: Any) -> Any:
 Topology = Annotated[str | IntTuple, AfterValidator(_topology)]
 TechnologySpec = Annotated[Any, AfterValidator(_technology)]
 
+
+@dataclass(frozen=True)
+class Rule:
+    """The range of a setting, in its annotation: ``Annotated[Number, Rule(lambda v: v > 0)]``.
+
+    :meth:`EnvConfig.validate` checks it after the types, field by field; a value it
+    refuses is the one-line error :func:`invalid`.
+    """
+
+    ok: Callable[[Any], bool]
+
+
 def setting(default: Any, meaning: str, allowed: str) -> Any:
     """A setting's field: its default, what it means (one line, the docs' table) and what
     it allows (the error messages)."""
@@ -97,14 +111,14 @@ class EnvConfig(BaseModel):
     dataset: Str = setting(
         DEFAULT_DATASET, "dataset name, see tnf_env.DATASETS; digits needs no files",
         f"one of {dataset_names()}")
-    data_dir: PathStr | None = setting(
+    data_dir: PathStr | None = setting(  # checked last by validate(): it asks the disk
         None, "directory holding the dataset's files (None: default lookup)",
         "None or an existing directory")
     topology: Topology | None = setting(
         None, 'layer widths "784-1200-1200-10" (None: dataset\'s default)',
         f"None or 2 to {MAX_LAYERS} integer widths in [1, {MAX_WIDTH}], e.g. "
         "'784-1200-1200-10' or [784, 1200, 10]")
-    seed: Int = setting(
+    seed: Annotated[Int, Rule(lambda v: 0 <= v < SEED_LIMIT)] = setting(
         0, "seed of the dense baseline network the episodes transform",
         "an integer in [0, 2**63)")
     crossbar_sizes: IntTuple = setting(
@@ -117,67 +131,75 @@ class EnvConfig(BaseModel):
     technology: TechnologySpec = setting(
         DEFAULT_TECHNOLOGY, "hwmodel preset name or path of a YAML/JSON file",
         f"a preset name ({preset_names()}) or the path of a YAML/JSON technology file")
-    area_weight: Number = setting(
+    area_weight: Annotated[Number, Rule(lambda v: 0 <= v <= 1)] = setting(
         0.5, "cost = w * area/area_orig + (1 - w) * energy/energy_orig", "a number in [0, 1]")
-    accuracy_tolerance: Number | None = setting(
+    accuracy_tolerance: Annotated[Number | None, Rule(lambda v: 0 <= v < 1)] = setting(
         None, "floor = baseline val. accuracy - this (None: the dataset's, about two standard "
         "errors of its validation accuracy; 0.005 on mnist)", "None or a number in [0, 1)")
-    retrain_epochs: Number = setting(
+    retrain_epochs: Annotated[
+        Number, Rule(lambda v: 0 < v <= MAX_RETRAIN_EPOCHS)
+    ] = setting(
         1.0, "retraining per step, in epochs (fractions allowed)",
         f"a number of epochs in (0, {MAX_RETRAIN_EPOCHS}]")
-    val_size: Int | None = setting(
+    val_size: Annotated[
+        Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
+    ] = setting(
         None, "validation images used per step (None: the whole split)",
         f"None or an integer in [1, {MAX_VAL_SIZE}]")
-    max_steps: Int | None = setting(
+    max_steps: Annotated[
+        Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_STEPS)
+    ] = setting(
         None, "steps per episode (None: 10); see tnf_env.make",
         f"None or an integer in [1, {MAX_STEPS}]")
-    device: Str = setting(
+    device: Annotated[Str, Rule(is_valid_device_name)] = setting(
         "cpu", "torch device of retraining and evaluation: cpu, cuda[:k], mps, auto",
         "'cpu', 'cuda', 'cuda:<k>', 'mps' or 'auto'")
     compact: Bool = setting(
         True, "retrain and evaluate only the live sub-network (same results)", "True or False")
-    dtype: Str = setting(
+    dtype: Annotated[Str, Rule(lambda v: v in ("float32", "float64"))] = setting(
         "float32", "weights and data: float32, or float64 (exact comparisons, tests)",
         "'float32' or 'float64'")
     prune_levels: NumberTuple = setting(
         PRUNE_LEVELS, "prune levels an action chooses from",
         f"a non-empty tuple of at most {MAX_LEVELS} distinct numbers in [0, 1000]")
-    prune_unit: Str = setting(
+    prune_unit: Annotated[Str, Rule(lambda v: v in ("paper", "relative"))] = setting(
         "paper", 'prune level 1 = the paper\'s rate, or "relative" to mean |W|',
         "'paper' or 'relative'")
-    relative_rate: Number = setting(
+    relative_rate: Annotated[Number, Rule(lambda v: v > 0)] = setting(
         0.2, 'with prune_unit="relative": level 1 = this x mean |W| per step', "a number > 0")
-    rate_scale: Number = setting(
+    rate_scale: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
         10.0, "multiplies the paper's threshold rates (10: tuned on mnist-10k val)",
         "a number >= 0")
     gate_on_loss: Bool = setting(
         True, "thresholds rise only in steps whose training loss fell", "True or False")
-    accounting: Str = setting(
+    accounting: Annotated[Str, Rule(lambda v: v in ACCOUNTINGS)] = setting(
         "best", 'crossbar accounting of the cost: "best" or "paper" (scoring.py)',
         f"one of {', '.join(ACCOUNTINGS)}")
     select_on_validation: Bool = setting(
         True, "deliver the latest step meeting the floor (validation)", "True or False")
-    selection_margin: Number = setting(
+    selection_margin: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
         DEFAULT_SELECTION_MARGIN, "k: a step meets the floor for selection (and is_success) "
         "only when val. accuracy - k standard errors clears it",
         "a number >= 0 (standard errors)")
-    settle_tolerance: Number = setting(
+    settle_tolerance: Annotated[Number, Rule(lambda v: 0 <= v <= 1)] = setting(
         0.05, "recluster once the unclustered share moves less per epoch",
         "a number in [0, 1]")
-    cluster_prune_growth: Number = setting(
+    cluster_prune_growth: Annotated[Number, Rule(lambda v: 0 <= v <= 1)] = setting(
         0.01, "f grows by this per improving epoch of cluster pruning", "a number in [0, 1]")
-    penalty_weight: Number = setting(
+    penalty_weight: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
         10.0, "end-of-episode penalty per unit of accuracy below the floor", "a number >= 0")
     floor_give_back: Bool = setting(
         True, "ending below the floor also gives the savings back (reward.py)",
         "True or False")
-    step_penalty_weight: Number = setting(
+    step_penalty_weight: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
         0.0, "optional per-step penalty per unit below the floor", "a number >= 0")
-    collapse_margin: Number = setting(
+    collapse_margin: Annotated[Number, Rule(lambda v: v > 0)] = setting(
         0.2, "terminate when accuracy falls this far below the floor", "a number > 0")
     snn_at_end: Bool = setting(
         False, "at episode end, simulate the SNN and cost with its spikes", "True or False")
-    snn_timesteps: Int = setting(
+    snn_timesteps: Annotated[
+        Int, Rule(lambda v: 1 <= v <= MAX_SNN_TIMESTEPS)
+    ] = setting(
         SNN_TIMESTEPS, "SNN simulation length when snn_at_end",
         f"an integer in [1, {MAX_SNN_TIMESTEPS}]")
     nonideal: Bool | None = setting(
@@ -187,33 +209,54 @@ class EnvConfig(BaseModel):
         "True (needs one) or False")
     cache_dir: PathStr | None = setting(
         None, "baseline cache directory (None: ~/.cache/tnf_env)", "None or a directory path")
-    torch_threads: Int | None = setting(
+    torch_threads: Annotated[
+        Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_THREADS)
+    ] = setting(
         None, "torch threads in this process (None: leave as is)",
         f"None or an integer in [1, {MAX_THREADS}]")
 
     def validate(self) -> EnvConfig:
-        """Check the ranges and the rules between settings (types: :meth:`from_kwargs`)."""
+        """Check the ranges and the rules between settings, field by field (types:
+        :meth:`from_kwargs`); normalise what has several spellings.
 
-        def bad(name: str) -> ValueError:
-            return invalid(name, getattr(self, name))
+        A field's own :class:`Rule` is checked after its rules between settings below
+        (``accuracy_tolerance``'s default, for one, comes from the dataset).
+        """
+        for name, info in type(self).model_fields.items():
+            between = getattr(self, f"_check_{name}", None)
+            if between is not None:
+                between()
+            value = getattr(self, name)
+            if not all(rule.ok(value) for rule in info.metadata if isinstance(rule, Rule)):
+                raise invalid(name, value)
+        if self.data_dir is not None and not Path(self.data_dir).is_dir():
+            raise invalid("data_dir", self.data_dir)  # last: the only check asking the disk
+        return self
 
+    # Rules between settings, or more than a range: run by validate() at their field.
+    def _check_dataset(self) -> None:
         canonical = self.dataset.lower().replace("_", "-")
         if canonical not in DATASETS:
-            raise bad("dataset")
+            raise invalid("dataset", self.dataset)
         self.dataset = canonical
+
+    def _check_topology(self) -> None:
         if self.topology is not None:
             try:
                 widths = parse_topology(self.topology)
             except (TypeError, ValueError):
-                raise bad("topology") from None
+                raise invalid("topology", self.topology) from None
             if len(widths) > MAX_LAYERS or max(widths) > MAX_WIDTH:
-                raise bad("topology")
-        if not 0 <= self.seed < SEED_LIMIT:
-            raise bad("seed")
+                raise invalid("topology", self.topology)
+
+    def _check_crossbar_sizes(self) -> None:
         sizes = tuple(self.crossbar_sizes)
         if not sizes or any(n < 2 for n in sizes) or len(set(sizes)) != len(sizes):
-            raise bad("crossbar_sizes")
+            raise invalid("crossbar_sizes", self.crossbar_sizes)
         self.crossbar_sizes = sizes
+
+    def _check_technology(self) -> None:
+        sizes = self.crossbar_sizes
         try:  # a known technology whose range holds the sizes: checked before any training
             technology = get_technology(self.technology)
             for n in sizes:
@@ -221,7 +264,7 @@ class EnvConfig(BaseModel):
         except TechnologyError as exc:  # an unknown name, or a file that cannot be used
             is_file = isinstance(self.technology, str) and "." in self.technology
             detail = f" ({exc})" if is_file else ""
-            raise ValueError(f"{bad('technology')}{detail}") from None
+            raise ValueError(f"{invalid('technology', self.technology)}{detail}") from None
         except ValueError as exc:  # "crossbar size N is outside the range A..B allowed by ..."
             raise ValueError(f"invalid setting crossbar_sizes={sizes!r}: {exc}") from None
         if self.nonideal and technology.device is None:
@@ -229,22 +272,12 @@ class EnvConfig(BaseModel):
                 f"invalid setting nonideal=True: technology '{technology.name}' has no device "
                 "model (add a 'device:' mapping to its file)"
             )
-        if not 0 <= self.area_weight <= 1:
-            raise bad("area_weight")
+
+    def _check_accuracy_tolerance(self) -> None:
         if self.accuracy_tolerance is None:
-            self.accuracy_tolerance = default_tolerance(canonical)
-        if not 0 <= self.accuracy_tolerance < 1:
-            raise bad("accuracy_tolerance")
-        if not 0 < self.retrain_epochs <= MAX_RETRAIN_EPOCHS:
-            raise bad("retrain_epochs")
-        if self.val_size is not None and not 1 <= self.val_size <= MAX_VAL_SIZE:
-            raise bad("val_size")
-        if self.max_steps is not None and not 1 <= self.max_steps <= MAX_STEPS:
-            raise bad("max_steps")
-        if not is_valid_device_name(self.device):
-            raise bad("device")
-        if self.dtype not in ("float32", "float64"):
-            raise bad("dtype")
+            self.accuracy_tolerance = default_tolerance(self.dataset)
+
+    def _check_prune_levels(self) -> None:
         levels = tuple(float(x) for x in self.prune_levels)
         if (
             not levels
@@ -252,35 +285,8 @@ class EnvConfig(BaseModel):
             or any(not 0 <= x <= 1000 for x in levels)
             or len(set(levels)) != len(levels)
         ):
-            raise bad("prune_levels")
+            raise invalid("prune_levels", self.prune_levels)
         self.prune_levels = levels
-        if self.prune_unit not in ("paper", "relative"):
-            raise bad("prune_unit")
-        if not self.relative_rate > 0:
-            raise bad("relative_rate")
-        if not self.rate_scale >= 0:
-            raise bad("rate_scale")
-        if self.accounting not in ACCOUNTINGS:
-            raise bad("accounting")
-        if not self.selection_margin >= 0:
-            raise bad("selection_margin")
-        if not 0 <= self.settle_tolerance <= 1:
-            raise bad("settle_tolerance")
-        if not 0 <= self.cluster_prune_growth <= 1:
-            raise bad("cluster_prune_growth")
-        if self.penalty_weight < 0:
-            raise bad("penalty_weight")
-        if self.step_penalty_weight < 0:
-            raise bad("step_penalty_weight")
-        if not self.collapse_margin > 0:
-            raise bad("collapse_margin")
-        if not 1 <= self.snn_timesteps <= MAX_SNN_TIMESTEPS:
-            raise bad("snn_timesteps")
-        if self.torch_threads is not None and not 1 <= self.torch_threads <= MAX_THREADS:
-            raise bad("torch_threads")
-        if self.data_dir is not None and not Path(os.fspath(self.data_dir)).is_dir():
-            raise bad("data_dir")
-        return self
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> EnvConfig:
