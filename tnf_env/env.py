@@ -36,11 +36,7 @@ from .observation import LayerView, build_observation, feature_names, observatio
 from .reward import final_adjustment, normalized_cost, step_reward
 from .settings import EnvConfig
 from .state import STATE_METRICS, EpisodeState, plain  # noqa: F401 (STATE_METRICS re-exported)
-from .task import (  # noqa: F401 (DEFAULT_MAX_STEPS re-exported)
-    DEFAULT_MAX_STEPS,
-    EPISODE_ONLY,
-    Task,
-)
+from .task import DEFAULT_MAX_STEPS, Task  # noqa: F401 (DEFAULT_MAX_STEPS re-exported)
 from .transform.clustering import load_kernels
 from .transform.schedule import PaperSchedule
 from .transform.step_plan import PlanState, StepPlan, run_plan
@@ -82,24 +78,14 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         if task is not None and not isinstance(task, Task):
             raise ValueError(f"invalid setting task={task!r}: allowed None or a tnf_env.Task")
         if task is None:
-            cfg = EnvConfig.from_kwargs(**settings)
-        elif settings:
-            # The task's settings are validated already: read only the ones given that
-            # differ. Those left out are the task's, but the per-process ones (threads,
-            # directories) take their defaults, as they would without a task.
-            local = {k: EnvConfig.model_fields[k].default for k in EPISODE_ONLY}
-            cfg = task.config.with_overrides(**{**local, **settings})
+            self.config = cfg = EnvConfig.from_kwargs(**settings)
         else:
-            cfg, settings = task.config, task.config.to_dict()
-        self.config = cfg
+            self.config = cfg = task.config_of(settings)  # reads only what differs
+            settings = settings or task.config.to_dict()
         self.settings = plain(settings)  # as given: the "env" of get_state()
-        if cfg.torch_threads is not None:
+        if cfg.torch_threads is not None:  # before the task: its baseline may train here
             torch.set_num_threads(cfg.torch_threads)
-        if task is None:
-            task = Task(cfg)
-        else:
-            task.serves(cfg)
-        self.task = task
+        self.task = task = task if task is not None else Task(cfg)
         load_kernels()  # the compiled SCIC, once per process, before the first step
         # Per environment: its cache holds this episode's layers (a shared one would thrash).
         self._hardware = (

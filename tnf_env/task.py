@@ -164,6 +164,21 @@ class Task:
                 f"invalid setting task: it was built with other settings (they differ in {diff})"
             )
 
+    def config_of(self, settings: dict[str, Any]) -> EnvConfig:
+        """The validated settings of an environment that serves this task, given as
+        keywords (none: the task's own). The task's are validated already: only those
+        given that differ are read; those left out are the task's, except
+        :data:`EPISODE_ONLY`, which take their defaults as they would without a task.
+
+        :raises ValueError: a bad value, or settings this task cannot serve.
+        """
+        if not settings:
+            return self.config
+        local = {k: EnvConfig.model_fields[k].default for k in EPISODE_ONLY}
+        config = self.config.with_overrides(**{**local, **settings})
+        self.serves(config)
+        return config
+
     def with_settings(self, **overrides: Any) -> Task:
         """This task under other settings: the data, baseline and references are shared
         when ``overrides`` change only how episodes run, rebuilt otherwise. Only the
