@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
 from pathlib import Path
 
@@ -99,14 +98,14 @@ def test_readme_command_table_lists_every_subcommand():
 
 
 def test_environment_doc_lists_every_setting():
-    from tnf_env.settings import EnvConfig
+    """The table is the settings' own fields (default and meaning), written out by
+    ``python -m tnf_env.settings``: paste its output when a setting changes."""
+    from tnf_env.settings import EnvConfig, settings_table
 
-    names = getattr(EnvConfig, "model_fields", None) or {
-        f.name for f in dataclasses.fields(EnvConfig)
-    }
     table = (DOCS / "environment.md").read_text()
-    missing = sorted(n for n in names if f"| `{n}` |" not in table)
+    missing = sorted(n for n in EnvConfig.model_fields if f"| `{n}` |" not in table)
     assert not missing, f"docs/environment.md's settings table lacks {missing}"
+    assert settings_table() in table, "docs/environment.md's settings table is out of date"
 
 
 @pytest.mark.parametrize("path", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))

@@ -68,7 +68,8 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         self, render_mode: str | None = None, *, task: Task | None = None, **settings: Any
     ) -> None:
         """:param task: a :class:`~tnf_env.task.Task` to share (built from the settings
-        when None); settings given with it must be the task's own."""
+        when None); settings given with it must be the task's own (those left out are
+        the task's, except ``torch_threads``, ``cache_dir`` and ``data_dir``)."""
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"invalid setting render_mode={render_mode!r}: allowed None, 'ansi', 'rgb_array'"
@@ -76,17 +77,15 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         self.render_mode = render_mode
         if task is not None and not isinstance(task, Task):
             raise ValueError(f"invalid setting task={task!r}: allowed None or a tnf_env.Task")
-        if task is not None and not settings:
-            settings = task.config.to_dict()
-        self.config = cfg = EnvConfig.from_kwargs(**settings)
-        self.settings = plain(settings)  # as given: the "env" of get_state()
-        if cfg.torch_threads is not None:
-            torch.set_num_threads(cfg.torch_threads)
         if task is None:
-            task = Task(cfg)
+            self.config = cfg = EnvConfig.from_kwargs(**settings)
         else:
-            task.serves(cfg)
-        self.task = task
+            self.config = cfg = task.config_of(settings)  # reads only what differs
+            settings = settings or task.config.to_dict()
+        self.settings = plain(settings)  # as given: the "env" of get_state()
+        if cfg.torch_threads is not None:  # before the task: its baseline may train here
+            torch.set_num_threads(cfg.torch_threads)
+        self.task = task = task if task is not None else Task(cfg)
         load_kernels()  # the compiled SCIC, once per process, before the first step
         # Per environment: its cache holds this episode's layers (a shared one would thrash).
         self._hardware = (

@@ -1,19 +1,24 @@
 """Settings of the TraNNsformer environment: every ``gymnasium.make`` keyword.
 
-Each field has a default and a one-line explanation; :meth:`EnvConfig.from_kwargs`
+:class:`EnvConfig` is a pydantic model: each field holds its default, its one-line
+meaning and what it allows (:meth:`EnvConfig.describe`). :meth:`EnvConfig.from_kwargs`
 checks the types (strictly: ``"false"`` is not a boolean, ``2.5`` not an integer, NaN
 and infinity not numbers) and :meth:`EnvConfig.validate` the ranges; either error is a
-one-line ``ValueError`` naming the setting, the value and what is allowed.
+one-line ``ValueError`` naming the setting, the value and what is allowed. Settings
+already validated change through :meth:`EnvConfig.with_overrides`, which reads only
+what changes.
 """
 
 from __future__ import annotations
 
+import copy
 import os
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from hwmodel.accounting import ACCOUNTINGS
 from hwmodel.technology import (
@@ -74,47 +79,287 @@ def _topology(value: Any) -> Any:
 Topology = Annotated[str | IntTuple, AfterValidator(_topology)]
 TechnologySpec = Annotated[Any, AfterValidator(_technology)]
 
+
+@dataclass(frozen=True)
+class Rule:
+    """The range of a setting, in its annotation: ``Annotated[Number, Rule(lambda v: v > 0)]``.
+
+    :meth:`EnvConfig.validate` checks it after the types, field by field; a value it
+    refuses is the one-line error :func:`invalid`.
+    """
+
+    ok: Callable[[Any], bool]
+
+
+def setting(default: Any, meaning: str, allowed: str) -> Any:
+    """A setting's field: its default, what it means (one line, the docs' table) and what
+    it allows (the error messages)."""
+    return Field(default, description=meaning, json_schema_extra={"allowed": allowed})
+
+
+class EnvConfig(BaseModel):
+    """Settings of ``tnf_env/TraNNsformer-v0`` (all are ``gymnasium.make`` keywords).
+
+    Each field is one :func:`setting`: default, meaning and allowed values in one place,
+    read by the error messages (:func:`invalid`), the docs' table (:func:`settings_table`)
+    and ``--set env.NAME=`` (the field names).
+    """
+
+    # The types are strict on their own; assignments inside validate() normalise values.
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: Str = setting(
+        DEFAULT_DATASET, "dataset name, see tnf_env.DATASETS; digits needs no files",
+        f"one of {dataset_names()}")
+    data_dir: PathStr | None = setting(  # checked last by validate(): it asks the disk
+        None, "directory holding the dataset's files (None: default lookup)",
+        "None or an existing directory")
+    topology: Topology | None = setting(
+        None, 'layer widths "784-1200-1200-10" (None: dataset\'s default)',
+        f"None or 2 to {MAX_LAYERS} integer widths in [1, {MAX_WIDTH}], e.g. "
+        "'784-1200-1200-10' or [784, 1200, 10]")
+    seed: Annotated[Int, Rule(lambda v: 0 <= v < SEED_LIMIT)] = setting(
+        0, "seed of the dense baseline network the episodes transform",
+        "an integer in [0, 2**63)")
+    crossbar_sizes: IntTuple = setting(
+        (16, 32, 64, 128), "crossbar sizes N the agent may pick",
+        "a non-empty tuple of distinct integers >= 2")
+    per_layer_crossbar: Bool = setting(
+        False, "one crossbar size per layer instead of one per chip", "True or False")
+    allow_stop: Bool = setting(
+        True, "the action has a stop component that ends the episode early", "True or False")
+    technology: TechnologySpec = setting(
+        DEFAULT_TECHNOLOGY, "hwmodel preset name or path of a YAML/JSON file",
+        f"a preset name ({preset_names()}) or the path of a YAML/JSON technology file")
+    area_weight: Annotated[Number, Rule(lambda v: 0 <= v <= 1)] = setting(
+        0.5, "cost = w * area/area_orig + (1 - w) * energy/energy_orig", "a number in [0, 1]")
+    accuracy_tolerance: Annotated[Number | None, Rule(lambda v: 0 <= v < 1)] = setting(
+        None, "floor = baseline val. accuracy - this (None: the dataset's, about two standard "
+        "errors of its validation accuracy; 0.005 on mnist)", "None or a number in [0, 1)")
+    retrain_epochs: Annotated[
+        Number, Rule(lambda v: 0 < v <= MAX_RETRAIN_EPOCHS)
+    ] = setting(
+        1.0, "retraining per step, in epochs (fractions allowed)",
+        f"a number of epochs in (0, {MAX_RETRAIN_EPOCHS}]")
+    val_size: Annotated[
+        Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
+    ] = setting(
+        None, "validation images used per step (None: the whole split)",
+        f"None or an integer in [1, {MAX_VAL_SIZE}]")
+    max_steps: Annotated[
+        Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_STEPS)
+    ] = setting(
+        None, "steps per episode (None: 10); see tnf_env.make",
+        f"None or an integer in [1, {MAX_STEPS}]")
+    device: Annotated[Str, Rule(is_valid_device_name)] = setting(
+        "cpu", "torch device of retraining and evaluation: cpu, cuda[:k], mps, auto",
+        "'cpu', 'cuda', 'cuda:<k>', 'mps' or 'auto'")
+    compact: Bool = setting(
+        True, "retrain and evaluate only the live sub-network (same results)", "True or False")
+    dtype: Annotated[Str, Rule(lambda v: v in ("float32", "float64"))] = setting(
+        "float32", "weights and data: float32, or float64 (exact comparisons, tests)",
+        "'float32' or 'float64'")
+    prune_levels: NumberTuple = setting(
+        PRUNE_LEVELS, "prune levels an action chooses from",
+        f"a non-empty tuple of at most {MAX_LEVELS} distinct numbers in [0, 1000]")
+    prune_unit: Annotated[Str, Rule(lambda v: v in ("paper", "relative"))] = setting(
+        "paper", 'prune level 1 = the paper\'s rate, or "relative" to mean |W|',
+        "'paper' or 'relative'")
+    relative_rate: Annotated[Number, Rule(lambda v: v > 0)] = setting(
+        0.2, 'with prune_unit="relative": level 1 = this x mean |W| per step', "a number > 0")
+    rate_scale: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
+        10.0, "multiplies the paper's threshold rates (10: tuned on mnist-10k val)",
+        "a number >= 0")
+    gate_on_loss: Bool = setting(
+        True, "thresholds rise only in steps whose training loss fell", "True or False")
+    accounting: Annotated[Str, Rule(lambda v: v in ACCOUNTINGS)] = setting(
+        "best", 'crossbar accounting of the cost: "best" or "paper" (scoring.py)',
+        f"one of {', '.join(ACCOUNTINGS)}")
+    select_on_validation: Bool = setting(
+        True, "deliver the latest step meeting the floor (validation)", "True or False")
+    selection_margin: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
+        DEFAULT_SELECTION_MARGIN, "k: a step meets the floor for selection (and is_success) "
+        "only when val. accuracy - k standard errors clears it",
+        "a number >= 0 (standard errors)")
+    settle_tolerance: Annotated[Number, Rule(lambda v: 0 <= v <= 1)] = setting(
+        0.05, "recluster once the unclustered share moves less per epoch",
+        "a number in [0, 1]")
+    cluster_prune_growth: Annotated[Number, Rule(lambda v: 0 <= v <= 1)] = setting(
+        0.01, "f grows by this per improving epoch of cluster pruning", "a number in [0, 1]")
+    penalty_weight: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
+        10.0, "end-of-episode penalty per unit of accuracy below the floor", "a number >= 0")
+    floor_give_back: Bool = setting(
+        True, "ending below the floor also gives the savings back (reward.py)",
+        "True or False")
+    step_penalty_weight: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
+        0.0, "optional per-step penalty per unit below the floor", "a number >= 0")
+    collapse_margin: Annotated[Number, Rule(lambda v: v > 0)] = setting(
+        0.2, "terminate when accuracy falls this far below the floor", "a number > 0")
+    snn_at_end: Bool = setting(
+        False, "at episode end, simulate the SNN and cost with its spikes", "True or False")
+    snn_timesteps: Annotated[
+        Int, Rule(lambda v: 1 <= v <= MAX_SNN_TIMESTEPS)
+    ] = setting(
+        SNN_TIMESTEPS, "SNN simulation length when snn_at_end",
+        f"an integer in [1, {MAX_SNN_TIMESTEPS}]")
+    nonideal: Bool | None = setting(
+        None, "accuracy (and the floor) measured on the non-ideal crossbars of the "
+        "technology's device model (wire resistance, ...); None: on when it has one",
+        "None (on when the technology has a device model, as the presets do), "
+        "True (needs one) or False")
+    cache_dir: PathStr | None = setting(
+        None, "baseline cache directory (None: ~/.cache/tnf_env)", "None or a directory path")
+    torch_threads: Annotated[
+        Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_THREADS)
+    ] = setting(
+        None, "torch threads in this process (None: leave as is)",
+        f"None or an integer in [1, {MAX_THREADS}]")
+
+    def validate(self) -> EnvConfig:
+        """Check the ranges and the rules between settings, field by field (types:
+        :meth:`from_kwargs`); normalise what has several spellings.
+
+        A field's own :class:`Rule` is checked after its rules between settings below
+        (``accuracy_tolerance``'s default, for one, comes from the dataset).
+        """
+        for name, info in type(self).model_fields.items():
+            between = getattr(self, f"_check_{name}", None)
+            if between is not None:
+                between()
+            value = getattr(self, name)
+            if not all(rule.ok(value) for rule in info.metadata if isinstance(rule, Rule)):
+                raise invalid(name, value)
+        if self.data_dir is not None and not Path(self.data_dir).is_dir():
+            raise invalid("data_dir", self.data_dir)  # last: the only check asking the disk
+        return self
+
+    # Rules between settings, or more than a range: run by validate() at their field.
+    def _check_dataset(self) -> None:
+        canonical = self.dataset.lower().replace("_", "-")
+        if canonical not in DATASETS:
+            raise invalid("dataset", self.dataset)
+        self.dataset = canonical
+
+    def _check_topology(self) -> None:
+        if self.topology is not None:
+            try:
+                widths = parse_topology(self.topology)
+            except (TypeError, ValueError):
+                raise invalid("topology", self.topology) from None
+            if len(widths) > MAX_LAYERS or max(widths) > MAX_WIDTH:
+                raise invalid("topology", self.topology)
+
+    def _check_crossbar_sizes(self) -> None:
+        sizes = tuple(self.crossbar_sizes)
+        if not sizes or any(n < 2 for n in sizes) or len(set(sizes)) != len(sizes):
+            raise invalid("crossbar_sizes", self.crossbar_sizes)
+        self.crossbar_sizes = sizes
+
+    def _check_technology(self) -> None:
+        sizes = self.crossbar_sizes
+        try:  # a known technology whose range holds the sizes: checked before any training
+            technology = get_technology(self.technology)
+            for n in sizes:
+                technology.check_crossbar_size(n)
+        except TechnologyError as exc:  # an unknown name, or a file that cannot be used
+            is_file = isinstance(self.technology, str) and "." in self.technology
+            detail = f" ({exc})" if is_file else ""
+            raise ValueError(f"{invalid('technology', self.technology)}{detail}") from None
+        except ValueError as exc:  # "crossbar size N is outside the range A..B allowed by ..."
+            raise ValueError(f"invalid setting crossbar_sizes={sizes!r}: {exc}") from None
+        if self.nonideal and technology.device is None:
+            raise ValueError(
+                f"invalid setting nonideal=True: technology '{technology.name}' has no device "
+                "model (add a 'device:' mapping to its file)"
+            )
+
+    def _check_accuracy_tolerance(self) -> None:
+        if self.accuracy_tolerance is None:
+            self.accuracy_tolerance = default_tolerance(self.dataset)
+
+    def _check_prune_levels(self) -> None:
+        levels = tuple(float(x) for x in self.prune_levels)
+        if (
+            not levels
+            or len(levels) > MAX_LEVELS
+            or any(not 0 <= x <= 1000 for x in levels)
+            or len(set(levels)) != len(levels)
+        ):
+            raise invalid("prune_levels", self.prune_levels)
+        self.prune_levels = levels
+
+    @classmethod
+    def from_kwargs(cls, **kwargs) -> EnvConfig:
+        """The settings of these keywords, every other one at its default: types, then the
+        ranges and rules (:meth:`validate`).
+
+        :raises ValueError: one line naming the first bad setting and what it allows.
+        """
+        _refuse_unknown(kwargs)
+        config = validate_fields(cls, kwargs, lambda name: invalid(name, kwargs.get(name)))
+        return config.validate()
+
+    def with_overrides(self, **overrides: Any) -> EnvConfig:
+        """These (validated) settings with ``overrides``: only the values that change are
+        read, and the rules between settings are checked again only when one did (a value
+        equal to the one held, of the same type, is no change).
+
+        :returns: ``self`` when nothing changes, else a new validated configuration.
+        :raises ValueError: as :meth:`from_kwargs`.
+        """
+        _refuse_unknown(overrides)
+        changed = [
+            name for name in type(self).model_fields
+            if name in overrides and not _same(overrides[name], getattr(self, name))
+        ]
+        if not changed:
+            return self
+        config = self.model_copy()
+        for name in changed:
+            try:
+                type(self).__pydantic_validator__.validate_assignment(
+                    config, name, overrides[name]
+                )
+            except ValidationError:
+                raise invalid(name, overrides[name]) from None
+        return config.validate()
+
+    def to_dict(self) -> dict:
+        """The settings as ``gymnasium.make`` keywords (sequences as lists)."""
+        d = copy.deepcopy(dict(self.__dict__))
+        d["crossbar_sizes"] = list(self.crossbar_sizes)
+        d["prune_levels"] = list(self.prune_levels)
+        if isinstance(self.topology, tuple):
+            d["topology"] = list(self.topology)
+        return d
+
+    @classmethod
+    def describe(cls) -> list[dict[str, Any]]:
+        """Every setting, in order: ``name``, ``default``, ``meaning`` and ``allowed``."""
+        return [
+            {"name": name, "default": f.default, "meaning": f.description,
+             "allowed": f.json_schema_extra["allowed"]}
+            for name, f in cls.model_fields.items()
+        ]
+
+
+def _refuse_unknown(kwargs: dict[str, Any]) -> None:
+    known = EnvConfig.model_fields
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise ValueError(f"unknown setting(s) {unknown}: allowed {sorted(known)}")
+
+
+def _same(given: Any, held: Any) -> bool:
+    """``given`` is the validated ``held`` already: equal and of the same types (``True``
+    is not the integer 1, nor ``1`` the number 1.0); a list is read as the tuple held."""
+    if isinstance(held, tuple) and isinstance(given, (list, tuple)):
+        return len(given) == len(held) and all(map(_same, given, held))
+    return type(given) is type(held) and given == held
+
+
 # What each setting allows, for the error messages.
-ALLOWED = {
-    "dataset": f"one of {dataset_names()}",
-    "data_dir": "None or an existing directory",
-    "topology": f"None or 2 to {MAX_LAYERS} integer widths in [1, {MAX_WIDTH}], e.g. "
-    "'784-1200-1200-10' or [784, 1200, 10]",
-    "seed": "an integer in [0, 2**63)",
-    "crossbar_sizes": "a non-empty tuple of distinct integers >= 2",
-    "per_layer_crossbar": "True or False",
-    "allow_stop": "True or False",
-    "technology": f"a preset name ({preset_names()}) or the path of a YAML/JSON technology "
-    "file",
-    "area_weight": "a number in [0, 1]",
-    "accuracy_tolerance": "None or a number in [0, 1)",
-    "retrain_epochs": f"a number of epochs in (0, {MAX_RETRAIN_EPOCHS}]",
-    "val_size": f"None or an integer in [1, {MAX_VAL_SIZE}]",
-    "max_steps": f"None or an integer in [1, {MAX_STEPS}]",
-    "device": "'cpu', 'cuda', 'cuda:<k>', 'mps' or 'auto'",
-    "compact": "True or False",
-    "dtype": "'float32' or 'float64'",
-    "prune_levels": f"a non-empty tuple of at most {MAX_LEVELS} distinct numbers in [0, 1000]",
-    "prune_unit": "'paper' or 'relative'",
-    "relative_rate": "a number > 0",
-    "rate_scale": "a number >= 0",
-    "gate_on_loss": "True or False",
-    "accounting": f"one of {', '.join(ACCOUNTINGS)}",
-    "select_on_validation": "True or False",
-    "selection_margin": "a number >= 0 (standard errors)",
-    "settle_tolerance": "a number in [0, 1]",
-    "cluster_prune_growth": "a number in [0, 1]",
-    "penalty_weight": "a number >= 0",
-    "floor_give_back": "True or False",
-    "step_penalty_weight": "a number >= 0",
-    "collapse_margin": "a number > 0",
-    "snn_at_end": "True or False",
-    "nonideal": "None (on when the technology has a device model, as the presets do), "
-    "True (needs one) or False",
-    "snn_timesteps": f"an integer in [1, {MAX_SNN_TIMESTEPS}]",
-    "cache_dir": "None or a directory path",
-    "torch_threads": f"None or an integer in [1, {MAX_THREADS}]",
-}
+ALLOWED = {row["name"]: row["allowed"] for row in EnvConfig.describe()}
 
 
 def invalid(name: str, value: Any) -> ValueError:
@@ -125,153 +370,18 @@ def invalid(name: str, value: Any) -> ValueError:
     return ValueError(f"invalid setting {name}={value!r}: allowed {ALLOWED[name]}")
 
 
-@dataclass
-class EnvConfig:
-    """Settings of ``tnf_env/TraNNsformer-v0`` (all are ``gymnasium.make`` keywords)."""
+def settings_table() -> str:
+    """The Markdown table of the settings in docs/environment.md (a test keeps it equal)."""
 
-    dataset: Str = DEFAULT_DATASET  # dataset name, see tnf_env.DATASETS; digits needs no files
-    data_dir: PathStr | None = None  # directory holding the dataset's files (None: default lookup)
-    topology: Topology | None = None  # layer widths "784-1200-1200-10" (None: dataset's default)
-    seed: Int = 0  # seed of the dense baseline network the episodes transform
-    crossbar_sizes: IntTuple = (16, 32, 64, 128)  # crossbar sizes N the agent may pick
-    per_layer_crossbar: Bool = False  # one crossbar size per layer instead of one per chip
-    allow_stop: Bool = True  # the action has a stop component that ends the episode early
-    technology: TechnologySpec = DEFAULT_TECHNOLOGY  # hwmodel preset or a YAML/JSON file's path
-    area_weight: Number = 0.5  # cost = w * area/area_orig + (1 - w) * energy/energy_orig
-    accuracy_tolerance: Number | None = None  # floor = baseline val. accuracy - this (None: the
-    # dataset's, about two standard errors of its validation accuracy; 0.005 on mnist)
-    retrain_epochs: Number = 1.0  # retraining per step, in epochs (fractions allowed)
-    val_size: Int | None = None  # validation images used per step (None: the whole split)
-    max_steps: Int | None = None  # steps per episode (None: 10); see tnf_env.make
-    device: Str = "cpu"  # torch device of retraining and evaluation: cpu, cuda[:k], mps, auto
-    compact: Bool = True  # retrain and evaluate only the live sub-network (same results)
-    dtype: Str = "float32"  # weights and data: float32, or float64 (exact comparisons, tests)
-    prune_levels: NumberTuple = PRUNE_LEVELS  # prune levels an action chooses from
-    prune_unit: Str = "paper"  # prune level 1 = the paper's rate, or "relative" to mean |W|
-    relative_rate: Number = 0.2  # with prune_unit="relative": level 1 = this x mean |W| per step
-    rate_scale: Number = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
-    gate_on_loss: Bool = True  # thresholds rise only in steps whose training loss fell
-    accounting: Str = "best"  # crossbar accounting of the cost: "best" or "paper" (scoring.py)
-    select_on_validation: Bool = True  # deliver the latest step meeting the floor (validation)
-    selection_margin: Number = DEFAULT_SELECTION_MARGIN  # k: a step meets the floor for
-    # selection (and is_success) only when val. accuracy - k standard errors clears it
-    settle_tolerance: Number = 0.05  # recluster once the unclustered share moves less per epoch
-    cluster_prune_growth: Number = 0.01  # f grows by this per improving epoch of cluster pruning
-    penalty_weight: Number = 10.0  # end-of-episode penalty per unit of accuracy below the floor
-    floor_give_back: Bool = True  # ending below the floor also gives the savings back (reward.py)
-    step_penalty_weight: Number = 0.0  # optional per-step penalty per unit below the floor
-    collapse_margin: Number = 0.2  # terminate when accuracy falls this far below the floor
-    snn_at_end: Bool = False  # at episode end, simulate the SNN and cost with its spikes
-    snn_timesteps: Int = SNN_TIMESTEPS  # SNN simulation length when snn_at_end
-    nonideal: Bool | None = None  # accuracy (and the floor) measured on the non-ideal crossbars
-    # of the technology's device model (wire resistance, ...); None: on when it has one
-    cache_dir: PathStr | None = None  # baseline cache directory (None: ~/.cache/tnf_env)
-    torch_threads: Int | None = None  # torch threads in this process (None: leave as is)
+    def default(value: Any) -> str:
+        return f'"{value}"' if isinstance(value, str) else repr(value)
 
-    def validate(self) -> EnvConfig:
-        """Check the ranges and the rules between settings (types: :meth:`from_kwargs`)."""
+    rows = ["| setting | default | meaning |", "|---|---|---|"]
+    for row in EnvConfig.describe():
+        meaning = row["meaning"].replace("|", "\\|")
+        rows.append(f"| `{row['name']}` | `{default(row['default'])}` | {meaning} |")
+    return "\n".join(rows)
 
-        def bad(name: str) -> ValueError:
-            return invalid(name, getattr(self, name))
 
-        canonical = self.dataset.lower().replace("_", "-")
-        if canonical not in DATASETS:
-            raise bad("dataset")
-        self.dataset = canonical
-        if self.topology is not None:
-            try:
-                widths = parse_topology(self.topology)
-            except (TypeError, ValueError):
-                raise bad("topology") from None
-            if len(widths) > MAX_LAYERS or max(widths) > MAX_WIDTH:
-                raise bad("topology")
-        if not 0 <= self.seed < SEED_LIMIT:
-            raise bad("seed")
-        sizes = tuple(self.crossbar_sizes)
-        if not sizes or any(n < 2 for n in sizes) or len(set(sizes)) != len(sizes):
-            raise bad("crossbar_sizes")
-        self.crossbar_sizes = sizes
-        try:  # a known technology whose range holds the sizes: checked before any training
-            technology = get_technology(self.technology)
-            for n in sizes:
-                technology.check_crossbar_size(n)
-        except TechnologyError as exc:  # an unknown name, or a file that cannot be used
-            is_file = isinstance(self.technology, str) and "." in self.technology
-            detail = f" ({exc})" if is_file else ""
-            raise ValueError(f"{bad('technology')}{detail}") from None
-        except ValueError as exc:  # "crossbar size N is outside the range A..B allowed by ..."
-            raise ValueError(f"invalid setting crossbar_sizes={sizes!r}: {exc}") from None
-        if self.nonideal and technology.device is None:
-            raise ValueError(
-                f"invalid setting nonideal=True: technology '{technology.name}' has no device "
-                "model (add a 'device:' mapping to its file)"
-            )
-        if not 0 <= self.area_weight <= 1:
-            raise bad("area_weight")
-        if self.accuracy_tolerance is None:
-            self.accuracy_tolerance = default_tolerance(canonical)
-        if not 0 <= self.accuracy_tolerance < 1:
-            raise bad("accuracy_tolerance")
-        if not 0 < self.retrain_epochs <= MAX_RETRAIN_EPOCHS:
-            raise bad("retrain_epochs")
-        if self.val_size is not None and not 1 <= self.val_size <= MAX_VAL_SIZE:
-            raise bad("val_size")
-        if self.max_steps is not None and not 1 <= self.max_steps <= MAX_STEPS:
-            raise bad("max_steps")
-        if not is_valid_device_name(self.device):
-            raise bad("device")
-        if self.dtype not in ("float32", "float64"):
-            raise bad("dtype")
-        levels = tuple(float(x) for x in self.prune_levels)
-        if (
-            not levels
-            or len(levels) > MAX_LEVELS
-            or any(not 0 <= x <= 1000 for x in levels)
-            or len(set(levels)) != len(levels)
-        ):
-            raise bad("prune_levels")
-        self.prune_levels = levels
-        if self.prune_unit not in ("paper", "relative"):
-            raise bad("prune_unit")
-        if not self.relative_rate > 0:
-            raise bad("relative_rate")
-        if not self.rate_scale >= 0:
-            raise bad("rate_scale")
-        if self.accounting not in ACCOUNTINGS:
-            raise bad("accounting")
-        if not self.selection_margin >= 0:
-            raise bad("selection_margin")
-        if not 0 <= self.settle_tolerance <= 1:
-            raise bad("settle_tolerance")
-        if not 0 <= self.cluster_prune_growth <= 1:
-            raise bad("cluster_prune_growth")
-        if self.penalty_weight < 0:
-            raise bad("penalty_weight")
-        if self.step_penalty_weight < 0:
-            raise bad("step_penalty_weight")
-        if not self.collapse_margin > 0:
-            raise bad("collapse_margin")
-        if not 1 <= self.snn_timesteps <= MAX_SNN_TIMESTEPS:
-            raise bad("snn_timesteps")
-        if self.torch_threads is not None and not 1 <= self.torch_threads <= MAX_THREADS:
-            raise bad("torch_threads")
-        if self.data_dir is not None and not Path(os.fspath(self.data_dir)).is_dir():
-            raise bad("data_dir")
-        return self
-
-    @classmethod
-    def from_kwargs(cls, **kwargs) -> EnvConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
-        if unknown:
-            raise ValueError(f"unknown setting(s) {unknown}: allowed {sorted(known)}")
-        config = validate_fields(cls, kwargs, lambda name: invalid(name, kwargs.get(name)))
-        return config.validate()
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["crossbar_sizes"] = list(self.crossbar_sizes)
-        d["prune_levels"] = list(self.prune_levels)
-        if isinstance(self.topology, tuple):
-            d["topology"] = list(self.topology)
-        return d
+if __name__ == "__main__":  # python -m tnf_env.settings: the table for docs/environment.md
+    print(settings_table())

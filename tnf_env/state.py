@@ -11,7 +11,6 @@ on the CPU. :class:`EpisodeState` adds these methods to
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 from typing import Any
 
@@ -84,13 +83,13 @@ class EpisodeState:
         """
         if not isinstance(state, dict) or not {"env", "seed", "actions"} <= set(state):
             raise ValueError("a state is a mapping with 'env', 'seed' and 'actions' (get_state())")
-        mine = dataclasses.replace(self.config, torch_threads=None, cache_dir=None, data_dir=None)
-        theirs = EnvConfig.from_kwargs(**state["env"])
-        theirs = dataclasses.replace(theirs, torch_threads=None, cache_dir=None, data_dir=None)
+        local = {"torch_threads": None, "cache_dir": None, "data_dir": None}
+        mine = self.config.model_copy(update=local)
+        theirs = EnvConfig.from_kwargs(**state["env"]).model_copy(update=local)
         if mine != theirs:
             diff = sorted(
-                f.name for f in dataclasses.fields(mine)
-                if getattr(mine, f.name) != getattr(theirs, f.name)
+                name for name in EnvConfig.model_fields
+                if getattr(mine, name) != getattr(theirs, name)
             )
             raise ValueError(f"the state was taken on other settings (they differ in {diff})")
         seed = check_seed(state["seed"])

@@ -153,21 +153,40 @@ class Task:
 
         :raises ValueError: naming the settings that differ.
         """
-        mine = dataclasses.replace(self.config, **{k: None for k in EPISODE_ONLY})
-        theirs = dataclasses.replace(config, **{k: None for k in EPISODE_ONLY})
+        mine = self.config.model_copy(update={k: None for k in EPISODE_ONLY})
+        theirs = config.model_copy(update={k: None for k in EPISODE_ONLY})
         if mine != theirs:
             diff = sorted(
-                f.name for f in dataclasses.fields(mine)
-                if getattr(mine, f.name) != getattr(theirs, f.name)
+                name for name in EnvConfig.model_fields
+                if getattr(mine, name) != getattr(theirs, name)
             )
             raise ValueError(
                 f"invalid setting task: it was built with other settings (they differ in {diff})"
             )
 
+    def config_of(self, settings: dict[str, Any]) -> EnvConfig:
+        """The validated settings of an environment that serves this task, given as
+        keywords (none: the task's own). The task's are validated already: only those
+        given that differ are read; those left out are the task's, except
+        :data:`EPISODE_ONLY`, which take their defaults as they would without a task.
+
+        :raises ValueError: a bad value, or settings this task cannot serve.
+        """
+        if not settings:
+            return self.config
+        local = {k: EnvConfig.model_fields[k].default for k in EPISODE_ONLY}
+        config = self.config.with_overrides(**{**local, **settings})
+        self.serves(config)
+        return config
+
     def with_settings(self, **overrides: Any) -> Task:
         """This task under other settings: the data, baseline and references are shared
-        when ``overrides`` change only how episodes run, rebuilt otherwise."""
-        config = EnvConfig.from_kwargs(**{**self.config.to_dict(), **overrides})
+        when ``overrides`` change only how episodes run, rebuilt otherwise. Only the
+        overrides are read again (:meth:`EnvConfig.with_overrides`): ``self`` when none
+        changes anything."""
+        config = self.config.with_overrides(**overrides)
+        if config is self.config:
+            return self
         if any(getattr(config, f) != getattr(self.config, f) for f in INSTANCE_FIELDS):
             return Task(config, data_from=self)
         task = copy.copy(self)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import fields
 from typing import Any
 
 from hwmodel.safeload import DocumentError, parse_document
@@ -32,7 +31,7 @@ __all__ = [
 ]
 
 #: The environment settings ``--set env.NAME=`` may name.
-ENV_SETTINGS: tuple[str, ...] = tuple(f.name for f in fields(EnvConfig))
+ENV_SETTINGS: tuple[str, ...] = tuple(EnvConfig.model_fields)
 
 
 class OverrideError(ValueError):

@@ -1,4 +1,4 @@
-"""Training configuration: a dataclass with one line per field, read from YAML.
+"""Training configuration: a pydantic dataclass, one described field per key, read from YAML.
 
 ``configs/NAME.yaml`` holds any subset of the fields; command-line flags
 override it. Unknown keys and bad values are errors that name the key. The named
@@ -13,10 +13,13 @@ import copy
 import dataclasses
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 
 from hwmodel.safeload import DocumentError, parse_document
 from tnf_env.actions import ACTION_GROUPS
@@ -83,39 +86,67 @@ ALLOWED = {
 
 @dataclass
 class TrainConfig:
-    """Everything a ``train`` run depends on; saved as ``config.yaml`` in the run directory."""
+    """Everything a ``train`` run depends on; saved as ``config.yaml`` in the run directory.
 
-    name: Str = "digits"  # run name prefix (letters, digits, ._-): runs are named NAME-sSEED
-    # environment settings as given (the typed, validated form: env_config)
-    env: dict[Str, Any] = field(default_factory=lambda: {"dataset": DEFAULT_DATASET})
-    timesteps: Int = 12_000  # total environment steps of PPO training
-    n_envs: Int = 2  # parallel environment workers (subprocesses when > 1)
-    # "subprocess": one process per worker; "batched": n_envs episodes in this process,
-    # their networks retrained as one batched computation (the way to use a GPU)
-    vectorization: Str = "subprocess"
-    seed: Int = 0  # seed of PPO, the environments' episodes and the evaluation
-    device: Str = "cpu"  # torch device of the PPO networks
-    n_steps: Int = 40  # rollout steps per worker between updates (4 episodes of 10 steps)
-    batch_size: Int = 40  # PPO minibatch size
-    n_epochs: Int = 10  # PPO passes over each rollout
-    learning_rate: Number = 3e-4  # Adam learning rate
-    gamma: Number = 0.99  # discount; episodes are short, so close to 1
-    gae_lambda: Number = 0.95  # GAE smoothing
-    ent_coef: Number = 0.01  # entropy bonus: keeps exploring the many discrete choices
-    clip_range: Number = 0.2  # PPO clipping
-    net_arch: list[Int] = field(default_factory=lambda: [64, 64])  # policy and value MLP widths
-    checkpoint_every: Int = 1_000  # timesteps between checkpoints (a kill loses at most this)
-    eval_every: Int = 2_000  # timesteps between evaluations of the deterministic policy
-    eval_episodes: Int = 2  # episodes per evaluation (seeds 10_000 + k, never trained on)
-    compare_episodes: Int = 3  # episodes per policy in the final comparison table
-    warm_start: Str = "none"  # "paper" or "pruning": behaviour-clone that fixed schedule first
-    warm_start_episodes: Int = 2  # demonstration episodes of the cloned schedule
-    # cloning stops when the schedule's choices get this probability: one number, or one per
-    # action group (prune, cluster, cluster_prune, crossbar, stop, default) to explore some more
-    warm_start_confidence: Number | dict[Str, Number] = 0.8
-    # dense baselines trained on: worker k transforms the baseline of seed
-    # baseline_seeds[k % len] (None: every worker the env's own ``seed``)
-    baseline_seeds: list[Int] | None = None
+    A pydantic dataclass: each field holds its default and its one-line meaning
+    (:meth:`describe`); ``dataclasses.replace``, ``fields`` and ``asdict`` work on it.
+    """
+
+    name: Str = Field(
+        "digits", description="run name prefix (letters, digits, ._-): runs are named NAME-sSEED")
+    env: dict[Str, Any] = Field(
+        default_factory=lambda: {"dataset": DEFAULT_DATASET},
+        description="environment settings as given (the typed, validated form: env_config)")
+    timesteps: Int = Field(12_000, description="total environment steps of PPO training")
+    n_envs: Int = Field(
+        2, description="parallel environment workers (subprocesses when > 1)")
+    vectorization: Str = Field(
+        "subprocess", description='"subprocess": one process per worker; "batched": n_envs '
+        "episodes in this process, their networks retrained as one batched computation "
+        "(the way to use a GPU)")
+    seed: Int = Field(
+        0, description="seed of PPO, the environments' episodes and the evaluation")
+    device: Str = Field("cpu", description="torch device of the PPO networks")
+    n_steps: Int = Field(
+        40, description="rollout steps per worker between updates (4 episodes of 10 steps)")
+    batch_size: Int = Field(40, description="PPO minibatch size")
+    n_epochs: Int = Field(10, description="PPO passes over each rollout")
+    learning_rate: Number = Field(3e-4, description="Adam learning rate")
+    gamma: Number = Field(0.99, description="discount; episodes are short, so close to 1")
+    gae_lambda: Number = Field(0.95, description="GAE smoothing")
+    ent_coef: Number = Field(
+        0.01, description="entropy bonus: keeps exploring the many discrete choices")
+    clip_range: Number = Field(0.2, description="PPO clipping")
+    net_arch: list[Int] = Field(
+        default_factory=lambda: [64, 64], description="policy and value MLP widths")
+    checkpoint_every: Int = Field(
+        1_000, description="timesteps between checkpoints (a kill loses at most this)")
+    eval_every: Int = Field(
+        2_000, description="timesteps between evaluations of the deterministic policy")
+    eval_episodes: Int = Field(
+        2, description="episodes per evaluation (seeds 10_000 + k, never trained on)")
+    compare_episodes: Int = Field(
+        3, description="episodes per policy in the final comparison table")
+    warm_start: Str = Field(
+        "none", description='"paper" or "pruning": behaviour-clone that fixed schedule first')
+    warm_start_episodes: Int = Field(
+        2, description="demonstration episodes of the cloned schedule")
+    warm_start_confidence: Number | dict[Str, Number] = Field(
+        0.8, description="cloning stops when the schedule's choices get this probability: "
+        "one number, or one per action group (prune, cluster, cluster_prune, crossbar, stop, "
+        "default) to explore some more")
+    baseline_seeds: list[Int] | None = Field(
+        None, description="dense baselines trained on: worker k transforms the baseline of "
+        "seed baseline_seeds[k % len] (None: every worker the env's own seed)")
+
+    @classmethod
+    def describe(cls) -> list[dict[str, Any]]:
+        """Every key, in order: ``name``, ``default`` and ``meaning``."""
+        return [
+            {"name": name, "default": f.get_default(call_default_factory=True),
+             "meaning": f.description}
+            for name, f in cls.__pydantic_fields__.items()
+        ]
 
     def validate(self) -> TrainConfig:
         if not isinstance(self.name, str) or not SAFE_NAME.fullmatch(self.name):

@@ -137,7 +137,7 @@ def test_apply_overrides_names_the_key_and_what_is_allowed():
     )
     with pytest.raises(OverrideError, match="env is a mapping"):
         apply_overrides(data, ["env=3"])
-    assert set(ENV_SETTINGS) == {f.name for f in dataclasses.fields(EnvConfig)}
+    assert set(ENV_SETTINGS) == set(EnvConfig.model_fields)
 
 
 def _one_line(capsys, *needles) -> str:
@@ -240,3 +240,16 @@ def test_a_training_configs_env_is_validated_once_into_an_env_config(monkeypatch
     cfg.env["max_steps"] = -1
     with pytest.raises(ConfigError, match="config key 'env'.*max_steps"):
         cfg.env_config  # noqa: B018
+
+
+def test_every_training_key_describes_itself_and_round_trips():
+    from agents.rl.config import TrainConfig, config_from_dict
+
+    rows = TrainConfig.describe()
+    assert [r["name"] for r in rows] == [f.name for f in dataclasses.fields(TrainConfig)]
+    default = TrainConfig()
+    for row in rows:
+        assert row["meaning"] and row["default"] == getattr(default, row["name"]), row
+    cfg = config_from_dict({"n_steps": 8, "env": {"max_steps": 3}})
+    assert config_from_dict(cfg.to_dict()) == cfg  # what config.yaml holds loads back
+    assert cfg.to_dict()["env"] == {"max_steps": 3}  # the settings as given
