@@ -15,6 +15,9 @@ time from reset to the last step):
 - ``bare-B``: the bare limit, one epoch of B stacked dense networks
   (:func:`tnf_env.transform.batched.stacked_train_epoch`), no pruning, clustering or costing.
 
+Every mode runs one untimed step first (warm-up: kernels compiled and loaded, first
+allocations), then the timed episode from its reset.
+
 Also: whether batched sub-episode 0 delivered what the single episode (same seed)
 delivered, and on CUDA the peak GPU memory per network.
 """
@@ -50,6 +53,8 @@ def _epochs(task: tnf_env.Task) -> float:
 
 def run_single(task: tnf_env.Task, actions: list[np.ndarray]) -> dict:
     env = tnf_env.TraNNsformerEnv(task=task)
+    env.reset(seed=0)
+    env.step(actions[0])  # warm-up, as every mode has one
     t0 = time.perf_counter()
     env.reset(seed=0)
     for a in actions:
@@ -65,6 +70,8 @@ def run_batched(
     task: tnf_env.Task, actions: list[np.ndarray], b: int, threads: int = 1
 ) -> dict:
     venv = tnf_env.BatchedTraNNsformerEnv(num_envs=b, task=task, threads=threads)
+    venv.reset(seed=list(range(b)))
+    venv.step(np.stack([actions[0]] * b))  # warm-up, as every mode has one
     if task.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(task.device)
     t0 = time.perf_counter()
@@ -92,6 +99,9 @@ def run_subproc(settings: dict, actions: list[np.ndarray], workers: int, cores: 
     threads = max(1, cores // workers)
     fns = [lambda: tnf_env.make(**{**settings, "torch_threads": threads})] * workers
     venv = SubprocVecEnv(fns, start_method="spawn")  # workers build their tasks here
+    venv.seed(0)
+    venv.reset()
+    venv.step(np.stack([actions[0]] * workers))  # warm-up, as every mode has one
     venv.seed(0)
     t0 = time.perf_counter()
     venv.reset()
