@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from hwmodel.technology import DEFAULT_TECHNOLOGY, preset_names
+from hwmodel.technology import preset_names
 from tnf_env.data.datasets import (
     DEFAULT_DATASET,
     DatasetError,
@@ -27,7 +27,6 @@ from tnf_env.data.datasets import (
     load_dataset,
     tolerance_note,
 )
-from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
 from tnf_env.model.baseline import get_baseline
 from tnf_env.model.network import default_topology, format_topology, parse_topology
 from tnf_env.model.spiking import SNN_TIMESTEPS, normalization_scales, simulate_snn
@@ -35,8 +34,9 @@ from tnf_env.model.training import default_recipe, to_tensors
 
 from ..common.outputs import JOURNAL, atomic_write, claim_dir
 from ..common.overrides import DeprecatedOverride, add_set_flag, apply_overrides
-from ..experiments.episodes import RATE_GRID
+from ..experiments.benchmark import BenchmarkConfig
 from ..experiments.flags import add_study_flags, check_batch, check_methods
+from ..experiments.reproduce import ReproduceConfig
 from .checks import (
     CLIError,
     check_budget,
@@ -49,6 +49,7 @@ from .checks import (
     check_seeds,
     require_modules,
 )
+from .model_flags import add_config_flags, config_from_args
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
@@ -124,12 +125,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """The paper's experiment: original / pruning / offline / TraNNsformer per crossbar size."""
 
-    from ..experiments.reproduce import (
-        ReproduceConfig,
-        results_markdown,
-        run_reproduce,
-        write_outputs,
-    )
+    from ..experiments.reproduce import results_markdown, run_reproduce, write_outputs
 
     out = Path(args.out)
     check_out_dir(out, "--out")
@@ -139,28 +135,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     if nets is not None:
         check_out_dir(nets, "--save-networks")
     require_modules(("matplotlib", "the figures"))
-    cfg = ReproduceConfig(
-        dataset=args.dataset,
-        data_dir=args.data_dir,
-        topology=args.topology,
-        crossbar_sizes=tuple(args.crossbar_sizes),
-        technology=args.technology,
-        seeds=tuple(args.seeds),
-        epochs=args.epochs,
-        steps=args.steps,
-        pruning_epochs=args.pruning_epochs,
-        rate_grid=tuple(args.rate_grid),
-        rate_scale=args.rate_scale,
-        tolerance=args.tolerance,
-        selection_margin=args.selection_margin,
-        snn_timesteps=args.snn_timesteps,
-        cache_dir=args.cache_dir,
-        device=args.device,
-        save_networks=args.save_networks,
-        methods=tuple(args.methods) if args.methods else None,
-        batch=args.batch,
-        env=apply_overrides({}, args.set or (), top=()).get("env", {}),
-    )
+    cfg = config_from_args(ReproduceConfig, args,
+                           env=apply_overrides({}, args.set or (), top=()).get("env", {}))
     check_rate_grid(cfg.rate_grid)
     check_env_settings(cfg.env_settings())
     check_device(cfg.device, "device")
@@ -291,12 +267,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_benchmark(args: argparse.Namespace) -> int:
     """Original, pruning, the paper's schedule, random search and PPO on one configuration."""
 
-    from ..experiments.benchmark import (
-        BenchmarkConfig,
-        results_markdown,
-        run_benchmark,
-        write_outputs,
-    )
+    from ..experiments.benchmark import results_markdown, run_benchmark, write_outputs
     from ..rl.config import load_config
 
     out = Path(args.out)
@@ -321,18 +292,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     env_settings = apply_overrides({"env": env_settings}, args.set or (), top=())["env"]
     if args.device is not None:
         env_settings["device"] = args.device
-    cfg = BenchmarkConfig(
-        env=env_settings,
-        seeds=tuple(args.seeds),
-        crossbar_sizes=tuple(args.crossbar_sizes) if args.crossbar_sizes else None,
-        budget=args.budget,
-        random_candidates=args.random_candidates,
-        rate_grid=tuple(args.rate_grid),
-        snn_timesteps=args.snn_timesteps,
-        run_dir=run_dir,
-        methods=tuple(args.methods) if args.methods else None,
-        batch=args.batch,
-    )
+    cfg = config_from_args(BenchmarkConfig, args, env=env_settings, run_dir=run_dir)
     check_rate_grid(cfg.rate_grid)
     check_device(check_env_settings(cfg.env).device, "device")
     check_methods(args.methods, ("ppo",) if run_dir else ())
@@ -413,64 +373,16 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("reproduce", help="the paper's experiment and its table")
-    p.add_argument("--dataset", default=DEFAULT_DATASET,
-                   help=f"one of {dataset_names()} (default {DEFAULT_DATASET})")
-    p.add_argument("--data-dir", default=None, help="directory holding the dataset files")
-    p.add_argument("--topology", default=None, help="layer widths, e.g. 784-1200-1200-10")
-    p.add_argument("--crossbar-sizes", type=int, nargs="+", default=[16, 32, 64, 128])
-    p.add_argument("--technology", default=DEFAULT_TECHNOLOGY,
-                   help=f"a preset ({preset_names()}) or a YAML/JSON file "
-                   f"(default {DEFAULT_TECHNOLOGY})")
-    p.add_argument(
-        "--seed",
-        "--seeds",
-        dest="seeds",
-        type=int,
-        nargs="+",
-        default=[0],
-        help="one or more seeds (mean and spread are reported)",
-    )
-    p.add_argument("--epochs", type=int, default=60, help="retraining epochs per transformation")
-    p.add_argument(
-        "--steps", type=int, default=12, help="environment steps the epochs are split into"
-    )
-    p.add_argument(
-        "--pruning-epochs", type=int, default=None, help="release pruning: default 2/3 --epochs"
-    )
-    p.add_argument(
-        "--rate-grid", type=float, nargs="+", default=list(RATE_GRID),
-        help="multiples of --rate-scale the tuned pruning and paper rows try (validation)",
-    )
-    p.add_argument(
-        "--rate-scale",
-        type=float,
-        default=10.0,
-        help="multiplies the paper's threshold rates (default 10, tuned on mnist-10k "
-        "validation; the release's constants are 1)",
-    )
-    p.add_argument(
-        "--tolerance", type=float, default=None,
-        help=f"accuracy floor tolerance (default: the dataset's: {tolerance_note()})",
-    )
-    p.add_argument(
-        "--selection-margin", type=float, default=DEFAULT_SELECTION_MARGIN, metavar="K",
-        help="a step meets the floor for selection when its validation accuracy minus K "
-        f"standard errors clears it (default {DEFAULT_SELECTION_MARGIN:g}; 0: the plain floor)",
-    )
-    p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,
-                   help=f"SNN simulation length T in 1 ms steps (default {SNN_TIMESTEPS})")
-    p.add_argument("--cache-dir", default=None, help="baseline cache directory")
+    add_config_flags(p, ReproduceConfig, skip=("methods", "batch", "env"),
+                     aliases={"seeds": ["--seed"]},
+                     metavars={"selection_margin": "K", "save_networks": "DIR",
+                               "crossbar_sizes": "N", "seeds": "SEED", "rate_grid": "FACTOR"},
+                     fill={"datasets": dataset_names(), "presets": preset_names(),
+                           "tolerances": tolerance_note()})
     p.add_argument("--out", default="runs/reproduce", help="output directory")
-    p.add_argument(
-        "--save-networks", default=None, metavar="DIR",
-        help="save every delivered network (weights, masks, clusters; .npz + JSON) in DIR",
-    )
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     add_study_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument(
-        "--device", default="cpu", help="torch device of retraining: cpu, cuda[:k], mps or auto"
-    )
     add_set_flag(p, "an environment setting the flags above do not (env.SETTING only; it wins "
                  "over them), e.g. --set env.area_weight=0.8")
     p.set_defaults(func=cmd_reproduce)
@@ -538,31 +450,12 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p = sub.add_parser("benchmark", help="learned schedules against the paper's heuristic")
     p.add_argument("--config", default=None, help="training config whose env to use")
     p.add_argument("--run", default=None, help="a trained PPO run directory (adds ppo rows)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument(
-        "--crossbar-sizes",
-        type=int,
-        nargs="+",
-        default=None,
-        help="sizes to compare at (default: the environment's)",
-    )
-    p.add_argument(
-        "--budget",
-        type=float,
-        default=None,
-        help="retraining epochs per transformation (default: the environment's)",
-    )
-    p.add_argument("--random-candidates", type=int, default=4)
-    p.add_argument(
-        "--rate-grid", type=float, nargs="+", default=list(RATE_GRID),
-        help="multiples of the env's rate_scale the tuned pruning and paper rows try",
-    )
+    add_config_flags(p, BenchmarkConfig, skip=("env", "run_dir", "methods", "batch", "extra"),
+                     metavars={"crossbar_sizes": "N", "seeds": "SEED", "rate_grid": "FACTOR"})
     add_set_flag(p, "an environment setting of the config or run (env.SETTING only), e.g. "
                  "--set env.topology=64-128-128-10 (generalisation of a trained policy)")
     p.add_argument("--env", action=DeprecatedOverride, prefix="env.", dest="set",
                    metavar="KEY=VALUE", help="deprecated: --set env.KEY=VALUE")
-    p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,
-                   help=f"SNN simulation length T in 1 ms steps (default {SNN_TIMESTEPS})")
     p.add_argument("--out", default="runs/benchmark", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     add_study_flags(p)

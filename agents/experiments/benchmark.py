@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
 from tnf_env.settings import EnvConfig
@@ -47,22 +49,35 @@ METHODS = (
 REFERENCES = ("original", "pruning", "paper")
 
 
-@dataclass
+@pydantic_dataclass
 class BenchmarkConfig:
-    """Settings of one ``benchmark`` run (each a command-line flag)."""
+    """Settings of one ``benchmark`` run: the fields but ``env``, ``run_dir`` and ``extra``
+    are command-line flags (:func:`agents.cli.model_flags.add_config_flags`)."""
 
-    env: dict[str, Any]  # environment settings (from a training config)
-    seeds: tuple[int, ...] = (0, 1, 2)  # baseline seeds, each also seeding its transformation
-    crossbar_sizes: tuple[int, ...] | None = None  # sizes to compare at (None: the env's)
-    budget: float | None = None  # retraining epochs per transformation (None: the env's)
-    random_candidates: int = 4  # random schedules sharing one episode's budget
-    rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale tried when tuning
-    pruning_rate_scale: float = m.RELEASE_PRUNING_RATE  # release pruning rate (2/3 the epochs)
-    snn_timesteps: int = SNN_TIMESTEPS  # SNN length for test accuracy and measured energy
-    run_dir: str | None = None  # trained PPO run to evaluate (None: no ppo rows)
-    methods: tuple[str, ...] | None = None  # rows' methods (None: METHODS; ppo with run_dir)
-    batch: int = 1  # episodes of a seed run at once, retrained as one batch (1: in turn)
-    extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
+    env: dict[str, Any] = Field(description="environment settings (from a training config)")
+    seeds: tuple[int, ...] = Field(
+        (0, 1, 2), description="baseline seeds, each also seeding its transformations")
+    crossbar_sizes: tuple[int, ...] | None = Field(
+        None, description="sizes to compare at (default: the environment's)")
+    budget: float | None = Field(
+        None, description="retraining epochs per transformation (default: the environment's)")
+    random_candidates: int = Field(
+        4, description="random schedules sharing one episode's retraining")
+    rate_grid: tuple[float, ...] = Field(
+        RATE_GRID, description="multiples of the env's rate_scale the tuned pruning and paper "
+        "rows try")
+    pruning_rate_scale: float = Field(
+        m.RELEASE_PRUNING_RATE, description="the release's pruning-only rate factor (its run "
+        "has 2/3 of the epochs)")
+    snn_timesteps: int = Field(
+        SNN_TIMESTEPS, description="SNN simulation length T in 1 ms steps, for test accuracy "
+        "and measured energy")
+    run_dir: str | None = Field(None, description="trained PPO run to evaluate (None: no ppo rows)")
+    methods: tuple[str, ...] | None = Field(
+        None, description="rows' methods (None: METHODS; ppo with run_dir)")
+    batch: int = Field(
+        1, description="episodes of a seed run at once, retrained as one batch (1: in turn)")
+    extra: dict[str, Any] = Field(default_factory=dict, description="recorded in results.json")
 
     def identity(self) -> dict[str, Any]:
         """What a resumed benchmark must share with the one it continues."""

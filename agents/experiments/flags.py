@@ -23,8 +23,9 @@ def add_study_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--batch", type=int, default=1, metavar="B",
         help="run up to B episodes of a seed at once, their networks retrained as one batched "
-        "computation (the way to use a GPU; default 1: one after the other). Rows equal "
-        "those of B=1 in float64, in float32 up to the summation order",
+        "computation (the way to use a GPU; default 1: one after the other). Every B >= 2 "
+        "gives the same rows; in float32 they differ from B=1's as another draw of the "
+        "rounding does",
     )
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from hwmodel.clusters import Cluster
 from hwmodel.technology import DEFAULT_TECHNOLOGY
@@ -46,31 +48,55 @@ METHODS = ("original", "pruning (release)", "pruning", "offline", "paper (releas
 REFERENCES = ("original", "pruning")
 
 
-@dataclass
+@pydantic_dataclass
 class ReproduceConfig:
-    """Settings of one ``reproduce`` run (each a command-line flag)."""
+    """Settings of one ``reproduce`` run: each field is a command-line flag
+    (:func:`agents.cli.model_flags.add_config_flags`) with its meaning as its help."""
 
-    dataset: str = DEFAULT_DATASET  # dataset name
-    data_dir: str | None = None  # directory of the dataset files
-    topology: str | None = None  # layer widths (None: the dataset's default)
-    crossbar_sizes: tuple[int, ...] = (16, 32, 64, 128)  # crossbar sizes N to evaluate
-    technology: str = DEFAULT_TECHNOLOGY  # hwmodel technology preset or file
-    seeds: tuple[int, ...] = (0,)  # baseline and transformation seeds
-    epochs: int = 60  # retraining epochs of a transformation (the release's E)
-    steps: int = 12  # environment steps the epochs are split into (selection granularity)
-    pruning_epochs: int | None = None  # release pruning epochs (None: 2/3 E, the release's 40/60)
-    rate_scale: float = 10.0  # multiplies the paper's threshold rates (10: tuned on mnist-10k val)
-    rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale tried when tuning
-    pruning_rate_scale: float = m.RELEASE_PRUNING_RATE  # the release's pruning-only rate factor
-    tolerance: float | None = None  # floor = baseline val accuracy - this (None: dataset's)
-    selection_margin: float = DEFAULT_SELECTION_MARGIN  # k: validation accuracy - k SE >= floor
-    snn_timesteps: int = SNN_TIMESTEPS  # SNN simulation length for accuracy and measured energy
-    cache_dir: str | None = None  # baseline cache directory
-    device: str = "cpu"  # torch device of retraining and evaluation (cpu, cuda, mps, auto)
-    save_networks: str | None = None  # directory to save every delivered network in
-    methods: tuple[str, ...] | None = None  # rows' methods (None: METHODS)
-    batch: int = 1  # episodes of a seed run at once, retrained as one batch (1: in turn)
-    env: dict = field(default_factory=dict)  # env settings over the ones above (--set env.X=)
+    # {datasets}, {presets}, {tolerances}: read from their registries when flags are made
+    dataset: str = Field(DEFAULT_DATASET, description="one of {datasets}")
+    data_dir: str | None = Field(None, description="directory holding the dataset files")
+    topology: str | None = Field(
+        None, description="layer widths, e.g. 784-1200-1200-10 (None: the dataset's default)")
+    crossbar_sizes: tuple[int, ...] = Field((16, 32, 64, 128),
+                                            description="crossbar sizes N to evaluate")
+    technology: str = Field(DEFAULT_TECHNOLOGY,
+                            description="a preset ({presets}) or a YAML/JSON file")
+    seeds: tuple[int, ...] = Field(
+        (0,), description="one or more seeds, each the dense baseline's and its "
+        "transformations' (mean and spread are reported)")
+    epochs: int = Field(60, description="retraining epochs per transformation (the release's E)")
+    steps: int = Field(
+        12, description="environment steps the epochs are split into (selection granularity)")
+    pruning_epochs: int | None = Field(
+        None, description="release pruning epochs (None: 2/3 --epochs, the release's 40 of 60)")
+    rate_scale: float = Field(
+        10.0, description="multiplies the paper's threshold rates (10: tuned on mnist-10k "
+        "validation; the release's constants are 1)")
+    rate_grid: tuple[float, ...] = Field(
+        RATE_GRID, description="multiples of --rate-scale the tuned pruning and paper rows try "
+        "(validation)")
+    pruning_rate_scale: float = Field(
+        m.RELEASE_PRUNING_RATE, description="the release's pruning-only rate factor")
+    tolerance: float | None = Field(
+        None, description="accuracy floor tolerance (None: the dataset's: {tolerances})")
+    selection_margin: float = Field(
+        DEFAULT_SELECTION_MARGIN, description="a step meets the floor for selection when its "
+        "validation accuracy minus K standard errors clears it (0: the plain floor)")
+    snn_timesteps: int = Field(
+        SNN_TIMESTEPS, description="SNN simulation length T in 1 ms steps, for test accuracy "
+        "and measured energy")
+    cache_dir: str | None = Field(None, description="baseline cache directory")
+    device: str = Field(
+        "cpu", description="torch device of retraining and evaluation: cpu, cuda[:k], mps or auto")
+    save_networks: str | None = Field(
+        None, description="save every delivered network (weights, masks, clusters; .npz + "
+        "JSON) in DIR")
+    methods: tuple[str, ...] | None = Field(None, description="rows' methods (None: METHODS)")
+    batch: int = Field(
+        1, description="episodes of a seed run at once, retrained as one batch (1: in turn)")
+    env: dict = Field(default_factory=dict,
+                      description="env settings over the ones above (--set env.X=)")
 
     def env_settings(self) -> dict:
         """The environment every method of the run steps."""

@@ -39,8 +39,12 @@ def test_the_snn_length_is_one_name_and_the_default_everywhere():
     assert inspect.signature(simulate_snn).parameters["timesteps"].default == SNN_TIMESTEPS
     assert EnvConfig().snn_timesteps == SNN_TIMESTEPS
     for config in (BenchmarkConfig, CompareConfig, ReproduceConfig):
-        defaults = {f.name: f.default for f in dataclasses.fields(config)}
-        assert defaults["snn_timesteps"] == SNN_TIMESTEPS, config
+        pydantic_fields = getattr(config, "__pydantic_fields__", None)
+        if pydantic_fields is not None:  # a pydantic dataclass: the default is in its Field
+            default = pydantic_fields["snn_timesteps"].get_default()
+        else:
+            default = {f.name: f.default for f in dataclasses.fields(config)}["snn_timesteps"]
+        assert default == SNN_TIMESTEPS, config
     subs = _subparsers(build_parser())
     seen = 0
     for name, p in subs.items():
