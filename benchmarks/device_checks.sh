@@ -11,10 +11,12 @@
 #   mkdir -p .data && cp -r ../shared/data/mnist-10k .data/
 # Then run it there with `carry: [".whl", ".data"]`, e.g.
 #   bash benchmarks/device_checks.sh            (about 6-8 minutes on one H200)
-# Knobs (environment): DEVICE (cuda), BATCHES ("8 64"), MAX_STEPS (whole episodes),
-# THREADS (the episodes' own work; default: the cores), OUT (where results go; ./device-out).
+# Knobs (environment): DEVICE (cuda), CONFIGS (mnist-10k), BATCHES ("8 64"), MAX_STEPS
+# (whole episodes), THREADS (the episodes' own work; default: the cores), OUT (where results
+# go; ./device-out). A dry run here: DEVICE=cpu CONFIGS=digits BATCHES=2 bash benchmarks/...
 set -uo pipefail
 DEVICE=${DEVICE:-cuda}
+CONFIGS=${CONFIGS:-mnist-10k}
 BATCHES=${BATCHES:-"8 64"}
 THREADS=${THREADS:-$(nproc)}
 OUT=${OUT:-device-out}
@@ -27,9 +29,8 @@ else
     export PYTHONPATH=$PWD
 fi
 export PYTHONUNBUFFERED=1
-DATA=.data/mnist-10k
-[ -d "$DATA" ] || DATA=../shared/data/mnist-10k
-export TNF_DATA=$PWD/.data  # bench_env finds mnist-10k there
+# carried mnist-10k files (there); here the default lookup finds ../shared/data
+[ -d .data/mnist-10k ] && export TNF_DATA=$PWD/.data
 steps=()
 [ -n "${MAX_STEPS:-}" ] && steps=(--max-steps "$MAX_STEPS")
 
@@ -38,12 +39,13 @@ phase "machine"
 python3 -c "import torch; print(torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"
 phase "CUDA tests"
 python3 -m pytest -q -x -k "cuda or gpu" tests/tnf_env tests/test_bad_inputs.py 2>&1 | tail -5
-phase "step: where the time goes (mnist-10k paper episode on $DEVICE)"
-timeout 240 python3 benchmarks/bench_env.py --configs mnist-10k --device "$DEVICE" \
+phase "step: where the time goes ($CONFIGS paper episode on $DEVICE)"
+# shellcheck disable=SC2086
+timeout 240 python3 benchmarks/bench_env.py --configs $CONFIGS --device "$DEVICE" \
     --json "$OUT/bench_env.json" 2>&1 | tail -40
 phase "batched episodes: network-epochs per second (B = $BATCHES)"
 # shellcheck disable=SC2086
-timeout 300 python3 benchmarks/bench_vec.py --configs mnist-10k --data-dir "$DATA" \
+timeout 300 python3 benchmarks/bench_vec.py --configs $CONFIGS \
     --device "$DEVICE" --batch-sizes $BATCHES --workers 0 --episode-threads "$THREADS" --threaded-only \
     "${steps[@]}" --json "$OUT/bench_vec.json" 2>&1 | tail -30
 phase "done"
