@@ -331,29 +331,49 @@ def _schedule_trial(
     report: Callable[[dict], None],
 ) -> None:
     """Episodes of a fixed schedule on seeds ``EVAL_SEED + k``; reports the running mean
-    return after each and keeps the best episode as ``best_schedule.json``."""
+    return after each and keeps the best episode as ``best_schedule.json``. With
+    ``vectorization: batched`` the episodes run at once, their networks retrained as one
+    batched computation (the same results in float64), and are reported when all end."""
     import numpy as np
 
-    from .policies import PaperPolicy, PruningPolicy, run_episode
+    from tnf_env import Task, TraNNsformerEnv
+
+    from .policies import PaperPolicy, PruningPolicy, run_episode, run_episodes
 
     cfg = apply_params(cfg, {"env.prune_unit": "paper"})  # the schedules' unit
-    env = env_creator(cfg.env)
-    policy = PaperPolicy() if target == "paper" else PruningPolicy()
+    seeds = [EVAL_SEED + k for k in range(episodes)]
+
+    def policy():
+        return PaperPolicy() if target == "paper" else PruningPolicy()
+
+    def finished():
+        """The episodes' results in seed order."""
+        if cfg.vectorization == "batched":  # one task: the episodes share its data, stack
+            task = Task.build(**cfg.env)
+            envs = [TraNNsformerEnv(task=task) for _ in seeds]
+            try:
+                yield from run_episodes(envs, [policy() for _ in seeds], seeds)
+            finally:
+                for e in envs:
+                    e.close()
+            return
+        env, one = env_creator(cfg.env), policy()
+        try:
+            for seed in seeds:
+                yield run_episode(env, one, seed)
+        finally:
+            env.close()
+
     results, steps = [], 0
-    try:
-        for k in range(episodes):
-            results.append(run_episode(env, policy, EVAL_SEED + k))
-            steps += results[-1].steps
-            mean = float(np.mean([r.episode_return for r in results]))
-            top = max(results, key=lambda r: r.episode_return)
-            doc = schedule_document(top, cfg, steps)
-            doc["mean_eval_return"], doc["episodes"] = mean, len(results)
-            atomic_write(out / "best_schedule.json", json.dumps(doc, indent=2))
-            report(
-                {"timesteps": steps, "episodes": len(results), METRIC: mean, "best_return": mean}
-            )
-    finally:
-        env.close()
+    for res in finished():
+        results.append(res)
+        steps += res.steps
+        mean = float(np.mean([r.episode_return for r in results]))
+        top = max(results, key=lambda r: r.episode_return)
+        doc = schedule_document(top, cfg, steps)
+        doc["mean_eval_return"], doc["episodes"] = mean, len(results)
+        atomic_write(out / "best_schedule.json", json.dumps(doc, indent=2))
+        report({"timesteps": steps, "episodes": len(results), METRIC: mean, "best_return": mean})
 
 
 def _global_env_creator() -> Callable[[dict], Any]:

@@ -87,3 +87,25 @@ def test_run_episodes_refuses_one_environment_for_two_episodes():
 def test_a_lab_refuses_an_invalid_batch(batch):
     with pytest.raises(ValueError, match="invalid episode batch"):
         Lab(Experiment(SETTINGS), (16,), [10.0], 10.0, 3, 0.5, batch=batch)
+
+
+def test_a_fixed_schedule_search_trial_batched_reports_what_one_episode_at_a_time_does(
+        tmp_path):
+    import json
+
+    import tnf_env
+    from agents.rl.config import TrainConfig
+    from agents.rl.search import _schedule_trial
+
+    torch.set_num_threads(1)
+    seen = {}
+    for mode in ("subprocess", "batched"):
+        cfg = TrainConfig(env=dict(SETTINGS), vectorization=mode)
+        out = tmp_path / mode
+        out.mkdir()
+        reports: list[dict] = []
+        _schedule_trial(cfg, out, "paper", 3, lambda env: tnf_env.make(**env), reports.append)
+        doc = json.loads((out / "best_schedule.json").read_text())
+        assert doc.pop("config")["vectorization"] == mode  # the one thing that differs
+        seen[mode] = (reports, doc)
+    assert seen["batched"] == seen["subprocess"] and len(seen["batched"][0]) == 3
