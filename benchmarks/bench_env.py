@@ -46,7 +46,11 @@ def episode(settings: dict, seed: int = 0) -> dict:
     import torch
 
     import tnf_env
-    from agents.rl.policies import PaperPolicy
+
+    if (Path(tnf_env.__file__).parents[1] / "agents" / "rl").is_dir():
+        from agents.rl.policies import PaperPolicy
+    else:  # a commit before the agents/ layout split
+        from agents.policies import PaperPolicy
 
     torch.set_num_threads(1)
     env = tnf_env.make(**settings)
