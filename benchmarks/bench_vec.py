@@ -12,6 +12,7 @@ time from reset to the last step):
 - ``subproc-W``: W episodes in SB3 ``SubprocVecEnv`` workers (cores / W threads each);
 - ``batched-B``: :class:`tnf_env.BatchedTraNNsformerEnv` with B episodes (``-tT``: T
   threads for the episodes' own work);
+- ``subproc-WxB`` (``--split B``): W processes, each a batched env of B episodes;
 - ``bare-B``: the bare limit, one epoch of B stacked dense networks
   (:func:`tnf_env.transform.batched.stacked_train_epoch`), no pruning, clustering or costing.
 
@@ -113,6 +114,38 @@ def run_subproc(settings: dict, actions: list[np.ndarray], workers: int, cores: 
     return {"wall_s": wall, "net_epochs_per_s": n / wall}
 
 
+def _batched_worker(args: tuple) -> tuple[float, float, float]:
+    """One process of ``run_split``: its own task, B episodes batched; (start, end, epochs)."""
+    settings, b, threads, start_at = args
+    torch.set_num_threads(threads)
+    task = tnf_env.Task.build(**settings)
+    actions = paper_actions(task)
+    venv = tnf_env.BatchedTraNNsformerEnv(num_envs=b, task=task)
+    venv.reset(seed=list(range(b)))
+    venv.step(np.stack([actions[0]] * b))  # warm-up, as every mode has one
+    while time.time() < start_at:  # every process starts its timed episode together
+        time.sleep(0.001)
+    t0 = time.time()
+    venv.reset(seed=list(range(b)))
+    for a in actions:
+        venv.step(np.stack([a] * b))
+    epochs = sum(e.transformation.epochs_trained for e in venv.envs)
+    venv.close()
+    return t0, time.time(), epochs
+
+
+def run_split(settings: dict, workers: int, b: int, cores: int) -> dict:
+    """``workers`` processes, each batching ``b`` episodes (cores / workers threads each)."""
+    import multiprocessing as mp
+
+    threads = max(1, cores // workers)
+    with mp.get_context("spawn").Pool(workers) as pool:
+        start_at = time.time() + 60.0  # after every worker has built its task and warmed up
+        res = pool.map(_batched_worker, [(settings, b, threads, start_at)] * workers)
+    wall = max(r[1] for r in res) - min(r[0] for r in res)
+    return {"wall_s": wall, "net_epochs_per_s": sum(r[2] for r in res) / wall}
+
+
 def run_bare(task: tnf_env.Task, b: int, epochs: int = 2) -> dict:
     trs = [Transformation(task.dense_net, task.x_train, task.y_train,
                           [task.reference_size] * task.n_layers, task.recipe, seed=k,
@@ -147,6 +180,8 @@ def main() -> None:
     parser.add_argument("--episode-threads", type=int, default=1,
                         help="also run the batched env with this many threads for the "
                         "episodes' own work (clustering, costing)")
+    parser.add_argument("--split", type=int, nargs="+", default=[], metavar="B",
+                        help="also --workers processes each batching B episodes (CPU)")
     parser.add_argument("--threaded-only", action="store_true",
                         help="with --episode-threads: skip the batched env on one thread")
     parser.add_argument("--data-dir", default=None, help="directory of the dataset's files")
@@ -179,6 +214,10 @@ def main() -> None:
                 )
             if not args.no_bare:
                 rows[f"bare-{b}"] = run_bare(task, b)
+        for b in args.split:
+            if args.workers and task.device.type == "cpu":
+                rows[f"subproc-{args.workers}x{b}"] = run_split(
+                    settings, args.workers, b, args.threads or cores)
         results[name] = rows
         for mode, r in rows.items():
             extra = "".join(
