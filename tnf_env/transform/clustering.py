@@ -262,8 +262,9 @@ class _Scic:
         dims = min(self.n_groups, m)
         u = None
         if m > _DENSE_EIG_MAX and dims < m - 1:
-            s = sp.csr_matrix(sub, dtype=np.float64)
-            sn = sp.diags(ir) @ s @ sp.diags(ic)
+            # D_r^-1/2 sub D_c^-1/2 from its nonzeros, row-major as CSR keeps them: the
+            # values and layout of diags(ir) @ csr(sub) @ diags(ic), without its products.
+            sn = sp.csr_matrix((ir[ri] * ic[ci], (ri, ci)), shape=sub.shape)
             self.seeded = True
             v0 = np.random.default_rng(self.seed).uniform(-1.0, 1.0, m)
             with contextlib.suppress(ArpackNoConvergence):  # then the dense path below
