@@ -32,7 +32,15 @@ from tnf_env.reward import normalized_cost
 from tnf_env.transform.schedule import offline_clustering
 from tnf_env.transform.transformation import Transformation
 
-from ..rl.policies import EpisodeResult, Policy, run_episode, run_episodes
+from ..rl.policies import (
+    EpisodeResult,
+    PaperPolicy,
+    Policy,
+    PruningPolicy,
+    RandomPolicy,
+    run_episode,
+    run_episodes,
+)
 
 RATE_GRID = (0.5, 1.0, 2.0)  # multiples of the environment's rate_scale tried when tuning
 
@@ -75,6 +83,40 @@ class Job:
     policy: Policy
     crossbar_size: int | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """An episode of the fixed experiment that methods ask the lab for (run once per seed).
+
+    :param kind: the policy: ``"paper"`` or ``"pruning"`` (the fixed schedules) or
+        ``"random"`` (:class:`agents.rl.policies.RandomPolicy` seeded with ``policy_seed``).
+    :param chip: the crossbar size the chip is held at (None: the policy's choice).
+    :param overrides: environment settings of the episode (``rate_scale``, ``max_steps``...).
+    :param record: record every step into the lab's points (the fixed schedules).
+    :param policy_seed: the random policy's seed.
+    """
+
+    kind: str
+    chip: int | None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    record: bool = False
+    policy_seed: int = 0
+
+    @property
+    def key(self) -> tuple:
+        """What makes two requests the same episode (``record`` does not)."""
+        return ("episode", self.kind, self.chip, self.policy_seed,
+                tuple(sorted(self.overrides.items())))
+
+    def policy(self, seed: int) -> Policy:
+        if self.kind == "paper":
+            return PaperPolicy(self.chip)
+        if self.kind == "pruning":
+            return PruningPolicy(self.chip)
+        if self.kind == "random":
+            return RandomPolicy(seed=self.policy_seed)
+        raise ValueError(f"unknown episode kind {self.kind!r}: allowed paper, pruning, random")
 
 
 class Experiment:
@@ -135,8 +177,9 @@ class Experiment:
         """:meth:`transform` for each job, ``batch`` episodes at a time: their networks
         retrain as one batched computation (:func:`agents.rl.policies.run_episodes`, whose
         ``threads`` overlap the episodes' own work).
-        Each result is the job's :meth:`transform` (identical in float64; in float32 up to
-        the summation order of the batched products)."""
+        Each result is the job's :meth:`transform` in float64; in float32 the stacked
+        products round differently from plain retraining, so results differ from
+        :meth:`transform`'s (but not between batch sizes >= 2)."""
         if batch < 1:
             raise ValueError(f"episode batch must be >= 1, got {batch}")
         out: list[Delivered] = []

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .episodes import Delivered, Experiment, Tuned, tune
+from .episodes import Delivered, Episode, Experiment, Tuned, tune
 
 if TYPE_CHECKING:
-    from .study import Episode, Lab
+    from .study import Lab
 
 REGISTRY: dict[str, type[Method]] = {}
 RELEASE_PRUNING_RATE = 0.7  # the release's pruning-only run: this x the rate scale
@@ -127,8 +127,6 @@ class Method:
 
 def _grid(lab: Lab, kind: str, chip: int) -> list[Episode]:
     """The episodes of the ``kind`` schedule's rate-scale grid (chip at ``chip``)."""
-    from .study import Episode
-
     return [Episode(kind, chip, {"rate_scale": r}, record=True) for r in lab.grid]
 
 
@@ -188,8 +186,6 @@ class PruningRelease(Method):
         return lab.rate_scale * (self.rate_factor or 1.0)
 
     def _episode(self, lab: Lab) -> Episode:
-        from .study import Episode
-
         steps = {} if self.max_steps is None else {"max_steps": self.max_steps}
         return Episode("pruning", lab.sizes[0], {"rate_scale": self._rate(lab), **steps})
 
@@ -247,11 +243,9 @@ class PaperRelease(Method):
     after = ("paper",)
 
     def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        return Outcome(lab.schedule(seed, "paper", n, lab.rate_scale), n, lab.fixed)
+        return Outcome(lab.episode(seed, *self.episodes(lab, seed, n)), n, lab.fixed)
 
     def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        from .study import Episode
-
         return [Episode("paper", n, {"rate_scale": lab.rate_scale}, record=True)]
 
     def budget(self, lab: Lab) -> Budget:
@@ -271,8 +265,6 @@ class RandomSearch(Method):
         self.candidates = candidates
 
     def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        from .study import Episode
-
         return [Episode("random", n, {"retrain_epochs": lab.step_epochs / self.candidates},
                         policy_seed=1000 * seed + k) for k in range(self.candidates)]
 

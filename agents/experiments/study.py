@@ -19,50 +19,16 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..common.outputs import JOURNAL, Journal
-from ..rl.policies import PaperPolicy, Policy, PruningPolicy, RandomPolicy
-from .episodes import Delivered, Experiment, Job
+from .episodes import Delivered, Episode, Experiment, Job
 from .frontier import StepRecorder
 from .methods import Method, Outcome, create
 
 __all__ = ["JOURNAL", "Cell", "Episode", "Finished", "Lab", "Study", "delivery_order"]
-
-
-@dataclass(frozen=True)
-class Episode:
-    """An episode of the fixed experiment that methods ask the lab for (run once per seed).
-
-    :param kind: the policy: ``"paper"`` or ``"pruning"`` (the fixed schedules) or
-        ``"random"`` (:class:`agents.rl.policies.RandomPolicy` seeded with ``policy_seed``).
-    :param chip: the crossbar size the chip is held at (None: the policy's choice).
-    :param overrides: environment settings of the episode (``rate_scale``, ``max_steps``...).
-    :param record: record every step into the lab's points (the fixed schedules).
-    :param policy_seed: the random policy's seed.
-    """
-
-    kind: str
-    chip: int | None
-    overrides: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    record: bool = field(default=False, compare=False)
-    policy_seed: int = 0
-
-    @property
-    def key(self) -> tuple:
-        return ("episode", self.kind, self.chip, self.policy_seed,
-                tuple(sorted(self.overrides.items())))
-
-    def policy(self, seed: int) -> Policy:
-        if self.kind == "paper":
-            return PaperPolicy(self.chip)
-        if self.kind == "pruning":
-            return PruningPolicy(self.chip)
-        if self.kind == "random":
-            return RandomPolicy(seed=self.policy_seed)
-        raise ValueError(f"unknown episode kind {self.kind!r}: allowed paper, pruning, random")
 
 
 class Lab:
@@ -77,8 +43,9 @@ class Lab:
     :param learned: the experiment of learned policies (their own action space).
     :param points: where tuned schedule runs record every step (None: not recorded).
     :param batch: episodes of one seed run at once, their networks retrained as one batched
-        computation (1: one after the other; rows equal in float64, in float32 up to the
-        summation order).
+        computation (1: one after the other; every batch >= 2 gives the same rows, which
+        equal batch 1's in float64 but not in float32, where the stacked products round
+        differently).
     """
 
     def __init__(self, fixed: Experiment, sizes: Sequence[int], grid: Sequence[float],

@@ -185,8 +185,8 @@ def trial_objectives(
     seeds: Sequence[int],
 ) -> list[dict]:
     """:func:`trial_objective` of several trials, all their episodes run at once (their
-    networks retrained as one batched computation; equal in float64, in float32 up to the
-    summation order).
+    networks retrained as one batched computation; equal in float64, in float32 another
+    draw of the rounding).
 
     :param task: the task of ``settings`` (its data is shared by every episode).
     """

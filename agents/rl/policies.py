@@ -168,7 +168,8 @@ def run_episodes(
     """Run episode k of ``policies[k]`` on ``envs[k]`` from ``reset(seed=seeds[k])``, all
     at once: every step retrains the networks of the episodes still running together
     (:func:`tnf_env.vector_env.step_together`), so each result is
-    :func:`run_episode`'s (identical in float64; in float32 up to the summation order).
+    :func:`run_episode`'s in float64. In float32 the stacked products round differently
+    from one network's, and long episodes drift apart as another draw of the rounding.
 
     :param envs: distinct TraNNsformer environments (wrapped or not), one per episode.
     :param threads: threads that run the episodes' own work (pruning, clustering, costing)
