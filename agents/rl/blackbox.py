@@ -151,22 +151,31 @@ def params_of(raw: dict[str, Any], n_layers: int) -> ScheduleParams:
     )
 
 
+def _episode_env(task: tnf_env.Task, settings: dict[str, Any], params: ScheduleParams,
+                 seed: int) -> tnf_env.TraNNsformerEnv:
+    """The environment of ``params``' episode on baseline ``seed``, sharing ``task``'s data."""
+    overrides = {**params.env_overrides(), "seed": seed}
+    return tnf_env.TraNNsformerEnv(task=task.with_settings(**overrides),
+                                   **{**settings, **overrides})
+
+
 def trial_objective(
-    params: ScheduleParams, settings: dict[str, Any], seeds: Sequence[int]
+    params: ScheduleParams, task: tnf_env.Task, settings: dict[str, Any], seeds: Sequence[int]
 ) -> dict:
     """One trial: one episode of ``params`` per baseline seed; the search's
     objective, costs and epochs spent.
 
     :param params: the schedule's constants.
+    :param task: the task of ``settings`` (its data is shared by every episode).
     :param settings: environment settings (``seed`` replaced by each of ``seeds``).
     :param seeds: baseline seeds, each also seeding its episode.
     """
     costs, success, epochs = [], [], 0.0
     for s in seeds:
-        env = tnf_env.make(**{**settings, **params.env_overrides(), "seed": s})
+        env = _episode_env(task, settings, params, s)
         try:
             info = run_episode(env, ParamSchedule(params), s).final_info
-            epochs += float(env.unwrapped.transformation.epochs_trained)
+            epochs += float(env.transformation.epochs_trained)
         finally:
             env.close()
         costs.append(float(info["cost"]))
@@ -190,14 +199,9 @@ def trial_objectives(
 
     :param task: the task of ``settings`` (its data is shared by every episode).
     """
-    envs, policies, episode_seeds = [], [], []
-    for params in group:
-        for s in seeds:
-            overrides = {**params.env_overrides(), "seed": s}
-            envs.append(tnf_env.TraNNsformerEnv(task=task.with_settings(**overrides),
-                                                **{**settings, **overrides}))
-            policies.append(ParamSchedule(params))
-            episode_seeds.append(s)
+    envs = [_episode_env(task, settings, p, s) for p in group for s in seeds]
+    policies = [ParamSchedule(p) for p in group for _ in seeds]
+    episode_seeds = [s for _ in group for s in seeds]
     try:
         results = run_episodes(envs, policies, episode_seeds)
         epochs = [float(env.transformation.epochs_trained) for env in envs]
@@ -302,7 +306,7 @@ def run_search(
                                      "point: the journal is not this search's")
             group = [params_of(t.params, n_layers) for t in asked[len(known):]]
             if batch == 1:
-                fresh = [trial_objective(p, settings, seeds) for p in group]
+                fresh = [trial_objective(p, task, settings, seeds) for p in group]
             else:
                 fresh = trial_objectives(group, task, settings, seeds)
             for trial, res in zip(asked, [*known, *fresh], strict=True):
