@@ -45,7 +45,8 @@ SIZES = (16, 32, 64, 128)
 
 def reference(ref: str) -> types.ModuleType:
     """SCIC's module as it was at commit ``ref`` (``tnf_env/transform/clustering.py``, before
-    the package was split by concern ``tnf_env/clustering.py``)."""
+    the package was split by concern ``tnf_env/clustering.py``); a commit whose SCIC had
+    compiled kernels runs with this checkout's (``scic_kernels``)."""
     for path in ("tnf_env/transform/clustering.py", "tnf_env/clustering.py"):
         got = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{path}"],
                              capture_output=True, text=True)
@@ -54,6 +55,8 @@ def reference(ref: str) -> types.ModuleType:
     got.check_returncode()
     src = got.stdout
     module = types.ModuleType(f"clustering_{ref}")
+    # A module of the package imports its compiled kernels relatively: from this checkout.
+    module.__package__ = "tnf_env.transform"
     exec(compile(src, f"clustering_{ref}.py", "exec"), module.__dict__)  # our own history
     return module
 
@@ -79,7 +82,7 @@ def hetero_mask(n_out=1200, n_in=784, density=0.2, seed=0):
     return rng.random(p.shape) < np.clip(p * density / p.mean(), 0, 1)
 
 
-def record_episode(name: str) -> list[dict]:
+def record_episode(name: str, seed: int = 0, crossbar_size: int | None = None) -> list[dict]:
     """The inputs of every SCIC call of a paper-schedule episode (this checkout)."""
     import torch
 
@@ -102,8 +105,11 @@ def record_episode(name: str) -> list[dict]:
     torch.set_num_threads(1)
     transform.scic_multi = recording
     try:
-        env = tnf_env.make(**configs[name])
-        obs, info = env.reset(seed=0)
+        settings = dict(configs[name])
+        if crossbar_size is not None:
+            settings["crossbar_sizes"] = [crossbar_size]
+        env = tnf_env.make(**settings)
+        obs, info = env.reset(seed=seed)
         policy = PaperPolicy()
         policy.reset(env)
         done = False
@@ -195,6 +201,45 @@ def replay(old, calls: list[dict]) -> None:
           f"({t_old / t_new:.1f}x less time)")
 
 
+def in_order(c: dict) -> tuple[list, list[bool]]:
+    """Reclustering as it ran before the lowest-quality probe: each quality in the given
+    order (splits shared), first non-empty wins; and which qualities found clusters."""
+    memo, found, first = {}, [], []
+    for q in c["qualities"]:
+        got = clustering.scic(c["mask"], c["n"], q, seed=c["seed"], exclude=c["exclude"],
+                              _memo=memo)
+        found.append(bool(got))
+        if got and not first:
+            first = got
+    return first, found
+
+
+def probe_check(calls: list[dict], label: str) -> tuple[int, int]:
+    """Calls whose result the lowest-quality probe of ``scic_multi`` changes, against
+    trying the qualities in order: ``(calls checked, calls changed)``; prints the
+    patterns of which qualities found clusters and the time of both orders."""
+    patterns, changed, t_order, t_probe, checked = {}, 0, 0.0, 0.0, 0
+    for c in calls:
+        if len(c["qualities"]) < 2:
+            continue
+        checked += 1
+        t0 = time.perf_counter()
+        first, found = in_order(c)
+        t1 = time.perf_counter()
+        got = clustering.scic_multi(c["mask"], c["n"], c["qualities"], seed=c["seed"],
+                                    exclude=c["exclude"])
+        t_probe += time.perf_counter() - t1
+        t_order += t1 - t0
+        key = "".join("x" if f else "." for f in found)
+        patterns[key] = patterns.get(key, 0) + 1
+        changed += not same(first, got)
+    pats = ", ".join(f"{k}: {v}" for k, v in sorted(patterns.items()))
+    print(f"{label}: {checked} reclustering calls, result changed by the probe in {changed}; "
+          f"found at (0.7 0.6 0.5 0.4) {pats}; every quality run {t_order:.2f} s, "
+          f"scic_multi {t_probe:.2f} s")
+    return checked, changed
+
+
 def quality(old, calls: list[dict], seeds=(0, 1, 2)) -> None:
     tech = get_technology("resparc")
     firsts = {}
@@ -245,6 +290,9 @@ def main() -> None:
     ap.add_argument("--no-cases", action="store_true", help="skip the synthetic cases")
     ap.add_argument("--calls", type=Path, metavar="FILE.npz",
                     help="with --episode: replay the calls saved in FILE, or record them there")
+    ap.add_argument("--probe", action="store_true",
+                    help="with --episode: calls whose result the lowest-quality probe changes "
+                         "(digits: also seeds 0-4 at N = 16, 32, 64, 128)")
     args = ap.parse_args()
     old = reference(args.against)
     clustering.kmeans(np.random.default_rng(0).random((20, 2)), 2, 0)  # compile/load first
@@ -261,6 +309,16 @@ def main() -> None:
         replay(old, calls)
         if args.quality:
             quality(old, calls)
+        if args.probe:
+            probe_check(calls, f"{args.episode} seed 0")
+            if args.episode == "digits":
+                total = [0, 0]
+                for seed in range(5):
+                    for n in SIZES:
+                        got = probe_check(record_episode("digits", seed, n),
+                                          f"digits seed {seed} N={n}")
+                        total = [total[0] + got[0], total[1] + got[1]]
+                print(f"digits, 5 seeds x 4 sizes: {total[1]} of {total[0]} calls changed")
 
 
 if __name__ == "__main__":

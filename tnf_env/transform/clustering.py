@@ -64,14 +64,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import LinAlgError, eigh
-from scipy.sparse.linalg import ArpackNoConvergence, svds
+from scipy.linalg import LinAlgError, eigh, svd
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 from threadpoolctl import ThreadpoolController
 
 from hwmodel.clusters import Cluster
 from hwmodel.crossbar_circuit import fast_equivalent
 
-from .scic_kernels import TOO_FEW, components, kmeans, trim_block
+from .scic_kernels import TOO_FEW, components, gram_matvec, kmeans, trim_block
 
 
 @functools.cache
@@ -128,7 +128,8 @@ def prune_clusters(
 class _Scic:
     """State of one SCIC call: the unclustered connections and off-limits cells."""
 
-    def __init__(self, residual, forbidden, n, q, min_conn, n_groups, seed, memo=None):
+    def __init__(self, residual, forbidden, n, q, min_conn, n_groups, seed, memo=None,
+                 first_only=False):
         self.memo = memo  # split results shared by the quality runs of one scic_multi
         self.residual = residual  # connections not yet in a cluster
         self.forbidden = forbidden  # cells inside a cluster block (ours or the caller's)
@@ -137,6 +138,7 @@ class _Scic:
         self.clusters: list[Cluster] = []
         self.splits_left = _MAX_SPLITS
         self.seeded = False  # did the seed reach a solver (eigen start, k-means)?
+        self.first_only = first_only  # stop at the first cluster (a probe)
 
     def strip(self, rows, cols):
         """Drop the rows/cols of a candidate with no residual connection in it."""
@@ -269,7 +271,7 @@ class _Scic:
             v0 = np.random.default_rng(self.seed).uniform(-1.0, 1.0, m)
             with contextlib.suppress(ArpackNoConvergence):  # then the dense path below
                 # Loose tol: k-means needs the subspace, not many digits.
-                u, sv, vt = svds(sn, k=dims, tol=1e-3, v0=v0, maxiter=20 * m)
+                u, sv, vt = _svds(sn, k=dims, tol=1e-3, v0=v0, maxiter=20 * m)
                 v = vt.T
         if u is None:
             d = np.zeros(sub.shape)
@@ -312,6 +314,34 @@ class _Scic:
         res[block] = False
         forb[block] = True
         self.clusters.append(Cluster(rows, cols))
+        if self.first_only:
+            raise _FirstFound
+
+
+class _FirstFound(Exception):
+    """A probe found its first cluster: the run has answered."""
+
+
+def _svds(a: sp.csr_matrix, k: int, tol: float, v0: np.ndarray, maxiter: int):
+    """``scipy.sparse.linalg.svds(a, k, tol=tol, v0=v0, maxiter=maxiter)`` (ARPACK on the
+    smaller Gram matrix), step for step, with the Gram product compiled: scipy's
+    operator layers cost more than the sparse products they wrap."""
+    r, c = a.shape
+    tall = r >= c
+    indptr, indices, data = a.indptr, a.indices, a.data
+
+    def gram(x):
+        return gram_matvec(indptr, indices, data, c, np.ravel(x), tall)
+
+    op = LinearOperator((min(r, c), min(r, c)), matvec=gram, dtype=a.dtype)
+    _, eigvec = eigsh(op, k=k, tol=tol**2, maxiter=maxiter, which="LM", v0=v0)
+    eigvec, _ = np.linalg.qr(eigvec)  # as svds: ARPACK's vectors need not be orthonormal
+    av = a @ eigvec if tall else a.T.conj() @ eigvec
+    u, s, vh = svd(av, full_matrices=False, overwrite_a=True)
+    u, s, vh = u[:, ::-1], s[::-1], vh[::-1]
+    if tall:
+        return u, s, vh @ eigvec.T
+    return eigvec @ vh.T, s, u.T
 
 
 def _block(a, rows, cols):
@@ -356,6 +386,7 @@ def scic(
     min_connections: int | None = None,
     _memo: dict | None = None,
     _stats: dict | None = None,
+    _first_only: bool = False,
 ) -> list[Cluster]:
     """Cluster a layer's connectivity into dense blocks that each fit one crossbar.
 
@@ -400,12 +431,13 @@ def scic(
     if min_connections is not None:
         min_conn = max(1, int(min_connections))
     state = _Scic(
-        residual, forbidden, crossbar_size, base_quality, min_conn, n_groups, seed, _memo
+        residual, forbidden, crossbar_size, base_quality, min_conn, n_groups, seed, _memo,
+        _first_only,
     )
     rounds = _MAX_ROUNDS if max_rounds is None else int(max_rounds)
     # One thread: BLAS/OpenMP start-up dominates these small problems, and the
     # result must not depend on the core count.
-    with _threadpools().limit(limits=1):
+    with _threadpools().limit(limits=1), contextlib.suppress(_FirstFound):
         for _ in range(rounds):
             found = len(state.clusters)
             if np.count_nonzero(state.residual) < min_conn:
@@ -438,8 +470,21 @@ def scic_multi(
     :param stats: if given, ``stats["runs"]`` counts the SCIC runs and ``stats["seeded"]``
         says whether the seed reached a solver (if not, the result holds for any seed).
     :return: the first non-empty cluster list, or ``[]``.
+
+    Most calls of an episode find nothing at any quality. So, with several qualities,
+    a probe runs the most permissive (lowest) one first and stops at its first cluster;
+    if it finds none the others are not run. A lower quality stops trimming sooner and
+    keeps more of each block, so it finds clusters whenever a higher one does;
+    ``benchmarks/bench_clustering.py --probe`` counts the calls where that fails (the
+    only calls whose result the probe changes). A split's result is shared through the
+    memo, so the runs' order changes no run's clusters.
     """
     memo: dict = {}
+    if len(qualities) > 1 and not scic(
+        mask, crossbar_size, min(qualities), _memo=memo, _stats=stats, _first_only=True,
+        **kwargs,
+    ):
+        return []
     for q in qualities:
         found = scic(mask, crossbar_size, q, _memo=memo, _stats=stats, **kwargs)
         if found:
