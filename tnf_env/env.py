@@ -30,6 +30,7 @@ from .actions import ActionCodec
 from .measure.assessment import Assessment
 from .measure.nonideal import HardwareWeights, hardware_net
 from .measure.selection import clears_floor
+from .model.network import MaskedMLP
 from .model.spiking import SNNSettings, snn_evaluate
 from .model.training import evaluate
 from .observation import LayerView, build_observation, feature_names, observation_size
@@ -91,6 +92,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         self._hardware = (
             HardwareWeights(task.technology.device, seed=cfg.seed) if task.nonideal else None
         )
+        self._hw_net: MaskedMLP | None = None  # the non-ideal copy, rewritten each step
         self.codec = ActionCodec(
             task.n_layers,
             cfg.crossbar_sizes,
@@ -170,7 +172,8 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
              "assessment": a}
         if self._hardware is not None:
             weights = a.hardware_weights(tr.net, self._hardware, self.config.accounting)
-            m["accuracy"] = evaluate(hardware_net(tr.net, weights), self.x_val, self.y_val)[0]
+            self._hw_net = hardware_net(tr.net, weights, into=self._hw_net)
+            m["accuracy"] = evaluate(self._hw_net, self.x_val, self.y_val)[0]
         self._measure_timing = {
             "mapping": t1 - t0, "validation": t2 - t1, "nonideal": time.perf_counter() - t2
         }

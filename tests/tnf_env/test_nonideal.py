@@ -9,6 +9,7 @@ from hwmodel import PRESETS
 from hwmodel.accounting import map_accounted
 from tnf_env.measure.nonideal import HardwareWeights, hardware_net
 from tnf_env.measure.scoring import ScoringData, score_network
+from tnf_env.model.network import MaskedMLP
 from tnf_env.model.spiking import SNNSettings
 
 SMALL = dict(dataset="digits", topology="64-32-32-10", crossbar_sizes=(16, 32), max_steps=2)
@@ -67,6 +68,24 @@ def test_hardware_net_on_ideal_wires_is_the_network():
     # A second call with the same weights and mappings comes from the cache.
     again = hw_weights(net, mappings)
     assert all(a is b for a, b in zip(again, hw_weights(net, mappings), strict=True))
+
+
+def test_hardware_net_rewrites_an_earlier_copy_in_place():
+    torch.set_num_threads(1)
+    env = tnf_env.make(**SMALL)
+    env.reset(seed=0)
+    net = env.unwrapped.transformation.net
+    weights = [w * 0.5 for w in net.weights_numpy()]
+    earlier = hardware_net(net, [w * 2.0 for w in weights])
+    weights[0][:, :3] = 0.0  # a different mask this time
+    fresh = hardware_net(net, weights)
+    reused = hardware_net(net, weights, into=earlier)
+    assert reused is earlier and fresh is not net
+    x = env.unwrapped.x_val
+    torch.testing.assert_close(reused(x), fresh(x), rtol=0, atol=0)
+    assert all(torch.equal(reused.mask(i), fresh.mask(i)) for i in range(net.n_layers))
+    other = MaskedMLP([net.topology[0], 8, net.topology[-1]])
+    assert hardware_net(net, weights, into=other) is not other  # another topology: a copy
 
 
 def test_scoring_rows_report_nonideal_test_accuracy():

@@ -68,9 +68,24 @@ class HardwareWeights:
         return out
 
 
-def hardware_net(net: MaskedMLP, weights: Sequence[np.ndarray]) -> MaskedMLP:
-    """A copy of ``net`` computing with ``weights`` (its masks: where they are non-zero)."""
-    hw = copy.deepcopy(net)
+def hardware_net(
+    net: MaskedMLP, weights: Sequence[np.ndarray], into: MaskedMLP | None = None
+) -> MaskedMLP:
+    """A copy of ``net`` computing with ``weights`` (its masks: where they are non-zero).
+
+    :param into: an earlier result for a network of ``net``'s topology, overwritten in
+        place instead of copying ``net`` again (an environment assesses one network per
+        step; copying its module each time cost more than writing its weights).
+    """
+    same_device = into is not None and (
+        into.layers[0].weight.device == net.layers[0].weight.device
+    )
+    if into is not None and into.topology == net.topology and same_device:
+        hw = into
+        hw.dropout, hw.compact = net.dropout, net.compact
+        hw.sparse_below, hw.min_saved_cells = net.sparse_below, net.min_saved_cells
+    else:
+        hw = copy.deepcopy(net)
     with torch.no_grad():
         for i, (layer, w) in enumerate(zip(hw.layers, weights, strict=True)):
             t = torch.as_tensor(np.asarray(w, dtype=np.float32))
