@@ -71,7 +71,7 @@ from threadpoolctl import ThreadpoolController
 from hwmodel.clusters import Cluster
 from hwmodel.crossbar_circuit import fast_equivalent
 
-from .scic_kernels import TOO_FEW, components, gram_matvec, kmeans, trim_block
+from .scic_kernels import TOO_FEW, components, kmeans, trim_block
 
 
 @functools.cache
@@ -324,19 +324,19 @@ class _FirstFound(Exception):
 
 def _svds(a: sp.csr_matrix, k: int, tol: float, v0: np.ndarray, maxiter: int):
     """``scipy.sparse.linalg.svds(a, k, tol=tol, v0=v0, maxiter=maxiter)`` (ARPACK on the
-    smaller Gram matrix), step for step, with the Gram product compiled: scipy's
-    operator layers cost more than the sparse products they wrap."""
+    smaller Gram matrix), step for step, with the Gram matrix's product as two direct
+    sparse products: scipy's operator layers cost more than the products they wrap."""
     r, c = a.shape
     tall = r >= c
-    indptr, indices, data = a.indptr, a.indices, a.data
+    at = a.T.conj()  # what svds's adjoint operator multiplies by (CSC)
 
     def gram(x):
-        return gram_matvec(indptr, indices, data, c, np.ravel(x), tall)
+        return at @ (a @ x) if tall else a @ (at @ x)
 
     op = LinearOperator((min(r, c), min(r, c)), matvec=gram, dtype=a.dtype)
     _, eigvec = eigsh(op, k=k, tol=tol**2, maxiter=maxiter, which="LM", v0=v0)
     eigvec, _ = np.linalg.qr(eigvec)  # as svds: ARPACK's vectors need not be orthonormal
-    av = a @ eigvec if tall else a.T.conj() @ eigvec
+    av = a @ eigvec if tall else at @ eigvec
     u, s, vh = svd(av, full_matrices=False, overwrite_a=True)
     u, s, vh = u[:, ::-1], s[::-1], vh[::-1]
     if tall:

@@ -20,7 +20,7 @@ TOO_FEW, VALID = 0, 1  # outcomes of trim_passes
 
 @numba.njit(cache=True, nogil=True)
 def trim_passes(sub, sub_t, f, f_t, r_conn, c_conn, r_forb, c_forb, size, sums, n, q,
-                min_conn, big):  # pragma: no cover - compiled; tested through SCIC
+                min_conn, big, has_forb):  # pragma: no cover - compiled; tested through SCIC
     """SCIC's greedy trimming of one candidate block, in place, until the block is
     valid (``VALID``) or too sparse (``TOO_FEW``).
 
@@ -29,7 +29,8 @@ def trim_passes(sub, sub_t, f, f_t, r_conn, c_conn, r_forb, c_forb, size, sums, 
     ``connections - q * length - big * off-limits``. It drops half the excess over N,
     else every clean line under density ``thr`` (at least one, at most a quarter),
     worst first, ties to the lower index; a line with off-limits cells goes alone.
-    So trimming takes O(log) passes.
+    So trimming takes O(log) passes. Without off-limits cells (``has_forb`` False) their
+    counts stay zero and ``f``, ``f_t`` are not read.
     """
     nr, nc = size[0], size[1]
     while sums[0] >= min_conn:  # connections only fall: stop once too few
@@ -76,11 +77,15 @@ def trim_passes(sub, sub_t, f, f_t, r_conn, c_conn, r_forb, c_forb, size, sums, 
             if rows_side:
                 for j in range(c_conn.size):
                     c_conn[j] -= sub[line, j]
-                    c_forb[j] -= f[line, j]
+                if has_forb:
+                    for j in range(c_conn.size):
+                        c_forb[j] -= f[line, j]
             else:
                 for i in range(r_conn.size):
                     r_conn[i] -= sub_t[line, i]
-                    r_forb[i] -= f_t[line, i]
+                if has_forb:
+                    for i in range(r_conn.size):
+                        r_forb[i] -= f_t[line, i]
         for line in drop:
             conn[line] = GONE  # removed lines score worst-last from now on
         if rows_side:
@@ -98,63 +103,38 @@ def trim_block(sub, forbidden, rows, cols, n, q, min_conn):  # pragma: no cover 
     here: ``(outcome, rows kept, cols kept, connections kept)``, where a kept line
     survived trimming and still holds a connection of the trimmed block."""
     nr, nc = sub.shape
-    f = np.empty((nr, nc), dtype=np.bool_)
     sub_t = np.empty((nc, nr), dtype=np.bool_)
-    f_t = np.empty((nc, nr), dtype=np.bool_)
     r_conn, c_conn = np.zeros(nr), np.zeros(nc)
     r_forb, c_forb = np.zeros(nr), np.zeros(nc)
     for i in range(nr):
         line = forbidden[rows[i]]
         for j in range(nc):
-            s, x = sub[i, j], line[cols[j]]
-            f[i, j], sub_t[j, i], f_t[j, i] = x, s, x
+            s = sub[i, j]
+            sub_t[j, i] = s
             if s:
                 r_conn[i] += 1.0
                 c_conn[j] += 1.0
-            if x:
+            if line[cols[j]]:
                 r_forb[i] += 1.0
                 c_forb[j] += 1.0
-    size = np.array([nr, nc], dtype=np.int64)
     sums = np.array([r_conn.sum(), r_forb.sum()])  # small integers: exact in float64
+    has_forb = sums[1] > 0
+    # The off-limits cells of the block, gathered only when it has any (most have none).
+    f = np.empty((nr if has_forb else 0, nc), dtype=np.bool_)
+    f_t = np.empty((nc if has_forb else 0, nr), dtype=np.bool_)
+    if has_forb:
+        for i in range(nr):
+            line = forbidden[rows[i]]
+            for j in range(nc):
+                x = line[cols[j]]
+                f[i, j], f_t[j, i] = x, x
+    size = np.array([nr, nc], dtype=np.int64)
     outcome = trim_passes(sub, sub_t, f, f_t, r_conn, c_conn, r_forb, c_forb, size, sums,
-                          n, q, min_conn, float(nr + nc + 1))
+                          n, q, min_conn, float(nr + nc + 1), has_forb)
     # A trimmed line's count is ~GONE; a kept one's counts only the kept lines across.
     keep_r = (r_conn > 0.0) & (r_conn < GONE / 2)
     keep_c = (c_conn > 0.0) & (c_conn < GONE / 2)
     return outcome, keep_r, keep_c, sums[0]
-
-
-@numba.njit(cache=True, nogil=True)
-def gram_matvec(indptr, indices, data, n_col, x, tall):  # pragma: no cover - compiled
-    """``A^T (A x)`` if ``tall`` else ``A (A^T x)`` for the CSR matrix ``A``: the smaller
-    Gram matrix's product, with scipy's own orders of summation (``csr_matvec`` for
-    ``A``, ``csc_matvec`` of the transposed view for ``A^T``), so that an eigen-solver
-    driven by it takes the same steps as through scipy's operators, without their
-    Python layers on each of its ~50 products."""
-    n_row = indptr.size - 1
-    if tall:
-        y = np.zeros(n_row)
-        for i in range(n_row):
-            acc = 0.0
-            for jj in range(indptr[i], indptr[i + 1]):
-                acc += data[jj] * x[indices[jj]]
-            y[i] = acc
-        out = np.zeros(n_col)
-        for i in range(n_row):
-            for jj in range(indptr[i], indptr[i + 1]):
-                out[indices[jj]] += data[jj] * y[i]
-        return out
-    y = np.zeros(n_col)
-    for i in range(n_row):
-        for jj in range(indptr[i], indptr[i + 1]):
-            y[indices[jj]] += data[jj] * x[i]
-    out = np.zeros(n_row)
-    for i in range(n_row):
-        acc = 0.0
-        for jj in range(indptr[i], indptr[i + 1]):
-            acc += data[jj] * y[indices[jj]]
-        out[i] = acc
-    return out
 
 
 def components(sub: np.ndarray) -> tuple[int, np.ndarray]:
