@@ -141,41 +141,63 @@ def exact_equivalent(g: np.ndarray, wire_row_ohm: float, wire_col_ohm: float) ->
 
 
 @numba.njit(cache=True, nogil=True)
-def _thomas_first_column(dg, g):  # pragma: no cover - compiled; tested through the callers
-    """Thomas algorithm on the columns of ``dg`` ``(n, batch)``: per column, the diagonal
-    of a symmetric tridiagonal ``T`` (off-diagonal ``-g``); returns ``x`` with
-    ``T x = g e_0``. Same operations in the same order as a numpy sweep over the batch."""
-    n, m = dg.shape
-    q = np.empty_like(dg)
+def _thomas_first_column(dg, g, along_rows):  # pragma: no cover - compiled; tested via callers
+    """Thomas algorithm on every ladder of ``dg`` ``(batch, rows, cols)``: each ladder
+    runs along the last axis (``along_rows`` False: one per row) or the middle one (True:
+    one per column) and holds the diagonal of a symmetric tridiagonal ``T`` (off-diagonal
+    ``-g``); returns ``x`` of ``dg``'s shape with ``T x = g e_0`` per ladder. Every
+    ladder takes the same operations in the same order as a numpy sweep would; the batch
+    is read in place, not copied into ladder-major order and back."""
+    nb, nr, nc = dg.shape
     x = np.empty_like(dg)
+    q = np.empty_like(dg) if along_rows else np.empty((1, 1, 1), dg.dtype)
+    qs = np.empty((nc, nr), dg.dtype)  # one array's ladders, ladder-major (rows case)
+    xs = np.empty((nc, nr), dg.dtype)
     mg = -g
-    for b in range(m):
-        q[0, b] = g / dg[0, b]
-        x[0, b] = q[0, b]
-    # Forward sweep: q_k = g / pivot_k and the modified right-hand side d_k = d_{k-1} q_k.
-    for k in range(1, n):
-        for b in range(m):
-            piv = q[k - 1, b] * mg
-            piv += dg[k, b]
-            q[k, b] = g / piv
-            x[k, b] = x[k - 1, b] * q[k, b]
-    # Back substitution: x_k = d_k + q_k x_{k+1}.
-    for k in range(n - 2, -1, -1):
-        for b in range(m):
-            x[k, b] += q[k, b] * x[k + 1, b]
+    for b in range(nb):
+        if along_rows:  # ladders are columns: sweep down the rows, columns innermost
+            for j in range(nc):
+                q[b, 0, j] = g / dg[b, 0, j]
+                x[b, 0, j] = q[b, 0, j]
+            for k in range(1, nr):
+                for j in range(nc):
+                    piv = q[b, k - 1, j] * mg
+                    piv += dg[b, k, j]
+                    q[b, k, j] = g / piv
+                    x[b, k, j] = x[b, k - 1, j] * q[b, k, j]
+            for k in range(nr - 2, -1, -1):
+                for j in range(nc):
+                    x[b, k, j] += q[b, k, j] * x[b, k + 1, j]
+        else:  # ladders are rows: sweep along them in a block of the batch held
+            # ladder-major (one array's block fits the cache), rows innermost
+            for i in range(nr):
+                qs[0, i] = g / dg[b, i, 0]
+                xs[0, i] = qs[0, i]
+            for k in range(1, nc):
+                for i in range(nr):
+                    piv = qs[k - 1, i] * mg
+                    piv += dg[b, i, k]
+                    qs[k, i] = g / piv
+                    xs[k, i] = xs[k - 1, i] * qs[k, i]
+            for k in range(nc - 2, -1, -1):
+                for i in range(nr):
+                    xs[k, i] += qs[k, i] * xs[k + 1, i]
+            for i in range(nr):
+                for k in range(nc):
+                    x[b, i, k] = xs[k, i]
     return x
 
 
 def _ladder_first_column(diag: np.ndarray, g: float, axis: int) -> np.ndarray:
     """Solve ``T x = g e_0`` for a batch of symmetric tridiagonal ``T`` along ``axis``
-    (off-diagonal ``-g``, diagonal ``diag``), vectorised over the other axes; returns
-    ``x`` with ``diag``'s layout."""
-    # The ladder axis first, so that each step works on one contiguous slab.
-    dg = np.moveaxis(diag, axis, 0)
-    shape = dg.shape
-    flat = np.ascontiguousarray(dg).reshape(shape[0], -1)
-    x = _thomas_first_column(flat, flat.dtype.type(g))
-    return np.moveaxis(x.reshape(shape), 0, axis)
+    (-1 or -2; off-diagonal ``-g``, diagonal ``diag``), vectorised over the other axes;
+    returns ``x`` with ``diag``'s layout."""
+    if axis not in (-1, -2):
+        raise ValueError(f"axis must be -1 or -2, got {axis}")
+    shape = diag.shape
+    flat = np.ascontiguousarray(diag).reshape((-1, *shape[-2:]))
+    x = _thomas_first_column(flat, flat.dtype.type(g), axis == -2)
+    return x.reshape(shape)
 
 
 def fast_equivalent(
