@@ -147,8 +147,8 @@ def report(name: str, runs: list[dict], old: list[dict]) -> dict:
         "area_ratio": runs[0]["area_ratio"],
     }
     print(f"episode {out['episode_s']:.1f} s; outside retraining "
-          f"{100 * out['outside_retrain_share']:.0f}%; clustering + mapping + non-ideal "
-          f"{100 * out['cluster_map_nonideal_share']:.0f}%; SCIC runs {scic}, skipped calls "
+          f"{100 * out['outside_retrain_share']:.1f}%; clustering + mapping + non-ideal "
+          f"{100 * out['cluster_map_nonideal_share']:.1f}%; SCIC runs {scic}, skipped calls "
           f"{skipped}; val acc {out['accuracy']:.4f}, area ratio {out['area_ratio']:.3f}")
     if old:
         o_ep = statistics.median(r["episode_s"] for r in old)
