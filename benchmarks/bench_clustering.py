@@ -1,7 +1,7 @@
 """SCIC (tnf_env.transform.clustering) against an earlier commit's: time, identity and quality.
 
 Run: ``.venv/bin/python benchmarks/bench_clustering.py [--against abe78da]
-[--episode digits|mnist-10k [--calls FILE.npz]] [--quality] [--repeats 3]``
+[--episode digits|mnist-10k [--calls FILE.npz]] [--quality] [--probe] [--repeats 3]``
 
 Cases, each at crossbar sizes 16, 32, 64, 128:
 - ``random``: 1200 x 1200 and 1200 x 784 layers at 20% random density;
@@ -20,7 +20,9 @@ towards the lower index -- so where k-means never runs the clusters are identica
 ``--quality`` measures what those choices move on the episode's real layers: for the
 first SCIC call of each layer, at N = 16, 32, 64, 128 and seeds 0-2, the layer's
 crossbars under the ``best`` accounting and its unclustered share, old and new, next
-to the seed-to-seed spread of the old version (run-to-run noise).
+to the seed-to-seed spread of the old version (run-to-run noise). ``--probe`` counts
+the reclustering calls whose result ``scic_multi``'s lowest-quality probe changes against
+trying the qualities in order (on digits also for seeds 0-4 at every N).
 """
 
 from __future__ import annotations
