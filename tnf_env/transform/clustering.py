@@ -474,10 +474,11 @@ def scic_multi(
     Most calls of an episode find nothing at any quality. So, with several qualities,
     a probe runs the most permissive (lowest) one first and stops at its first cluster;
     if it finds none the others are not run. A lower quality stops trimming sooner and
-    keeps more of each block, so it finds clusters whenever a higher one does;
-    ``benchmarks/bench_clustering.py --probe`` counts the calls where that fails (the
-    only calls whose result the probe changes). A split's result is shared through the
-    memo, so the runs' order changes no run's clusters.
+    keeps more of each block, so it finds clusters whenever a higher one does -- in
+    practice, not by proof: ``benchmarks/bench_clustering.py --probe`` counts the calls
+    where it fails (the only calls whose result the probe changes; none in the recorded
+    episodes). A split's result is shared through the memo, so the runs' order changes
+    no run's clusters.
     """
     memo: dict = {}
     if len(qualities) > 1 and not scic(
