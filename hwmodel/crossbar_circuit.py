@@ -150,24 +150,24 @@ def _thomas_first_column(dg, g, along_rows):  # pragma: no cover - compiled; tes
     is read in place, not copied into ladder-major order and back."""
     nb, nr, nc = dg.shape
     x = np.empty_like(dg)
-    q = np.empty_like(dg) if along_rows else np.empty((1, 1, 1), dg.dtype)
+    q = np.empty((nr, nc), dg.dtype)  # one array's pivots (columns case)
     qs = np.empty((nc, nr), dg.dtype)  # one array's ladders, ladder-major (rows case)
     xs = np.empty((nc, nr), dg.dtype)
     mg = -g
     for b in range(nb):
         if along_rows:  # ladders are columns: sweep down the rows, columns innermost
             for j in range(nc):
-                q[b, 0, j] = g / dg[b, 0, j]
-                x[b, 0, j] = q[b, 0, j]
+                q[0, j] = g / dg[b, 0, j]
+                x[b, 0, j] = q[0, j]
             for k in range(1, nr):
                 for j in range(nc):
-                    piv = q[b, k - 1, j] * mg
+                    piv = q[k - 1, j] * mg
                     piv += dg[b, k, j]
-                    q[b, k, j] = g / piv
-                    x[b, k, j] = x[b, k - 1, j] * q[b, k, j]
+                    q[k, j] = g / piv
+                    x[b, k, j] = x[b, k - 1, j] * q[k, j]
             for k in range(nr - 2, -1, -1):
                 for j in range(nc):
-                    x[b, k, j] += q[b, k, j] * x[b, k + 1, j]
+                    x[b, k, j] += q[k, j] * x[b, k + 1, j]
         else:  # ladders are rows: sweep along them in a block of the batch held
             # ladder-major (one array's block fits the cache), rows innermost
             for i in range(nr):

@@ -77,10 +77,11 @@ def hardware_net(
         place instead of copying ``net`` again (an environment assesses one network per
         step; copying its module each time cost more than writing its weights).
     """
-    same_device = into is not None and (
-        into.layers[0].weight.device == net.layers[0].weight.device
-    )
-    if into is not None and into.topology == net.topology and same_device:
+    if (
+        into is not None
+        and into.topology == net.topology
+        and into.layers[0].weight.device == net.layers[0].weight.device
+    ):
         hw = into
         hw.dropout, hw.compact = net.dropout, net.compact
         hw.sparse_below, hw.min_saved_cells = net.sparse_below, net.min_saved_cells
