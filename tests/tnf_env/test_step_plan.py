@@ -72,20 +72,28 @@ def _harsh_run(select: bool):
 
 
 def test_an_episode_delivers_its_latest_step_meeting_the_floor():
+    """Asserted on the trajectory that happened: float32 retraining differs between
+    processors, so which steps meet the floor is read from the run, not assumed."""
     env, infos, total = _harsh_run(select=True)
-    final = infos[-1]
+    final, u = infos[-1], env.unwrapped
+    last = len(infos) - 1
+    # Steps before the last report their own floor test; the last one's raw accuracy is
+    # in the final info, whose other fields describe the delivered network.
     met = [k for k, i in enumerate(infos[:-1]) if i["is_success"]]
-    last_raw = dict(accuracy=final["last_accuracy"], cost=final["last_cost"])
-    assert last_raw["accuracy"] < final["accuracy_floor"]  # the last step broke the floor
-    met_all = met + ([len(infos) - 1] if last_raw["accuracy"] >= final["accuracy_floor"] else [])
-    assert final["delivered_step"] == max(met_all)
-    assert final["is_success"] and final["accuracy"] >= final["accuracy_floor"]
-    delivered = infos[final["delivered_step"]]
-    assert final["cost"] == delivered["cost"] and final["accuracy"] == delivered["accuracy"]
+    met += [last] if u.meets_floor(final["last_accuracy"]) else []
+    assert any(not i["is_success"] for i in infos[1:-1]) or last not in met  # it broke
+    delivered_step = max(met, default=0)  # the start network is the fallback
+    assert final["delivered_step"] == delivered_step
+    if delivered_step != last:
+        delivered = infos[delivered_step]
+        assert final["cost"] == delivered["cost"]
+        assert final["accuracy"] == delivered["accuracy"]
+        assert final["is_success"] == delivered["is_success"]
+        assert u.transformation.sparsity() == delivered["sparsity"]
+    else:
+        assert final["accuracy"] == final["last_accuracy"] and final["is_success"]
     # the return is the delivered network's saving, and the env holds that network
     assert total == pytest.approx(infos[0]["cost"] - final["cost"], abs=1e-9)
-    u = env.unwrapped
-    assert u.transformation.sparsity() == delivered["sparsity"]
 
 
 def test_without_selection_the_last_step_is_judged():
