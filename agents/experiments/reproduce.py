@@ -159,7 +159,7 @@ class ReproduceStudy(Study):
     def __init__(self, lab: Lab, methods, seeds, store: NetworkStore | None, log, identity):
         super().__init__(lab, methods, seeds, lab.sizes, log, identity,
                          advice="raise --epochs (more retraining per step, gentler pruning "
-                         "per epoch) or lower --rate-scale")
+                         "per epoch), lower --rate-scale or loosen the floor (--tolerance)")
         self.store = store
 
     def resumed(self, entries: list[dict]) -> None:
