@@ -376,6 +376,9 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             info["delivered_step"] = self._delivered[0] if self.config.select_on_validation else (
                 self._steps
             )
+            # True when the last step missed the floor and an earlier network (the start's,
+            # at step 0) was handed back: the steps after the delivered one were wasted.
+            info["fell_back"] = info["delivered_step"] != self._steps
             info["last_accuracy"], info["last_cost"] = last["accuracy"], last["cost"]
             if self.config.snn_at_end and error is None:
                 try:

@@ -39,7 +39,7 @@ from . import methods as m
 from .episodes import RATE_GRID, Experiment
 from .report import markdown, method_order, network_fields
 from .report import write_outputs as write_report
-from .results import results_table
+from .results import results_table, spread_text
 from .results import summarize as summarize_rows
 from .study import Lab, Study
 
@@ -136,7 +136,9 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned,
               batch=cfg.batch)
     t0 = time.perf_counter()
-    study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()})
+    study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()},
+                  advice="raise --budget (more retraining per step) or lower the rate "
+                  "(--set env.rate_scale=...)")
     done = study.finish(journal, resume)
     first, rows = done.task, done.rows
     return {
@@ -181,7 +183,7 @@ def results_markdown(doc: dict) -> str:
         "the latest step of its episode meeting the floor (baseline - "
         f"{100 * doc['tolerance']:.1f} points) on validation; accuracies on the test split. "
         "Area and energy are ratios per seed to the reference method at the same crossbar "
-        "size, mean ± std over seeds.",
+        f"size, {spread_text(len(doc['seeds']))}.",
         results_table(doc["summary"], REFERENCES),
         f"Wall time {doc['wall_seconds']:.0f} s.",
     )

@@ -168,6 +168,9 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
         atomic_write(cfg.out / "search" / f"{sampler}.json", json.dumps(res, indent=2))
         log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs in "
             f"{res['wall_seconds']:.0f} s, best objective {res['best']['objective']:.4f}")
+        if sampler == "tpe" and not res["model_trials"]:
+            log(f"warning: {name} ended within TPE's {res['startup_trials']} random start-up "
+                "trials, so its row is a random search: raise --timesteps or --search-budget")
         searches[name] = res
     snn = SNNSettings(timesteps=cfg.snn_timesteps)
     fixed = Experiment({**env, "prune_unit": "paper"}, snn)
@@ -185,7 +188,9 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     grid = [rate_scale * g for g in cfg.rate_grid]
     lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned,
               batch=cfg.batch)
-    study = Study(lab, methods, cfg.eval_seeds, None, log, identity={"compare": cfg.identity()})
+    study = Study(lab, methods, cfg.eval_seeds, None, log, identity={"compare": cfg.identity()},
+                  advice="raise the retraining per step (--set env.retrain_epochs=...) or "
+                  "lower the rate (--set env.rate_scale=...)")
     done = study.finish(cfg.out / JOURNAL, resume)
     baseline, rows = done.task.baseline, done.rows
     eval_wall: dict[str, float] = {}
@@ -196,7 +201,9 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     for name, res in searches.items():
         training[name] = {"method": name, "epochs": res["epochs"],
                           "wall_seconds": res["wall_seconds"], "trials": len(res["trials"]),
-                          "best_params": res["best"]["params"]}
+                          "best_params": res["best"]["params"],
+                          "startup_trials": res["startup_trials"],
+                          "model_trials": res["model_trials"]}
     curves = {m["method"]: ppo_curve(Path(m["run_dir"]), step_epochs) for m in learners}
     for name, res in searches.items():
         curves[name] = [[t["epochs_spent"], t["objective"]] for t in res["trials"]]

@@ -19,6 +19,7 @@ import numpy as np
 from hwmodel.safeload import load_document
 
 from ..rl.blackbox import penalized_cost
+from .delivery import NOTE, delivery_cell, flag
 from .results import write_results
 from .stats import backend, mean_interval, poi_interval
 
@@ -100,19 +101,56 @@ def summarize(doc: dict, reps: int = 2000) -> dict:
             "train_wall_seconds": float(train.get("wall_seconds", 0.0)),
             "eval_epochs": eval_epochs,
             "eval_wall_seconds": float(doc["eval_wall_seconds"].get(m, 0.0)),
+            "delivered": delivery_cell(rs),
+            "delivery_flags": sorted({flag(r) for r in rs} - {""}),
         }
+        if "model_trials" in train:  # a search: did TPE get past its random start-up?
+            e["startup_only"] = train["startup_trials"] is not None and not train["model_trials"]
         entries.append(e)
     return {"best_fixed": best_fixed, "stats_backend": backend(), "seeds": seeds,
             "methods": entries}
 
 
-def _iv(d: dict | None) -> str:
-    return "-" if d is None else f"{d['mean']:.3f} [{d['low']:.3f}, {d['high']:.3f}]"
+def _iv(d: dict | None, n: int) -> str:
+    """An interval cell: ``mean [low, high]``; with one seed the mean alone."""
+    if d is None:
+        return "-"
+    if n < 2:
+        return f"{d['mean']:.3f}"
+    return f"{d['mean']:.3f} [{d['low']:.3f}, {d['high']:.3f}]"
+
+
+def _poi(d: dict | None, n: int) -> str:
+    """A P(improve) cell: over one seed it is 0, 1/2 or 1, a certainty it does not have,
+    so only ``n = 1`` is printed."""
+    if d is None:
+        return "-"
+    return "n = 1" if n < 2 else _iv(d, n)
+
+
+def _notes(doc: dict) -> list[str]:
+    """Under the table: the delivered-step column, rows that fell back, TPE's start-up."""
+    s = doc["summary"]
+    lines = ["", NOTE]
+    bad = [f"`{e['method']}`: {', '.join(e['delivery_flags'])}" for e in s["methods"]
+           if e.get("delivery_flags")]
+    if bad:
+        lines += ["", "**Warning**: rows that did not deliver their last step: "
+                  + "; ".join(bad) + ". The steps after the delivered one did nothing "
+                  "(untouched: none did): give each step more retraining or prune more gently."]
+    for e in s["methods"]:
+        if e.get("startup_only"):
+            t = doc["training"][e["method"]]
+            lines += ["", f"*start-up only*: all {t['trials']} trials of `{e['method']}` "
+                      f"were TPE's random start-up trials (the first {t['startup_trials']}), "
+                      "so the row is a random search: raise --timesteps or --search-budget."]
+    return lines
 
 
 def results_markdown(doc: dict) -> str:
     """The comparison table with its budget, seeds and accounting."""
     s = doc["summary"]
+    n = len(s["seeds"])
     lines = [
         f"# Equal-compute comparison on {doc['dataset']} {doc['topology']} "
         f"({doc['technology']}), crossbar sizes {doc['crossbar_sizes']}",
@@ -125,29 +163,33 @@ def results_markdown(doc: dict) -> str:
         f"held-out network (rate grid {[round(g, 3) for g in doc['rate_grid']]}, every "
         "crossbar size). Ratios per seed to the best tuned fixed method "
         f"(**{s['best_fixed']}**), `best` accounting, energy with measured spikes, cost = "
-        f"{doc['area_weight']:g} x area + {1 - doc['area_weight']:g} x energy; mean [95% "
-        f"bootstrap interval, {s['stats_backend']}] over {len(s['seeds'])} seeds. P(improve): "
-        "probability that the method's cost ratio is below the best fixed method's (or the "
-        "black-box search's). Fixed schedules tune on each held-out network, so their "
+        f"{doc['area_weight']:g} x area + {1 - doc['area_weight']:g} x energy; "
+        + (f"mean [95% bootstrap interval, {s['stats_backend']}] over {n} seeds. P(improve): "
+           "probability that the method's cost ratio is below the best fixed method's (or "
+           "the black-box search's). " if n > 1 else "n = 1 (one held-out seed: single "
+           "values, no interval, no P(improve)). ")
+        + "Fixed schedules tune on each held-out network, so their "
         "epochs are all under 'eval epochs'.",
         "",
         "| method | N chosen | area vs best fixed | energy vs best fixed | cost vs best fixed "
         "| cost vs original | P(improve) | P(improve) vs black-box | test acc. "
         "| floor met val / test | train/tune epochs | eval epochs | train wall s "
-        "| eval wall s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| eval wall s | delivered step |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in s["methods"]:
+        name = e["method"] + (" (start-up only)" if e.get("startup_only") else "")
         lines.append(
-            f"| {e['method']} | {','.join(map(str, e['crossbar_sizes']))} | "
-            f"{_iv(e['area_vs_best_fixed'])} | {_iv(e['energy_vs_best_fixed'])} | "
-            f"{_iv(e['cost_vs_best_fixed'])} | {_iv(e['cost_vs_original'])} | "
-            f"{_iv(e['poi_vs_best_fixed'])} | {_iv(e.get('poi_vs_black_box'))} | "
+            f"| {name} | {','.join(map(str, e['crossbar_sizes']))} | "
+            f"{_iv(e['area_vs_best_fixed'], n)} | {_iv(e['energy_vs_best_fixed'], n)} | "
+            f"{_iv(e['cost_vs_best_fixed'], n)} | {_iv(e['cost_vs_original'], n)} | "
+            f"{_poi(e['poi_vs_best_fixed'], n)} | {_poi(e.get('poi_vs_black_box'), n)} | "
             f"{100 * e['accuracy_test']:.2f}% | "
             f"{e['floor_val']} / {e['floor_test']} | {e['train_epochs']:.0f} | "
             f"{e['eval_epochs']:.0f} | {e['train_wall_seconds']:.0f} | "
-            f"{e['eval_wall_seconds']:.0f} |"
+            f"{e['eval_wall_seconds']:.0f} | {e.get('delivered', '-')} |"
         )
+    lines += _notes(doc)
     lines += ["", f"Baseline test accuracy (seed {doc['eval_seeds'][0]}): "
               f"{100 * doc['baseline_accuracy_test']:.2f}%. Total wall time "
               f"{doc['wall_seconds']:.0f} s."]

@@ -58,6 +58,7 @@ class Delivered:
     crossbar_size: int | None = None  # the chip's crossbar size at the end of the episode
     assessment: Assessment | None = None  # the delivered network as the episode measured it
     meets_floor: bool = True  # clears the floor with the selection margin on validation
+    last_step: int | None = None  # the episode's last step (None: no episode made it)
 
 
 class FixedSize:
@@ -221,6 +222,7 @@ class Experiment:
             crossbar_size=int(tr.crossbar_sizes[0]),
             assessment=inner.assessment,
             meets_floor=bool(res.final_info.get("is_success", True)),
+            last_step=int(res.final_info.get("step", res.steps)),
         )
 
     def original(self, seed: int) -> Delivered:
@@ -236,7 +238,7 @@ class Experiment:
                             initial_loss=0.0)
         offline_clustering(tr)
         return Delivered(copy.deepcopy(tr.net), [list(c) for c in tr.clusters], pruned.epochs,
-                         pruned.delivered_step, pruned.rate_scale)
+                         pruned.delivered_step, pruned.rate_scale, last_step=pruned.last_step)
 
     def selection_cost(self, d: Delivered, seed: int, crossbar_size: int) -> float:
         """Validation-side cost used to tune: ``best`` accounting, expected activity,
@@ -257,6 +259,8 @@ class Experiment:
 
     def score(self, d: Delivered, seed: int, crossbar_size: int, **fields: Any) -> dict:
         inner = self.env(seed).unwrapped
+        # the episode's last step: the row says when an earlier network was handed back
+        last = {} if d.last_step is None else {"last_step": d.last_step}
         return score_network(
             d.net,
             d.clusters,
@@ -268,6 +272,7 @@ class Experiment:
             crossbar_size=crossbar_size,
             epochs=d.epochs,
             delivered_step=d.delivered_step,
+            **last,
             rate_scale=d.rate_scale,
             **fields,
         )

@@ -40,7 +40,7 @@ from .episodes import RATE_GRID, Experiment
 from .frontier import floor_rates, iso_accuracy, iso_figure, iso_table
 from .report import markdown, method_order, network_fields
 from .report import write_outputs as write_report
-from .results import results_table
+from .results import results_table, spread_text
 from .results import summarize as summarize_rows
 from .study import Cell, Lab, Study
 
@@ -157,7 +157,9 @@ class ReproduceStudy(Study):
     kind = "reproduce"
 
     def __init__(self, lab: Lab, methods, seeds, store: NetworkStore | None, log, identity):
-        super().__init__(lab, methods, seeds, lab.sizes, log, identity)
+        super().__init__(lab, methods, seeds, lab.sizes, log, identity,
+                         advice="raise --epochs (more retraining per step, gentler pruning "
+                         "per epoch), lower --rate-scale or loosen the floor (--tolerance)")
         self.store = store
 
     def resumed(self, entries: list[dict]) -> None:
@@ -289,7 +291,8 @@ def results_markdown(doc: dict) -> str:
         "validation (least `best` cost; all grid points' epochs under 'tuning'); "
         f"`pruning (release)`: {rel['epochs']} epochs at rate scale {rel['rate_scale']:g}; "
         f"`paper (release)`: rate scale {doc['rate_scale']:g}. Area and energy are ratios "
-        "per seed to the reference method at the same crossbar size, mean ± std over seeds."
+        "per seed to the reference method at the same crossbar size, "
+        f"{spread_text(len(doc['seeds']))}."
     )
     lines = [
         results_table(doc["summary"], REFERENCES),
@@ -305,9 +308,11 @@ def results_markdown(doc: dict) -> str:
             "Each tuned method's frontier over every network its tuning produced (rate grid "
             "points x steps; `best` accounting, expected activity): its area and energy at "
             "the matched test accuracy (each seed's dense test accuracy - "
-            f"{100 * doc['tolerance']:.1f} points), interpolated on the frontier; mean over "
-            "seeds [95% percentile bootstrap, scipy.stats.bootstrap]; ratios paired by seed. "
-            f"Selection margin k = {doc.get('selection_margin', 0):g} standard errors.",
+            f"{100 * doc['tolerance']:.1f} points), interpolated on the frontier; "
+            + ("mean over seeds [95% percentile bootstrap, scipy.stats.bootstrap]; ratios "
+               "paired by seed. " if len(doc["seeds"]) > 1 else
+               "n = 1 (one seed: single values, no interval). ")
+            + f"Selection margin k = {doc.get('selection_margin', 0):g} standard errors.",
             "",
             iso_table(doc["iso_accuracy"]),
         ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.outputs import atomic_write
+from .delivery import NOTE, delivery_cell, flag
 
 ACCOUNTINGS = ("paper", "best")
 COSTS = ("area_mm2", "energy_nj")
@@ -62,14 +63,40 @@ def summarize(
                     e[f"{k}_vs_{ref_name}"] = float(np.mean(ratios))
                     e[f"{k}_vs_{ref_name}_std"] = float(np.std(ratios))
             e["meets_floor"] = f"{sum(r['meets_floor'] for r in rs)}/{len(rs)}"
+            by_seed = sorted(rs, key=lambda r: r["seed"])
+            e["delivered"] = delivery_cell(by_seed)
+            e["delivery_flags"] = sorted({flag(r) for r in by_seed} - {""})
             if "meets_floor_test" in rs[0]:
                 e["meets_floor_test"] = f"{sum(r['meets_floor_test'] for r in rs)}/{len(rs)}"
             out.append(e)
     return out
 
 
+def spread_text(n_seeds: int) -> str:
+    """How a table states its seeds: ``mean ± std over seeds``, or with one seed ``n = 1``
+    (a spread of one value says nothing)."""
+    return "mean ± std over seeds" if n_seeds > 1 else "n = 1 (one seed: no spread)"
+
+
 def _ratio(e: dict, key: str) -> str:
-    return f"{e[key]:.3f} ± {e[key + '_std']:.3f}" if key in e else "-"
+    if key not in e:
+        return "-"
+    if e.get("n_seeds", 2) < 2:
+        return f"{e[key]:.3f}"
+    return f"{e[key]:.3f} ± {e[key + '_std']:.3f}"
+
+
+def delivery_notes(summary: Sequence[dict]) -> list[str]:
+    """The lines under a table: what its delivered-step column means, and a warning when
+    a row fell back or delivered the untouched network."""
+    lines = [NOTE]
+    bad = [f"`{e['method']}` (N = {e['crossbar_size']}): {', '.join(e['delivery_flags'])}"
+           for e in summary if e.get("delivery_flags")]
+    if bad:
+        lines += ["", "**Warning**: rows that did not deliver their last step: "
+                  + "; ".join(bad) + ". The steps after the delivered one did nothing (untouched: "
+                  "none did): give each step more retraining or prune more gently."]
+    return lines
 
 
 def _hw_cell(e: dict) -> str:
@@ -92,8 +119,8 @@ def results_table(summary: Sequence[dict], references: Sequence[str]) -> str:
             f"| N | method |{head} crossbars (lower bound) | utilisation | test acc. | "
             "SNN test acc. | "
             + ("non-ideal test acc. (ANN / SNN) | " if hw else "")
-            + "floor met (val / test) | epochs (tuning) |",
-            "|---|---|" + "---|---|" * len(references) + "---|---|---|---|---|---|"
+            + "floor met (val / test) | epochs (tuning) | delivered step |",
+            "|---|---|" + "---|---|" * len(references) + "---|---|---|---|---|---|---|"
             + ("---|" if hw else ""),
         ]
         for e in summary:
@@ -109,10 +136,10 @@ def results_table(summary: Sequence[dict], references: Sequence[str]) -> str:
                 f"{100 * e['accuracy_test_snn']:.2f}% | "
                 + (_hw_cell(e) if hw else "")
                 + f"{e['meets_floor']} / {e.get('meets_floor_test', '-')} | "
-                f"{e['epochs']:.0f}{tuning} |"
+                f"{e['epochs']:.0f}{tuning} | {e.get('delivered', '-')} |"
             )
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join([*lines, *delivery_notes(summary), ""])
 
 
 def write_results(doc: dict, markdown: str, out: Path) -> list[Path]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common.outputs import JOURNAL, Journal
+from .delivery import delivery_warning
 from .episodes import Delivered, Episode, Experiment, Job
 from .frontier import StepRecorder
 from .methods import Method, Outcome, create
@@ -195,19 +196,23 @@ class Study:
         size the method chooses.
     :param log: progress lines.
     :param identity: the study's settings, which a resumed study must share.
+    :param advice: what to change when a row delivers an earlier step than its last, in
+        the command's terms (ends the warning line, :mod:`.delivery`).
     """
 
     kind = "study"
 
     def __init__(self, lab: Lab, methods: Sequence[Method], seeds: Sequence[int],
                  sizes: Sequence[int] | None, log: Callable[[str], None] = print,
-                 identity: dict | None = None) -> None:
+                 identity: dict | None = None, *,
+                 advice: str = "give each step more retraining or prune more gently") -> None:
         names = [m.name for m in methods]
         if len(set(names)) != len(names):
             raise ValueError(f"methods must have distinct names, got {names}")
         self.lab, self.methods, self.seeds = lab, list(methods), list(seeds)
         self.sizes = None if sizes is None else list(sizes)
         self.log, self.identity = log, dict(identity or {})
+        self.advice = advice
         lab.methods = {m.name: m for m in self.methods}
 
     def header(self) -> dict:
@@ -287,6 +292,9 @@ class Study:
                 at = "" if n is None else f" N={n}"
                 self.log(f"seed {seed}{at}: " + ", ".join(
                     f"{r['method']} {r['area_mm2_best']:.4f} mm2" for r in cell_rows))
+                for r in cell_rows:  # a row that did less than its budget, said at once
+                    if (warning := delivery_warning(r, self.advice)) is not None:
+                        self.log(warning)
                 self.cell(Cell(seed, n, {m.name: outcomes[m.name] for m in self.methods},
                                cell_rows))
             extra = self.seed_extra(seed)

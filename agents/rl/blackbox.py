@@ -38,6 +38,9 @@ from .policies import ScheduleFollower, run_episode, run_episodes
 
 SAMPLERS = ("tpe", "random")
 INFEASIBLE = 1.0  # added to the cost of an episode that misses the accuracy floor
+# TPE draws its first trials at random (Optuna's n_startup_trials, whose default this is):
+# a search that ends within them is a random search
+TPE_STARTUP = 10
 
 
 @dataclass(frozen=True)
@@ -245,8 +248,10 @@ def run_search(
     :param batch: trials drawn together (each from the trials of the groups before) whose
         episodes run at once, their networks retrained as one batched computation
         (:func:`trial_objectives`); 1: one trial after the other.
-    :returns: ``{"sampler", "budget_epochs", "epochs", "wall_seconds", "trials", "best"}``;
-        each trial records its parameters, objective and the epochs spent up to its end.
+    :returns: ``{"sampler", "budget_epochs", "epochs", "wall_seconds", "trials", "best",
+        "startup_trials", "model_trials"}``; each trial records its parameters, objective
+        and the epochs spent up to its end; ``model_trials`` counts the trials TPE drew
+        from its model, after its ``startup_trials`` random ones (0 for random search).
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
@@ -327,7 +332,22 @@ def run_search(
                         f"{min(t['objective'] for t in trials):.4f}")
     best = min(trials, key=lambda t: t["objective"])
     return {"sampler": sampler, "budget_epochs": budget_epochs, "epochs": spent,
-            "wall_seconds": time.perf_counter() - t0, "trials": trials, "best": best}
+            "wall_seconds": time.perf_counter() - t0, "trials": trials, "best": best,
+            "startup_trials": TPE_STARTUP if sampler == "tpe" else None,
+            "model_trials": model_trials(len(trials), batch, sampler)}
+
+
+def model_trials(n_trials: int, batch: int, sampler: str) -> int:
+    """How many of a search's ``n_trials`` TPE drew from its model: trial ``k`` is drawn
+    with the finished groups of ``batch`` trials before it, and TPE samples at random
+    until :data:`TPE_STARTUP` trials have finished (none for the random sampler).
+
+    >>> model_trials(12, 1, "tpe"), model_trials(12, 4, "tpe"), model_trials(12, 1, "random")
+    (2, 0, 0)
+    """
+    if sampler != "tpe":
+        return 0
+    return sum(1 for k in range(n_trials) if (k // batch) * batch >= TPE_STARTUP)
 
 
 def _sampler(optuna, kind: str, seed: int, k: int):
@@ -335,5 +355,5 @@ def _sampler(optuna, kind: str, seed: int, k: int):
     draws as an uninterrupted one does."""
     s = int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0])
     if kind == "tpe":
-        return optuna.samplers.TPESampler(seed=s)
+        return optuna.samplers.TPESampler(seed=s, n_startup_trials=TPE_STARTUP)
     return optuna.samplers.RandomSampler(seed=s)

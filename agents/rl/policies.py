@@ -235,8 +235,10 @@ def comparison_table(rows: dict[str, dict[str, float]]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, s in rows.items():
+        # a spread over one episode says nothing
+        spread = f" ± {s['return_std']:.3f}" if s.get("episodes", 2) > 1 else " (n = 1)"
         lines.append(
-            f"| {name} | {s['return']:.3f} ± {s['return_std']:.3f} | {s['accuracy']:.4f} | "
+            f"| {name} | {s['return']:.3f}{spread} | {s['accuracy']:.4f} | "
             f"{s['cost']:.3f} | {s['area_ratio']:.3f} | {s['energy_ratio']:.3f} | "
             f"{s['crossbars']:.0f} | {100 * s['success']:.0f}% |"
         )

@@ -11,7 +11,13 @@ from conftest import TINY_TRAIN, write_train_config
 from agents.cli import main
 from agents.experiments import stats
 from agents.experiments.compare import CompareConfig, CompareError, ppo_epochs
-from agents.rl.blackbox import ParamSchedule, ScheduleParams, penalized_cost, run_search
+from agents.rl.blackbox import (
+    TPE_STARTUP,
+    ParamSchedule,
+    ScheduleParams,
+    penalized_cost,
+    run_search,
+)
 from agents.rl.config import ConfigError, TrainConfig, config_from_dict
 
 TINY_ENV = {**TINY_TRAIN["env"], "max_steps": 2, "allow_stop": False, "prune_unit": "paper"}
@@ -104,6 +110,9 @@ def test_search_spends_at_most_its_budget(sampler):
     assert res["epochs"] == spent[-1] <= budget < spent[-1] + per_trial
     assert len(res["trials"]) >= 3 and all(0 < t["epochs"] <= per_trial for t in res["trials"])
     assert res["best"]["objective"] == min(t["objective"] for t in res["trials"])
+    # a search this short never leaves TPE's random start-up trials
+    assert res["model_trials"] == 0
+    assert res["startup_trials"] == (TPE_STARTUP if sampler == "tpe" else None)
     with pytest.raises(ValueError, match="less than one trial"):
         run_search(TINY_ENV, (0, 1), 1.0, sampler)
 
@@ -140,3 +149,88 @@ def test_compare_cli_scores_every_method_on_held_out_seeds(tmp_path, capsys):
     assert main(["compare", "--config", str(cfg), "--train-seeds", "0", "--eval-seeds", "0",
                  "--out", str(tmp_path / "bad")]) == 2
     assert "overlap" in capsys.readouterr().err
+
+
+def _compare_doc(seeds, tpe_model_trials=3):
+    """A compare document built from rows directly (no run): every method on ``seeds``."""
+    rows = []
+    for s in seeds:
+        for k, m in enumerate(["original", "pruning", "paper", "black-box (TPE)",
+                               "random search", "ppo"]):
+            delivered = 0 if m == "ppo" else 2
+            rows.append({"method": m, "seed": s, "crossbar_size": 32,
+                         "area_mm2_best": 1.0 - 0.1 * k + 0.01 * s,
+                         "energy_nj_best": 100.0 - 5 * k - s, "accuracy_test": 0.96,
+                         "meets_floor": True, "meets_floor_test": True, "epochs": 4.0,
+                         "delivered_step": 0 if m == "original" else delivered,
+                         **({} if m == "original" else {"last_step": 2})})
+    search = {"epochs": 40.0, "wall_seconds": 1.0, "trials": 13, "startup_trials": 10}
+    return {
+        "dataset": "digits", "topology": "64-32-10", "technology": "resparc",
+        "crossbar_sizes": [32], "steps": 2, "retrain_epochs_per_step": 2.0,
+        "train_seeds": [0, 1], "eval_seeds": list(seeds), "rate_grid": [10.0],
+        "search_budget_epochs": 40.0, "area_weight": 0.5, "baseline_accuracy_test": 0.97,
+        "training": {"ppo": {"epochs": 40.0, "wall_seconds": 1.0},
+                     "black-box (TPE)": {**search, "model_trials": tpe_model_trials},
+                     "random search": {**search, "startup_trials": None, "model_trials": 0}},
+        "eval_wall_seconds": {}, "rows": rows, "wall_seconds": 1.0,
+    }
+
+
+def _table_rows(md):
+    return {line.split(" | ")[0][2:]: line for line in md.splitlines()
+            if line.startswith("| ") and not line.startswith("| method")}
+
+
+def test_one_seed_prints_no_interval_and_no_probability_of_improvement():
+    from agents.experiments.compare_report import results_markdown, summarize
+
+    doc = _compare_doc([2])
+    doc["summary"] = summarize(doc, reps=50)
+    md = results_markdown(doc)
+    rows = _table_rows(md)
+    assert "n = 1 (one held-out seed" in md and "bootstrap interval" not in md
+    for name, line in rows.items():
+        assert "[" not in line and "±" not in line, name
+    assert rows["paper"].split(" | ")[6:8] == ["-", "n = 1"]  # the best fixed: no reference
+    assert rows["ppo"].split(" | ")[6:8] == ["n = 1", "n = 1"]
+    assert "1.000" not in rows["ppo"].split(" | ")[6]
+    # two seeds: intervals and probabilities of improvement
+    doc = _compare_doc([2, 3])
+    doc["summary"] = summarize(doc, reps=50)
+    rows = _table_rows(results_markdown(doc))
+    assert rows["ppo"].count("[") == 6 and "n = 1" not in rows["ppo"]
+
+
+def test_compare_rows_carry_their_delivered_step():
+    from agents.experiments.compare_report import results_markdown, summarize
+
+    doc = _compare_doc([2, 3])
+    doc["summary"] = summarize(doc, reps=50)
+    md = results_markdown(doc)
+    rows = _table_rows(md)
+    assert rows["ppo"].endswith("| 0/2 untouched, 0/2 untouched |")
+    assert rows["paper"].endswith("| 2/2, 2/2 |") and rows["original"].endswith("| 0, 0 |")
+    assert "**Warning**: rows that did not deliver their last step: `ppo`: untouched" in md
+
+
+def test_tpe_row_within_its_random_start_up_is_marked_as_random_search():
+    from agents.experiments.compare_report import results_markdown, summarize
+    from agents.rl.blackbox import TPE_STARTUP, model_trials
+
+    # trial k is drawn from the finished groups before it; TPE's model needs TPE_STARTUP
+    assert model_trials(TPE_STARTUP, 1, "tpe") == 0
+    assert model_trials(TPE_STARTUP + 3, 1, "tpe") == 3
+    assert model_trials(TPE_STARTUP + 3, 4, "tpe") == 1  # groups start at 0, 4, 8, 12
+    assert model_trials(50, 1, "random") == 0
+    doc = _compare_doc([2, 3], tpe_model_trials=0)
+    doc["summary"] = summarize(doc, reps=50)
+    md = results_markdown(doc)
+    rows = _table_rows(md)
+    assert "black-box (TPE) (start-up only)" in rows
+    assert "random search" in rows and "random search (start-up only)" not in rows
+    assert f"were TPE's random start-up trials (the first {TPE_STARTUP})" in md
+    doc = _compare_doc([2, 3], tpe_model_trials=3)
+    doc["summary"] = summarize(doc, reps=50)
+    md = results_markdown(doc)
+    assert "black-box (TPE)" in _table_rows(md) and "start-up only" not in md

@@ -38,3 +38,13 @@ def test_pruning_policy_never_clusters_and_random_never_stops():
     assert res.final_info["clusters"] == [0, 0] and res.steps == 3
     res = run_episode(env, RandomPolicy(seed=1), seed=0)
     assert all(a[-1] == 0 for a in res.actions)
+
+
+def test_comparison_table_gives_no_spread_over_one_episode():
+    from agents.rl.policies import comparison_table
+
+    s = {"return": 0.4, "return_std": 0.0, "accuracy": 0.96, "cost": 0.6, "area_ratio": 0.5,
+         "energy_ratio": 0.7, "crossbars": 40, "success": 1.0}
+    one = comparison_table({"ppo": {**s, "episodes": 1}})
+    assert "| 0.400 (n = 1) |" in one and "±" not in one
+    assert "| 0.400 ± 0.000 |" in comparison_table({"ppo": {**s, "episodes": 3}})

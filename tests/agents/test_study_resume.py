@@ -43,7 +43,9 @@ def test_a_killed_study_resumes_after_its_last_finished_seed(tmp_path):
     resumed = study.run(journal, resume=True)
     lab.close()
     assert lines[0].startswith("resuming after 1 finished seed")
-    assert [x.split(":")[0] for x in lines[1:]] == ["seed 1 N=16"]  # seed 0 is not run again
+    # seed 0 is not run again (a row that fell back adds a warning line)
+    progress = [x.split(":")[0] for x in lines[1:] if not x.startswith("warning:")]
+    assert progress == ["seed 1 N=16"]
     lab, study = _study(lambda s: None)
     fresh = study.run()
     lab.close()

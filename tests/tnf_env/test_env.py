@@ -297,3 +297,31 @@ def test_cuda_episode_runs_on_the_gpu():
     infos = [env.step(np.zeros_like(env.action_space.nvec))[4] for _ in range(3)]
     assert env.unwrapped.transformation.net.mask(0).is_cuda
     assert all(i["accuracy"] > 0.8 and "error" not in i for i in infos)
+
+
+def _final_info(env, seed=0):
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    while True:
+        a = rng.integers(env.action_space.nvec)
+        _, _, terminated, truncated, info = env.step(a)
+        if terminated or truncated:
+            return info
+
+
+def test_info_says_when_the_delivered_network_is_not_the_last_steps():
+    # a floor no step can clear by the margin: the start, step 0, comes back
+    env = _make(allow_stop=False, max_steps=2, selection_margin=1e6)
+    info = _final_info(env)
+    assert info["step"] >= 1 and info["delivered_step"] == 0 and info["fell_back"]
+    assert not info["is_success"] and not any(info["sparsity"])  # the untouched network
+    assert {"last_accuracy", "last_cost"} <= set(info)
+    # judged on the last step, the last step is what is delivered
+    env = _make(allow_stop=False, max_steps=2, select_on_validation=False)
+    info = _final_info(env)
+    assert info["delivered_step"] == info["step"] >= 1 and not info["fell_back"]
+    env.reset(seed=0)
+    a = env.action_space.sample()
+    a[:] = 0
+    _, _, _, _, info = env.step(a)
+    assert "fell_back" not in info  # only the episode's last info says what it delivered

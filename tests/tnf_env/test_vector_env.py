@@ -107,6 +107,8 @@ def test_make_vec_autoreset_next_step_and_info_arrays():
     assert term.tolist() == [True, False] and not trunc.any()
     assert isinstance(info["accuracy"], np.ndarray) and info["accuracy"].shape == (2,)
     assert info["_delivered_step"].tolist() == [True, False]
+    # stopped before any step: the start is the last step, nothing was handed back
+    assert info["_fell_back"].tolist() == [True, False] and not info["fell_back"][0]
     go = stop.copy()
     go[:, -1] = 0
     obs, rew, term, trunc, info = envs.step(go)  # episode 0 resets; 1 hits its horizon
