@@ -84,6 +84,7 @@ def test_an_episode_delivers_its_latest_step_meeting_the_floor():
     assert any(not i["is_success"] for i in infos[1:-1]) or last not in met  # it broke
     delivered_step = max(met, default=0)  # the start network is the fallback
     assert final["delivered_step"] == delivered_step
+    assert final["fell_back"] == (delivered_step != last)
     if delivered_step != last:
         delivered = infos[delivered_step]
         assert final["cost"] == delivered["cost"]
