@@ -58,14 +58,18 @@ def test_default_menu_holds_the_paper_and_pruning_schedules(kw, size):
 @pytest.mark.filterwarnings("ignore:.*is different from the unwrapped version")
 def test_menu_actions_step_as_their_vectors_and_pass_the_checker():
     raw = tnf_env.make(**SETTINGS, max_steps=3, retrain_epochs=0.25)
+    codec = raw.unwrapped.codec
+    raw.action_space.seed(0)
     menu = [raw.action_space.sample() for _ in range(3)]
+    for a in menu:  # gentle: prune level 0.5, no cluster pruning, so no episode collapses
+        a[codec.slots("prune")], a[codec.slots("cluster_prune")] = 1, 0
     menu[1] = np.zeros_like(menu[0])
     env = DiscreteMenu(tnf_env.make(**SETTINGS, max_steps=3, retrain_epochs=0.25), menu=menu)
     gym_check_env(env, skip_render_check=True)
     out = []
     for e, actions in ((raw, menu[:2] + [menu[0]]), (env, [0, 1, np.int64(0)])):
         out.append([e.reset(seed=4)] + [e.step(a) for a in actions])
-    assert len(out[0]) == 4  # reset and three steps, none ending early
+    assert [step[2] or step[3] for step in out[0][1:]] == [False, False, True]  # none cut short
     for a, b in zip(*out, strict=True):
         np.testing.assert_array_equal(a[0], b[0])
         assert a[1:] == b[1:]
