@@ -45,6 +45,7 @@ TINY_TRAIN = {
         "crossbar_sizes": [16, 32],
         "max_steps": 4,
         "retrain_epochs": 0.5,
+        "allow_stop": True,
     },
     "timesteps": 48,
     "n_envs": 1,

@@ -35,7 +35,9 @@ from gymnasium.envs.registration import register as _register
 
 from .env import DEFAULT_MAX_STEPS, TraNNsformerEnv  # noqa: E402
 from .task import Task  # noqa: E402
+from .time_limit import check_time_limit  # noqa: E402
 from .vector_env import BatchedTraNNsformerEnv  # noqa: E402
+from .wrappers import DiscreteMenu, default_menu  # noqa: E402
 
 # No max_episode_steps: the environment truncates itself at its own horizon (the
 # max_steps setting), so gymnasium.make, make_vec and SB3's make_vec_env, which build it
@@ -49,19 +51,30 @@ _register(
 ENV_ID = "tnf_env/TraNNsformer-v0"
 
 
-def make(render_mode: str | None = None, **settings):
+def make(render_mode: str | None = None, max_episode_steps: int | None = None, **settings):
     """``gymnasium.make(ENV_ID, ...)`` with a TimeLimit equal to ``max_steps`` (so that
     ``env.spec.max_episode_steps`` reports the horizon).
 
     >>> env = make(max_steps=3)
     >>> env.spec.max_episode_steps
     3
+
+    :param max_episode_steps: the TimeLimit (None: the horizon); one shorter than the
+        horizon cuts every episode before its delivery, and is warned about
+        (:func:`check_time_limit`).
     """
     import gymnasium
 
     task = settings.get("task")
     steps = settings.get("max_steps") or (task.horizon if task is not None else DEFAULT_MAX_STEPS)
-    return gymnasium.make(ENV_ID, render_mode=render_mode, max_episode_steps=steps, **settings)
+    env = gymnasium.make(
+        ENV_ID,
+        render_mode=render_mode,
+        max_episode_steps=steps if max_episode_steps is None else max_episode_steps,
+        **settings,
+    )
+    check_time_limit(env, stacklevel=2)
+    return env
 
 
 def fork(env):
@@ -74,4 +87,14 @@ def fork(env):
     return copy.deepcopy(env, {id(env.unwrapped): inner})
 
 
-__all__ += ["ENV_ID", "BatchedTraNNsformerEnv", "Task", "TraNNsformerEnv", "fork", "make"]
+__all__ += [
+    "ENV_ID",
+    "BatchedTraNNsformerEnv",
+    "DiscreteMenu",
+    "Task",
+    "TraNNsformerEnv",
+    "check_time_limit",
+    "default_menu",
+    "fork",
+    "make",
+]

@@ -102,7 +102,7 @@ class ActionCodec:
         n_layers: int,
         crossbar_sizes: Sequence[int],
         per_layer_crossbar: bool = False,
-        allow_stop: bool = True,
+        allow_stop: bool = False,
         prune_levels: Sequence[float] = PRUNE_LEVELS,
         sub_iterations: int = 1,
     ) -> None:

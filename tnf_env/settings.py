@@ -126,8 +126,9 @@ class EnvConfig(BaseModel):
         "a non-empty tuple of distinct integers >= 2")
     per_layer_crossbar: Bool = setting(
         False, "one crossbar size per layer instead of one per chip", "True or False")
+    # Off by default: a uniformly random stop component ends half the episodes at step 1.
     allow_stop: Bool = setting(
-        True, "the action has a stop component that ends the episode early", "True or False")
+        False, "the action has a stop component that ends the episode early", "True or False")
     technology: TechnologySpec = setting(
         DEFAULT_TECHNOLOGY, "hwmodel preset name or path of a YAML/JSON file",
         f"a preset name ({preset_names()}) or the path of a YAML/JSON technology file")

@@ -14,6 +14,8 @@ from matplotlib import pyplot as plt  # noqa: E402
 from hwmodel.clusters import Cluster  # noqa: E402
 from tnf_env.render import draw_panel  # noqa: E402
 
+from ..rl.learning_curve import learning_curve_figure  # noqa: E402, F401 (benchmark's figure)
+
 METHOD_COLOURS = {
     "original": "0.6",
     "pruning (release)": "lightsteelblue",
@@ -126,40 +128,6 @@ def pareto_figure(doc: dict, path: Path) -> Path:
     )
     ax.set_ylabel("test accuracy (%)")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def learning_curve_figure(run_dir: Path, path: Path) -> Path | None:
-    """PPO's mean episode return during training (TensorBoard ``rollout/ep_rew_mean``)."""
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    found = False
-    for events in sorted(Path(run_dir).rglob("events.out.tfevents*")):
-        acc = EventAccumulator(str(events)).Reload()
-        for tag, label in (
-            ("rollout/ep_rew_mean", "training episodes"),
-            ("eval/mean_reward", "evaluation"),  # SB3's EvalCallback
-            ("eval/mean_return", "evaluation"),  # runs written before it
-        ):
-            if tag in acc.Tags()["scalars"]:
-                ev = acc.Scalars(tag)
-                ax.plot(
-                    [e.step for e in ev],
-                    [e.value for e in ev],
-                    label=label,
-                    marker="o" if tag.startswith("eval") else None,
-                )
-                found = True
-    if not found:
-        plt.close(fig)
-        return None
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("episode return (fraction saved)")
-    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

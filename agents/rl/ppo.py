@@ -37,6 +37,7 @@ import tnf_env
 from ..common.outputs import atomic_write
 from .callbacks import EPISODE_KEYS, EpisodeMetricsCallback, ScheduleEvalCallback
 from .config import TrainConfig
+from .learning_curve import LEARNING_CURVE, learning_curve_figure
 from .run_dir import (
     MisfitError,
     RunError,
@@ -261,7 +262,8 @@ def train(
     timesteps: int | None = None,
     on_start: Callable[[bool], None] | None = None,
 ) -> PPO:
-    """Train (or continue training) PPO and return the model.
+    """Train (or continue training) PPO and return the model; at the end, the final
+    evaluation and the run's ``learning_curve.png`` (:mod:`.learning_curve`).
 
     :param cfg: the configuration (ignored when resuming: the run's own is used).
     :param out: the run directory.
@@ -330,6 +332,7 @@ def train(
         evaluator = callbacks.callbacks[2]
         evaluator.init_callback(model)
         evaluator.evaluate_now()  # the final policy competes for best too
+        learning_curve_figure(out, out / LEARNING_CURVE)
     return model
 
 

@@ -16,6 +16,7 @@ SETTINGS = {
     "max_steps": 2,
     "retrain_epochs": 0.5,
     "dtype": "float64",
+    "allow_stop": True,
 }
 
 

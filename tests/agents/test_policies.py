@@ -33,7 +33,7 @@ def test_paper_policy_reproduces_the_driver_bit_for_bit():
 
 
 def test_pruning_policy_never_clusters_and_random_never_stops():
-    env = tnf_env.make(topology="64-32-10", crossbar_sizes=(16,), max_steps=3)
+    env = tnf_env.make(topology="64-32-10", crossbar_sizes=(16,), max_steps=3, allow_stop=True)
     res = run_episode(env, PruningPolicy(), seed=0)
     assert res.final_info["clusters"] == [0, 0] and res.steps == 3
     res = run_episode(env, RandomPolicy(seed=1), seed=0)

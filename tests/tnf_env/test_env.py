@@ -9,7 +9,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import tnf_env
 
-SMALL = dict(topology="64-32-10", crossbar_sizes=(16, 32), max_steps=4)
+SMALL = dict(topology="64-32-10", crossbar_sizes=(16, 32), max_steps=4, allow_stop=True)
 
 
 @pytest.fixture(autouse=True)

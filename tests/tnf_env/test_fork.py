@@ -9,7 +9,8 @@ import torch
 
 import tnf_env
 
-KW = dict(topology="64-32-10", crossbar_sizes=(16, 32), max_steps=5, retrain_epochs=0.5)
+KW = dict(topology="64-32-10", crossbar_sizes=(16, 32), max_steps=5, retrain_epochs=0.5,
+          allow_stop=True)
 
 
 @pytest.fixture(autouse=True)

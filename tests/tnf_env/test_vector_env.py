@@ -17,7 +17,7 @@ def task64(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:  # the session's cache, as conftest sets it
         mp.setenv("TNF_CACHE", str(tmp_path_factory.getbasetemp() / "tnf_cache"))
         # 1.5 epochs per step: sub-iterations of 1 and 0.5 epochs, onsets, settle tests.
-        return Task.build(dtype="float64", max_steps=2, retrain_epochs=1.5)
+        return Task.build(dtype="float64", max_steps=2, retrain_epochs=1.5, allow_stop=True)
 
 
 def _actions(space, n_steps, seed):
@@ -96,7 +96,8 @@ def test_a_diverging_network_stops_alone(task64):
 
 def test_make_vec_autoreset_next_step_and_info_arrays():
     envs = gym.make_vec(
-        tnf_env.ENV_ID, num_envs=2, vectorization_mode="vector_entry_point", max_steps=2
+        tnf_env.ENV_ID, num_envs=2, vectorization_mode="vector_entry_point", max_steps=2,
+        allow_stop=True,
     )
     assert isinstance(envs.unwrapped, BatchedTraNNsformerEnv)
     assert envs.metadata["autoreset_mode"] is gym.vector.AutoresetMode.NEXT_STEP
@@ -120,7 +121,9 @@ def test_make_vec_autoreset_next_step_and_info_arrays():
 
 
 def test_same_step_autoreset_keeps_the_final_observation():
-    envs = BatchedTraNNsformerEnv(num_envs=2, autoreset_mode="SameStep", max_steps=1)
+    envs = BatchedTraNNsformerEnv(
+        num_envs=2, autoreset_mode="SameStep", max_steps=1, allow_stop=True
+    )
     obs0, _ = envs.reset(seed=[3, 4])
     a = np.zeros(envs.action_space.shape, dtype=np.int64)
     a[:, -1] = 1
@@ -135,7 +138,7 @@ def test_bad_settings_and_actions_are_refused_in_one_line():
         BatchedTraNNsformerEnv(num_envs=0)
     with pytest.raises(ValueError, match="autoreset_mode='later'"):
         BatchedTraNNsformerEnv(num_envs=1, autoreset_mode="later")
-    task = Task.build(max_steps=2)
+    task = Task.build(max_steps=2, allow_stop=True)
     with pytest.raises(ValueError, match=r"differ in \['max_steps'\]"):
         BatchedTraNNsformerEnv(num_envs=1, task=task, max_steps=3)
     envs = BatchedTraNNsformerEnv(num_envs=2, task=task)
