@@ -224,6 +224,38 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
     for key in ("accuracy", "cost", "area_ratio", "energy_ratio", "crossbars", "utilization"):
         out[key] = float(np.mean([i[key] for i in infos]))
     out["success"] = float(np.mean([i["is_success"] for i in infos]))
+    # Results that look like success but are not: the dense start handed back after the
+    # episode ran, or an earlier network handed back because the last step broke the floor.
+    out["untouched"] = float(np.mean([
+        r.steps > 0 and r.final_info.get("delivered_step") == 0 for r in results]))
+    out["fell_back"] = float(np.mean([
+        bool(i.get("fell_back")) and i.get("delivered_step") != 0 for i in infos]))
+    return out
+
+
+def delivery_text(s: dict[str, float]) -> str:
+    """The table's delivery cell of a :func:`summarize` result: what share of episodes
+    delivered their last step's network, fell back to an earlier one, or to the start."""
+    n = int(s.get("episodes", 1))
+    untouched = round(s.get("untouched", 0.0) * n)
+    fell = round(s.get("fell_back", 0.0) * n)
+    parts = [f"last step {n - untouched - fell}/{n}"]
+    parts += [f"fell back {fell}/{n}"] if fell else []
+    parts += [f"untouched {untouched}/{n}"] if untouched else []
+    return ", ".join(parts)
+
+
+def delivery_warnings(rows: dict[str, dict[str, float]]) -> list[str]:
+    """One console line per policy whose delivered networks did little or nothing."""
+    out = []
+    for name, s in rows.items():
+        if s.get("untouched", 0.0) > 0 or s.get("fell_back", 0.0) > 0:
+            out.append(f"warning: {name}: {delivery_text(s)}: the episodes broke the floor "
+                       "and handed back an earlier network (untouched: the dense start); "
+                       "raise env.retrain_epochs or lower env.rate_scale")
+        if s["cost"] > 1.0:
+            out.append(f"warning: {name}: its delivered networks cost {s['cost']:.2f}x the "
+                       "original network's hardware: worse than not transforming it")
     return out
 
 
@@ -231,8 +263,8 @@ def comparison_table(rows: dict[str, dict[str, float]]) -> str:
     """A Markdown table of :func:`summarize` results, one row per policy."""
     lines = [
         "| policy | return (fraction saved) | accuracy | cost | area | energy | crossbars "
-        "| floor met |",
-        "|---|---|---|---|---|---|---|---|",
+        "| floor met | delivered |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in rows.items():
         # a spread over one episode says nothing
@@ -240,6 +272,6 @@ def comparison_table(rows: dict[str, dict[str, float]]) -> str:
         lines.append(
             f"| {name} | {s['return']:.3f}{spread} | {s['accuracy']:.4f} | "
             f"{s['cost']:.3f} | {s['area_ratio']:.3f} | {s['energy_ratio']:.3f} | "
-            f"{s['crossbars']:.0f} | {100 * s['success']:.0f}% |"
+            f"{s['crossbars']:.0f} | {100 * s['success']:.0f}% | {delivery_text(s)} |"
         )
     return "\n".join(lines)

@@ -48,3 +48,21 @@ def test_comparison_table_gives_no_spread_over_one_episode():
     one = comparison_table({"ppo": {**s, "episodes": 1}})
     assert "| 0.400 (n = 1) |" in one and "±" not in one
     assert "| 0.400 ± 0.000 |" in comparison_table({"ppo": {**s, "episodes": 3}})
+
+
+def test_summary_flags_episodes_that_handed_back_an_earlier_network():
+    """A margin no network can clear hands back the dense start: the table says so, and
+    so do the warnings, whatever the processor's float32 trajectory."""
+    from agents.rl.policies import comparison_table, delivery_warnings, summarize
+
+    env = tnf_env.make(topology="64-32-10", crossbar_sizes=(16,), max_steps=2,
+                       selection_margin=1e6)
+    s = summarize([run_episode(env, PruningPolicy(), seed=0)])
+    assert s["untouched"] == 1.0 and s["fell_back"] == 0.0
+    table = comparison_table({"pruning": s})
+    assert "| last step 0/1, untouched 1/1 |" in table
+    warnings = delivery_warnings({"pruning": s})
+    assert any("untouched 1/1" in w for w in warnings)
+    worse = delivery_warnings({"x": {**s, "untouched": 0.0, "cost": 2.06}})
+    assert worse == ["warning: x: its delivered networks cost 2.06x the original network's "
+                     "hardware: worse than not transforming it"]
