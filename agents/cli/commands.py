@@ -424,7 +424,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the search in --out")
     p.add_argument(
         "--search-alg", default="grid", choices=["grid", "optuna"],
-        help="grid: every point; optuna: --num-samples points by TPE (the optuna extra)",
+        help="grid: every point; optuna: --num-samples points by TPE",
     )
     p.add_argument(
         "--scheduler", default="fifo", choices=["fifo", "asha"],

@@ -67,10 +67,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         batch=args.batch,
     )
     with claim_dir(out, "--out", replace=args.force):  # locked before PPO's first step
-        # The searches and the figure need these at the end: said before hours of PPO, and
-        # after the flags and the output, which are the user's to fix first.
-        require_modules(("optuna", "the black-box and random searches"),
-                        ("matplotlib", "the learning-curve figure"))
+        # The figure needs it at the end: said before hours of PPO, and after the flags
+        # and the output, which are the user's to fix first.
+        require_modules(("matplotlib", "the learning-curve figure"))
         _same_comparison(cfg, out, args.resume)
         doc = run_compare(cfg, resume=args.resume)
         paths = write_outputs(doc, out)

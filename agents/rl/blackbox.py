@@ -256,10 +256,7 @@ def run_search(
         raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
     if not (budget_epochs > 0 and math.isfinite(budget_epochs)):
         raise ValueError(f"budget_epochs must be a finite number > 0, got {budget_epochs!r}")
-    try:
-        import optuna
-    except ImportError:
-        raise ValueError("black-box search needs Optuna: pip install -e '.[optuna]'") from None
+    import optuna  # imported here: the command line's --help stays fast
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     task = tnf_env.Task.build(**settings)
     per_trial = len(seeds) * task.horizon * task.config.retrain_epochs
