@@ -34,6 +34,7 @@ from tnf_env.model.training import default_recipe, to_tensors
 
 from ..common.outputs import JOURNAL, atomic_write, claim_dir
 from ..common.overrides import DeprecatedOverride, add_set_flag, apply_overrides
+from ..common.progress import add_quiet_flag, library_progress, progress_bar
 from ..experiments.benchmark import BenchmarkConfig
 from ..experiments.flags import add_study_flags, check_batch, check_methods
 from ..experiments.reproduce import ReproduceConfig
@@ -216,13 +217,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
         paper_env = tnf_env_make({**cfg_used.env, "prune_unit": "paper"})
         seeds = [EVAL_SEED + 100 + k for k in range(cfg_used.compare_episodes)]
-        rows = {
-            "ppo (learned)": summarize(evaluate_policy(env, PPOPolicy(model), seeds)),
-            "paper schedule": summarize(evaluate_policy(paper_env, PaperPolicy(), seeds)),
-            "random": summarize(
-                evaluate_policy(paper_env, RandomPolicy(seed=cfg_used.seed), seeds)
-            ),
-        }
+        with progress_bar(3 * len(seeds), "comparison", not args.quiet) as bar:
+
+            def tick(_result) -> None:
+                bar.update()
+
+            rows = {
+                "ppo (learned)": summarize(evaluate_policy(env, PPOPolicy(model), seeds, tick)),
+                "paper schedule": summarize(
+                    evaluate_policy(paper_env, PaperPolicy(), seeds, tick)
+                ),
+                "random": summarize(
+                    evaluate_policy(paper_env, RandomPolicy(seed=cfg_used.seed), seeds, tick)
+                ),
+            }
         table = comparison_table(rows)
         atomic_write(out / "comparison.md", table + "\n")
         atomic_write(out / "comparison.json", json.dumps(rows, indent=2))
@@ -299,7 +307,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     check_batch(args.batch)
     # locked before the first epoch
     with claim_dir(out, "--out", replace=args.force or args.resume):
-        doc = run_benchmark(cfg, journal=out / JOURNAL, resume=args.resume)
+        doc = run_benchmark(cfg, journal=out / JOURNAL, resume=args.resume,
+                            progress=not args.quiet)
         paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
@@ -382,7 +391,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/reproduce", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     add_study_flags(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet_flag(p)
     add_set_flag(p, "an environment setting the flags above do not (env.SETTING only; it wins "
                  "over them), e.g. --set env.area_weight=0.8")
     p.set_defaults(func=cmd_reproduce)
@@ -402,7 +411,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
         help="continue the run in RUN_DIR from its latest checkpoint (with --timesteps N: "
         "train on to N steps in total)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet_flag(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
@@ -459,6 +468,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/benchmark", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     add_study_flags(p)
+    add_quiet_flag(p)
     p.add_argument(
         "--device", default=None,
         help="torch device of retraining: cpu, cuda[:k], mps or auto (default: the config's)",
@@ -479,7 +489,8 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, prog: str = "train_agent.py") -> int:
     args = build_parser(prog).parse_args(argv)
     try:
-        return args.func(args)
+        with library_progress(not getattr(args, "quiet", False)):
+            return args.func(args)
     except (CLIError, DatasetError, ValueError, OSError, yaml.YAMLError) as exc:
         # ConfigError, RunError, ScheduleFileError, DocumentError, OutputError, pydantic's
         # ValidationError and the technology's errors are ValueErrors: one line, status 2.

@@ -9,6 +9,7 @@ from pathlib import Path
 from tnf_env.model.spiking import SNN_TIMESTEPS
 
 from ..common.overrides import add_set_flag
+from ..common.progress import add_quiet_flag
 from ..experiments.episodes import RATE_GRID
 
 
@@ -71,7 +72,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         # and the output, which are the user's to fix first.
         require_modules(("matplotlib", "the learning-curve figure"))
         _same_comparison(cfg, out, args.resume)
-        doc = run_compare(cfg, resume=args.resume)
+        doc = run_compare(cfg, resume=args.resume, progress=not args.quiet)
         paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
@@ -133,4 +134,5 @@ def add_parser(sub) -> None:
                    "seed's scoring episodes run B at a time (default 1: one after the other)")
     p.add_argument("--report-only", action="store_true",
                    help="recompute results.md, the summary and the figure from --out's rows")
+    add_quiet_flag(p)
     p.set_defaults(func=cmd_compare)

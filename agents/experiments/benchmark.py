@@ -102,11 +102,13 @@ def benchmark_methods(cfg: BenchmarkConfig, horizon: int, ppo=None) -> list[m.Me
 
 
 def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
-                  journal: Path | None = None, resume: bool = False) -> dict:
+                  journal: Path | None = None, resume: bool = False,
+                  progress: bool = False) -> dict:
     """Run every method for every seed and crossbar size; returns the results document.
 
     :param journal: where finished seeds are recorded (``--resume`` continues after them).
     :param resume: continue the study the journal holds.
+    :param progress: a bar on stderr over the rows, with an ETA (off with ``--quiet``).
     """
     # The settings alone: the tasks (data, baselines) are built per seed by the Experiments.
     config = EnvConfig.from_kwargs(**cfg.env)
@@ -136,7 +138,8 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned,
               batch=cfg.batch)
     t0 = time.perf_counter()
-    study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()})
+    study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()},
+                  progress=progress)
     done = study.finish(journal, resume)
     first, rows = done.task, done.rows
     return {

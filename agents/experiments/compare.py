@@ -117,7 +117,7 @@ def ppo_epochs(timesteps: int, cfg: TrainConfig, horizon: int, step_epochs: floa
 
 
 def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
-               log: Callable[[str], None]) -> dict:
+               log: Callable[[str], None], progress: bool = False) -> dict:
     from ..rl.ppo import train
 
     name = "ppo" if warm == "none" else f"ppo (warm {warm})"
@@ -129,7 +129,7 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
     t0 = time.perf_counter()
     # a compare started again (--resume) continues a run a kill cut short, from its last
     # checkpoint, and a finished one from its end (no further steps)
-    model = train(tc, run, resume=(run / "config.yaml").is_file(), progress_bar=False)
+    model = train(tc, run, resume=(run / "config.yaml").is_file(), progress_bar=progress)
     wall = time.perf_counter() - t0
     steps = int(model.num_timesteps)
     log(f"{name}: {steps} steps in {wall:.0f} s")
@@ -138,12 +138,14 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
 
 
 def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
-                resume: bool = False) -> dict:
+                resume: bool = False, progress: bool = False) -> dict:
     """Run every method; returns the results document (see :mod:`.compare_report`).
 
     :param cfg: what to compare and where to write.
     :param log: progress lines.
     :param resume: continue the held-out seeds already scored (``cfg.out/study.jsonl``).
+    :param progress: a bar on stderr over the held-out rows, with an ETA (off with
+        ``--quiet``).
     """
     from .compare_report import ppo_curve, summarize
 
@@ -155,16 +157,16 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     technology = task.technology.name
     cfg.out.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
-    learners = [_train_ppo(cfg, "none", horizon, step_epochs, log)]
+    learners = [_train_ppo(cfg, "none", horizon, step_epochs, log, progress)]
     if cfg.warm_start != "none":
-        learners.append(_train_ppo(cfg, cfg.warm_start, horizon, step_epochs, log))
+        learners.append(_train_ppo(cfg, cfg.warm_start, horizon, step_epochs, log, progress))
     budget = cfg.search_budget or learners[0]["epochs"]
     searches = {}
     for sampler, name in (("tpe", "black-box (TPE)"), ("random", "random search")):
         (cfg.out / "search").mkdir(exist_ok=True)
         res = run_search({**env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
                          cfg.search_seed, log, journal=cfg.out / "search" / f"{sampler}.jsonl",
-                         batch=cfg.batch)
+                         batch=cfg.batch, progress=progress)
         atomic_write(cfg.out / "search" / f"{sampler}.json", json.dumps(res, indent=2))
         log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs in "
             f"{res['wall_seconds']:.0f} s, best objective {res['best']['objective']:.4f}")
@@ -185,7 +187,8 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     grid = [rate_scale * g for g in cfg.rate_grid]
     lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned,
               batch=cfg.batch)
-    study = Study(lab, methods, cfg.eval_seeds, None, log, identity={"compare": cfg.identity()})
+    study = Study(lab, methods, cfg.eval_seeds, None, log, identity={"compare": cfg.identity()},
+                  progress=progress)
     done = study.finish(cfg.out / JOURNAL, resume)
     baseline, rows = done.task.baseline, done.rows
     eval_wall: dict[str, float] = {}

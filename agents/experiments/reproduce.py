@@ -156,8 +156,9 @@ class ReproduceStudy(Study):
 
     kind = "reproduce"
 
-    def __init__(self, lab: Lab, methods, seeds, store: NetworkStore | None, log, identity):
-        super().__init__(lab, methods, seeds, lab.sizes, log, identity)
+    def __init__(self, lab: Lab, methods, seeds, store: NetworkStore | None, log, identity,
+                 progress: bool = False):
+        super().__init__(lab, methods, seeds, lab.sizes, log, identity, progress)
         self.store = store
 
     def resumed(self, entries: list[dict]) -> None:
@@ -203,13 +204,13 @@ def _unpack(d: dict) -> np.ndarray:
 
 
 def run_reproduce(
-    cfg: ReproduceConfig, log: Callable[[str], None] = print, progress: bool = True,
+    cfg: ReproduceConfig, log: Callable[[str], None] = print, progress: bool = False,
     journal: Path | None = None, resume: bool = False,
 ) -> ReproduceResult:
     """Run the experiment; returns the ``results.json`` document and figure data.
 
     :param log: receives one line per finished phase.
-    :param progress: unused (kept for the command line's ``--quiet``).
+    :param progress: a bar on stderr over the rows, with an ETA (off with ``--quiet``).
     :param journal: where finished seeds are recorded (``--resume`` continues after them).
     :param resume: continue the run the journal holds (and the network store's manifest).
     """
@@ -225,7 +226,7 @@ def run_reproduce(
               batch=cfg.batch)
     t_start = time.perf_counter()
     study = ReproduceStudy(lab, methods, cfg.seeds, store, log,
-                           {"reproduce": json.loads(json.dumps(cfg.identity()))})
+                           {"reproduce": json.loads(json.dumps(cfg.identity()))}, progress)
     done = study.finish(journal, resume)
     task, rows, entries = done.task, done.rows, done.entries
     baselines = [e["extra"]["baseline"] for e in entries]

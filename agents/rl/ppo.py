@@ -35,6 +35,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMoni
 import tnf_env
 
 from ..common.outputs import atomic_write
+from ..common.progress import progress_bar as make_bar
 from .callbacks import EPISODE_KEYS, EpisodeMetricsCallback, ScheduleEvalCallback
 from .config import TrainConfig
 from .run_dir import (
@@ -266,7 +267,8 @@ def train(
     :param cfg: the configuration (ignored when resuming: the run's own is used).
     :param out: the run directory.
     :param resume: continue from the latest checkpoint in ``out``.
-    :param progress_bar: show a progress bar.
+    :param progress_bar: show SB3's progress bar while training, then one on stderr over the
+        final evaluation's episodes.
     :param cores: cores the environment workers share (default: all this process may use).
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
     :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
@@ -329,7 +331,10 @@ def train(
         model.save(out / "final_model.zip")
         evaluator = callbacks.callbacks[2]
         evaluator.init_callback(model)
-        evaluator.evaluate_now()  # the final policy competes for best too
+        with make_bar(cfg.eval_episodes, "final evaluation", progress_bar) as bar:
+            evaluator.recorder.on_episode = bar.update
+            evaluator.evaluate_now()  # the final policy competes for best too
+            evaluator.recorder.on_episode = None
     return model
 
 
