@@ -37,7 +37,8 @@ from ..common.outputs import atomic_write
 from ..rl.blackbox import ScheduleParams, run_search
 from ..rl.config import TrainConfig
 from . import methods as em
-from .episodes import RATE_GRID, Experiment
+from .configs import RATE_GRID
+from .episodes import Experiment
 from .study import JOURNAL, Lab, Study
 
 WARM_STARTS = ("none", "paper", "pruning")
