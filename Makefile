@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Optional: Ray for `train_agent.py search` (distributed trials), with Optuna.
+# Optional: Ray for `train_agent.py search` (distributed trials); Optuna is a core dependency.
 distributed: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,distributed,optuna]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,distributed]"
 
 run: $(STAMP)
 	$(BIN)/python train_agent.py $(or $(ARGS),train)

@@ -6,11 +6,39 @@
 (64, 10)
 """
 
-from .data.datasets import DATASETS, Dataset, DatasetError, load_dataset
-from .model.baseline import Baseline, get_baseline, train_baseline
-from .model.network import MaskedMLP, default_topology, parse_topology
-from .model.spiking import SNNResult, normalization_scales, simulate_snn
-from .model.training import TrainingDiverged, TrainingRecipe, default_recipe
+import importlib
+
+# The package's names, loaded on first use (PEP 562): ``import tnf_env`` only registers the
+# environment, so that a program reading a submodule (the command line's parser reads the
+# dataset names) does not pay for torch.
+_LAZY = {
+    "DATASETS": "data.datasets", "Dataset": "data.datasets", "DatasetError": "data.datasets",
+    "load_dataset": "data.datasets",
+    "Baseline": "model.baseline", "get_baseline": "model.baseline",
+    "train_baseline": "model.baseline",
+    "MaskedMLP": "model.network", "default_topology": "model.network",
+    "parse_topology": "model.network",
+    "SNNResult": "model.spiking", "normalization_scales": "model.spiking",
+    "simulate_snn": "model.spiking",
+    "TrainingDiverged": "model.training", "TrainingRecipe": "model.training",
+    "default_recipe": "model.training",
+    "DEFAULT_MAX_STEPS": "env", "TraNNsformerEnv": "env", "Task": "task",
+    "BatchedTraNNsformerEnv": "vector_env",
+    "check_time_limit": "time_limit", "DiscreteMenu": "wrappers", "default_menu": "wrappers",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # once
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "DATASETS",
@@ -31,13 +59,7 @@ __all__ = [
     "train_baseline",
 ]
 
-from gymnasium.envs.registration import register as _register
-
-from .env import DEFAULT_MAX_STEPS, TraNNsformerEnv  # noqa: E402
-from .task import Task  # noqa: E402
-from .time_limit import check_time_limit  # noqa: E402
-from .vector_env import BatchedTraNNsformerEnv  # noqa: E402
-from .wrappers import DiscreteMenu, default_menu  # noqa: E402
+from gymnasium.envs.registration import register as _register  # noqa: E402
 
 # No max_episode_steps: the environment truncates itself at its own horizon (the
 # max_steps setting), so gymnasium.make, make_vec and SB3's make_vec_env, which build it
@@ -64,6 +86,9 @@ def make(render_mode: str | None = None, max_episode_steps: int | None = None, *
         (:func:`check_time_limit`).
     """
     import gymnasium
+
+    from .env import DEFAULT_MAX_STEPS
+    from .time_limit import check_time_limit
 
     task = settings.get("task")
     steps = settings.get("max_steps") or (task.horizon if task is not None else DEFAULT_MAX_STEPS)

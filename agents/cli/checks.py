@@ -10,11 +10,12 @@ import argparse
 import math
 from collections.abc import Sequence
 from pathlib import Path
-
-from tnf_env.model.torch_device import resolve_device
-from tnf_env.settings import EnvConfig
+from typing import TYPE_CHECKING
 
 from ..common.outputs import check_writable
+
+if TYPE_CHECKING:  # imported where used: torch stays out of the parser's imports
+    from tnf_env.settings import EnvConfig
 
 
 class CLIError(Exception):
@@ -104,6 +105,8 @@ def check_device(name: object, what: str) -> None:
     :param name: the device's name.
     :param what: the flag or key that gave it.
     """
+    from tnf_env.model.torch_device import resolve_device
+
     if isinstance(name, str):
         try:
             resolve_device(name)
@@ -114,4 +117,6 @@ def check_device(name: object, what: str) -> None:
 def check_env_settings(settings: dict) -> EnvConfig:
     """Refuse bad environment settings before any network is trained; the settings as
     the typed :class:`EnvConfig` (every default filled in)."""
+    from tnf_env.settings import EnvConfig
+
     return EnvConfig.from_kwargs(**settings)

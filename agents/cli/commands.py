@@ -20,23 +20,14 @@ from pathlib import Path
 import yaml
 
 from hwmodel.technology import preset_names
-from tnf_env.data.datasets import (
-    DEFAULT_DATASET,
-    DatasetError,
-    dataset_names,
-    load_dataset,
-    tolerance_note,
-)
-from tnf_env.model.baseline import get_baseline
-from tnf_env.model.network import default_topology, format_topology, parse_topology
-from tnf_env.model.spiking import SNN_TIMESTEPS, normalization_scales, simulate_snn
-from tnf_env.model.training import default_recipe, to_tensors
+from tnf_env.data.datasets import DEFAULT_DATASET, DatasetError, dataset_names, tolerance_note
+from tnf_env.model import SNN_TIMESTEPS
 
 from ..common.outputs import JOURNAL, atomic_write, claim_dir
 from ..common.overrides import DeprecatedOverride, add_set_flag, apply_overrides
-from ..experiments.benchmark import BenchmarkConfig
+from ..common.progress import add_quiet_flag, library_progress, progress_bar
+from ..experiments.configs import BenchmarkConfig, ReproduceConfig
 from ..experiments.flags import add_study_flags, check_batch, check_methods
-from ..experiments.reproduce import ReproduceConfig
 from .checks import (
     CLIError,
     check_budget,
@@ -49,11 +40,20 @@ from .checks import (
     check_seeds,
     require_modules,
 )
-from .model_flags import add_config_flags, config_from_args
+from .model_flags import DefaultsFormatter, add_config_flags, config_from_args
+
+# The handlers import what they run (torch, SB3, the studies): the parser, built on every
+# call and for --help, needs none of it.
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     """Train (or load from the cache) the dense baseline and score ANN and SNN."""
+    from tnf_env.data.datasets import load_dataset
+    from tnf_env.model.baseline import get_baseline
+    from tnf_env.model.network import default_topology, format_topology, parse_topology
+    from tnf_env.model.spiking import normalization_scales, simulate_snn
+    from tnf_env.model.training import default_recipe, to_tensors
+
     if args.epochs is not None and args.epochs < 1:  # 0 would cache an untrained network
         raise CLIError(f"--epochs must be an integer >= 1, got {args.epochs}")
     check_seeds([args.seed], "--seed")
@@ -166,6 +166,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         PaperPolicy,
         RandomPolicy,
         comparison_table,
+        delivery_warnings,
         evaluate_policy,
         summarize,
     )
@@ -216,19 +217,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
         paper_env = tnf_env_make({**cfg_used.env, "prune_unit": "paper"})
         seeds = [EVAL_SEED + 100 + k for k in range(cfg_used.compare_episodes)]
-        rows = {
-            "ppo (learned)": summarize(evaluate_policy(env, PPOPolicy(model), seeds)),
-            "paper schedule": summarize(evaluate_policy(paper_env, PaperPolicy(), seeds)),
-            "random": summarize(
-                evaluate_policy(paper_env, RandomPolicy(seed=cfg_used.seed), seeds)
-            ),
-        }
+        with progress_bar(3 * len(seeds), "comparison", not args.quiet) as bar:
+
+            def tick(_result) -> None:
+                bar.update()
+
+            rows = {
+                "ppo (learned)": summarize(evaluate_policy(env, PPOPolicy(model), seeds, tick)),
+                "paper schedule": summarize(
+                    evaluate_policy(paper_env, PaperPolicy(), seeds, tick)
+                ),
+                "random": summarize(
+                    evaluate_policy(paper_env, RandomPolicy(seed=cfg_used.seed), seeds, tick)
+                ),
+            }
         table = comparison_table(rows)
         atomic_write(out / "comparison.md", table + "\n")
         atomic_write(out / "comparison.json", json.dumps(rows, indent=2))
     print(f"\n{model.num_timesteps} timesteps in {train_s:.0f} s -> {out}")
     print(f"evaluation episodes (seeds {seeds[0]}..{seeds[-1]}, never trained on):")
     print(table)
+    for line in delivery_warnings(rows):
+        print(line)
     return 0
 
 
@@ -299,7 +309,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     check_batch(args.batch)
     # locked before the first epoch
     with claim_dir(out, "--out", replace=args.force or args.resume):
-        doc = run_benchmark(cfg, journal=out / JOURNAL, resume=args.resume)
+        doc = run_benchmark(cfg, journal=out / JOURNAL, resume=args.resume,
+                            progress=not args.quiet)
         paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
@@ -353,12 +364,13 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
                    help=f"one of {dataset_names()} (default {DEFAULT_DATASET})")
     p.add_argument("--data-dir", default=None, help="directory holding the dataset files")
     p.add_argument("--topology", default=None, help="layer widths, e.g. 784-1200-1200-10")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and training")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default 60)")
     p.add_argument("--cache-dir", default=None, help="baseline cache (default ~/.cache/tnf_env)")
     p.add_argument("--timesteps", type=int, nargs="+", default=[SNN_TIMESTEPS],
                    help=f"SNN lengths T (default {SNN_TIMESTEPS})")
-    p.add_argument("--coding", default="poisson", choices=["poisson", "deterministic"])
+    p.add_argument("--coding", default="poisson", choices=["poisson", "deterministic"],
+                   help="how inputs become spikes")
     p.add_argument(
         "--percentile",
         type=float,
@@ -382,17 +394,22 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/reproduce", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     add_study_flags(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet_flag(p)
     add_set_flag(p, "an environment setting the flags above do not (env.SETTING only; it wins "
                  "over them), e.g. --set env.area_weight=0.8")
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("train", help="train a PPO agent (default: the offline digits config)")
-    p.add_argument("--config", default=None, help="a name under configs/ or a YAML path")
-    p.add_argument("--timesteps", type=int, default=None, help="total environment steps")
-    p.add_argument("--n-envs", type=int, default=None, help="parallel environment workers")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--device", default=None, help="cpu, cuda or auto")
+    p.add_argument("--config", default=None,
+                   help="a name under configs/ or a YAML path (default digits)")
+    p.add_argument("--timesteps", type=int, default=None,
+                   help="total environment steps (default: the config's)")
+    p.add_argument("--n-envs", type=int, default=None,
+                   help="parallel environment workers (default: the config's)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of PPO and the environments (default: the config's)")
+    p.add_argument("--device", default=None,
+                   help="PPO's torch device: cpu, cuda or auto (default: the config's)")
     p.add_argument("--out", default=None, help="run directory (default runs/NAME-sSEED)")
     add_set_flag(p, "a configuration field (n_steps=8) or environment setting (env.SETTING)")
     p.add_argument(
@@ -402,19 +419,24 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
         help="continue the run in RUN_DIR from its latest checkpoint (with --timesteps N: "
         "train on to N steps in total)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet_flag(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
         "search", help="PPO or fixed-schedule trials by grid or Optuna on Ray (pip extra)"
     )
-    p.add_argument("--config", default=None, help="a name under configs/ or a YAML path")
-    p.add_argument("--timesteps", type=int, default=None, help="environment steps per trial")
-    p.add_argument("--n-envs", type=int, default=None, help="environment workers per trial")
+    p.add_argument("--config", default=None,
+                   help="a name under configs/ or a YAML path (default digits)")
+    p.add_argument("--timesteps", type=int, default=None,
+                   help="environment steps per trial (default: the config's)")
+    p.add_argument("--n-envs", type=int, default=None,
+                   help="environment workers per trial (default: the config's)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0], help="PPO seeds")
     p.add_argument("--crossbar-sizes", type=int, nargs="+", default=None, help="one per trial")
-    p.add_argument("--learning-rates", type=float, nargs="+", default=None)
-    p.add_argument("--ent-coefs", type=float, nargs="+", default=None)
+    p.add_argument("--learning-rates", type=float, nargs="+", default=None,
+                   help="PPO learning rates of the grid (default: the config's)")
+    p.add_argument("--ent-coefs", type=float, nargs="+", default=None,
+                   help="entropy coefficients of the grid (default: the config's)")
     p.add_argument(
         "--address", default=None, help="Ray cluster, e.g. HEAD_IP:6379 (default: local Ray)"
     )
@@ -424,7 +446,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the search in --out")
     p.add_argument(
         "--search-alg", default="grid", choices=["grid", "optuna"],
-        help="grid: every point; optuna: --num-samples points by TPE (the optuna extra)",
+        help="grid: every point; optuna: --num-samples points by TPE",
     )
     p.add_argument(
         "--scheduler", default="fifo", choices=["fifo", "asha"],
@@ -448,7 +470,8 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("benchmark", help="learned schedules against the paper's heuristic")
-    p.add_argument("--config", default=None, help="training config whose env to use")
+    p.add_argument("--config", default=None,
+                   help="training config whose env to use (default digits)")
     p.add_argument("--run", default=None, help="a trained PPO run directory (adds ppo rows)")
     add_config_flags(p, BenchmarkConfig, skip=("env", "run_dir", "methods", "batch", "extra"),
                      metavars={"crossbar_sizes": "N", "seeds": "SEED", "rate_grid": "FACTOR"})
@@ -459,6 +482,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/benchmark", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     add_study_flags(p)
+    add_quiet_flag(p)
     p.add_argument(
         "--device", default=None,
         help="torch device of retraining: cpu, cuda[:k], mps or auto (default: the config's)",
@@ -473,13 +497,16 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("schedule", help="path to best_schedule.json")
     p.add_argument("--render", default=None, metavar="DIR", help="save a PNG per step here")
     p.set_defaults(func=cmd_replay)
+    for p in sub.choices.values():  # every subcommand's --help shows the defaults
+        p.formatter_class = DefaultsFormatter
     return parser
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "train_agent.py") -> int:
     args = build_parser(prog).parse_args(argv)
     try:
-        return args.func(args)
+        with library_progress(not getattr(args, "quiet", False)):
+            return args.func(args)
     except (CLIError, DatasetError, ValueError, OSError, yaml.YAMLError) as exc:
         # ConfigError, RunError, ScheduleFileError, DocumentError, OutputError, pydantic's
         # ValidationError and the technology's errors are ValueErrors: one line, status 2.

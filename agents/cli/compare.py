@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tnf_env.model.spiking import SNN_TIMESTEPS
+from tnf_env.model import SNN_TIMESTEPS
 
 from ..common.overrides import add_set_flag
-from ..experiments.episodes import RATE_GRID
+from ..common.progress import add_quiet_flag
+from ..experiments.configs import RATE_GRID
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -67,12 +68,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         batch=args.batch,
     )
     with claim_dir(out, "--out", replace=args.force):  # locked before PPO's first step
-        # The searches and the figure need these at the end: said before hours of PPO, and
-        # after the flags and the output, which are the user's to fix first.
-        require_modules(("optuna", "the black-box and random searches"),
-                        ("matplotlib", "the learning-curve figure"))
+        # The figure needs it at the end: said before hours of PPO, and after the flags
+        # and the output, which are the user's to fix first.
+        require_modules(("matplotlib", "the learning-curve figure"))
         _same_comparison(cfg, out, args.resume)
-        doc = run_compare(cfg, resume=args.resume)
+        doc = run_compare(cfg, resume=args.resume, progress=not args.quiet)
         paths = write_outputs(doc, out)
     print(results_markdown(doc))
     print("wrote " + ", ".join(str(p) for p in paths))
@@ -108,19 +108,24 @@ def add_parser(sub) -> None:
         "compare", help="PPO vs tuned fixed schedules vs black-box and random search, "
         "equal retraining epochs, held-out seeds"
     )
-    p.add_argument("--config", default=None, help="a name under configs/ or a YAML path")
-    p.add_argument("--timesteps", type=int, default=None, help="PPO's environment steps")
+    p.add_argument("--config", default=None,
+                   help="a name under configs/ or a YAML path (default digits)")
+    p.add_argument("--timesteps", type=int, default=None,
+                   help="PPO's environment steps (default: the config's)")
     add_set_flag(p, "a configuration field or env.SETTING (as train --set)")
-    p.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1])
-    p.add_argument("--eval-seeds", type=int, nargs="+", default=[2, 3, 4])
+    p.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1],
+                   help="baseline seeds PPO and the searches train on")
+    p.add_argument("--eval-seeds", type=int, nargs="+", default=[2, 3, 4],
+                   help="held-out baseline seeds every method is scored on")
     p.add_argument("--warm-start", default="none", choices=("none", "paper", "pruning"),
                    help="also train PPO warm-started from this schedule")
     p.add_argument("--search-budget", type=float, default=None,
                    help="retraining epochs of each search (default: cold PPO's)")
-    p.add_argument("--rate-grid", type=float, nargs="+", default=list(RATE_GRID))
+    p.add_argument("--rate-grid", type=float, nargs="+", default=list(RATE_GRID),
+                   help="multiples of the config's rate_scale the tuned fixed schedules try")
     p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,
                    help=f"SNN simulation length T in 1 ms steps (default {SNN_TIMESTEPS})")
-    p.add_argument("--search-seed", type=int, default=0)
+    p.add_argument("--search-seed", type=int, default=0, help="seed of the searches' samplers")
     p.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--out", default="runs/compare", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
@@ -134,4 +139,5 @@ def add_parser(sub) -> None:
                    "seed's scoring episodes run B at a time (default 1: one after the other)")
     p.add_argument("--report-only", action="store_true",
                    help="recompute results.md, the summary and the figure from --out's rows")
+    add_quiet_flag(p)
     p.set_defaults(func=cmd_compare)

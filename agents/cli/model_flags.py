@@ -74,6 +74,21 @@ def add_config_flags(
                        **extra)
 
 
+class DefaultsFormatter(argparse.HelpFormatter):
+    """``--help`` with every flag's default: appended as ``(default X)`` unless the help
+    already says its default, the default is None (nothing given: the help says what
+    applies) or the flag is a switch."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("default" in text or default is None or default is argparse.SUPPRESS
+                or isinstance(default, bool) or not action.option_strings):
+            return text
+        # argparse formats the help: a % in the value must be doubled
+        return text + f" (default {_shown(default)})".replace("%", "%%")
+
+
 def config_from_args(cls: type, args: argparse.Namespace, **values: Any) -> Any:
     """``cls`` from the parsed flags of its fields (several values as a tuple), with
     ``values`` over them."""

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Collection, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from hwmodel.safeload import DocumentError, parse_document
-from tnf_env.settings import EnvConfig
 
-__all__ = [
-    "ENV_SETTINGS",
+__all__ = [  # and ENV_SETTINGS (env_settings(), read on first use)
     "DeprecatedOverride",
     "OverrideError",
     "add_set_flag",
@@ -30,8 +29,21 @@ __all__ = [
     "parse_override",
 ]
 
-#: The environment settings ``--set env.NAME=`` may name.
-ENV_SETTINGS: tuple[str, ...] = tuple(EnvConfig.model_fields)
+
+
+@cache
+def env_settings() -> tuple[str, ...]:
+    """The environment settings ``--set env.NAME=`` may name (``ENV_SETTINGS``), read on
+    first use: their module imports torch, which the command line's parser does without."""
+    from tnf_env.settings import EnvConfig
+
+    return tuple(EnvConfig.model_fields)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ENV_SETTINGS":
+        return env_settings()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class OverrideError(ValueError):
@@ -76,7 +88,7 @@ def apply_overrides(
         (default: ``env`` with the environment's settings).
     :raises OverrideError: a malformed item, or a key not allowed, naming what is.
     """
-    nested = {"env": ENV_SETTINGS} if nested is None else nested
+    nested = {"env": env_settings()} if nested is None else nested
     out = dict(data)
     for item in items:
         path, value = parse_override(item, flag)

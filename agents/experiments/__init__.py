@@ -2,7 +2,8 @@
 
 :mod:`.methods` (what a row delivers and spends), :mod:`.study` (seeds x crossbar sizes x
 methods over a :class:`~.study.Lab`, resumable), :mod:`.report` (``results.json``,
-``results.md`` and figures), :mod:`.flags` (the flags every study shares).
+``results.md`` and figures), :mod:`.flags` (the flags every study shares),
+:mod:`.configs` (the studies' settings, free of torch: the command line's flags).
 ``reproduce``, ``benchmark`` and ``compare`` are studies defined with them
 (:mod:`.reproduce`, :mod:`.benchmark`, :mod:`.compare`, whose summary is
 :mod:`.compare_report`).

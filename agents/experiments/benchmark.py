@@ -26,17 +26,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
-
-from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
+from tnf_env.model.spiking import SNNSettings
 from tnf_env.settings import EnvConfig
 from tnf_env.task import DEFAULT_MAX_STEPS
 
 from . import methods as m
-from .episodes import RATE_GRID, Experiment
+from .configs import BenchmarkConfig
+from .episodes import Experiment
 from .report import markdown, method_order, network_fields
 from .report import write_outputs as write_report
 from .results import results_table, spread_text
@@ -47,42 +44,6 @@ METHODS = (
     "original", "pruning (release)", "pruning", "paper (release)", "paper", "random", "ppo"
 )
 REFERENCES = ("original", "pruning", "paper")
-
-
-@pydantic_dataclass
-class BenchmarkConfig:
-    """Settings of one ``benchmark`` run: the fields but ``env``, ``run_dir`` and ``extra``
-    are command-line flags (:func:`agents.cli.model_flags.add_config_flags`)."""
-
-    env: dict[str, Any] = Field(description="environment settings (from a training config)")
-    seeds: tuple[int, ...] = Field(
-        (0, 1, 2), description="baseline seeds, each also seeding its transformations")
-    crossbar_sizes: tuple[int, ...] | None = Field(
-        None, description="sizes to compare at (default: the environment's)")
-    budget: float | None = Field(
-        None, description="retraining epochs per transformation (default: the environment's)")
-    random_candidates: int = Field(
-        4, description="random schedules sharing one episode's retraining")
-    rate_grid: tuple[float, ...] = Field(
-        RATE_GRID, description="multiples of the env's rate_scale the tuned pruning and paper "
-        "rows try")
-    pruning_rate_scale: float = Field(
-        m.RELEASE_PRUNING_RATE, description="the release's pruning-only rate factor (its run "
-        "has 2/3 of the epochs)")
-    snn_timesteps: int = Field(
-        SNN_TIMESTEPS, description="SNN simulation length T in 1 ms steps, for test accuracy "
-        "and measured energy")
-    run_dir: str | None = Field(None, description="trained PPO run to evaluate (None: no ppo rows)")
-    methods: tuple[str, ...] | None = Field(
-        None, description="rows' methods (None: METHODS; ppo with run_dir)")
-    batch: int = Field(
-        1, description="episodes of a seed run at once, retrained as one batch (1: in turn)")
-    extra: dict[str, Any] = Field(default_factory=dict, description="recorded in results.json")
-
-    def identity(self) -> dict[str, Any]:
-        """What a resumed benchmark must share with the one it continues."""
-        # how episodes are grouped is not what they compute: a resume may change it
-        return {k: v for k, v in vars(self).items() if k not in ("extra", "batch")}
 
 
 def benchmark_methods(cfg: BenchmarkConfig, horizon: int, ppo=None) -> list[m.Method]:
@@ -102,11 +63,13 @@ def benchmark_methods(cfg: BenchmarkConfig, horizon: int, ppo=None) -> list[m.Me
 
 
 def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
-                  journal: Path | None = None, resume: bool = False) -> dict:
+                  journal: Path | None = None, resume: bool = False,
+                  progress: bool = False) -> dict:
     """Run every method for every seed and crossbar size; returns the results document.
 
     :param journal: where finished seeds are recorded (``--resume`` continues after them).
     :param resume: continue the study the journal holds.
+    :param progress: a bar on stderr over the rows, with an ETA (off with ``--quiet``).
     """
     # The settings alone: the tasks (data, baselines) are built per seed by the Experiments.
     config = EnvConfig.from_kwargs(**cfg.env)
@@ -138,7 +101,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     t0 = time.perf_counter()
     study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()},
                   advice="raise --budget (more retraining per step) or lower the rate "
-                  "(--set env.rate_scale=...)")
+                  "(--set env.rate_scale=...)", progress=progress)
     done = study.finish(journal, resume)
     first, rows = done.task, done.rows
     return {

@@ -37,7 +37,8 @@ from ..common.outputs import atomic_write
 from ..rl.blackbox import ScheduleParams, run_search
 from ..rl.config import TrainConfig
 from . import methods as em
-from .episodes import RATE_GRID, Experiment
+from .configs import RATE_GRID
+from .episodes import Experiment
 from .study import JOURNAL, Lab, Study
 
 WARM_STARTS = ("none", "paper", "pruning")
@@ -117,7 +118,7 @@ def ppo_epochs(timesteps: int, cfg: TrainConfig, horizon: int, step_epochs: floa
 
 
 def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
-               log: Callable[[str], None]) -> dict:
+               log: Callable[[str], None], progress: bool = False) -> dict:
     from ..rl.ppo import train
 
     name = "ppo" if warm == "none" else f"ppo (warm {warm})"
@@ -129,7 +130,7 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
     t0 = time.perf_counter()
     # a compare started again (--resume) continues a run a kill cut short, from its last
     # checkpoint, and a finished one from its end (no further steps)
-    model = train(tc, run, resume=(run / "config.yaml").is_file(), progress_bar=False)
+    model = train(tc, run, resume=(run / "config.yaml").is_file(), progress_bar=progress)
     wall = time.perf_counter() - t0
     steps = int(model.num_timesteps)
     log(f"{name}: {steps} steps in {wall:.0f} s")
@@ -138,12 +139,14 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
 
 
 def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
-                resume: bool = False) -> dict:
+                resume: bool = False, progress: bool = False) -> dict:
     """Run every method; returns the results document (see :mod:`.compare_report`).
 
     :param cfg: what to compare and where to write.
     :param log: progress lines.
     :param resume: continue the held-out seeds already scored (``cfg.out/study.jsonl``).
+    :param progress: a bar on stderr over the held-out rows, with an ETA (off with
+        ``--quiet``).
     """
     from .compare_report import ppo_curve, summarize
 
@@ -155,16 +158,16 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     technology = task.technology.name
     cfg.out.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
-    learners = [_train_ppo(cfg, "none", horizon, step_epochs, log)]
+    learners = [_train_ppo(cfg, "none", horizon, step_epochs, log, progress)]
     if cfg.warm_start != "none":
-        learners.append(_train_ppo(cfg, cfg.warm_start, horizon, step_epochs, log))
+        learners.append(_train_ppo(cfg, cfg.warm_start, horizon, step_epochs, log, progress))
     budget = cfg.search_budget or learners[0]["epochs"]
     searches = {}
     for sampler, name in (("tpe", "black-box (TPE)"), ("random", "random search")):
         (cfg.out / "search").mkdir(exist_ok=True)
         res = run_search({**env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
                          cfg.search_seed, log, journal=cfg.out / "search" / f"{sampler}.jsonl",
-                         batch=cfg.batch)
+                         batch=cfg.batch, progress=progress)
         atomic_write(cfg.out / "search" / f"{sampler}.json", json.dumps(res, indent=2))
         log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs in "
             f"{res['wall_seconds']:.0f} s, best objective {res['best']['objective']:.4f}")
@@ -190,7 +193,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
               batch=cfg.batch)
     study = Study(lab, methods, cfg.eval_seeds, None, log, identity={"compare": cfg.identity()},
                   advice="raise the retraining per step (--set env.retrain_epochs=...) or "
-                  "lower the rate (--set env.rate_scale=...)")
+                  "lower the rate (--set env.rate_scale=...)", progress=progress)
     done = study.finish(cfg.out / JOURNAL, resume)
     baseline, rows = done.task.baseline, done.rows
     eval_wall: dict[str, float] = {}

@@ -42,8 +42,6 @@ from ..rl.policies import (
     run_episodes,
 )
 
-RATE_GRID = (0.5, 1.0, 2.0)  # multiples of the environment's rate_scale tried when tuning
-
 
 @dataclass
 class Delivered:

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .configs import RELEASE_PRUNING_RATE
 from .episodes import Delivered, Episode, Experiment, Tuned, tune
 
 if TYPE_CHECKING:
     from .study import Lab
 
 REGISTRY: dict[str, type[Method]] = {}
-RELEASE_PRUNING_RATE = 0.7  # the release's pruning-only run: this x the rate scale
 
 
 def register(cls: type[Method]) -> type[Method]:

@@ -25,18 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pydantic import Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from hwmodel.clusters import Cluster
-from hwmodel.technology import DEFAULT_TECHNOLOGY
-from tnf_env.data.datasets import DEFAULT_DATASET
-from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
-from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
+from tnf_env.model.spiking import SNNSettings
 
 from ..common.netstore import NetworkStore
 from . import methods as m
-from .episodes import RATE_GRID, Experiment
+from .configs import ReproduceConfig
+from .episodes import Experiment
 from .frontier import floor_rates, iso_accuracy, iso_figure, iso_table
 from .report import markdown, method_order, network_fields
 from .report import write_outputs as write_report
@@ -46,86 +42,6 @@ from .study import Cell, Lab, Study
 
 METHODS = ("original", "pruning (release)", "pruning", "offline", "paper (release)", "paper")
 REFERENCES = ("original", "pruning")
-
-
-@pydantic_dataclass
-class ReproduceConfig:
-    """Settings of one ``reproduce`` run: each field is a command-line flag
-    (:func:`agents.cli.model_flags.add_config_flags`) with its meaning as its help."""
-
-    # {datasets}, {presets}, {tolerances}: read from their registries when flags are made
-    dataset: str = Field(DEFAULT_DATASET, description="one of {datasets}")
-    data_dir: str | None = Field(None, description="directory holding the dataset files")
-    topology: str | None = Field(
-        None, description="layer widths, e.g. 784-1200-1200-10 (None: the dataset's default)")
-    crossbar_sizes: tuple[int, ...] = Field((16, 32, 64, 128),
-                                            description="crossbar sizes N to evaluate")
-    technology: str = Field(DEFAULT_TECHNOLOGY,
-                            description="a preset ({presets}) or a YAML/JSON file")
-    seeds: tuple[int, ...] = Field(
-        (0,), description="one or more seeds, each the dense baseline's and its "
-        "transformations' (mean and spread are reported)")
-    epochs: int = Field(60, description="retraining epochs per transformation (the release's E)")
-    steps: int = Field(
-        12, description="environment steps the epochs are split into (selection granularity)")
-    pruning_epochs: int | None = Field(
-        None, description="release pruning epochs (None: 2/3 --epochs, the release's 40 of 60)")
-    rate_scale: float = Field(
-        10.0, description="multiplies the paper's threshold rates (10: tuned on mnist-10k "
-        "validation; the release's constants are 1)")
-    rate_grid: tuple[float, ...] = Field(
-        RATE_GRID, description="multiples of --rate-scale the tuned pruning and paper rows try "
-        "(validation)")
-    pruning_rate_scale: float = Field(
-        m.RELEASE_PRUNING_RATE, description="the release's pruning-only rate factor")
-    tolerance: float | None = Field(
-        None, description="accuracy floor tolerance (None: the dataset's: {tolerances})")
-    selection_margin: float = Field(
-        DEFAULT_SELECTION_MARGIN, description="a step meets the floor for selection when its "
-        "validation accuracy minus K standard errors clears it (0: the plain floor)")
-    snn_timesteps: int = Field(
-        SNN_TIMESTEPS, description="SNN simulation length T in 1 ms steps, for test accuracy "
-        "and measured energy")
-    cache_dir: str | None = Field(None, description="baseline cache directory")
-    device: str = Field(
-        "cpu", description="torch device of retraining and evaluation: cpu, cuda[:k], mps or auto")
-    save_networks: str | None = Field(
-        None, description="save every delivered network (weights, masks, clusters; .npz + "
-        "JSON) in DIR")
-    methods: tuple[str, ...] | None = Field(None, description="rows' methods (None: METHODS)")
-    batch: int = Field(
-        1, description="episodes of a seed run at once, retrained as one batch (1: in turn)")
-    env: dict = Field(default_factory=dict,
-                      description="env settings over the ones above (--set env.X=)")
-
-    def env_settings(self) -> dict:
-        """The environment every method of the run steps."""
-        if self.epochs % self.steps:
-            raise ValueError(f"epochs ({self.epochs}) must be a multiple of steps ({self.steps})")
-        return {
-            "dataset": self.dataset,
-            "data_dir": self.data_dir,
-            "topology": self.topology,
-            "crossbar_sizes": tuple(self.crossbar_sizes),
-            "technology": self.technology,
-            "accuracy_tolerance": self.tolerance,
-            "selection_margin": self.selection_margin,
-            "retrain_epochs": self.epochs // self.steps,
-            "max_steps": self.steps,
-            "rate_scale": self.rate_scale,
-            "prune_unit": "paper",
-            "allow_stop": False,
-            "cache_dir": self.cache_dir,
-            "device": self.device,
-            **self.env,
-        }
-
-    def identity(self) -> dict:
-        """What a resumed run must share with the one it continues."""
-        # no env overrides: the identity runs journalled before --set had
-        # how episodes are grouped is not what they compute: a resume may change it
-        skip = {"save_networks", "batch"} | ({"env"} if not self.env else set())
-        return {k: v for k, v in vars(self).items() if k not in skip}
 
 
 @dataclass
@@ -156,8 +72,9 @@ class ReproduceStudy(Study):
 
     kind = "reproduce"
 
-    def __init__(self, lab: Lab, methods, seeds, store: NetworkStore | None, log, identity):
-        super().__init__(lab, methods, seeds, lab.sizes, log, identity,
+    def __init__(self, lab: Lab, methods, seeds, store: NetworkStore | None, log, identity,
+                 progress: bool = False):
+        super().__init__(lab, methods, seeds, lab.sizes, log, identity, progress,
                          advice="raise --epochs (more retraining per step, gentler pruning "
                          "per epoch), lower --rate-scale or loosen the floor (--tolerance)")
         self.store = store
@@ -205,13 +122,13 @@ def _unpack(d: dict) -> np.ndarray:
 
 
 def run_reproduce(
-    cfg: ReproduceConfig, log: Callable[[str], None] = print, progress: bool = True,
+    cfg: ReproduceConfig, log: Callable[[str], None] = print, progress: bool = False,
     journal: Path | None = None, resume: bool = False,
 ) -> ReproduceResult:
     """Run the experiment; returns the ``results.json`` document and figure data.
 
     :param log: receives one line per finished phase.
-    :param progress: unused (kept for the command line's ``--quiet``).
+    :param progress: a bar on stderr over the rows, with an ETA (off with ``--quiet``).
     :param journal: where finished seeds are recorded (``--resume`` continues after them).
     :param resume: continue the run the journal holds (and the network store's manifest).
     """
@@ -227,7 +144,7 @@ def run_reproduce(
               batch=cfg.batch)
     t_start = time.perf_counter()
     study = ReproduceStudy(lab, methods, cfg.seeds, store, log,
-                           {"reproduce": json.loads(json.dumps(cfg.identity()))})
+                           {"reproduce": json.loads(json.dumps(cfg.identity()))}, progress)
     done = study.finish(journal, resume)
     task, rows, entries = done.task, done.rows, done.entries
     baselines = [e["extra"]["baseline"] for e in entries]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common.outputs import JOURNAL, Journal
+from ..common.progress import around_bars, progress_bar, show
 from .delivery import delivery_warning
 from .episodes import Delivered, Episode, Experiment, Job
 from .frontier import StepRecorder
@@ -196,6 +197,8 @@ class Study:
         size the method chooses.
     :param log: progress lines.
     :param identity: the study's settings, which a resumed study must share.
+    :param progress: show a bar on stderr counting the rows (method x seed x size) with an
+        ETA, and what runs now (the command line's default; ``--quiet`` turns it off).
     :param advice: what to change when a row delivers an earlier step than its last, in
         the command's terms (ends the warning line, :mod:`.delivery`).
     """
@@ -204,14 +207,16 @@ class Study:
 
     def __init__(self, lab: Lab, methods: Sequence[Method], seeds: Sequence[int],
                  sizes: Sequence[int] | None, log: Callable[[str], None] = print,
-                 identity: dict | None = None, *,
+                 identity: dict | None = None, progress: bool = False, *,
                  advice: str = "give each step more retraining or prune more gently") -> None:
         names = [m.name for m in methods]
         if len(set(names)) != len(names):
             raise ValueError(f"methods must have distinct names, got {names}")
         self.lab, self.methods, self.seeds = lab, list(methods), list(seeds)
         self.sizes = None if sizes is None else list(sizes)
-        self.log, self.identity = log, dict(identity or {})
+        self.log, self.identity = around_bars(log) if progress else log, dict(identity or {})
+        self.progress = progress
+        self._bar = progress_bar(0, "", enabled=False)
         self.advice = advice
         lab.methods = {m.name: m for m in self.methods}
 
@@ -251,7 +256,11 @@ class Study:
                 if entries:
                     self.log(f"resuming after {len(entries)} finished seed(s) from {journal}")
             self.resumed(entries)
-            for seed in self.seeds[len(entries):]:
+            todo = self.seeds[len(entries):]
+            rows = len(todo) * len(self.sizes or [None]) * len(self.methods)
+            self._bar = stack.enter_context(
+                progress_bar(rows, self.kind, enabled=self.progress, unit="row"))
+            for seed in todo:
                 entry = {"number": len(entries), **self._run_seed(seed)}
                 entries.append(entry)
                 if book is not None:
@@ -277,19 +286,22 @@ class Study:
                                         for ep in m.needs(lab, seed, n)])
             for n in self.sizes or [None]:
                 outcomes = {}
+                at = "" if n is None else f" N={n}"
                 for m in order:
+                    show(self._bar, f"seed {seed}{at}: {m.name}")
                     t0 = time.perf_counter()
                     outcomes[m.name] = lab.outcome(seed, m.name, n)
                     walls[m.name] += time.perf_counter() - t0
                 cell_rows = []
+                show(self._bar, f"seed {seed}{at}: scoring")
                 for m in self.methods:
                     o = outcomes[m.name]
                     t0 = time.perf_counter()
                     cell_rows.append(o.experiment.score(o.delivered, seed, o.crossbar_size,
                                                         method=m.name, **o.fields()))
                     walls[m.name] += time.perf_counter() - t0
+                    self._bar.update(1)
                 rows += cell_rows
-                at = "" if n is None else f" N={n}"
                 self.log(f"seed {seed}{at}: " + ", ".join(
                     f"{r['method']} {r['area_mm2_best']:.4f} mm2" for r in cell_rows))
                 for r in cell_rows:  # a row that did less than its budget, said at once

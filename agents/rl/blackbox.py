@@ -34,6 +34,7 @@ import numpy as np
 import tnf_env
 
 from ..common.outputs import Journal
+from ..common.progress import progress_bar
 from .policies import ScheduleFollower, run_episode, run_episodes
 
 SAMPLERS = ("tpe", "random")
@@ -228,6 +229,7 @@ def run_search(
     log: Callable[[str], None] = print,
     journal: str | Path | None = None,
     batch: int = 1,
+    progress: bool = False,
 ) -> dict:
     """Search the schedule's constants with Optuna until ``budget_epochs`` are spent.
 
@@ -248,6 +250,7 @@ def run_search(
     :param batch: trials drawn together (each from the trials of the groups before) whose
         episodes run at once, their networks retrained as one batched computation
         (:func:`trial_objectives`); 1: one trial after the other.
+    :param progress: a bar on stderr over the budget's epochs, with an ETA.
     :returns: ``{"sampler", "budget_epochs", "epochs", "wall_seconds", "trials", "best",
         "startup_trials", "model_trials"}``; each trial records its parameters, objective
         and the epochs spent up to its end; ``model_trials`` counts the trials TPE drew
@@ -261,10 +264,7 @@ def run_search(
         raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
     if not (budget_epochs > 0 and math.isfinite(budget_epochs)):
         raise ValueError(f"budget_epochs must be a finite number > 0, got {budget_epochs!r}")
-    try:
-        import optuna
-    except ImportError:
-        raise ValueError("black-box search needs Optuna: pip install -e '.[optuna]'") from None
+    import optuna  # imported here: the command line's --help stays fast
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     task = tnf_env.Task.build(**settings)
     per_trial = len(seeds) * task.horizon * task.config.retrain_epochs
@@ -299,6 +299,9 @@ def run_search(
         trials = done[:first]
         spent = trials[-1]["epochs_spent"] if trials else 0.0
         t0 = time.perf_counter() - (done[-1]["wall_seconds"] if done else 0.0)
+        bar = stack.enter_context(progress_bar(budget_epochs, f"{sampler} search", progress,
+                                               unit="epoch"))
+        bar.update(spent)
         while (n := min(batch, int((budget_epochs + 1e-9 - spent) // per_trial))) >= 1:
             asked = []
             for k in range(len(trials), len(trials) + n):
@@ -318,9 +321,11 @@ def run_search(
                 study.tell(trial, res["objective"])
                 if len(trials) < len(done):  # finished before the search was stopped
                     trials.append(res)
+                    bar.update(res["epochs_spent"] - spent)
                     spent = res["epochs_spent"]
                     continue
                 spent += res["epochs"]
+                bar.update(res["epochs"])
                 trials.append({"number": len(trials), "raw": trial.params,
                                "params": params_of(trial.params, n_layers).to_dict(), **res,
                                "epochs_spent": spent,

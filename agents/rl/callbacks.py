@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,12 @@ def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -
 class _EvalEpisodes(gymnasium.Wrapper):
     """The evaluation environment: episode k after :meth:`restart` runs on seed
     ``EVAL_SEED + k`` (never trained on), and each finished episode is kept with its
-    seed and actions, for ``best_schedule.json``."""
+    seed and actions, for ``best_schedule.json``; ``on_episode`` (if set) is called as each
+    one ends."""
 
     def __init__(self, env: gymnasium.Env) -> None:
         super().__init__(env)
+        self.on_episode: Callable[[], object] | None = None
         self.restart()
 
     def restart(self) -> None:
@@ -91,6 +94,8 @@ class _EvalEpisodes(gymnasium.Wrapper):
         ep.steps, ep.final_info = ep.steps + 1, info
         if terminated or truncated:
             self.episodes.append(ep)
+            if self.on_episode is not None:
+                self.on_episode()
         return obs, reward, terminated, truncated, info
 
 

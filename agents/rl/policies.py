@@ -13,7 +13,7 @@ them as the schedule does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -208,9 +208,22 @@ def run_episodes(
     return results
 
 
-def evaluate_policy(env: gym.Env, policy: Policy, seeds: Sequence[int]) -> list[EpisodeResult]:
-    """One episode per seed; returns their results."""
-    return [run_episode(env, policy, s) for s in seeds]
+def evaluate_policy(
+    env: gym.Env,
+    policy: Policy,
+    seeds: Sequence[int],
+    on_episode: Callable[[EpisodeResult], object] | None = None,
+) -> list[EpisodeResult]:
+    """One episode per seed; returns their results.
+
+    :param on_episode: called with each episode's result as it ends (a progress bar).
+    """
+    results = []
+    for s in seeds:
+        results.append(run_episode(env, policy, s))
+        if on_episode is not None:
+            on_episode(results[-1])
+    return results
 
 
 def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:

@@ -35,6 +35,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMoni
 import tnf_env
 
 from ..common.outputs import atomic_write
+from ..common.progress import progress_bar as make_bar
 from .callbacks import EPISODE_KEYS, EpisodeMetricsCallback, ScheduleEvalCallback
 from .config import TrainConfig
 from .learning_curve import LEARNING_CURVE, learning_curve_figure
@@ -268,7 +269,8 @@ def train(
     :param cfg: the configuration (ignored when resuming: the run's own is used).
     :param out: the run directory.
     :param resume: continue from the latest checkpoint in ``out``.
-    :param progress_bar: show a progress bar.
+    :param progress_bar: show SB3's progress bar while training, then one on stderr over the
+        final evaluation's episodes.
     :param cores: cores the environment workers share (default: all this process may use).
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
     :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
@@ -331,7 +333,10 @@ def train(
         model.save(out / "final_model.zip")
         evaluator = callbacks.callbacks[2]
         evaluator.init_callback(model)
-        evaluator.evaluate_now()  # the final policy competes for best too
+        with make_bar(cfg.eval_episodes, "final evaluation", progress_bar) as bar:
+            evaluator.recorder.on_episode = bar.update
+            evaluator.evaluate_now()  # the final policy competes for best too
+            evaluator.recorder.on_episode = None
         learning_curve_figure(out, out / LEARNING_CURVE)
     return model
 

@@ -13,7 +13,7 @@ best trial's ``best_schedule.json``.
   learning rates x entropy coefficients x ``--space KEY=v1,v2`` lists).
   ``--search-alg optuna``: ``--num-samples`` points drawn by Optuna's TPE sampler
   from ``--space`` ranges (``KEY=LOW:HIGH``, ``KEY=LOW:HIGH:log``, ``KEY=LOW:HIGH:int``
-  or a list); needs the ``optuna`` extra.
+  or a list).
 - Every trial reports its episode return as it goes (PPO: the mean return of the
   latest training episodes after each rollout; fixed schedules: the running mean
   after each episode), so ``--scheduler asha`` (Tune's ASHAScheduler) stops weak
@@ -26,7 +26,7 @@ best trial's ``best_schedule.json``.
   ``checkpoint_every`` steps.
 - Without ``address`` a local Ray instance is started on this machine.
 
-Ray is an optional dependency: ``pip install -e .[distributed]`` (``.[optuna]`` for Optuna).
+Ray is an optional dependency: ``pip install -e .[distributed]`` (Optuna is a core one).
 """
 
 from __future__ import annotations
@@ -404,7 +404,7 @@ def _optuna(cfg: SearchConfig, tune):
         from ray.tune.search.optuna import OptunaSearch
     except ImportError:
         raise SearchError(
-            "--search-alg optuna needs Optuna: pip install -e '.[optuna]'"
+            "--search-alg optuna needs Ray Tune's Optuna searcher: pip install -e '.[distributed]'"
         ) from None
     space = {}
     for d in cfg.dimensions:

@@ -16,7 +16,6 @@ import torch
 
 from agents.rl.blackbox import run_search
 
-pytest.importorskip("optuna")
 ROOT = Path(__file__).resolve().parents[2]
 # one baseline seed, 2 steps of half an epoch: a trial is one retraining epoch (~0.5 s)
 SETTINGS = {"dataset": "digits", "topology": "64-32-10", "crossbar_sizes": [16, 32],

@@ -95,10 +95,8 @@ def test_param_schedule_sets_per_layer_levels():
         env.close()
 
 
-@pytest.mark.extras
 @pytest.mark.parametrize("sampler", ["tpe", "random"])
 def test_search_spends_at_most_its_budget(sampler):
-    pytest.importorskip("optuna", reason="needs Optuna (the optuna extra: make distributed)")
     torch.set_num_threads(1)
     per_trial = 2 * 2 * 0.5  # two seeds x two steps x half an epoch
     budget = 3 * per_trial + 0.5
@@ -117,9 +115,7 @@ def test_search_spends_at_most_its_budget(sampler):
         run_search(TINY_ENV, (0, 1), 1.0, sampler)
 
 
-@pytest.mark.extras
 def test_compare_cli_scores_every_method_on_held_out_seeds(tmp_path, capsys):
-    pytest.importorskip("optuna", reason="needs Optuna (the optuna extra: make distributed)")
     torch.set_num_threads(1)
     cfg = write_train_config(
         tmp_path, env={"max_steps": 2, "allow_stop": False}, timesteps=8, n_steps=4,

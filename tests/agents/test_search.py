@@ -143,7 +143,6 @@ def test_space_items_parse_and_bad_ones_are_refused(tmp_path):
 
 
 def test_optuna_search_with_asha_reports_returns_and_ranks_trials(tmp_path, local_ray):
-    pytest.importorskip("optuna")
     out = tmp_path / "optuna"
     cfg = write_train_config(tmp_path)  # 48 steps, rollouts of 8: 6 reports, then the last
     argv = ["search", "--config", str(cfg), "--search-alg", "optuna", "--scheduler", "asha",

@@ -8,3 +8,8 @@ retraining multiplies) and :mod:`.torch_device` (which torch device runs it).
 Uses :mod:`tnf_env.data`; a mask is all it knows of pruning, and it knows nothing of
 clusters or crossbars.
 """
+
+#: Simulation length T of the spiking network, in 1 ms steps: Diehl et al.'s
+#: reference (35 ms). Every default of an SNN length in the gym is this name (defined
+#: here, free of torch, for the command line's flags; :mod:`.spiking` uses it).
+SNN_TIMESTEPS = 35

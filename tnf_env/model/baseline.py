@@ -6,6 +6,10 @@ recipe. Writes are atomic (temporary file + ``os.replace``) and guarded by a
 file lock so parallel environment workers train a missing baseline once. A
 cache entry that cannot be read or whose checksum does not match is reported
 with a warning and retrained.
+
+Training reports on the ``tnf_env.model.baseline`` logger at INFO (a start line, then one
+line per epoch): silent unless a handler shows it, as the command line does
+(:func:`agents.common.progress.library_progress`) when not ``--quiet``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
@@ -31,6 +36,7 @@ from .torch_device import generator_on, resolve_device
 from .training import TrainingRecipe, evaluate, make_optimizer, to_tensors, train_epoch
 
 CACHE_FORMAT = 1
+_log = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
@@ -134,6 +140,8 @@ def train_baseline(
         )
         if progress is not None:
             progress(epoch, loss, evaluate(net, xv, yv)[0])
+        else:  # no validation pass here: the log must not add work
+            _log.info("  dense baseline epoch %d/%d: loss %.4f", epoch + 1, recipe.epochs, loss)
     seconds = time.perf_counter() - t0
     return Baseline(
         net=net,
@@ -241,7 +249,11 @@ def get_baseline(
             if cached is not None:
                 cached.net.to(device)
                 return cached
+        _log.info("training the dense baseline (%s %s, seed %d, %d epochs); cached in %s",
+                  data.name, format_topology(topology), seed, recipe.epochs, path.parent)
         base = train_baseline(data, topology, seed, recipe, progress, device)
+        _log.info("dense baseline trained in %.0f s: validation accuracy %.4f",
+                  base.train_seconds, base.accuracy_val)
         state = {k: v.detach().cpu().clone() for k, v in base.net.state_dict().items()}
         entry = {
             "spec": spec,

@@ -19,12 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from . import SNN_TIMESTEPS
 from .network import MaskedMLP
 from .torch_device import accumulator_dtype, generator_on
-
-#: Simulation length T of the spiking network, in 1 ms steps: Diehl et al.'s
-#: reference (35 ms). Every default of an SNN length in the gym is this name.
-SNN_TIMESTEPS = 35
 
 
 @dataclass
