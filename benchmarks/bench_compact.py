@@ -1,8 +1,10 @@
 """Where the CSR kernel beats the dense one: one training batch of a masked layer.
 
-Run: ``.venv/bin/python benchmarks/bench_compact.py [--size 1200] [--batch 400] [--device cpu]``
+Run: ``.venv/bin/python benchmarks/bench_compact.py [--size 1200] [--batch 400] [--device cpu]
+[--input-grad]``
 
-Times forward + backward (input and weight gradients) of one ``size x size``
+Times forward + backward (the weight gradient, and with ``--input-grad`` the input's too,
+as a hidden layer needs; the first layer's input needs none) of one ``size x size``
 masked layer at several densities, with the dense masked product and with the
 CSR kernel of :mod:`tnf_env.model.compact`, in the same run. ``tnf_env.model.compact.SPARSE_BELOW``
 is set from the crossover this prints (ratios, so a noisy machine still answers).
@@ -23,7 +25,7 @@ def time_batch(plan: LivePlan, w: torch.Tensor, x: torch.Tensor, repeats: int) -
     """Median seconds of one forward + backward through ``plan``."""
     times = []
     for _ in range(repeats + 1):
-        w.grad = None
+        w.grad = x.grad = None
         if x.device.type == "cuda":
             torch.cuda.synchronize()
         t0 = time.perf_counter()
@@ -44,14 +46,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument(
-        "--densities", type=float, nargs="+", default=[0.5, 0.2, 0.12, 0.08, 0.05, 0.02, 0.01]
+        "--densities", type=float, nargs="+",
+        default=[0.5, 0.3, 0.25, 0.2, 0.15, 0.12, 0.08, 0.05, 0.02, 0.01],
     )
+    parser.add_argument("--input-grad", action="store_true", help="the input needs a gradient")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     g = torch.Generator().manual_seed(0)
-    x = torch.rand(args.batch, args.size, generator=g).to(device)
-    print(f"{args.size}x{args.size} layer, batch {args.batch}, {device}, {args.threads} thread(s)")
+    x = torch.rand(args.batch, args.size, generator=g).to(device).requires_grad_(args.input_grad)
+    grads = "weight and input" if args.input_grad else "weight"
+    print(f"{args.size}x{args.size} layer, batch {args.batch}, {device}, {args.threads} "
+          f"thread(s), {grads} gradients")
     print("density  dense ms  csr ms  csr/dense")
     for d in args.densities:
         mask = (torch.rand(args.size, args.size, generator=g) < d).float().to(device)

@@ -10,6 +10,11 @@ mapping + costing, non-ideal evaluation (effective weights and the non-ideal
 validation pass), validation (the ideal pass) and other, and summed per step kind:
 ``prune`` (no SCIC ran), ``onset`` (the episode's first SCIC) and ``recluster``.
 
+The roofline: every retraining call's multiply-adds of the live sub-network (forward, weight
+gradient and, past the first layer, input gradient; counted over the live blocks as dense,
+and over the kept weights alone) over its seconds, against this process's measured
+single-thread fp32 matmul rate (a 400 x 1200 x 1200 product, forward and backward).
+
 ``--against REF`` also runs the same episode with the code of commit REF (a temporary
 git worktree, in a subprocess), alternating with this checkout ``--repeats`` times,
 and prints the ratios of the medians: the machine may be noisy, the ratio holds.
@@ -41,11 +46,47 @@ CONFIGS = {
 PARTS = ("retrain", "cluster", "mapping", "nonideal", "validation")
 
 
+def matmul_rate(repeats: int = 20) -> float:
+    """FLOP/s of one thread on a 400 x 1200 x 1200 fp32 product, forward and backward."""
+    import torch
+    from torch.nn import functional as F
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(400, 1200, generator=g, requires_grad=True)
+    w = torch.rand(1200, 1200, generator=g, requires_grad=True)
+    times = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        F.linear(x, w).sum().backward()
+        times.append(time.perf_counter() - t0)
+    return 3 * 2 * 400 * 1200 * 1200 / statistics.median(times[1:])
+
+
+def retrain_flops(net, images: float) -> tuple[float, float]:
+    """FLOPs of training ``net`` on ``images`` images: over its live blocks as dense, and
+    over its kept weights alone (forward, weight gradient, and the input gradient of every
+    layer but the first)."""
+    plan = net.live_plan() if hasattr(net, "live_plan") else None
+    dense = kept = 0.0
+    for i in range(net.n_layers):
+        mask = net.mask(i)
+        rows = cols = None
+        if plan is not None:
+            rows, cols = plan.layers[i].rows, plan.layers[i].cols
+        r = mask.shape[0] if rows is None else len(rows)
+        c = mask.shape[1] if cols is None else len(cols)
+        passes = 2 if i == 0 else 3
+        dense += 2 * passes * r * c
+        kept += 2 * passes * float(mask.sum())
+    return dense * images, kept * images
+
+
 def episode(settings: dict, seed: int = 0) -> dict:
     """One paper-schedule episode; per step its timing parts, and what it delivered."""
     import torch
 
     import tnf_env
+    from tnf_env.transform.transformation import Transformation
 
     if (Path(tnf_env.__file__).parents[1] / "agents" / "rl").is_dir():
         from agents.rl.policies import PaperPolicy
@@ -53,6 +94,18 @@ def episode(settings: dict, seed: int = 0) -> dict:
         from agents.policies import PaperPolicy
 
     torch.set_num_threads(1)
+    rate = matmul_rate()
+    calls: list[tuple[float, float, float]] = []  # per retraining call: s, dense, kept FLOPs
+    plain = Transformation.retrain
+
+    def retrain(tr, epochs):
+        flops = retrain_flops(tr.net, epochs * tr.x_train.shape[0])
+        t = time.perf_counter()
+        out = plain(tr, epochs)
+        calls.append((time.perf_counter() - t, *flops))
+        return out
+
+    Transformation.retrain = retrain
     env = tnf_env.make(**settings)
     t0 = time.perf_counter()
     obs, info = env.reset(seed=seed)
@@ -75,6 +128,10 @@ def episode(settings: dict, seed: int = 0) -> dict:
         "accuracy": info["accuracy"],
         "area_ratio": info["area_ratio"],
         "delivered_step": info.get("delivered_step"),
+        "matmul_flops": rate,
+        "retrain_calls_s": sum(c[0] for c in calls),
+        "retrain_dense_flops": sum(c[1] for c in calls),
+        "retrain_kept_flops": sum(c[2] for c in calls),
     }
 
 
@@ -150,6 +207,17 @@ def report(name: str, runs: list[dict], old: list[dict]) -> dict:
           f"{100 * out['outside_retrain_share']:.1f}%; clustering + mapping + non-ideal "
           f"{100 * out['cluster_map_nonideal_share']:.1f}%; SCIC runs {scic}, skipped calls "
           f"{skipped}; val acc {out['accuracy']:.4f}, area ratio {out['area_ratio']:.3f}")
+    r = runs[0]
+    if r.get("retrain_calls_s"):
+        sec, rate = r["retrain_calls_s"], r["matmul_flops"]
+        dense, kept = r["retrain_dense_flops"] / sec, r["retrain_kept_flops"] / sec
+        out["roofline"] = {"matmul_gflops": rate / 1e9, "live_dense_gflops": dense / 1e9,
+                           "kept_gflops": kept / 1e9, "retrain_calls_s": sec}
+        print(f"roofline: retraining {sec:.1f} s (epochs only, not the gate's loss) at "
+              f"{dense / 1e9:.1f} GFLOP/s over the live blocks as dense "
+              f"({100 * dense / rate:.0f}% of the measured single-thread fp32 matmul rate, "
+              f"{rate / 1e9:.1f} GFLOP/s) and {kept / 1e9:.1f} GFLOP/s over the kept weights "
+              f"({100 * kept / rate:.0f}%)")
     if old:
         o_ep = statistics.median(r["episode_s"] for r in old)
         o_re = statistics.median(sum(s["retrain"] for s in r["steps"]) for r in old)

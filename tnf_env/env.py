@@ -262,6 +262,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             self.recipe,
             seed=episode_seed,
             initial_loss=self.task.start_loss,
+            gate_data=(self.task.x_gate, self.task.y_gate),
         )
         self.transformation.net.compact = self.config.compact
         self._steps, self._loss_fell, self._last_action, self._done = 0, False, None, False

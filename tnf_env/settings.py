@@ -47,6 +47,10 @@ from .validation import (
     validate_fields,
 )
 
+#: The loss gate's images: the standard error of a mean loss depends on how many images it
+#: averages, not on the split's size, and 1,000 gave the whole split's decisions in a paper
+#: episode on mnist-10k (docs/results/speed.md); digits' 899 training images are all used.
+GATE_IMAGES = 1000
 MAX_RETRAIN_EPOCHS = 1000  # a step runs one sub-iteration per epoch: keep it bounded
 # Upper bounds of integer settings: larger values pass the types and then spin or fail deep
 # inside torch (an SNN of 10**12 timesteps, an episode of 10**12 steps, a layer of 10**10).
@@ -173,6 +177,11 @@ class EnvConfig(BaseModel):
         "a number >= 0")
     gate_on_loss: Bool = setting(
         True, "thresholds rise only in steps whose training loss fell", "True or False")
+    gate_images: Annotated[
+        Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
+    ] = setting(
+        GATE_IMAGES, "training images the loss gate's loss is measured on (a seeded, "
+        "class-stratified subset; None: all)", f"None or an integer in [1, {MAX_VAL_SIZE}]")
     accounting: Annotated[Str, Rule(lambda v: v in ACCOUNTINGS)] = setting(
         "best", 'crossbar accounting of the cost: "best" or "paper" (scoring.py)',
         f"one of {', '.join(ACCOUNTINGS)}")

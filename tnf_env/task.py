@@ -25,6 +25,7 @@ import torch
 from hwmodel import get_technology
 
 from .data.datasets import Dataset, load_dataset
+from .data.subset import stratified_indices
 from .measure.scoring import network_cost
 from .model.baseline import Baseline, get_baseline
 from .model.network import MaskedMLP, default_topology, format_topology, parse_topology
@@ -44,11 +45,12 @@ EPISODE_ONLY = ("torch_threads", "cache_dir", "data_dir")
 #: Settings that define the instance itself (data, baseline, references, start metrics).
 INSTANCE_FIELDS = (
     "dataset", "data_dir", "topology", "seed", "cache_dir", "device", "dtype", "technology",
-    "nonideal", "val_size", "accuracy_tolerance", "crossbar_sizes", "area_weight", "accounting",
+    "nonideal", "val_size", "gate_images", "accuracy_tolerance", "crossbar_sizes", "area_weight",
+    "accounting",
 )
 
 #: Settings that decide the data tensors.
-DATA_FIELDS = ("dataset", "data_dir", "val_size", "device", "dtype")
+DATA_FIELDS = ("dataset", "data_dir", "val_size", "gate_images", "device", "dtype")
 
 
 class Task:
@@ -99,6 +101,7 @@ class Task:
             self.x_train, self.y_train = data_from.x_train, data_from.y_train
             self.x_val, self.y_val = data_from.x_val, data_from.y_val
             self.x_test, self.y_test = data_from.x_test, data_from.y_test
+            self.x_gate, self.y_gate = data_from.x_gate, data_from.y_gate
         else:
             self.x_train, self.y_train = self._tensors(self.data.x_train, self.data.y_train)
             n_val = cfg.val_size or len(self.data.y_val)
@@ -106,11 +109,20 @@ class Task:
                 self.data.x_val[:n_val], self.data.y_val[:n_val]
             )
             self.x_test, self.y_test = self._tensors(self.data.x_test, self.data.y_test)
+            # The loss gate's images: a fixed subset, the same for every episode and seed.
+            n_gate = cfg.gate_images or len(self.data.y_train)
+            if n_gate >= len(self.data.y_train):
+                self.x_gate, self.y_gate = self.x_train, self.y_train
+            else:
+                pick = stratified_indices(self.data.y_train, n_gate)
+                self.x_gate, self.y_gate = self._tensors(
+                    self.data.x_train[pick], self.data.y_train[pick]
+                )
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
         # float64 sums: a float32 reduction's order (and result) varies between processors
         self.weight_scale = [float(w.abs().double().mean()) for w in self.dense_weights()]
-        self.start_loss = evaluate(self.baseline.net, self.x_train, self.y_train)[1]
+        self.start_loss = evaluate(self.baseline.net, self.x_gate, self.y_gate)[1]
         shapes = zip(self.topology[1:], self.topology[:-1], strict=True)
         self.dense_masks = [np.ones(shape, bool) for shape in shapes]
         self.dense_costs = {

@@ -79,3 +79,44 @@ def test_experiment_builds_one_task_per_seed():
 @pytest.mark.parametrize("module", [tnf_env.task, tnf_env.vector_env])
 def test_docstring_examples(module):
     assert doctest.testmod(module).failed == 0
+
+
+def test_the_loss_gate_measures_a_fixed_stratified_subset():
+    """gate_images: the gate's loss on a seeded, class-stratified subset of the training
+    set, shared by every episode; at least as many images as the split means all of it."""
+    import numpy as np
+
+    from tnf_env.data.subset import stratified_indices
+    from tnf_env.model.training import evaluate
+
+    small = Task.build(gate_images=200)
+    y_all = small.y_train.numpy()
+    y_gate = small.y_gate.numpy()
+    assert len(y_gate) == 200
+    shares = np.bincount(y_gate, minlength=10) / 200
+    assert np.abs(shares - np.bincount(y_all, minlength=10) / len(y_all)).max() <= 1 / 200
+    pick = stratified_indices(y_all, 200)
+    assert (small.x_gate.numpy() == small.x_train.numpy()[pick]).all()
+    assert small.start_loss == evaluate(small.baseline.net, small.x_gate, small.y_gate)[1]
+    env = TraNNsformerEnv(task=small)
+    env.reset(seed=0)
+    assert env.transformation.x_gate is small.x_gate
+    whole = Task.build(gate_images=10**6)
+    assert whole.x_gate is whole.x_train
+
+
+def test_stratified_indices_are_seeded_sorted_and_checked():
+    import numpy as np
+    import pytest
+
+    from tnf_env.data.subset import stratified_indices
+
+    y = np.repeat(np.arange(3), [50, 30, 20])
+    a = stratified_indices(y, 10, seed=1)
+    assert (a == stratified_indices(y, 10, seed=1)).all() and (np.diff(a) > 0).all()
+    assert np.bincount(y[a]).tolist() == [5, 3, 2]
+    assert not (a == stratified_indices(y, 10, seed=2)).all()
+    assert (stratified_indices(y, 100) == np.arange(100)).all()
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="integer size >= 1"):
+            stratified_indices(y, bad)

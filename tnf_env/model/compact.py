@@ -26,10 +26,12 @@ import torch
 from torch.nn import functional as F
 
 #: Below this density (kept / cells of the live block) a layer uses the CSR kernel,
-#: per device type. CPU: below the crossover benchmarks/bench_compact.py measures
-#: (batch 400, one thread: CSR/dense 0.53-0.74 at 12% density on 1200x1200 and
-#: 600x600 layers, 0.7-1.3 at 15-20%). Other devices stay dense until measured.
-SPARSE_BELOW = {"cpu": 0.12}
+#: per device type. CPU: under the crossover benchmarks/bench_compact.py measures (batch
+#: 400, one thread, AVX-512 MKL: CSR/dense 0.75-0.85 at 20% density on 1200x1200 and
+#: 600x600 layers, with and without the input's gradient; 0.93-1.04 at 25%). An earlier
+#: processor put it nearer 15% (0.7-1.3 at 15-20%): 20% keeps the slower side small there.
+#: Other devices stay dense until measured.
+SPARSE_BELOW = {"cpu": 0.2}
 
 #: Gathers and the CSR kernel cost a few extra operations per batch: a network
 #: compacts only when that saves at least this many multiply-adds per sample, and a

@@ -188,7 +188,7 @@ def retrain_stacked(trs: list[Transformation], epochs: float) -> list[float | Ex
     t0 = time.perf_counter()
     groups: dict[tuple, list[int]] = {}
     for k, tr in enumerate(trs):  # networks stack only over one training set and recipe
-        groups.setdefault((id(tr.x_train), tr.recipe), []).append(k)
+        groups.setdefault((id(tr.x_train), id(tr.x_gate), tr.recipe), []).append(k)
     if len(groups) > 1:
         out: list[float | Exception] = [0.0] * len(trs)
         for group in groups.values():
@@ -212,7 +212,7 @@ def retrain_stacked(trs: list[Transformation], epochs: float) -> list[float | Ex
                 diverged[k] = TrainingDiverged(f"training loss became {mean} within an epoch")
         left -= frac
     nets.write_back(trs)
-    losses = stacked_evaluate(nets, x, y)[1].tolist()
+    losses = stacked_evaluate(nets, first.x_gate, first.y_gate)[1].tolist()
     seconds = (time.perf_counter() - t0) / len(trs)
     out: list[float | Exception] = []
     for k, tr in enumerate(trs):

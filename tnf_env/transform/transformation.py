@@ -76,7 +76,9 @@ class Transformation:
     :param crossbar_sizes: crossbar size per layer; clusters are sized to fit it.
     :param recipe: training recipe for retraining (lr, momentum, batch, dropout, shifts).
     :param seed: seed of retraining's shuffling and dropout and of the clustering.
-    :param initial_loss: the starting network's full training loss, if already known.
+    :param initial_loss: the starting network's loss on the gate's images, if known.
+    :param gate_data: the images and labels the loss gate measures the training loss on
+        (None: the whole training set).
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class Transformation:
         recipe: TrainingRecipe | None = None,
         seed: int = 0,
         initial_loss: float | None = None,
+        gate_data: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> None:
         self.net = copy.deepcopy(net)
         self.net.eval()
@@ -97,6 +100,7 @@ class Transformation:
             )
         self.crossbar_sizes = [int(n) for n in crossbar_sizes]
         self.x_train, self.y_train = x_train, y_train
+        self.x_gate, self.y_gate = gate_data if gate_data is not None else (x_train, y_train)
         self.recipe = recipe or TrainingRecipe()
         self.seed = int(seed)
         self.net.to(x_train.device)
@@ -157,8 +161,8 @@ class Transformation:
         return self.net.sparsity()
 
     def train_loss(self) -> float:
-        """Full training-set loss without dropout (the threshold rule's signal)."""
-        return evaluate(self.net, self.x_train, self.y_train)[1]
+        """Training loss without dropout on the gate's images (the threshold rule's signal)."""
+        return evaluate(self.net, self.x_gate, self.y_gate)[1]
 
     def snapshot(self) -> dict:
         """A copy of the state (weights, masks, clusters, thresholds) to :meth:`restore` later."""
