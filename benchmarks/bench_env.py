@@ -86,7 +86,11 @@ def episode(settings: dict, seed: int = 0) -> dict:
     import torch
 
     import tnf_env
-    from tnf_env.transform.transformation import Transformation
+
+    try:
+        from tnf_env.transform.transformation import Transformation
+    except ImportError:  # a commit before tnf_env/ was split into subpackages
+        from tnf_env.transform import Transformation
 
     if (Path(tnf_env.__file__).parents[1] / "agents" / "rl").is_dir():
         from agents.rl.policies import PaperPolicy

@@ -120,3 +120,18 @@ def test_cuda_matches_cpu():
     gpu = copy.deepcopy(net).to("cuda")
     net.eval(), gpu.eval()
     torch.testing.assert_close(gpu(x.cuda()).cpu(), net(x), rtol=1e-4, atol=1e-5)
+
+
+def test_the_default_rule_picks_csr_by_density_and_layer():
+    """The first layer (its input needs no gradient) takes CSR up to a higher density than
+    the others, as benchmarks/bench_products.py measured; cells below the threshold only."""
+    from tnf_env.model.compact import SPARSE_BELOW, SPARSE_BELOW_FIRST, LivePlan
+
+    g = torch.Generator().manual_seed(0)
+    between = (SPARSE_BELOW["cpu"] + SPARSE_BELOW_FIRST["cpu"]) / 2
+    masks = [(torch.rand(400, 400, generator=g) < between).float() for _ in range(2)]
+    plan = LivePlan(masks, min_saved_cells=0)
+    assert plan.kernels == ["csr", "dense"]
+    sparse = [(torch.rand(400, 400, generator=g) < SPARSE_BELOW["cpu"] / 2).float()] * 2
+    assert LivePlan(sparse, min_saved_cells=0).kernels == ["csr", "csr"]
+    assert LivePlan(sparse, sparse_below=0.0, min_saved_cells=0).kernels == ["dense", "dense"]

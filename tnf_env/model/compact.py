@@ -26,12 +26,17 @@ import torch
 from torch.nn import functional as F
 
 #: Below this density (kept / cells of the live block) a layer uses the CSR kernel,
-#: per device type. CPU: under the crossover benchmarks/bench_compact.py measures (batch
-#: 400, one thread, AVX-512 MKL: CSR/dense 0.75-0.85 at 20% density on 1200x1200 and
-#: 600x600 layers, with and without the input's gradient; 0.93-1.04 at 25%). An earlier
-#: processor put it nearer 15% (0.7-1.3 at 15-20%): 20% keeps the slower side small there.
-#: Other devices stay dense until measured.
+#: per device type. CPU: under the crossover that benchmarks/bench_compact.py (random
+#: masks; batch 400, one thread, AVX-512 MKL: CSR/dense 0.75-0.85 at 20% on 1200x1200 and
+#: 600x600 layers, 0.93-1.04 at 25%) and benchmarks/bench_products.py (an mnist-10k
+#: episode's own masks: 0.64-0.76 at 15-20% on the hidden layer) measure. An earlier
+#: processor put it nearer 15%: 20% keeps the slower side small there. Other devices stay
+#: dense until measured.
 SPARSE_BELOW = {"cpu": 0.2}
+#: The same for the first layer, whose input needs no gradient (the CSR backward then
+#: skips its costlier half): bench_products.py measured 0.77-0.84 at 24-26% density on
+#: mnist-10k's first layer and 0.97 at 31%.
+SPARSE_BELOW_FIRST = {"cpu": 0.25}
 
 #: Gathers and the CSR kernel cost a few extra operations per batch: a network
 #: compacts only when that saves at least this many multiply-adds per sample, and a
@@ -146,7 +151,8 @@ class LivePlan:
 
     :param masks: the network's masks (on its device), in forward order.
     :param sparse_below: density under which a layer uses the CSR kernel (None: the
-        device's default from :data:`SPARSE_BELOW`; 0 never).
+        device's defaults, :data:`SPARSE_BELOW_FIRST` for the first layer and
+        :data:`SPARSE_BELOW` for the others; 0 never).
     :param min_saved_cells: compact only when that drops at least this many cells, and
         use CSR only on layers of at least this many cells (default :data:`MIN_SAVED_CELLS`).
     """
@@ -158,8 +164,10 @@ class LivePlan:
         min_saved_cells: int | None = None,
     ) -> None:
         device = masks[0].device
+        below = [sparse_below] * len(masks)
         if sparse_below is None:
-            sparse_below = SPARSE_BELOW.get(device.type, 0.0)
+            below = [SPARSE_BELOW.get(device.type, 0.0)] * len(masks)
+            below[0] = SPARSE_BELOW_FIRST.get(device.type, below[0])
         if min_saved_cells is None:
             min_saved_cells = MIN_SAVED_CELLS
         if sum(m.numel() for m in masks) < min_saved_cells:
@@ -188,7 +196,7 @@ class LivePlan:
             cells = sub.numel()
             density = float(sub.sum()) / cells if cells else 1.0
             big = m.numel() >= min_saved_cells
-            if cells and big and density < sparse_below and device.type in ("cpu", "cuda"):
+            if cells and big and density < below[i] and device.type in ("cpu", "cuda"):
                 self.layers.append(_Layer(rows, cols, None,
                                           _csr_layout(sub, rows, cols, m.shape[1])))
             else:
