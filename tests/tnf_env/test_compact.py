@@ -144,15 +144,19 @@ def _layered_net(kernels: str, dtype: torch.dtype) -> MaskedMLP:
     return net
 
 
+_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=_CUDA)])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("kernels", ["dense", "csr", "mixed"])
 @pytest.mark.parametrize("lr,momentum", [(0.5, 0.5), (0.3, 0.9)], ids=["paper", "lr0.3-m0.9"])
-def test_compact_sgd_is_bit_identical_to_per_batch_steps(monkeypatch, dtype, kernels, lr,
-                                                         momentum):
+def test_compact_sgd_is_bit_identical_to_per_batch_steps(monkeypatch, device, dtype, kernels,
+                                                         lr, momentum):
     from tnf_env.model import compact_sgd
 
     x, y = _data()
-    x = x.to(dtype)
+    x, y = x.to(device, dtype), y.to(device)
     used = []
     real = compact_sgd.CompactSGD
 
@@ -173,9 +177,9 @@ def test_compact_sgd_is_bit_identical_to_per_batch_steps(monkeypatch, dtype, ker
     runs = []
     for keep in (True, False):
         monkeypatch.setattr(compact_sgd, "KEEP_COMPACT", keep)
-        net = _layered_net(kernels, dtype)
+        net = _layered_net(kernels, dtype).to(device)
         opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-        gen = torch.Generator().manual_seed(3)
+        gen = torch.Generator(device).manual_seed(3)
         trace = []
 
         def train(fraction, shift=0, net=net, opt=opt, gen=gen, trace=trace):
@@ -189,7 +193,7 @@ def test_compact_sgd_is_bit_identical_to_per_batch_steps(monkeypatch, dtype, ker
         train(1.0)  # the first step ever: SGD creates the momentum buffers
         train(0.4, shift=1)
         masks = net.masks_numpy()
-        moving = opt.state[net.layers[2].weight]["momentum_buffer"].numpy() != 0
+        moving = opt.state[net.layers[2].weight]["momentum_buffer"].cpu().numpy() != 0
         dying = int(np.flatnonzero(moving.any(0))[0])
         masks[1][dying] = False  # a second-layer neuron dies: its outputs keep momentum
         movable = moving & masks[2]
