@@ -135,3 +135,119 @@ def test_the_default_rule_picks_csr_by_density_and_layer():
     sparse = [(torch.rand(400, 400, generator=g) < SPARSE_BELOW["cpu"] / 2).float()] * 2
     assert LivePlan(sparse, min_saved_cells=0).kernels == ["csr", "csr"]
     assert LivePlan(sparse, sparse_below=0.0, min_saved_cells=0).kernels == ["dense", "dense"]
+
+
+def _bits(t: torch.Tensor) -> torch.Tensor:
+    """The tensor's bit patterns (equal bits: equal values, signs of zeros included)."""
+    return t.detach().view(torch.int64 if t.dtype == torch.float64 else torch.int32)
+
+
+def _layered_net(kernels: str, dtype: torch.dtype) -> MaskedMLP:
+    """_sparse_net with the kernels asked for: all dense, all CSR, or a dense first layer
+    that gathers nothing (every input and first-layer neuron live) before CSR layers."""
+    net = _sparse_net().to(dtype)
+    net.sparse_below = {"dense": 0.0, "csr": 1.0, "mixed": 0.3}[kernels]
+    if kernels == "mixed":
+        rng = np.random.default_rng(7)
+        m0 = rng.random((40, 36)) < 0.5
+        m0[np.arange(40), np.arange(40) % 36] = True  # every input feeds, every neuron fed
+        net.set_mask(0, m0)
+        m1 = net.masks_numpy()[1]
+        m1[0, :] = True  # every first-layer neuron feeds a live one
+        m1[:, 7] = True
+        net.set_mask(1, m1)
+    return net
+
+
+_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=_CUDA)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("kernels", ["dense", "csr", "mixed"])
+@pytest.mark.parametrize("lr,momentum", [(0.5, 0.5), (0.3, 0.9)], ids=["paper", "lr0.3-m0.9"])
+def test_compact_sgd_is_bit_identical_to_per_batch_steps(monkeypatch, device, dtype, kernels,
+                                                         lr, momentum):
+    from tnf_env.model import compact_sgd
+
+    x, y = _data()
+    x, y = x.to(device, dtype), y.to(device)
+    used = []
+    real = compact_sgd.CompactSGD
+
+    class Spy(real):
+        def finish(self):
+            state = self.optimizer.state
+            outside = 0
+            for s in self.slots:  # cells outside the block whose momentum must be replayed
+                buf = state.get(s.param, {}).get("momentum_buffer")
+                if s.gathered and buf is not None:
+                    hot = buf != 0
+                    hot.view(-1)[s.flat] = False
+                    outside += int(hot.sum())
+            used.append((self.plan.kernels, [s.gathered for s in self.slots], outside))
+            super().finish()
+
+    monkeypatch.setattr(compact_sgd, "CompactSGD", Spy)
+    runs = []
+    for keep in (True, False):
+        monkeypatch.setattr(compact_sgd, "KEEP_COMPACT", keep)
+        net = _layered_net(kernels, dtype).to(device)
+        opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+        gen = torch.Generator(device).manual_seed(3)
+        trace = []
+
+        def train(fraction, shift=0, net=net, opt=opt, gen=gen, trace=trace):
+            loss = train_epoch(net, opt, x, y, 16, gen, fraction=fraction, augment_shift=shift)
+            trace.append((loss,) + tuple(
+                _bits(t).clone() for layer in net.layers
+                for t in (layer.weight, opt.state[layer.weight]["momentum_buffer"],
+                          layer.weight.grad)
+            ))
+
+        train(1.0)  # the first step ever: SGD creates the momentum buffers
+        train(0.4, shift=1)
+        masks = net.masks_numpy()
+        moving = opt.state[net.layers[2].weight]["momentum_buffer"].cpu().numpy() != 0
+        dying = int(np.flatnonzero(moving.any(0))[0])
+        masks[1][dying] = False  # a second-layer neuron dies: its outputs keep momentum
+        movable = moving & masks[2]
+        movable[:, dying] = False
+        pruned = tuple(np.argwhere(movable)[0])
+        masks[2][pruned] = False  # a cell is pruned with its momentum
+        for i, m in enumerate(masks):
+            net.set_mask(i, m)
+        train(1.0)
+        train(0.3, shift=1)
+        masks[2][pruned] = True  # a cluster revives the cell: its momentum moves it again
+        net.set_mask(2, masks[2])
+        train(0.7)
+        runs.append(trace)
+    fast, slow = runs
+    assert len(used) == 5  # the compact path ran every call of the first run only
+    assert any(outside for *_, outside in used)  # and had momentum outside the block to replay
+    if kernels == "mixed":
+        assert used[0][0][0] == "dense" and not used[0][1][0] and "csr" in used[0][0]
+    for a, b in zip(fast, slow, strict=True):
+        assert a[0] == b[0]  # the returned loss
+        for ta, tb in zip(a[1:], b[1:], strict=True):
+            assert torch.equal(ta, tb)
+    assert not torch.equal(fast[-1][1], fast[0][1])  # training moved the weights
+
+
+def test_only_plain_momentum_sgd_keeps_the_network_compact():
+    from tnf_env.model.compact_sgd import plain_momentum_sgd
+
+    net = _sparse_net()
+    params = list(net.parameters())
+    assert plain_momentum_sgd(net, torch.optim.SGD(params, lr=0.5, momentum=0.5))
+    for opt in (
+        torch.optim.SGD(params, lr=0.5),  # no momentum
+        torch.optim.SGD(params, lr=0.5, momentum=0.5, nesterov=True),
+        torch.optim.SGD(params, lr=0.5, momentum=0.5, weight_decay=1e-4),
+        torch.optim.SGD(params, lr=0.5, momentum=0.5, dampening=0.1),
+        torch.optim.SGD(params, lr=0.5, momentum=0.5, maximize=True),
+        torch.optim.SGD(params[:2], lr=0.5, momentum=0.5),  # not every weight
+        torch.optim.Adam(params),
+    ):
+        assert not plain_momentum_sgd(net, opt)

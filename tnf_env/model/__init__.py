@@ -3,7 +3,8 @@
 :mod:`.network` (the masked, bias-free ReLU MLP), :mod:`.training` (one epoch, evaluation),
 :mod:`.baseline` (the dense network, trained once and cached on disk), :mod:`.spiking`
 (ANN-to-SNN conversion and simulation), :mod:`.compact` (the live sub-network that
-retraining multiplies) and :mod:`.torch_device` (which torch device runs it).
+retraining multiplies), :mod:`.compact_sgd` (momentum SGD kept on it for a whole
+retraining call) and :mod:`.torch_device` (which torch device runs it).
 
 Uses :mod:`tnf_env.data`; a mask is all it knows of pruning, and it knows nothing of
 clusters or crossbars.

@@ -130,6 +130,7 @@ class _Layer:
     cols: torch.Tensor | None  # live inputs (None: all)
     mask: torch.Tensor | None  # the gathered mask (dense kernel)
     csr: _CSRLayout | None  # set when the layer uses the CSR kernel
+    flat: torch.Tensor | None = None  # cached flat_indices of a gathered dense block
 
 
 def _csr_layout(mask: torch.Tensor, rows, cols, full_in: int) -> _CSRLayout:
@@ -207,6 +208,40 @@ class LivePlan:
         """Per layer ``"csr"`` or ``"dense"`` (for benchmarks and tests)."""
         return ["csr" if lay.csr is not None else "dense" for lay in self.layers]
 
+    def gather(self, weights: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Per layer the part of the full weight the forward pass multiplies: the live
+        block (dense kernel) or the kept values in CSR order (CSR kernel)."""
+        out = []
+        for lay, w in zip(self.layers, weights, strict=True):
+            if lay.csr is not None:
+                out.append(w.reshape(-1).index_select(0, lay.csr.flat))
+            else:
+                if lay.rows is not None:
+                    w = w.index_select(0, lay.rows)
+                if lay.cols is not None:
+                    w = w.index_select(1, lay.cols)
+                out.append(w)
+        return out
+
+    def gathers(self, i: int) -> bool:
+        """Whether layer ``i``'s :meth:`gather` is a copy (False: the full weight itself)."""
+        lay = self.layers[i]
+        return lay.csr is not None or lay.rows is not None or lay.cols is not None
+
+    def flat_indices(self, i: int, n_in: int) -> torch.Tensor:
+        """Positions in the row-major full weight (``n_in`` columns) of layer ``i``'s
+        gathered cells, in :meth:`gather`'s order."""
+        lay = self.layers[i]
+        if lay.csr is not None:
+            return lay.csr.flat
+        if lay.flat is None:
+            n_out = self.widths[i + 1]
+            dev = lay.mask.device
+            rows = lay.rows if lay.rows is not None else torch.arange(n_out, device=dev)
+            cols = lay.cols if lay.cols is not None else torch.arange(n_in, device=dev)
+            lay.flat = (rows[:, None] * n_in + cols[None, :]).reshape(-1)
+        return lay.flat
+
     def forward(
         self,
         weights: list[torch.Tensor],
@@ -216,17 +251,23 @@ class LivePlan:
         generator: torch.Generator | None,
     ) -> torch.Tensor:
         """Logits of the full network (every output), computed on the live part."""
+        return self.forward_gathered(self.gather(weights), x, dropout, training, generator)
+
+    def forward_gathered(
+        self,
+        gathered: list[torch.Tensor],
+        x: torch.Tensor,
+        dropout: float,
+        training: bool,
+        generator: torch.Generator | None,
+    ) -> torch.Tensor:
+        """:meth:`forward` on weights already :meth:`gather`-ed."""
         h = x if self.inputs is None else x.index_select(1, self.inputs)
         last = len(self.layers) - 1
-        for i, (lay, w) in enumerate(zip(self.layers, weights, strict=True)):
+        for i, (lay, w) in enumerate(zip(self.layers, gathered, strict=True)):
             if lay.csr is not None:
-                values = w.reshape(-1).index_select(0, lay.csr.flat)
-                h = _SparseLinear.apply(h.contiguous(), values, lay.csr)
+                h = _SparseLinear.apply(h.contiguous(), w, lay.csr)
             else:
-                if lay.rows is not None:
-                    w = w.index_select(0, lay.rows)
-                if lay.cols is not None:
-                    w = w.index_select(1, lay.cols)
                 h = F.linear(h, w * lay.mask)
             if i < last:
                 h = F.relu(h)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from . import compact_sgd
 from .network import MaskedMLP
 from .torch_device import accumulator_dtype
 
@@ -106,8 +107,11 @@ def train_epoch(
 ) -> float:
     """One pass (or ``fraction`` of a pass) over ``x`` in shuffled minibatches.
 
-    Masks are re-applied after every optimiser step. Everything stays on the device of
-    ``x`` (and of ``generator``, which must match it); the loss is read back once per call.
+    Masks are re-applied after every optimiser step. With plain momentum SGD and a
+    compacted network the live sub-network stays compact for the whole call
+    (:mod:`~tnf_env.model.compact_sgd`, the same results bit for bit). Everything stays on
+    the device of ``x`` (and of ``generator``, which must match it); the loss is read back
+    once per call.
 
     :param fraction: share of the training set to visit, in (0, 1].
     :param augment_shift: shift each image randomly by up to this many pixels.
@@ -121,16 +125,28 @@ def train_epoch(
     order = torch.randperm(n, generator=generator, device=x.device)[:n_seen]
     net.train()
     total, batches = torch.zeros((), dtype=accumulator_dtype(x.device), device=x.device), 0
-    for start in range(0, n_seen, batch_size):
-        idx = order[start : start + batch_size]
-        xb = x[idx] if augment_shift == 0 else random_shift(x[idx], augment_shift, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(net(xb, generator=generator), y[idx])
-        loss.backward()
-        optimizer.step()
-        net.apply_masks()
-        total += loss.detach()
-        batches += 1
+    kept = None
+    if compact_sgd.KEEP_COMPACT and net.compact and compact_sgd.plain_momentum_sgd(net, optimizer):
+        plan = net.live_plan()
+        if any(plan.gathers(i) for i in range(net.n_layers)):  # else nothing to save
+            kept = compact_sgd.CompactSGD(net, optimizer)
+    try:
+        for start in range(0, n_seen, batch_size):
+            idx = order[start : start + batch_size]
+            xb = x[idx] if augment_shift == 0 else random_shift(x[idx], augment_shift, generator)
+            if kept is not None:
+                loss = kept.step(xb, y[idx], generator)
+            else:
+                optimizer.zero_grad(set_to_none=True)
+                loss = F.cross_entropy(net(xb, generator=generator), y[idx])
+                loss.backward()
+                optimizer.step()
+                net.apply_masks()
+            total += loss.detach()
+            batches += 1
+    finally:
+        if kept is not None:
+            kept.finish()
     net.eval()
     mean = float(total) / batches
     if not math.isfinite(mean):
