@@ -397,3 +397,24 @@ def settings_table() -> str:
 
 if __name__ == "__main__":  # python -m tnf_env.settings: the table for docs/environment.md
     print(settings_table())
+
+
+#: Settings whose default changed, with the default that documents written before the change
+#: were run under. Saved runs and schedules record only the settings a user gave, so one of
+#: those documents lacking these keys means the old defaults (allow_stop changed the action
+#: space, gate_images the loss gate's images); documents written now carry them explicitly
+#: (:func:`explicit_settings`), so a missing key can only mean an older document.
+EARLIER_DEFAULTS: dict[str, Any] = {"allow_stop": True, "gate_images": None}
+
+
+def explicit_settings(env: dict[str, Any]) -> dict[str, Any]:
+    """``env`` with every setting of :data:`EARLIER_DEFAULTS` written out (today's default
+    where it was not given): what a saved run or schedule records."""
+    defaults = {k: EnvConfig.model_fields[k].default for k in EARLIER_DEFAULTS}
+    return {**env, **{k: v for k, v in defaults.items() if k not in env}}
+
+
+def earlier_settings(env: dict[str, Any]) -> dict[str, Any]:
+    """The settings a saved run or schedule was run under: a key of
+    :data:`EARLIER_DEFAULTS` it lacks takes the default of before the change."""
+    return {**env, **{k: v for k, v in EARLIER_DEFAULTS.items() if k not in env}}

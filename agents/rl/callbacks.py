@@ -19,6 +19,7 @@ from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 import tnf_env
+from tnf_env.settings import explicit_settings
 from tnf_env.state import STATE_METRICS, plain  # what replay checks, as get_state() records
 
 from ..common.outputs import atomic_write
@@ -56,7 +57,7 @@ def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -
     info = result.final_info
     return {
         "config": cfg.to_dict(),
-        "env": cfg.env,
+        "env": explicit_settings(cfg.env),  # a later default change cannot move it
         "seed": result.seed,
         "timesteps": timesteps,
         "torch_threads": torch.get_num_threads(),  # replay uses the same summation order

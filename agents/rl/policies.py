@@ -240,7 +240,7 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
     # Results that look like success but are not: the dense start handed back after the
     # episode ran, or an earlier network handed back because the last step broke the floor.
     out["untouched"] = float(np.mean([
-        r.steps > 0 and r.final_info.get("delivered_step") == 0 for r in results]))
+        r.final_info.get("delivered_step") == 0 for r in results]))
     out["fell_back"] = float(np.mean([
         bool(i.get("fell_back")) and i.get("delivered_step") != 0 for i in infos]))
     return out
@@ -263,9 +263,10 @@ def delivery_warnings(rows: dict[str, dict[str, float]]) -> list[str]:
     out = []
     for name, s in rows.items():
         if s.get("untouched", 0.0) > 0 or s.get("fell_back", 0.0) > 0:
-            out.append(f"warning: {name}: {delivery_text(s)}: the episodes broke the floor "
-                       "and handed back an earlier network (untouched: the dense start); "
-                       "raise env.retrain_epochs or lower env.rate_scale")
+            out.append(f"warning: {name}: {delivery_text(s)}: episodes handed back an earlier "
+                       "network than their last (fell back: the last step broke the floor; "
+                       "untouched: the dense start); raise env.retrain_epochs or lower "
+                       "env.rate_scale")
         if s["cost"] > 1.0:
             out.append(f"warning: {name}: its delivered networks cost {s['cost']:.2f}x the "
                        "original network's hardware: worse than not transforming it")

@@ -12,7 +12,7 @@ import torch
 
 import tnf_env
 from hwmodel.safeload import DocumentError, load_document
-from tnf_env.settings import MAX_STEPS, EnvConfig
+from tnf_env.settings import MAX_STEPS, EnvConfig, earlier_settings
 from tnf_env.state import plain
 from tnf_env.validation import Int, Str, check_seed, validate_fields
 
@@ -100,6 +100,8 @@ def load_schedule(path: str | Path) -> dict[str, Any]:
         raise ScheduleFileError(bad("torch_threads"))
     if any(isinstance(v, float) and not math.isfinite(v) for v in checked.metrics.values()):
         raise ScheduleFileError(bad("metrics"))  # a NaN never compares equal: no check at all
+    # a setting whose default changed since the file was written keeps its old one
+    doc["env"] = earlier_settings(doc["env"])
     if checked.env.get("cache_dir") is not None:
         # a file handed over does not choose where this machine writes its baselines
         doc["env"] = {**doc["env"], "cache_dir": None}

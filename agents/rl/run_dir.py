@@ -27,6 +27,7 @@ import torch
 import yaml
 
 from hwmodel.safeload import DocumentError, load_document
+from tnf_env.settings import earlier_settings, explicit_settings
 
 from ..common.outputs import OutputError, atomic_write, dir_lock
 from .config import ConfigError, TrainConfig, config_from_dict
@@ -83,6 +84,10 @@ def load_run_config(run: Path, own: bool = False) -> TrainConfig:
         if not isinstance(saved, dict):
             raise ConfigError("it is not a mapping of keys to values")
         env = saved.get("env")
+        if isinstance(env, dict):
+            # a setting whose default changed since the run was written keeps its old one
+            env = earlier_settings(env)
+            saved = {**saved, "env": env}
         if not own and isinstance(env, dict) and env.get("cache_dir") is not None:
             # a file handed over does not choose where this machine writes its baselines
             saved = {**saved, "env": {**env, "cache_dir": None}}
@@ -111,7 +116,9 @@ def new_run_dir(cfg: TrainConfig, out: Path) -> Iterator[None]:
     out.mkdir(parents=True, exist_ok=True)
     with run_dir_lock(out):
         refuse_existing_run(out)
-        atomic_write(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        doc = cfg.to_dict()
+        doc["env"] = explicit_settings(doc["env"])  # a later default change cannot move it
+        atomic_write(out / "config.yaml", yaml.safe_dump(doc, sort_keys=False))
         yield
 
 

@@ -251,3 +251,12 @@ def test_only_plain_momentum_sgd_keeps_the_network_compact():
         torch.optim.Adam(params),
     ):
         assert not plain_momentum_sgd(net, opt)
+    # hooks on the network or the optimiser would be skipped: the per-batch path runs
+    opt = torch.optim.SGD(params, lr=0.5, momentum=0.5)
+    handle = net.register_forward_hook(lambda *_: None)
+    assert not plain_momentum_sgd(net, opt)
+    handle.remove()
+    handle = opt.register_step_post_hook(lambda *_: None)
+    assert not plain_momentum_sgd(net, opt)
+    handle.remove()
+    assert plain_momentum_sgd(net, opt)

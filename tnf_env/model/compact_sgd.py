@@ -6,7 +6,7 @@ full-size tensor, and SGD and the masks then update every cell of the full weigh
 :class:`CompactSGD` instead gathers the weights, momentum buffers and masks once per
 :func:`~tnf_env.model.training.train_epoch` call, steps the gathered copies batch after
 batch, and scatters them back once at the end. The results are bit for bit those of the
-per-batch path (``tests/tnf_env/test_compact_sgd.py``), for these reasons:
+per-batch path (``tests/tnf_env/test_compact.py``), for these reasons:
 
 - A gathered cell sees the same values in the same elementwise operations: the
   gradient of the gathered block, plus 0 (the scatter adds it into zeros, which turns
@@ -46,6 +46,11 @@ def plain_momentum_sgd(net: MaskedMLP, optimizer: torch.optim.Optimizer) -> bool
     """Whether ``optimizer`` is SGD with momentum and nothing else, over exactly ``net``'s
     weights (what :class:`CompactSGD` reproduces)."""
     if type(optimizer) is not torch.optim.SGD or len(optimizer.param_groups) != 1:
+        return False
+    # Hooks would see neither the module call nor optimizer.step(): the per-batch path runs.
+    hooks = (net._forward_hooks, net._forward_pre_hooks, net._backward_hooks,
+             optimizer._optimizer_step_pre_hooks, optimizer._optimizer_step_post_hooks)
+    if any(hooks) or any(m._forward_hooks or m._forward_pre_hooks for m in net.layers):
         return False
     g = optimizer.param_groups[0]
     weights = [layer.weight for layer in net.layers]
