@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .settings import EnvConfig
+from .settings import EnvConfig, earlier_settings, explicit_settings
 from .validation import check_seed
 
 # The metrics a state (and best_schedule.json) records; replay checks each of them.
@@ -66,7 +66,7 @@ class EpisodeState:
             sel = self.config.select_on_validation
             info["delivered_step"] = self._delivered[0] if sel else self._steps
         return {
-            "env": copy.deepcopy(self.settings),
+            "env": explicit_settings(copy.deepcopy(self.settings)),
             "seed": self._episode_seed,
             "actions": [list(a) for a in self._actions],
             "torch_threads": torch.get_num_threads(),
@@ -85,7 +85,8 @@ class EpisodeState:
             raise ValueError("a state is a mapping with 'env', 'seed' and 'actions' (get_state())")
         local = {"torch_threads": None, "cache_dir": None, "data_dir": None}
         mine = self.config.model_copy(update=local)
-        theirs = EnvConfig.from_kwargs(**state["env"]).model_copy(update=local)
+        # a setting whose default changed since the state was taken keeps its old one
+        theirs = EnvConfig.from_kwargs(**earlier_settings(state["env"])).model_copy(update=local)
         if mine != theirs:
             diff = sorted(
                 name for name in EnvConfig.model_fields
