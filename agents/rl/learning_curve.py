@@ -10,6 +10,7 @@ deterministic evaluations on held-out seeds (``eval/mean_reward``). ``train`` wr
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 LEARNING_CURVE = "learning_curve.png"  # in every run directory, written at the end of train
@@ -24,7 +25,8 @@ _SCALARS = (
 
 def monitor_episodes(run_dir: Path) -> tuple[list[int], list[float]]:
     """Training episodes from ``run_dir/monitor/*.monitor.csv``: the environment steps
-    taken when each ended (summed episode lengths, sessions in order) and its return.
+    taken when each ended (summed episode lengths from the timesteps its session started
+    at, which a resumed session records: it restarts from its checkpoint) and its return.
 
     :param run_dir: a ``train`` run directory.
     """
@@ -33,8 +35,16 @@ def monitor_episodes(run_dir: Path) -> tuple[list[int], list[float]]:
     steps, returns, total = [], [], 0
     for path in files:
         with path.open(newline="") as fh:
-            if not fh.readline().startswith("#"):  # SB3's header: the session's JSON
+            first = fh.readline()
+            if not first.startswith("#"):  # SB3's header: the session's JSON
                 raise ValueError(f"{path}: not a monitor file (no '#' header line)")
+            try:
+                header = json.loads(first[1:])
+            except json.JSONDecodeError:
+                raise ValueError(f"{path}: its '#' header line is not JSON") from None
+            start = header.get("start_timesteps") if isinstance(header, dict) else None
+            if isinstance(start, int) and not isinstance(start, bool) and start >= 0:
+                total = start  # files written before sessions recorded it: summed on
             for row in csv.DictReader(fh):
                 total += int(row["l"])
                 steps.append(total)

@@ -100,10 +100,12 @@ def make_vec_env(
     return VecMonitor(venv, info_keywords=EPISODE_KEYS)
 
 
-def _write_monitor(venv: VecMonitor, run: Path) -> None:
+def _write_monitor(venv: VecMonitor, run: Path, start_timesteps: int = 0) -> None:
     """Have ``venv`` write its episodes to ``run/monitor/N.monitor.csv``, one file per
     training session (``VecMonitor`` overwrites its file), as SB3's ``load_results`` and
-    the Zoo's plot scripts read them. Called with the run directory locked."""
+    the Zoo's plot scripts read them; the header records the timesteps the session starts
+    at (a resumed run restarts from its checkpoint's). Called with the run directory
+    locked."""
     from stable_baselines3.common.monitor import ResultsWriter
 
     folder = run / "monitor"
@@ -111,7 +113,8 @@ def _write_monitor(venv: VecMonitor, run: Path) -> None:
     n = len(list(folder.glob("*.monitor.csv")))
     venv.results_writer = ResultsWriter(
         str(folder / str(n)),
-        header={"t_start": venv.t_start, "env_id": tnf_env.ENV_ID},
+        header={"t_start": venv.t_start, "env_id": tnf_env.ENV_ID,
+                "start_timesteps": start_timesteps},
         extra_keys=EPISODE_KEYS,
     )
 
@@ -299,8 +302,8 @@ def train(
             atomic_write(out / SPACES_FILE, json.dumps(doc))
         if on_start is not None:  # under the run's lock, before any step
             on_start(resume)
-        _write_monitor(venv, out)
         model = _load_for_resume(out, cfg, venv) if resume else None
+        _write_monitor(venv, out, model.num_timesteps if model is not None else 0)
         best_prev = best_eval_return(out) if model is not None else -np.inf
         if model is not None:
             venv.seed(cfg.seed + model.num_timesteps)  # new episodes, not a replay of the start

@@ -1,5 +1,7 @@
 """Every ``train`` run directory gets ``learning_curve.png``: returns against steps."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -10,9 +12,11 @@ from agents.cli import main
 from agents.rl.learning_curve import LEARNING_CURVE, learning_curve_figure, monitor_episodes
 
 
-def _monitor(path, rows):
+def _monitor(path, rows, start=None):
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ['#{"t_start": 0.0, "env_id": "tnf_env/TraNNsformer-v0"}', "r,l,t,accuracy"]
+    extra = "" if start is None else f', "start_timesteps": {start}'
+    lines = ['#{"t_start": 0.0, "env_id": "tnf_env/TraNNsformer-v0"' + extra + "}",
+             "r,l,t,accuracy"]
     path.write_text("\n".join(lines + [f"{r},{n},1.0,0.9" for r, n in rows]) + "\n")
 
 
@@ -25,6 +29,9 @@ def test_monitor_sessions_add_up_in_order(tmp_path):
     assert png == tmp_path / "curve.png" and imread(png).shape == (418, 704, 4)
     assert learning_curve_figure(tmp_path / "empty", tmp_path / "none.png") is None
     assert not (tmp_path / "none.png").exists()
+    # a resumed session restarts from its checkpoint: its episodes count from there
+    _monitor(tmp_path / "monitor" / "11.monitor.csv", [(0.4, 2)], start=5)
+    assert monitor_episodes(tmp_path)[0] == [3, 6, 8, 9, 7]
     (tmp_path / "monitor" / "3.monitor.csv").write_text("r,l,t\n1,1,1\n")
     with pytest.raises(ValueError, match=r"3\.monitor\.csv: not a monitor file"):
         monitor_episodes(tmp_path)
@@ -45,4 +52,7 @@ def test_train_writes_a_learning_curve_and_resume_redraws_it(tmp_path):
     assert main(["train", "--resume", str(out), "--timesteps", "48", "--quiet"]) == 0
     more, _ = monitor_episodes(out)
     assert len(more) > len(steps) and more[: len(steps)] == steps and more[-1] <= 48
+    header = (out / "monitor" / "1.monitor.csv").read_text().splitlines()[0]
+    start = json.loads(header[1:])["start_timesteps"]  # the checkpoint it resumed from
+    assert 0 < start <= 24 and more[len(steps)] > start
     assert png.read_bytes() != first  # redrawn with the second session's episodes
