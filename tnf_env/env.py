@@ -256,8 +256,8 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         episode_seed = int(seed) if seed is not None else int(self.np_random.integers(2**31 - 1))
         self.transformation = Transformation(
             self.baseline.net,
-            self.x_train,
-            self.y_train,
+            self.task.x_retrain,  # the images retraining visits (train_images)
+            self.task.y_retrain,
             [self.reference_size] * self.n_layers,
             self.recipe,
             seed=episode_seed,

@@ -177,6 +177,11 @@ class EnvConfig(BaseModel):
     rate_scale: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
         10.0, "multiplies the paper's threshold rates (10: tuned on mnist-10k val)",
         "a number >= 0")
+    train_images: Annotated[
+        Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
+    ] = setting(
+        None, "training images retraining visits each epoch (a fixed, seeded, class-"
+        "stratified subset; None: all)", f"None or an integer in [1, {MAX_VAL_SIZE}]")
     gate_on_loss: Bool = setting(
         True, "thresholds rise only in steps whose training loss fell", "True or False")
     gate_images: Annotated[

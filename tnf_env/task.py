@@ -45,12 +45,14 @@ EPISODE_ONLY = ("torch_threads", "cache_dir", "data_dir")
 #: Settings that define the instance itself (data, baseline, references, start metrics).
 INSTANCE_FIELDS = (
     "dataset", "data_dir", "topology", "seed", "cache_dir", "device", "dtype", "technology",
-    "nonideal", "val_size", "gate_images", "accuracy_tolerance", "crossbar_sizes", "area_weight",
-    "accounting",
+    "nonideal", "val_size", "gate_images", "train_images", "accuracy_tolerance", "crossbar_sizes",
+    "area_weight", "accounting",
 )
 
 #: Settings that decide the data tensors.
-DATA_FIELDS = ("dataset", "data_dir", "val_size", "gate_images", "device", "dtype")
+DATA_FIELDS = (
+    "dataset", "data_dir", "val_size", "gate_images", "train_images", "device", "dtype",
+)
 
 
 class Task:
@@ -102,6 +104,7 @@ class Task:
             self.x_val, self.y_val = data_from.x_val, data_from.y_val
             self.x_test, self.y_test = data_from.x_test, data_from.y_test
             self.x_gate, self.y_gate = data_from.x_gate, data_from.y_gate
+            self.x_retrain, self.y_retrain = data_from.x_retrain, data_from.y_retrain
         else:
             self.x_train, self.y_train = self._tensors(self.data.x_train, self.data.y_train)
             n_val = cfg.val_size or len(self.data.y_val)
@@ -109,15 +112,11 @@ class Task:
                 self.data.x_val[:n_val], self.data.y_val[:n_val]
             )
             self.x_test, self.y_test = self._tensors(self.data.x_test, self.data.y_test)
-            # The loss gate's images: a fixed subset, the same for every episode and seed.
-            n_gate = cfg.gate_images or len(self.data.y_train)
-            if n_gate >= len(self.data.y_train):
-                self.x_gate, self.y_gate = self.x_train, self.y_train
-            else:
-                pick = stratified_indices(self.data.y_train, n_gate)
-                self.x_gate, self.y_gate = self._tensors(
-                    self.data.x_train[pick], self.data.y_train[pick]
-                )
+            # Fixed subsets of the training split, the same for every episode and seed: the
+            # images retraining visits and those the loss gate measures (the smaller of the
+            # two lies inside the larger: one seeded draw per class, cut at two lengths).
+            self.x_retrain, self.y_retrain = self._train_subset(cfg.train_images)
+            self.x_gate, self.y_gate = self._train_subset(cfg.gate_images)
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
         # float64 sums: a float32 reduction's order (and result) varies between processors
@@ -145,6 +144,13 @@ class Task:
     def build(cls, **settings: Any) -> Task:
         """The Task of these environment settings (``gymnasium.make`` keywords)."""
         return cls(EnvConfig.from_kwargs(**settings))
+
+    def _train_subset(self, n: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` training images, seeded and class-stratified (None or more: all of them)."""
+        if n is None or n >= len(self.data.y_train):
+            return self.x_train, self.y_train
+        pick = stratified_indices(self.data.y_train, n)
+        return self._tensors(self.data.x_train[pick], self.data.y_train[pick])
 
     def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         xt, yt = to_tensors(x, y, self.device)

@@ -120,3 +120,26 @@ def test_stratified_indices_are_seeded_sorted_and_checked():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="integer size >= 1"):
             stratified_indices(y, bad)
+
+
+def test_retraining_visits_a_fixed_stratified_subset_holding_the_gates_images():
+    """train_images: retraining's images, a seeded, class-stratified subset shared by every
+    episode; the gate's smaller subset lies inside it; the SNN and validation keep theirs."""
+    import numpy as np
+
+    from tnf_env.data.subset import stratified_indices
+
+    task = Task.build(train_images=400, gate_images=100, max_steps=1, retrain_epochs=0.5)
+    y_all = task.y_train.numpy()
+    assert len(task.y_retrain) == 400 and len(task.y_gate) == 100 and len(y_all) > 400
+    pick = stratified_indices(y_all, 400)
+    assert (task.x_retrain.numpy() == task.x_train.numpy()[pick]).all()
+    rows = {r.tobytes() for r in task.x_retrain.numpy()}
+    assert all(r.tobytes() in rows for r in task.x_gate.numpy())  # nested subsets
+    env = TraNNsformerEnv(task=task)
+    env.reset(seed=0)
+    assert env.transformation.x_train is task.x_retrain
+    env.step(np.zeros_like(env.action_space.nvec))
+    assert env.transformation.epochs_trained == 0.5
+    whole = Task.build(train_images=10**6)
+    assert whole.x_retrain is whole.x_train

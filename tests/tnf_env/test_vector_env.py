@@ -33,14 +33,15 @@ def test_sub_episodes_equal_single_episodes_in_float64(task64):
     _assert_batched_equals_single(task64, seeds=[5, 6])
 
 
-def test_sub_episodes_equal_single_episodes_with_a_gate_subset(tmp_path_factory):
-    """The loss gate on 300 of digits' 899 training images: the batched step measures the
-    gate's loss on the same images as the single env."""
+def test_sub_episodes_equal_single_episodes_with_training_subsets(tmp_path_factory):
+    """Retraining on 500 of digits' 899 training images and the loss gate on 300 of them:
+    the batched step retrains and measures on the same images as the single env."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TNF_CACHE", str(tmp_path_factory.getbasetemp() / "tnf_cache"))
         task = Task.build(dtype="float64", max_steps=2, retrain_epochs=1.5, allow_stop=True,
-                          gate_images=300)
-    assert task.x_gate.shape[0] == 300 and task.x_train.shape[0] > 300
+                          gate_images=300, train_images=500)
+    assert task.x_gate.shape[0] == 300 and task.x_retrain.shape[0] == 500
+    assert task.x_train.shape[0] > 500
     _assert_batched_equals_single(task, seeds=[5, 6])
 
 
