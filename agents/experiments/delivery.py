@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-UNTOUCHED, FELL_BACK = "untouched", "fell back"
+from ..rl.policies import FELL_BACK, UNTOUCHED, delivery_flag
+
+__all__ = ["FELL_BACK", "NOTE", "UNTOUCHED", "delivery_cell", "delivery_warning", "flag", "flagged",
+           "step_text"]
 
 NOTE = (
     "Delivered step: the step of its episode whose network the row scores, of the "
@@ -34,12 +37,7 @@ def flag(row: dict) -> str:
 
     :param row: a result row with ``delivered_step`` and, for episodes, ``last_step``.
     """
-    last = row.get("last_step")
-    if last is None:
-        return ""
-    if row["delivered_step"] == 0:
-        return UNTOUCHED
-    return FELL_BACK if row["delivered_step"] < last else ""
+    return delivery_flag(row.get("delivered_step"), row.get("last_step"))
 
 
 def step_text(row: dict) -> str:

@@ -237,13 +237,28 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
     for key in ("accuracy", "cost", "area_ratio", "energy_ratio", "crossbars", "utilization"):
         out[key] = float(np.mean([i[key] for i in infos]))
     out["success"] = float(np.mean([i["is_success"] for i in infos]))
-    # Results that look like success but are not: the dense start handed back after the
-    # episode ran, or an earlier network handed back because the last step broke the floor.
-    out["untouched"] = float(np.mean([
-        r.final_info.get("delivered_step") == 0 for r in results]))
-    out["fell_back"] = float(np.mean([
-        bool(i.get("fell_back")) and i.get("delivered_step") != 0 for i in infos]))
+    flags = [delivery_flag(i.get("delivered_step"), i.get("step")) for i in infos]
+    out["untouched"] = float(np.mean([f == UNTOUCHED for f in flags]))
+    out["fell_back"] = float(np.mean([f == FELL_BACK for f in flags]))
     return out
+
+
+UNTOUCHED, FELL_BACK = "untouched", "fell back"
+
+
+def delivery_flag(delivered_step: int | None, last_step: int | None) -> str:
+    """What an episode's delivery says that its row alone does not: ``"untouched"`` (the
+    dense start came back), ``"fell back"`` (an earlier step's network came back: the last
+    step broke the floor) or ``""`` (its last step's network, or no episode at all).
+
+    :param delivered_step: the step whose network the episode delivered.
+    :param last_step: the episode's last step (None: the network came from no episode).
+    """
+    if last_step is None or delivered_step is None:
+        return ""
+    if delivered_step == 0:
+        return UNTOUCHED
+    return FELL_BACK if delivered_step < last_step else ""
 
 
 def delivery_text(s: dict[str, float]) -> str:
