@@ -19,7 +19,7 @@ import numpy as np
 from hwmodel.safeload import load_document
 
 from ..rl.blackbox import penalized_cost
-from .delivery import NOTE, delivery_cell, flag
+from .delivery import delivery_cell, flag, table_notes
 from .results import write_results
 from .stats import backend, mean_interval, poi_interval
 
@@ -131,13 +131,8 @@ def _poi(d: dict | None, n: int) -> str:
 def _notes(doc: dict) -> list[str]:
     """Under the table: the delivered-step column, rows that fell back, TPE's start-up."""
     s = doc["summary"]
-    lines = ["", NOTE]
-    bad = [f"`{e['method']}`: {', '.join(e['delivery_flags'])}" for e in s["methods"]
-           if e.get("delivery_flags")]
-    if bad:
-        lines += ["", "**Warning**: rows that did not deliver their last step: "
-                  + "; ".join(bad) + ". The steps after the delivered one did nothing "
-                  "(untouched: none did): give each step more retraining or prune more gently."]
+    lines = ["", *table_notes([f"`{e['method']}`: {', '.join(e['delivery_flags'])}"
+                               for e in s["methods"] if e.get("delivery_flags")])]
     for e in s["methods"]:
         if e.get("startup_only"):
             t = doc["training"][e["method"]]

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from ..rl.policies import FELL_BACK, UNTOUCHED, delivery_flag
 
 __all__ = ["FELL_BACK", "NOTE", "UNTOUCHED", "delivery_cell", "delivery_warning", "flag", "flagged",
-           "step_text"]
+           "step_text", "table_notes"]
 
 NOTE = (
     "Delivered step: the step of its episode whose network the row scores, of the "
@@ -57,6 +57,20 @@ def delivery_cell(rows: Sequence[dict]) -> str:
 def flagged(rows: Sequence[dict]) -> bool:
     """Whether any of ``rows`` is flagged."""
     return any(flag(r) for r in rows)
+
+
+def table_notes(flagged_rows: Sequence[str]) -> list[str]:
+    """The lines under a table: what its delivered-step column means and, when some rows
+    did not deliver their last step, a warning naming them.
+
+    :param flagged_rows: one label per flagged row, e.g. ``"`paper` (N = 32): fell back"``.
+    """
+    lines = [NOTE]
+    if flagged_rows:
+        lines += ["", "**Warning**: rows that did not deliver their last step: "
+                  + "; ".join(flagged_rows) + ". The steps after the delivered one did nothing "
+                  "(untouched: none did): give each step more retraining or prune more gently."]
+    return lines
 
 
 def delivery_warning(row: dict, advice: str) -> str | None:

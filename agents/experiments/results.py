@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.outputs import atomic_write
-from .delivery import NOTE, delivery_cell, flag
+from .delivery import delivery_cell, flag, table_notes
 
 ACCOUNTINGS = ("paper", "best")
 COSTS = ("area_mm2", "energy_nj")
@@ -89,14 +89,9 @@ def _ratio(e: dict, key: str) -> str:
 def delivery_notes(summary: Sequence[dict]) -> list[str]:
     """The lines under a table: what its delivered-step column means, and a warning when
     a row fell back or delivered the untouched network."""
-    lines = [NOTE]
-    bad = [f"`{e['method']}` (N = {e['crossbar_size']}): {', '.join(e['delivery_flags'])}"
-           for e in summary if e.get("delivery_flags")]
-    if bad:
-        lines += ["", "**Warning**: rows that did not deliver their last step: "
-                  + "; ".join(bad) + ". The steps after the delivered one did nothing (untouched: "
-                  "none did): give each step more retraining or prune more gently."]
-    return lines
+    return table_notes([f"`{e['method']}` (N = {e['crossbar_size']}): "
+                        f"{', '.join(e['delivery_flags'])}"
+                        for e in summary if e.get("delivery_flags")])
 
 
 def _hw_cell(e: dict) -> str:
