@@ -202,6 +202,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             "loss_fell": self._loss_fell,
             "step": self._steps,
             "epochs_trained": tr.epochs_trained,
+            "fidelity": self.config.fidelity,
         }
 
     def _observation(self, m: dict[str, Any]) -> np.ndarray:
@@ -263,6 +264,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
             seed=episode_seed,
             initial_loss=self.task.start_loss,
             gate_data=(self.task.x_gate, self.task.y_gate),
+            epoch_share=self.task.epoch_share,
         )
         self.transformation.net.compact = self.config.compact
         self._steps, self._loss_fell, self._last_action, self._done = 0, False, None, False

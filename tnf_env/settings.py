@@ -31,6 +31,7 @@ from hwmodel.technology import (
 
 from .actions import PRUNE_LEVELS
 from .data.datasets import DATASETS, DEFAULT_DATASET, dataset_names, default_tolerance
+from .fidelity import FIDELITIES, LEVELS
 from .measure.selection import DEFAULT_SELECTION_MARGIN
 from .model.network import parse_topology
 from .model.spiking import SNN_TIMESTEPS
@@ -151,7 +152,8 @@ class EnvConfig(BaseModel):
     val_size: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
     ] = setting(
-        None, "validation images used per step (None: the whole split)",
+        None, "validation images used per step (None: the fidelity's, the whole split at "
+        "full)",
         f"None or an integer in [1, {MAX_VAL_SIZE}]")
     max_steps: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_STEPS)
@@ -177,11 +179,26 @@ class EnvConfig(BaseModel):
     rate_scale: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
         10.0, "multiplies the paper's threshold rates (10: tuned on mnist-10k val)",
         "a number >= 0")
+    fidelity: Annotated[Str, Rule(lambda v: v in LEVELS)] = setting(
+        "full", "retraining as the paper (full) or cheaper (medium, low: epoch_fraction=0.5, "
+        "0.25 unless set); the knobs of each level: tnf_env.fidelity",
+        f"one of {', '.join(repr(f) for f in FIDELITIES)}")
+    epoch_fraction: Annotated[
+        Number | None, Rule(lambda v: v is None or 0 < v <= 1)
+    ] = setting(
+        None, "share of the retraining images each epoch visits, drawn afresh every epoch "
+        "(None: the fidelity's, 1 at full)", "None or a number in (0, 1]")
     train_images: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
     ] = setting(
         None, "training images retraining visits each epoch (a fixed, seeded, class-"
-        "stratified subset; None: all)", f"None or an integer in [1, {MAX_VAL_SIZE}]")
+        "stratified subset; None: the fidelity's, all at full)",
+        f"None or an integer in [1, {MAX_VAL_SIZE}]")
+    retrain_batch: Annotated[
+        Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
+    ] = setting(
+        None, "retraining's minibatch size (None: the fidelity's, the dataset's recipe at "
+        "full: 400 on mnist)", f"None or an integer in [1, {MAX_VAL_SIZE}]")
     gate_on_loss: Bool = setting(
         True, "thresholds rise only in steps whose training loss fell", "True or False")
     gate_images: Annotated[

@@ -24,6 +24,7 @@ import torch
 
 from hwmodel import get_technology
 
+from . import fidelity
 from .data.datasets import Dataset, load_dataset
 from .data.subset import stratified_indices
 from .measure.scoring import network_cost
@@ -46,12 +47,13 @@ EPISODE_ONLY = ("torch_threads", "cache_dir", "data_dir")
 INSTANCE_FIELDS = (
     "dataset", "data_dir", "topology", "seed", "cache_dir", "device", "dtype", "technology",
     "nonideal", "val_size", "gate_images", "train_images", "accuracy_tolerance", "crossbar_sizes",
-    "area_weight", "accounting",
+    "area_weight", "accounting", "fidelity", "retrain_batch", "epoch_fraction",
 )
 
 #: Settings that decide the data tensors.
 DATA_FIELDS = (
     "dataset", "data_dir", "val_size", "gate_images", "train_images", "device", "dtype",
+    "fidelity",
 )
 
 
@@ -89,9 +91,16 @@ class Task:
             data_from.data if same_data else load_dataset(cfg.dataset, cfg.data_dir)
         )
         self.topology = parse_topology(cfg.topology or default_topology(self.data.name))
-        self.recipe: TrainingRecipe = default_recipe(self.data.name)
+        #: the fidelity level's knobs, explicit settings over the level's values
+        self.knobs = fidelity.resolve(cfg.fidelity, {k: getattr(cfg, k) for k in fidelity.KNOBS})
+        recipe = default_recipe(self.data.name)
         self.baseline: Baseline = get_baseline(
-            self.data, self.topology, cfg.seed, self.recipe, cfg.cache_dir, device=self.device
+            self.data, self.topology, cfg.seed, recipe, cfg.cache_dir, device=self.device
+        )
+        #: how episodes retrain: the baseline's recipe at the level's minibatch size
+        self.recipe: TrainingRecipe = (
+            recipe if self.knobs["retrain_batch"] is None
+            else dataclasses.replace(recipe, batch_size=self.knobs["retrain_batch"])
         )
         if self.dtype != torch.float32:
             # A copy: the cached baseline may be shared by other tasks.
@@ -107,7 +116,7 @@ class Task:
             self.x_retrain, self.y_retrain = data_from.x_retrain, data_from.y_retrain
         else:
             self.x_train, self.y_train = self._tensors(self.data.x_train, self.data.y_train)
-            n_val = cfg.val_size or len(self.data.y_val)
+            n_val = self.knobs["val_size"] or len(self.data.y_val)
             self.x_val, self.y_val = self._tensors(
                 self.data.x_val[:n_val], self.data.y_val[:n_val]
             )
@@ -115,8 +124,11 @@ class Task:
             # Fixed subsets of the training split, the same for every episode and seed: the
             # images retraining visits and those the loss gate measures (the smaller of the
             # two lies inside the larger: one seeded draw per class, cut at two lengths).
-            self.x_retrain, self.y_retrain = self._train_subset(cfg.train_images)
+            self.x_retrain, self.y_retrain = self._train_subset(self.knobs["train_images"])
             self.x_gate, self.y_gate = self._train_subset(cfg.gate_images)
+        #: share of the retraining images an epoch visits (epoch_fraction)
+        share = self.knobs["epoch_fraction"]
+        self.epoch_share = 1.0 if share is None else float(share)
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
         # float64 sums: a float32 reduction's order (and result) varies between processors

@@ -45,6 +45,17 @@ def test_sub_episodes_equal_single_episodes_with_training_subsets(tmp_path_facto
     _assert_batched_equals_single(task, seeds=[5, 6])
 
 
+def test_sub_episodes_equal_single_episodes_at_low_fidelity(tmp_path_factory):
+    """fidelity="low": the batched step retrains each network on the same fresh quarter of
+    each epoch's images as the single env."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TNF_CACHE", str(tmp_path_factory.getbasetemp() / "tnf_cache"))
+        task = Task.build(dtype="float64", max_steps=2, retrain_epochs=1.5, allow_stop=True,
+                          fidelity="low", collapse_margin=1.0)  # no early end
+    assert task.epoch_share == 0.25
+    _assert_batched_equals_single(task, seeds=[5, 6])
+
+
 def _assert_batched_equals_single(task64, seeds):
     # Two threads for the episodes' own work: results do not depend on them.
     venv = BatchedTraNNsformerEnv(num_envs=2, task=task64, threads=2)

@@ -181,14 +181,15 @@ def stacked_evaluate(
 def retrain_stacked(trs: list[Transformation], epochs: float) -> list[float | Exception]:
     """Retrain ``trs`` together for ``epochs`` (fractions allowed); per network its full
     training loss afterwards, or the :class:`TrainingDiverged` that stopped it. Networks
-    of different training sets or recipes retrain in one stack each. A
+    of different training sets, recipes or epoch shares retrain in one stack each. A
     :data:`~tnf_env.transform.step_plan.Retrainer`."""
     if epochs < 0:
         raise ValueError(f"retrain epochs must be >= 0, got {epochs}")
     t0 = time.perf_counter()
     groups: dict[tuple, list[int]] = {}
     for k, tr in enumerate(trs):  # networks stack only over one training set and recipe
-        groups.setdefault((id(tr.x_train), id(tr.x_gate), tr.recipe), []).append(k)
+        key = (id(tr.x_train), id(tr.x_gate), tr.recipe, tr.epoch_share)
+        groups.setdefault(key, []).append(k)
     if len(groups) > 1:
         out: list[float | Exception] = [0.0] * len(trs)
         for group in groups.values():
@@ -205,7 +206,8 @@ def retrain_stacked(trs: list[Transformation], epochs: float) -> list[float | Ex
     while left > 1e-9:
         frac = min(1.0, left)
         means = stacked_train_epoch(
-            nets, x, y, recipe.batch_size, generators, frac, recipe.augment_shift
+            nets, x, y, recipe.batch_size, generators, frac * first.epoch_share,
+            recipe.augment_shift
         ).tolist()
         for k, mean in enumerate(means):
             if k not in diverged and not math.isfinite(mean):

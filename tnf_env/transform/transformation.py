@@ -79,6 +79,8 @@ class Transformation:
     :param initial_loss: the starting network's loss on the gate's images, if known.
     :param gate_data: the images and labels the loss gate measures the training loss on
         (None: the whole training set).
+    :param epoch_share: share of ``x_train`` each retraining epoch visits, drawn afresh
+        every epoch (a fidelity level's ``epoch_fraction``; 1: all of it).
     """
 
     def __init__(
@@ -91,7 +93,11 @@ class Transformation:
         seed: int = 0,
         initial_loss: float | None = None,
         gate_data: tuple[torch.Tensor, torch.Tensor] | None = None,
+        epoch_share: float = 1.0,
     ) -> None:
+        if not 0.0 < epoch_share <= 1.0:
+            raise ValueError(f"epoch_share must be in (0, 1], got {epoch_share}")
+        self.epoch_share = float(epoch_share)
         self.net = copy.deepcopy(net)
         self.net.eval()
         if len(crossbar_sizes) != self.net.n_layers:
@@ -255,7 +261,7 @@ class Transformation:
                     self.y_train,
                     self.recipe.batch_size,
                     self.generator,
-                    fraction=frac,
+                    fraction=frac * self.epoch_share,
                     augment_shift=self.recipe.augment_shift,
                 )
             )
