@@ -162,6 +162,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from ..rl.callbacks import EVAL_SEED
     from ..rl.config import load_config
+    from ..rl.full_delivery import at_full, is_full
     from ..rl.policies import (
         PaperPolicy,
         RandomPolicy,
@@ -213,9 +214,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         train_s = time.perf_counter() - t0
         cfg_used = load_run_config(out, own=True)
-        env = tnf_env_make(cfg_used.env)
+        # Every row at full fidelity, whatever fidelity the training episodes had.
+        full = at_full(cfg_used.env)
+        env = tnf_env_make(full)
         # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
-        paper_env = tnf_env_make({**cfg_used.env, "prune_unit": "paper"})
+        paper_env = tnf_env_make({**full, "prune_unit": "paper"})
         seeds = [EVAL_SEED + 100 + k for k in range(cfg_used.compare_episodes)]
         with progress_bar(3 * len(seeds), "comparison", not args.quiet) as bar:
 
@@ -235,7 +238,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         atomic_write(out / "comparison.md", table + "\n")
         atomic_write(out / "comparison.json", json.dumps(rows, indent=2))
     print(f"\n{model.num_timesteps} timesteps in {train_s:.0f} s -> {out}")
-    print(f"evaluation episodes (seeds {seeds[0]}..{seeds[-1]}, never trained on):")
+    level = cfg_used.env.get("fidelity", "full")
+    if not is_full(cfg_used.env):
+        print(f"trained on {level}-fidelity episodes; best_schedule.json and this table are "
+              "re-run at full fidelity")
+    print(f"evaluation episodes at full fidelity (seeds {seeds[0]}..{seeds[-1]}, never trained "
+          "on):")
     print(table)
     # the random baseline falls back by nature: warnings are for the schedules a user tunes
     for line in delivery_warnings({k: v for k, v in rows.items() if k != "random"}):

@@ -148,9 +148,12 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     :param progress: a bar on stderr over the held-out rows, with an ETA (off with
         ``--quiet``).
     """
+    from ..rl.full_delivery import at_full
     from .compare_report import ppo_curve, summarize
 
-    env = dict(cfg.train.env)
+    # PPO and the searches learn at the config's fidelity; every row is measured at full.
+    train_env = dict(cfg.train.env)
+    env = at_full(train_env)
     task = tnf_env.Task.build(**env)
     horizon, step_epochs = task.horizon, float(task.config.retrain_epochs)
     sizes, rate_scale = tuple(task.config.crossbar_sizes), float(task.config.rate_scale)
@@ -165,7 +168,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     searches = {}
     for sampler, name in (("tpe", "black-box (TPE)"), ("random", "random search")):
         (cfg.out / "search").mkdir(exist_ok=True)
-        res = run_search({**env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
+        res = run_search({**train_env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
                          cfg.search_seed, log, journal=cfg.out / "search" / f"{sampler}.jsonl",
                          batch=cfg.batch, progress=progress)
         atomic_write(cfg.out / "search" / f"{sampler}.json", json.dumps(res, indent=2))
@@ -212,6 +215,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
         curves[name] = [[t["epochs_spent"], t["objective"]] for t in res["trials"]]
     doc = {
         "dataset": dataset, "topology": topology, "technology": technology, "env": env,
+        "train_env": train_env,
         "crossbar_sizes": list(sizes), "steps": horizon, "retrain_epochs_per_step": step_epochs,
         "train_seeds": list(cfg.train_seeds), "eval_seeds": list(cfg.eval_seeds),
         "rate_grid": grid, "search_budget_epochs": budget, "area_weight": task.config.area_weight,

@@ -67,11 +67,12 @@ def _scalars(run_dir: Path) -> list[tuple[str, str | None, list[int], list[float
     return out
 
 
-def learning_curve_figure(run_dir: Path, path: Path) -> Path | None:
+def learning_curve_figure(run_dir: Path, path: Path, fidelity: str = "full") -> Path | None:
     """Draw the run's episode returns against environment steps into ``path`` (PNG).
 
     :param run_dir: a ``train`` run directory.
     :param path: the PNG to write.
+    :param fidelity: the level the episodes ran at (named in the title).
     :return: ``path``, or None when the run has no episode yet (nothing is written).
     """
     from matplotlib.figure import Figure  # no pyplot: no global backend, safe in threads
@@ -93,7 +94,8 @@ def learning_curve_figure(run_dir: Path, path: Path) -> Path | None:
         seen.add(label)
     ax.set_xlabel("environment steps")
     ax.set_ylabel("episode return (fraction of cost saved)")
-    ax.set_title(f"learning curve: {Path(run_dir).resolve().name}", fontsize=10)
+    ax.set_title(f"learning curve: {Path(run_dir).resolve().name} (episodes at {fidelity} "
+                 "fidelity)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()

@@ -38,6 +38,7 @@ from ..common.outputs import atomic_write
 from ..common.progress import progress_bar as make_bar
 from .callbacks import EPISODE_KEYS, EpisodeMetricsCallback, ScheduleEvalCallback
 from .config import TrainConfig
+from .full_delivery import deliver_at_full
 from .learning_curve import LEARNING_CURVE, learning_curve_figure
 from .run_dir import (
     MisfitError,
@@ -267,7 +268,8 @@ def train(
     on_start: Callable[[bool], None] | None = None,
 ) -> PPO:
     """Train (or continue training) PPO and return the model; at the end, the final
-    evaluation and the run's ``learning_curve.png`` (:mod:`.learning_curve`).
+    evaluation, the best schedule re-run at full fidelity when the episodes were cheaper
+    (:mod:`.full_delivery`) and the run's ``learning_curve.png`` (:mod:`.learning_curve`).
 
     :param cfg: the configuration (ignored when resuming: the run's own is used).
     :param out: the run directory.
@@ -340,7 +342,9 @@ def train(
             evaluator.recorder.on_episode = bar.update
             evaluator.evaluate_now()  # the final policy competes for best too
             evaluator.recorder.on_episode = None
-        learning_curve_figure(out, out / LEARNING_CURVE)
+        # found at a cheaper fidelity: the delivered schedule is its re-run at full
+        deliver_at_full(out)
+        learning_curve_figure(out, out / LEARNING_CURVE, cfg.env.get("fidelity", "full"))
     return model
 
 
