@@ -1,0 +1,58 @@
+"""A policy of one action menu acting on a task with another (MenuAdapter)."""
+
+import numpy as np
+
+import tnf_env
+from agents.rl.policies import run_episode
+from agents.rl.transfer import MenuAdapter, nearest_index
+from tnf_env.actions import ActionCodec
+from tnf_env.observation import feature_names
+
+
+class _Recorder:
+    """A source-menu policy: always the second size, pruning level index 1; keeps what it saw."""
+
+    name = "recorder"
+
+    def __init__(self, n_layers=3):
+        self.codec = ActionCodec(n_layers, (32, 64))
+        self.seen = []
+
+    def reset(self, env):
+        pass
+
+    def act(self, obs, info):
+        self.seen.append(obs)
+        a = np.zeros(len(self.codec.nvec), dtype=np.int64)
+        a[self.codec.slots("prune")] = 1
+        return self.codec.with_size(a, 1)
+
+
+def test_a_policy_of_sizes_32_64_and_one_epoch_steps_acts_on_another_menu():
+    env = tnf_env.make(max_steps=2, retrain_epochs=2.0, crossbar_sizes=(16, 32, 64, 128))
+    inner = env.unwrapped
+    assert inner.codec.n_onset_slots == 2  # the target's steps have onsets, the source's not
+    source = _Recorder()
+    adapter = MenuAdapter(source, source_sizes=(32, 64), source_sub_iterations=1)
+    result = run_episode(env, adapter, seed=0)
+    # the policy saw observations of its own menu's length
+    names = feature_names(3, source.codec.names())
+    assert all(o.shape == (len(names),) for o in source.seen)
+    # its size (64) reached the chip by value, its onsets at the step's first sub-iteration
+    assert result.final_info["crossbar_sizes"] == [64, 64, 64] or result.final_info[
+        "delivered_step"] == 0
+    action = result.actions[0]
+    codec = inner.codec
+    assert codec.sizes[action[codec.slots("crossbar")][0]] == 64
+    assert list(np.asarray(action)[codec.slots("cluster_onset")]) == [0]
+    # at the second step the policy read its last size on its own menu: index 1 of (32, 64)
+    last = source.seen[1][names.index("last_crossbar0")]
+    assert last == 1.0
+    size_feature = source.seen[1][names.index("crossbar_size0")]
+    assert size_feature == 1.0  # 64 is the top of (32, 64)
+
+
+def test_sizes_map_by_value_on_a_log_scale():
+    assert nearest_index(64, (16, 32, 64, 128)) == 2
+    assert nearest_index(16, (32, 64)) == 0 and nearest_index(128, (32, 64)) == 1
+    assert nearest_index(45, (32, 64)) == 0  # log-nearer to 32 (ties go to the smaller)
