@@ -178,9 +178,13 @@ class PPOPolicy:
         SB3's own path casts the observation to float32 (``preprocess_obs``), so this one
         runs the actor's layers directly: features, the actor's MLP, the action head."""
         if getattr(self, "_policy64", None) is None:
-            import copy
-
-            self._policy64 = copy.deepcopy(self.model.policy).to(torch.float64).eval()
+            # A new policy with the model's weights, not a deepcopy: a policy that has
+            # trained in this process holds its last distribution's non-leaf tensors.
+            m = self.model
+            pi = m.policy_class(m.observation_space, m.action_space, m.lr_schedule,
+                                **m.policy_kwargs)
+            pi.load_state_dict(m.policy.state_dict())
+            self._policy64 = pi.to(torch.float64).eval()
         pi = self._policy64
         with torch.no_grad():
             x = torch.as_tensor(np.asarray(obs, dtype=np.float64))

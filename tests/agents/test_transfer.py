@@ -1,6 +1,7 @@
 """A policy of one action menu acting on a task with another (MenuAdapter)."""
 
 import numpy as np
+import pytest
 
 import tnf_env
 from agents.rl.policies import run_episode
@@ -56,3 +57,17 @@ def test_sizes_map_by_value_on_a_log_scale():
     assert nearest_index(64, (16, 32, 64, 128)) == 2
     assert nearest_index(16, (32, 64)) == 0 and nearest_index(128, (32, 64)) == 1
     assert nearest_index(45, (32, 64)) == 0  # log-nearer to 32 (ties go to the smaller)
+
+
+@pytest.mark.filterwarnings("ignore:.*is different from the unwrapped version")
+def test_the_source_menu_env_passes_the_gymnasium_and_sb3_checkers():
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    from agents.experiments.transfer import SourceMenu
+
+    target = tnf_env.make(max_steps=2, retrain_epochs=2.0, crossbar_sizes=(16, 32, 64, 128))
+    env = SourceMenu(target, (32, 64), 1)
+    assert env.action_space.nvec.tolist() == [5, 5, 5, 4, 4, 4, 17, 17, 17, 2]
+    check_env(env, skip_render_check=True)
+    sb3_check_env(env, warn=True)
