@@ -429,10 +429,17 @@ if __name__ == "__main__":  # python -m tnf_env.settings: the table for docs/env
 EARLIER_DEFAULTS: dict[str, Any] = {"allow_stop": True, "gate_images": None}
 
 
+#: Settings every saved run and schedule names even at their default: the fidelity level
+#: its episodes ran at (a missing key in an older document is the default, ``full``).
+ALWAYS_RECORDED = ("fidelity",)
+
+
 def explicit_settings(env: dict[str, Any]) -> dict[str, Any]:
-    """``env`` with every setting of :data:`EARLIER_DEFAULTS` written out (today's default
-    where it was not given): what a saved run or schedule records."""
-    defaults = {k: EnvConfig.model_fields[k].default for k in EARLIER_DEFAULTS}
+    """``env`` with every setting of :data:`EARLIER_DEFAULTS` and :data:`ALWAYS_RECORDED`
+    written out (today's default where it was not given): what a saved run or schedule
+    records."""
+    defaults = {k: EnvConfig.model_fields[k].default
+                for k in (*EARLIER_DEFAULTS, *ALWAYS_RECORDED)}
     return {**env, **{k: v for k, v in defaults.items() if k not in env}}
 
 

@@ -12,9 +12,10 @@ from tnf_env.settings import EARLIER_DEFAULTS, EnvConfig, earlier_settings, expl
 def test_written_documents_carry_the_changed_settings_and_old_ones_get_the_old_defaults():
     today = {k: EnvConfig.model_fields[k].default for k in EARLIER_DEFAULTS}
     assert today != EARLIER_DEFAULTS  # they did change
-    assert explicit_settings({"dataset": "digits"}) == {"dataset": "digits", **today}
+    assert explicit_settings({"dataset": "digits"}) == {"dataset": "digits", **today,
+                                                        "fidelity": "full"}
     assert earlier_settings({"dataset": "digits"}) == {"dataset": "digits", **EARLIER_DEFAULTS}
-    given = {"allow_stop": False, "gate_images": 300}
+    given = {"allow_stop": False, "gate_images": 300, "fidelity": "low"}
     assert earlier_settings(given) == given == explicit_settings(given)
 
 
