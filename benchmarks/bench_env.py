@@ -15,6 +15,10 @@ gradient and, past the first layer, input gradient; counted over the live blocks
 and over the kept weights alone) over its seconds, against this process's measured
 single-thread fp32 matmul rate (a 400 x 1200 x 1200 product, forward and backward).
 
+``--fidelity full low`` times the episode at each fidelity level (tnf_env.fidelity), one
+after the other, and prints each level's episode, retraining and outside-retraining
+seconds as a ratio to ``full``'s.
+
 ``--against REF`` also runs the same episode with the code of commit REF (a temporary
 git worktree, in a subprocess), alternating with this checkout ``--repeats`` times,
 and prints the ratios of the medians: the machine may be noisy, the ratio holds.
@@ -103,7 +107,8 @@ def episode(settings: dict, seed: int = 0) -> dict:
     plain = Transformation.retrain
 
     def retrain(tr, epochs):
-        flops = retrain_flops(tr.net, epochs * tr.x_train.shape[0])
+        share = getattr(tr, "epoch_share", 1.0)  # the images an epoch visits at its level
+        flops = retrain_flops(tr.net, epochs * tr.x_train.shape[0] * share)
         t = time.perf_counter()
         out = plain(tr, epochs)
         calls.append((time.perf_counter() - t, *flops))
@@ -161,14 +166,17 @@ def breakdown(run: dict, kinds: list[str]) -> dict[str, dict[str, float]]:
     return out
 
 
-def run_at(ref_tree: Path | None, config: str, device: str, seed: int) -> dict:
-    """The episode in a subprocess, importing the project from ``ref_tree`` (or here)."""
+def run_at(ref_tree: Path | None, config: str, device: str, seed: int,
+           level: str = "full") -> dict:
+    """The episode in a subprocess, importing the project from ``ref_tree`` (or here), at
+    fidelity ``level`` (``full``: the setting left out, as a commit before it knew it)."""
     tree = ref_tree or ROOT
     env = {**os.environ, "PYTHONPATH": str(tree)}
     shared = ROOT.parent / "shared" / "data"  # a temporary tree has no ../shared beside it
     if "TNF_DATA" not in env and shared.is_dir():
         env["TNF_DATA"] = str(shared)
-    cmd = [sys.executable, __file__, "--worker", config, "--device", device, "--seeds", str(seed)]
+    cmd = [sys.executable, __file__, "--worker", config, "--device", device, "--seeds", str(seed),
+           "--fidelity", level]
     out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"episode at {tree} failed:\n{out.stderr[-2000:]}")
@@ -264,10 +272,16 @@ def main() -> None:
                              "network is reported for each")
     parser.add_argument("--against", metavar="REF", help="also time the code of this commit")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    parser.add_argument("--fidelity", nargs="+", default=["full"],
+                        help="fidelity levels to time, each against full's (tnf_env.fidelity)")
     parser.add_argument("--worker", choices=list(CONFIGS), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.against and args.fidelity != ["full"]:
+        parser.error("--against times full fidelity only (an earlier commit has no levels)")
     if args.worker:
-        settings = {**CONFIGS[args.worker], "device": args.device}
+        level = args.fidelity[0]
+        settings = {**CONFIGS[args.worker], "device": args.device,
+                    **({"fidelity": level} if level != "full" else {})}
         print(json.dumps(episode(settings, args.seeds[0])))
         return
     results = {}
@@ -279,15 +293,28 @@ def main() -> None:
                             str(ref_tree), args.against], check=True)
         try:
             for name in args.configs:
-                runs, old = [], []
-                for _ in range(args.repeats):
-                    if ref_tree is not None:
-                        old.append(run_at(ref_tree, name, args.device, args.seeds[0]))
-                    runs.append(run_at(None, name, args.device, args.seeds[0]))
-                results[name] = report(name, runs, old)
-                results[name]["delivered"] = delivered(
-                    name, args, ref_tree, runs[0], old[0] if old else None
-                )
+                levels = list(dict.fromkeys(["full", *args.fidelity]))
+                for level in levels:
+                    key = name if level == "full" else f"{name}@{level}"
+                    runs, old = [], []
+                    for _ in range(args.repeats):
+                        if ref_tree is not None:
+                            old.append(run_at(ref_tree, name, args.device, args.seeds[0]))
+                        runs.append(run_at(None, name, args.device, args.seeds[0], level))
+                    results[key] = report(key, runs, old)
+                    if level == "full":
+                        results[key]["delivered"] = delivered(
+                            name, args, ref_tree, runs[0], old[0] if old else None
+                        )
+                for level in levels[1:]:
+                    full, low = results[name], results[f"{name}@{level}"]
+                    parts = [(p, sum(r[p] for r in x["breakdown"].values()))
+                             for x in (full, low) for p in ("retrain", "step")]
+                    f_re, f_st, l_re, l_st = (v for _, v in parts)
+                    ratio = low["episode_s"] / full["episode_s"]
+                    print(f"{name} at {level} vs full: episode x{ratio:.2f}; retraining "
+                          f"x{l_re / f_re:.2f}; outside retraining "
+                          f"x{(l_st - l_re) / (f_st - f_re):.2f}")
         finally:
             if ref_tree is not None:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
