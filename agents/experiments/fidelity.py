@@ -34,6 +34,9 @@ import numpy as np
 DEFAULT_CONFIG = "mnist10k"
 DIGITS_POLICY = Path(__file__).resolve().parents[2] / "policies" / "digits"
 EPISODE_SEED = 100  # reset(seed=EPISODE_SEED + baseline seed): the same draws at each level
+#: A pseudo-level: full fidelity from another episode seed (EPISODE_SEED + 1000 + seed). Its
+#: agreement with full is the ceiling of any proxy's: how well full ranks against itself.
+REPLICATE = "full-reseed"
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ def run_job(job: Job) -> dict[str, Any]:
     from agents.rl.policies import run_episode
 
     torch.set_num_threads(1)
-    settings = {**job.env, "seed": job.seed, "fidelity": job.level,
+    replicate = job.level == REPLICATE
+    settings = {**job.env, "seed": job.seed, "fidelity": "full" if replicate else job.level,
                 "rate_scale": job.schedule.rate_scale}
     key = tuple(sorted((k, repr(v)) for k, v in settings.items()))
     if key not in _ENVS:
@@ -128,7 +132,7 @@ def run_job(job: Job) -> dict[str, Any]:
     env = _ENVS[key]
     policy = make_policy(job.schedule)
     t0, w0 = time.process_time(), time.perf_counter()
-    result = run_episode(env, policy, seed=EPISODE_SEED + job.seed)
+    result = run_episode(env, policy, seed=EPISODE_SEED + job.seed + (1000 if replicate else 0))
     info = result.final_info
     return {
         "key": job.key, "schedule": job.schedule.name, "kind": job.schedule.kind,
@@ -271,7 +275,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="the study's directory")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="the config whose env to use")
-    parser.add_argument("--levels", nargs="+", default=["low"], help="levels compared to full")
+    parser.add_argument("--levels", nargs="+", default=["low"],
+                        help=f"levels compared to full ({REPLICATE}: full from another "
+                        "episode seed, the ceiling of any proxy's agreement)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="baseline seeds")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="episodes run side by side (one torch thread each)")
@@ -287,8 +293,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from tnf_env.fidelity import FIDELITIES
 
     for level in args.levels:
-        if level not in FIDELITIES or level == "full":
-            raise SystemExit(f"--levels {level!r}: allowed {', '.join(FIDELITIES[1:])}")
+        if level not in (*FIDELITIES[1:], REPLICATE):
+            raise SystemExit(f"--levels {level!r}: allowed {', '.join(FIDELITIES[1:])} or "
+                             f"{REPLICATE} (full from another episode seed)")
     env = dict(load_config(args.config).env)
     env.pop("torch_threads", None)
     from tqdm import tqdm

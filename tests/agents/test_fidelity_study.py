@@ -54,3 +54,15 @@ def test_a_study_runs_resumes_and_reports(tmp_path):
     assert "| low |" in report.read_text()
     study = json.loads((out / "study.json").read_text())
     assert study["levels"] == ["low"] and study["seeds"] == [0]
+
+
+def test_the_replicate_runs_full_from_another_episode_seed(tmp_path):
+    from agents.experiments.fidelity import REPLICATE
+
+    rows = run_study(tmp_path / "s", [REPLICATE], [0], ENV, workers=1, plan=PLAN[:2])
+    again = [r for r in rows.values() if r["level"] == REPLICATE]
+    assert len(again) == 2 and all(r["fidelity"] == "full" for r in again)
+    with pytest.raises(SystemExit, match="--levels 'full'"):
+        from agents.experiments.fidelity import main
+
+        main(["--out", str(tmp_path / "t"), "--levels", "full"])
