@@ -1,9 +1,12 @@
 """Crossbar-aware structured pruning: the dense mapping's tiles, pruned by norm, kept pruned."""
 
+import doctest
+
 import numpy as np
 import pytest
 import torch
 
+import tnf_env.transform.tiles
 from hwmodel.mapping import map_layer
 from tnf_env.data.datasets import load_dataset
 from tnf_env.model.baseline import get_baseline
@@ -118,3 +121,7 @@ def test_bad_round_settings_are_refused(setup):
         run_rounds(tr, 1.5, 2, 1.0, lambda t, k: (True, False))
     with pytest.raises(ValueError, match="rounds must be >= 0"):
         run_rounds(tr, 0.1, -1, 1.0, lambda t, k: (True, False))
+
+
+def test_docstring_examples():
+    assert doctest.testmod(tnf_env.transform.tiles).failed == 0
