@@ -25,6 +25,7 @@ METHOD_COLOURS = {
     "paper": "tab:red",
     "random": "tab:purple",
     "ppo": "tab:green",
+    "tiles": "tab:brown",
 }
 ACCOUNTING = "best"  # the figures show the best accounting (the tables show both)
 

@@ -127,7 +127,7 @@ def iso_accuracy(doc: dict, methods: Sequence[str] = FRONTIER_METHODS) -> list[d
         ``tolerance``.
     :param methods: the methods compared; ratios are ``methods[1] / methods[0]``.
     """
-    points = doc.get("frontier_points", [])
+    points = [p for p in doc.get("frontier_points", []) if p["method"] in methods]
     target = {b["seed"]: b["accuracy_test"] - doc["tolerance"] for b in doc["baseline"]["per_seed"]}
     out = []
     for n in sorted({p["crossbar_size"] for p in points}):

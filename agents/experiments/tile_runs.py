@@ -1,0 +1,81 @@
+"""One run of crossbar-aware structured pruning on a study's environment.
+
+The rounds (:func:`tnf_env.transform.tiles.run_rounds`) act on the transformation an
+episode of the same environment starts from (``reset(seed=s)``: the dense baseline, the
+retraining images, recipe and fidelity level, the episode seed's generator), and are
+judged as the environment judges its steps: the validation accuracy (on the
+technology's non-ideal crossbars when the task models them) must clear the floor by the
+selection margin (:meth:`tnf_env.TraNNsformerEnv.meets_floor`,
+:mod:`tnf_env.measure.selection`), and a network that collapses below the floor by the
+environment's ``collapse_margin`` ends the run, as it ends an episode.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from tnf_env.measure.assessment import Assessment
+from tnf_env.measure.nonideal import HardwareWeights, hardware_net
+from tnf_env.measure.scoring import network_cost
+from tnf_env.model.training import evaluate
+from tnf_env.transform.tiles import run_rounds
+from tnf_env.transform.transformation import Transformation
+
+from .episodes import Delivered, Experiment
+
+
+def _accuracy(inner, tr: Transformation) -> float:
+    """Validation accuracy as the environment measures it for selection."""
+    if not inner.nonideal:
+        return evaluate(tr.net, inner.x_val, inner.y_val)[0]
+    a = Assessment.of(tr.net, tr.clusters, tr.crossbar_sizes, inner.technology)
+    hw = HardwareWeights(inner.technology.device, seed=inner.config.seed)
+    weights = a.hardware_weights(tr.net, hw, inner.config.accounting)
+    return evaluate(hardware_net(tr.net, weights), inner.x_val, inner.y_val)[0]
+
+
+def tile_pruning(exp: Experiment, seed: int, crossbar_size: int, fraction: float, rounds: int,
+                 epochs: float, rate_scale: float, points: list[dict] | None = None,
+                 method: str = "tiles") -> Delivered:
+    """The network crossbar-aware pruning delivers on baseline ``seed`` at ``crossbar_size``.
+
+    :param exp: the experiment whose environment (and so data, baseline, floor) is used.
+    :param seed: the baseline seed, also the run's seed.
+    :param crossbar_size: N: the chip's crossbars, and so the tiles.
+    :param fraction: share of each layer's live tiles a round removes, in [0, 1].
+    :param rounds: rounds (prune, then retrain).
+    :param epochs: retraining epochs per round.
+    :param rate_scale: the grid point this run stands for (written into the row).
+    :param points: when given, every judged network (rounds 0 to the last) is appended as a
+        frontier point (:class:`agents.experiments.frontier.StepRecorder`'s fields).
+    :param method: the points' method name.
+    """
+    env = exp.env(seed)
+    inner = env.unwrapped
+    env.reset(seed=seed)
+    tr = inner.transformation
+    tr.crossbar_sizes = [int(crossbar_size)] * inner.n_layers
+    floor, collapse = inner.floor, inner.config.collapse_margin
+
+    def judge(t: Transformation, k: int) -> tuple[bool, bool]:
+        acc = _accuracy(inner, t)
+        if points is not None:
+            cost = network_cost(t.masks(), t.crossbar_sizes, inner.technology, "best",
+                                t.clusters)
+            points.append({
+                "method": method, "seed": seed, "crossbar_size": int(crossbar_size),
+                "rate_scale": rate_scale, "step": k,
+                "accuracy_test": evaluate(t.net, inner.x_test, inner.y_test)[0],
+                "area_mm2": cost.area_mm2, "energy_nj": cost.energy_nj,
+            })
+        return inner.meets_floor(acc), acc < floor - collapse
+
+    run = run_rounds(tr, fraction, rounds, epochs, judge)
+    clusters: list[list] = [[] for _ in range(inner.n_layers)]
+    return Delivered(
+        net=copy.deepcopy(tr.net), clusters=clusters, epochs=tr.epochs_trained,
+        delivered_step=run.delivered_round, rate_scale=rate_scale,
+        crossbar_size=int(crossbar_size),
+        assessment=Assessment.of(tr.net, clusters, tr.crossbar_sizes, inner.technology),
+        meets_floor=run.meets_floor, last_step=run.last_round,
+    )
