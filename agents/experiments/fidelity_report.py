@@ -21,10 +21,14 @@ def _ci(a: dict) -> str:
     return f"{a['value']:+.2f} [{a['low']:+.2f}, {a['high']:+.2f}]"
 
 
-def summary(out: Path) -> tuple[dict, list[dict]]:
-    """The study's settings and one row of figures per level (full first)."""
+def summary(out: Path, kinds: tuple[str, ...] | None = None) -> tuple[dict, list[dict]]:
+    """The study's settings and one row of figures per level (full first).
+
+    :param kinds: only the schedules of these kinds (None: all).
+    """
     study = json.loads((out / "study.json").read_text())
-    rows = read_log(out / "episodes.jsonl")
+    rows = {k: r for k, r in read_log(out / "episodes.jsonl").items()
+            if kinds is None or r["kind"] in kinds}
     seeds = study["seeds"]
     full_cpu = cpu_per_episode(rows, "full")
     table = []
@@ -68,8 +72,11 @@ def plot(out: Path, figure: Path, levels: list[str]) -> None:
             ax.scatter(xs, ys, s=18, c=colour, label=kind, alpha=0.8)
         lims = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
         ax.plot(lims, lims, "k:", lw=0.8)
-        ax.set_xlabel("return at full fidelity")
-        ax.set_ylabel(f"return at {level}")
+        # a few delivered networks cost many times the original: linear within +-1 only
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_xlabel("return at full fidelity (symlog)")
+        ax.set_ylabel(f"return at {level} (symlog)")
         ax.set_title(f"{level} vs full (one point per schedule and seed)")
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -78,13 +85,8 @@ def plot(out: Path, figure: Path, levels: list[str]) -> None:
     plt.close(fig)
 
 
-def write_report(out: Path, report: Path) -> None:
-    """Write ``report`` (the table, Markdown) and its figure next to it."""
-    study, table = summary(out)
-    figure = report.with_suffix(".png")
-    plot(out, figure, study["levels"])
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip() or "unknown"
+def table_text(table: list[dict]) -> str:
+    """One summary's rows as a Markdown table."""
     lines = [
         "| level | episodes | CPU s / episode | × full | delivered a pruned step | "
         "τ return | ρ return | τ area | ρ area | regret top-1 | regret top-3 |",
@@ -101,13 +103,28 @@ def write_report(out: Path, report: Path) -> None:
             f"{_ci(r['tau_area'])} | {_ci(r['rho_area'])} | {r['regret1']:.3f} | "
             f"{r['regret3']:.3f} |"
         )
-    text = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def write_report(out: Path, report: Path) -> None:
+    """Write the tables (all schedules; the fixed ones only) into ``report`` (Markdown,
+    between its fidelity-table markers when it has them) and the figure next to it."""
+    study, every = summary(out)
+    fixed = summary(out, ("paper", "pruning"))[1]
+    figure = report.with_suffix(".png")
+    plot(out, figure, study["levels"])
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "unknown"
     caption = (f"*Table: commit {commit}, `python -m agents.experiments.fidelity --out "
                f"{out} --levels {' '.join(study['levels'])} --seeds "
                f"{' '.join(map(str, study['seeds']))}`, then `--report {report}`*")
+    n_all = len({r["schedule"] for r in read_log(out / "episodes.jsonl").values()})
+    text = (f"All {n_all} schedules:\n\n{table_text(every)}\n\n{caption}\n\n"
+            f"The fixed schedules only (paper and pruning):\n\n{table_text(fixed)}\n\n"
+            f"{caption}")
     report.parent.mkdir(parents=True, exist_ok=True)
     marker_start, marker_end = "<!-- fidelity-table -->", "<!-- /fidelity-table -->"
-    block = f"{marker_start}\n{text}\n\n{caption}\n{marker_end}"
+    block = f"{marker_start}\n{text}\n{marker_end}"
     if report.exists() and marker_start in report.read_text():
         old = report.read_text()
         head, rest = old.split(marker_start, 1)
