@@ -153,6 +153,11 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         """Threshold increase per layer of prune level 1 (see :meth:`Task.unit_rates`)."""
         return self.task.unit_rates()
 
+    def selection_accuracy(self) -> float:
+        """The validation accuracy the current network is selected on: on the technology's
+        non-ideal crossbars when the task models them (what :meth:`meets_floor` reads)."""
+        return self._measure()["accuracy"]
+
     def _measure(self) -> dict[str, Any]:
         """Assess the network once: every reader of this step uses the result."""
         tr = self.transformation

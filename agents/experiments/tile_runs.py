@@ -15,23 +15,12 @@ from __future__ import annotations
 import copy
 
 from tnf_env.measure.assessment import Assessment
-from tnf_env.measure.nonideal import HardwareWeights, hardware_net
 from tnf_env.measure.scoring import network_cost
 from tnf_env.model.training import evaluate
 from tnf_env.transform.tiles import run_rounds
 from tnf_env.transform.transformation import Transformation
 
 from .episodes import Delivered, Experiment
-
-
-def _accuracy(inner, tr: Transformation) -> float:
-    """Validation accuracy as the environment measures it for selection."""
-    if not inner.nonideal:
-        return evaluate(tr.net, inner.x_val, inner.y_val)[0]
-    a = Assessment.of(tr.net, tr.clusters, tr.crossbar_sizes, inner.technology)
-    hw = HardwareWeights(inner.technology.device, seed=inner.config.seed)
-    weights = a.hardware_weights(tr.net, hw, inner.config.accounting)
-    return evaluate(hardware_net(tr.net, weights), inner.x_val, inner.y_val)[0]
 
 
 def tile_pruning(exp: Experiment, seed: int, crossbar_size: int, fraction: float, rounds: int,
@@ -58,7 +47,7 @@ def tile_pruning(exp: Experiment, seed: int, crossbar_size: int, fraction: float
     floor, collapse = inner.floor, inner.config.collapse_margin
 
     def judge(t: Transformation, k: int) -> tuple[bool, bool]:
-        acc = _accuracy(inner, t)
+        acc = inner.selection_accuracy()  # t is the environment's own transformation
         if points is not None:
             cost = network_cost(t.masks(), t.crossbar_sizes, inner.technology, "best",
                                 t.clusters)
