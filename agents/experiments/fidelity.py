@@ -86,16 +86,11 @@ def make_policy(s: Schedule) -> Any:
 
 
 def digits_policy() -> Any:
-    """The shipped digits policy, its menu adapted to the environment it acts on."""
-    from agents.rl.config import load_config
+    """The shipped digits policy; on another action menu it acts through a menu adapter
+    (:class:`agents.rl.ppo.PPOPolicy`)."""
     from agents.rl.ppo import PPOPolicy
-    from agents.rl.transfer import MenuAdapter
-    from tnf_env.transform.step_plan import sub_epochs
 
-    cfg = load_config(str(DIGITS_POLICY / "config.yaml"))
-    env = cfg.env
-    return MenuAdapter(PPOPolicy.load(DIGITS_POLICY), env.get("crossbar_sizes", (16, 32, 64, 128)),
-                       len(sub_epochs(env.get("retrain_epochs", 1.0))))
+    return PPOPolicy.load(DIGITS_POLICY)
 
 
 @dataclass

@@ -131,17 +131,15 @@ def run_method(method: str, env_settings: dict, level: str, train_seed: int,
     import torch
 
     from agents.rl.ppo import PPOPolicy
-    from agents.rl.transfer import MenuAdapter
 
     torch.set_num_threads(1)
-    sizes, subs = _source()
     cpu, extra, overrides = 0.0, {}, {}
     if method == "zero-shot":
-        policy = MenuAdapter(PPOPolicy.load(DIGITS_POLICY), sizes, subs)
+        policy: Any = PPOPolicy.load(DIGITS_POLICY)  # adapts to this menu by itself
     elif method in ("ppo-warm", "ppo-scratch"):
         model, cpu = _ppo(env_settings, level, train_seed, episodes, method == "ppo-warm",
                           out / f"{method}.zip")
-        policy = MenuAdapter(PPOPolicy(model), sizes, subs)
+        policy = PPOPolicy(model, menu=_source())
     elif method == "tpe":
         from agents.rl.blackbox import ParamSchedule, ScheduleParams, run_search
 

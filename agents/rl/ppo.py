@@ -33,6 +33,7 @@ from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
 import tnf_env
+from tnf_env.transform.step_plan import sub_epochs
 
 from ..common.outputs import atomic_write
 from ..common.progress import progress_bar as make_bar
@@ -121,10 +122,19 @@ def _write_monitor(venv: VecMonitor, run: Path, start_timesteps: int = 0) -> Non
 
 
 class PPOPolicy:
-    """A trained PPO model behind the :class:`~agents.rl.policies.Policy` interface."""
+    """A trained PPO model behind the :class:`~agents.rl.policies.Policy` interface.
 
-    def __init__(self, model: PPO, deterministic: bool = True, name: str = "ppo") -> None:
+    :param menu: the crossbar sizes and sub-iterations per step of the task it learned on
+        (:meth:`load` reads them from the run): on an environment whose action menu
+        differs only there, it acts through a :class:`~.transfer.MenuAdapter` (sizes by
+        value, onsets at a step's first sub-iteration). None: the environment's own.
+    """
+
+    def __init__(self, model: PPO, deterministic: bool = True, name: str = "ppo",
+                 menu: tuple[tuple[int, ...], int] | None = None) -> None:
         self.model, self.deterministic, self.name = model, deterministic, name
+        self.menu = menu
+        self._adapter: Any = None
 
     @classmethod
     def load(cls, run_dir: str | Path, which: str = "best") -> PPOPolicy:
@@ -152,12 +162,35 @@ class PPOPolicy:
         # one stand-in per training worker: the (unused) rollout buffer fits the batch size
         model = build_model(cfg, DummyVecEnv([stand_in] * cfg.n_envs), device="cpu")
         load_weights(model, path)
-        return cls(model)
+        sizes = tuple(int(n) for n in cfg.env_config.crossbar_sizes)
+        return cls(model, menu=(sizes, len(sub_epochs(cfg.env_config.retrain_epochs))))
 
     def reset(self, env) -> None:
-        pass
+        """Act through a menu adapter when ``env``'s action menu is not the one learned on."""
+        from .transfer import MenuAdapter, menus_differ
+
+        self._adapter = None
+        if self.menu is not None and menus_differ(env, *self.menu):
+            self._adapter = MenuAdapter(_OwnMenu(self), *self.menu)
+            self._adapter.reset(env)
+            n_obs = self.model.observation_space.shape[0]
+            if len(self._adapter.source_names) != n_obs or not np.array_equal(
+                self._adapter.source.nvec, self.model.action_space.nvec
+            ):
+                self._adapter = None
+                raise ValueError(
+                    f"policy {self.name!r} learned on another network or action set: its "
+                    f"spaces ({n_obs} observations, action {self.model.action_space.nvec.tolist()})"
+                    " do not map onto this environment's beyond the crossbar sizes and onsets"
+                )
 
     def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        if self._adapter is not None:
+            return self._adapter.act(obs, info)
+        return self.own_act(obs, info)
+
+    def own_act(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        """The action on the menu it learned on, from an observation of that menu."""
         if not self.deterministic:
             action, _ = self.model.predict(obs, deterministic=False)
             return action
@@ -191,6 +224,19 @@ class PPOPolicy:
             latent = pi.mlp_extractor.forward_actor(pi.pi_features_extractor(x))
             logits = pi.action_net(latent)
         return list(torch.split(logits, [int(n) for n in pi.action_space.nvec], dim=1))
+
+
+class _OwnMenu:
+    """A :class:`PPOPolicy` acting on its own menu (what a menu adapter wraps)."""
+
+    def __init__(self, policy: PPOPolicy) -> None:
+        self.policy, self.name = policy, policy.name
+
+    def reset(self, env) -> None:
+        pass
+
+    def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        return self.policy.own_act(obs, info)
 
 
 class _SpacesOnly(gymnasium.Env):

@@ -49,6 +49,15 @@ def nearest_index(n: int, sizes: Sequence[int]) -> int:
     return min(range(len(sizes)), key=lambda k: (abs(math.log2(sizes[k] / n)), sizes[k]))
 
 
+def menus_differ(env: gym.Env, sizes: Sequence[int], sub_iterations: int) -> bool:
+    """Whether ``env``'s action menu differs from crossbar ``sizes`` with steps of
+    ``sub_iterations`` (onset components, and their choices, follow from it)."""
+    codec = _unwrap(env).codec
+    onsets = sub_iterations if sub_iterations > 1 else 0
+    mine = codec.sub_iterations if codec.n_onset_slots else 0
+    return tuple(codec.sizes) != tuple(int(n) for n in sizes) or mine != onsets
+
+
 class MenuAdapter:
     """``policy``, trained where actions pick from ``source_sizes`` (with onset components
     or not), acting on an environment with another menu.

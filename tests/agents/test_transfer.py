@@ -71,3 +71,25 @@ def test_the_source_menu_env_passes_the_gymnasium_and_sb3_checkers():
     assert env.action_space.nvec.tolist() == [5, 5, 5, 4, 4, 4, 17, 17, 17, 2]
     check_env(env, skip_render_check=True)
     sb3_check_env(env, warn=True)
+
+
+def test_a_loaded_policy_acts_on_another_menu_and_refuses_another_network():
+    """PPOPolicy.load knows the menu it learned on (the shipped digits policy: sizes 32 and
+    64, one-epoch steps): on another menu it acts through a MenuAdapter, on its own menu
+    directly, and on a network of other layers it refuses with one line."""
+    from agents.rl.ppo import PPOPolicy
+    from agents.rl.transfer import menus_differ
+
+    policy = PPOPolicy.load("policies/digits")
+    assert policy.menu == ((32, 64), 1)
+    other = tnf_env.make(max_steps=2, retrain_epochs=2.0, crossbar_sizes=(16, 32, 64, 128))
+    assert menus_differ(other, *policy.menu)
+    result = run_episode(other, policy, seed=0)
+    codec = other.unwrapped.codec
+    assert all(codec.sizes[a[codec.slots("crossbar")][0]] in (32, 64) for a in result.actions)
+    own = tnf_env.make(max_steps=1, crossbar_sizes=(32, 64))
+    assert not menus_differ(own, *policy.menu)
+    run_episode(own, policy, seed=0)
+    assert policy._adapter is None
+    with pytest.raises(ValueError, match="learned on another network or action set"):
+        run_episode(tnf_env.make(max_steps=1, topology="64-32-10"), policy, seed=0)
