@@ -117,8 +117,9 @@ def add_parser(sub) -> None:
                    help="baseline seeds PPO and the searches train on")
     p.add_argument("--eval-seeds", type=int, nargs="+", default=[2, 3, 4],
                    help="held-out baseline seeds every method is scored on")
-    p.add_argument("--warm-start", default="none", choices=("none", "paper", "pruning"),
-                   help="also train PPO warm-started from this schedule")
+    p.add_argument("--warm-start", default="none", metavar="{none,paper,pruning,policy:DIR}",
+                   help="also train PPO warm-started from this schedule, or from a trained "
+                   "policy (policy:policies/digits)")
     p.add_argument("--search-budget", type=float, default=None,
                    help="retraining epochs of each search (default: cold PPO's)")
     p.add_argument("--rate-grid", type=float, nargs="+", default=list(RATE_GRID),

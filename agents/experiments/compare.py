@@ -35,7 +35,7 @@ from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
 
 from ..common.outputs import atomic_write
 from ..rl.blackbox import ScheduleParams, run_search
-from ..rl.config import TrainConfig
+from ..rl.config import TrainConfig, is_warm_start
 from . import methods as em
 from .configs import RATE_GRID
 from .episodes import Experiment
@@ -91,8 +91,9 @@ class CompareConfig:
                 f"({self.train.n_envs}) must be a multiple of the {len(self.train_seeds)} "
                 "training seeds"
             )
-        if self.warm_start not in WARM_STARTS:
-            raise CompareError(f"warm_start must be one of {WARM_STARTS}, got {self.warm_start!r}")
+        if not is_warm_start(self.warm_start):
+            raise CompareError(f"warm_start must be one of {WARM_STARTS} or 'policy:DIR' (a "
+                               f"trained policy's directory), got {self.warm_start!r}")
         if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
             raise CompareError(f"batch must be an integer >= 1, got {self.batch!r}")
         if self.search_budget is not None and not self.search_budget > 0:
@@ -122,7 +123,9 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
     from ..rl.ppo import train
 
     name = "ppo" if warm == "none" else f"ppo (warm {warm})"
-    run = cfg.out / "ppo" / ("cold" if warm == "none" else f"warm-{warm}")
+    label = f"policy-{Path(warm.removeprefix('policy:')).name}" if warm.startswith(
+        "policy:") else warm
+    run = cfg.out / "ppo" / ("cold" if warm == "none" else f"warm-{label}")
     tc = dataclasses.replace(
         cfg.train, warm_start=warm, baseline_seeds=list(cfg.train_seeds),
         env={**cfg.train.env, "seed": cfg.train_seeds[0]},

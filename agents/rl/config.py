@@ -77,11 +77,22 @@ ALLOWED = {
     "ent_coef": "a number in [0, 1]",
     "clip_range": "a number in (0, 1]",
     "net_arch": f"a list of 1 to 16 integer widths in [1, {MAX_WIDTH}]",
-    "warm_start": "'none', 'paper' or 'pruning'",
+    "warm_start": "'none', 'paper', 'pruning' or 'policy:DIR' (a run or shipped policy)",
     "baseline_seeds": "None or a non-empty list of distinct integers in [0, 2**63)",
     "warm_start_confidence": "a number in (0, 1) or a mapping from action groups "
     f"{list(CONFIDENCE_KEYS)} to such numbers",
 }
+
+
+def is_warm_start(value: str) -> bool:
+    """A warm start a run can use: a fixed schedule's name, or ``policy:DIR`` where DIR holds
+    a trained policy (its ``config.yaml`` and ``best_model.zip``)."""
+    if value in ("none", "paper", "pruning"):
+        return True
+    if not value.startswith("policy:"):
+        return False
+    d = Path(value.removeprefix("policy:"))
+    return (d / "config.yaml").is_file() and (d / "best_model.zip").is_file()
 
 
 @dataclass
@@ -128,7 +139,9 @@ class TrainConfig:
     compare_episodes: Int = Field(
         3, description="episodes per policy in the final comparison table")
     warm_start: Str = Field(
-        "none", description='"paper" or "pruning": behaviour-clone that fixed schedule first')
+        "none", description='"paper" or "pruning": behaviour-clone that fixed schedule first; '
+        '"policy:DIR": clone a trained policy (a run, or policies/digits: another task\'s '
+        'policy acts through a menu adapter)')
     warm_start_episodes: Int = Field(
         2, description="demonstration episodes of the cloned schedule")
     warm_start_confidence: Number | dict[Str, Number] = Field(
@@ -189,10 +202,11 @@ class TrainConfig:
                 "config key 'vectorization' must be 'subprocess' or 'batched', "
                 f"got {self.vectorization!r}"
             )
-        if self.warm_start not in ("none", "paper", "pruning"):
+        if not is_warm_start(self.warm_start):
             raise ConfigError(
-                "config key 'warm_start' must be 'none', 'paper' or 'pruning', "
-                f"got {self.warm_start!r}"
+                "config key 'warm_start' must be 'none', 'paper', 'pruning' or 'policy:DIR' "
+                f"(DIR a directory holding config.yaml and best_model.zip), got "
+                f"{self.warm_start!r}"
             )
         conf = self.warm_start_confidence
         values = list(conf.values()) if isinstance(conf, dict) else [conf]

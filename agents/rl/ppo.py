@@ -399,7 +399,8 @@ def train(
 
 
 def _warm_start(model: PPO, cfg: TrainConfig, out: Path) -> None:
-    """Clone a fixed schedule into the fresh model; the outcome goes to ``warm_start.json``."""
+    """Clone a fixed schedule (or a trained policy) into the fresh model; the outcome goes
+    to ``warm_start.json``."""
     from .policies import PaperPolicy, PruningPolicy
     from .warmstart import (
         WARM_START_SEED,
@@ -411,7 +412,10 @@ def _warm_start(model: PPO, cfg: TrainConfig, out: Path) -> None:
     env = tnf_env.make(**cfg.env)
     try:
         seeds = [WARM_START_SEED + k for k in range(cfg.warm_start_episodes)]
-        teacher = PaperPolicy() if cfg.warm_start == "paper" else PruningPolicy()
+        if cfg.warm_start.startswith("policy:"):  # on another menu it adapts by itself
+            teacher: Any = PPOPolicy.load(cfg.warm_start.removeprefix("policy:"))
+        else:
+            teacher = PaperPolicy() if cfg.warm_start == "paper" else PruningPolicy()
         demo = collect_demonstrations(env, teacher, seeds, cfg.gamma)
         names = env.unwrapped.codec.names()
     finally:

@@ -93,3 +93,31 @@ def test_a_loaded_policy_acts_on_another_menu_and_refuses_another_network():
     assert policy._adapter is None
     with pytest.raises(ValueError, match="learned on another network or action set"):
         run_episode(tnf_env.make(max_steps=1, topology="64-32-10"), policy, seed=0)
+
+
+def test_train_warm_starts_by_cloning_another_tasks_policy(tmp_path):
+    """warm_start: policy:policies/digits clones the shipped digits policy, acting through
+    its menu adapter, into a PPO on this environment's own spaces; a directory without a
+    trained policy is refused, naming what is allowed."""
+    import json
+
+    import torch
+
+    from agents.cli import main
+    from agents.rl.config import ConfigError, load_config
+    from conftest import write_train_config
+
+    torch.set_num_threads(1)
+    cfg = write_train_config(tmp_path, env={"max_steps": 2, "retrain_epochs": 2.0,
+                                            "topology": "64-256-256-10",
+                                            "crossbar_sizes": [16, 32, 64, 128],
+                                            "allow_stop": False},
+                             timesteps=4, n_steps=4, batch_size=4, n_epochs=1,
+                             checkpoint_every=4, eval_every=4, warm_start="policy:policies/digits",
+                             warm_start_episodes=1)
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    doc = json.loads((out / "warm_start.json").read_text())
+    assert doc["schedule"] == "policy:policies/digits"
+    with pytest.raises(ConfigError, match="'policy:DIR'"):
+        load_config(str(cfg), ["warm_start=policy:" + str(tmp_path)])
