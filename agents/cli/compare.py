@@ -61,6 +61,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         eval_seeds=tuple(args.eval_seeds),
         warm_start=args.warm_start,
         search_budget=args.search_budget,
+        search_budget_unit=args.search_budget_unit,
         rate_grid=tuple(args.rate_grid),
         snn_timesteps=args.snn_timesteps,
         search_seed=args.search_seed,
@@ -121,7 +122,10 @@ def add_parser(sub) -> None:
                    help="also train PPO warm-started from this schedule, or from a trained "
                    "policy (policy:policies/digits)")
     p.add_argument("--search-budget", type=float, default=None,
-                   help="retraining epochs of each search (default: cold PPO's)")
+                   help="each search's budget, in --search-budget-unit (default: cold PPO's)")
+    p.add_argument("--search-budget-unit", choices=("epochs", "cpu"), default="epochs",
+                   help="what the searches' budget counts: retraining epochs, or CPU-seconds "
+                   "(equal compute where an epoch's cost differs, as at a fidelity level)")
     p.add_argument("--rate-grid", type=float, nargs="+", default=list(RATE_GRID),
                    help="multiples of the config's rate_scale the tuned fixed schedules try")
     p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,

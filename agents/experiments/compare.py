@@ -58,7 +58,9 @@ class CompareConfig:
     train_seeds: tuple[int, ...] = (0, 1)  # baselines PPO trains and the searches tune on
     eval_seeds: tuple[int, ...] = (2, 3, 4)  # held-out baselines every method is scored on
     warm_start: str = "none"  # also train PPO warm-started from this schedule ("none": not)
-    search_budget: float | None = None  # epochs of each search (None: cold PPO's)
+    search_budget: float | None = None  # each search's budget, in its unit (None: cold PPO's)
+    search_budget_unit: str = "epochs"  # "epochs" (retraining) or "cpu" (CPU-seconds: equal
+    # compute where an epoch's cost differs, as at a fidelity level)
     rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale the fixed tune tries
     snn_timesteps: int = SNN_TIMESTEPS  # SNN length of the scoring path
     search_seed: int = 0  # seed of the Optuna samplers
@@ -72,6 +74,8 @@ class CompareConfig:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
              if f.name not in ("out", "extra", "reps", "batch")}
         d["train"] = self.train.to_dict()
+        if d["search_budget_unit"] == "epochs":  # as comparisons before the unit recorded it
+            del d["search_budget_unit"]
         return json.loads(json.dumps(d))
 
     def __post_init__(self) -> None:
@@ -96,8 +100,12 @@ class CompareConfig:
                                f"trained policy's directory), got {self.warm_start!r}")
         if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
             raise CompareError(f"batch must be an integer >= 1, got {self.batch!r}")
+        if self.search_budget_unit not in ("epochs", "cpu"):
+            raise CompareError("search_budget_unit must be 'epochs' or 'cpu', got "
+                               f"{self.search_budget_unit!r}")
         if self.search_budget is not None and not self.search_budget > 0:
-            raise CompareError(f"search_budget must be > 0 epochs, got {self.search_budget!r}")
+            raise CompareError(f"search_budget must be > 0 {self.search_budget_unit}, got "
+                               f"{self.search_budget!r}")
         if not self.rate_grid or any(not g > 0 for g in self.rate_grid):
             raise CompareError(f"rate_grid must be numbers > 0, got {self.rate_grid!r}")
         if self.snn_timesteps < 1 or self.reps < 100:
@@ -130,15 +138,24 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
         cfg.train, warm_start=warm, baseline_seeds=list(cfg.train_seeds),
         env={**cfg.train.env, "seed": cfg.train_seeds[0]},
     ).validate()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_seconds()
     # a compare started again (--resume) continues a run a kill cut short, from its last
     # checkpoint, and a finished one from its end (no further steps)
     model = train(tc, run, resume=(run / "config.yaml").is_file(), progress_bar=progress)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
     steps = int(model.num_timesteps)
     log(f"{name}: {steps} steps in {wall:.0f} s")
     return {"method": name, "run_dir": str(run), "timesteps": steps, "wall_seconds": wall,
-            "epochs": ppo_epochs(steps, tc, horizon, step_epochs)}
+            "cpu_seconds": cpu, "epochs": ppo_epochs(steps, tc, horizon, step_epochs)}
+
+
+def _cpu_seconds() -> float:
+    """CPU-seconds of this process and of its children that have ended (PPO's worker
+    processes end with its training)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
@@ -167,16 +184,19 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     learners = [_train_ppo(cfg, "none", horizon, step_epochs, log, progress)]
     if cfg.warm_start != "none":
         learners.append(_train_ppo(cfg, cfg.warm_start, horizon, step_epochs, log, progress))
-    budget = cfg.search_budget or learners[0]["epochs"]
+    by_cpu = cfg.search_budget_unit == "cpu"
+    budget = cfg.search_budget or learners[0]["cpu_seconds" if by_cpu else "epochs"]
     searches = {}
     for sampler, name in (("tpe", "black-box (TPE)"), ("random", "random search")):
         (cfg.out / "search").mkdir(exist_ok=True)
-        res = run_search({**train_env, "prune_unit": "paper"}, cfg.train_seeds, budget, sampler,
-                         cfg.search_seed, log, journal=cfg.out / "search" / f"{sampler}.jsonl",
-                         batch=cfg.batch, progress=progress)
+        res = run_search({**train_env, "prune_unit": "paper"}, cfg.train_seeds,
+                         None if by_cpu else budget, sampler, cfg.search_seed, log,
+                         journal=cfg.out / "search" / f"{sampler}.jsonl", batch=cfg.batch,
+                         progress=progress, budget_seconds=budget if by_cpu else None)
         atomic_write(cfg.out / "search" / f"{sampler}.json", json.dumps(res, indent=2))
-        log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs in "
-            f"{res['wall_seconds']:.0f} s, best objective {res['best']['objective']:.4f}")
+        log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs, "
+            f"{res['cpu_seconds']:.0f} CPU-s in {res['wall_seconds']:.0f} s, best objective "
+            f"{res['best']['objective']:.4f}")
         if sampler == "tpe" and not res["model_trials"]:
             log(f"warning: {name} ended within TPE's {res['startup_trials']} random start-up "
                 "trials, so its row is a random search: raise --timesteps or --search-budget")
@@ -209,6 +229,7 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     training = {m["method"]: m for m in learners}
     for name, res in searches.items():
         training[name] = {"method": name, "epochs": res["epochs"],
+                          "cpu_seconds": res["cpu_seconds"],
                           "wall_seconds": res["wall_seconds"], "trials": len(res["trials"]),
                           "best_params": res["best"]["params"],
                           "startup_trials": res["startup_trials"],

@@ -223,13 +223,14 @@ def trial_objectives(
 def run_search(
     settings: dict[str, Any],
     seeds: Sequence[int],
-    budget_epochs: float,
+    budget_epochs: float | None,
     sampler: str = "tpe",
     seed: int = 0,
     log: Callable[[str], None] = print,
     journal: str | Path | None = None,
     batch: int = 1,
     progress: bool = False,
+    budget_seconds: float | None = None,
 ) -> dict:
     """Search the schedule's constants with Optuna until ``budget_epochs`` are spent.
 
@@ -251,6 +252,10 @@ def run_search(
         episodes run at once, their networks retrained as one batched computation
         (:func:`trial_objectives`); 1: one trial after the other.
     :param progress: a bar on stderr over the budget's epochs, with an ETA.
+    :param budget_seconds: instead of ``budget_epochs``: trials run until they have spent
+        this many CPU-seconds of this process (``time.process_time``; the trial that
+        crosses it counts whole, and the result says what was spent). For comparisons at
+        equal CPU time, where an epoch's cost differs between the methods (a fidelity level).
     :returns: ``{"sampler", "budget_epochs", "epochs", "wall_seconds", "trials", "best",
         "startup_trials", "model_trials"}``; each trial records its parameters, objective
         and the epochs spent up to its end; ``model_trials`` counts the trials TPE drew
@@ -262,8 +267,11 @@ def run_search(
         raise ValueError("need at least one training seed")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
-    if not (budget_epochs > 0 and math.isfinite(budget_epochs)):
-        raise ValueError(f"budget_epochs must be a finite number > 0, got {budget_epochs!r}")
+    if (budget_epochs is None) == (budget_seconds is None):
+        raise ValueError("give one budget: budget_epochs or budget_seconds")
+    for name, value in (("budget_epochs", budget_epochs), ("budget_seconds", budget_seconds)):
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     import optuna  # imported here: the command line's --help stays fast
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     task = tnf_env.Task.build(**settings)
@@ -271,11 +279,13 @@ def run_search(
     n_layers = task.n_layers
     config = task.config
     dists = space(config.crossbar_sizes, config.prune_levels, n_layers, config.rate_scale)
-    if budget_epochs < per_trial:
+    if budget_epochs is not None and budget_epochs < per_trial:
         raise ValueError(f"a budget of {budget_epochs:g} epochs is less than one trial "
                          f"({per_trial:g} epochs)")
     header = {"search": "blackbox", "settings": settings, "seeds": [int(s) for s in seeds],
               "budget_epochs": budget_epochs, "sampler": sampler, "seed": seed}
+    if budget_seconds is not None:  # an epoch budget's header stays as journals had it
+        header["budget_seconds"] = budget_seconds
     if batch > 1:  # one trial at a time keeps the header of journals written before
         header["batch"] = batch
     study = optuna.create_study(direction="minimize")
@@ -298,11 +308,20 @@ def run_search(
                 params=t["raw"], distributions=dists, value=t["objective"]))
         trials = done[:first]
         spent = trials[-1]["epochs_spent"] if trials else 0.0
+        cpu = trials[-1].get("cpu_spent", 0.0) if trials else 0.0
         t0 = time.perf_counter() - (done[-1]["wall_seconds"] if done else 0.0)
-        bar = stack.enter_context(progress_bar(budget_epochs, f"{sampler} search", progress,
-                                               unit="epoch"))
-        bar.update(spent)
-        while (n := min(batch, int((budget_epochs + 1e-9 - spent) // per_trial))) >= 1:
+        by_cpu = budget_seconds is not None
+        bar = stack.enter_context(progress_bar(
+            budget_seconds if by_cpu else budget_epochs, f"{sampler} search", progress,
+            unit="CPU-s" if by_cpu else "epoch"))
+        bar.update(cpu if by_cpu else spent)
+
+        def next_group() -> int:
+            if by_cpu:
+                return batch if cpu < budget_seconds else 0
+            return min(batch, int((budget_epochs + 1e-9 - spent) // per_trial))
+
+        while (n := next_group()) >= 1:
             asked = []
             for k in range(len(trials), len(trials) + n):
                 study.sampler = _sampler(optuna, sampler, seed, k)
@@ -313,22 +332,27 @@ def run_search(
                     raise ValueError(f"{journal}: trial {old['number']} was drawn at another "
                                      "point: the journal is not this search's")
             group = [params_of(t.params, n_layers) for t in asked[len(known):]]
+            c0 = time.process_time()
             if batch == 1:
                 fresh = [trial_objective(p, task, settings, seeds) for p in group]
             else:
                 fresh = trial_objectives(group, task, settings, seeds)
+            for res in fresh:  # a group's trials ran together: each its share
+                res["cpu_seconds"] = (time.process_time() - c0) / max(1, len(fresh))
             for trial, res in zip(asked, [*known, *fresh], strict=True):
                 study.tell(trial, res["objective"])
                 if len(trials) < len(done):  # finished before the search was stopped
                     trials.append(res)
-                    bar.update(res["epochs_spent"] - spent)
-                    spent = res["epochs_spent"]
+                    bar.update(res.get("cpu_spent", cpu) - cpu if by_cpu
+                               else res["epochs_spent"] - spent)
+                    spent, cpu = res["epochs_spent"], res.get("cpu_spent", cpu)
                     continue
                 spent += res["epochs"]
-                bar.update(res["epochs"])
+                cpu += res["cpu_seconds"]
+                bar.update(res["cpu_seconds"] if by_cpu else res["epochs"])
                 trials.append({"number": len(trials), "raw": trial.params,
                                "params": params_of(trial.params, n_layers).to_dict(), **res,
-                               "epochs_spent": spent,
+                               "epochs_spent": spent, "cpu_spent": cpu,
                                "wall_seconds": time.perf_counter() - t0})
                 if book is not None:
                     book.append(trials[-1])
@@ -336,7 +360,8 @@ def run_search(
                     log(f"{sampler}: {len(trials)} trials, {spent:g} epochs, best "
                         f"{min(t['objective'] for t in trials):.4f}")
     best = min(trials, key=lambda t: t["objective"])
-    return {"sampler": sampler, "budget_epochs": budget_epochs, "epochs": spent,
+    return {"sampler": sampler, "budget_epochs": budget_epochs,
+            "budget_seconds": budget_seconds, "cpu_seconds": cpu, "epochs": spent,
             "wall_seconds": time.perf_counter() - t0, "trials": trials, "best": best,
             "startup_trials": TPE_STARTUP if sampler == "tpe" else None,
             "model_trials": model_trials(len(trials), batch, sampler)}

@@ -115,3 +115,23 @@ def test_a_batched_search_cut_inside_a_group_resumes_as_the_whole_one(tmp_path):
     assert len(journal.read_text().splitlines()) == len(lines)
     with pytest.raises(ValueError, match="holds another search"):  # the batch is the search's
         run_search(BATCHED, [0], 7.0, "tpe", 3, journal=journal, batch=2, **quiet)
+
+
+def test_a_cpu_second_budget_stops_once_spent_and_resumes_from_its_journal(tmp_path):
+    """budget_seconds: trials run until this process has spent the budget's CPU-seconds on
+    them (the crossing trial counts whole); a journal carries what was spent."""
+    torch.set_num_threads(1)
+    quiet = {"log": lambda s: None}
+    journal = tmp_path / "cpu.jsonl"
+    res = run_search(SETTINGS, [0], None, "random", 3, journal=journal, budget_seconds=1.0,
+                     **quiet)
+    cpu = [t["cpu_seconds"] for t in res["trials"]]
+    assert all(c > 0 for c in cpu) and res["cpu_seconds"] == pytest.approx(sum(cpu))
+    assert res["cpu_seconds"] >= 1.0 > res["cpu_seconds"] - cpu[-1]
+    assert res["budget_seconds"] == 1.0 and res["budget_epochs"] is None
+    again = run_search(SETTINGS, [0], None, "random", 3, journal=journal, budget_seconds=1.0,
+                       **quiet)
+    assert len(again["trials"]) == len(res["trials"])  # spent: nothing more runs
+    for both in ((BUDGET, 1.0), (None, None)):
+        with pytest.raises(ValueError, match="give one budget"):
+            run_search(SETTINGS, [0], both[0], "random", 3, budget_seconds=both[1], **quiet)

@@ -61,6 +61,12 @@ def test_compare_config_refuses_overlapping_seeds_and_bad_budgets(tmp_path):
         CompareConfig(train, tmp_path, warm_start="teacher")
     with pytest.raises(CompareError, match="search_budget"):
         CompareConfig(train, tmp_path, search_budget=0)
+    with pytest.raises(CompareError, match="'epochs' or 'cpu'"):
+        CompareConfig(train, tmp_path, search_budget_unit="hours")
+    # an epoch budget's identity is the one comparisons recorded before the unit existed
+    assert "search_budget_unit" not in CompareConfig(train, tmp_path).identity()
+    assert CompareConfig(train, tmp_path, search_budget_unit="cpu").identity()[
+        "search_budget_unit"] == "cpu"
     with pytest.raises(CompareError, match="n_envs"):  # one worker cannot cover two seeds
         CompareConfig(TrainConfig(**TINY_TRAIN), tmp_path, eval_seeds=(2,))
 
@@ -230,3 +236,23 @@ def test_tpe_row_within_its_random_start_up_is_marked_as_random_search():
     doc["summary"] = summarize(doc, reps=50)
     md = results_markdown(doc)
     assert "black-box (TPE)" in _table_rows(md) and "start-up only" not in md
+
+
+def test_searches_get_ppos_cpu_seconds_with_a_cpu_budget(tmp_path):
+    """--search-budget-unit cpu: each search runs until it has spent what PPO's training
+    took in CPU-seconds (its workers included), the crossing trial whole."""
+    torch.set_num_threads(1)
+    cfg = write_train_config(
+        tmp_path, env={"max_steps": 2, "allow_stop": False}, timesteps=8, n_steps=4,
+        batch_size=4, n_epochs=1, checkpoint_every=8, eval_every=8, n_envs=2,
+    )
+    out = tmp_path / "cmp"
+    assert main(["compare", "--config", str(cfg), "--eval-seeds", "2", "--rate-grid", "1",
+                 "--snn-timesteps", "3", "--reps", "100", "--out", str(out),
+                 "--search-budget-unit", "cpu", "--quiet"]) == 0
+    doc = json.loads((out / "results.json").read_text())
+    ppo = doc["training"]["ppo"]["cpu_seconds"]
+    assert ppo > 0
+    for name in ("black-box (TPE)", "random search"):
+        entry = doc["training"][name]
+        assert entry["cpu_seconds"] >= ppo

@@ -102,10 +102,10 @@ def test_train_warm_starts_by_cloning_another_tasks_policy(tmp_path):
     import json
 
     import torch
+    from conftest import write_train_config
 
     from agents.cli import main
     from agents.rl.config import ConfigError, load_config
-    from conftest import write_train_config
 
     torch.set_num_threads(1)
     cfg = write_train_config(tmp_path, env={"max_steps": 2, "retrain_epochs": 2.0,
