@@ -110,7 +110,8 @@ def test_train_with_warm_start_records_the_cloning(tmp_path, teacher):
 @pytest.mark.parametrize(
     "changes,match",
     [
-        ({"warm_start": "expert"}, "'warm_start' must be 'none', 'paper' or 'pruning'"),
+        ({"warm_start": "expert"},
+         "'warm_start' must be 'none', 'paper', 'pruning' or 'policy:DIR'"),
         ({"warm_start_confidence": 1.5}, "'warm_start_confidence' must be a number in"),
         ({"warm_start_episodes": 0}, "'warm_start_episodes' must be an integer"),
     ],
