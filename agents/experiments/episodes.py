@@ -34,10 +34,8 @@ from tnf_env.transform.transformation import Transformation
 
 from ..rl.policies import (
     EpisodeResult,
-    PaperPolicy,
     Policy,
-    PruningPolicy,
-    RandomPolicy,
+    fixed_policy,
     run_episode,
     run_episodes,
 )
@@ -109,13 +107,7 @@ class Episode:
                 tuple(sorted(self.overrides.items())))
 
     def policy(self, seed: int) -> Policy:
-        if self.kind == "paper":
-            return PaperPolicy(self.chip)
-        if self.kind == "pruning":
-            return PruningPolicy(self.chip)
-        if self.kind == "random":
-            return RandomPolicy(seed=self.policy_seed)
-        raise ValueError(f"unknown episode kind {self.kind!r}: allowed paper, pruning, random")
+        return fixed_policy(self.kind, self.chip, self.policy_seed)
 
 
 class Experiment:

@@ -72,17 +72,9 @@ def schedules(n_random: int = 9) -> list[Schedule]:
 
 def make_policy(s: Schedule) -> Any:
     """The policy of schedule ``s``."""
-    from agents.rl.policies import PaperPolicy, PruningPolicy, RandomPolicy
+    from agents.rl.policies import fixed_policy
 
-    if s.kind == "paper":
-        return PaperPolicy(s.size)
-    if s.kind == "pruning":
-        return PruningPolicy(s.size)
-    if s.kind == "random":
-        return RandomPolicy(seed=s.seed)
-    if s.kind == "digits":
-        return digits_policy()
-    raise ValueError(f"unknown schedule kind {s.kind!r}: allowed paper, pruning, random, digits")
+    return digits_policy() if s.kind == "digits" else fixed_policy(s.kind, s.size, s.seed)
 
 
 def digits_policy() -> Any:
@@ -91,6 +83,16 @@ def digits_policy() -> Any:
     from agents.rl.ppo import PPOPolicy
 
     return PPOPolicy.load(DIGITS_POLICY)
+
+
+def config_env(name: str) -> dict[str, Any]:
+    """The environment settings of the named training config, less its thread count (each
+    study worker sets one thread)."""
+    from agents.rl.config import load_config
+
+    env = dict(load_config(name).env)
+    env.pop("torch_threads", None)
+    return env
 
 
 @dataclass
@@ -284,15 +286,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         write_report(args.out, args.report)
         return
-    from agents.rl.config import load_config
     from tnf_env.fidelity import FIDELITIES
 
     for level in args.levels:
         if level not in (*FIDELITIES[1:], REPLICATE):
             raise SystemExit(f"--levels {level!r}: allowed {', '.join(FIDELITIES[1:])} or "
                              f"{REPLICATE} (full from another episode seed)")
-    env = dict(load_config(args.config).env)
-    env.pop("torch_threads", None)
+    env = config_env(args.config)
     from tqdm import tqdm
 
     total = len(schedules()) * len(args.seeds) * (1 + len(args.levels))

@@ -30,7 +30,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .fidelity import DEFAULT_CONFIG, DIGITS_POLICY, EPISODE_SEED
+from .fidelity import DEFAULT_CONFIG, DIGITS_POLICY, EPISODE_SEED, config_env
 
 METHODS = ("zero-shot", "ppo-warm", "ppo-scratch", "tpe")
 
@@ -75,12 +75,10 @@ class _Nothing:
 
 
 def _source() -> tuple[tuple[int, ...], int]:
-    from agents.rl.config import load_config
-    from tnf_env.transform.step_plan import sub_epochs
+    """The digits policy's menu: its crossbar sizes and sub-iterations per step."""
+    from agents.rl.ppo import PPOPolicy
 
-    env = load_config(str(DIGITS_POLICY / "config.yaml")).env
-    return (tuple(env.get("crossbar_sizes", (16, 32, 64, 128))),
-            len(sub_epochs(env.get("retrain_epochs", 1.0))))
+    return PPOPolicy.load(DIGITS_POLICY).menu
 
 
 def evaluate_at_full(policy: Any, env_settings: dict, seeds: Sequence[int],
@@ -142,12 +140,14 @@ def run_method(method: str, env_settings: dict, level: str, train_seed: int,
         policy = PPOPolicy(model, menu=_source())
     elif method == "tpe":
         from agents.rl.blackbox import ParamSchedule, ScheduleParams, run_search
+        from tnf_env.settings import EnvConfig
+        from tnf_env.task import DEFAULT_MAX_STEPS
 
         settings = {**env_settings, "seed": train_seed, "fidelity": level,
                     "prune_unit": "paper"}
         t0 = time.process_time()
-        horizon_epochs = float(settings.get("max_steps", 10)) * float(
-            settings.get("retrain_epochs", 1.0))
+        config = EnvConfig.from_kwargs(**settings)
+        horizon_epochs = (config.max_steps or DEFAULT_MAX_STEPS) * config.retrain_epochs
         res = run_search(settings, [train_seed], episodes * horizon_epochs, "tpe", 0,
                          log=lambda line: None, journal=out / "tpe.jsonl")
         cpu = time.process_time() - t0
@@ -210,10 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.report is not None:
         plot(args.out, args.report)
         return
-    from agents.rl.config import load_config
-
-    env = dict(load_config(args.config).env)
-    env.pop("torch_threads", None)
+    env = config_env(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
     for m in args.methods:
         path = args.out / f"{m}.json"

@@ -135,6 +135,21 @@ class RandomPolicy:
         return self.codec.with_group(self.rng.integers(0, self.codec.nvec), "stop", 0)
 
 
+def fixed_policy(kind: str, crossbar_size: int | None = None, seed: int = 0) -> Policy:
+    """The schedule of ``kind``: ``paper``, ``pruning`` (at ``crossbar_size``, None: the
+    environment's reference) or ``random`` (actions seeded by ``seed``).
+
+    :raises ValueError: another kind, naming the allowed ones.
+    """
+    if kind == "paper":
+        return PaperPolicy(crossbar_size)
+    if kind == "pruning":
+        return PruningPolicy(crossbar_size)
+    if kind == "random":
+        return RandomPolicy(seed=seed)
+    raise ValueError(f"unknown schedule kind {kind!r}: allowed paper, pruning, random")
+
+
 @dataclass
 class EpisodeResult:
     """The end of one episode under a policy."""
