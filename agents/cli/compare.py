@@ -67,6 +67,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         search_seed=args.search_seed,
         reps=args.reps,
         batch=args.batch,
+        cold=not args.no_cold,
+        methods=tuple(args.methods),
+        fixed_sizes=None if args.fixed_sizes is None else tuple(args.fixed_sizes),
+        workers=args.workers,
     )
     with claim_dir(out, "--out", replace=args.force):  # locked before PPO's first step
         # The figure needs it at the end: said before hours of PPO, and after the flags
@@ -142,6 +146,17 @@ def add_parser(sub) -> None:
                    help="run up to B episodes at once, their networks retrained as one "
                    "batched computation: the searches draw B trials together, and a held-out "
                    "seed's scoring episodes run B at a time (default 1: one after the other)")
+    p.add_argument("--no-cold", action="store_true",
+                   help="train only the --warm-start PPO run (its CPU then sets the searches' "
+                   "budget), not a cold one too")
+    p.add_argument("--methods", nargs="+", default=[], metavar="METHOD",
+                   help="extra rows: registered baselines (tiles) and trained policies run "
+                   "zero-shot (policy:policies/digits)")
+    p.add_argument("--fixed-sizes", type=int, nargs="+", default=None, metavar="N",
+                   help="crossbar sizes the tuned fixed schedules try (default: the config's)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes of one thread each: the two searches side by side, the "
+                   "held-out seeds as jobs of one seed and method group (default 1)")
     p.add_argument("--report-only", action="store_true",
                    help="recompute results.md, the summary and the figure from --out's rows")
     add_quiet_flag(p)

@@ -67,15 +67,26 @@ class CompareConfig:
     reps: int = 2000  # bootstrap resamples
     batch: int = 1  # episodes run at once, retrained as one batch: B search trials drawn
     # together, a held-out seed's scoring episodes (1: one after the other)
+    cold: bool = True  # train PPO cold (False: only the warm-started run, which then sets
+    # the searches' budget)
+    methods: tuple[str, ...] = ()  # extra rows: registered baselines ("tiles") and trained
+    # policies run zero-shot ("policy:DIR")
+    fixed_sizes: tuple[int, ...] | None = None  # crossbar sizes the tuned fixed schedules
+    # try (None: the config's)
+    workers: int = 1  # processes of one thread each: the two searches side by side and the
+    # held-out seeds split into jobs (1: all in this process)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
 
     def identity(self) -> dict[str, Any]:
         """What a resumed comparison must share with the one it continues (``compare.json``)."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-             if f.name not in ("out", "extra", "reps", "batch")}
+             if f.name not in ("out", "extra", "reps", "batch", "workers")}
         d["train"] = self.train.to_dict()
-        if d["search_budget_unit"] == "epochs":  # as comparisons before the unit recorded it
-            del d["search_budget_unit"]
+        # as comparisons recorded before these fields existed
+        for name, default in (("search_budget_unit", "epochs"), ("cold", True),
+                              ("methods", ()), ("fixed_sizes", None)):
+            if d[name] == default:
+                del d[name]
         return json.loads(json.dumps(d))
 
     def __post_init__(self) -> None:
@@ -110,6 +121,25 @@ class CompareConfig:
             raise CompareError(f"rate_grid must be numbers > 0, got {self.rate_grid!r}")
         if self.snn_timesteps < 1 or self.reps < 100:
             raise CompareError("snn_timesteps must be >= 1 and reps >= 100")
+        if not self.cold and self.warm_start == "none":
+            raise CompareError("cold=False trains no PPO at all without a warm_start: give "
+                               "a warm_start (a schedule or policy:DIR) or keep cold")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not (
+                1 <= self.workers <= 64):
+            raise CompareError(f"workers must be an integer in [1, 64], got {self.workers!r}")
+        for m in self.methods:
+            if not (m.startswith("policy:") and len(m) > 7) and m not in em.REGISTRY:
+                raise CompareError(
+                    f"unknown extra method {m!r}: allowed 'policy:DIR' (a trained policy, "
+                    f"zero-shot) or a registered baseline: {', '.join(sorted(em.REGISTRY))}")
+        if len(set(self.methods)) != len(self.methods):
+            raise CompareError(f"methods must be distinct, got {self.methods!r}")
+        if self.fixed_sizes is not None and (not self.fixed_sizes or any(
+                isinstance(n, bool) or not isinstance(n, int) or n < 1
+                for n in self.fixed_sizes) or len(set(self.fixed_sizes)) != len(
+                self.fixed_sizes)):
+            raise CompareError("fixed_sizes must be distinct integers >= 1, got "
+                               f"{self.fixed_sizes!r}")
 
 
 def ppo_epochs(timesteps: int, cfg: TrainConfig, horizon: int, step_epochs: float) -> float:
@@ -158,15 +188,146 @@ def _cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
+FIXED_GROUP = ("original", "pruning", "pruning (release)", "paper", "paper (release)")
+
+
+def compare_methods(cfg: CompareConfig, horizon: int, searches: dict[str, dict],
+                    learners: list[dict]) -> list[em.Method]:
+    """The rows of a comparison, in order: the original network, the tuned and release
+    fixed schedules, the extra baselines, the searches' best schedules, the trained PPO
+    policies and the policies run zero-shot.
+
+    :param cfg: the comparison.
+    :param horizon: steps per episode.
+    :param searches: per search row name, its best constants (``ScheduleParams`` as a dict).
+    :param learners: PPO's runs (``method`` and ``run_dir`` each).
+    """
+    from ..rl.ppo import PPOPolicy
+
+    methods = [em.Original(), em.PruningTuned(), em.PruningRelease.of_release(horizon),
+               em.PaperTuned(), em.PaperRelease()]
+    methods += [em.create(m) for m in cfg.methods if not m.startswith("policy:")]
+    methods += [em.SearchedSchedule(ScheduleParams.from_dict(params), name)
+                for name, params in searches.items()]
+    methods += [em.LearnedPolicy(PPOPolicy.load(m["run_dir"]), m["method"]) for m in learners]
+    methods += [em.LearnedPolicy(PPOPolicy.load(m.removeprefix("policy:")),
+                                 f"{Path(m.removeprefix('policy:')).name} (zero-shot)")
+                for m in cfg.methods if m.startswith("policy:")]
+    return methods
+
+
+def eval_study(cfg: CompareConfig, seeds: list[int], names: list[str] | None,
+               searches: dict[str, dict], learners: list[dict], journal: Path, resume: bool,
+               log: Callable[[str], None] = print, progress: bool = False) -> dict:
+    """Score the methods ``names`` (None: all) on the held-out ``seeds``, journalled in
+    ``journal``; returns ``{"entries", "budgets", "baseline_accuracy_test"}``.
+
+    Fixed schedules tune on each held-out network and keep their crossbar size of least
+    validation cost; the searches' best schedules and the policies choose their own.
+    """
+    from ..rl.full_delivery import at_full
+
+    env = at_full(dict(cfg.train.env))
+    task = tnf_env.Task.build(**env)
+    horizon, step_epochs = task.horizon, float(task.config.retrain_epochs)
+    sizes = cfg.fixed_sizes or tuple(task.config.crossbar_sizes)
+    snn = SNNSettings(timesteps=cfg.snn_timesteps)
+    methods = [m for m in compare_methods(cfg, horizon, searches, learners)
+               if names is None or m.name in names]
+    grid = [float(task.config.rate_scale) * g for g in cfg.rate_grid]
+    lab = Lab(Experiment({**env, "prune_unit": "paper"}, snn), sizes, grid,
+              float(task.config.rate_scale), horizon, step_epochs,
+              learned=Experiment(env, snn), batch=cfg.batch)
+    study = Study(lab, methods, seeds, None, log, identity={"compare": cfg.identity()},
+                  advice="raise the retraining per step (--set env.retrain_epochs=...) or "
+                  "lower the rate (--set env.rate_scale=...)", progress=progress)
+    done = study.finish(journal, resume)
+    return {"entries": done.entries, "budgets": done.budgets,
+            "baseline_accuracy_test": done.task.baseline.accuracy_test}
+
+
+def _searches(cfg: CompareConfig, train_env: dict, budget: float,
+              log: Callable[[str], None], progress: bool) -> dict[str, dict]:
+    """TPE and random search on the training seeds, ``budget`` each (side by side in two
+    processes when ``cfg.workers`` > 1)."""
+    from .workers import pool, search_job
+
+    by_cpu = cfg.search_budget_unit == "cpu"
+    (cfg.out / "search").mkdir(exist_ok=True)
+    kwargs = [dict(settings={**train_env, "prune_unit": "paper"}, seeds=cfg.train_seeds,
+                   budget_epochs=None if by_cpu else budget, sampler=sampler,
+                   seed=cfg.search_seed, journal=cfg.out / "search" / f"{sampler}.jsonl",
+                   batch=cfg.batch, budget_seconds=budget if by_cpu else None)
+              for sampler in ("tpe", "random")]
+    if cfg.workers > 1:
+        with pool(min(2, cfg.workers)) as ex:
+            results = list(ex.map(search_job, kwargs))
+    else:
+        results = [run_search(log=log, progress=progress, **k) for k in kwargs]
+    searches = {}
+    for k, res, name in zip(kwargs, results, ("black-box (TPE)", "random search"),
+                            strict=True):
+        atomic_write(cfg.out / "search" / f"{k['sampler']}.json", json.dumps(res, indent=2))
+        log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs, "
+            f"{res['cpu_seconds']:.0f} CPU-s in {res['wall_seconds']:.0f} s, best objective "
+            f"{res['best']['objective']:.4f}")
+        if k["sampler"] == "tpe" and not res["model_trials"]:
+            log(f"warning: {name} ended within TPE's {res['startup_trials']} random start-up "
+                "trials, so its row is a random search: raise --timesteps or --search-budget")
+        searches[name] = res
+    return searches
+
+
+def _evaluate(cfg: CompareConfig, names: list[str], searches: dict[str, dict],
+              learners: list[dict], resume: bool, log: Callable[[str], None],
+              progress: bool) -> dict:
+    """Every method on every held-out seed: in this process (one journal,
+    ``study.jsonl``), or with ``cfg.workers`` > 1 as jobs of one seed and one group of
+    methods each (the fixed schedules; the rest), ``eval/<job>.jsonl`` each."""
+    from .workers import eval_job, pool
+
+    best = {n: r["best"]["params"] for n, r in searches.items()}
+    if cfg.workers == 1:
+        return eval_study(cfg, list(cfg.eval_seeds), None, best, learners,
+                          cfg.out / JOURNAL, resume, log, progress)
+    rest = [n for n in names if n not in FIXED_GROUP]
+    groups = {"fixed": list(FIXED_GROUP), **({"other": rest} if rest else {})}
+    (cfg.out / "eval").mkdir(exist_ok=True)
+    jobs = [dict(cfg=cfg, seeds=[s], names=g, searches=best, learners=learners,
+                 journal=cfg.out / "eval" / f"seed{s}-{label}.jsonl", resume=resume)
+            for s in cfg.eval_seeds for label, g in groups.items()]
+    log(f"held-out seeds: {len(jobs)} jobs on {cfg.workers} processes")
+    with pool(cfg.workers) as ex:
+        done = list(ex.map(eval_job, jobs))
+    merged: dict[int, dict] = {}
+    for d in done:
+        for e in d["entries"]:
+            m = merged.setdefault(e["seed"], {"seed": e["seed"], "rows": [], "walls": {},
+                                              "cpu": {}})
+            m["rows"] += e["rows"]
+            m["walls"].update(e["walls"])
+            m["cpu"].update(e.get("cpu", {}))
+    order = {n: k for k, n in enumerate(names)}
+    entries = []
+    for s in cfg.eval_seeds:
+        e = merged[s]
+        e["rows"].sort(key=lambda r: order[r["method"]])
+        entries.append(e)
+    return {"entries": entries,
+            "budgets": {k: v for d in done for k, v in d["budgets"].items()},
+            "baseline_accuracy_test": done[0]["baseline_accuracy_test"]}
+
+
 def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
                 resume: bool = False, progress: bool = False) -> dict:
     """Run every method; returns the results document (see :mod:`.compare_report`).
 
     :param cfg: what to compare and where to write.
     :param log: progress lines.
-    :param resume: continue the held-out seeds already scored (``cfg.out/study.jsonl``).
+    :param resume: continue the held-out seeds already scored (``cfg.out/study.jsonl``,
+        or per job ``cfg.out/eval/``).
     :param progress: a bar on stderr over the held-out rows, with an ETA (off with
-        ``--quiet``).
+        ``--quiet``; worker processes print their lines only).
     """
     from ..rl.full_delivery import at_full
     from .compare_report import ppo_curve, summarize
@@ -177,55 +338,31 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     task = tnf_env.Task.build(**env)
     horizon, step_epochs = task.horizon, float(task.config.retrain_epochs)
     sizes, rate_scale = tuple(task.config.crossbar_sizes), float(task.config.rate_scale)
+    if cfg.fixed_sizes is not None and not set(cfg.fixed_sizes) <= set(sizes):
+        raise CompareError(f"fixed_sizes {list(cfg.fixed_sizes)} must be among the "
+                           f"config's crossbar sizes {list(sizes)}")
     dataset, topology = task.data.name, "-".join(map(str, task.topology))
     technology = task.technology.name
     cfg.out.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
-    learners = [_train_ppo(cfg, "none", horizon, step_epochs, log, progress)]
+    learners = [_train_ppo(cfg, "none", horizon, step_epochs, log, progress)] if cfg.cold else []
     if cfg.warm_start != "none":
         learners.append(_train_ppo(cfg, cfg.warm_start, horizon, step_epochs, log, progress))
     by_cpu = cfg.search_budget_unit == "cpu"
     budget = cfg.search_budget or learners[0]["cpu_seconds" if by_cpu else "epochs"]
-    searches = {}
-    for sampler, name in (("tpe", "black-box (TPE)"), ("random", "random search")):
-        (cfg.out / "search").mkdir(exist_ok=True)
-        res = run_search({**train_env, "prune_unit": "paper"}, cfg.train_seeds,
-                         None if by_cpu else budget, sampler, cfg.search_seed, log,
-                         journal=cfg.out / "search" / f"{sampler}.jsonl", batch=cfg.batch,
-                         progress=progress, budget_seconds=budget if by_cpu else None)
-        atomic_write(cfg.out / "search" / f"{sampler}.json", json.dumps(res, indent=2))
-        log(f"{name}: {len(res['trials'])} trials, {res['epochs']:g} epochs, "
-            f"{res['cpu_seconds']:.0f} CPU-s in {res['wall_seconds']:.0f} s, best objective "
-            f"{res['best']['objective']:.4f}")
-        if sampler == "tpe" and not res["model_trials"]:
-            log(f"warning: {name} ended within TPE's {res['startup_trials']} random start-up "
-                "trials, so its row is a random search: raise --timesteps or --search-budget")
-        searches[name] = res
-    snn = SNNSettings(timesteps=cfg.snn_timesteps)
-    fixed = Experiment({**env, "prune_unit": "paper"}, snn)
-    learned = Experiment(env, snn)
-    from ..rl.ppo import PPOPolicy
-
-    # Fixed schedules tune on each held-out network and keep their crossbar size of least
-    # validation cost; the searches' best schedules and the policies choose their own.
-    # the release rows as benchmark and reproduce run them (2/3 the epochs at 0.7x)
-    methods = [em.Original(), em.PruningTuned(), em.PruningRelease.of_release(horizon),
-               em.PaperTuned(), em.PaperRelease()]
-    methods += [em.SearchedSchedule(ScheduleParams.from_dict(res["best"]["params"]), name)
-                for name, res in searches.items()]
-    methods += [em.LearnedPolicy(PPOPolicy.load(m["run_dir"]), m["method"]) for m in learners]
-    grid = [rate_scale * g for g in cfg.rate_grid]
-    lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned,
-              batch=cfg.batch)
-    study = Study(lab, methods, cfg.eval_seeds, None, log, identity={"compare": cfg.identity()},
-                  advice="raise the retraining per step (--set env.retrain_epochs=...) or "
-                  "lower the rate (--set env.rate_scale=...)", progress=progress)
-    done = study.finish(cfg.out / JOURNAL, resume)
-    baseline, rows = done.task.baseline, done.rows
+    searches = _searches(cfg, train_env, budget, log, progress)
+    names = [m.name for m in compare_methods(cfg, horizon, {n: r["best"]["params"]
+                                                            for n, r in searches.items()},
+                                             learners)]
+    done = _evaluate(cfg, names, searches, learners, resume, log, progress)
+    rows = [r for e in done["entries"] for r in e["rows"]]
     eval_wall: dict[str, float] = {}
-    for e in done.entries:
+    eval_cpu: dict[str, float] = {}
+    for e in done["entries"]:
         for name, wall in e["walls"].items():
             eval_wall[name] = eval_wall.get(name, 0.0) + wall
+        for name, cpu in e.get("cpu", {}).items():
+            eval_cpu[name] = eval_cpu.get(name, 0.0) + cpu
     training = {m["method"]: m for m in learners}
     for name, res in searches.items():
         training[name] = {"method": name, "epochs": res["epochs"],
@@ -240,13 +377,15 @@ def run_compare(cfg: CompareConfig, log: Callable[[str], None] = print,
     doc = {
         "dataset": dataset, "topology": topology, "technology": technology, "env": env,
         "train_env": train_env,
-        "crossbar_sizes": list(sizes), "steps": horizon, "retrain_epochs_per_step": step_epochs,
+        "crossbar_sizes": list(sizes), "fixed_sizes": list(cfg.fixed_sizes or sizes),
+        "steps": horizon, "retrain_epochs_per_step": step_epochs,
         "train_seeds": list(cfg.train_seeds), "eval_seeds": list(cfg.eval_seeds),
-        "rate_grid": grid, "search_budget_epochs": budget, "area_weight": task.config.area_weight,
-        "baseline_accuracy_test": baseline.accuracy_test, "training": training,
-        "eval_wall_seconds": eval_wall, "rows": rows, "curves": curves,
-        "ppo_config": cfg.train.to_dict(), "wall_seconds": time.perf_counter() - t_all,
-        "budgets": done.budgets, **cfg.extra,
+        "rate_grid": [rate_scale * g for g in cfg.rate_grid], "search_budget_epochs": budget,
+        "search_budget_unit": cfg.search_budget_unit, "area_weight": task.config.area_weight,
+        "baseline_accuracy_test": done["baseline_accuracy_test"], "training": training,
+        "eval_wall_seconds": eval_wall, "eval_cpu_seconds": eval_cpu, "rows": rows,
+        "curves": curves, "ppo_config": cfg.train.to_dict(), "workers": cfg.workers,
+        "wall_seconds": time.perf_counter() - t_all, "budgets": done["budgets"], **cfg.extra,
     }
     doc["summary"] = summarize(doc, cfg.reps)
     return doc

@@ -3,7 +3,8 @@
 Per method and held-out seed, ratios to the best tuned fixed method on the same seed
 (``best`` accounting, energy with the spikes the SNN measured): area, energy and cost
 (``area_weight`` x area ratio + the rest x energy ratio). The best tuned fixed method is
-the one of ``pruning`` and ``paper`` whose mean cost relative to the original network
+the one of ``pruning``, ``paper`` and ``tiles`` (where run) whose mean cost relative to
+the original network
 is lower (chosen on test: the strongest reference). Means carry 95% stratified-
 bootstrap intervals and the probability of improvement over that method
 (:mod:`agents.experiments.stats`).
@@ -25,8 +26,9 @@ from .stats import backend, mean_interval, poi_interval
 
 ACC = "best"
 BLACK_BOX = "black-box (TPE)"
-ORDER = ("original", "pruning (release)", "pruning", "paper (release)", "paper",
+ORDER = ("original", "pruning (release)", "pruning", "paper (release)", "paper", "tiles",
          "black-box (TPE)", "random search")
+TUNED_FIXED = ("pruning", "paper", "tiles")  # the candidates for the reference row
 
 
 def ppo_curve(run_dir: Path, step_epochs: float) -> list[list[float]]:
@@ -65,7 +67,8 @@ def summarize(doc: dict, reps: int = 2000) -> dict:
         by.setdefault(r["method"], {})[r["seed"]] = r
     seeds = sorted(by["original"])
     vs_orig = {m: {s: _cost(by[m][s], by["original"][s], w) for s in seeds} for m in by}
-    best_fixed = min(("pruning", "paper"), key=lambda m: np.mean(list(vs_orig[m].values())))
+    best_fixed = min((m for m in TUNED_FIXED if m in by),
+                     key=lambda m: np.mean(list(vs_orig[m].values())))
     ref = by[best_fixed]
     methods = [m for m in ORDER if m in by] + sorted(m for m in by if m not in ORDER)
     bb_cost = [_cost(by[BLACK_BOX][s], ref[s], w) for s in seeds] if BLACK_BOX in by else []
@@ -79,7 +82,7 @@ def summarize(doc: dict, reps: int = 2000) -> dict:
         }
         train = doc["training"].get(m, {})
         eval_epochs = float(sum(r["epochs"] + r.get("tuning_epochs", 0.0) for r in rs))
-        if m in ("pruning", "paper"):  # tuning is part of the evaluation episodes
+        if m in TUNED_FIXED:  # tuning is part of the evaluation episodes
             eval_epochs = float(sum(r.get("tuning_epochs", r["epochs"]) for r in rs))
         e = {
             "method": m,
@@ -101,6 +104,8 @@ def summarize(doc: dict, reps: int = 2000) -> dict:
             "train_wall_seconds": float(train.get("wall_seconds", 0.0)),
             "eval_epochs": eval_epochs,
             "eval_wall_seconds": float(doc["eval_wall_seconds"].get(m, 0.0)),
+            "train_cpu_seconds": float(train.get("cpu_seconds", 0.0)),
+            "eval_cpu_seconds": float(doc.get("eval_cpu_seconds", {}).get(m, 0.0)),
             "delivered": delivery_cell(rs),
             "delivery_flags": sorted({flag(r) for r in rs} - {""}),
         }
@@ -118,6 +123,13 @@ def _iv(d: dict | None, n: int) -> str:
     if n < 2:
         return f"{d['mean']:.3f}"
     return f"{d['mean']:.3f} [{d['low']:.3f}, {d['high']:.3f}]"
+
+
+def _cpu_h(e: dict) -> str:
+    """The method's CPU-hours: its training or search, plus its held-out episodes and
+    scoring (tuning included for the fixed schedules)."""
+    t, v = e.get("train_cpu_seconds", 0.0), e.get("eval_cpu_seconds", 0.0)
+    return f"{(t + v) / 3600:.2f}" if t or v else "-"
 
 
 def _poi(d: dict | None, n: int) -> str:
@@ -142,6 +154,16 @@ def _notes(doc: dict) -> list[str]:
     return lines
 
 
+def _budget(doc: dict) -> str:
+    """The searches' budget, in its unit, and whose it is."""
+    first = next(iter(doc["training"]), "ppo")
+    if doc.get("search_budget_unit") == "cpu":
+        return (f"{doc['search_budget_epochs']:.0f} CPU-seconds (`{first}`'s training, its "
+                "evaluations and worker processes included).")
+    return (f"{doc['search_budget_epochs']:g} retraining epochs (`{first}`'s training, its "
+            "evaluations included).")
+
+
 def results_markdown(doc: dict) -> str:
     """The comparison table with its budget, seeds and accounting."""
     s = doc["summary"]
@@ -153,10 +175,10 @@ def results_markdown(doc: dict) -> str:
         f"{doc['steps']} steps x {doc['retrain_epochs_per_step']:g} retraining epoch(s) per "
         f"episode. PPO and the searches train/tune on baseline seeds {doc['train_seeds']}; "
         f"every method is scored on held-out seeds {doc['eval_seeds']}. Each search's budget: "
-        f"{doc['search_budget_epochs']:g} retraining epochs (cold PPO's training, its "
-        "evaluations included). Fixed schedules are tuned on the validation split of each "
-        f"held-out network (rate grid {[round(g, 3) for g in doc['rate_grid']]}, every "
-        "crossbar size). Ratios per seed to the best tuned fixed method "
+        + _budget(doc) + " Fixed schedules are tuned on the validation split of each "
+        f"held-out network (rate grid {[round(g, 3) for g in doc['rate_grid']]}, crossbar "
+        f"sizes {doc.get('fixed_sizes', doc['crossbar_sizes'])}). Ratios per seed to the "
+        "best tuned fixed method "
         f"(**{s['best_fixed']}**), `best` accounting, energy with measured spikes, cost = "
         f"{doc['area_weight']:g} x area + {1 - doc['area_weight']:g} x energy; "
         + (f"mean [95% bootstrap interval, {s['stats_backend']}] over {n} seeds. P(improve): "
@@ -169,8 +191,8 @@ def results_markdown(doc: dict) -> str:
         "| method | N chosen | area vs best fixed | energy vs best fixed | cost vs best fixed "
         "| cost vs original | P(improve) | P(improve) vs black-box | test acc. "
         "| floor met val / test | train/tune epochs | eval epochs | train wall s "
-        "| eval wall s | delivered step |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| eval wall s | CPU-h train + eval | delivered step |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in s["methods"]:
         name = e["method"] + (" (start-up only)" if e.get("startup_only") else "")
@@ -182,7 +204,7 @@ def results_markdown(doc: dict) -> str:
             f"{100 * e['accuracy_test']:.2f}% | "
             f"{e['floor_val']} / {e['floor_test']} | {e['train_epochs']:.0f} | "
             f"{e['eval_epochs']:.0f} | {e['train_wall_seconds']:.0f} | "
-            f"{e['eval_wall_seconds']:.0f} | {e.get('delivered', '-')} |"
+            f"{e['eval_wall_seconds']:.0f} | {_cpu_h(e)} | {e.get('delivered', '-')} |"
         )
     lines += _notes(doc)
     lines += ["", f"Baseline test accuracy (seed {doc['eval_seeds'][0]}): "
@@ -218,6 +240,40 @@ def curves_figure(doc: dict, path: Path) -> Path:
     return path
 
 
+def accuracy_figure(doc: dict, path: Path) -> Path:
+    """Area (``best`` accounting) against test accuracy: one marker per method and held-out
+    seed, the method's mean as a larger one; the baseline floor as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    markers = "os^vD<>phX*P"
+    names = [e["method"] for e in doc["summary"]["methods"]]
+    for k, name in enumerate(names):
+        rs = [r for r in doc["rows"] if r["method"] == name]
+        x = 100 * np.array([r["accuracy_test"] for r in rs])
+        y = np.array([r[f"area_mm2_{ACC}"] for r in rs])
+        pts = ax.scatter(x, y, s=18, alpha=0.45, marker=markers[k % len(markers)])
+        ax.scatter([x.mean()], [y.mean()], s=70, marker=markers[k % len(markers)],
+                   color=pts.get_facecolor()[0], alpha=1.0, edgecolors="black", label=name)
+    floor = [r["floor_test"] for r in doc["rows"] if "floor_test" in r]
+    if floor:
+        ax.axvline(100 * float(np.mean(floor)), color="grey", lw=0.8, ls="--",
+                   label="test floor (mean over seeds)")
+    ax.set_xlabel("test accuracy (%)")
+    ax.set_ylabel("crossbar area (mm$^2$, best accounting)")
+    ax.set_yscale("log")
+    ax.set_title(f"{doc['dataset']} {doc['topology']}: area vs test accuracy, held-out "
+                 f"seeds {doc['eval_seeds']}", fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def resummarize(out: Path, reps: int = 2000) -> dict:
     """Recompute the summary of ``out/results.json`` from its rows (no run); rewrite it.
 
@@ -237,4 +293,5 @@ def write_outputs(doc: dict, out: Path) -> list[Path]:
     """``results.json``, ``results.md`` and ``learning_curves.png`` under ``out``."""
     paths = write_results(doc, results_markdown(doc), out)
     paths.append(curves_figure(doc, out / "learning_curves.png"))
+    paths.append(accuracy_figure(doc, out / "area_accuracy.png"))
     return paths

@@ -240,8 +240,8 @@ class Study:
 
     def run(self, journal: Path | None = None, resume: bool = False) -> list[dict]:
         """Run every seed not in the journal; per seed (in order) its entry:
-        ``{"number", "seed", "rows", "walls", "extra"}``, ``walls`` the seconds each
-        method took (delivery and scoring)."""
+        ``{"number", "seed", "rows", "walls", "cpu", "extra"}``, ``walls`` the seconds
+        each method took (delivery and scoring), ``cpu`` its CPU-seconds in this process."""
         with ExitStack() as stack:
             entries: list[dict] = []
             book = None
@@ -278,6 +278,7 @@ class Study:
     def _run_seed(self, seed: int) -> dict:
         lab, order = self.lab, delivery_order(self.methods)
         walls = {m.name: 0.0 for m in self.methods}
+        cpu = dict(walls)  # this process's CPU-seconds (its threads included)
         rows: list[dict] = []
         try:
             self.started(seed)
@@ -289,17 +290,19 @@ class Study:
                 at = "" if n is None else f" N={n}"
                 for m in order:
                     show(self._bar, f"seed {seed}{at}: {m.name}")
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     outcomes[m.name] = lab.outcome(seed, m.name, n)
                     walls[m.name] += time.perf_counter() - t0
+                    cpu[m.name] += time.process_time() - c0
                 cell_rows = []
                 show(self._bar, f"seed {seed}{at}: scoring")
                 for m in self.methods:
                     o = outcomes[m.name]
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     cell_rows.append(o.experiment.score(o.delivered, seed, o.crossbar_size,
                                                         method=m.name, **o.fields()))
                     walls[m.name] += time.perf_counter() - t0
+                    cpu[m.name] += time.process_time() - c0
                     self._bar.update(1)
                 rows += cell_rows
                 self.log(f"seed {seed}{at}: " + ", ".join(
@@ -312,5 +315,5 @@ class Study:
             extra = self.seed_extra(seed)
         finally:
             lab.forget(seed)
-        return {"seed": seed, "rows": rows, "walls": walls, "extra": extra}
+        return {"seed": seed, "rows": rows, "walls": walls, "cpu": cpu, "extra": extra}
 

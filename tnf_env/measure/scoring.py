@@ -114,6 +114,7 @@ def score_network(
             acc_val, data.floor_val, len(data.y_val), data.selection_margin
         ),
         meets_floor_test=bool(acc_test >= data.floor_test),
+        floor_test=float(data.floor_test),
         sparsity=1 - nnz / sum(m.size for m in masks),
         clusters=sum(len(c) for c in clusters),
     )
