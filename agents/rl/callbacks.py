@@ -37,6 +37,35 @@ EPISODE_KEYS = (
 )
 
 
+class StepsBar(BaseCallback):
+    """Training progress on stderr: environment steps of the run, with an ETA, through the
+    project's bar (:func:`agents.common.progress.progress_bar`: in place on a terminal, a
+    line at most every 30 s in a log file, where SB3's own rich bar writes nothing).
+
+    :param total: the run's environment steps.
+    :param done: steps already taken (a resumed run).
+    """
+
+    def __init__(self, total: int, done: int = 0) -> None:
+        super().__init__()
+        self.total, self.done = total, done
+        self.bar: Any = None
+
+    def _on_training_start(self) -> None:
+        from ..common.progress import progress_bar
+
+        self.bar = progress_bar(self.total, "PPO training", unit="step")
+        self.bar.update(self.done)
+
+    def _on_step(self) -> bool:
+        self.bar.update(self.training_env.num_envs)
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 EVAL_SEED = 10_000  # evaluation episodes use seeds EVAL_SEED + k, never seen in training
 
 

@@ -37,7 +37,7 @@ from tnf_env.transform.step_plan import sub_epochs
 
 from ..common.outputs import atomic_write
 from ..common.progress import progress_bar as make_bar
-from .callbacks import EPISODE_KEYS, EpisodeMetricsCallback, ScheduleEvalCallback
+from .callbacks import EPISODE_KEYS, EpisodeMetricsCallback, ScheduleEvalCallback, StepsBar
 from .config import TrainConfig
 from .full_delivery import deliver_at_full
 from .learning_curve import LEARNING_CURVE, learning_curve_figure
@@ -324,8 +324,8 @@ def train(
     :param cfg: the configuration (ignored when resuming: the run's own is used).
     :param out: the run directory.
     :param resume: continue from the latest checkpoint in ``out``.
-    :param progress_bar: show SB3's progress bar while training, then one on stderr over the
-        final evaluation's episodes.
+    :param progress_bar: show a bar over the training steps (:class:`.callbacks.StepsBar`),
+        then one over the final evaluation's episodes.
     :param cores: cores the environment workers share (default: all this process may use).
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
     :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
@@ -373,6 +373,7 @@ def train(
                 EpisodeMetricsCallback(),
                 ScheduleEvalCallback(cfg, out, best_prev),
                 *callbacks,
+                *([StepsBar(cfg.timesteps, model.num_timesteps)] if progress_bar else []),
             ]
         )
         if remaining > 0:
@@ -381,7 +382,6 @@ def train(
                 callback=callbacks,
                 reset_num_timesteps=model.num_timesteps == 0,
                 tb_log_name="ppo",
-                progress_bar=progress_bar,
             )
         else:  # already finished (killed during the final evaluation): only a logger is missing
             model.set_logger(configure_logger(0, str(out / "tb"), "ppo", False))

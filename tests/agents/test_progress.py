@@ -55,6 +55,7 @@ def test_train_shows_its_final_evaluation_and_comparison_unless_quiet(tmp_path, 
                              eval_episodes=2)
     assert main(["train", "--config", str(cfg), "--out", str(tmp_path / "a")]) == 0
     out, err = capfd.readouterr()
+    assert "PPO training: 100%" in err and "8/8" in err  # a log file gets it too
     assert "final evaluation: 100%" in err and "2/2" in err
     assert "comparison: 100%" in err and "3/3" in err  # three policies, one episode each
     assert "| ppo (learned) |" in out
@@ -62,6 +63,7 @@ def test_train_shows_its_final_evaluation_and_comparison_unless_quiet(tmp_path, 
     out, err = capfd.readouterr()
     assert "| ppo (learned) |" in out
     assert "final evaluation" not in err and "comparison:" not in err
+    assert "PPO training" not in err
 
 
 def test_building_an_environment_logs_the_baseline_training_and_prints_nothing(capfd, caplog):
