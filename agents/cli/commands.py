@@ -501,6 +501,9 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     from .compare import add_parser as add_compare
 
     add_compare(sub)
+    from .headline import add_parser as add_headline
+
+    add_headline(sub)
 
     p = sub.add_parser("replay", help="re-run a saved best_schedule.json")
     p.add_argument("schedule", help="path to best_schedule.json")
