@@ -28,10 +28,11 @@ def _log(line: str) -> None:
 
 
 def search_job(kwargs: dict[str, Any]) -> dict:
-    """:func:`agents.rl.blackbox.run_search` with ``kwargs``, its lines tagged with the pid."""
+    """:func:`agents.rl.blackbox.run_search` with ``kwargs``: a line per trial (no bar in a
+    worker), tagged with the pid."""
     from ..rl.blackbox import run_search
 
-    return run_search(log=_log, progress=False, **kwargs)
+    return run_search(log=_log, progress=False, log_every=1, **kwargs)
 
 
 def eval_job(kwargs: dict[str, Any]) -> dict:

@@ -231,6 +231,7 @@ def run_search(
     batch: int = 1,
     progress: bool = False,
     budget_seconds: float | None = None,
+    log_every: int = 25,
 ) -> dict:
     """Search the schedule's constants with Optuna until ``budget_epochs`` are spent.
 
@@ -256,6 +257,8 @@ def run_search(
         this many CPU-seconds of this process (``time.process_time``; the trial that
         crosses it counts whole, and the result says what was spent). For comparisons at
         equal CPU time, where an epoch's cost differs between the methods (a fidelity level).
+    :param log_every: a progress line every this many trials (the bar's stand-in where
+        there is none, as in a worker process).
     :returns: ``{"sampler", "budget_epochs", "epochs", "wall_seconds", "trials", "best",
         "startup_trials", "model_trials"}``; each trial records its parameters, objective
         and the epochs spent up to its end; ``model_trials`` counts the trials TPE drew
@@ -356,7 +359,7 @@ def run_search(
                                "wall_seconds": time.perf_counter() - t0})
                 if book is not None:
                     book.append(trials[-1])
-                if len(trials) % 25 == 0:
+                if len(trials) % log_every == 0:
                     log(f"{sampler}: {len(trials)} trials, {spent:g} epochs, best "
                         f"{min(t['objective'] for t in trials):.4f}")
     best = min(trials, key=lambda t: t["objective"])
