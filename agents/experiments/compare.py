@@ -218,7 +218,8 @@ def compare_methods(cfg: CompareConfig, horizon: int, searches: dict[str, dict],
 
 def eval_study(cfg: CompareConfig, seeds: list[int], names: list[str] | None,
                searches: dict[str, dict], learners: list[dict], journal: Path, resume: bool,
-               log: Callable[[str], None] = print, progress: bool = False) -> dict:
+               log: Callable[[str], None] = print, progress: bool = False,
+               log_methods: bool = False) -> dict:
     """Score the methods ``names`` (None: all) on the held-out ``seeds``, journalled in
     ``journal``; returns ``{"entries", "budgets", "baseline_accuracy_test"}``.
 
@@ -240,7 +241,8 @@ def eval_study(cfg: CompareConfig, seeds: list[int], names: list[str] | None,
               learned=Experiment(env, snn), batch=cfg.batch)
     study = Study(lab, methods, seeds, None, log, identity={"compare": cfg.identity()},
                   advice="raise the retraining per step (--set env.retrain_epochs=...) or "
-                  "lower the rate (--set env.rate_scale=...)", progress=progress)
+                  "lower the rate (--set env.rate_scale=...)", progress=progress,
+                  log_methods=log_methods)
     done = study.finish(journal, resume)
     return {"entries": done.entries, "budgets": done.budgets,
             "baseline_accuracy_test": done.task.baseline.accuracy_test}

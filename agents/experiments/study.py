@@ -201,6 +201,8 @@ class Study:
         ETA, and what runs now (the command line's default; ``--quiet`` turns it off).
     :param advice: what to change when a row delivers an earlier step than its last, in
         the command's terms (ends the warning line, :mod:`.delivery`).
+    :param log_methods: a line as each method delivers (where no bar shows progress, as
+        in a worker process).
     """
 
     kind = "study"
@@ -208,7 +210,8 @@ class Study:
     def __init__(self, lab: Lab, methods: Sequence[Method], seeds: Sequence[int],
                  sizes: Sequence[int] | None, log: Callable[[str], None] = print,
                  identity: dict | None = None, progress: bool = False, *,
-                 advice: str = "give each step more retraining or prune more gently") -> None:
+                 advice: str = "give each step more retraining or prune more gently",
+                 log_methods: bool = False) -> None:
         names = [m.name for m in methods]
         if len(set(names)) != len(names):
             raise ValueError(f"methods must have distinct names, got {names}")
@@ -217,7 +220,7 @@ class Study:
         self.log, self.identity = around_bars(log) if progress else log, dict(identity or {})
         self.progress = progress
         self._bar = progress_bar(0, "", enabled=False)
-        self.advice = advice
+        self.advice, self.log_methods = advice, log_methods
         lab.methods = {m.name: m for m in self.methods}
 
     def header(self) -> dict:
@@ -294,6 +297,9 @@ class Study:
                     outcomes[m.name] = lab.outcome(seed, m.name, n)
                     walls[m.name] += time.perf_counter() - t0
                     cpu[m.name] += time.process_time() - c0
+                    if self.log_methods:
+                        self.log(f"seed {seed}{at}: {m.name} delivered "
+                                 f"({time.perf_counter() - t0:.0f} s)")
                 cell_rows = []
                 show(self._bar, f"seed {seed}{at}: scoring")
                 for m in self.methods:

@@ -36,7 +36,8 @@ def search_job(kwargs: dict[str, Any]) -> dict:
 
 
 def eval_job(kwargs: dict[str, Any]) -> dict:
-    """:func:`agents.experiments.compare.eval_study` with ``kwargs``."""
+    """:func:`agents.experiments.compare.eval_study` with ``kwargs``: a line per method
+    delivered (no bar in a worker), tagged with the pid."""
     from .compare import eval_study
 
-    return eval_study(log=_log, progress=False, **kwargs)
+    return eval_study(log=_log, progress=False, log_methods=True, **kwargs)
