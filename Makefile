@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install distributed run test test-isa lint clean-venv
+.PHONY: install distributed run test test-isa lint typecheck clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,8 +37,14 @@ test-isa: $(STAMP)
 	$(ISA_AVX2) $(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 	$(ISA_BASE) $(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 
+# ruff, then the type check.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(MAKE) typecheck
+
+# mypy on hwmodel and tnf_env (settings and exclusions: [tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
 
 clean-venv:
 	rm -rf $(VENV)

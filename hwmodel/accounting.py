@@ -85,8 +85,8 @@ def _liveness(live: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]
     """Per layer (live inputs, live outputs); the network's own inputs and outputs stay."""
     res = []
     for i, m in enumerate(live):
-        ins = np.ones(m.shape[1], bool) if i == 0 else live[i - 1].any(axis=1)
-        outs = np.ones(m.shape[0], bool) if i == len(live) - 1 else live[i + 1].any(axis=0)
+        ins = np.ones(m.shape[1], bool) if i == 0 else np.any(live[i - 1], axis=1)
+        outs = np.ones(m.shape[0], bool) if i == len(live) - 1 else np.any(live[i + 1], axis=0)
         res.append((ins, outs))
     return res
 

@@ -94,7 +94,7 @@ def normalize_table(value, field: str = "adc_table") -> tuple[tuple[int, float, 
             raise ValueError(f"field '{field}' row {row!r}: bits must be a positive integer "
                              "and energy and area positive")
         out.append((bits, energy, area))
-    bits = [r[0] for r in out]
-    if len(set(bits)) != len(bits):
+    resolutions = [r[0] for r in out]
+    if len(set(resolutions)) != len(resolutions):
         raise ValueError(f"field '{field}' lists a resolution twice")
     return tuple(sorted(out))

@@ -119,7 +119,7 @@ def _band_usage(ordered_rows: np.ndarray, n: int) -> np.ndarray:
     n_bands = -(-r // n)
     padded = np.zeros((n_bands * n, width), dtype=bool)
     padded[:r] = ordered_rows
-    return padded.reshape(n_bands, n, width).any(axis=1)
+    return np.any(padded.reshape(n_bands, n, width), axis=1)
 
 
 def coorder(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

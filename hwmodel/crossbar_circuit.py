@@ -318,13 +318,13 @@ def layer_equivalent_weights(
     rng = np.random.default_rng(seed) if device.has_variation else None
     scale = w_max / (device.g_on - device.g_off)
     per_chunk = max(1, chunk_cells // (n * n))
-    itype = np.int32 if out.size < 2**31 else np.int64
-    ftype = np.float32 if method == "fast" else np.float64
+    itype: type[np.signedinteger] = np.int32 if out.size < 2**31 else np.int64
+    ftype: type[np.floating] = np.float32 if method == "fast" else np.float64
     pos = np.arange(n)
     for start in range(0, nx, per_chunk):
         ks = np.arange(start, min(nx, start + per_chunk))
         # Per crossbar its lines, padded to N with -1: (crossbars, N) each.
-        lines = []
+        lines: list[np.ndarray] = []
         for ptr, idx in ((mapping.input_ptr, mapping.input_idx),
                          (mapping.output_ptr, mapping.output_idx)):
             first, count = ptr[ks][:, None], np.diff(ptr)[ks][:, None]

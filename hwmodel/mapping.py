@@ -99,7 +99,9 @@ class _Parts:
         )
 
 
-def _tiles(rows: np.ndarray, cols: np.ndarray, n: int, a: np.ndarray, b: np.ndarray):
+def _tiles(
+    rows: np.ndarray, cols: np.ndarray, n: int, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Flat pieces of the tiles ``(a[k], b[k])`` of ``rows x cols`` cut into chunks of n."""
     out_sizes = np.minimum(n, len(rows) - a * n)
     in_sizes = np.minimum(n, len(cols) - b * n)

@@ -74,7 +74,8 @@ def pairs_from_owner(mask: np.ndarray, owner: np.ndarray, n_crossbars: int,
     if mask.shape[0] * n_crossbars <= dense_limit:
         seen = np.zeros((mask.shape[0], n_crossbars), dtype=bool)
         seen[rows, owner] = True
-        return np.nonzero(seen)
+        outputs, crossbars = np.nonzero(seen)
+        return outputs, crossbars
     keys = np.unique(rows.astype(np.int64) * n_crossbars + owner)
     return keys // n_crossbars, keys % n_crossbars
 

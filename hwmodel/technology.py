@@ -263,7 +263,7 @@ class Technology:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], origin: str = "technology") -> Technology:
+    def from_dict(cls, data: object, origin: str = "technology") -> Technology:
         """Build a technology from a mapping of field values, validating every key.
 
         :param data: field values; ``base`` may name a preset to take missing fields from.

@@ -87,7 +87,7 @@ def make(render_mode: str | None = None, max_episode_steps: int | None = None, *
     """
     import gymnasium
 
-    from .env import DEFAULT_MAX_STEPS
+    from .task import DEFAULT_MAX_STEPS
     from .time_limit import check_time_limit
 
     task = settings.get("task")

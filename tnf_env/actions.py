@@ -243,12 +243,12 @@ class ActionCodec:
             raise ValueError("this action space has no stop component (allow_stop=False)")
         a = np.zeros(self.nvec.size, dtype=np.int64)
         for group, values in part.items():
-            k = self.slots(group)
-            if len(values) != k.stop - k.start:
+            where = self.slots(group)
+            if len(values) != where.stop - where.start:
                 raise ValueError(
-                    f"{len(values)} {group} value(s) for {k.stop - k.start} component(s)"
+                    f"{len(values)} {group} value(s) for {where.stop - where.start} component(s)"
                 )
-            a[k] = values
+            a[where] = values
         return a
 
 

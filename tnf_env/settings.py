@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 
 from hwmodel.accounting import ACCOUNTINGS
 from hwmodel.technology import (
@@ -33,8 +34,8 @@ from .actions import PRUNE_LEVELS
 from .data.datasets import DATASETS, DEFAULT_DATASET, dataset_names, default_tolerance
 from .fidelity import FIDELITIES, LEVELS
 from .measure.selection import DEFAULT_SELECTION_MARGIN
+from .model import SNN_TIMESTEPS
 from .model.network import parse_topology
-from .model.spiking import SNN_TIMESTEPS
 from .model.torch_device import is_valid_device_name
 from .validation import (
     SEED_LIMIT,
@@ -102,6 +103,13 @@ def setting(default: Any, meaning: str, allowed: str) -> Any:
     """A setting's field: its default, what it means (one line, the docs' table) and what
     it allows (the error messages)."""
     return Field(default, description=meaning, json_schema_extra={"allowed": allowed})
+
+
+def _allowed(field: FieldInfo) -> str:
+    """What a :func:`setting` field allows."""
+    extra = field.json_schema_extra
+    assert isinstance(extra, dict)  # setting() always gives the field one
+    return str(extra["allowed"])
 
 
 class EnvConfig(BaseModel):
@@ -249,7 +257,9 @@ class EnvConfig(BaseModel):
         None, "torch threads in this process (None: leave as is)",
         f"None or an integer in [1, {MAX_THREADS}]")
 
-    def validate(self) -> EnvConfig:
+    # pydantic's BaseModel.validate is a deprecated classmethod; this instance method
+    # replaces it (callers across the project use this name).
+    def validate(self) -> EnvConfig:  # type: ignore[override]
         """Check the ranges and the rules between settings, field by field (types:
         :meth:`from_kwargs`); normalise what has several spellings.
 
@@ -330,7 +340,9 @@ class EnvConfig(BaseModel):
         :raises ValueError: one line naming the first bad setting and what it allows.
         """
         _refuse_unknown(kwargs)
-        config = validate_fields(cls, kwargs, lambda name: invalid(name, kwargs.get(name)))
+        config = validate_fields(
+            cls, kwargs, lambda name: str(invalid(name, kwargs.get(name)))
+        )
         return config.validate()
 
     def with_overrides(self, **overrides: Any) -> EnvConfig:
@@ -372,7 +384,7 @@ class EnvConfig(BaseModel):
         """Every setting, in order: ``name``, ``default``, ``meaning`` and ``allowed``."""
         return [
             {"name": name, "default": f.default, "meaning": f.description,
-             "allowed": f.json_schema_extra["allowed"]}
+             "allowed": _allowed(f)}
             for name, f in cls.model_fields.items()
         ]
 

@@ -84,11 +84,11 @@ class Task:
         self.nonideal = (
             cfg.nonideal if cfg.nonideal is not None else self.technology.device is not None
         )
-        same_data = data_from is not None and all(
+        donor = data_from if data_from is not None and all(
             getattr(data_from.config, f) == getattr(cfg, f) for f in DATA_FIELDS
-        )
+        ) else None
         self.data: Dataset = (
-            data_from.data if same_data else load_dataset(cfg.dataset, cfg.data_dir)
+            donor.data if donor is not None else load_dataset(cfg.dataset, cfg.data_dir)
         )
         self.topology = parse_topology(cfg.topology or default_topology(self.data.name))
         #: the fidelity level's knobs, explicit settings over the level's values
@@ -108,12 +108,22 @@ class Task:
             self.baseline = dataclasses.replace(self.baseline, net=net)
         self.n_layers = len(self.topology) - 1
         # Data lives on the device for the whole life of the task.
-        if same_data:
-            self.x_train, self.y_train = data_from.x_train, data_from.y_train
-            self.x_val, self.y_val = data_from.x_val, data_from.y_val
-            self.x_test, self.y_test = data_from.x_test, data_from.y_test
-            self.x_gate, self.y_gate = data_from.x_gate, data_from.y_gate
-            self.x_retrain, self.y_retrain = data_from.x_retrain, data_from.y_retrain
+        self.x_train: torch.Tensor
+        self.y_train: torch.Tensor
+        self.x_val: torch.Tensor
+        self.y_val: torch.Tensor
+        self.x_test: torch.Tensor
+        self.y_test: torch.Tensor
+        self.x_gate: torch.Tensor
+        self.y_gate: torch.Tensor
+        self.x_retrain: torch.Tensor
+        self.y_retrain: torch.Tensor
+        if donor is not None:
+            self.x_train, self.y_train = donor.x_train, donor.y_train
+            self.x_val, self.y_val = donor.x_val, donor.y_val
+            self.x_test, self.y_test = donor.x_test, donor.y_test
+            self.x_gate, self.y_gate = donor.x_gate, donor.y_gate
+            self.x_retrain, self.y_retrain = donor.x_retrain, donor.y_retrain
         else:
             self.x_train, self.y_train = self._tensors(self.data.x_train, self.data.y_train)
             n_val = self.knobs["val_size"] or len(self.data.y_val)
@@ -130,6 +140,8 @@ class Task:
         share = self.knobs["epoch_fraction"]
         self.epoch_share = 1.0 if share is None else float(share)
         self.baseline_accuracy = evaluate(self.baseline.net, self.x_val, self.y_val)[0]
+        # validate() replaced a None tolerance by the dataset's
+        assert cfg.accuracy_tolerance is not None
         self.floor = self.baseline_accuracy - cfg.accuracy_tolerance
         # float64 sums: a float32 reduction's order (and result) varies between processors
         self.weight_scale = [float(w.abs().double().mean()) for w in self.dense_weights()]

@@ -26,6 +26,7 @@ import numpy as np
 from gymnasium import spaces
 
 from .actions import ActionCodec, DecodedAction
+from .task import Task
 from .time_limit import check_time_limit
 from .transform.step_plan import CLUSTER_OPTIONS
 
@@ -63,13 +64,13 @@ def default_menu(
     :raises ValueError: a value the action space cannot express.
     """
     codec = _codec(env)
-    if codec is None:
+    task = getattr(env.unwrapped, "task", None)
+    if codec is None or not isinstance(task, Task):
         raise ValueError(
             f"the default menu needs a TraNNsformer environment, got "
             f"{type(env.unwrapped).__name__}; give DiscreteMenu a menu of actions instead"
         )
-    inner = env.unwrapped
-    schedule = inner.paper_schedule()
+    schedule = task.paper_schedule()
     k = codec.sub_iterations
     levels = codec.prune_levels if prune_levels is None else tuple(prune_levels)
     options = tuple(CLUSTER_OPTIONS) if cluster_options is None else tuple(cluster_options)

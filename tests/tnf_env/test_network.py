@@ -1,8 +1,15 @@
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
-from tnf_env.model.network import MaskedMLP, default_topology, format_topology, parse_topology
+from tnf_env.model.network import (
+    LinearLayers,
+    MaskedMLP,
+    default_topology,
+    format_topology,
+    parse_topology,
+)
 
 
 def test_parse_topology_roundtrip():
@@ -59,3 +66,12 @@ def test_dropout_only_in_training_and_reproducible():
     b = net(x, generator=torch.Generator().manual_seed(1))
     c = net(x, generator=torch.Generator().manual_seed(2))
     assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_layers_are_linear_under_the_plain_module_list_keys():
+    net = MaskedMLP((4, 3, 2), seed=0)
+    assert isinstance(net.layers, nn.ModuleList)
+    assert all(type(layer) is nn.Linear for layer in net.layers)
+    assert isinstance(net.layers[1:], LinearLayers) and len(net.layers[1:]) == 1
+    # Saved baselines are state dicts: the keys are those of a plain ModuleList.
+    assert set(net.state_dict()) == {"layers.0.weight", "layers.1.weight", "mask0", "mask1"}

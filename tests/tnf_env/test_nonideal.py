@@ -8,7 +8,7 @@ import tnf_env
 from hwmodel import PRESETS
 from hwmodel.accounting import map_accounted
 from tnf_env.measure.nonideal import HardwareWeights, hardware_net
-from tnf_env.measure.scoring import ScoringData, score_network
+from tnf_env.measure.scoring import ScoringData, hardware_accuracy, score_network
 from tnf_env.model.network import MaskedMLP
 from tnf_env.model.spiking import SNNSettings
 
@@ -104,3 +104,6 @@ def test_scoring_rows_report_nonideal_test_accuracy():
                           0)
     assert "accuracy_test_hw" not in plain
     assert np.isclose(plain["accuracy_test"], row["accuracy_test"])
+    with pytest.raises(ValueError, match="has no device model"):
+        hardware_accuracy(tr.net, tr.clusters, [32] * 3, u.technology.replace(device=None),
+                          data, 0)

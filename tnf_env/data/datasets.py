@@ -339,11 +339,13 @@ def _extract_cifar(archive: Path, directory: Path) -> None:
                 and parts[1] in wanted
             ):
                 continue
+            src = tar.extractfile(member)
+            assert src is not None  # a regular file (checked above) always has content
             target.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{parts[1]}.", suffix=".part", dir=target)
             try:
                 with os.fdopen(fd, "wb") as out:
-                    out.write(tar.extractfile(member).read())
+                    out.write(src.read())
                 os.replace(tmp, target / parts[1])
             finally:
                 Path(tmp).unlink(missing_ok=True)

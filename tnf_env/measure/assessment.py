@@ -37,7 +37,8 @@ def _spikes_key(spikes: Spikes) -> bytes | None:
         return None
     h = hashlib.blake2b(digest_size=16)
     for s in spikes:
-        h.update(b"-" if s is None else np.ascontiguousarray(s).view(np.uint8).ravel())
+        # .data: the array's bytes as a memoryview (the same bytes hashed as the array)
+        h.update(b"-" if s is None else np.ascontiguousarray(s).view(np.uint8).ravel().data)
     return h.digest()
 
 

@@ -146,7 +146,13 @@ def hardware_accuracy(
     ``snn_seed``).
 
     :param assessment: ``net``'s assessment, whose mapping is reused if given.
+    :raises ValueError: the technology has no device model (its crossbars are ideal).
     """
+    if technology.device is None:
+        raise ValueError(
+            f"technology {technology.name!r} has no device model: hardware accuracy needs "
+            "one (a technology with a device: entry, as the presets have)"
+        )
     a = assessment or Assessment.of(net, clusters, crossbar_sizes, technology)
     weights = a.hardware_weights(net, HardwareWeights(technology.device, snn_seed), "best", spikes)
     hw = hardware_net(net, weights)

@@ -165,10 +165,11 @@ class LivePlan:
         min_saved_cells: int | None = None,
     ) -> None:
         device = masks[0].device
-        below = [sparse_below] * len(masks)
         if sparse_below is None:
             below = [SPARSE_BELOW.get(device.type, 0.0)] * len(masks)
             below[0] = SPARSE_BELOW_FIRST.get(device.type, below[0])
+        else:
+            below = [sparse_below] * len(masks)
         if min_saved_cells is None:
             min_saved_cells = MIN_SAVED_CELLS
         if sum(m.numel() for m in masks) < min_saved_cells:
@@ -236,6 +237,7 @@ class LivePlan:
             return lay.csr.flat
         if lay.flat is None:
             n_out = self.widths[i + 1]
+            assert lay.mask is not None  # a layer without the CSR kernel has its dense mask
             dev = lay.mask.device
             rows = lay.rows if lay.rows is not None else torch.arange(n_out, device=dev)
             cols = lay.cols if lay.cols is not None else torch.arange(n_in, device=dev)
@@ -265,7 +267,7 @@ class LivePlan:
         h = x if self.inputs is None else x.index_select(1, self.inputs)
         last = len(self.layers) - 1
         for i, (lay, w) in enumerate(zip(self.layers, gathered, strict=True)):
-            if lay.csr is not None:
+            if lay.mask is None:  # the CSR kernel (a layer has either a mask or a layout)
                 h = _SparseLinear.apply(h.contiguous(), w, lay.csr)
             else:
                 h = F.linear(h, w * lay.mask)

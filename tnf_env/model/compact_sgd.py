@@ -98,7 +98,7 @@ class CompactSGD:
         back by :meth:`finish`.
     """
 
-    def __init__(self, net: MaskedMLP, optimizer: torch.optim.SGD) -> None:
+    def __init__(self, net: MaskedMLP, optimizer: torch.optim.Optimizer) -> None:
         self.net, self.optimizer = net, optimizer
         self.group = optimizer.param_groups[0]
         self.plan = net.live_plan()
@@ -130,9 +130,11 @@ class CompactSGD:
         with torch.no_grad():
             grads = []
             for s in self.slots:
+                grad = s.weight.grad
+                assert grad is not None  # backward() just gave every slot's weight one
                 if s.gathered:  # as the scatter into zeros leaves it: -0 becomes +0
-                    s.weight.grad.add_(0.0)
-                grads.append(s.weight.grad)
+                    grad.add_(0.0)
+                grads.append(grad)
             bufs = [s.buf for s in self.slots]
             self._sgd([s.weight for s in self.slots], grads, bufs)
             for s, buf in zip(self.slots, bufs, strict=True):
@@ -173,6 +175,7 @@ class CompactSGD:
             w_full.view(-1).index_copy_(0, s.flat, s.weight.detach().reshape(-1))
             if buf is None:  # the first step cloned a gradient that is +0 outside the block
                 buf = torch.zeros_like(w_full)
+            assert s.buf is not None  # SGD's first step (steps > 0) created it
             buf.view(-1).index_copy_(0, s.flat, s.buf.reshape(-1))
             if outside is not None and outside.numel():
                 w_full.view(-1).index_copy_(0, outside, w_out)

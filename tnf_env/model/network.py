@@ -9,7 +9,8 @@ momentum cannot revive them.
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import torch
@@ -75,6 +76,26 @@ def format_topology(widths: Sequence[int]) -> str:
     return "-".join(str(int(w)) for w in widths)
 
 
+class LinearLayers(nn.ModuleList):
+    """An ``nn.ModuleList`` that holds only ``nn.Linear`` layers.
+
+    The same list at run time; its items are typed as ``nn.Linear`` (a plain
+    ``ModuleList`` yields ``nn.Module``, whose ``weight`` a type checker cannot see).
+    """
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __getitem__(self, idx: slice) -> LinearLayers: ...
+
+        @overload
+        def __getitem__(self, idx: int) -> nn.Linear: ...
+
+        def __getitem__(self, idx: int | slice) -> nn.Linear | LinearLayers: ...
+
+        def __iter__(self) -> Iterator[nn.Linear]: ...
+
+
 class MaskedMLP(nn.Module):
     """Bias-free ReLU MLP with a binary mask per weight layer.
 
@@ -104,15 +125,15 @@ class MaskedMLP(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.dropout = float(dropout)
         gen = torch.Generator().manual_seed(int(seed))
-        self.layers = nn.ModuleList()
+        self.layers = LinearLayers()
         for n_in, n_out in zip(self.topology[:-1], self.topology[1:], strict=True):
             layer = nn.Linear(n_in, n_out, bias=False)
             with torch.no_grad():
                 w = torch.rand(n_out, n_in, generator=gen) * (2 * init_scale) - init_scale
                 layer.weight.copy_(w)
             self.layers.append(layer)
-        for i, layer in enumerate(self.layers):
-            self.register_buffer(f"mask{i}", torch.ones_like(layer.weight))
+        for i, linear in enumerate(self.layers):
+            self.register_buffer(f"mask{i}", torch.ones_like(linear.weight))
         self.compact = True  # forward on the live sub-network (False: dense masked products)
         self.sparse_below: float | None = None  # CSR kernel under this density (None: default)
         self.min_saved_cells: int | None = None  # compact when it saves this much (None: default)
@@ -144,7 +165,7 @@ class MaskedMLP(nn.Module):
         masks = [self.mask(i) for i in range(self.n_layers)]
         # A tensor's _version counts its in-place writes: set_mask, load_state_dict and
         # any direct copy_ into a mask all invalidate the plan.
-        key = tuple((m.data_ptr(), m._version, m.dtype) for m in masks)
+        key: tuple = tuple((m.data_ptr(), m._version, m.dtype) for m in masks)
         key += (self.sparse_below, self.min_saved_cells)
         if self._live is None or self._live[0] != key:
             self._live = (key, LivePlan(masks, self.sparse_below, self.min_saved_cells))

@@ -144,10 +144,11 @@ def stacked_train_epoch(
         losses = per.mean(1)
         grads = torch.autograd.grad(losses.sum(), nets.weights)
         with torch.no_grad():
-            for w, m, buf, g in zip(nets.weights, nets.masks, nets.buffers, grads, strict=True):
+            for w, m, buf, grad in zip(nets.weights, nets.masks, nets.buffers, grads,
+                                       strict=True):
                 w.requires_grad_(False)
                 # SGD with momentum as torch.optim.SGD does it, then the masks re-applied.
-                buf.mul_(nets.momentum).add_(g)
+                buf.mul_(nets.momentum).add_(grad)
                 w.add_(buf, alpha=-nets.lr)
                 w.mul_(m)
         total += losses.detach()
@@ -191,12 +192,12 @@ def retrain_stacked(trs: list[Transformation], epochs: float) -> list[float | Ex
         key = (id(tr.x_train), id(tr.x_gate), tr.recipe, tr.epoch_share)
         groups.setdefault(key, []).append(k)
     if len(groups) > 1:
-        out: list[float | Exception] = [0.0] * len(trs)
+        per_group: list[float | Exception] = [0.0] * len(trs)
         for group in groups.values():
             for k, loss in zip(group, retrain_stacked([trs[k] for k in group], epochs),
                                strict=True):
-                out[k] = loss
-        return out
+                per_group[k] = loss
+        return per_group
     first = trs[0]
     recipe, x, y = first.recipe, first.x_train, first.y_train
     nets = StackedNets(trs)

@@ -149,7 +149,8 @@ class Transformation:
             or len(held) != len(current)
             or any(a is not b for a, b in zip(held, current, strict=True))
         ):
-            cached = clusters_mask(self.net.mask(i).shape, current)
+            n_out, n_in = self.net.mask(i).shape
+            cached = clusters_mask((n_out, n_in), current)
             cached.setflags(write=False)
             self._cmaps[i] = (tuple(current), cached)
         return cached
@@ -303,8 +304,9 @@ class Transformation:
             self.prune(i)
             if decision.cluster_qualities and decision.cluster_qualities[i]:
                 new[i] = len(self.cluster(i, decision.cluster_qualities[i]))
-            if decision.cluster_prune and decision.cluster_prune[i] is not None:
-                dropped[i] = len(self.prune_clusters(i, decision.cluster_prune[i]))
+            fraction = decision.cluster_prune[i] if decision.cluster_prune else None
+            if fraction is not None:
+                dropped[i] = len(self.prune_clusters(i, fraction))
         return StepReport(
             train_loss=loss,
             loss_fell=fell,
