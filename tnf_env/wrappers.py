@@ -68,8 +68,7 @@ def default_menu(
             f"the default menu needs a TraNNsformer environment, got "
             f"{type(env.unwrapped).__name__}; give DiscreteMenu a menu of actions instead"
         )
-    inner = env.unwrapped
-    schedule = inner.paper_schedule()
+    schedule = env.unwrapped.task.paper_schedule()
     k = codec.sub_iterations
     levels = codec.prune_levels if prune_levels is None else tuple(prune_levels)
     options = tuple(CLUSTER_OPTIONS) if cluster_options is None else tuple(cluster_options)
