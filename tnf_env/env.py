@@ -30,7 +30,6 @@ from .episode import Episode, StepResult
 from .measure.assessment import Assessment
 from .observation import feature_names, observation_size, observe
 from .settings import EnvConfig
-from .state import plain
 from .task import Task
 from .transform.schedule import PaperSchedule
 from .transform.transformation import Transformation
@@ -78,8 +77,7 @@ class TraNNsformerEnv(gym.Env):
         if cfg.torch_threads is not None:  # before the task: its baseline may train here
             torch.set_num_threads(cfg.torch_threads)
         self.task = task = task if task is not None else Task(cfg)
-        # settings as given: the "env" of get_state()
-        self.episode = Episode(task, cfg, settings=plain(settings))
+        self.episode = Episode(task, cfg, settings=settings)  # as given: get_state()'s "env"
         self.codec = self.episode.codec
         self.action_space = self.codec.space
         n_obs = observation_size(task.n_layers, len(self.codec.nvec))
@@ -163,9 +161,10 @@ class TraNNsformerEnv(gym.Env):
         """An independent copy of this environment, mid-episode (:meth:`Episode.fork`):
         stepping it with the same actions gives what this one would give, bit for bit on
         the CPU. On a wrapped environment use :func:`tnf_env.fork` (keeps the wrappers)."""
-        shared = (self.task, self.config)
-        memo = {id(o): o for o in shared} | {id(self.episode): self.episode.fork()}
-        return copy.deepcopy(self, memo)
+        episode = self.episode.fork()  # the copy's own parts are the forked episode's
+        pairs = [(self.task, self.task), (self.config, self.config), (self.episode, episode),
+                 (self.codec, episode.codec), (self.action_space, episode.codec.space)]
+        return copy.deepcopy(self, {id(mine): theirs for mine, theirs in pairs})
 
     def get_state(self) -> dict[str, Any]:
         """The episode so far as the schedule document ``replay`` reads

@@ -101,10 +101,15 @@ class Episode:
         the task serves (:meth:`Task.serves`).
     :param settings: the settings as given, recorded in :meth:`get_state` (default: all
         of ``config``).
+    :ivar codec: the action space and the decoding of its actions.
+    :ivar meter: measures each step's network (:class:`~tnf_env.step_metrics.StepMeter`).
     :ivar transformation: the network being transformed (None before :meth:`start`).
     :ivar steps: steps taken.
     :ivar seed: the episode seed.
     :ivar actions: the actions taken, as lists of integers.
+    :ivar last_action: the last action, checked (None at the start).
+    :ivar loss_fell: whether the last step's training loss fell.
+    :ivar plan_state: what the per-epoch rules remember across steps.
     :ivar metrics: the current network's measurement (:meth:`StepMeter.measure`).
     :ivar delivered: ``(step, snapshot, metrics)`` of the latest network that met the floor.
     :ivar done: whether the episode ended (or has not started).

@@ -65,6 +65,16 @@ def test_a_fork_and_a_restored_state_continue_as_the_original(task):
         fork.step(rest[0])
 
 
+def test_a_forked_environment_presents_its_own_episode(task):
+    env = TraNNsformerEnv(task=task)
+    env.reset(seed=1)
+    child = env.fork()
+    assert child.episode is not env.episode and child.task is env.task is task
+    assert child.codec is child.episode.codec and child.action_space is child.codec.space
+    child.step(np.zeros_like(child.action_space.nvec))
+    assert (child.episode.steps, env.episode.steps) == (1, 0)
+
+
 def test_an_episode_refuses_settings_its_task_does_not_serve(task):
     other = task.config.with_overrides(max_steps=5)
     with pytest.raises(ValueError, match=r"differ in \['max_steps'\]"):
