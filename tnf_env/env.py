@@ -145,6 +145,7 @@ class TraNNsformerEnv(gym.Env):
         return self.observation(), info
 
     def step(self, action):
+        """One step of the episode (:meth:`Episode.step`): Gymnasium's five values."""
         return self.transition(self.episode.step(action))
 
     def transition(self, result: StepResult) -> tuple[np.ndarray, float, bool, bool, dict]:
