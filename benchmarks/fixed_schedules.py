@@ -50,7 +50,7 @@ def check_layers(schedules: list[tuple[float, ...]], n_layers: int) -> None:
 
 def run(env, levels: tuple[float, ...], cluster_at: int | None, seed: int) -> dict:
     inner = env.unwrapped
-    L = inner.n_layers
+    L = inner.task.n_layers
     t0 = time.perf_counter()
     env.reset(seed=seed)
     margins, done, step = [], False, 0
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     settings["select_on_validation"] = False  # the question is whether the last step holds
     env = tnf_env.make(**settings)  # loads the data and baseline once for every schedule
     try:
-        check_layers(schedules, env.unwrapped.n_layers)
+        check_layers(schedules, env.unwrapped.task.n_layers)
     except SystemExit:
         env.close()
         raise

@@ -237,13 +237,15 @@ def env_time(steps: int = 3) -> list[dict]:
                 obs, _, term, trunc, info = env.step(policy.act(obs, info))
                 step_s.append(inner.last_step_timing["step"])
                 if nonideal:  # the non-ideal part of a measurement, uncached
-                    inner._hardware._cache.clear()
-                    t0 = time.perf_counter()
-                    hw = inner._hardware(inner.transformation.net, inner._metrics["mappings"])
-                    from tnf_env.measure.nonideal import hardware_net
+                    from tnf_env.measure.nonideal import HardwareWeights, hardware_net
                     from tnf_env.model.training import evaluate
 
-                    evaluate(hardware_net(inner.transformation.net, hw), inner.x_val, inner.y_val)
+                    task, net = inner.task, inner.transformation.net
+                    fresh = HardwareWeights(task.technology.device, seed=inner.config.seed)
+                    mappings = inner.assessment.mappings(inner.config.accounting)
+                    t0 = time.perf_counter()
+                    hw = fresh(net, mappings)
+                    evaluate(hardware_net(net, hw), task.x_val, task.y_val)
                     hw_s.append(time.perf_counter() - t0)
                 if term or trunc:
                     break

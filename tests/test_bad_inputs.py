@@ -445,10 +445,10 @@ def test_a_bad_state_document_leaves_the_episode_untouched(env, actions, needle)
     obs, _ = env.reset(seed=3)
     state = _state_with(env, actions=actions)
     env.reset(seed=3)
-    steps = env.unwrapped._steps
+    steps = env.unwrapped.episode.steps
     with pytest.raises(ValueError, match=re.escape(needle)):
         env.reset(options={"state": state})
-    assert env.unwrapped._steps == steps and env.unwrapped._episode_seed == 3
+    assert env.unwrapped.episode.steps == steps and env.unwrapped.episode.seed == 3
 
 
 def _cfg(t, **changes):

@@ -22,7 +22,7 @@ _LAZY = {
     "simulate_snn": "model.spiking",
     "TrainingDiverged": "model.training", "TrainingRecipe": "model.training",
     "default_recipe": "model.training",
-    "DEFAULT_MAX_STEPS": "env", "TraNNsformerEnv": "env", "Task": "task",
+    "DEFAULT_MAX_STEPS": "task", "TraNNsformerEnv": "env", "Task": "task", "Episode": "episode",
     "BatchedTraNNsformerEnv": "vector_env",
     "check_time_limit": "time_limit", "DiscreteMenu": "wrappers", "default_menu": "wrappers",
 }
@@ -116,6 +116,7 @@ __all__ += [
     "ENV_ID",
     "BatchedTraNNsformerEnv",
     "DiscreteMenu",
+    "Episode",
     "Task",
     "TraNNsformerEnv",
     "check_time_limit",

@@ -18,7 +18,7 @@ cost, with a penalty below the accuracy floor (:mod:`tnf_env.reward`).
 
 from __future__ import annotations
 
-import time
+import copy
 from typing import Any
 
 import gymnasium as gym
@@ -26,31 +26,20 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from .actions import ActionCodec
+from .episode import Episode, StepResult
 from .measure.assessment import Assessment
-from .measure.nonideal import HardwareWeights, hardware_net
-from .measure.selection import clears_floor
-from .model.network import MaskedMLP
-from .model.spiking import SNNSettings, snn_evaluate
-from .model.training import evaluate
-from .observation import LayerView, build_observation, feature_names, observation_size
-from .reward import final_adjustment, normalized_cost, step_reward
+from .observation import feature_names, observation_size, observe
 from .settings import EnvConfig
-from .state import STATE_METRICS, EpisodeState, plain  # noqa: F401 (STATE_METRICS re-exported)
-from .task import DEFAULT_MAX_STEPS, Task  # noqa: F401 (DEFAULT_MAX_STEPS re-exported)
-from .transform.clustering import load_kernels
+from .task import Task
 from .transform.schedule import PaperSchedule
-from .transform.step_plan import PlanState, StepPlan, run_plan
-from .transform.transformation import StepReport, Transformation
+from .transform.transformation import Transformation
 from .validation import check_seed
 
 
-def _from_task(name: str) -> property:
-    return property(lambda self: getattr(self.task, name), doc=f"The task's ``{name}``.")
-
-
-class TraNNsformerEnv(EpisodeState, gym.Env):
-    """Gymnasium environment of the TraNNsformer prune-cluster-retrain loop.
+class TraNNsformerEnv(gym.Env):
+    """Gymnasium environment of the TraNNsformer prune-cluster-retrain loop: the spaces
+    and observation of an :class:`~tnf_env.episode.Episode` (the session that steps,
+    measures, rewards and delivers) over a shared :class:`~tnf_env.task.Task`.
 
     Every keyword is a setting of :class:`~tnf_env.settings.EnvConfig`. The episode
     length is the ``max_steps`` setting (default 10): the environment truncates there
@@ -61,6 +50,8 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
 
     :param render_mode: ``None``, ``"ansi"`` (a per-layer text table) or ``"rgb_array"``
         (connectivity matrices with clusters outlined).
+    :ivar task: the shared problem instance (data, baseline, floor, references).
+    :ivar episode: the episode this environment presents.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
@@ -83,166 +74,57 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         else:
             self.config = cfg = task.config_of(settings)  # reads only what differs
             settings = settings or task.config.to_dict()
-        self.settings = plain(settings)  # as given: the "env" of get_state()
         if cfg.torch_threads is not None:  # before the task: its baseline may train here
             torch.set_num_threads(cfg.torch_threads)
         self.task = task = task if task is not None else Task(cfg)
-        load_kernels()  # the compiled SCIC, once per process, before the first step
-        # Per environment: its cache holds this episode's layers (a shared one would thrash).
-        self._hardware = (
-            HardwareWeights(task.technology.device, seed=cfg.seed) if task.nonideal else None
-        )
-        self._hw_net: MaskedMLP | None = None  # the non-ideal copy, rewritten each step
-        self.codec = ActionCodec(
-            task.n_layers,
-            cfg.crossbar_sizes,
-            cfg.per_layer_crossbar,
-            cfg.allow_stop,
-            cfg.prune_levels,
-            len(task.sub_epochs),
-        )
+        self.episode = Episode(task, cfg, settings=settings)  # as given: get_state()'s "env"
+        self.codec = self.episode.codec
         self.action_space = self.codec.space
         n_obs = observation_size(task.n_layers, len(self.codec.nvec))
         self.observation_space = spaces.Box(-1.0, 1.0, shape=(n_obs,), dtype=np.float32)
         self.observation_names = feature_names(task.n_layers, self.codec.names())
-        self.transformation: Transformation | None = None
-        self._done = True
 
-    # The task's read-only parts, under the names the environment always had.
-    device = _from_task("device")
-    technology = _from_task("technology")
-    nonideal = _from_task("nonideal")
-    data = _from_task("data")
-    topology = _from_task("topology")
-    recipe = _from_task("recipe")
-    baseline = _from_task("baseline")
-    n_layers = _from_task("n_layers")
-    x_train = _from_task("x_train")
-    y_train = _from_task("y_train")
-    x_val = _from_task("x_val")
-    y_val = _from_task("y_val")
-    x_test = _from_task("x_test")
-    y_test = _from_task("y_test")
-    baseline_accuracy = _from_task("baseline_accuracy")
-    floor = _from_task("floor")
-    weight_scale = _from_task("weight_scale")
-    sub_epochs = _from_task("sub_epochs")
-    reference_size = _from_task("reference_size")
-    reference = _from_task("reference")
-    horizon = _from_task("horizon")
+    # -- what readers of the current episode ask ----------------------------
+    @property
+    def transformation(self) -> Transformation | None:
+        """The episode's network being transformed (None before the first reset)."""
+        return self.episode.transformation
 
     @property
     def assessment(self) -> Assessment | None:
         """The current network's assessment (after an episode: the delivered one's)."""
-        return self._metrics["assessment"] if self.transformation is not None else None
+        return self.episode.metrics["assessment"] if self.transformation is not None else None
 
-    def dense_cost(self, crossbar_size: int):
-        """The dense network's cost at ``crossbar_size`` (one of the allowed sizes; cached)."""
-        return self.task.dense_cost(crossbar_size)
+    @property
+    def last_step_timing(self) -> dict[str, float]:
+        """Seconds of the last step's parts (out of ``info``, which must be reproducible)."""
+        return self.episode.last_step_timing
 
     def meets_floor(self, accuracy: float) -> bool:
         """Whether a validation ``accuracy`` counts as meeting the floor for selection: it
         clears it by ``selection_margin`` standard errors (:mod:`tnf_env.measure.selection`)."""
-        return clears_floor(accuracy, self.floor, len(self.y_val), self.config.selection_margin)
-
-    def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:
-        """The paper's fixed schedule over ``horizon`` steps (default: the episode's)."""
-        return self.task.paper_schedule(horizon)
-
-    def unit_rates(self) -> list[float]:
-        """Threshold increase per layer of prune level 1 (see :meth:`Task.unit_rates`)."""
-        return self.task.unit_rates()
+        return self.episode.meter.meets_floor(accuracy)
 
     def selection_accuracy(self) -> float:
         """The validation accuracy the current network is selected on: on the technology's
         non-ideal crossbars when the task models them (what :meth:`meets_floor` reads)."""
-        return self._measure()["accuracy"]
+        return self.episode.meter.measure(self.transformation)["accuracy"]
 
-    def _measure(self) -> dict[str, Any]:
-        """Assess the network once: every reader of this step uses the result."""
-        tr = self.transformation
-        t0 = time.perf_counter()
-        a = Assessment.of(
-            tr.net, tr.clusters, tr.crossbar_sizes, self.technology,
-            [tr.cmap(i) for i in range(self.n_layers)],
-        )
-        cost = a.cost(self.config.accounting)
-        t1 = time.perf_counter()
-        acc = evaluate(tr.net, self.x_val, self.y_val)[0]
-        t2 = time.perf_counter()
-        norm = normalized_cost(
-            cost.area_mm2, cost.energy_nj, self.reference, self.config.area_weight
-        )
-        m = {"accuracy": acc, "accuracy_ideal": acc, "cost_obj": cost, "cost": norm,
-             "assessment": a}
-        if self._hardware is not None:
-            weights = a.hardware_weights(tr.net, self._hardware, self.config.accounting)
-            self._hw_net = hardware_net(tr.net, weights, into=self._hw_net)
-            m["accuracy"] = evaluate(self._hw_net, self.x_val, self.y_val)[0]
-        self._measure_timing = {
-            "mapping": t1 - t0, "validation": t2 - t1, "nonideal": time.perf_counter() - t2
-        }
-        return m
+    def dense_cost(self, crossbar_size: int):
+        """The dense network's cost at ``crossbar_size`` (:meth:`Task.dense_cost`)."""
+        return self.task.dense_cost(crossbar_size)
 
-    def _info(self, m: dict[str, Any]) -> dict[str, Any]:
-        tr, cost, a = self.transformation, m["cost_obj"], m["assessment"]
-        return {
-            "accuracy": m["accuracy"],
-            "accuracy_ideal": m["accuracy_ideal"],
-            "accuracy_floor": self.floor,
-            "baseline_accuracy": self.baseline_accuracy,
-            "is_success": self.meets_floor(m["accuracy"]),
-            "cost": m["cost"],
-            "area_mm2": cost.area_mm2,
-            "energy_nj": cost.energy_nj,
-            "area_ratio": cost.area_mm2 / self.reference.area_mm2,
-            "energy_ratio": cost.energy_nj / self.reference.energy_nj,
-            "crossbars": cost.n_crossbars,
-            "utilization": cost.utilization,
-            "layer_crossbars": [lc.n_crossbars for lc in cost.layers],
-            "sparsity": a.sparsity,
-            "unclustered": a.unclustered,
-            "clusters": [len(c) for c in a.clusters],
-            "crossbar_sizes": list(a.crossbar_sizes),
-            "loss_fell": self._loss_fell,
-            "step": self._steps,
-            "epochs_trained": tr.epochs_trained,
-            "fidelity": self.config.fidelity,
-        }
+    def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:
+        """The paper's fixed schedule over ``horizon`` steps (:meth:`Task.paper_schedule`)."""
+        return self.task.paper_schedule(horizon)
 
-    def _observation(self, m: dict[str, Any]) -> np.ndarray:
-        tr, cost, a = self.transformation, m["cost_obj"], m["assessment"]
-        views = []
-        sparsity, unclustered, in_clusters = a.sparsity, a.unclustered, a.in_clusters
-        for i, mask in enumerate(a.masks):
-            kept = max(1, int(np.count_nonzero(mask)))
-            n = a.crossbar_sizes[i]
-            dense = -(-mask.shape[0] // n) * -(-mask.shape[1] // n)
-            views.append(
-                LayerView(
-                    sparsity=sparsity[i],
-                    clustered=in_clusters[i] / kept,
-                    unclustered=unclustered[i],
-                    crossbars=cost.layers[i].n_crossbars,
-                    dense_crossbars=dense,
-                    utilization=cost.layers[i].utilization,
-                    threshold=tr.thresholds[i],
-                    weight_scale=self.weight_scale[i],
-                    crossbar_size=n,
-                )
-            )
-        return build_observation(
-            views,
-            self.config.crossbar_sizes,
-            m["accuracy"] - self.floor,
-            m["cost"],
-            cost.area_mm2 / self.reference.area_mm2,
-            cost.energy_nj / self.reference.energy_nj,
-            self._steps / self.horizon,
-            self._loss_fell,
-            self._last_action,
-            self.codec.nvec,
-        )
+    def unit_rates(self) -> list[float]:
+        """Threshold increase per layer of prune level 1 (:meth:`Task.unit_rates`)."""
+        return self.task.unit_rates()
+
+    def observation(self) -> np.ndarray:
+        """The observation of the episode's current network."""
+        return observe(self.episode)
 
     # -- Gymnasium API -----------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -253,193 +135,52 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         :param options: ``{"state": doc}`` restores a state of :meth:`get_state` (the
             seed is then the state's); other options are ignored.
         """
-        self._check_open()
         if options and options.get("state") is not None:
             return self.set_state(options["state"])
         if seed is not None:
             seed = check_seed(seed)
         super().reset(seed=seed)
         episode_seed = int(seed) if seed is not None else int(self.np_random.integers(2**31 - 1))
-        self.transformation = Transformation(
-            self.baseline.net,
-            self.task.x_retrain,  # the images retraining visits (train_images)
-            self.task.y_retrain,
-            [self.reference_size] * self.n_layers,
-            self.recipe,
-            seed=episode_seed,
-            initial_loss=self.task.start_loss,
-            gate_data=(self.task.x_gate, self.task.y_gate),
-            epoch_share=self.task.epoch_share,
-        )
-        self.transformation.net.compact = self.config.compact
-        self._steps, self._loss_fell, self._last_action, self._done = 0, False, None, False
-        self._plan_state = PlanState()
-        self._episode_seed, self._actions, self._return = episode_seed, [], 0.0
-        # Every episode starts from the same network: measure it once.
-        if self.task.start_metrics is None:
-            self.task.start_metrics = self._measure()
-        self._metrics = self.task.start_metrics
-        self._initial_cost = self._metrics["cost"]
-        # The start is the fallback delivery. On non-ideal crossbars it may miss the floor
-        # (set on the ideal baseline); info's is_success then says so at the end.
-        self._delivered = (0, self.transformation.snapshot(), self._metrics)
-        info = self._info(self._metrics)
-        info["episode_seed"] = episode_seed
-        return self._observation(self._metrics), info
+        info = self.episode.start(episode_seed)
+        return self.observation(), info
 
     def step(self, action):
-        plan = self._begin_step(action)
-        return self._end_step(None if plan is None else self._run_plan(plan))
+        """One step of the episode (:meth:`Episode.step`): Gymnasium's five values."""
+        return self.transition(self.episode.step(action))
 
-    def _run_plan(self, plan: StepPlan) -> tuple[list[StepReport] | None, float, str | None]:
-        """Retrain under ``plan``: the reports, seconds retraining and the error if any."""
-        try:
-            reports, retrain_s = run_plan(self.transformation, plan, self._plan_state)
-        except Exception as exc:  # noqa: BLE001
-            # A failed step (NaN loss, a solver failure) ends the episode, never a long
-            # training run; the error is reported in info["error"].
-            return None, 0.0, f"{type(exc).__name__}: {exc}"
-        return reports, retrain_s, None
-
-    def _begin_step(self, action) -> StepPlan | None:
-        """Check and apply ``action`` up to its retraining; the plan to run (None: stop).
-
-        The batched environment runs the plans of many episodes together between this
-        and :meth:`_end_step`.
-        """
-        self._check_open()
-        if self.transformation is None or self._done:
-            raise RuntimeError(
-                "step() called on a finished episode: call reset() before stepping again"
-            )
-        a = self.codec.check(action)
-        act = self.codec.decode(a)
-        self._actions.append([int(x) for x in a])
-        self._step_started = time.perf_counter()
-        tr = self.transformation
-        self._step_counters = (tr.cluster_seconds, tr.scic_runs, tr.scic_skipped)
-        self._last_action = a
-        if act.stop:
-            return None
-        cfg = self.config
-        self.transformation.crossbar_sizes = list(act.crossbar_sizes)
-        return act.plan(
-            self.unit_rates(),
-            self.sub_epochs,
-            cfg.gate_on_loss,
-            cfg.settle_tolerance,
-            cfg.cluster_prune_growth,
-        )
-
-    def _end_step(self, outcome: tuple[list[StepReport] | None, float, str | None] | None):
-        """Measure, reward and end the step begun by :meth:`_begin_step` (``outcome``: what
-        its plan's retraining gave, None for a stop); the five values of ``step``."""
-        before = self._metrics["cost"]
-        error, terminated = None, False
-        retrain_s = 0.0
-        self._measure_timing = {}
-        if outcome is None:
-            terminated = True
-        else:
-            reports, retrain_s, error = outcome
-            if error is None:
-                self._loss_fell = reports[-1].loss_fell
-            else:
-                terminated = True
-            self._steps += 1
-            try:
-                self._metrics = self._measure()
-            except Exception as exc:  # noqa: BLE001 - keep the last good metrics
-                error, terminated = error or f"{type(exc).__name__}: {exc}", True
-            else:
-                if error is None and self.meets_floor(self._metrics["accuracy"]):
-                    self._delivered = (
-                        self._steps, self.transformation.snapshot(), self._metrics
-                    )
-        m = self._metrics
-        reward = step_reward(
-            before, m["cost"], m["accuracy"], self.floor, self.config.step_penalty_weight
-        )
-        if m["accuracy"] < self.floor - self.config.collapse_margin:
-            terminated = True
-        truncated = not terminated and self._steps >= self.horizon
-        last = m
-        if terminated or truncated:
-            self._done = True
-            if self.config.select_on_validation:
-                m = self._deliver()
-                # Rewards telescope to the delivered network's saving.
-                reward += last["cost"] - m["cost"]
-            else:
-                reward += final_adjustment(
-                    self._initial_cost,
-                    m["cost"],
-                    m["accuracy"],
-                    self.floor,
-                    self.config.penalty_weight,
-                    self.config.floor_give_back,
-                )
-        info = self._info(m)
-        if terminated or truncated:
-            info["delivered_step"] = self._delivered[0] if self.config.select_on_validation else (
-                self._steps
-            )
-            # True when the last step missed the floor and an earlier network (the start's,
-            # at step 0) was handed back: the steps after the delivered one were wasted.
-            info["fell_back"] = info["delivered_step"] != self._steps
-            info["last_accuracy"], info["last_cost"] = last["accuracy"], last["cost"]
-            if self.config.snn_at_end and error is None:
-                try:
-                    info.update(self._snn_metrics())
-                except Exception as exc:  # noqa: BLE001
-                    error = f"{type(exc).__name__}: {exc}"
-        if error is not None:
-            info["error"] = error
-        self._return += float(reward)
-        # Timings stay out of info: info must be identical for identical seeds and actions.
-        tr = self.transformation
-        cluster_s, runs, skipped = self._step_counters
-        self.last_step_timing = {
-            "step": time.perf_counter() - self._step_started,
-            "retrain": retrain_s,
-            "cluster": tr.cluster_seconds - cluster_s,
-            **self._measure_timing,
-            "scic_runs": tr.scic_runs - runs,
-            "scic_skipped": tr.scic_skipped - skipped,
-        }
-        return self._observation(m), float(reward), terminated, truncated, info
+    def transition(self, result: StepResult) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """Gymnasium's five values of a step the episode ended with ``result``."""
+        return self.observation(), result.reward, result.terminated, result.truncated, result.info
 
     def close(self) -> None:
         """Close the environment: ``reset`` and ``step`` refuse to run afterwards."""
-        self._closed = True
+        self.episode.close()
         super().close()
 
-    def _check_open(self) -> None:
-        if getattr(self, "_closed", False):
-            raise RuntimeError("the environment is closed: make a new one to run episodes")
+    # -- the episode's state -----------------------------------------------
+    def fork(self) -> TraNNsformerEnv:
+        """An independent copy of this environment, mid-episode (:meth:`Episode.fork`):
+        stepping it with the same actions gives what this one would give, bit for bit on
+        the CPU. On a wrapped environment use :func:`tnf_env.fork` (keeps the wrappers)."""
+        episode = self.episode.fork()  # the copy's own parts are the forked episode's
+        pairs = [(self.task, self.task), (self.config, self.config), (self.episode, episode),
+                 (self.codec, episode.codec), (self.action_space, episode.codec.space)]
+        return copy.deepcopy(self, {id(mine): theirs for mine, theirs in pairs})
 
-    def _deliver(self) -> dict[str, Any]:
-        """Restore the latest step that met the floor on validation; its metrics."""
-        step, snap, metrics = self._delivered
-        if step != self._steps:
-            self.transformation.restore(snap)
-            self._metrics = metrics
-        return self._metrics
+    def get_state(self) -> dict[str, Any]:
+        """The episode so far as the schedule document ``replay`` reads
+        (:meth:`Episode.get_state`); :meth:`set_state` restores it."""
+        return self.episode.get_state()
 
-    def _snn_metrics(self) -> dict[str, Any]:
-        tr, a = self.transformation, self._metrics["assessment"]
-        xs, ys = self.x_test, self.y_test
-        settings = SNNSettings(timesteps=self.config.snn_timesteps)
-        snn = snn_evaluate(tr.net, self.x_train, xs, ys, settings)
-        cost = a.cost(self.config.accounting, snn.input_spikes)
-        out = {"snn_accuracy_test": snn.accuracy, "snn_energy_nj": cost.energy_nj}
-        if self._hardware is not None:
-            weights = a.hardware_weights(tr.net, self._hardware, self.config.accounting)
-            hw = hardware_net(tr.net, weights)
-            out["snn_accuracy_test_hw"] = snn_evaluate(
-                hw, self.x_train, xs, ys, settings, record=False
-            ).accuracy
-        return out
+    def set_state(self, state: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+        """Restore a :meth:`get_state` document (:meth:`Episode.set_state`); the observation
+        and info after its last action (of the reset when there is none).
+
+        :raises ValueError: the state is malformed or was taken on different settings.
+        """
+        info = self.episode.set_state(state)
+        super().reset(seed=self.episode.seed)  # as reset(seed=...) seeds the generator
+        return self.observation(), info
 
     def render(self):
         if self.render_mode is None or self.transformation is None:
@@ -447,7 +188,7 @@ class TraNNsformerEnv(EpisodeState, gym.Env):
         from .render import connectivity_rgb, layer_table
 
         if self.render_mode == "ansi":
-            return layer_table(self.transformation, self._info(self._metrics))
+            return layer_table(self.transformation, self.episode.info(self.episode.metrics))
         return connectivity_rgb(self.transformation)
 
     def describe(self) -> str:

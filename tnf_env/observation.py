@@ -38,8 +38,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .episode import Episode
 
 LAYER_FEATURES = (
     "sparsity",
@@ -118,3 +122,40 @@ def build_observation(
     obs = np.concatenate([np.asarray(feats, dtype=np.float64), last])
     obs = np.clip(np.nan_to_num(obs, nan=0.0), -1.0, 1.0)
     return (np.round(obs / RESOLUTION) * RESOLUTION).astype(np.float32)
+
+
+def observe(episode: Episode) -> np.ndarray:
+    """The observation of ``episode``'s current network, from its latest measurement."""
+    task, tr, m = episode.task, episode.transformation, episode.metrics
+    cost, a = m["cost_obj"], m["assessment"]
+    views = []
+    sparsity, unclustered, in_clusters = a.sparsity, a.unclustered, a.in_clusters
+    for i, mask in enumerate(a.masks):
+        kept = max(1, int(np.count_nonzero(mask)))
+        n = a.crossbar_sizes[i]
+        dense = -(-mask.shape[0] // n) * -(-mask.shape[1] // n)
+        views.append(
+            LayerView(
+                sparsity=sparsity[i],
+                clustered=in_clusters[i] / kept,
+                unclustered=unclustered[i],
+                crossbars=cost.layers[i].n_crossbars,
+                dense_crossbars=dense,
+                utilization=cost.layers[i].utilization,
+                threshold=tr.thresholds[i],
+                weight_scale=task.weight_scale[i],
+                crossbar_size=n,
+            )
+        )
+    return build_observation(
+        views,
+        episode.config.crossbar_sizes,
+        m["accuracy"] - task.floor,
+        m["cost"],
+        cost.area_mm2 / task.reference.area_mm2,
+        cost.energy_nj / task.reference.energy_nj,
+        episode.steps / task.horizon,
+        episode.loss_fell,
+        episode.last_action,
+        episode.codec.nvec,
+    )

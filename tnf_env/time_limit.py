@@ -23,7 +23,8 @@ def time_limit_cut(env: gym.Env) -> tuple[int, int] | None:
     :param env: a TraNNsformer environment with any wrappers.
     :return: ``(limit, horizon)``, or None when no ``TimeLimit`` cuts an episode short.
     """
-    horizon = getattr(env.unwrapped, "horizon", None)
+    task = getattr(env.unwrapped, "task", None)
+    horizon = getattr(task, "horizon", None)
     limits = []
     layer = env
     while isinstance(layer, gym.Wrapper):

@@ -6,7 +6,8 @@ kernels; :class:`BatchedTraNNsformerEnv` runs B episodes over one shared
 forward/backward per minibatch (:mod:`tnf_env.transform.batched`). Everything else about an
 episode (the action, thresholds, loss gate, settle test, snapshots, delivered
 network, reward, info) is the single environment's own code: each sub-episode is a
-:class:`~tnf_env.env.TraNNsformerEnv` whose step is split around its retraining.
+:class:`~tnf_env.env.TraNNsformerEnv` whose :class:`~tnf_env.episode.Episode` steps in
+three calls, begin, retrain and finish, the retraining shared.
 Sub-episode k reset with seed s is the single environment's episode with seed s
 (``tests/tnf_env/test_vector_env.py``: identical in float64).
 
@@ -29,6 +30,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
 from .env import TraNNsformerEnv
+from .episode import Retrained
 from .settings import EnvConfig
 from .task import Task
 from .transform.batched import retrain_stacked
@@ -41,34 +43,32 @@ def step_together(
     envs: Sequence[TraNNsformerEnv], actions: Sequence[np.ndarray], map_each: Callable = map
 ) -> list[tuple]:
     """Step several episodes at once: their networks retrain together
-    (:func:`~tnf_env.transform.batched.retrain_stacked`), each keeps its own rules.
+    (:func:`~tnf_env.transform.batched.retrain_stacked`), each keeps its own rules
+    (:meth:`Episode.begin <tnf_env.episode.Episode.begin>` and
+    :meth:`~tnf_env.episode.Episode.finish` around the shared retraining).
 
     :param envs: the episodes (unwrapped environments, none of them ended).
     :param actions: one valid action per episode.
     :param map_each: how the episodes' own work runs (``map``, or a thread pool's ``map``).
     :return: per episode the ``(obs, reward, terminated, truncated, info)`` of its step,
         exactly as ``env.step(action)`` alone returns it (identical in float64).
+    :raises Exception: a failure of some episode that is not one a step expects
+        (:data:`~tnf_env.episode.STEP_FAILURES`): a bug.
     """
-    plans = [env._begin_step(a) for env, a in zip(envs, actions, strict=True)]
+    episodes = [env.episode for env in envs]
+    plans = [ep.begin(a) for ep, a in zip(episodes, actions, strict=True)]
     running = [k for k, p in enumerate(plans) if p is not None]
-    outcomes = run_plans(
-        [envs[k].transformation for k in running],
+    results = run_plans(
+        [episodes[k].transformation for k in running],
         [plans[k] for k in running],
-        [envs[k]._plan_state for k in running],
+        [episodes[k].plan_state for k in running],
         retrain=retrain_stacked,
         map_each=map_each,
     )
-    done = dict(zip(running, outcomes, strict=True))
+    outcomes = dict(zip(running, (Retrained.of(r) for r in results), strict=True))
 
     def end(k: int) -> tuple:
-        out = done.get(k)
-        if plans[k] is None:
-            outcome = None
-        elif isinstance(out, Exception):
-            outcome = (None, 0.0, f"{type(out).__name__}: {out}")
-        else:
-            outcome = (out[0], out[1], None)
-        return envs[k]._end_step(outcome)
+        return envs[k].transition(episodes[k].finish(outcomes.get(k)))
 
     return list(map_each(end, range(len(envs))))
 

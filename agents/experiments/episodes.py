@@ -147,11 +147,10 @@ class Experiment:
 
     def scoring_data(self, seed: int) -> ScoringData:
         inner = self.env(seed).unwrapped
-        xs, ys = inner.x_test, inner.y_test
-        tol = inner.config.accuracy_tolerance
+        task, tol = inner.task, inner.config.accuracy_tolerance
         return ScoringData(
-            inner.x_train, inner.x_val, inner.y_val, xs, ys, inner.floor,
-            inner.baseline.accuracy_test - tol, self.snn, inner.config.selection_margin,
+            task.x_train, task.x_val, task.y_val, task.x_test, task.y_test, task.floor,
+            task.baseline.accuracy_test - tol, self.snn, inner.config.selection_margin,
         )
 
     def transform(
@@ -217,14 +216,15 @@ class Experiment:
 
     def original(self, seed: int) -> Delivered:
         inner = self.env(seed).unwrapped
-        return Delivered(copy.deepcopy(inner.baseline.net), [[] for _ in range(inner.n_layers)],
+        task = inner.task
+        return Delivered(copy.deepcopy(task.baseline.net), [[] for _ in range(task.n_layers)],
                          0.0, 0, inner.config.rate_scale)
 
     def offline(self, pruned: Delivered, seed: int, crossbar_size: int) -> Delivered:
         """SCIC once (quality 0.7) on a pruned network at ``crossbar_size``, no retraining."""
-        inner = self.env(seed).unwrapped
-        tr = Transformation(pruned.net, inner.x_train, inner.y_train,
-                            [crossbar_size] * inner.n_layers, inner.recipe, seed=seed,
+        task = self.env(seed).unwrapped.task
+        tr = Transformation(pruned.net, task.x_train, task.y_train,
+                            [crossbar_size] * task.n_layers, task.recipe, seed=seed,
                             initial_loss=0.0)
         offline_clustering(tr)
         return Delivered(copy.deepcopy(tr.net), [list(c) for c in tr.clusters], pruned.epochs,
@@ -234,12 +234,13 @@ class Experiment:
         """Validation-side cost used to tune: ``best`` accounting, expected activity,
         relative to the dense network at the same crossbar size."""
         inner = self.env(seed).unwrapped
-        sizes = [crossbar_size] * inner.n_layers
+        task = inner.task
+        sizes = [crossbar_size] * task.n_layers
         a = d.assessment
-        if a is None or not a.matches(sizes, inner.technology):
-            a = Assessment.of(d.net, d.clusters, sizes, inner.technology)
+        if a is None or not a.matches(sizes, task.technology):
+            a = Assessment.of(d.net, d.clusters, sizes, task.technology)
         cost = a.cost("best")
-        dense = inner.dense_cost(crossbar_size)
+        dense = task.dense_cost(crossbar_size)
         return normalized_cost(cost.area_mm2, cost.energy_nj, dense, inner.config.area_weight)
 
     def selection_key(self, d: Delivered, seed: int, crossbar_size: int) -> tuple[bool, float]:
@@ -248,14 +249,14 @@ class Experiment:
         return (not d.meets_floor, self.selection_cost(d, seed, crossbar_size))
 
     def score(self, d: Delivered, seed: int, crossbar_size: int, **fields: Any) -> dict:
-        inner = self.env(seed).unwrapped
+        task = self.env(seed).unwrapped.task
         # the episode's last step: the row says when an earlier network was handed back
         last = {} if d.last_step is None else {"last_step": d.last_step}
         return score_network(
             d.net,
             d.clusters,
-            [crossbar_size] * inner.n_layers,
-            inner.technology,
+            [crossbar_size] * task.n_layers,
+            task.technology,
             self.scoring_data(seed),
             seed,
             seed=seed,

@@ -62,11 +62,11 @@ class StepRecorder:
 
     def record(self) -> None:
         inner = self.inner
-        tr = inner.transformation
-        accuracy = evaluate(tr.net, inner.x_test, inner.y_test)[0]
+        tr, task = inner.transformation, inner.task
+        accuracy = evaluate(tr.net, task.x_test, task.y_test)[0]
         masks = tr.masks()
         for n in self.sizes:
-            cost = network_cost(masks, [n] * inner.n_layers, inner.technology, "best", tr.clusters)
+            cost = network_cost(masks, [n] * task.n_layers, task.technology, "best", tr.clusters)
             self.points.append({
                 **self.fields, "crossbar_size": n, "rate_scale": inner.config.rate_scale,
                 "step": self.step, "accuracy_test": accuracy, "area_mm2": cost.area_mm2,

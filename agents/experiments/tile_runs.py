@@ -42,29 +42,29 @@ def tile_pruning(exp: Experiment, seed: int, crossbar_size: int, fraction: float
     env = exp.env(seed)
     inner = env.unwrapped
     env.reset(seed=seed)
-    tr = inner.transformation
-    tr.crossbar_sizes = [int(crossbar_size)] * inner.n_layers
-    floor, collapse = inner.floor, inner.config.collapse_margin
+    tr, task = inner.transformation, inner.task
+    tr.crossbar_sizes = [int(crossbar_size)] * task.n_layers
+    floor, collapse = task.floor, inner.config.collapse_margin
 
     def judge(t: Transformation, k: int) -> tuple[bool, bool]:
         acc = inner.selection_accuracy()  # t is the environment's own transformation
         if points is not None:
-            cost = network_cost(t.masks(), t.crossbar_sizes, inner.technology, "best",
+            cost = network_cost(t.masks(), t.crossbar_sizes, task.technology, "best",
                                 t.clusters)
             points.append({
                 "method": method, "seed": seed, "crossbar_size": int(crossbar_size),
                 "rate_scale": rate_scale, "step": k,
-                "accuracy_test": evaluate(t.net, inner.x_test, inner.y_test)[0],
+                "accuracy_test": evaluate(t.net, task.x_test, task.y_test)[0],
                 "area_mm2": cost.area_mm2, "energy_nj": cost.energy_nj,
             })
         return inner.meets_floor(acc), acc < floor - collapse
 
     run = run_rounds(tr, fraction, rounds, epochs, judge)
-    clusters: list[list] = [[] for _ in range(inner.n_layers)]
+    clusters: list[list] = [[] for _ in range(task.n_layers)]
     return Delivered(
         net=copy.deepcopy(tr.net), clusters=clusters, epochs=tr.epochs_trained,
         delivered_step=run.delivered_round, rate_scale=rate_scale,
         crossbar_size=int(crossbar_size),
-        assessment=Assessment.of(tr.net, clusters, tr.crossbar_sizes, inner.technology),
+        assessment=Assessment.of(tr.net, clusters, tr.crossbar_sizes, task.technology),
         meets_floor=run.meets_floor, last_step=run.last_round,
     )

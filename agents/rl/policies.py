@@ -63,8 +63,8 @@ class ScheduleFollower:
                 f"the {self.name} schedule needs the setting prune_unit='paper' "
                 f"(this environment has {self.env.config.prune_unit!r})"
             )
-        self.schedule = self.env.paper_schedule().with_(clustering=self.clustering)
-        self.size = self.crossbar_size or self.env.reference_size
+        self.schedule = self.env.task.paper_schedule().with_(clustering=self.clustering)
+        self.size = self.crossbar_size or self.env.task.reference_size
         self.steps = 0
 
     def prune_levels(self, n_layers: int) -> list[float]:
@@ -72,8 +72,8 @@ class ScheduleFollower:
         return [1.0] * n_layers
 
     def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
-        k = len(self.env.sub_epochs)
-        first, n = self.steps * k, self.env.n_layers  # the step's first iteration
+        k = len(self.env.task.sub_epochs)
+        first, n = self.steps * k, self.env.task.n_layers  # the step's first iteration
         self.steps += 1
         s = self.schedule
         option, onset = "none", 0

@@ -49,7 +49,7 @@ def test_rollouts_equal_those_of_one_environment_per_worker():
                 np.testing.assert_array_equal(a["terminal_observation"], b["terminal_observation"])
                 ended += 1
     assert ended >= 3
-    assert batched.get_attr("horizon") == [2, 2]
+    assert [t.horizon for t in batched.get_attr("task")] == [2, 2]
     assert batched.env_method("describe")[1].startswith("digits 64-32-10 seed 3")
     batched.close()
 

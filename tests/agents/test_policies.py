@@ -21,7 +21,8 @@ def test_paper_policy_reproduces_the_driver_bit_for_bit():
                        select_on_validation=False)
     result = run_episode(env, PaperPolicy(), seed=3)
     u = env.unwrapped
-    tr = Transformation(u.baseline.net, u.x_train, u.y_train, [16, 16], u.recipe, seed=3)
+    t = u.task
+    tr = Transformation(t.baseline.net, t.x_train, t.y_train, [16, 16], t.recipe, seed=3)
     run = run_schedule(tr, u.paper_schedule())
     assert result.steps == len(run.reports) == 8
     assert sum(len(c) for c in tr.clusters) > 0  # the schedule did cluster

@@ -57,6 +57,6 @@ def test_env_info_reads_the_step_assessment():
     a = u.assessment
     tr = u.transformation
     assert info["sparsity"] == a.sparsity == tr.sparsity()
-    assert info["unclustered"] == [tr.unclustered_fraction(i) for i in range(u.n_layers)]
+    assert info["unclustered"] == [tr.unclustered_fraction(i) for i in range(u.task.n_layers)]
     assert info["crossbars"] == a.cost(u.config.accounting).n_crossbars
     env.close()

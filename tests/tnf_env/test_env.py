@@ -204,7 +204,7 @@ def test_snn_at_end_reports_spiking_accuracy_and_measured_energy():
 
 def test_relative_prune_unit_scales_with_the_weights():
     env = _make(prune_unit="relative", relative_rate=0.5).unwrapped
-    assert env.unit_rates() == pytest.approx([0.5 * s for s in env.weight_scale])
+    assert env.unit_rates() == pytest.approx([0.5 * s for s in env.task.weight_scale])
     assert _make().unwrapped.unit_rates() == env.paper_schedule().rates(2)
     from agents.rl.policies import PaperPolicy
 
@@ -221,7 +221,7 @@ def test_floor_give_back_setting_changes_only_the_final_penalty():
         )
         _, start = env.reset(seed=3)
         harsh = np.zeros_like(env.action_space.nvec)
-        harsh[: env.unwrapped.n_layers] = 4  # prune level 4 on every layer: below the floor
+        harsh[: env.unwrapped.task.n_layers] = 4  # prune level 4 on every layer: below the floor
         _, rewards[give_back], _, _, infos[give_back] = env.step(harsh)
         env.close()
     info = infos[False]
@@ -234,7 +234,7 @@ def test_floor_give_back_setting_changes_only_the_final_penalty():
 def test_prune_levels_setting_sets_the_prune_choices():
     env = _make(prune_levels=(0.0, 1.0, 1.25, 1.5), gate_on_loss=False)
     codec = env.unwrapped.codec
-    assert env.action_space.nvec[: env.unwrapped.n_layers].tolist() == [4, 4]
+    assert env.action_space.nvec[: env.unwrapped.task.n_layers].tolist() == [4, 4]
     action = np.zeros_like(env.action_space.nvec)
     action[:2] = [2, 3]
     assert codec.decode(action).prune_levels == [1.25, 1.5]
@@ -277,9 +277,9 @@ def test_compaction_on_and_off_give_the_same_episode():
 
 def test_device_setting():
     env = tnf_env.make(dataset="digits", max_steps=2, device="auto")
-    expected = "cuda" if torch.cuda.is_available() else env.unwrapped.device.type
-    assert env.unwrapped.device.type == expected
-    assert env.unwrapped.x_train.device.type == expected
+    expected = "cuda" if torch.cuda.is_available() else env.unwrapped.task.device.type
+    assert env.unwrapped.task.device.type == expected
+    assert env.unwrapped.task.x_train.device.type == expected
     env.reset(seed=0)
     env.step(env.action_space.sample())
     with pytest.raises(ValueError, match="device"):

@@ -45,7 +45,8 @@ def test_fork_mid_episode_continues_as_the_original_would():
         env.step(a)
     child = tnf_env.fork(env)  # wrappers (TimeLimit count) included
     inner = env.unwrapped.fork()
-    assert child.unwrapped is not env.unwrapped and child.unwrapped.data is env.unwrapped.data
+    assert child.unwrapped is not env.unwrapped
+    assert child.unwrapped.task.data is env.unwrapped.task.data
     from_child, from_inner = _run(child, rest), _run(inner, rest)
     from_env = _run(env, rest)  # the original was not disturbed by its forks' steps
     _same(from_child, from_env)

@@ -28,7 +28,7 @@ def test_presets_measure_on_nonideal_crossbars_by_default():
     torch.set_num_threads(1)
     env = tnf_env.make(**SMALL)
     u = env.unwrapped
-    assert u.nonideal
+    assert u.task.nonideal
     _, info = env.reset(seed=0)
     assert info["accuracy"] != info["accuracy_ideal"] or info["accuracy"] > 0
     off = tnf_env.make(**SMALL, nonideal=False)
@@ -50,7 +50,7 @@ def test_nonideal_needs_a_device_model(tmp_path):
     with pytest.raises(ValueError, match="invalid setting nonideal=True: .*no device model"):
         tnf_env.make(**SMALL, technology=str(path), nonideal=True)
     env = tnf_env.make(**SMALL, technology=str(path))
-    assert not env.unwrapped.nonideal
+    assert not env.unwrapped.task.nonideal
 
 
 def test_hardware_net_on_ideal_wires_is_the_network():
@@ -63,7 +63,7 @@ def test_hardware_net_on_ideal_wires_is_the_network():
     mappings = map_accounted(net.masks_numpy(), [16] * 3, "best", None, tech)
     hw_weights = HardwareWeights(ideal)
     hw = hardware_net(net, hw_weights(net, mappings))
-    x = env.unwrapped.x_val
+    x = env.unwrapped.task.x_val
     torch.testing.assert_close(hw(x), net(x), rtol=1e-4, atol=1e-5)
     # A second call with the same weights and mappings comes from the cache.
     again = hw_weights(net, mappings)
@@ -81,7 +81,7 @@ def test_hardware_net_rewrites_an_earlier_copy_in_place():
     fresh = hardware_net(net, weights)
     reused = hardware_net(net, weights, into=earlier)
     assert reused is earlier and fresh is not net
-    x = env.unwrapped.x_val
+    x = env.unwrapped.task.x_val
     torch.testing.assert_close(reused(x), fresh(x), rtol=0, atol=0)
     assert all(torch.equal(reused.mask(i), fresh.mask(i)) for i in range(net.n_layers))
     other = MaskedMLP([net.topology[0], 8, net.topology[-1]])
@@ -93,14 +93,15 @@ def test_scoring_rows_report_nonideal_test_accuracy():
     env = tnf_env.make(**SMALL)
     env.reset(seed=0)
     u = env.unwrapped
+    t = u.task
     tr = u.transformation
-    xs, ys = torch.from_numpy(u.data.x_test), torch.from_numpy(u.data.y_test)
-    data = ScoringData(u.x_train, u.x_val, u.y_val, xs, ys, u.floor, 0.5, SNNSettings(5))
-    row = score_network(tr.net, tr.clusters, [32] * 3, u.technology, data, 0)
+    xs, ys = torch.from_numpy(t.data.x_test), torch.from_numpy(t.data.y_test)
+    data = ScoringData(t.x_train, t.x_val, t.y_val, xs, ys, t.floor, 0.5, SNNSettings(5))
+    row = score_network(tr.net, tr.clusters, [32] * 3, t.technology, data, 0)
     for key in ("accuracy_test_hw", "accuracy_test_snn_hw"):
         assert 0 <= row[key] <= 1
     assert abs(row["accuracy_test_hw"] - row["accuracy_test"]) < 0.05
-    plain = score_network(tr.net, tr.clusters, [32] * 3, u.technology.replace(device=None), data,
+    plain = score_network(tr.net, tr.clusters, [32] * 3, t.technology.replace(device=None), data,
                           0)
     assert "accuracy_test_hw" not in plain
     assert np.isclose(plain["accuracy_test"], row["accuracy_test"])

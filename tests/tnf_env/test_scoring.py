@@ -28,14 +28,15 @@ def _pruned_env():
 def test_removing_dead_neurons_leaves_every_output_unchanged():
     env = _pruned_env()
     u = env.unwrapped
+    t = u.task
     net = u.transformation.net
     masks = net.masks_numpy()
     live = live_masks(masks)
     assert sum(int(m.sum()) for m in live) < sum(int(m.sum()) for m in masks)  # some died
-    x = torch.from_numpy(u.data.x_test).double()
+    x = torch.from_numpy(t.data.x_test).double()
     before = net.double()(x)
-    scales = normalization_scales(net, torch.from_numpy(u.data.x_train).double())
-    y = torch.from_numpy(u.data.y_test[:50])
+    scales = normalization_scales(net, torch.from_numpy(t.data.x_train).double())
+    y = torch.from_numpy(t.data.y_test[:50])
     snn_before = simulate_snn(net, x[:50], y, scales, 10, record=True)
     for i, m in enumerate(live):
         net.set_mask(i, m)
@@ -53,12 +54,13 @@ def test_removing_dead_neurons_leaves_every_output_unchanged():
 def test_a_row_has_accuracies_floors_and_both_accountings():
     env = _pruned_env()
     u = env.unwrapped
+    t = u.task
     tr = u.transformation
-    xs, ys = torch.from_numpy(u.data.x_test), torch.from_numpy(u.data.y_test)
-    data = ScoringData(u.x_train, u.x_val, u.y_val, xs, ys, u.floor, 0.5, SNNSettings(5))
-    row = score_network(tr.net, tr.clusters, [16] * 3, u.technology, data, 0, method="m")
+    xs, ys = torch.from_numpy(t.data.x_test), torch.from_numpy(t.data.y_test)
+    data = ScoringData(t.x_train, t.x_val, t.y_val, xs, ys, t.floor, 0.5, SNNSettings(5))
+    row = score_network(tr.net, tr.clusters, [16] * 3, t.technology, data, 0, method="m")
     assert row["method"] == "m"
-    assert row["meets_floor"] == (row["accuracy_val"] >= u.floor)
+    assert row["meets_floor"] == (row["accuracy_val"] >= t.floor)
     for acc in ("paper", "best"):
         assert row[f"crossbars_{acc}"] >= row[f"lower_bound_{acc}"] > 0
         assert row[f"area_mm2_{acc}"] > 0 and row[f"energy_nj_{acc}"] > 0

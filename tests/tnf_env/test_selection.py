@@ -36,7 +36,7 @@ def _episode(margin: float) -> dict:
     try:
         info = run_episode(env, PruningPolicy(16), 0).final_info
         u = env.unwrapped
-        return {**info, "n_val": len(u.y_val), "floor": u.floor}
+        return {**info, "n_val": len(u.task.y_val), "floor": u.task.floor}
     finally:
         env.close()
 

@@ -25,7 +25,8 @@ def test_paper_policy_in_coarse_steps_equals_the_per_epoch_schedule(steps, epoch
     )
     run_episode(env, PaperPolicy(16), seed=5)
     u = env.unwrapped
-    ref = Transformation(u.baseline.net, u.x_train, u.y_train, [16] * 3, u.recipe, seed=5)
+    t = u.task
+    ref = Transformation(t.baseline.net, t.x_train, t.y_train, [16] * 3, t.recipe, seed=5)
     total = steps * epochs
     run = run_schedule(ref, PaperSchedule(epochs=total, rate_scale=u.config.rate_scale))
     assert sum(r.loss_fell for r in run.reports) > 0 and sum(map(len, ref.clusters)) > 0

@@ -32,8 +32,8 @@ def test_task_answers_what_consumers_ask(task):
 
 def test_environments_share_the_task_and_refuse_another_settings(task):
     a, b = TraNNsformerEnv(task=task), TraNNsformerEnv(task=task, **task.config.to_dict())
-    assert a.task is b.task is task and a.x_train is task.x_train
-    assert a.horizon == 3 and a.reference_size == task.reference_size
+    assert a.task is b.task is task and a.episode.task is b.episode.task is task
+    assert a.task.horizon == 3 and not hasattr(a, "reference_size")  # readers ask the task
     with pytest.raises(ValueError, match=r"differ in \['max_steps'\]"):
         TraNNsformerEnv(task=task, max_steps=4, crossbar_sizes=[16, 32])
     with pytest.raises(ValueError, match="invalid setting task="):

@@ -175,7 +175,7 @@ def test_bad_settings_and_actions_are_refused_in_one_line():
     bad[1, 0] = 99
     with pytest.raises(ValueError, match="invalid action"):
         envs.step(bad)
-    assert all(len(e._actions) == 0 for e in envs.envs)  # a refused step changed nothing
+    assert all(len(e.episode.actions) == 0 for e in envs.envs)  # a refused step changed nothing
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

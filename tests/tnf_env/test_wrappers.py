@@ -26,7 +26,7 @@ def _schedule_actions(env, policy):
     """Every action ``policy`` issues over an episode (its actions depend only on the step)."""
     obs, info = env.reset(seed=0)
     policy.reset(env)
-    return [policy.act(obs, info) for _ in range(env.unwrapped.horizon)]
+    return [policy.act(obs, info) for _ in range(env.unwrapped.task.horizon)]
 
 
 @pytest.mark.parametrize(
