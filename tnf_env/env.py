@@ -108,7 +108,7 @@ class TraNNsformerEnv(gym.Env):
     def selection_accuracy(self) -> float:
         """The validation accuracy the current network is selected on: on the technology's
         non-ideal crossbars when the task models them (what :meth:`meets_floor` reads)."""
-        return self.episode.meter.measure(self.transformation)["accuracy"]
+        return self.episode.meter.measure(self.episode.network)["accuracy"]
 
     def dense_cost(self, crossbar_size: int):
         """The dense network's cost at ``crossbar_size`` (:meth:`Task.dense_cost`)."""

@@ -203,7 +203,7 @@ class Episode:
         act = self.codec.decode(a)
         self.actions.append([int(x) for x in a])
         self._started = time.perf_counter()
-        tr = self.transformation
+        tr = self.network
         self._counters = (tr.cluster_seconds, tr.scic_runs, tr.scic_skipped)
         self.last_action = a
         if act.stop:
@@ -215,10 +215,22 @@ class Episode:
             cfg.settle_tolerance, cfg.cluster_prune_growth,
         )
 
+    @property
+    def network(self) -> Transformation:
+        """The started episode's transformation (:meth:`start` first)."""
+        if self.transformation is None:
+            raise RuntimeError("no episode started: call start() (reset()) first")
+        return self.transformation
+
+    def _delivery(self) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        if self.delivered is None:
+            raise RuntimeError("no episode started: call start() (reset()) first")
+        return self.delivered
+
     def retrain(self, plan: StepPlan) -> Retrained:
         """Retrain the network under ``plan`` (a failure in :data:`STEP_FAILURES` is
         returned, anything else raised)."""
-        (result,) = run_plans([self.transformation], [plan], [self.plan_state])
+        (result,) = run_plans([self.network], [plan], [self.plan_state])
         return Retrained.of(result)
 
     def finish(self, outcome: Retrained | None) -> StepResult:
@@ -226,7 +238,7 @@ class Episode:
 
         :param outcome: what its plan's retraining gave (None: it was the stop action).
         """
-        tr, cfg, floor = self.transformation, self.config, self.task.floor
+        tr, cfg, floor = self.network, self.config, self.task.floor
         before = self.metrics["cost"]
         error, terminated, retrain_s = None, False, 0.0
         self.meter.timing = {}
@@ -289,9 +301,9 @@ class Episode:
 
     def _deliver(self) -> dict[str, Any]:
         """Restore the latest step that met the floor on validation; its metrics."""
-        step, snap, metrics = self.delivered
+        step, snap, metrics = self._delivery()
         if step != self.steps:
-            self.transformation.restore(snap)
+            self.network.restore(snap)
             self.metrics = metrics
         return self.metrics
 
@@ -308,10 +320,10 @@ class Episode:
     def info(self, metrics: dict[str, Any]) -> dict[str, Any]:
         """The ``info`` of the current network measured ``metrics`` (once the episode has
         ended, with the ``delivered_step``)."""
-        info = self.meter.info(self.transformation, metrics, self.steps, self.loss_fell)
+        info = self.meter.info(self.network, metrics, self.steps, self.loss_fell)
         if self.done:
             sel = self.config.select_on_validation
-            info["delivered_step"] = self.delivered[0] if sel else self.steps
+            info["delivered_step"] = self._delivery()[0] if sel else self.steps
         return info
 
     def fork(self) -> Episode:

@@ -126,7 +126,7 @@ def build_observation(
 
 def observe(episode: Episode) -> np.ndarray:
     """The observation of ``episode``'s current network, from its latest measurement."""
-    task, tr, m = episode.task, episode.transformation, episode.metrics
+    task, tr, m = episode.task, episode.network, episode.metrics
     cost, a = m["cost_obj"], m["assessment"]
     views = []
     sparsity, unclustered, in_clusters = a.sparsity, a.unclustered, a.in_clusters

@@ -38,8 +38,10 @@ class StepMeter:
 
     def __init__(self, task: Task, config: EnvConfig) -> None:
         self.task, self.config = task, config
+        device = task.technology.device  # not None when nonideal (the settings check it)
         self.hardware: HardwareWeights | None = (
-            HardwareWeights(task.technology.device, seed=config.seed) if task.nonideal else None
+            HardwareWeights(device, seed=config.seed)
+            if task.nonideal and device is not None else None
         )
         self._hw_net: MaskedMLP | None = None  # the non-ideal copy, rewritten each step
         self.timing: dict[str, float] = {}

@@ -57,15 +57,16 @@ def step_together(
     """
     episodes = [env.episode for env in envs]
     plans = [ep.begin(a) for ep, a in zip(episodes, actions, strict=True)]
-    running = [k for k, p in enumerate(plans) if p is not None]
+    running = [(k, p) for k, p in enumerate(plans) if p is not None]
     results = run_plans(
-        [episodes[k].transformation for k in running],
-        [plans[k] for k in running],
-        [episodes[k].plan_state for k in running],
+        [episodes[k].network for k, _ in running],
+        [p for _, p in running],
+        [episodes[k].plan_state for k, _ in running],
         retrain=retrain_stacked,
         map_each=map_each,
     )
-    outcomes = dict(zip(running, (Retrained.of(r) for r in results), strict=True))
+    outcomes = dict(zip((k for k, _ in running), (Retrained.of(r) for r in results),
+                        strict=True))
 
     def end(k: int) -> tuple:
         return envs[k].transition(episodes[k].finish(outcomes.get(k)))
@@ -138,7 +139,8 @@ class BatchedTraNNsformerEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._autoreset = np.zeros(num_envs, dtype=bool)
-        self._observations = create_empty_array(self.single_observation_space, num_envs)
+        self._observations: np.ndarray = np.asarray(
+            create_empty_array(self.single_observation_space, num_envs))  # a Box: an ndarray
 
     @property
     def horizon(self) -> int:
@@ -161,7 +163,8 @@ class BatchedTraNNsformerEnv(VectorEnv):
                 raise ValueError(
                     f"invalid seed: {len(seeds)} seeds for {self.num_envs} environments"
                 )
-        obs, infos = [], {}
+        obs: list[np.ndarray] = []
+        infos: dict[str, Any] = {}
         for k, (env, s) in enumerate(zip(self.envs, seeds, strict=True)):
             o, info = env.reset(seed=s, options=options)
             obs.append(o)
@@ -194,7 +197,8 @@ class BatchedTraNNsformerEnv(VectorEnv):
         return self._collect(results)
 
     def _collect(self, results: list) -> tuple:
-        obs, rewards, terms, truncs, infos = [], [], [], [], {}
+        obs, rewards, terms, truncs = [], [], [], []
+        infos: dict[str, Any] = {}
         same_step = self.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP
         for k, (o, r, term, trunc, info) in enumerate(results):
             ended = bool(term or trunc)
@@ -217,7 +221,9 @@ class BatchedTraNNsformerEnv(VectorEnv):
         )
 
     def _stack(self, obs: list[np.ndarray]) -> np.ndarray:
-        self._observations = concatenate(self.single_observation_space, obs, self._observations)
+        # a Box space: gymnasium concatenates into the ndarray it was given
+        self._observations = np.asarray(
+            concatenate(self.single_observation_space, obs, self._observations))
         return self._observations.copy()
 
     def render(self) -> tuple | None:
