@@ -31,7 +31,13 @@ from hwmodel.technology import (
 )
 
 from .actions import PRUNE_LEVELS
-from .data.datasets import DATASETS, DEFAULT_DATASET, dataset_names, default_tolerance
+from .data.datasets import (
+    DEFAULT_DATASET,
+    DatasetError,
+    dataset_names,
+    dataset_spec,
+    default_tolerance,
+)
 from .fidelity import FIDELITIES, LEVELS
 from .measure.selection import DEFAULT_SELECTION_MARGIN
 from .model import SNN_TIMESTEPS
@@ -279,10 +285,10 @@ class EnvConfig(BaseModel):
 
     # Rules between settings, or more than a range: run by validate() at their field.
     def _check_dataset(self) -> None:
-        canonical = self.dataset.lower().replace("_", "-")
-        if canonical not in DATASETS:
-            raise invalid("dataset", self.dataset)
-        self.dataset = canonical
+        try:  # the registry's names, each case and _/- spelling of them
+            self.dataset = dataset_spec(self.dataset).name
+        except DatasetError:
+            raise invalid("dataset", self.dataset) from None
 
     def _check_topology(self) -> None:
         if self.topology is not None:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..data.datasets import dataset_spec
 from .compact import LivePlan
 
 
@@ -51,25 +52,13 @@ def parse_topology(topology: str | Sequence[int]) -> tuple[int, ...]:
     return widths
 
 
-# The paper's networks (docs/design.md section 3); digits gets a small one of the same shape.
-DEFAULT_TOPOLOGIES = {
-    "digits": (64, 256, 256, 10),
-    "mnist-10k": (784, 1200, 1200, 10),
-    "mnist": (784, 1200, 1200, 10),
-    "fashion-mnist": (784, 1200, 1200, 10),
-    "svhn": (1024, 1200, 1200, 1200, 10),
-    "cifar10": (1024, 1200, 1200, 1200, 1200, 10),
-}
-
-
 def default_topology(dataset: str) -> tuple[int, ...]:
-    """The network the paper (or this project, for digits) uses on ``dataset``."""
-    try:
-        return DEFAULT_TOPOLOGIES[dataset]
-    except KeyError:
-        raise ValueError(
-            f"no default topology for dataset {dataset!r}; known: {sorted(DEFAULT_TOPOLOGIES)}"
-        ) from None
+    """The network the paper (or this project, for digits) uses on ``dataset``.
+
+    :param dataset: a registered dataset; its record holds the widths.
+    :raises ValueError: for an unknown dataset (a ``DatasetError`` naming the known ones).
+    """
+    return dataset_spec(dataset).topology
 
 
 def format_topology(widths: Sequence[int]) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..data.datasets import DatasetError, dataset_spec
 from . import compact_sgd
 from .network import MaskedMLP
 from .torch_device import accumulator_dtype
@@ -57,19 +58,18 @@ class TrainingRecipe:
         return asdict(self)
 
 
-# Per-dataset departures from the paper's recipe, each chosen on the validation split:
-# digits has only 1,079 training images, so batches of 400 give too few steps;
-# mnist-10k trains on 6,000 images, where small random shifts lift a 784-1200-1200-10
-# network from ~95.4% to ~97% test accuracy.
-DEFAULT_RECIPES: dict[str, TrainingRecipe] = {
-    "digits": TrainingRecipe(batch_size=50),
-    "mnist-10k": TrainingRecipe(augment_shift=2),
-}
-
-
 def default_recipe(dataset: str) -> TrainingRecipe:
-    """The training recipe used for ``dataset`` unless a user gives one."""
-    return DEFAULT_RECIPES.get(dataset, TrainingRecipe())
+    """The training recipe used for ``dataset`` unless a user gives one.
+
+    :param dataset: a dataset name; a registered one's record may depart from the paper's
+        recipe (each departure chosen on validation, with its reason in the record), any
+        other name gets the paper's.
+    """
+    try:
+        departures = dataset_spec(dataset).recipe
+    except DatasetError:
+        return TrainingRecipe()
+    return TrainingRecipe(**departures)
 
 
 def make_optimizer(net: MaskedMLP, recipe: TrainingRecipe) -> torch.optim.SGD:
