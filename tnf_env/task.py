@@ -29,6 +29,7 @@ from .data.datasets import Dataset, load_dataset
 from .data.subset import stratified_indices
 from .measure.scoring import network_cost
 from .model.baseline import Baseline, get_baseline
+from .model.layers import LayerSpec
 from .model.network import MaskedMLP, default_topology, format_topology, parse_topology
 from .model.torch_device import resolve_device
 from .model.training import TrainingRecipe, default_recipe, evaluate, to_tensors
@@ -106,7 +107,9 @@ class Task:
             # A copy: the cached baseline may be shared by other tasks.
             net = copy.deepcopy(self.baseline.net).to(self.dtype)
             self.baseline = dataclasses.replace(self.baseline, net=net)
-        self.n_layers = len(self.topology) - 1
+        #: what each weight layer is (the network's), and how many there are
+        self.layer_specs: tuple[LayerSpec, ...] = self.baseline.net.layer_specs
+        self.n_layers = len(self.layer_specs)
         # Data lives on the device for the whole life of the task.
         self.x_train: torch.Tensor
         self.y_train: torch.Tensor
@@ -146,8 +149,7 @@ class Task:
         # float64 sums: a float32 reduction's order (and result) varies between processors
         self.weight_scale = [float(w.abs().double().mean()) for w in self.dense_weights()]
         self.start_loss = evaluate(self.baseline.net, self.x_gate, self.y_gate)[1]
-        shapes = zip(self.topology[1:], self.topology[:-1], strict=True)
-        self.dense_masks = [np.ones(shape, bool) for shape in shapes]
+        self.dense_masks = [np.ones(spec.matrix_shape, bool) for spec in self.layer_specs]
         self.dense_costs = {
             # The release's accounting tiles an all-ones mask exactly as the dense mapping.
             n: network_cost(self.dense_masks, [n] * self.n_layers, self.technology, "paper")
@@ -253,7 +255,10 @@ class Task:
         return sub_epochs(self.config.retrain_epochs)
 
     def dense_weights(self) -> list[torch.Tensor]:
-        return [layer.weight.detach() for layer in self.baseline.net.layers]
+        """The dense baseline's weights as crossbar matrices (outputs x inputs)."""
+        net = self.baseline.net
+        pairs = zip(net.layer_specs, net.layers, strict=True)
+        return [spec.as_matrix(layer.weight.detach()) for spec, layer in pairs]
 
     @property
     def dense_net(self) -> MaskedMLP:

@@ -79,7 +79,7 @@ def hardware_net(
     """
     if (
         into is not None
-        and into.topology == net.topology
+        and into.layer_specs == net.layer_specs
         and into.layers[0].weight.device == net.layers[0].weight.device
     ):
         hw = into
@@ -87,10 +87,9 @@ def hardware_net(
         hw.sparse_below, hw.min_saved_cells = net.sparse_below, net.min_saved_cells
     else:
         hw = copy.deepcopy(net)
-    with torch.no_grad():
-        for i, (layer, w) in enumerate(zip(hw.layers, weights, strict=True)):
-            t = torch.as_tensor(np.asarray(w, dtype=np.float32))
-            layer.weight.copy_(t)
-            hw.mask(i).copy_((t != 0).to(hw.mask(i).dtype))
+    if len(weights) != hw.n_layers:
+        raise ValueError(f"{len(weights)} weight matrices for {hw.n_layers} layers")
+    for i, w in enumerate(weights):
+        hw.set_weight_matrix(i, torch.as_tensor(np.asarray(w, dtype=np.float32)))
     hw.eval()
     return hw

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 
 from ..data.datasets import dataset_spec
 from .compact import LivePlan
+from .layers import LayerSpec, dense_layers
 
 
 def parse_topology(topology: str | Sequence[int]) -> tuple[int, ...]:
@@ -113,14 +114,15 @@ class MaskedMLP(nn.Module):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.dropout = float(dropout)
+        #: what each weight layer is; every reader of weights and masks goes through it
+        self.layer_specs: tuple[LayerSpec, ...] = dense_layers(self.topology)
         gen = torch.Generator().manual_seed(int(seed))
         self.layers = LinearLayers()
-        for n_in, n_out in zip(self.topology[:-1], self.topology[1:], strict=True):
-            layer = nn.Linear(n_in, n_out, bias=False)
+        for spec in self.layer_specs:
+            self.layers.append(spec.build())
             with torch.no_grad():
-                w = torch.rand(n_out, n_in, generator=gen) * (2 * init_scale) - init_scale
-                layer.weight.copy_(w)
-            self.layers.append(layer)
+                w = torch.rand(*spec.weight_shape, generator=gen) * (2 * init_scale) - init_scale
+                self.layers[-1].weight.copy_(w)
         for i, linear in enumerate(self.layers):
             self.register_buffer(f"mask{i}", torch.ones_like(linear.weight))
         self.compact = True  # forward on the live sub-network (False: dense masked products)
@@ -136,13 +138,31 @@ class MaskedMLP(nn.Module):
         return getattr(self, f"mask{i}")
 
     def set_mask(self, i: int, mask: np.ndarray | torch.Tensor) -> None:
-        """Replace layer ``i``'s mask (any array of 0/1 of the weight's shape) and apply it."""
+        """Replace layer ``i``'s mask and apply it.
+
+        :param i: the weight layer.
+        :param mask: 0/1 of the layer's crossbar matrix shape (outputs x inputs).
+        """
         m = torch.as_tensor(np.asarray(mask) if not torch.is_tensor(mask) else mask)
-        expected = tuple(self.layers[i].weight.shape)
-        if tuple(m.shape) != expected:
-            raise ValueError(f"mask for layer {i} has shape {tuple(m.shape)}, expected {expected}")
-        self.mask(i).copy_(m.to(self.mask(i).dtype) != 0)
+        spec = self.layer_specs[i]
+        if tuple(m.shape) != spec.matrix_shape:
+            raise ValueError(
+                f"mask for layer {i} has shape {tuple(m.shape)}, expected {spec.matrix_shape}"
+            )
+        self.mask(i).copy_(spec.from_matrix(m.to(self.mask(i).dtype) != 0))
         self.apply_masks()
+
+    def weight_matrix(self, i: int) -> np.ndarray:
+        """Layer ``i``'s weights (unmasked) as its crossbar matrix, outputs x inputs."""
+        return self.layer_specs[i].as_matrix(self.layers[i].weight.detach()).cpu().numpy()
+
+    @torch.no_grad()
+    def set_weight_matrix(self, i: int, matrix: torch.Tensor) -> None:
+        """Write layer ``i``'s weights from its crossbar ``matrix``; its mask becomes the
+        matrix's non-zero cells."""
+        spec = self.layer_specs[i]
+        self.layers[i].weight.copy_(spec.from_matrix(matrix))
+        self.mask(i).copy_(spec.from_matrix((matrix != 0).to(self.mask(i).dtype)))
 
     @torch.no_grad()
     def apply_masks(self) -> None:
@@ -171,8 +191,8 @@ class MaskedMLP(nn.Module):
             return self.live_plan().forward(weights, x, self.dropout, self.training, generator)
         h = x
         last = self.n_layers - 1
-        for i, layer in enumerate(self.layers):
-            h = F.linear(h, layer.weight * self.mask(i))
+        for i, (spec, layer) in enumerate(zip(self.layer_specs, self.layers, strict=True)):
+            h = spec.apply(h, layer.weight * self.mask(i))
             if i < last:
                 h = F.relu(h)
                 if self.training and self.dropout > 0:
@@ -185,22 +205,27 @@ class MaskedMLP(nn.Module):
         """Every layer's output (ReLU for hidden layers, raw for the last), no dropout."""
         outs = []
         h = x
-        for i, layer in enumerate(self.layers):
-            h = F.linear(h, layer.weight * self.mask(i))
+        for i, (spec, layer) in enumerate(zip(self.layer_specs, self.layers, strict=True)):
+            h = spec.apply(h, layer.weight * self.mask(i))
             if i < self.n_layers - 1:
                 h = F.relu(h)
             outs.append(h)
         return outs
 
     def weights_numpy(self) -> list[np.ndarray]:
-        """Masked weights as float32 numpy arrays (outputs x inputs)."""
+        """Masked weights as float32 numpy crossbar matrices (outputs x inputs)."""
         return [
-            (layer.weight.detach() * self.mask(i)).cpu().numpy().astype(np.float32)
-            for i, layer in enumerate(self.layers)
+            spec.as_matrix(layer.weight.detach() * self.mask(i)).cpu().numpy().astype(np.float32)
+            for i, (spec, layer) in enumerate(zip(self.layer_specs, self.layers, strict=True))
         ]
 
+    def mask_matrix(self, i: int) -> np.ndarray:
+        """Layer ``i``'s mask as a boolean numpy crossbar matrix (outputs x inputs)."""
+        return self.layer_specs[i].as_matrix(self.mask(i).detach()).cpu().numpy() != 0
+
     def masks_numpy(self) -> list[np.ndarray]:
-        return [self.mask(i).detach().cpu().numpy() != 0 for i in range(self.n_layers)]
+        """Masks as boolean numpy crossbar matrices (outputs x inputs)."""
+        return [self.mask_matrix(i) for i in range(self.n_layers)]
 
     def sparsity(self) -> list[float]:
         """Fraction of each layer's weights that are masked out."""

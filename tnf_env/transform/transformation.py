@@ -131,10 +131,12 @@ class Transformation:
         return self.net.n_layers
 
     def weight(self, i: int) -> np.ndarray:
-        return self.net.layers[i].weight.detach().cpu().numpy()
+        """Layer ``i``'s weights as its crossbar matrix (outputs x inputs)."""
+        return self.net.weight_matrix(i)
 
     def mask(self, i: int) -> np.ndarray:
-        return self.net.mask(i).detach().cpu().numpy() != 0
+        """Layer ``i``'s mask as its crossbar matrix, boolean."""
+        return self.net.mask_matrix(i)
 
     def masks(self) -> list[np.ndarray]:
         return [self.mask(i) for i in range(self.n_layers)]
@@ -149,8 +151,7 @@ class Transformation:
             or len(held) != len(current)
             or any(a is not b for a, b in zip(held, current, strict=True))
         ):
-            n_out, n_in = self.net.mask(i).shape
-            cached = clusters_mask((n_out, n_in), current)
+            cached = clusters_mask(self.net.layer_specs[i].matrix_shape, current)
             cached.setflags(write=False)
             self._cmaps[i] = (tuple(current), cached)
         return cached
