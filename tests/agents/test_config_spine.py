@@ -65,13 +65,15 @@ def test_preset_and_dataset_names_come_from_their_registries(monkeypatch):
     import tnf_env.data.datasets as datasets
     from hwmodel.cli import build_parser as hwmodel_parser
     from tnf_env import settings
+    from tnf_env.data import registry
 
     for name in technology.PRESETS:
         assert name in str(settings.invalid("technology", "nochip"))
     for name in datasets.DATASETS:
         assert name in str(settings.invalid("dataset", "nodata"))
     monkeypatch.setitem(technology.PRESETS, "newchip", technology.PRESETS["resparc"])
-    monkeypatch.setattr(datasets, "DATASETS", (*datasets.DATASETS, "newdata"))
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # undone after
+    datasets.register(dataclasses.replace(datasets.dataset_spec("digits"), name="newdata"))
     subs = _subparsers(build_parser())
     reproduce = {a.dest: a for a in subs["reproduce"]._actions}
     assert "newchip" in reproduce["technology"].help
