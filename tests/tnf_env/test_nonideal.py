@@ -106,5 +106,5 @@ def test_scoring_rows_report_nonideal_test_accuracy():
     assert "accuracy_test_hw" not in plain
     assert np.isclose(plain["accuracy_test"], row["accuracy_test"])
     with pytest.raises(ValueError, match="has no device model"):
-        hardware_accuracy(tr.net, tr.clusters, [32] * 3, u.technology.replace(device=None),
+        hardware_accuracy(tr.net, tr.clusters, [32] * 3, t.technology.replace(device=None),
                           data, 0)
