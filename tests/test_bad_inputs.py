@@ -284,7 +284,7 @@ def no_work(monkeypatch):
     """Every command's work: reaching one means a bad input was not refused first."""
     import agents.experiments.benchmark
     import agents.experiments.reproduce
-    import agents.rl.ppo
+    import agents.rl.training
     import agents.rl.replay
     import tnf_env.model.baseline
 
@@ -295,7 +295,7 @@ def no_work(monkeypatch):
         (agents.experiments.benchmark, "run_benchmark"),
         (agents.experiments.reproduce, "run_reproduce"),
         (agents.rl.replay, "replay"),
-        (agents.rl.ppo, "train"),
+        (agents.rl.training, "train"),
         (tnf_env.model.baseline, "get_baseline"),  # the baseline command imports it when run
     ):
         monkeypatch.setattr(module, name, fail)

@@ -48,7 +48,7 @@ from hwmodel.safeload import DocumentError, load_document, parse_document
 from ..common.outputs import atomic_write, claim_dir
 from .callbacks import EVAL_SEED, schedule_document
 from .config import TrainConfig, config_from_dict
-from .ppo import make_env, train
+from .training import make_env, train
 from .run_dir import run_dir_lock
 
 ENV_ID = "tnf_env/TraNNsformer-v0"
