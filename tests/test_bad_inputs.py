@@ -284,8 +284,8 @@ def no_work(monkeypatch):
     """Every command's work: reaching one means a bad input was not refused first."""
     import agents.experiments.benchmark
     import agents.experiments.reproduce
-    import agents.rl.training
     import agents.rl.replay
+    import agents.rl.training
     import tnf_env.model.baseline
 
     def fail(*args, **kwargs):
