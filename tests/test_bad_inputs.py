@@ -284,8 +284,8 @@ def no_work(monkeypatch):
     """Every command's work: reaching one means a bad input was not refused first."""
     import agents.experiments.benchmark
     import agents.experiments.reproduce
-    import agents.rl.ppo
     import agents.rl.replay
+    import agents.rl.training
     import tnf_env.model.baseline
 
     def fail(*args, **kwargs):
@@ -295,7 +295,7 @@ def no_work(monkeypatch):
         (agents.experiments.benchmark, "run_benchmark"),
         (agents.experiments.reproduce, "run_reproduce"),
         (agents.rl.replay, "replay"),
-        (agents.rl.ppo, "train"),
+        (agents.rl.training, "train"),
         (tnf_env.model.baseline, "get_baseline"),  # the baseline command imports it when run
     ):
         monkeypatch.setattr(module, name, fail)

@@ -158,7 +158,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """PPO on the environment, then learned vs the paper's schedule vs random."""
+    """The configuration's learner on the environment, then learned vs the paper's schedule
+    vs random."""
 
     from ..rl.callbacks import EVAL_SEED
     from ..rl.config import load_config
@@ -171,8 +172,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         evaluate_policy,
         summarize,
     )
-    from ..rl.ppo import PPOPolicy, train
     from ..rl.run_dir import load_run_config
+    from ..rl.sb3_policy import SB3Policy
+    from ..rl.training import train
 
     if args.resume:
         given = [
@@ -200,7 +202,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         out = Path(args.out or Path("runs") / cfg.run_name)
         check_out_dir(out, "--out")
-        check_device(cfg.device, "device")  # PPO's networks
+        check_device(cfg.device, "device")  # the learner's networks
         check_device(cfg.env_config.device, "env.device")  # retraining
     with claim_dir(out, "--resume" if args.resume else "--out", products=()):
         # locked from before the first step to the last comparison file written
@@ -217,16 +219,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         # Every row at full fidelity, whatever fidelity the training episodes had.
         full = at_full(cfg_used.env)
         env = tnf_env_make(full)
-        # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
+        # The fixed schedules need the paper's pruning unit; the policy keeps its own.
         paper_env = tnf_env_make({**full, "prune_unit": "paper"})
         seeds = [EVAL_SEED + 100 + k for k in range(cfg_used.compare_episodes)]
+        learner = cfg_used.learner
         with progress_bar(3 * len(seeds), "comparison", not args.quiet) as bar:
 
             def tick(_result) -> None:
                 bar.update()
 
             rows = {
-                "ppo (learned)": summarize(evaluate_policy(env, PPOPolicy(model), seeds, tick)),
+                f"{learner} (learned)": summarize(
+                    evaluate_policy(env, SB3Policy(model, name=learner), seeds, tick)),
                 "paper schedule": summarize(
                     evaluate_policy(paper_env, PaperPolicy(), seeds, tick)
                 ),
@@ -296,7 +300,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     check_budget(args.budget, "--budget")
     check_distinct(args.crossbar_sizes, "--crossbar-sizes")
     require_modules(("matplotlib", "the figures"))
-    run_dir = None
+    run_dir, learned = None, ()
     if args.run:
         from ..rl.run_dir import load_run_config, resolve_run_dir
 
@@ -304,7 +308,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             run_dir = str(resolve_run_dir(args.run))
         except ValueError as exc:
             raise CLIError(f"--run {args.run}: no training run there ({exc})") from None
-        env_settings = load_run_config(Path(run_dir)).env  # the policy's own spaces
+        run_cfg = load_run_config(Path(run_dir))
+        env_settings, learned = run_cfg.env, (run_cfg.learner,)  # the policy's own spaces
     else:
         env_settings = load_config(args.config).env
     # e.g. evaluate a policy on a wider network, untrained there; only the env is used
@@ -314,7 +319,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     cfg = config_from_args(BenchmarkConfig, args, env=env_settings, run_dir=run_dir)
     check_rate_grid(cfg.rate_grid)
     check_device(check_env_settings(cfg.env).device, "device")
-    check_methods(args.methods, ("ppo",) if run_dir else ())
+    check_methods(args.methods, learned)  # the policy's rows are named after its learner
     check_batch(args.batch)
     # locked before the first epoch
     with claim_dir(out, "--out", replace=args.force or args.resume):
@@ -408,7 +413,8 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
                  "over them), e.g. --set env.area_weight=0.8")
     p.set_defaults(func=cmd_reproduce)
 
-    p = sub.add_parser("train", help="train a PPO agent (default: the offline digits config)")
+    p = sub.add_parser("train", help="train an agent (the config's learner, PPO unless "
+                       "--set learner=a2c; default: the offline digits config)")
     p.add_argument("--config", default=None,
                    help="a name under configs/ or a YAML path (default digits)")
     p.add_argument("--timesteps", type=int, default=None,
@@ -416,11 +422,12 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     p.add_argument("--n-envs", type=int, default=None,
                    help="parallel environment workers (default: the config's)")
     p.add_argument("--seed", type=int, default=None,
-                   help="seed of PPO and the environments (default: the config's)")
+                   help="seed of the learner and the environments (default: the config's)")
     p.add_argument("--device", default=None,
-                   help="PPO's torch device: cpu, cuda or auto (default: the config's)")
+                   help="the learner's torch device: cpu, cuda or auto (default: the config's)")
     p.add_argument("--out", default=None, help="run directory (default runs/NAME-sSEED)")
-    add_set_flag(p, "a configuration field (n_steps=8) or environment setting (env.SETTING)")
+    add_set_flag(p, "a configuration field (n_steps=8, learner=a2c) or environment setting "
+                 "(env.SETTING)")
     p.add_argument(
         "--resume",
         default=None,

@@ -46,12 +46,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_rate_grid(args.rate_grid)
     check_positive(args, "snn_timesteps", "reps", "timesteps")
     check_budget(args.search_budget, "--search-budget")
-    if (out / "ppo").exists() and not args.resume:
-        raise CLIError(
-            f"{out}/ppo already holds training runs: pass --resume to continue that "
-            "comparison, or choose another --out"
-        )
     train = load_config(args.config, args.set or (), timesteps=args.timesteps)
+    if (out / train.learner).exists() and not args.resume:
+        raise CLIError(
+            f"{out}/{train.learner} already holds training runs: pass --resume to continue "
+            "that comparison, or choose another --out"
+        )
     check_device(train.device, "device")
     check_device(train.env_config.device, "env.device")
     cfg = CompareConfig(

@@ -11,7 +11,7 @@ never sees half a file.
 
 A claimed directory's lock passes for the work the command runs inside the claim (a
 ``train`` command holds its run from before the first step to the last comparison file,
-and :func:`agents.rl.ppo.train` locks the run too); any other holder is refused at once.
+and :func:`agents.rl.training.train` locks the run too); any other holder is refused at once.
 """
 
 from __future__ import annotations

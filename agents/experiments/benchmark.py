@@ -12,7 +12,8 @@ selection on validation, same scoring path):
   and ``paper (release)`` keep the release's constants;
 - ``random``: random search, ``random_candidates`` random schedules whose
   retraining adds up to one episode's budget, the cheapest on validation kept;
-- ``ppo``: a trained PPO policy (``--run``), deterministic;
+- ``ppo`` (or the run's other learner, ``a2c``...): the trained policy of ``--run``,
+  deterministic;
 - any other registered method asked for with ``--methods``.
 
 Each method's chip is held at the row's crossbar size, so rows compare
@@ -46,8 +47,13 @@ METHODS = (
 REFERENCES = ("original", "pruning", "paper")
 
 
-def benchmark_methods(cfg: BenchmarkConfig, horizon: int, ppo=None) -> list[m.Method]:
-    """The study's methods: the defaults with this run's constants, then ``cfg.methods``."""
+def benchmark_methods(cfg: BenchmarkConfig, horizon: int, policy=None) -> list[m.Method]:
+    """The study's methods: the defaults with this run's constants, then ``cfg.methods``.
+
+    :param cfg: the benchmark.
+    :param horizon: steps per episode.
+    :param policy: a trained policy (``--run``), its rows named after its learner.
+    """
     defaults: dict[str, m.Method] = {
         "original": m.Original(),
         "pruning (release)": m.PruningRelease.of_release(horizon, cfg.pruning_rate_scale),
@@ -56,9 +62,10 @@ def benchmark_methods(cfg: BenchmarkConfig, horizon: int, ppo=None) -> list[m.Me
         "paper": m.PaperTuned(),
         "random": m.RandomSearch(cfg.random_candidates),
     }
-    if ppo is not None:
-        defaults["ppo"] = m.LearnedPolicy(ppo)
-    names = cfg.methods or [k for k in METHODS if k in defaults]
+    if policy is not None:
+        defaults[policy.name] = m.LearnedPolicy(policy, policy.name)
+    names = cfg.methods or sorted(defaults, key=lambda k: METHODS.index(k) if k in METHODS
+                                  else len(METHODS))
     return [defaults.get(k) or m.create(k) for k in names]
 
 
@@ -83,18 +90,19 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     per_episode = cfg.budget or horizon * config.retrain_epochs
     step_epochs = per_episode / horizon
     snn = SNNSettings(timesteps=cfg.snn_timesteps)
-    ppo = None
+    policy = None
     if cfg.run_dir:
-        from ..rl.ppo import PPOPolicy
+        from ..rl.sb3_policy import SB3Policy
 
-        ppo = PPOPolicy.load(cfg.run_dir)
-    methods = benchmark_methods(cfg, horizon, ppo)
-    # The fixed schedules need the paper's pruning unit; PPO keeps the one it learned with.
+        policy = SB3Policy.load(cfg.run_dir)
+    methods = benchmark_methods(cfg, horizon, policy)
+    # The fixed schedules need the paper's pruning unit; a policy keeps the one it learned
+    # with.
     fixed = Experiment(
         {**cfg.env, "retrain_epochs": step_epochs, "prune_unit": "paper", "max_steps": horizon},
         snn,
     )
-    learned = Experiment({**cfg.env, "retrain_epochs": step_epochs}, snn) if ppo else None
+    learned = Experiment({**cfg.env, "retrain_epochs": step_epochs}, snn) if policy else None
     grid = [rate_scale * g for g in cfg.rate_grid]
     lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned,
               batch=cfg.batch)

@@ -3,8 +3,9 @@
 ``train_agent.py compare`` answers "does the learned schedule beat the strongest fixed
 schedules, and a black-box search, on equal compute?" for one configuration:
 
-1. PPO trains (``agents.rl.ppo.train``) on the dense baselines of the training seeds (worker
-   ``k`` on seed ``train_seeds[k % len]``), cold and, with ``--warm-start``, warm-started.
+1. PPO (or the config's other ``learner``) trains (``agents.rl.training.train``) on the
+   dense baselines of the training seeds (worker ``k`` on seed ``train_seeds[k % len]``),
+   cold and, with ``--warm-start``, warm-started.
    Its compute is every retraining epoch of its training episodes, in-training
    evaluations and warm-start demonstrations.
 2. Black-box search (Optuna TPE) and random search over the fixed schedule's constants
@@ -54,7 +55,7 @@ class CompareConfig:
     """Settings of one ``compare`` run (each a command-line flag)."""
 
     train: TrainConfig  # PPO's configuration; its env settings are the environment's
-    out: Path  # results.json, results.md, learning_curves.png, ppo/, search/
+    out: Path  # results.json, results.md, learning_curves.png, LEARNER/ (ppo/), search/
     train_seeds: tuple[int, ...] = (0, 1)  # baselines PPO trains and the searches tune on
     eval_seeds: tuple[int, ...] = (2, 3, 4)  # held-out baselines every method is scored on
     warm_start: str = "none"  # also train PPO warm-started from this schedule ("none": not)
@@ -158,12 +159,15 @@ def ppo_epochs(timesteps: int, cfg: TrainConfig, horizon: int, step_epochs: floa
 
 def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
                log: Callable[[str], None], progress: bool = False) -> dict:
-    from ..rl.ppo import train
+    """Train the configuration's learner (PPO by default) cold or warm-started from
+    ``warm``; its rows and its directory under ``out`` are named after the learner."""
+    from ..rl.training import train
 
-    name = "ppo" if warm == "none" else f"ppo (warm {warm})"
+    learner = cfg.train.learner
+    name = learner if warm == "none" else f"{learner} (warm {warm})"
     label = f"policy-{Path(warm.removeprefix('policy:')).name}" if warm.startswith(
         "policy:") else warm
-    run = cfg.out / "ppo" / ("cold" if warm == "none" else f"warm-{label}")
+    run = cfg.out / learner / ("cold" if warm == "none" else f"warm-{label}")
     tc = dataclasses.replace(
         cfg.train, warm_start=warm, baseline_seeds=list(cfg.train_seeds),
         env={**cfg.train.env, "seed": cfg.train_seeds[0]},
@@ -202,15 +206,15 @@ def compare_methods(cfg: CompareConfig, horizon: int, searches: dict[str, dict],
     :param searches: per search row name, its best constants (``ScheduleParams`` as a dict).
     :param learners: PPO's runs (``method`` and ``run_dir`` each).
     """
-    from ..rl.ppo import PPOPolicy
+    from ..rl.sb3_policy import SB3Policy
 
     methods = [em.Original(), em.PruningTuned(), em.PruningRelease.of_release(horizon),
                em.PaperTuned(), em.PaperRelease()]
     methods += [em.create(m) for m in cfg.methods if not m.startswith("policy:")]
     methods += [em.SearchedSchedule(ScheduleParams.from_dict(params), name)
                 for name, params in searches.items()]
-    methods += [em.LearnedPolicy(PPOPolicy.load(m["run_dir"]), m["method"]) for m in learners]
-    methods += [em.LearnedPolicy(PPOPolicy.load(m.removeprefix("policy:")),
+    methods += [em.LearnedPolicy(SB3Policy.load(m["run_dir"]), m["method"]) for m in learners]
+    methods += [em.LearnedPolicy(SB3Policy.load(m.removeprefix("policy:")),
                                  f"{Path(m.removeprefix('policy:')).name} (zero-shot)")
                 for m in cfg.methods if m.startswith("policy:")]
     return methods

@@ -79,10 +79,10 @@ def make_policy(s: Schedule) -> Any:
 
 def digits_policy() -> Any:
     """The shipped digits policy; on another action menu it acts through a menu adapter
-    (:class:`agents.rl.ppo.PPOPolicy`)."""
-    from agents.rl.ppo import PPOPolicy
+    (:class:`agents.rl.sb3_policy.SB3Policy`)."""
+    from agents.rl.sb3_policy import SB3Policy
 
-    return PPOPolicy.load(DIGITS_POLICY)
+    return SB3Policy.load(DIGITS_POLICY)
 
 
 def config_env(name: str) -> dict[str, Any]:

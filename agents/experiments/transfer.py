@@ -76,9 +76,9 @@ class _Nothing:
 
 def _source() -> tuple[tuple[int, ...], int]:
     """The digits policy's menu: its crossbar sizes and sub-iterations per step."""
-    from agents.rl.ppo import PPOPolicy
+    from agents.rl.sb3_policy import SB3Policy
 
-    return PPOPolicy.load(DIGITS_POLICY).menu
+    return SB3Policy.load(DIGITS_POLICY).menu
 
 
 def evaluate_at_full(policy: Any, env_settings: dict, seeds: Sequence[int],
@@ -128,16 +128,16 @@ def run_method(method: str, env_settings: dict, level: str, train_seed: int,
     """Learn with ``method`` (nothing for zero-shot) and judge at full; its result."""
     import torch
 
-    from agents.rl.ppo import PPOPolicy
+    from agents.rl.sb3_policy import SB3Policy
 
     torch.set_num_threads(1)
     cpu, extra, overrides = 0.0, {}, {}
     if method == "zero-shot":
-        policy: Any = PPOPolicy.load(DIGITS_POLICY)  # adapts to this menu by itself
+        policy: Any = SB3Policy.load(DIGITS_POLICY)  # adapts to this menu by itself
     elif method in ("ppo-warm", "ppo-scratch"):
         model, cpu = _ppo(env_settings, level, train_seed, episodes, method == "ppo-warm",
                           out / f"{method}.zip")
-        policy = PPOPolicy(model, menu=_source())
+        policy = SB3Policy(model, menu=_source())
     elif method == "tpe":
         from agents.rl.blackbox import ParamSchedule, ScheduleParams, run_search
         from tnf_env.settings import EnvConfig

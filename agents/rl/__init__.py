@@ -1,7 +1,9 @@
 """Schedules as policies and how they are learned or searched.
 
 :mod:`.policies` (the paper's schedule, pruning only, random; running an episode),
-:mod:`.ppo` (PPO training and the trained policy), :mod:`.callbacks` (its metrics,
+:mod:`.learners` (the SB3 algorithms that learn: PPO, A2C), :mod:`.training` (a run of
+any learner), :mod:`.sb3_policy` (the trained policy; :mod:`.ppo` keeps the names of
+when PPO was the only learner), :mod:`.callbacks` (its metrics,
 evaluation and best model), :mod:`.run_dir` (a run's lock, configuration, checkpoints and
 weights-only model loading),
 :mod:`.config` (the training configuration, read from YAML), :mod:`.warmstart`

@@ -44,17 +44,18 @@ class StepsBar(BaseCallback):
 
     :param total: the run's environment steps.
     :param done: steps already taken (a resumed run).
+    :param label: the bar's name.
     """
 
-    def __init__(self, total: int, done: int = 0) -> None:
+    def __init__(self, total: int, done: int = 0, label: str = "training") -> None:
         super().__init__()
-        self.total, self.done = total, done
+        self.total, self.done, self.label = total, done, label
         self.bar: Any = None
 
     def _on_training_start(self) -> None:
         from ..common.progress import progress_bar
 
-        self.bar = progress_bar(self.total, "PPO training", unit="step")
+        self.bar = progress_bar(self.total, self.label, unit="step")
         self.bar.update(self.done)
 
     def _on_step(self) -> bool:

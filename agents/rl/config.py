@@ -28,6 +28,7 @@ from tnf_env.settings import EnvConfig
 from tnf_env.validation import Int, Number, Str, validate_fields
 
 from ..common.overrides import OverrideError, apply_overrides
+from .learners import DEFAULT_LEARNER, learner_names
 
 CONFIDENCE_KEYS = (*ACTION_GROUPS, "default")
 CONFIG_DIR = files("agents") / "configs"  # the named configurations
@@ -35,7 +36,7 @@ CONFIG_DIR = files("agents") / "configs"  # the named configurations
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
-# PPO seeds numpy's global generator (np.random.seed takes seeds below 2**32).
+# SB3 seeds numpy's global generator (np.random.seed takes seeds below 2**32).
 SEED_LIMIT = 2**32
 MAX_WIDTH = 65_536  # a policy layer wider than this does not fit any sensible memory
 MAX_LIST = 1024
@@ -69,6 +70,7 @@ class ConfigError(ValueError):
 ALLOWED = {
     "name": "a single path component of letters, digits, '.', '_' or '-'",
     "env": "a mapping of environment settings",
+    "learner": f"one of {', '.join(learner_names())} (the modules of agents/rl/learners)",
     "seed": "an integer in [0, 2**32)",
     "device": "'cpu', 'cuda' or 'auto'",
     "learning_rate": "a number in (0, 1]",
@@ -108,7 +110,10 @@ class TrainConfig:
     env: dict[Str, Any] = Field(
         default_factory=lambda: {"dataset": DEFAULT_DATASET},
         description="environment settings as given (the typed, validated form: env_config)")
-    timesteps: Int = Field(12_000, description="total environment steps of PPO training")
+    learner: Str = Field(
+        DEFAULT_LEARNER, description="the SB3 algorithm that learns: the name of "
+        "a module of agents/rl/learners")
+    timesteps: Int = Field(12_000, description="total environment steps of training")
     n_envs: Int = Field(
         2, description="parallel environment workers (subprocesses when > 1)")
     vectorization: Str = Field(
@@ -116,18 +121,20 @@ class TrainConfig:
         "episodes in this process, their networks retrained as one batched computation "
         "(the way to use a GPU)")
     seed: Int = Field(
-        0, description="seed of PPO, the environments' episodes and the evaluation")
-    device: Str = Field("cpu", description="torch device of the PPO networks")
+        0, description="seed of the learner, the environments' episodes and the evaluation")
+    device: Str = Field("cpu", description="torch device of the learner's networks")
     n_steps: Int = Field(
         40, description="rollout steps per worker between updates (4 episodes of 10 steps)")
-    batch_size: Int = Field(40, description="PPO minibatch size")
-    n_epochs: Int = Field(10, description="PPO passes over each rollout")
+    batch_size: Int = Field(40, description="PPO minibatch size (other learners ignore it)")
+    n_epochs: Int = Field(
+        10, description="PPO passes over each rollout (other learners ignore it)")
     learning_rate: Number = Field(3e-4, description="Adam learning rate")
     gamma: Number = Field(0.99, description="discount; episodes are short, so close to 1")
     gae_lambda: Number = Field(0.95, description="GAE smoothing")
     ent_coef: Number = Field(
         0.01, description="entropy bonus: keeps exploring the many discrete choices")
-    clip_range: Number = Field(0.2, description="PPO clipping")
+    clip_range: Number = Field(
+        0.2, description="PPO clipping (other learners ignore it)")
     net_arch: list[Int] = Field(
         default_factory=lambda: [64, 64], description="policy and value MLP widths")
     checkpoint_every: Int = Field(
@@ -197,6 +204,11 @@ class TrainConfig:
                 raise ConfigError(
                     f"config key {key!r} must be a number in ({lo}, {hi}], got {value!r}"
                 )
+        if self.learner not in learner_names():
+            raise ConfigError(
+                f"config key 'learner' must be one of {', '.join(learner_names())}, "
+                f"got {self.learner!r}"
+            )
         if self.vectorization not in ("subprocess", "batched"):
             raise ConfigError(
                 "config key 'vectorization' must be 'subprocess' or 'batched', "
@@ -280,7 +292,10 @@ class TrainConfig:
         return f"{self.name}-s{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if d.get("learner") == "ppo":  # as runs recorded before learners were named
+            del d["learner"]
+        return d
 
 
 def known_configs() -> list[str]:

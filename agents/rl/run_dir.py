@@ -1,4 +1,4 @@
-"""A PPO run's directory: its lock, its configuration, its checkpoints, and models read
+"""A training run's directory: its lock, its configuration, its checkpoints, and models read
 back weights only.
 
 A run directory holds ``config.yaml`` (the resolved configuration),
@@ -6,8 +6,8 @@ A run directory holds ``config.yaml`` (the resolved configuration),
 ``best_model.zip`` and ``best_schedule.json`` (the best deterministic episode
 seen by the periodic evaluation). A process that writes a run directory holds its
 ``.lock`` (a second process fails at once). Models are read back weights only
-(:func:`load_weights`): SB3's ``PPO.load`` unpickles parts of the zip, so a crafted
-file could run code.
+(:func:`load_weights`): SB3's ``load`` (``PPO.load``, ``A2C.load``) unpickles parts of
+the zip, so a crafted file could run code.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ..common.outputs import OutputError, atomic_write, dir_lock
 from .config import ConfigError, TrainConfig, config_from_dict
 
 if TYPE_CHECKING:
-    from stable_baselines3 import PPO
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 
 LOCK_NAME = ".lock"  # held by the process that writes a run directory
@@ -177,7 +177,7 @@ def best_eval_return(out: Path) -> float:
 _COUNTERS = ("num_timesteps", "_n_updates", "_episode_num")
 
 
-def load_weights(model: PPO, path: Path, optimizer: bool = False) -> None:
+def load_weights(model: OnPolicyAlgorithm, path: Path, optimizer: bool = False) -> None:
     """Load an SB3 model zip's weights into ``model`` without unpickling anything.
 
     ``policy.pth`` (and ``policy.optimizer.pth``) are read with
@@ -187,7 +187,8 @@ def load_weights(model: PPO, path: Path, optimizer: bool = False) -> None:
     ``model``'s and the step counters restored. Everything else comes from the
     run's ``config.yaml``, through ``model``.
 
-    :param model: a model built by :func:`build_model` for the run's environment.
+    :param model: a model built by the run's learner (:meth:`.learners.Learner.build`)
+        for the run's environment.
     :param path: the zip written by SB3's ``save``.
     :param optimizer: also restore Adam's state (to resume training).
     :raises RunError: the zip is unreadable or does not fit ``model``.
@@ -226,7 +227,7 @@ def _read_tensors(zf: zipfile.ZipFile, name: str, device: Any) -> Any:
     return torch.load(io.BytesIO(zf.read(name)), map_location=device, weights_only=True)
 
 
-def _spaces_misfit(data: dict, model: PPO) -> str | None:
+def _spaces_misfit(data: dict, model: OnPolicyAlgorithm) -> str | None:
     """How the spaces recorded in ``data`` (as plain JSON) differ from ``model``'s, or None."""
     obs, act = data.get("observation_space"), data.get("action_space")
     shape = obs.get("_shape") if isinstance(obs, dict) else None

@@ -48,8 +48,8 @@ from hwmodel.safeload import DocumentError, load_document, parse_document
 from ..common.outputs import atomic_write, claim_dir
 from .callbacks import EVAL_SEED, schedule_document
 from .config import TrainConfig, config_from_dict
-from .ppo import make_env, train
 from .run_dir import run_dir_lock
+from .training import make_env, train
 
 ENV_ID = "tnf_env/TraNNsformer-v0"
 SEARCH_ALGS = ("grid", "optuna")

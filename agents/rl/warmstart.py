@@ -1,10 +1,10 @@
-"""Warm start: teach a fresh PPO policy a fixed schedule before reinforcement learning.
+"""Warm start: teach a fresh policy a fixed schedule before reinforcement learning.
 
-An episode on mnist-10k costs about a minute, so PPO cannot afford to rediscover
-the paper's schedule from uniform random actions. Behaviour cloning fits the
+An episode on mnist-10k costs about a minute, so the learner (PPO, A2C) cannot afford to
+rediscover the paper's schedule from uniform random actions. Behaviour cloning fits the
 actor to the schedule's actions (and the critic to its returns) until the
 schedule's choices carry ``confidence`` mean probability per action component:
-PPO then starts at the paper's schedule and explores around it.
+the learner then starts at the paper's schedule and explores around it.
 
 Example::
 
@@ -22,7 +22,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-from stable_baselines3 import PPO
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 from tnf_env.actions import action_group
 
@@ -46,7 +46,7 @@ def collect_demonstrations(
 ) -> Demonstrations:
     """Run ``policy`` for one episode per seed and record what it saw and did.
 
-    :param env: the training environment (same spaces as the PPO model's).
+    :param env: the training environment (same spaces as the model's).
     :param policy: the schedule to imitate, e.g. :func:`agents.rl.policies.PaperPolicy`.
     :param seeds: one episode per seed.
     :param gamma: discount of the returns-to-go the critic is fitted to.
@@ -75,13 +75,14 @@ def collect_demonstrations(
     )
 
 
-def _component_log_probs(model: PPO, obs: torch.Tensor, acts: torch.Tensor) -> torch.Tensor:
+def _component_log_probs(model: OnPolicyAlgorithm, obs: torch.Tensor,
+                         acts: torch.Tensor) -> torch.Tensor:
     """(steps, components) log-probabilities of the demonstrated choices."""
     dist = model.policy.get_distribution(obs).distribution
     return torch.stack([d.log_prob(acts[:, k]) for k, d in enumerate(dist)], dim=1)
 
 
-def component_probabilities(model: PPO, demo: Demonstrations) -> np.ndarray:
+def component_probabilities(model: OnPolicyAlgorithm, demo: Demonstrations) -> np.ndarray:
     """Per action component, the mean probability the policy gives the demo's choice."""
     obs = torch.as_tensor(demo.obs, device=model.device)
     acts = torch.as_tensor(demo.actions, device=model.device)
@@ -89,7 +90,7 @@ def component_probabilities(model: PPO, demo: Demonstrations) -> np.ndarray:
         return _component_log_probs(model, obs, acts).exp().mean(dim=0).cpu().numpy()
 
 
-def choice_probability(model: PPO, demo: Demonstrations) -> float:
+def choice_probability(model: OnPolicyAlgorithm, demo: Demonstrations) -> float:
     """Mean probability, over steps and action components, the policy gives the demo's choice."""
     return float(component_probabilities(model, demo).mean())
 
@@ -122,7 +123,7 @@ def confidence_targets(confidence: float | Mapping[str, float], names: Sequence[
 
 
 def behaviour_clone(
-    model: PPO,
+    model: OnPolicyAlgorithm,
     demo: Demonstrations,
     confidence: float | Sequence[float] = 0.8,
     max_updates: int = 2_000,
@@ -136,12 +137,13 @@ def behaviour_clone(
     PPO explore some decisions (say clustering) while holding others (pruning) close to
     the schedule.
 
-    :param model: a PPO model with a ``MultiDiscrete`` action space.
+    :param model: a model (PPO, A2C: :mod:`.learners`) with a ``MultiDiscrete`` action
+        space.
     :param demo: from :func:`collect_demonstrations`.
     :param confidence: target probability of the demonstrated choices, in (0, 1): one
         number, or one per action component (see :func:`confidence_targets`).
     :param max_updates: most gradient steps.
-    :param learning_rate: Adam step size of the cloning (PPO keeps its own optimiser).
+    :param learning_rate: Adam step size of the cloning (the learner keeps its own optimiser).
     :returns: the probability reached, updates taken, and final value error.
     """
     n = demo.actions.shape[1]
