@@ -75,7 +75,7 @@ def replay(
 
     def frame(_: int, n: int) -> None:
         if render_dir is not None:
-            _save_frame(env.render(), Path(render_dir) / f"step_{n:03d}.png")
+            _save_frame(inner.render(), Path(render_dir) / f"step_{n:03d}.png")
 
     try:
         _, info = inner.set_state(doc, on_step=frame, to_end=to_end)
