@@ -19,6 +19,7 @@ cost, with a penalty below the accuracy floor (:mod:`tnf_env.reward`).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -172,13 +173,17 @@ class TraNNsformerEnv(gym.Env):
         (:meth:`Episode.get_state`); :meth:`set_state` restores it."""
         return self.episode.get_state()
 
-    def set_state(self, state: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
-        """Restore a :meth:`get_state` document (:meth:`Episode.set_state`); the observation
-        and info after its last action (of the reset when there is none).
+    def set_state(
+        self, state: dict[str, Any], *, on_step: Callable[[int, int], object] | None = None,
+        to_end: bool = False,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Restore a :meth:`get_state` document (:meth:`Episode.set_state`, whose keywords
+        these are); the observation and info after its last action (of the reset when
+        there is none).
 
         :raises ValueError: the state is malformed or was taken on different settings.
         """
-        info = self.episode.set_state(state)
+        info = self.episode.set_state(state, on_step=on_step, to_end=to_end)
         super().reset(seed=self.episode.seed)  # as reset(seed=...) seeds the generator
         return self.observation(), info
 

@@ -24,17 +24,17 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from .actions import ActionCodec
 from .model.training import TrainingDiverged
 from .reward import final_adjustment, step_reward
-from .settings import EnvConfig, earlier_settings, explicit_settings
-from .state import STATE_METRICS, check_actions, plain
+from .settings import EnvConfig
+from .state import check_state, plain, state_document
 from .step_metrics import StepMeter
 from .task import Task
 from .transform.clustering import load_kernels
@@ -336,48 +336,49 @@ class Episode:
 
     # -- the state document ------------------------------------------------
     def get_state(self) -> dict[str, Any]:
-        """The episode so far as the schedule document ``replay`` reads
-        (``best_schedule.json`` keys): ``env`` (the settings), ``seed``, ``actions`` (taken
-        so far), ``torch_threads``, ``episode_return`` and ``metrics`` (of the current
-        network). JSON-serialisable; :meth:`set_state` restores it.
+        """The episode so far as the state document (:func:`~tnf_env.state.state_document`,
+        what ``best_schedule.json`` holds and ``replay`` reads): ``env`` (the settings),
+        ``seed``, ``actions`` (taken so far), ``torch_threads``, ``episode_return`` and
+        ``metrics`` (of the current network). JSON-serialisable; :meth:`set_state`
+        restores it.
         """
-        if self.transformation is None:
+        if self.transformation is None or self.seed is None:
             raise RuntimeError("get_state() before reset(): there is no episode yet")
-        info = self.info(self.metrics)
-        return {
-            "env": explicit_settings(copy.deepcopy(self.settings)),
-            "seed": self.seed,
-            "actions": [list(a) for a in self.actions],
-            "torch_threads": torch.get_num_threads(),
-            "episode_return": self.episode_return,
-            "metrics": {k: plain(info[k]) for k in STATE_METRICS if k in info},
-        }
+        return state_document(copy.deepcopy(self.settings), self.seed, self.actions,
+                              self.episode_return, self.info(self.metrics))
 
-    def set_state(self, state: dict[str, Any]) -> dict[str, Any]:
-        """Restore a :meth:`get_state` document: start with its seed and replay its actions
-        (one retraining per action, as the original took); the ``info`` after the last
-        action (of the start when there is none).
+    def set_state(
+        self, state: dict[str, Any], *, on_step: Callable[[int, int], object] | None = None,
+        to_end: bool = False,
+    ) -> dict[str, Any]:
+        """Restore a state document (:meth:`get_state`): start with its seed and replay its
+        actions (one retraining per action, as the original took) through
+        :func:`~tnf_env.rollout.rollout`; the ``info`` after the last action (of the start
+        when there is none).
 
+        :param on_step: called after each action as ``(0, actions taken)`` (a frame).
+        :param to_end: an episode that ends before the state's last action stops there (the
+            actions re-run under other settings); by default that is an error.
         :raises ValueError: the state is malformed or was taken on other settings.
         """
+        from .rollout import FixedActions, rollout  # the loop module steps episodes
+
         self._check_open()
-        if not isinstance(state, dict) or not {"env", "seed", "actions"} <= set(state):
-            raise ValueError("a state is a mapping with 'env', 'seed' and 'actions' (get_state())")
+        try:
+            checked = check_state(state, self.codec.nvec)  # before touching anything
+        except ValueError as exc:
+            raise ValueError(f"invalid state: {exc}") from None
         local = {"torch_threads": None, "cache_dir": None, "data_dir": None}
         mine = self.config.model_copy(update=local)
-        # a setting whose default changed since the state was taken keeps its old one
-        theirs = EnvConfig.from_kwargs(**earlier_settings(state["env"])).model_copy(update=local)
+        theirs = checked.settings().model_copy(update=local)
         if mine != theirs:
             diff = sorted(
                 name for name in EnvConfig.model_fields
                 if getattr(mine, name) != getattr(theirs, name)
             )
             raise ValueError(f"the state was taken on other settings (they differ in {diff})")
-        seed = check_seed(state["seed"])
-        actions = check_actions(state["actions"], self.codec.nvec)  # before touching anything
-        info = self.start(seed)
-        for k, action in enumerate(actions):
-            if self.done:
-                raise ValueError(f"the state's episode ended before its action {k}")
-            info = self.step(np.asarray(action, dtype=np.int64)).info
-        return info
+        (result,) = rollout([self], [FixedActions(checked.actions)], [checked.seed],
+                            on_step=on_step)
+        if result.steps < len(checked.actions) and not to_end:
+            raise ValueError(f"the state's episode ended before its action {result.steps}")
+        return result.final_info

@@ -1,21 +1,32 @@
-"""The episode state document: what ``get_state`` records and ``set_state`` checks.
+"""The episode state document: one format for a state, a saved schedule and a replay.
 
 Steps cost seconds, so lookahead and tree search over copies of an episode are natural
-baselines (CompilerGym's ``env.fork()`` and ``env.state``). The state is the schedule
+baselines (CompilerGym's ``env.fork()`` and ``env.state``). The state is also the schedule
 document ``replay`` reads (``best_schedule.json``): the settings, the episode seed and the
-actions taken, which reproduce the episode bit for bit on the CPU.
-:meth:`tnf_env.episode.Episode.get_state` writes it and
-:meth:`~tnf_env.episode.Episode.set_state` restores it; this module holds what the
-document's writers and readers share.
+actions taken, which reproduce the episode bit for bit on the CPU, and the metrics they
+gave, which a replay compares. :func:`state_document` writes it (for
+:meth:`Episode.get_state <tnf_env.episode.Episode.get_state>`, a training run's best
+episode and a schedule re-run at full fidelity), :func:`check_state` is its one
+validation (:class:`EpisodeState`), and
+:meth:`~tnf_env.episode.Episode.set_state` restores it.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+import torch
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from .actions import ActionCodec
+from .model.network import default_topology, parse_topology
+from .settings import MAX_STEPS, EnvConfig, earlier_settings, explicit_settings
+from .transform.step_plan import sub_epochs
+from .validation import Int, Str, check_seed
 
 # The metrics a state (and best_schedule.json) records; replay checks each of them.
 STATE_METRICS = (
@@ -34,29 +45,178 @@ STATE_METRICS = (
 )
 
 
-def check_actions(actions: Any, nvec: Sequence[int] | np.ndarray) -> list:
-    """A state's ``actions``, each checked against the action space's ``nvec``.
+def _seed(value: int) -> int:
+    return check_seed(value)
 
-    :raises ValueError: naming the first bad action and what is allowed.
+
+def _finite(metrics: dict[str, Any]) -> dict[str, Any]:
+    if any(isinstance(v, float) and not math.isfinite(v) for v in metrics.values()):
+        raise ValueError("NaN or infinity")  # a NaN never compares equal: no check at all
+    return metrics
+
+
+def _positive(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise ValueError("below 1")
+    return value
+
+
+class EpisodeState(BaseModel):
+    """The state document (``get_state()``, ``best_schedule.json``): unknown keys are
+    refused.
+
+    :ivar env: the environment settings as recorded (:func:`explicit_settings`).
+    :ivar seed: the episode seed.
+    :ivar actions: the actions taken, each a list of integers.
+    :ivar metrics: what the network after the last action measured (:data:`STATE_METRICS`).
+    :ivar torch_threads: torch threads of the run (a replay uses the same summation order).
+    :ivar episode_return: the rewards of the actions, summed.
+    :ivar config: (a run's) its training configuration.
+    :ivar timesteps: (a run's) environment steps when the episode was found.
+    :ivar mean_eval_return: (a run's) mean return of the evaluation it was the best of.
+    :ivar episodes: (a search's) episodes it was the best of.
+    :ivar trained_at: (a schedule re-run at full fidelity) the level's env, actions,
+        episode_return and metrics.
     """
-    nvec = [int(n) for n in np.asarray(nvec).ravel()]
-    if not isinstance(actions, list):
-        raise ValueError(f"invalid state actions={actions!r:.80}: allowed a list of actions")
-    for k, a in enumerate(actions):
-        ok = (
-            isinstance(a, (list, tuple))
-            and len(a) == len(nvec)
-            and all(
-                isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-                and 0 <= x < n for x, n in zip(a, nvec, strict=False)
-            )
-        )
-        if not ok:
-            raise ValueError(
-                f"invalid state actions[{k}]={a!r:.80}: allowed {len(nvec)} integers, "
-                f"component i in [0, {nvec}[i])"
-            )
-    return actions
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: dict[Str, Any]
+    seed: Annotated[Int, AfterValidator(_seed)]
+    # Int is strict: 1.7 and True are not actions
+    actions: Annotated[list[list[Annotated[Int, Field(ge=0)]]], Field(max_length=MAX_STEPS)]
+    metrics: Annotated[dict[Str, Any], AfterValidator(_finite)] = Field(default_factory=dict)
+    torch_threads: Annotated[Int | None, AfterValidator(_positive)] = None
+    episode_return: float | None = None
+    # the run's own fields: optional, for readers of a run directory
+    config: dict[Str, Any] | None = None
+    timesteps: Int | None = None
+    mean_eval_return: float | None = None
+    episodes: Int | None = None
+    trained_at: dict[Str, Any] | None = None
+
+    def settings(self) -> EnvConfig:
+        """The settings the episode ran under (a setting whose default changed since keeps
+        its old one).
+
+        :raises ValueError: a bad setting, named.
+        """
+        return EnvConfig.from_kwargs(**earlier_settings(self.env))
+
+
+#: What each key allows, for the error messages.
+ALLOWED = {
+    "env": "a mapping of environment settings",
+    "seed": "an integer in [0, 2**63)",
+    "actions": f"a list of at most {MAX_STEPS} actions, each a list of integers >= 0",
+    "metrics": "a mapping from metric names to finite values (no NaN or infinity)",
+    "torch_threads": "null or an integer >= 1",
+    "episode_return": "null or a number",
+    "config": "null or a mapping (a run's configuration)",
+    "timesteps": "null or an integer",
+    "mean_eval_return": "null or a number",
+    "episodes": "null or an integer",
+    "trained_at": "null or a mapping",
+}
+REQUIRED = ("env", "seed", "actions")
+
+
+def _where(loc: Sequence[Any]) -> str:
+    return str(loc[0]) + "".join(f"[{x}]" for x in loc[1:])
+
+
+def _at(doc: Any, loc: Sequence[Any]) -> Any:
+    for x in loc:
+        doc = doc[x]
+    return doc
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_state(doc: Any, nvec: Sequence[int] | np.ndarray | None = None, *,
+                replayable: bool = False) -> EpisodeState:
+    """The one validation of a state document: its keys and types, its settings, and (given
+    the action space, or read from the settings) each action's length and range.
+
+    :param doc: the document (a mapping, e.g. read from JSON).
+    :param nvec: the action space's choices per component (None: the settings' own, where
+        the settings name a dataset of known topology).
+    :param replayable: also require ``metrics`` and at least one action (a schedule file a
+        replay checks).
+    :raises ValueError: one line naming the key, the value and what is allowed.
+    """
+    if not isinstance(doc, dict):
+        raise ValueError(f"a state is a JSON object (get_state()), not a {type(doc).__name__}")
+    required = (*REQUIRED, "metrics") if replayable else REQUIRED
+    missing = [k for k in required if k not in doc]
+    if missing:
+        raise ValueError(f"the state lacks {missing} (keys allowed: {sorted(ALLOWED)})")
+    try:
+        state = EpisodeState.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc, key = err["loc"], str(err["loc"][0])
+        if err["type"] == "extra_forbidden":
+            raise ValueError(f"unknown key {key!r} (keys allowed: {sorted(ALLOWED)})") from None
+        raise ValueError(f"key {key!r} must be {ALLOWED[key]}, got "
+                         f"{_where(loc)}={_short(_at(doc, loc))}") from None
+    if replayable and not state.actions:
+        raise ValueError(f"key 'actions' must be {ALLOWED['actions']}, non-empty, got actions=[]")
+    try:
+        config = state.settings()
+    except ValueError as exc:
+        raise ValueError(f"key 'env': {exc}") from None
+    if nvec is None:
+        nvec = action_space_of(config)
+    if nvec is not None:
+        allowed = [int(n) for n in np.asarray(nvec).ravel()]
+        for k, a in enumerate(state.actions):
+            if len(a) != len(allowed) or any(x >= n for x, n in zip(a, allowed, strict=True)):
+                raise ValueError(
+                    f"key 'actions' must be actions of {len(allowed)} integers, component i "
+                    f"in [0, {allowed}[i]), got actions[{k}]={_short(a)}")
+    return state
+
+
+def action_space_of(config: EnvConfig) -> np.ndarray | None:
+    """The choices per action component of environments with ``config`` (None when its
+    dataset has no default topology: only a built task knows the network)."""
+    try:
+        widths = parse_topology(config.topology or default_topology(config.dataset))
+    except ValueError:
+        return None
+    codec = ActionCodec(len(widths) - 1, config.crossbar_sizes, config.per_layer_crossbar,
+                        config.allow_stop, config.prune_levels,
+                        len(sub_epochs(config.retrain_epochs)))
+    return codec.nvec
+
+
+def state_document(
+    settings: dict[str, Any], seed: int, actions: Sequence[Sequence[int]],
+    episode_return: float, info: dict[str, Any], **run: Any,
+) -> dict[str, Any]:
+    """The state document of an episode: ``settings`` written out
+    (:func:`~tnf_env.settings.explicit_settings`: a later default change cannot move
+    them), the seed, the actions, this process's torch threads, the return and the
+    :data:`STATE_METRICS` of ``info``; plus the run's own fields ``run``
+    (:class:`EpisodeState` lists them).
+
+    :raises ValueError: a field the document does not allow (a bug of the writer).
+    """
+    doc = {
+        "env": explicit_settings(settings),
+        "seed": seed,
+        "actions": [[int(x) for x in a] for a in actions],
+        "torch_threads": torch.get_num_threads(),  # a replay uses the same summation order
+        "episode_return": episode_return,
+        "metrics": {k: plain(info[k]) for k in STATE_METRICS if k in info},
+        **run,
+    }
+    EpisodeState.model_validate(doc)  # what a reader accepts, so nothing unreadable is written
+    return doc
 
 
 def plain(v: Any) -> Any:

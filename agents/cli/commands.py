@@ -264,24 +264,22 @@ def tnf_env_make(settings: dict):
 def cmd_replay(args: argparse.Namespace) -> int:
     """Re-run a saved schedule and check it reproduces its recorded metrics."""
 
-    from ..rl.replay import load_schedule, replay
+    from ..rl.replay import load_schedule, replay, same
 
     render_dir = Path(args.render) if args.render else None
     if render_dir is not None:
         check_out_dir(render_dir, "--render")
     doc = load_schedule(args.schedule)
     result, compared = replay(doc, render_dir)
-    same = True
+    all_same = True
     for key, (rec, now) in compared.items():
-        ok = rec == now or (
-            isinstance(rec, float) and isinstance(now, float) and abs(rec - now) <= 1e-9
-        )
-        same &= ok
+        ok = same(rec, now)
+        all_same &= ok
         print(f"{key:>15}: recorded {rec}  replayed {now}  {'ok' if ok else 'DIFFERENT'}")
     print(f"return {result.episode_return:.4f} over {result.steps} steps")
     if render_dir:
         print(f"frames written to {render_dir}")
-    if not same:
+    if not all_same:
         print("replay differs from the recorded metrics", file=sys.stderr)
         return 1
     return 0

@@ -29,16 +29,11 @@ from tnf_env.measure.scoring import ScoringData, score_network
 from tnf_env.model.network import MaskedMLP
 from tnf_env.model.spiking import SNNSettings
 from tnf_env.reward import normalized_cost
+from tnf_env.rollout import EpisodeResult, Policy, rollout
 from tnf_env.transform.schedule import offline_clustering
 from tnf_env.transform.transformation import Transformation
 
-from ..rl.policies import (
-    EpisodeResult,
-    Policy,
-    fixed_policy,
-    run_episode,
-    run_episodes,
-)
+from ..rl.policies import fixed_policy
 
 
 @dataclass
@@ -160,13 +155,14 @@ class Experiment:
         ``crossbar_size`` (None: the policy chooses it); the network it delivers."""
         env = self.env(seed, **overrides)
         policy = self._sized(policy, env, crossbar_size)
-        return self._delivered(env, run_episode(env, policy, seed))
+        (result,) = rollout([env], [policy], [seed])
+        return self._delivered(env, result)
 
     def transform_many(self, jobs: Sequence[Job], seed: int, batch: int,
                        threads: int = 1) -> list[Delivered]:
         """:meth:`transform` for each job, ``batch`` episodes at a time: their networks
-        retrain as one batched computation (:func:`agents.rl.policies.run_episodes`, whose
-        ``threads`` overlap the episodes' own work).
+        retrain as one batched computation (:func:`tnf_env.rollout.rollout` with ``batch``,
+        whose ``threads`` overlap the episodes' own work).
         Each result is the job's :meth:`transform` in float64; in float32 the stacked
         products round differently from plain retraining, so results differ from
         :meth:`transform`'s (but not between batch sizes >= 2)."""
@@ -179,7 +175,8 @@ class Experiment:
             try:
                 policies = [self._sized(job.policy, env, job.crossbar_size)
                             for job, env in zip(chunk, envs, strict=True)]
-                results = run_episodes(envs, policies, [seed] * len(chunk), threads)
+                results = rollout(envs, policies, [seed] * len(chunk), batch=max(2, batch),
+                                  threads=threads)
                 out += [self._delivered(e, r) for e, r in zip(envs, results, strict=True)]
             finally:
                 for env in envs:

@@ -117,7 +117,7 @@ def run_job(job: Job) -> dict[str, Any]:
     import torch
 
     import tnf_env
-    from agents.rl.policies import run_episode
+    from tnf_env.rollout import rollout
 
     torch.set_num_threads(1)
     replicate = job.level == REPLICATE
@@ -129,7 +129,7 @@ def run_job(job: Job) -> dict[str, Any]:
     env = _ENVS[key]
     policy = make_policy(job.schedule)
     t0, w0 = time.process_time(), time.perf_counter()
-    result = run_episode(env, policy, seed=EPISODE_SEED + job.seed + (1000 if replicate else 0))
+    (result,) = rollout([env], [policy], [EPISODE_SEED + job.seed + (1000 if replicate else 0)])
     info = result.final_info
     return {
         "key": job.key, "schedule": job.schedule.name, "kind": job.schedule.kind,

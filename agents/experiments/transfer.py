@@ -87,12 +87,12 @@ def evaluate_at_full(policy: Any, env_settings: dict, seeds: Sequence[int],
     ``EPISODE_SEED + seed``), the settings with ``overrides`` (a searched schedule's)."""
     import tnf_env
     from agents.rl.full_delivery import at_full
-    from agents.rl.policies import run_episode
+    from tnf_env.rollout import rollout
 
     out = []
-    for s in seeds:
+    for s in seeds:  # one environment per baseline seed, closed before the next
         env = tnf_env.make(**{**at_full(env_settings), **(overrides or {}), "seed": s})
-        out.append(run_episode(env, policy, seed=EPISODE_SEED + s).episode_return)
+        out.append(rollout([env], [policy], [EPISODE_SEED + s])[0].episode_return)
         env.close()
     return out
 

@@ -32,10 +32,11 @@ from typing import Any
 import numpy as np
 
 import tnf_env
+from tnf_env.rollout import rollout
 
 from ..common.outputs import Journal
 from ..common.progress import progress_bar
-from .policies import ScheduleFollower, run_episode, run_episodes
+from .policies import ScheduleFollower
 
 SAMPLERS = ("tpe", "random")
 INFEASIBLE = 1.0  # added to the cost of an episode that misses the accuracy floor
@@ -175,15 +176,15 @@ def trial_objective(
     :param seeds: baseline seeds, each also seeding its episode.
     """
     costs, success, epochs = [], [], 0.0
-    for s in seeds:
+    for s in seeds:  # one environment at a time: each is closed before the next is built
         env = _episode_env(task, settings, params, s)
         try:
-            info = run_episode(env, ParamSchedule(params), s).final_info
+            (result,) = rollout([env], [ParamSchedule(params)], [s])
             epochs += float(env.transformation.epochs_trained)
         finally:
             env.close()
-        costs.append(float(info["cost"]))
-        success.append(bool(info["is_success"]))
+        costs.append(float(result.final_info["cost"]))
+        success.append(bool(result.final_info["is_success"]))
     return _result(costs, success, epochs)
 
 
@@ -207,7 +208,8 @@ def trial_objectives(
     policies = [ParamSchedule(p) for p in group for _ in seeds]
     episode_seeds = [s for _ in group for s in seeds]
     try:
-        results = run_episodes(envs, policies, episode_seeds)
+        # one batch, a single episode too (as the float32 rounding of a group is drawn)
+        results = rollout(envs, policies, episode_seeds, batch=max(2, len(envs)))
         epochs = [float(env.transformation.epochs_trained) for env in envs]
     finally:
         for env in envs:

@@ -14,13 +14,11 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-import torch
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 import tnf_env
-from tnf_env.settings import explicit_settings
-from tnf_env.state import STATE_METRICS, plain  # what replay checks, as get_state() records
+from tnf_env.state import state_document  # the one episode-state document
 
 from ..common.outputs import atomic_write
 from .config import TrainConfig
@@ -83,18 +81,11 @@ class EpisodeMetricsCallback(BaseCallback):
 
 
 def schedule_document(result: EpisodeResult, cfg: TrainConfig, timesteps: int) -> dict:
-    """``best_schedule.json``: what to replay, and what it gave."""
-    info = result.final_info
-    return {
-        "config": cfg.to_dict(),
-        "env": explicit_settings(cfg.env),  # a later default change cannot move it
-        "seed": result.seed,
-        "timesteps": timesteps,
-        "torch_threads": torch.get_num_threads(),  # replay uses the same summation order
-        "actions": result.actions,
-        "episode_return": result.episode_return,
-        "metrics": {k: plain(info[k]) for k in STATE_METRICS if k in info},
-    }
+    """``best_schedule.json``: the state document of ``result``'s episode
+    (:func:`tnf_env.state.state_document`, what ``replay`` re-runs), with the run's
+    configuration and the timesteps it was found at."""
+    return state_document(cfg.env, result.seed, result.actions, result.episode_return,
+                          result.final_info, config=cfg.to_dict(), timesteps=timesteps)
 
 
 class _EvalEpisodes(gymnasium.Wrapper):

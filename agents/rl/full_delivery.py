@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tnf_env.fidelity import KNOBS
-from tnf_env.settings import explicit_settings
-from tnf_env.state import STATE_METRICS, plain
+from tnf_env.state import state_document
 
 from ..common.outputs import atomic_write
 from .replay import load_schedule, replay
@@ -47,18 +46,13 @@ def deliver_at_full(run: Path) -> dict[str, Any] | None:
     if is_full(doc["env"]) or "trained_at" in doc:
         return None
     full_env = at_full(doc["env"])
-    result, _ = replay({**doc, "env": full_env})
-    info = result.final_info
-    new = {
-        **{k: v for k, v in doc.items() if k not in ("env", "actions", "metrics")},
-        "env": explicit_settings(full_env),
-        "actions": result.actions[: result.steps],
-        "episode_return": result.episode_return,
-        "metrics": {k: plain(info[k]) for k in STATE_METRICS if k in info},
-        "trained_at": {
-            "env": doc["env"], "episode_return": doc.get("episode_return"),
-            "metrics": doc["metrics"], "actions": doc["actions"],
-        },
-    }
+    # the same actions from the same seed; an episode that ends sooner keeps what it took
+    result, _ = replay({**doc, "env": full_env}, to_end=True)
+    run = {k: v for k, v in doc.items() if k in ("config", "timesteps", "mean_eval_return",
+                                                 "episodes")}
+    new = state_document(full_env, doc["seed"], result.actions, result.episode_return,
+                         result.final_info, **run, trained_at={
+                             "env": doc["env"], "episode_return": doc.get("episode_return"),
+                             "metrics": doc["metrics"], "actions": doc["actions"]})
     atomic_write(path, json.dumps(new, indent=2))
     return new

@@ -8,33 +8,22 @@ the constants in :class:`~tnf_env.transform.schedule.PaperSchedule` as actions, 
 the first clustering and the start of cluster pruning at their epochs with
 the onset components, and leaves the per-epoch rules (loss gate, settle test,
 growth of the cluster-pruning fraction) to the environment, which applies
-them as the schedule does.
+them as the schedule does. The :class:`~tnf_env.rollout.Policy` protocol and the one
+episode loop, :func:`~tnf_env.rollout.rollout`, live in ``tnf_env``; :func:`run_episode`,
+:func:`run_episodes` and :func:`evaluate_policy` are its common calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from tnf_env.actions import DecodedAction
 from tnf_env.env import TraNNsformerEnv
-from tnf_env.vector_env import step_together
-
-
-class Policy(Protocol):
-    """What every schedule offers: a name, a per-episode reset and an action per step."""
-
-    name: str
-
-    def reset(self, env: gym.Env) -> None: ...
-
-    def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray: ...
+from tnf_env.rollout import EpisodeResult, Policy, rollout  # the one episode loop
 
 
 def _unwrap(env: gym.Env) -> TraNNsformerEnv:
@@ -150,77 +139,26 @@ def fixed_policy(kind: str, crossbar_size: int | None = None, seed: int = 0) -> 
     raise ValueError(f"unknown schedule kind {kind!r}: allowed paper, pruning, random")
 
 
-@dataclass
-class EpisodeResult:
-    """The end of one episode under a policy."""
-
-    policy: str
-    seed: int
-    episode_return: float
-    steps: int
-    actions: list[list[int]]
-    final_info: dict[str, Any]
-
-
 def run_episode(env: gym.Env, policy: Policy, seed: int) -> EpisodeResult:
-    """Run one episode of ``policy`` on ``env`` from ``reset(seed=seed)``."""
-    obs, info = env.reset(seed=seed)
-    policy.reset(env)
-    total, actions = 0.0, []
-    while True:
-        action = np.asarray(policy.act(obs, info))
-        actions.append([int(a) for a in action])
-        obs, reward, terminated, truncated, info = env.step(action)
-        total += reward
-        if terminated or truncated:
-            break
-    return EpisodeResult(policy.name, seed, total, len(actions), actions, info)
+    """One episode of ``policy`` on ``env`` from ``reset(seed=seed)``
+    (:func:`tnf_env.rollout.rollout` of one episode)."""
+    return rollout([env], [policy], [seed])[0]
 
 
 def run_episodes(
     envs: Sequence[gym.Env], policies: Sequence[Policy], seeds: Sequence[int], threads: int = 1
 ) -> list[EpisodeResult]:
-    """Run episode k of ``policies[k]`` on ``envs[k]`` from ``reset(seed=seeds[k])``, all
-    at once: every step retrains the networks of the episodes still running together
-    (:func:`tnf_env.vector_env.step_together`), so each result is
-    :func:`run_episode`'s in float64. In float32 the stacked products round differently
-    from one network's, and long episodes drift apart as another draw of the rounding.
+    """Episode k of ``policies[k]`` on ``envs[k]`` from ``reset(seed=seeds[k])``, all at
+    once (:func:`tnf_env.rollout.rollout` with every episode in one batch, a single one
+    too): each result is :func:`run_episode`'s in float64. In float32 the stacked products
+    round differently from one network's, and long episodes drift apart as another draw
+    of the rounding.
 
     :param envs: distinct TraNNsformer environments (wrapped or not), one per episode.
     :param threads: threads that run the episodes' own work (pruning, clustering, costing)
         side by side between batched retrainings; results do not depend on it.
     """
-    inner = [_unwrap(env) for env in envs]
-    if len({id(e) for e in inner}) != len(inner):
-        raise ValueError("run_episodes needs one environment per episode")
-    results: list[EpisodeResult | None] = [None] * len(inner)
-    obs, infos, totals = [], [], [0.0] * len(inner)
-    actions: list[list[list[int]]] = [[] for _ in inner]
-    for env, policy, seed in zip(inner, policies, seeds, strict=True):
-        o, info = env.reset(seed=seed)
-        policy.reset(env)
-        obs.append(o)
-        infos.append(info)
-    with ExitStack() as stack:
-        map_each = stack.enter_context(ThreadPoolExecutor(threads)).map if threads > 1 else map
-        running = list(range(len(inner)))
-        while running:
-            chosen = [np.asarray(policies[k].act(obs[k], infos[k])) for k in running]
-            for k, a in zip(running, chosen, strict=True):
-                inner[k].codec.check(a)
-                actions[k].append([int(x) for x in a])
-            stepped = step_together([inner[k] for k in running], chosen, map_each)
-            still = []
-            for k, (o, r, term, trunc, info) in zip(running, stepped, strict=True):
-                obs[k], infos[k] = o, info
-                totals[k] += r
-                if term or trunc:
-                    results[k] = EpisodeResult(policies[k].name, seeds[k], totals[k],
-                                               len(actions[k]), actions[k], info)
-                else:
-                    still.append(k)
-            running = still
-    return results
+    return rollout(envs, policies, seeds, batch=max(2, len(envs)), threads=threads)
 
 
 def evaluate_policy(
@@ -229,16 +167,11 @@ def evaluate_policy(
     seeds: Sequence[int],
     on_episode: Callable[[EpisodeResult], object] | None = None,
 ) -> list[EpisodeResult]:
-    """One episode per seed; returns their results.
+    """One episode per seed on ``env``, one after the other; returns their results.
 
     :param on_episode: called with each episode's result as it ends (a progress bar).
     """
-    results = []
-    for s in seeds:
-        results.append(run_episode(env, policy, s))
-        if on_episode is not None:
-            on_episode(results[-1])
-    return results
+    return rollout([env] * len(seeds), [policy] * len(seeds), seeds, on_episode=on_episode)
 
 
 def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:

@@ -336,36 +336,18 @@ def _schedule_trial(
     batched computation (the same results in float64), and are reported when all end."""
     import numpy as np
 
-    from tnf_env import Task, TraNNsformerEnv
+    from tnf_env import Task
+    from tnf_env.rollout import rollout
 
-    from .policies import PaperPolicy, PruningPolicy, run_episode, run_episodes
+    from .policies import PaperPolicy, PruningPolicy
 
     cfg = apply_params(cfg, {"env.prune_unit": "paper"})  # the schedules' unit
     seeds = [EVAL_SEED + k for k in range(episodes)]
-
-    def policy():
-        return PaperPolicy() if target == "paper" else PruningPolicy()
-
-    def finished():
-        """The episodes' results in seed order."""
-        if cfg.vectorization == "batched":  # one task: the episodes share its data, stack
-            task = Task.build(**cfg.env)
-            envs = [TraNNsformerEnv(task=task) for _ in seeds]
-            try:
-                yield from run_episodes(envs, [policy() for _ in seeds], seeds)
-            finally:
-                for e in envs:
-                    e.close()
-            return
-        env, one = env_creator(cfg.env), policy()
-        try:
-            for seed in seeds:
-                yield run_episode(env, one, seed)
-        finally:
-            env.close()
-
     results, steps = [], 0
-    for res in finished():
+
+    def finished(res) -> None:
+        """Record an episode's end (in seed order) and report the running mean."""
+        nonlocal steps
         results.append(res)
         steps += res.steps
         mean = float(np.mean([r.episode_return for r in results]))
@@ -374,6 +356,18 @@ def _schedule_trial(
         doc["mean_eval_return"], doc["episodes"] = mean, len(results)
         atomic_write(out / "best_schedule.json", json.dumps(doc, indent=2))
         report({"timesteps": steps, "episodes": len(results), METRIC: mean, "best_return": mean})
+
+    policies = [PaperPolicy() if target == "paper" else PruningPolicy() for _ in seeds]
+    if cfg.vectorization == "batched":  # one task: the episodes share its data, stack
+        task = Task.build(**cfg.env)
+        rollout([task] * len(seeds), policies, seeds, batch=max(2, len(seeds)),
+                on_episode=finished)
+        return
+    env = env_creator(cfg.env)
+    try:
+        rollout([env] * len(seeds), policies, seeds, on_episode=finished)
+    finally:
+        env.close()
 
 
 def _global_env_creator() -> Callable[[dict], Any]:

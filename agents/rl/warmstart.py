@@ -25,6 +25,7 @@ import torch
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 from tnf_env.actions import action_group
+from tnf_env.rollout import rollout
 
 from .policies import Policy
 
@@ -51,28 +52,37 @@ def collect_demonstrations(
     :param seeds: one episode per seed.
     :param gamma: discount of the returns-to-go the critic is fitted to.
     """
-    obs_all, act_all, ret_all, totals = [], [], [], []
-    for seed in seeds:
-        obs, info = env.reset(seed=int(seed))
-        policy.reset(env)
-        rewards = []
-        while True:
-            action = np.asarray(policy.act(obs, info), dtype=np.int64)
-            obs_all.append(np.asarray(obs, dtype=np.float32))
-            act_all.append(action)
-            obs, reward, terminated, truncated, info = env.step(action)
-            rewards.append(float(reward))
-            if terminated or truncated:
-                break
+    seen = _Seen(policy)
+    results = rollout([env] * len(seeds), [seen] * len(seeds), [int(s) for s in seeds])
+    ret_all = []
+    for result in results:
         togo, acc = [], 0.0
-        for r in reversed(rewards):
+        for r in reversed(result.rewards):
             acc = r + gamma * acc
             togo.append(acc)
         ret_all.extend(reversed(togo))
-        totals.append(sum(rewards))
     return Demonstrations(
-        np.stack(obs_all), np.stack(act_all), np.asarray(ret_all, dtype=np.float32), totals
+        np.stack(seen.obs), np.stack(seen.actions), np.asarray(ret_all, dtype=np.float32),
+        [sum(r.rewards) for r in results],
     )
+
+
+class _Seen:
+    """``policy``, recording each observation it sees and the action it takes there."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy, self.name = policy, policy.name
+        self.obs: list[np.ndarray] = []
+        self.actions: list[np.ndarray] = []
+
+    def reset(self, env: gym.Env) -> None:
+        self.policy.reset(env)
+
+    def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        action = np.asarray(self.policy.act(obs, info), dtype=np.int64)
+        self.obs.append(np.asarray(obs, dtype=np.float32))
+        self.actions.append(action)
+        return action
 
 
 def _component_log_probs(model: OnPolicyAlgorithm, obs: torch.Tensor,
