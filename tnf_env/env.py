@@ -1,12 +1,11 @@
 """``tnf_env/TraNNsformer-v0``: transform a trained network into cheap crossbar hardware.
 
-An episode starts from the cached dense baseline network. Each step is one
-TraNNsformer iteration chosen by the action (see :mod:`tnf_env.actions`):
-raise per-layer pruning thresholds, (re)cluster, prune clusters, pick the
-crossbar size, then retrain for ``retrain_epochs``; the network is then
-scored on the validation split, mapped onto crossbars and costed with
-:mod:`hwmodel`. The reward is the step's decrease of the normalised hardware
-cost, with a penalty below the accuracy floor (:mod:`tnf_env.reward`).
+An episode starts from the cached dense baseline network. Each step is one TraNNsformer
+iteration chosen by the action (see :mod:`tnf_env.actions`): raise per-layer pruning
+thresholds, (re)cluster, prune clusters, pick the crossbar size, then retrain for
+``retrain_epochs``; the network is then scored on the validation split, mapped onto
+crossbars and costed with :mod:`hwmodel`. The reward is the step's decrease of the
+normalised hardware cost, with a penalty below the accuracy floor (:mod:`tnf_env.reward`).
 
 >>> import tnf_env
 >>> env = tnf_env.make(max_steps=3)  # gymnasium.make plus a matching TimeLimit
