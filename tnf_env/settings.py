@@ -52,6 +52,7 @@ from .validation import (
     NumberTuple,
     PathStr,
     Str,
+    seed_range,
     validate_fields,
 )
 
@@ -141,7 +142,7 @@ class EnvConfig(BaseModel):
         "'784-1200-1200-10' or [784, 1200, 10]")
     seed: Annotated[Int, Rule(lambda v: 0 <= v < SEED_LIMIT)] = setting(
         0, "seed of the dense baseline network the episodes transform",
-        "an integer in [0, 2**63)")
+        f"an integer in {seed_range()}")
     crossbar_sizes: IntTuple = setting(
         (16, 32, 64, 128), "crossbar sizes N the agent may pick",
         "a non-empty tuple of distinct integers >= 2")

@@ -26,7 +26,7 @@ from .actions import ActionCodec
 from .model.network import default_topology, parse_topology
 from .settings import MAX_STEPS, EnvConfig, earlier_settings, explicit_settings
 from .transform.step_plan import sub_epochs
-from .validation import Int, Str, check_seed
+from .validation import Int, Str, check_seed, seed_range
 
 # The metrics a state (and best_schedule.json) records; replay checks each of them.
 STATE_METRICS = (
@@ -107,7 +107,7 @@ class EpisodeState(BaseModel):
 #: What each key allows, for the error messages.
 ALLOWED = {
     "env": "a mapping of environment settings",
-    "seed": "an integer in [0, 2**63)",
+    "seed": f"an integer in {seed_range()}",
     "actions": f"a list of at most {MAX_STEPS} actions, each a list of integers >= 0",
     "metrics": "a mapping from metric names to finite values (no NaN or infinity)",
     "torch_threads": "null or an integer >= 1",

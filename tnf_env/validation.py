@@ -20,9 +20,23 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BeforeValidator, Field, Strict, TypeAdapter, ValidationError
 
-# Seeds go to torch generators (< 2**64, and a baseline seeds one with seed + 1), numpy
-# and Gymnasium (>= 0).
+# Two meanings of a seed, so two limits. A seed of the environment (the dense baseline,
+# an episode's retraining and clustering) goes to torch generators (< 2**64, and a
+# baseline seeds one with seed + 1), numpy's Generator and Gymnasium (>= 0).
 SEED_LIMIT = 2**63
+# A seed of numpy's global (legacy) generator, which takes < 2**32: a learner's (SB3's
+# set_random_seed) and the search samplers' (Optuna's). Every seed given on a command line
+# keeps to it as well: studies derive episode and policy seeds from theirs (1000 * seed + k,
+# EPISODE_SEED + 1000 + seed), which then stay below SEED_LIMIT.
+NUMPY_SEED_LIMIT = 2**32
+
+
+def seed_range(limit: int = SEED_LIMIT) -> str:
+    """The interval a seed below ``limit`` lies in, as every refusal writes it.
+
+    :param limit: :data:`SEED_LIMIT` or :data:`NUMPY_SEED_LIMIT`.
+    """
+    return f"[0, 2**{limit.bit_length() - 1})"
 
 
 def _scalar(value: Any) -> Any:
@@ -86,5 +100,5 @@ def check_seed(seed: Any, name: str = "seed") -> int:
     except TypeError:
         ok = False
     if not ok or not 0 <= value < SEED_LIMIT:
-        raise ValueError(f"invalid {name}={seed!r}: allowed an integer in [0, 2**63)")
+        raise ValueError(f"invalid {name}={seed!r}: allowed an integer in {seed_range()}")
     return value

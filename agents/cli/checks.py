@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tnf_env.validation import NUMPY_SEED_LIMIT, seed_range
+
 from ..common.outputs import check_writable
 
 if TYPE_CHECKING:  # imported where used: torch stays out of the parser's imports
@@ -31,12 +33,13 @@ def check_out_dir(path: Path, flag: str) -> None:
     check_writable(path, flag)
 
 
-def check_seeds(seeds: Sequence[int], flag: str = "--seeds", limit: int = 2**32) -> None:
-    """Seeds feed numpy, torch and Gymnasium: distinct integers in ``[0, limit)`` (a seed
-    given twice would count one network twice in every mean)."""
-    bad = [s for s in seeds if not 0 <= s < limit]
+def check_seeds(seeds: Sequence[int], flag: str = "--seeds") -> None:
+    """Distinct integers in ``[0, NUMPY_SEED_LIMIT)`` (a seed given twice would count one
+    network twice in every mean): a learner's or a sampler's seed goes to numpy's global
+    generator, and a study derives the seeds of its episodes from its own."""
+    bad = [s for s in seeds if not 0 <= s < NUMPY_SEED_LIMIT]
     if bad:
-        raise CLIError(f"{flag} must be integers in [0, 2**{limit.bit_length() - 1}), got {bad[0]}")
+        raise CLIError(f"{flag} must be integers in {seed_range(NUMPY_SEED_LIMIT)}, got {bad[0]}")
     if len(set(seeds)) != len(seeds):
         twice = sorted({s for s in seeds if list(seeds).count(s) > 1})
         raise CLIError(f"{flag} must be distinct, got {twice[0]} twice")

@@ -25,7 +25,15 @@ from hwmodel.safeload import DocumentError, parse_document
 from tnf_env.actions import ACTION_GROUPS
 from tnf_env.data.datasets import DEFAULT_DATASET
 from tnf_env.settings import EnvConfig
-from tnf_env.validation import Int, Number, Str, validate_fields
+from tnf_env.validation import (
+    NUMPY_SEED_LIMIT,
+    SEED_LIMIT,
+    Int,
+    Number,
+    Str,
+    seed_range,
+    validate_fields,
+)
 
 from ..common.overrides import OverrideError, apply_overrides
 from .learners import DEFAULT_LEARNER, learner_names
@@ -36,8 +44,6 @@ CONFIG_DIR = files("agents") / "configs"  # the named configurations
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
-# SB3 seeds numpy's global generator (np.random.seed takes seeds below 2**32).
-SEED_LIMIT = 2**32
 MAX_WIDTH = 65_536  # a policy layer wider than this does not fit any sensible memory
 MAX_LIST = 1024
 # Integer keys: at least 1, at most this (larger values pass and then spin for days or fail
@@ -71,7 +77,8 @@ ALLOWED = {
     "name": "a single path component of letters, digits, '.', '_' or '-'",
     "env": "a mapping of environment settings",
     "learner": f"one of {', '.join(learner_names())} (the modules of agents/rl/learners)",
-    "seed": "an integer in [0, 2**32)",
+    # SB3 seeds numpy's global generator
+    "seed": f"an integer in {seed_range(NUMPY_SEED_LIMIT)}",
     "device": "'cpu', 'cuda' or 'auto'",
     "learning_rate": "a number in (0, 1]",
     "gamma": "a number in [0, 1]",
@@ -80,7 +87,7 @@ ALLOWED = {
     "clip_range": "a number in (0, 1]",
     "net_arch": f"a list of 1 to 16 integer widths in [1, {MAX_WIDTH}]",
     "warm_start": "'none', 'paper', 'pruning' or 'policy:DIR' (a run or shipped policy)",
-    "baseline_seeds": "None or a non-empty list of distinct integers in [0, 2**63)",
+    "baseline_seeds": f"None or a non-empty list of distinct integers in {seed_range()}",
     "warm_start_confidence": "a number in (0, 1) or a mapping from action groups "
     f"{list(CONFIDENCE_KEYS)} to such numbers",
 }
@@ -177,10 +184,10 @@ class TrainConfig:
         if (
             not isinstance(self.seed, int)
             or isinstance(self.seed, bool)
-            or not 0 <= self.seed < SEED_LIMIT
+            or not 0 <= self.seed < NUMPY_SEED_LIMIT
         ):
             raise ConfigError(
-                f"config key 'seed' must be an integer in [0, 2**32), got {self.seed!r}"
+                f"config key 'seed' must be {ALLOWED['seed']}, got {self.seed!r}"
             )
         for key, high in INT_LIMITS.items():
             value = getattr(self, key)
@@ -242,11 +249,11 @@ class TrainConfig:
             not seeds
             or len(seeds) > MAX_LIST
             or len(set(seeds)) != len(seeds)
-            or any(not 0 <= s < 2**63 for s in seeds)
+            or any(not 0 <= s < SEED_LIMIT for s in seeds)
         ):
             raise ConfigError(
                 "config key 'baseline_seeds' must be None or a non-empty list of at most "
-                f"{MAX_LIST} distinct integers in [0, 2**63), got {_short(seeds)}"
+                f"{MAX_LIST} distinct integers in {seed_range()}, got {_short(seeds)}"
             )
         if (
             not self.net_arch

@@ -78,3 +78,22 @@ def test_negative_seeds_elsewhere(tmp_path, capsys, no_work):
     _one_line_error(capsys, "--seeds", "got -1")
     assert main(["search", "--seeds", "-2", "--out", str(tmp_path / "s")]) == 2
     _one_line_error(capsys, "--seeds", "got -2")
+
+
+def test_seed_limits_are_named_once_and_refused_in_one_format():
+    """The environment takes seeds below 2**63; a command's seeds (a learner's goes to
+    numpy's global generator) stay below 2**32; both refusals print the same interval."""
+    from agents.cli.checks import CLIError, check_seeds
+    from agents.rl.config import ConfigError, config_from_dict
+    from tnf_env.settings import EnvConfig
+    from tnf_env.validation import NUMPY_SEED_LIMIT, SEED_LIMIT, check_seed
+
+    assert check_seed(SEED_LIMIT - 1) == SEED_LIMIT - 1
+    assert EnvConfig.from_kwargs(seed=SEED_LIMIT - 1).seed == SEED_LIMIT - 1
+    check_seeds([NUMPY_SEED_LIMIT - 1])
+    with pytest.raises(CLIError, match=r"\[0, 2\*\*32\), got 4294967296"):
+        check_seeds([NUMPY_SEED_LIMIT], "--search-seed")
+    with pytest.raises(ConfigError, match=r"'seed' must be an integer in \[0, 2\*\*32\)"):
+        config_from_dict({"seed": NUMPY_SEED_LIMIT})
+    with pytest.raises(ValueError, match=r"seed=.*an integer in \[0, 2\*\*63\)"):
+        EnvConfig.from_kwargs(seed=SEED_LIMIT)
