@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tnf_env.model import SNN_TIMESTEPS
-
 from ..common.overrides import add_set_flag
 from ..common.progress import add_quiet_flag
-from ..experiments.configs import RATE_GRID
+from ..experiments.configs import CompareConfig
+from .model_flags import add_config_flags, config_from_args
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -19,7 +18,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     :param args: the parsed ``compare`` flags.
     """
     from ..common.outputs import claim_dir
-    from ..experiments.compare import CompareConfig, run_compare
+    from ..experiments.compare import run_compare
     from ..experiments.compare_report import results_markdown, write_outputs
     from ..rl.config import load_config
     from .checks import (
@@ -54,24 +53,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     check_device(train.device, "device")
     check_device(train.env_config.device, "env.device")
-    cfg = CompareConfig(
-        train=train,
-        out=out,
-        train_seeds=tuple(args.train_seeds),
-        eval_seeds=tuple(args.eval_seeds),
-        warm_start=args.warm_start,
-        search_budget=args.search_budget,
-        search_budget_unit=args.search_budget_unit,
-        rate_grid=tuple(args.rate_grid),
-        snn_timesteps=args.snn_timesteps,
-        search_seed=args.search_seed,
-        reps=args.reps,
-        batch=args.batch,
-        cold=not args.no_cold,
-        methods=tuple(args.methods),
-        fixed_sizes=None if args.fixed_sizes is None else tuple(args.fixed_sizes),
-        workers=args.workers,
-    )
+    cfg = config_from_args(CompareConfig, args, train=train, out=out, cold=not args.no_cold)
     with claim_dir(out, "--out", replace=args.force):  # locked before PPO's first step
         # The figure needs it at the end: said before hours of PPO, and after the flags
         # and the output, which are the user's to fix first.
@@ -118,45 +100,18 @@ def add_parser(sub) -> None:
     p.add_argument("--timesteps", type=int, default=None,
                    help="PPO's environment steps (default: the config's)")
     add_set_flag(p, "a configuration field or env.SETTING (as train --set)")
-    p.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1],
-                   help="baseline seeds PPO and the searches train on")
-    p.add_argument("--eval-seeds", type=int, nargs="+", default=[2, 3, 4],
-                   help="held-out baseline seeds every method is scored on")
-    p.add_argument("--warm-start", default="none", metavar="{none,paper,pruning,policy:DIR}",
-                   help="also train PPO warm-started from this schedule, or from a trained "
-                   "policy (policy:policies/digits)")
-    p.add_argument("--search-budget", type=float, default=None,
-                   help="each search's budget, in --search-budget-unit (default: cold PPO's)")
-    p.add_argument("--search-budget-unit", choices=("epochs", "cpu"), default="epochs",
-                   help="what the searches' budget counts: retraining epochs, or CPU-seconds "
-                   "(equal compute where an epoch's cost differs, as at a fidelity level)")
-    p.add_argument("--rate-grid", type=float, nargs="+", default=list(RATE_GRID),
-                   help="multiples of the config's rate_scale the tuned fixed schedules try")
-    p.add_argument("--snn-timesteps", type=int, default=SNN_TIMESTEPS,
-                   help=f"SNN simulation length T in 1 ms steps (default {SNN_TIMESTEPS})")
-    p.add_argument("--search-seed", type=int, default=0, help="seed of the searches' samplers")
-    p.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
+    add_config_flags(p, CompareConfig, skip=("train", "out", "cold", "extra"),
+                     metavars={"warm_start": "{none,paper,pruning,policy:DIR}", "batch": "B",
+                               "methods": "METHOD", "fixed_sizes": "N"})
     p.add_argument("--out", default="runs/compare", help="output directory")
     p.add_argument("--force", action="store_true", help="overwrite results in --out")
     p.add_argument("--resume", action="store_true",
                    help="continue a comparison in --out that was stopped (same flags): PPO "
                    "from its checkpoints, the searches from their journals, the held-out "
                    "seeds after the last one scored")
-    p.add_argument("--batch", type=int, default=1, metavar="B",
-                   help="run up to B episodes at once, their networks retrained as one "
-                   "batched computation: the searches draw B trials together, and a held-out "
-                   "seed's scoring episodes run B at a time (default 1: one after the other)")
     p.add_argument("--no-cold", action="store_true",
                    help="train only the --warm-start PPO run (its CPU then sets the searches' "
                    "budget), not a cold one too")
-    p.add_argument("--methods", nargs="+", default=[], metavar="METHOD",
-                   help="extra rows: registered baselines (tiles) and trained policies run "
-                   "zero-shot (policy:policies/digits)")
-    p.add_argument("--fixed-sizes", type=int, nargs="+", default=None, metavar="N",
-                   help="crossbar sizes the tuned fixed schedules try (default: the config's)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="processes of one thread each: the two searches side by side, the "
-                   "held-out seeds as jobs of one seed and method group (default 1)")
     p.add_argument("--report-only", action="store_true",
                    help="recompute results.md, the summary and the figure from --out's rows")
     add_quiet_flag(p)

@@ -1,9 +1,10 @@
 """Command-line flags generated from a configuration's fields.
 
-A study's configuration (a pydantic dataclass) declares each setting once: its type,
+A command's configuration (a pydantic dataclass) declares each setting once: its type,
 default and one-line meaning (``Field(description=...)``). :func:`add_config_flags`
 turns the fields into argparse flags (``rate_grid`` becomes ``--rate-grid``, a tuple
-takes one or more values, an optional number ``None`` by default), and
+takes one or more values, an optional number ``None`` by default, a ``Literal`` its
+choices), and
 :func:`config_from_args` builds the configuration from the parsed flags. A new
 setting is then one field: its flag, ``--help`` line and copy follow from it.
 """
@@ -19,16 +20,27 @@ from typing import Any
 _SCALARS = (int, float, str)
 
 
-def _flag_type(annotation: Any) -> tuple[type, bool]:
-    """The scalar type of a field's flag and whether it takes several values."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+def _plain(annotation: Any) -> Any:
+    """``Annotated[int, Strict()]`` as ``int`` (the flag's type; pydantic checks the rest)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation
+
+
+def _flag_type(annotation: Any) -> tuple[type, bool, tuple[str, ...] | None]:
+    """The scalar type of a field's flag, whether it takes several values and its choices
+    (those of a ``Literal`` field, else None)."""
+    annotation = _plain(annotation)
+    args = [_plain(a) for a in typing.get_args(annotation) if a is not type(None)]
     origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return str, False, tuple(args)
     if origin in (typing.Union, types.UnionType) and len(args) == 1:
         return _flag_type(args[0])
     if origin in (tuple, list) and args and args[0] in _SCALARS:
-        return args[0], True
+        return args[0], True, None
     if annotation in _SCALARS:
-        return annotation, False
+        return annotation, False, None
     raise TypeError(f"no command-line flag for a field of type {annotation!r}")
 
 
@@ -60,15 +72,17 @@ def add_config_flags(
     for name, f in cls.__pydantic_fields__.items():
         if name in skip:
             continue
-        kind, several = _flag_type(f.annotation)
+        kind, several, choices = _flag_type(f.annotation)
         default = f.get_default(call_default_factory=True)
         help_text = (f.description or "").format_map(fill or {})
-        if default is not None and f"default {_shown(default)}" not in help_text:
+        if default not in (None, ()) and f"default {_shown(default)}" not in help_text:
             help_text += f" (default {_shown(default)})"
         flags = [*aliases.get(name, ()), "--" + name.replace("_", "-")]
         extra: dict[str, Any] = {"nargs": "+"} if several else {}
         if name in metavars:
             extra["metavar"] = metavars[name]
+        if choices is not None:
+            extra["choices"] = choices
         p.add_argument(*flags, dest=name, type=kind, help=help_text,
                        default=list(default) if several and default is not None else default,
                        **extra)

@@ -27,120 +27,20 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import tnf_env
-from tnf_env.model.spiking import SNN_TIMESTEPS, SNNSettings
+from tnf_env.model.spiking import SNNSettings
 
 from ..common.outputs import atomic_write
 from ..rl.blackbox import ScheduleParams, run_search
-from ..rl.config import TrainConfig, is_warm_start
+from ..rl.config import TrainConfig
 from . import methods as em
-from .configs import RATE_GRID
+from .configs import CompareConfig, CompareError
 from .episodes import Experiment
 from .study import JOURNAL, Lab, Study
 
-WARM_STARTS = ("none", "paper", "pruning")
 FIXED = ("pruning", "paper")
-
-
-class CompareError(ValueError):
-    """A comparison that cannot run as asked."""
-
-
-@dataclass
-class CompareConfig:
-    """Settings of one ``compare`` run (each a command-line flag)."""
-
-    train: TrainConfig  # PPO's configuration; its env settings are the environment's
-    out: Path  # results.json, results.md, learning_curves.png, LEARNER/ (ppo/), search/
-    train_seeds: tuple[int, ...] = (0, 1)  # baselines PPO trains and the searches tune on
-    eval_seeds: tuple[int, ...] = (2, 3, 4)  # held-out baselines every method is scored on
-    warm_start: str = "none"  # also train PPO warm-started from this schedule ("none": not)
-    search_budget: float | None = None  # each search's budget, in its unit (None: cold PPO's)
-    search_budget_unit: str = "epochs"  # "epochs" (retraining) or "cpu" (CPU-seconds: equal
-    # compute where an epoch's cost differs, as at a fidelity level)
-    rate_grid: tuple[float, ...] = RATE_GRID  # multiples of rate_scale the fixed tune tries
-    snn_timesteps: int = SNN_TIMESTEPS  # SNN length of the scoring path
-    search_seed: int = 0  # seed of the Optuna samplers
-    reps: int = 2000  # bootstrap resamples
-    batch: int = 1  # episodes run at once, retrained as one batch: B search trials drawn
-    # together, a held-out seed's scoring episodes (1: one after the other)
-    cold: bool = True  # train PPO cold (False: only the warm-started run, which then sets
-    # the searches' budget)
-    methods: tuple[str, ...] = ()  # extra rows: registered baselines ("tiles") and trained
-    # policies run zero-shot ("policy:DIR")
-    fixed_sizes: tuple[int, ...] | None = None  # crossbar sizes the tuned fixed schedules
-    # try (None: the config's)
-    workers: int = 1  # processes of one thread each: the two searches side by side and the
-    # held-out seeds split into jobs (1: all in this process)
-    extra: dict[str, Any] = field(default_factory=dict)  # recorded in results.json
-
-    def identity(self) -> dict[str, Any]:
-        """What a resumed comparison must share with the one it continues (``compare.json``)."""
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-             if f.name not in ("out", "extra", "reps", "batch", "workers")}
-        d["train"] = self.train.to_dict()
-        # as comparisons recorded before these fields existed
-        for name, default in (("search_budget_unit", "epochs"), ("cold", True),
-                              ("methods", ()), ("fixed_sizes", None)):
-            if d[name] == default:
-                del d[name]
-        return json.loads(json.dumps(d))
-
-    def __post_init__(self) -> None:
-        for name in ("train_seeds", "eval_seeds"):
-            seeds = getattr(self, name)
-            if not seeds or len(set(seeds)) != len(seeds) or any(
-                not isinstance(s, int) or s < 0 for s in seeds
-            ):
-                raise CompareError(f"{name} must be distinct integers >= 0, got {seeds!r}")
-        if set(self.train_seeds) & set(self.eval_seeds):
-            raise CompareError(
-                f"held-out seeds {self.eval_seeds} overlap the training seeds {self.train_seeds}"
-            )
-        if self.train.n_envs % len(self.train_seeds):
-            raise CompareError(
-                f"PPO trains worker k on seed train_seeds[k % {len(self.train_seeds)}]: n_envs "
-                f"({self.train.n_envs}) must be a multiple of the {len(self.train_seeds)} "
-                "training seeds"
-            )
-        if not is_warm_start(self.warm_start):
-            raise CompareError(f"warm_start must be one of {WARM_STARTS} or 'policy:DIR' (a "
-                               f"trained policy's directory), got {self.warm_start!r}")
-        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
-            raise CompareError(f"batch must be an integer >= 1, got {self.batch!r}")
-        if self.search_budget_unit not in ("epochs", "cpu"):
-            raise CompareError("search_budget_unit must be 'epochs' or 'cpu', got "
-                               f"{self.search_budget_unit!r}")
-        if self.search_budget is not None and not self.search_budget > 0:
-            raise CompareError(f"search_budget must be > 0 {self.search_budget_unit}, got "
-                               f"{self.search_budget!r}")
-        if not self.rate_grid or any(not g > 0 for g in self.rate_grid):
-            raise CompareError(f"rate_grid must be numbers > 0, got {self.rate_grid!r}")
-        if self.snn_timesteps < 1 or self.reps < 100:
-            raise CompareError("snn_timesteps must be >= 1 and reps >= 100")
-        if not self.cold and self.warm_start == "none":
-            raise CompareError("cold=False trains no PPO at all without a warm_start: give "
-                               "a warm_start (a schedule or policy:DIR) or keep cold")
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not (
-                1 <= self.workers <= 64):
-            raise CompareError(f"workers must be an integer in [1, 64], got {self.workers!r}")
-        for m in self.methods:
-            if not (m.startswith("policy:") and len(m) > 7) and m not in em.REGISTRY:
-                raise CompareError(
-                    f"unknown extra method {m!r}: allowed 'policy:DIR' (a trained policy, "
-                    f"zero-shot) or a registered baseline: {', '.join(sorted(em.REGISTRY))}")
-        if len(set(self.methods)) != len(self.methods):
-            raise CompareError(f"methods must be distinct, got {self.methods!r}")
-        if self.fixed_sizes is not None and (not self.fixed_sizes or any(
-                isinstance(n, bool) or not isinstance(n, int) or n < 1
-                for n in self.fixed_sizes) or len(set(self.fixed_sizes)) != len(
-                self.fixed_sizes)):
-            raise CompareError("fixed_sizes must be distinct integers >= 1, got "
-                               f"{self.fixed_sizes!r}")
 
 
 def ppo_epochs(timesteps: int, cfg: TrainConfig, horizon: int, step_epochs: float) -> float:

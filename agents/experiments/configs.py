@@ -1,5 +1,5 @@
-"""The settings of the ``reproduce`` and ``benchmark`` studies, and the tuning constants
-they default to.
+"""The settings of the ``reproduce``, ``benchmark`` and ``compare`` studies, and the tuning
+constants they default to.
 
 Kept apart from the studies and free of torch: the command line builds its flags from
 these fields (:func:`agents.cli.model_flags.add_config_flags`) before it imports what
@@ -8,20 +8,32 @@ runs them, so ``--help`` answers at once.
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from hwmodel.technology import DEFAULT_TECHNOLOGY
 from tnf_env.data.datasets import DEFAULT_DATASET
 from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
 from tnf_env.model import SNN_TIMESTEPS
+from tnf_env.validation import Int, Str
 
-__all__ = ["RATE_GRID", "RELEASE_PRUNING_RATE", "BenchmarkConfig", "ReproduceConfig"]
+from ..common.configs import refusing
+
+__all__ = ["RATE_GRID", "RELEASE_PRUNING_RATE", "WARM_STARTS", "BenchmarkConfig",
+           "CompareConfig", "CompareError", "ReproduceConfig"]
 
 RATE_GRID = (0.5, 1.0, 2.0)  # multiples of the environment's rate_scale tried when tuning
 RELEASE_PRUNING_RATE = 0.7  # the release's pruning-only run: this x the rate scale
+WARM_STARTS = ("none", "paper", "pruning")  # compare's schedules (or a policy:DIR)
+
+
+class CompareError(ValueError):
+    """A comparison that cannot run as asked."""
 
 
 @pydantic_dataclass
@@ -138,3 +150,163 @@ class BenchmarkConfig:
         """What a resumed benchmark must share with the one it continues."""
         # how episodes are grouped is not what they compute: a resume may change it
         return {k: v for k, v in vars(self).items() if k not in ("extra", "batch")}
+
+
+@refusing(CompareError)
+@pydantic_dataclass
+class CompareConfig:
+    """Settings of one ``compare`` run: every field but ``train``, ``out``, ``cold`` and
+    ``extra`` is a command-line flag (:func:`agents.cli.model_flags.add_config_flags`)
+    with its meaning as its help. A bad value raises :class:`CompareError`, one line."""
+
+    # a TrainConfig (agents.rl.config imports torch; this module must not: --help)
+    train: Any = Field(
+        description="the learner's configuration; its env settings are the environment's")
+    out: Path = Field(
+        description="results.json, results.md, learning_curves.png, LEARNER/ (ppo/), search/")
+    train_seeds: tuple[Int, ...] = Field(
+        (0, 1), description="baseline seeds PPO and the searches train on")
+    eval_seeds: tuple[Int, ...] = Field(
+        (2, 3, 4), description="held-out baseline seeds every method is scored on")
+    warm_start: Str = Field(
+        "none", description="also train PPO warm-started from this schedule, or from a "
+        "trained policy (policy:policies/digits)")
+    search_budget: float | None = Field(
+        None, description="each search's budget, in --search-budget-unit (default: cold PPO's)")
+    search_budget_unit: Literal["epochs", "cpu"] = Field(
+        "epochs", description="what the searches' budget counts: retraining epochs, or "
+        "CPU-seconds (equal compute where an epoch's cost differs, as at a fidelity level)")
+    rate_grid: tuple[float, ...] = Field(
+        RATE_GRID, description="multiples of the config's rate_scale the tuned fixed "
+        "schedules try")
+    snn_timesteps: Int = Field(
+        SNN_TIMESTEPS, description="SNN simulation length T in 1 ms steps, of the scoring path")
+    search_seed: Int = Field(0, description="seed of the searches' samplers")
+    reps: Int = Field(2000, description="bootstrap resamples")
+    batch: Int = Field(
+        1, description="run up to B episodes at once, their networks retrained as one "
+        "batched computation: the searches draw B trials together, and a held-out seed's "
+        "scoring episodes run B at a time (default 1: one after the other)")
+    cold: bool = Field(
+        True, description="train PPO cold (False: only the warm-started run, which then "
+        "sets the searches' budget)")
+    methods: tuple[Str, ...] = Field(
+        (), description="extra rows: registered baselines (tiles) and trained policies run "
+        "zero-shot (policy:policies/digits); default none")
+    fixed_sizes: tuple[Int, ...] | None = Field(
+        None, description="crossbar sizes the tuned fixed schedules try (default: the "
+        "config's)")
+    workers: Int = Field(
+        1, description="processes of one thread each: the two searches side by side, the "
+        "held-out seeds as jobs of one seed and method group")
+    extra: dict[str, Any] = Field(default_factory=dict, description="recorded in results.json")
+
+    def identity(self) -> dict[str, Any]:
+        """What a resumed comparison must share with the one it continues (``compare.json``)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+             if f.name not in ("out", "extra", "reps", "batch", "workers")}
+        d["train"] = self.train.to_dict()
+        # as comparisons recorded before these fields existed
+        for name, default in (("search_budget_unit", "epochs"), ("cold", True),
+                              ("methods", ()), ("fixed_sizes", None)):
+            if d[name] == default:
+                del d[name]
+        return json.loads(json.dumps(d))
+
+    @field_validator("train")
+    @classmethod
+    def _train(cls, value: Any) -> Any:
+        from ..rl.config import TrainConfig
+
+        if not isinstance(value, TrainConfig):
+            raise ValueError(f"train must be a TrainConfig, got {type(value).__name__}")
+        return value
+
+    @field_validator("train_seeds", "eval_seeds")
+    @classmethod
+    def _seeds(cls, seeds: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        if not seeds or len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
+            raise ValueError(f"{info.field_name} must be distinct integers >= 0, got {seeds!r}")
+        return seeds
+
+    @field_validator("warm_start")
+    @classmethod
+    def _warm_start(cls, value: str) -> str:
+        from ..rl.config import is_warm_start
+
+        if not is_warm_start(value):
+            raise ValueError(f"warm_start must be one of {WARM_STARTS} or 'policy:DIR' (a "
+                             f"trained policy's directory), got {value!r}")
+        return value
+
+    @field_validator("batch")
+    @classmethod
+    def _batch(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"batch must be an integer >= 1, got {value!r}")
+        return value
+
+    @field_validator("rate_grid")
+    @classmethod
+    def _rate_grid(cls, grid: tuple[float, ...]) -> tuple[float, ...]:
+        if not grid or any(not g > 0 for g in grid):
+            raise ValueError(f"rate_grid must be numbers > 0, got {grid!r}")
+        return grid
+
+    @field_validator("snn_timesteps", "reps")
+    @classmethod
+    def _counts(cls, value: int, info: ValidationInfo) -> int:
+        low = 100 if info.field_name == "reps" else 1
+        if value < low:
+            raise ValueError(f"{info.field_name} must be an integer >= {low}, got {value!r}")
+        return value
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, value: int) -> int:
+        if not 1 <= value <= 64:
+            raise ValueError(f"workers must be an integer in [1, 64], got {value!r}")
+        return value
+
+    @field_validator("methods")
+    @classmethod
+    def _methods(cls, methods: tuple[str, ...]) -> tuple[str, ...]:
+        from . import methods as em
+
+        for m in methods:
+            if not (m.startswith("policy:") and len(m) > 7) and m not in em.REGISTRY:
+                raise ValueError(
+                    f"unknown extra method {m!r}: allowed 'policy:DIR' (a trained policy, "
+                    f"zero-shot) or a registered baseline: {', '.join(sorted(em.REGISTRY))}")
+        if len(set(methods)) != len(methods):
+            raise ValueError(f"methods must be distinct, got {methods!r}")
+        return methods
+
+    @field_validator("fixed_sizes")
+    @classmethod
+    def _fixed_sizes(cls, sizes: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if sizes is not None and (not sizes or any(n < 1 for n in sizes)
+                                  or len(set(sizes)) != len(sizes)):
+            raise ValueError(f"fixed_sizes must be distinct integers >= 1, got {sizes!r}")
+        return sizes
+
+    @model_validator(mode="after")
+    def _together(self) -> CompareConfig:
+        """The rules between fields."""
+        if set(self.train_seeds) & set(self.eval_seeds):
+            raise ValueError(
+                f"held-out seeds {self.eval_seeds} overlap the training seeds {self.train_seeds}"
+            )
+        if self.train.n_envs % len(self.train_seeds):
+            raise ValueError(
+                f"PPO trains worker k on seed train_seeds[k % {len(self.train_seeds)}]: n_envs "
+                f"({self.train.n_envs}) must be a multiple of the {len(self.train_seeds)} "
+                "training seeds"
+            )
+        if self.search_budget is not None and not self.search_budget > 0:
+            raise ValueError(f"search_budget must be > 0 {self.search_budget_unit}, got "
+                             f"{self.search_budget!r}")
+        if not self.cold and self.warm_start == "none":
+            raise ValueError("cold=False trains no PPO at all without a warm_start: give "
+                             "a warm_start (a schedule or policy:DIR) or keep cold")
+        return self
