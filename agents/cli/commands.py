@@ -28,6 +28,7 @@ from ..common.overrides import DeprecatedOverride, add_set_flag, apply_overrides
 from ..common.progress import add_quiet_flag, library_progress, progress_bar
 from ..experiments.configs import BenchmarkConfig, ReproduceConfig
 from ..experiments.flags import add_study_flags, check_batch, check_methods
+from ..rl.search_config import SearchConfig
 from .checks import (
     CLIError,
     check_budget,
@@ -334,7 +335,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     local Ray instance), weak ones stopped early by ASHA when asked."""
 
     from ..rl.config import load_config
-    from ..rl.search import SearchConfig, run_search
+    from ..rl.search import run_search
 
     check_seeds(args.seeds)
     base = load_config(
@@ -342,24 +343,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     )
     out = Path(args.out or Path("runs") / f"search-{base.name}")
     check_out_dir(out, "--out")
-    cfg = SearchConfig(
-        base=base,
-        out=out,
-        seeds=tuple(args.seeds),
-        crossbar_sizes=tuple(args.crossbar_sizes) if args.crossbar_sizes else None,
-        learning_rates=tuple(args.learning_rates) if args.learning_rates else None,
-        ent_coefs=tuple(args.ent_coefs) if args.ent_coefs else None,
-        address=args.address,
-        num_cpus=args.num_cpus,
-        max_failures=args.max_failures,
-        resume=args.resume,
-        search_alg=args.search_alg,
-        scheduler=args.scheduler,
-        target=args.target,
-        space=tuple(args.space or ()),
-        num_samples=args.num_samples,
-        episodes=args.episodes,
-    )
+    cfg = config_from_args(SearchConfig, args, base=base, out=out,
+                           space=tuple(args.space or ()))
     run_search(cfg)
     return 0
 
@@ -445,42 +430,14 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
                    help="environment steps per trial (default: the config's)")
     p.add_argument("--n-envs", type=int, default=None,
                    help="environment workers per trial (default: the config's)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="PPO seeds")
-    p.add_argument("--crossbar-sizes", type=int, nargs="+", default=None, help="one per trial")
-    p.add_argument("--learning-rates", type=float, nargs="+", default=None,
-                   help="PPO learning rates of the grid (default: the config's)")
-    p.add_argument("--ent-coefs", type=float, nargs="+", default=None,
-                   help="entropy coefficients of the grid (default: the config's)")
-    p.add_argument(
-        "--address", default=None, help="Ray cluster, e.g. HEAD_IP:6379 (default: local Ray)"
-    )
-    p.add_argument("--num-cpus", type=int, default=None, help="CPUs of a local Ray instance")
-    p.add_argument("--max-failures", type=int, default=3, help="restarts of a dying trial")
+    add_config_flags(p, SearchConfig, skip=("base", "out", "resume", "space"),
+                     metavars={"crossbar_sizes": "N", "seeds": "SEED"})
     p.add_argument("--out", default=None, help="search directory (default runs/search-NAME)")
-    p.add_argument("--resume", action="store_true", help="continue the search in --out")
-    p.add_argument(
-        "--search-alg", default="grid", choices=["grid", "optuna"],
-        help="grid: every point; optuna: --num-samples points by TPE",
-    )
-    p.add_argument(
-        "--scheduler", default="fifo", choices=["fifo", "asha"],
-        help="asha: stop trials whose reported episode return lags (Tune's ASHAScheduler)",
-    )
-    p.add_argument(
-        "--target", default="ppo", choices=["ppo", "paper", "pruning"],
-        help="what a trial runs: PPO training, or episodes of a fixed schedule whose "
-        "constants the space sets (e.g. --space env.rate_scale=2:50:log)",
-    )
+    search_fields = SearchConfig.__pydantic_fields__  # a switch and a repeated flag
+    p.add_argument("--resume", action="store_true", help=search_fields["resume"].description)
     add_set_flag(p, "a configuration field or env.SETTING held fixed in every trial")
-    p.add_argument(
-        "--space", action="append", metavar="KEY=SPEC",
-        help="a searched key (a config field or env.SETTING): v1,v2,... (grid or choice) or "
-        "LOW:HIGH, LOW:HIGH:log, LOW:HIGH:int (optuna); repeatable",
-    )
-    p.add_argument("--num-samples", type=int, default=8, help="trials of an Optuna search")
-    p.add_argument(
-        "--episodes", type=int, default=4, help="episodes per fixed-schedule trial"
-    )
+    p.add_argument("--space", action="append", metavar="KEY=SPEC",
+                   help=search_fields["space"].description)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("benchmark", help="learned schedules against the paper's heuristic")

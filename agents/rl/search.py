@@ -39,162 +39,24 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hwmodel.safeload import DocumentError, load_document, parse_document
+from hwmodel.safeload import DocumentError, load_document
 
 from ..common.outputs import atomic_write, claim_dir
 from .callbacks import EVAL_SEED, schedule_document
 from .config import TrainConfig, config_from_dict
 from .run_dir import run_dir_lock
+from .search_config import (  # noqa: F401 (SearchError, parse_dimension: public here too)
+    SearchConfig,
+    SearchError,
+    parse_dimension,
+)
 from .training import make_env, train
 
 ENV_ID = "tnf_env/TraNNsformer-v0"
-SEARCH_ALGS = ("grid", "optuna")
-SCHEDULERS = ("fifo", "asha")
-TARGETS = ("ppo", "paper", "pruning")
 METRIC = "episode_return"  # what every trial reports as it goes (ASHA and Optuna read it)
-# Optuna's space when --space gives none: PPO's two most sensitive knobs, or the fixed
-# schedule's own constants (the rate multiplier and the paper's clustering rules).
-DEFAULT_SPACES = {
-    "ppo": ("learning_rate=1e-4:3e-3:log", "ent_coef=1e-4:0.05:log"),
-    "paper": (
-        "env.rate_scale=2:50:log",
-        "env.settle_tolerance=0.01:0.2",
-        "env.cluster_prune_growth=0.001:0.05:log",
-    ),
-    "pruning": ("env.rate_scale=2:50:log",),
-}
-
-
-MAX_SAMPLES = 100_000  # trials of an Optuna search, episodes of a fixed-schedule trial
-MAX_FAILURES = 100  # restarts of a dying trial (Tune's -1, restart forever, is refused)
-
-
-class SearchError(ValueError):
-    """A search that cannot run as asked."""
-
-
-@dataclass(frozen=True)
-class Dimension:
-    """One searched key: a list of values, or a range (uniform, log-uniform or integer)."""
-
-    key: str  # a TrainConfig field, or env.SETTING
-    values: tuple[Any, ...] | None = None
-    low: float | None = None
-    high: float | None = None
-    kind: str = "uniform"  # uniform, log or int
-
-    @property
-    def short(self) -> str:
-        return self.key.removeprefix("env.")
-
-
-def parse_dimension(item: str) -> Dimension:
-    """``KEY=v1,v2,...`` (a list), or ``KEY=LOW:HIGH`` (uniform), ``:log``, ``:int``."""
-    key, sep, spec = item.partition("=")
-    if not sep or not key or not spec:
-        raise SearchError(f"--space takes KEY=v1,v2 or KEY=LOW:HIGH[:log|:int], got {item!r}")
-    if ":" in spec:
-        parts = spec.split(":")
-        kind = parts[2] if len(parts) == 3 else "uniform"
-        try:
-            low, high = float(parts[0]), float(parts[1])
-        except ValueError:
-            low = high = math.nan
-        if (
-            len(parts) not in (2, 3)
-            or kind not in ("uniform", "log", "int")
-            or not (math.isfinite(low) and math.isfinite(high) and low < high)
-            or (kind == "log" and low <= 0)
-        ):
-            raise SearchError(
-                f"--space {item}: a range is LOW:HIGH, LOW:HIGH:log (LOW > 0) or LOW:HIGH:int, "
-                "with LOW < HIGH"
-            )
-        return Dimension(key, low=low, high=high, kind=kind)
-    try:
-        values = tuple(parse_document(v, f"--space {key}") for v in spec.split(","))
-    except DocumentError as exc:
-        raise SearchError(str(exc)) from None
-    return Dimension(key, values=values)
-
-
-@dataclass
-class SearchConfig:
-    """What one ``search`` explores and where it runs (each a command-line flag)."""
-
-    base: TrainConfig  # the training configuration every trial starts from
-    out: Path  # search directory: trials/, results.json, results.md, best_schedule.json
-    seeds: tuple[int, ...] = (0,)  # PPO seeds
-    crossbar_sizes: tuple[int, ...] | None = None  # one trial per chip size (None: config's)
-    learning_rates: tuple[float, ...] | None = None  # PPO learning rates (None: config's)
-    ent_coefs: tuple[float, ...] | None = None  # entropy coefficients (None: config's)
-    address: str | None = None  # Ray cluster address (None: start a local instance)
-    num_cpus: int | None = None  # CPUs of the local instance (None: all)
-    max_failures: int = 3  # restarts of a trial whose process dies
-    resume: bool = False  # continue a stopped search in ``out``
-    search_alg: str = "grid"  # grid, or optuna (TPE sampler over --space)
-    scheduler: str = "fifo"  # fifo, or asha (stop weak trials early on their reported return)
-    target: str = "ppo"  # ppo (train PPO), or paper / pruning (a fixed schedule's constants)
-    space: tuple[str, ...] = ()  # KEY=v1,v2 or KEY=LOW:HIGH[:log|:int] items
-    num_samples: int = 8  # Optuna trials
-    episodes: int = 4  # episodes per fixed-schedule trial (seeds EVAL_SEED + k)
-    dimensions: tuple[Dimension, ...] = field(init=False, default=())
-
-    def __post_init__(self) -> None:
-        if self.search_alg not in SEARCH_ALGS:
-            raise SearchError(f"--search-alg must be one of {SEARCH_ALGS}, got {self.search_alg!r}")
-        if self.scheduler not in SCHEDULERS:
-            raise SearchError(f"--scheduler must be one of {SCHEDULERS}, got {self.scheduler!r}")
-        if self.target not in TARGETS:
-            raise SearchError(f"--target must be one of {TARGETS}, got {self.target!r}")
-        for flag, value in (("--num-samples", self.num_samples), ("--episodes", self.episodes)):
-            if not 1 <= value <= MAX_SAMPLES:
-                raise SearchError(f"{flag} must be an integer in [1, {MAX_SAMPLES}], got {value}")
-        if not 0 <= self.max_failures <= MAX_FAILURES:
-            raise SearchError(
-                f"--max-failures must be an integer in [0, {MAX_FAILURES}], got {self.max_failures}"
-            )
-        if self.num_cpus is not None and self.address is None:
-            if self.num_cpus < 1:
-                raise SearchError(f"--num-cpus must be an integer >= 1, got {self.num_cpus}")
-            if self.base.n_envs > self.num_cpus:  # Ray would wait forever for the CPUs
-                raise SearchError(
-                    f"a trial needs one CPU per environment worker: --n-envs "
-                    f"{self.base.n_envs} exceeds --num-cpus {self.num_cpus} (allowed: at most "
-                    f"{self.num_cpus})"
-                )
-        elif self.address is None and self.base.n_envs > (os.cpu_count() or 1):
-            raise SearchError(
-                f"a trial needs one CPU per environment worker: --n-envs {self.base.n_envs} "
-                f"exceeds this machine's {os.cpu_count()} CPUs (allowed: at most "
-                f"{os.cpu_count()}, or --address of a larger cluster)"
-            )
-        if len(set(self.seeds)) != len(self.seeds):
-            raise SearchError(f"--seeds must be distinct, got {list(self.seeds)}")
-        items = self.space or (DEFAULT_SPACES[self.target] if self.search_alg == "optuna" else ())
-        self.dimensions = tuple(parse_dimension(i) for i in items)
-        keys = [d.key for d in self.dimensions]
-        if len(set(keys)) != len(keys):
-            raise SearchError(f"--space names a key twice: {keys}")
-        if self.search_alg == "grid":
-            ranges = [d.key for d in self.dimensions if d.values is None]
-            if ranges:
-                raise SearchError(
-                    f"--search-alg grid needs lists of values (KEY=v1,v2), not ranges: {ranges}"
-                )
-        elif self.resume:
-            raise SearchError("--resume continues grid searches only: start a new Optuna search")
-        for d in self.dimensions:  # a bad key or value fails now, not in a trial
-            sample = d.values[0] if d.values is not None else _range_sample(d)
-            apply_params(self.base, {d.key: sample})
-
-
-def _range_sample(d: Dimension) -> Any:
-    return int(d.low) if d.kind == "int" else float(d.low)
 
 
 def apply_params(base: TrainConfig, params: dict[str, Any], name: str | None = None) -> TrainConfig:
