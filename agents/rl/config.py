@@ -18,7 +18,14 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.dataclasses import dataclass
 
 from hwmodel.safeload import DocumentError, parse_document
@@ -32,9 +39,9 @@ from tnf_env.validation import (
     Number,
     Str,
     seed_range,
-    validate_fields,
 )
 
+from ..common.configs import first_error, refusing
 from ..common.overrides import OverrideError, apply_overrides
 from .learners import DEFAULT_LEARNER, learner_names
 
@@ -59,6 +66,16 @@ INT_LIMITS = {
     "eval_episodes": 10_000,
     "compare_episodes": 10_000,
     "warm_start_episodes": 10_000,
+}
+
+
+# Number keys: (low, high, whether low itself is refused).
+NUMBER_RANGES = {
+    "learning_rate": (0, 1, True),
+    "gamma": (0, 1, False),
+    "gae_lambda": (0, 1, False),
+    "ent_coef": (0, 1, False),
+    "clip_range": (0, 1, True),
 }
 
 
@@ -104,12 +121,15 @@ def is_warm_start(value: str) -> bool:
     return (d / "config.yaml").is_file() and (d / "best_model.zip").is_file()
 
 
+@refusing(ConfigError)
 @dataclass
 class TrainConfig:
     """Everything a ``train`` run depends on; saved as ``config.yaml`` in the run directory.
 
     A pydantic dataclass: each field holds its default and its one-line meaning
-    (:meth:`describe`); ``dataclasses.replace``, ``fields`` and ``asdict`` work on it.
+    (:meth:`describe`) and is checked by its validator when the configuration is built;
+    ``dataclasses.replace`` (which builds it again), ``fields`` and ``asdict`` work on it.
+    A bad value raises :class:`ConfigError`, one line.
     """
 
     name: Str = Field(
@@ -176,103 +196,121 @@ class TrainConfig:
         ]
 
     def validate(self) -> TrainConfig:
-        if not isinstance(self.name, str) or not SAFE_NAME.fullmatch(self.name):
-            raise ConfigError(
-                f"config key 'name' must be a single path component of letters, digits, "
-                f"'.', '_' or '-', not starting with '.', got {self.name!r}"
-            )
-        if (
-            not isinstance(self.seed, int)
-            or isinstance(self.seed, bool)
-            or not 0 <= self.seed < NUMPY_SEED_LIMIT
-        ):
-            raise ConfigError(
-                f"config key 'seed' must be {ALLOWED['seed']}, got {self.seed!r}"
-            )
-        for key, high in INT_LIMITS.items():
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
-                raise ConfigError(
-                    f"config key {key!r} must be an integer in [1, {high}], got {value!r}"
-                )
-        for key, lo, hi in (
-            ("learning_rate", 0, 1),
-            ("gamma", 0, 1),
-            ("gae_lambda", 0, 1),
-            ("clip_range", 0, 1),
-            ("ent_coef", 0, 1),
-        ):
-            value = getattr(self, key)
-            if (
-                not isinstance(value, (int, float))
-                or not lo <= value <= hi
-                or (key in ("learning_rate", "clip_range") and value == 0)
-            ):
-                raise ConfigError(
-                    f"config key {key!r} must be a number in ({lo}, {hi}], got {value!r}"
-                )
-        if self.learner not in learner_names():
-            raise ConfigError(
-                f"config key 'learner' must be one of {', '.join(learner_names())}, "
-                f"got {self.learner!r}"
-            )
-        if self.vectorization not in ("subprocess", "batched"):
-            raise ConfigError(
-                "config key 'vectorization' must be 'subprocess' or 'batched', "
-                f"got {self.vectorization!r}"
-            )
-        if not is_warm_start(self.warm_start):
-            raise ConfigError(
+        """``self``, validated: every field was checked when it was built (or replaced with
+        ``dataclasses.replace``); only ``env`` can have changed in place since.
+
+        :raises ConfigError: a bad environment setting.
+        """
+        self.env_config  # noqa: B018 (read again only if env changed; raises ConfigError)
+        return self
+
+    # Each field's check; pydantic has checked the types first (strictly). A refusal is
+    # one line naming the key, what it allows and the value (config_from_dict, refusing).
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not SAFE_NAME.fullmatch(value):
+            raise ValueError(
+                "config key 'name' must be a single path component of letters, digits, "
+                f"'.', '_' or '-', not starting with '.', got {value!r}")
+        return value
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, value: int) -> int:
+        if not 0 <= value < NUMPY_SEED_LIMIT:
+            raise ValueError(f"config key 'seed' must be {ALLOWED['seed']}, got {value!r}")
+        return value
+
+    @field_validator(*INT_LIMITS)
+    @classmethod
+    def _count(cls, value: int, info: ValidationInfo) -> int:
+        high = INT_LIMITS[str(info.field_name)]
+        if not 1 <= value <= high:
+            raise ValueError(
+                f"config key {info.field_name!r} must be an integer in [1, {high}], "
+                f"got {value!r}")
+        return value
+
+    @field_validator(*NUMBER_RANGES)
+    @classmethod
+    def _number(cls, value: float, info: ValidationInfo) -> float:
+        low, high, open_low = NUMBER_RANGES[str(info.field_name)]
+        if not (low < value if open_low else low <= value) or not value <= high:
+            raise ValueError(
+                f"config key {info.field_name!r} must be {ALLOWED[str(info.field_name)]}, "
+                f"got {value!r}")
+        return value
+
+    @field_validator("learner")
+    @classmethod
+    def _learner(cls, value: str) -> str:
+        if value not in learner_names():
+            raise ValueError(f"config key 'learner' must be one of "
+                             f"{', '.join(learner_names())}, got {value!r}")
+        return value
+
+    @field_validator("vectorization")
+    @classmethod
+    def _vectorization(cls, value: str) -> str:
+        if value not in ("subprocess", "batched"):
+            raise ValueError("config key 'vectorization' must be 'subprocess' or 'batched', "
+                             f"got {value!r}")
+        return value
+
+    @field_validator("warm_start")
+    @classmethod
+    def _warm_start(cls, value: str) -> str:
+        if not is_warm_start(value):
+            raise ValueError(
                 "config key 'warm_start' must be 'none', 'paper', 'pruning' or 'policy:DIR' "
-                f"(DIR a directory holding config.yaml and best_model.zip), got "
-                f"{self.warm_start!r}"
-            )
-        conf = self.warm_start_confidence
+                f"(DIR a directory holding config.yaml and best_model.zip), got {value!r}")
+        return value
+
+    @field_validator("warm_start_confidence")
+    @classmethod
+    def _confidence(cls, conf: float | dict[str, float]) -> float | dict[str, float]:
         values = list(conf.values()) if isinstance(conf, dict) else [conf]
         unknown = sorted(set(conf) - set(CONFIDENCE_KEYS)) if isinstance(conf, dict) else []
-        if (
-            unknown
-            or not values
-            or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1
-                for v in values
-            )
-        ):
-            raise ConfigError(
+        if unknown or not values or not all(0 < v < 1 for v in values):
+            raise ValueError(
                 "config key 'warm_start_confidence' must be a number in (0, 1) or a mapping "
-                f"from action groups {list(CONFIDENCE_KEYS)} to such numbers, got {conf!r}"
-            )
-        if not isinstance(self.env, dict):
-            raise ConfigError("config key 'env' must be a mapping of environment settings")
-        seeds = self.baseline_seeds
+                f"from action groups {list(CONFIDENCE_KEYS)} to such numbers, got {conf!r}")
+        return conf
+
+    @field_validator("baseline_seeds")
+    @classmethod
+    def _baseline_seeds(cls, seeds: list[int] | None) -> list[int] | None:
         if seeds is not None and (
-            not seeds
-            or len(seeds) > MAX_LIST
-            or len(set(seeds)) != len(seeds)
+            not seeds or len(seeds) > MAX_LIST or len(set(seeds)) != len(seeds)
             or any(not 0 <= s < SEED_LIMIT for s in seeds)
         ):
-            raise ConfigError(
+            raise ValueError(
                 "config key 'baseline_seeds' must be None or a non-empty list of at most "
-                f"{MAX_LIST} distinct integers in {seed_range()}, got {_short(seeds)}"
-            )
-        if (
-            not self.net_arch
-            or len(self.net_arch) > 16
-            or not all(isinstance(w, int) and 0 < w <= MAX_WIDTH for w in self.net_arch)
-        ):
-            raise ConfigError(
+                f"{MAX_LIST} distinct integers in {seed_range()}, got {_short(seeds)}")
+        return seeds
+
+    @field_validator("net_arch")
+    @classmethod
+    def _net_arch(cls, widths: list[int]) -> list[int]:
+        if not widths or len(widths) > 16 or not all(0 < w <= MAX_WIDTH for w in widths):
+            raise ValueError(
                 f"config key 'net_arch' must be a list of 1 to 16 widths in [1, {MAX_WIDTH}], "
-                f"got {_short(self.net_arch)}"
-            )
-        if (
-            self.device != "cpu"
-            and not str(self.device).startswith("cuda")
-            and self.device != "auto"
-        ):
-            raise ConfigError(
-                f"config key 'device' must be 'cpu', 'cuda' or 'auto', got {self.device!r}"
-            )
-        self.env_config  # noqa: B018 (validated once, at load; raises ConfigError)
+                f"got {_short(widths)}")
+        return widths
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if value not in ("cpu", "auto") and not value.startswith("cuda"):
+            raise ValueError(
+                f"config key 'device' must be 'cpu', 'cuda' or 'auto', got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _env(self) -> TrainConfig:
+        """The environment settings, validated once here (kept: :attr:`env_config`)."""
+        self.env_config  # noqa: B018 (raises ConfigError)
         return self
 
     @property
@@ -358,7 +396,15 @@ def load_config(
     return config_from_dict({**data, **{k: v for k, v in overrides.items() if v is not None}})
 
 
+_ADAPTER: TypeAdapter[TrainConfig] = TypeAdapter(TrainConfig)
+
+
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """The configuration of ``data`` (a YAML file's keys), validated.
+
+    :raises ConfigError: an unknown key, or a value of the wrong type or out of range
+        (one line naming the key, what it allows and the value).
+    """
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -370,7 +416,9 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
         return f"config key {key!r} must be {allowed}, got {_short(data.get(key))}"
 
     try:
-        cfg = validate_fields(TrainConfig, data, message)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    return cfg.validate()
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        own = (err.get("ctx") or {}).get("error")  # a validator's own one-line refusal
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        raise ConfigError(first_error(exc) if own is not None else message(key)) from None
