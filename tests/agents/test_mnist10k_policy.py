@@ -100,23 +100,26 @@ def _mnist_files() -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not _mnist_files(), reason="needs the mnist-10k files (../shared/data)")
 def test_held_out_row_holds_on_any_machine():
-    """Retraining runs in float32, whose kernels differ between processors in the last
-    bits. Asserted: the floor on validation, the chosen crossbar size and the epochs. The
-    recorded delivery is step 1, whose validation accuracy lies near the selection margin:
-    under narrower kernels (make test-isa) step 1 misses it and the untouched network (step
-    0) is handed back, so the row is either the recorded network's (its area within
-    AREA_TOLERANCE) or the dense one."""
+    """Retraining (and the dense baseline's training) runs in float32, whose kernels differ
+    between processors in the last bits, and the policy's episode sits near the floor: the
+    recorded run hands back step 1; under baseline x86-64 kernels step 1 misses the
+    selection margin and the dense network (step 0) is handed back; under AVX2 kernels,
+    with a baseline trained there, the whole schedule meets it and step 12 (0.79 mm²) is
+    handed back. What holds on any machine: the policy's chip size and epochs, the floor
+    on validation, and a network no larger than the recorded one (later steps prune
+    more) unless it is the untouched one."""
     want = json.loads(ROW.read_text())
     _, d, row = run_held_out(want["seed"])
-    assert row["meets_floor_margin"] and row["meets_floor"]
+    assert row["meets_floor"]
     assert d.crossbar_size == want["crossbar_size"] and d.epochs == want["epochs"]
-    assert row["delivered_step"] in (0, want["delivered_step"])
+    if row["delivered_step"] == 0:
+        assert row["sparsity"] == 0.0 and row["area_mm2_best"] > want["area_mm2_best"]
+    else:
+        assert row["area_mm2_best"] <= want["area_mm2_best"] * (1 + AREA_TOLERANCE)
     if row["delivered_step"] == want["delivered_step"]:
         assert row["area_mm2_best"] == pytest.approx(want["area_mm2_best"],
                                                      rel=AREA_TOLERANCE)
         assert abs(row["accuracy_test"] - want["accuracy_test"]) <= ACCURACY_TOLERANCE
-    else:
-        assert row["sparsity"] == 0.0 and row["area_mm2_best"] > want["area_mm2_best"]
 
 
 def record(seed: int) -> None:
