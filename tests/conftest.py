@@ -91,3 +91,39 @@ def train_tiny_run(tmp_path):
     out = tmp_path / "run"
     assert main(["train", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
     return out
+
+
+class ObservedPolicy:
+    """A shipped policy that keeps every observation it acted on (the held-out episodes
+    the policy tests record and check)."""
+
+    def __init__(self, policy) -> None:
+        self.policy, self.name, self.obs = policy, policy.name, []
+
+    def reset(self, env) -> None:
+        self.policy.reset(env)
+
+    def act(self, obs, info):
+        self.obs.append(np.array(obs))
+        return self.policy.act(obs, info)
+
+
+def run_shipped_policy(policy_dir, seed: int):
+    """A shipped policy's episode on baseline ``seed`` at full fidelity, through compare's
+    path (one torch thread): the observed policy, the delivered network and its row."""
+    import torch
+
+    from agents.experiments.episodes import Experiment
+    from agents.rl.full_delivery import at_full
+    from agents.rl.ppo import PPOPolicy
+    from agents.rl.run_dir import load_run_config
+
+    torch.set_num_threads(1)
+    policy = ObservedPolicy(PPOPolicy.load(policy_dir))
+    exp = Experiment(at_full(load_run_config(policy_dir).env))
+    try:
+        d = exp.transform(policy, seed=seed, crossbar_size=None)
+        row = exp.score(d, seed, d.crossbar_size, method="ppo")
+    finally:
+        exp.close()
+    return policy, d, row

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import run_shipped_policy
 
-from agents.experiments.episodes import Experiment
-from agents.rl.full_delivery import at_full
 from agents.rl.ppo import PPOPolicy
 from agents.rl.run_dir import load_run_config
 from tnf_env.data.datasets import resolve_data_dir
@@ -65,31 +64,9 @@ def test_decisions_survive_rounding_perturbations():
         assert (policy.greedy(np.clip(single, -1.0, 1.0)) == a).all()
 
 
-class _Observed:
-    """Runs the policy and keeps every observation it acted on."""
-
-    def __init__(self, policy: PPOPolicy) -> None:
-        self.policy, self.name, self.obs = policy, policy.name, []
-
-    def reset(self, env) -> None:
-        self.policy.reset(env)
-
-    def act(self, obs, info):
-        self.obs.append(np.array(obs))
-        return self.policy.act(obs, info)
-
-
 def run_held_out(seed: int):
     """The held-out seed at full fidelity through compare's path (one torch thread)."""
-    torch.set_num_threads(1)
-    policy = _Observed(PPOPolicy.load(POLICY))
-    exp = Experiment(at_full(load_run_config(POLICY).env))
-    try:
-        d = exp.transform(policy, seed=seed, crossbar_size=None)
-        row = exp.score(d, seed, d.crossbar_size, method="ppo")
-    finally:
-        exp.close()
-    return policy, d, row
+    return run_shipped_policy(POLICY, seed)
 
 
 def _mnist_files() -> bool:
@@ -123,7 +100,7 @@ def test_held_out_row_holds_on_any_machine():
 
 
 def record(seed: int) -> None:
-    """Write the held-out row and episode on this processor (``python
+    """Write the held-out row and episode on this processor (``PYTHONPATH=tests python
     tests/agents/test_mnist10k_policy.py SEED``)."""
     import platform
 
@@ -132,7 +109,7 @@ def record(seed: int) -> None:
     actions = observed.policy.greedy(obs).tolist()
     EPISODE.write_text(json.dumps({
         "about": f"the shipped mnist-10k policy's held-out episode (seed {seed}), as "
-                 "`python tests/agents/test_mnist10k_policy.py` recorded it",
+                 "`PYTHONPATH=tests python tests/agents/test_mnist10k_policy.py` recorded it",
         "processor": platform.processor() or platform.machine(), "torch": torch.__version__,
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "observations": obs.tolist(), "actions": actions,

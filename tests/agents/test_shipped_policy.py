@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import run_shipped_policy
 
-from agents.experiments.episodes import Experiment
 from agents.rl.ppo import PPOPolicy
 from agents.rl.run_dir import load_run_config
 from tnf_env.observation import RESOLUTION
@@ -32,32 +32,9 @@ def test_shipped_policy_is_small_and_loads_as_weights():
     assert policy.deterministic
 
 
-class _Observed:
-    """Runs the policy and keeps every observation it acted on."""
-
-    def __init__(self, policy: PPOPolicy) -> None:
-        self.policy, self.name, self.obs = policy, policy.name, []
-
-    def reset(self, env) -> None:
-        self.policy.reset(env)
-
-    def act(self, obs, info):
-        self.obs.append(np.array(obs))
-        return self.policy.act(obs, info)
-
-
 def run_held_out():
     """Seed 2 (a network the policy never trained on), through compare's path."""
-    torch.set_num_threads(1)
-    cfg = load_run_config(POLICY)
-    policy = _Observed(PPOPolicy.load(POLICY))
-    exp = Experiment(cfg.env)
-    try:
-        d = exp.transform(policy, seed=2, crossbar_size=None)
-        row = exp.score(d, 2, d.crossbar_size, method="ppo")
-    finally:
-        exp.close()
-    return policy, d, row
+    return run_shipped_policy(POLICY, 2)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +92,7 @@ def record_held_out_episode() -> None:
     obs = np.array(observed.obs, dtype=np.float64)
     doc = {
         "about": "the shipped policy's held-out episode (seed 2), as "
-                 "`python tests/agents/test_shipped_policy.py` recorded it",
+                 "`PYTHONPATH=tests python tests/agents/test_shipped_policy.py` recorded it",
         "processor": platform.processor() or platform.machine(),
         "torch": torch.__version__,
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
