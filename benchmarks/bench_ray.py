@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from agents.rl.config import load_config
-from agents.rl.search import SearchConfig, run_search
 from agents.rl.training import train
+from agents.search.tune import SearchConfig, run_search
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ weights drifts more than a sparse one whose zero cells sit at ``r_off``.
   currents of the column into undriven rows, and neglects only how the column's
   rise feeds back on the row (a cross term of order ``(r_row G N^2) (r_col G N^2)``).
   Its error against the exact solve is measured in
-  ``benchmarks/nonideal_accuracy.py --circuit`` and bounded in the tests.
+  ``scripts/nonideal_accuracy.py --circuit`` and bounded in the tests.
 
 Signed weights use a differential pair of arrays: ``G+`` and ``G-``, each
 ``g_off + (g_on - g_off) * max(+-w, 0) / w_max``, so a zero weight (and every unused

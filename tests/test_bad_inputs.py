@@ -574,13 +574,13 @@ if NO_GPU:  # a GPU this machine lacks: said before any baseline trains
 @pytest.fixture
 def no_new_work(no_work, monkeypatch):
     import agents.experiments.compare
-    import agents.rl.search
+    import agents.search.tune
 
     def fail(*args, **kwargs):
         raise AssertionError("the work started before the inputs were checked")
 
     monkeypatch.setattr(agents.experiments.compare, "run_compare", fail)
-    monkeypatch.setattr(agents.rl.search, "run_search", fail)
+    monkeypatch.setattr(agents.search.tune, "run_search", fail)
 
 
 @pytest.mark.parametrize(

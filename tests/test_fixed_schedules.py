@@ -1,4 +1,4 @@
-"""benchmarks/fixed_schedules.py: fixed per-layer schedules scored like episodes."""
+"""scripts/fixed_schedules.py: fixed per-layer schedules scored like episodes."""
 
 import importlib.util
 import json
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "fixed_schedules.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "fixed_schedules.py"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 hwmodel imports nothing of ours, tnf_env nothing of agents; inside tnf_env
 data <- model <- transform, measure <- the environment modules at its top; inside agents
-common <- rl <- experiments <- cli. Imports inside functions count too.
+common <- rl <- search <- experiments <- cli. Imports inside functions count too.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ LAYERS = {
     "tnf_env": 4,  # the environment: the modules at the package's top
     "agents.common": 5,
     "agents.rl": 6,
-    "agents.experiments": 7,
-    "agents.cli": 8,
-    "agents": 9,
+    "agents.search": 7,
+    "agents.experiments": 8,
+    "agents.cli": 9,
+    "agents": 10,
 }
 
 

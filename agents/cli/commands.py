@@ -28,7 +28,7 @@ from ..common.overrides import DeprecatedOverride, add_set_flag, apply_overrides
 from ..common.progress import add_quiet_flag, library_progress, progress_bar
 from ..experiments.configs import BenchmarkConfig, ReproduceConfig
 from ..experiments.flags import add_study_flags, check_batch, check_methods
-from ..rl.search_config import SearchConfig
+from ..search.config import SearchConfig
 from .checks import (
     CLIError,
     check_budget,
@@ -335,7 +335,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     local Ray instance), weak ones stopped early by ASHA when asked."""
 
     from ..rl.config import load_config
-    from ..rl.search import run_search
+    from ..search.tune import run_search
 
     check_seeds(args.seeds)
     base = load_config(

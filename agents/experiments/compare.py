@@ -9,7 +9,7 @@ schedules, and a black-box search, on equal compute?" for one configuration:
    Its compute is every retraining epoch of its training episodes, in-training
    evaluations and warm-start demonstrations.
 2. Black-box search (Optuna TPE) and random search over the fixed schedule's constants
-   (:mod:`agents.rl.blackbox`) run on the same training seeds with PPO's epochs as budget.
+   (:mod:`agents.search.blackbox`) run on the same training seeds with PPO's epochs as budget.
 3. On each held-out seed (one study of :mod:`agents.experiments`, resumable seed by
    seed), ``pruning`` and ``paper`` are tuned on that network's validation split
    (:func:`agents.experiments.episodes.tune` over the rate grid, every crossbar size, the size of
@@ -33,8 +33,8 @@ import tnf_env
 from tnf_env.model.spiking import SNNSettings
 
 from ..common.outputs import atomic_write
-from ..rl.blackbox import ScheduleParams, run_search
 from ..rl.config import TrainConfig
+from ..search.blackbox import ScheduleParams, run_search
 from . import methods as em
 from .configs import CompareConfig, CompareError
 from .episodes import Experiment

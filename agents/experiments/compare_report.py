@@ -19,7 +19,7 @@ import numpy as np
 
 from hwmodel.safeload import load_document
 
-from ..rl.blackbox import penalized_cost
+from ..search.blackbox import penalized_cost
 from .delivery import delivery_cell, flag, table_notes
 from .results import write_results
 from .stats import backend, mean_interval, poi_interval

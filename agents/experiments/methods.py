@@ -344,7 +344,7 @@ class LearnedPolicy(Method):
 
 
 class SearchedSchedule(Method):
-    """The best constants a black-box search found (:class:`agents.rl.blackbox.ScheduleParams`),
+    """The best constants a black-box search found (:class:`agents.search.blackbox.ScheduleParams`),
     at the crossbar size the search chose.
 
     :param params: the schedule's constants.
@@ -358,7 +358,7 @@ class SearchedSchedule(Method):
         self.params = params
 
     def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        from ..rl.blackbox import ParamSchedule
+        from ..search.blackbox import ParamSchedule
 
         p = self.params
         d = lab.fixed.transform(ParamSchedule(p), seed, p.crossbar_size, **p.env_overrides())

@@ -139,7 +139,7 @@ def run_method(method: str, env_settings: dict, level: str, train_seed: int,
                           out / f"{method}.zip")
         policy = SB3Policy(model, menu=_source())
     elif method == "tpe":
-        from agents.rl.blackbox import ParamSchedule, ScheduleParams, run_search
+        from agents.search.blackbox import ParamSchedule, ScheduleParams, run_search
         from tnf_env.settings import EnvConfig
         from tnf_env.task import DEFAULT_MAX_STEPS
 

@@ -28,9 +28,9 @@ def _log(line: str) -> None:
 
 
 def search_job(kwargs: dict[str, Any]) -> dict:
-    """:func:`agents.rl.blackbox.run_search` with ``kwargs``: a line per trial (no bar in a
+    """:func:`agents.search.blackbox.run_search` with ``kwargs``: a line per trial (no bar in a
     worker), tagged with the pid."""
-    from ..rl.blackbox import run_search
+    from ..search.blackbox import run_search
 
     return run_search(log=_log, progress=False, log_every=1, **kwargs)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from agents.rl.blackbox import run_search
+from agents.search.blackbox import run_search
 
 ROOT = Path(__file__).resolve().parents[2]
 # one baseline seed, 2 steps of half an epoch: a trial is one retraining epoch (~0.5 s)
@@ -22,7 +22,7 @@ SETTINGS = {"dataset": "digits", "topology": "64-32-10", "crossbar_sizes": [16, 
             "max_steps": 2, "retrain_epochs": 0.5, "prune_unit": "paper", "torch_threads": 1}
 BUDGET = 8.0
 SCRIPT = (
-    "import sys, json; from agents.rl.blackbox import run_search; "
+    "import sys, json; from agents.search.blackbox import run_search; "
     "run_search(json.loads(sys.argv[1]), [0], float(sys.argv[2]), 'random', 3, "
     "log=lambda s: None, journal=sys.argv[3])"
 )

@@ -11,14 +11,14 @@ from conftest import TINY_TRAIN, write_train_config
 from agents.cli import main
 from agents.experiments import stats
 from agents.experiments.compare import CompareConfig, CompareError, ppo_epochs
-from agents.rl.blackbox import (
+from agents.rl.config import ConfigError, TrainConfig, config_from_dict
+from agents.search.blackbox import (
     TPE_STARTUP,
     ParamSchedule,
     ScheduleParams,
     penalized_cost,
     run_search,
 )
-from agents.rl.config import ConfigError, TrainConfig, config_from_dict
 
 TINY_ENV = {**TINY_TRAIN["env"], "max_steps": 2, "allow_stop": False, "prune_unit": "paper"}
 
@@ -218,7 +218,7 @@ def test_compare_rows_carry_their_delivered_step():
 
 def test_tpe_row_within_its_random_start_up_is_marked_as_random_search():
     from agents.experiments.compare_report import results_markdown, summarize
-    from agents.rl.blackbox import TPE_STARTUP, model_trials
+    from agents.search.blackbox import TPE_STARTUP, model_trials
 
     # trial k is drawn from the finished groups before it; TPE's model needs TPE_STARTUP
     assert model_trials(TPE_STARTUP, 1, "tpe") == 0

@@ -9,7 +9,7 @@ import torch
 
 from agents.cli import main
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "merge_reproduce.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "merge_reproduce.py"
 
 
 def _merge_module():

@@ -13,7 +13,7 @@ from conftest import TINY_TRAIN
 import tnf_env
 from agents.rl.config import config_from_dict
 from agents.rl.replay import ScheduleFileError, load_schedule, replay, same
-from agents.rl.search import _schedule_trial
+from agents.search.tune import _schedule_trial
 
 OLD = Path(__file__).parent / "data" / "best_schedule_headline_mnist10k.json"
 

@@ -14,7 +14,7 @@ from conftest import write_train_config
 
 from agents.cli import main
 from agents.rl.config import load_config
-from agents.rl.search import SearchConfig, SearchError, run_search, trial_configs
+from agents.search.tune import SearchConfig, SearchError, run_search, trial_configs
 
 ray = pytest.importorskip("ray", reason="needs Ray (the distributed extra: make distributed)")
 pytestmark = pytest.mark.extras
@@ -124,7 +124,7 @@ def test_search_without_ray_says_how_to_install_it(tmp_path, monkeypatch, capsys
 
 
 def test_space_items_parse_and_bad_ones_are_refused(tmp_path):
-    from agents.rl.search import parse_dimension
+    from agents.search.tune import parse_dimension
 
     assert parse_dimension("learning_rate=1e-4:1e-3:log").kind == "log"
     assert parse_dimension("env.rate_scale=5,10").values == (5, 10)

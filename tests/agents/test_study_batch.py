@@ -95,7 +95,7 @@ def test_a_fixed_schedule_search_trial_batched_reports_what_one_episode_at_a_tim
 
     import tnf_env
     from agents.rl.config import TrainConfig
-    from agents.rl.search import _schedule_trial
+    from agents.search.tune import _schedule_trial
 
     torch.set_num_threads(1)
     seen = {}

@@ -105,7 +105,7 @@ def test_without_wire_resistance_the_array_computes_the_ideal_product():
 
 
 # Stated error of the fast model: max |E_fast - E_exact| / g_on on random half-dense
-# arrays at the preset wires (measured: benchmarks/nonideal_accuracy.py --circuit).
+# arrays at the preset wires (measured: scripts/nonideal_accuracy.py --circuit).
 FAST_ERROR = {16: 1e-5, 32: 1e-4, 64: 1e-3}
 
 

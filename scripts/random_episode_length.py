@@ -1,6 +1,6 @@
 """How long uniformly random actions keep an episode going, with and without a stop action.
 
-Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/random_episode_length.py
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python scripts/random_episode_length.py
 [--episodes 20] [--max-steps 10] [--retrain-epochs 1.0]``
 
 Each episode resets with seed k and steps ``env.action_space.sample()`` (the space seeded

@@ -36,7 +36,7 @@ from tnf_env.rollout import rollout
 
 from ..common.outputs import Journal
 from ..common.progress import progress_bar
-from .policies import ScheduleFollower
+from ..rl.policies import ScheduleFollower
 
 SAMPLERS = ("tpe", "random")
 INFEASIBLE = 1.0  # added to the cost of an episode that misses the accuracy floor

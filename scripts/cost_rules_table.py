@@ -10,7 +10,7 @@ accounting with ``resparc`` / ``isaac`` (the simulators' rules) and
 
 Run::
 
-    PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python benchmarks/cost_rules_table.py \\
+    PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python scripts/cost_rules_table.py \\
         --nets /work/nets/mnist10k-s0 --dataset mnist-10k \\
         --data-dir /work/shared/data/mnist-10k --out runs/cost_rules
 

@@ -2,10 +2,10 @@
 
 Run (single-threaded, from the repository root)::
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/nonideal_accuracy.py --circuit
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/nonideal_accuracy.py --accuracy \\
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/nonideal_accuracy.py --circuit
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/nonideal_accuracy.py --accuracy \\
         [--nets /work/nets/mnist10k-s0] [--figure docs/nonideal_accuracy.png]
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/nonideal_accuracy.py --env-time
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/nonideal_accuracy.py --env-time
 
 ``--circuit``: the fast model (:func:`hwmodel.crossbar_circuit.fast_equivalent`)
 against the exact sparse solve, on a differential pair programmed with a block of

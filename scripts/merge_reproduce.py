@@ -1,6 +1,6 @@
 """Merge ``reproduce`` runs of the same experiment made one seed per process.
 
-Run: ``.venv/bin/python benchmarks/merge_reproduce.py RUN_DIR... --out DIR``
+Run: ``.venv/bin/python scripts/merge_reproduce.py RUN_DIR... --out DIR``
 
 A seed per process uses both cores of a small machine; the rows of each run do not
 depend on the other seeds, so the merged document is the one ``--seeds 0 1 2`` in one

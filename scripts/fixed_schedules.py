@@ -10,9 +10,9 @@ in the default action set: the environment is built with the levels asked for.
 
 Example (about a minute per schedule and seed on mnist-10k)::
 
-    python benchmarks/fixed_schedules.py --config mnist10k_warm_pruning \\
+    python scripts/fixed_schedules.py --config mnist10k_warm_pruning \\
         --levels 1,1,1 1.5,1,1 1,1.5,1 --seeds 0 1
-    python benchmarks/fixed_schedules.py --config mnist10k_warm_pruning \\
+    python scripts/fixed_schedules.py --config mnist10k_warm_pruning \\
         --levels 1,1,1 --cluster-at 9 --seeds 0
 """
 

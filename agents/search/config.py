@@ -1,6 +1,6 @@
 """What one ``search`` explores: :class:`SearchConfig` and its space's items.
 
-Kept apart from the search (:mod:`agents.rl.search`) and free of torch: the command line
+Kept apart from the search (:mod:`agents.search.tune`) and free of torch: the command line
 builds its flags from these fields before it imports what runs them.
 """
 
@@ -138,7 +138,7 @@ class SearchConfig:
     @field_validator("base")
     @classmethod
     def _base(cls, value: Any) -> Any:
-        from .config import TrainConfig
+        from ..rl.config import TrainConfig
 
         if not isinstance(value, TrainConfig):
             raise ValueError(f"base must be a TrainConfig, got {type(value).__name__}")
@@ -198,7 +198,7 @@ class SearchConfig:
                 )
         elif self.resume:
             raise ValueError("--resume continues grid searches only: start a new Optuna search")
-        from .search import apply_params
+        from .tune import apply_params
 
         for d in dimensions:
             sample = d.values[0] if d.values is not None else _range_sample(d)

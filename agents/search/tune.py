@@ -45,15 +45,15 @@ from typing import Any
 from hwmodel.safeload import DocumentError, load_document
 
 from ..common.outputs import atomic_write, claim_dir
-from .callbacks import EVAL_SEED, schedule_document
-from .config import TrainConfig, config_from_dict
-from .run_dir import run_dir_lock
-from .search_config import (  # noqa: F401 (SearchError, parse_dimension: public here too)
+from ..rl.callbacks import EVAL_SEED, schedule_document
+from ..rl.config import TrainConfig, config_from_dict
+from ..rl.run_dir import run_dir_lock
+from ..rl.training import make_env, train
+from .config import (  # noqa: F401 (SearchError, parse_dimension: public here too)
     SearchConfig,
     SearchError,
     parse_dimension,
 )
-from .training import make_env, train
 
 ENV_ID = "tnf_env/TraNNsformer-v0"
 METRIC = "episode_return"  # what every trial reports as it goes (ASHA and Optuna read it)
@@ -201,7 +201,7 @@ def _schedule_trial(
     from tnf_env import Task
     from tnf_env.rollout import rollout
 
-    from .policies import PaperPolicy, PruningPolicy
+    from ..rl.policies import PaperPolicy, PruningPolicy
 
     cfg = apply_params(cfg, {"env.prune_unit": "paper"})  # the schedules' unit
     seeds = [EVAL_SEED + k for k in range(episodes)]
