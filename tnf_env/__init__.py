@@ -23,6 +23,7 @@ _LAZY = {
     "TrainingDiverged": "model.training", "TrainingRecipe": "model.training",
     "default_recipe": "model.training",
     "DEFAULT_MAX_STEPS": "task", "TraNNsformerEnv": "env", "Task": "task", "Episode": "episode",
+    "episode_of": "env", "task_of": "env",
     "BatchedTraNNsformerEnv": "vector_env",
     "check_time_limit": "time_limit", "DiscreteMenu": "wrappers", "default_menu": "wrappers",
 }

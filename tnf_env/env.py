@@ -198,3 +198,27 @@ class TraNNsformerEnv(gym.Env):
     def describe(self) -> str:
         """One line naming the network this environment transforms."""
         return self.task.describe()
+
+
+def episode_of(env: gym.Env | gym.Wrapper) -> Episode:
+    """The :class:`~tnf_env.episode.Episode` session a TraNNsformer env presents, under
+    any wrappers: what code outside the environment reads (its codec, settings, network,
+    step timing), never the env's own attributes.
+
+    :raises TypeError: ``env`` does not wrap a :class:`TraNNsformerEnv`.
+    """
+    inner = getattr(env, "unwrapped", None)
+    if not isinstance(inner, TraNNsformerEnv):
+        raise TypeError(
+            f"expected a TraNNsformer environment (tnf_env/TraNNsformer-v0, possibly "
+            f"wrapped), got {env}"
+        )
+    return inner.episode
+
+
+def task_of(env: gym.Env | gym.Wrapper) -> Task:
+    """The shared :class:`~tnf_env.task.Task` of a TraNNsformer env, under any wrappers.
+
+    :raises TypeError: ``env`` does not wrap a :class:`TraNNsformerEnv`.
+    """
+    return episode_of(env).task

@@ -51,6 +51,15 @@ def test_the_environment_presents_its_episode(task):
     assert result.metrics is episode.metrics
 
 
+def test_wrapped_envs_hand_out_their_episode_and_task(task):
+    env = tnf_env.make(task=task)  # a gymnasium wrapper stack around the env
+    assert tnf_env.episode_of(env) is env.unwrapped.episode
+    assert tnf_env.task_of(env) is task
+    other = __import__("gymnasium").make("CartPole-v1")
+    with pytest.raises(TypeError, match="expected a TraNNsformer environment.*CartPole"):
+        tnf_env.episode_of(other)
+
+
 def test_a_fork_and_a_restored_state_continue_as_the_original(task):
     episode = Episode(task)
     episode.start(2)
