@@ -100,7 +100,8 @@ def normalize_table(value, field: str = "adc_table") -> tuple[tuple[int, float, 
         for i, (cell, bound) in enumerate(zip(row, (TABLE_BITS, TABLE_COST, TABLE_COST),
                                               strict=True)):
             label = ("bits", "energy_pj", "area_um2")[i]
-            check_number(label, cell, bound, ValueError, f"field '{field}' row {row!r}: {label}")
+            check_number(label, cell, bound, ValueError,
+                         f"field '{field}' row {list(row)!r}: {label}")
         out.append((int(row[0]), float(row[1]), float(row[2])))
     resolutions = [r[0] for r in out]
     if len(set(resolutions)) != len(resolutions):

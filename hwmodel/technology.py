@@ -38,8 +38,11 @@ sneak paths cap N) and over which its scaling is trusted.
 
 ``get_technology`` accepts a preset name, a :class:`Technology`, or a YAML/JSON file
 holding the fields below; a file may name a preset as ``base`` and override only
-some fields. Unknown or missing keys, non-positive values and sizes outside the
-allowed range are errors that name the field.
+some fields. Unknown or missing keys, a value of the wrong type (an integer field
+takes an integer; no booleans or text for numbers) and a value outside its range
+(:data:`hwmodel.technology_checks.BOUNDS`) are errors that name the file, the field,
+the value and what is allowed; the derived costs are asserted finite and positive
+where they are computed.
 """
 
 from __future__ import annotations
@@ -186,7 +189,10 @@ class Technology:
         return int(n)
 
     def _scale(self, n: int, exponent: float) -> float:
-        return (n / self.reference_crossbar) ** exponent
+        try:
+            return (n / self.reference_crossbar) ** exponent
+        except OverflowError:  # float ** raises where * gives inf: let check_term name it
+            return math.inf
 
     def _term(self, what: str, n: int, constant: float, factor: float) -> float:
         """``constant * factor``, asserted finite and positive (see ``check_term``)."""
