@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from hwmodel.numbers import Bound, check_number
+from hwmodel.numbers import Bound, check_number, show
 
 #: (bits, energy per conversion pJ, area um^2) at 32 nm, 1.2 GS/s: Accelergy
 #: hwcomponents-library ``hwcomponents_library/library/isaac.py`` (IsaacADC table,
@@ -90,18 +90,21 @@ def normalize_table(value, field: str = "adc_table") -> tuple[tuple[int, float, 
     if isinstance(value, dict):
         rows = [(_key(k), *v) if isinstance(v, (list, tuple)) else (k, v)
                 for k, v in value.items()]
-    else:
+    elif isinstance(value, (list, tuple)):
         rows = list(value)
+    else:
+        raise ValueError(f"field '{field}' must be a list of rows [bits, energy_pj, area_um2] "
+                         f"or a mapping bits: [energy_pj, area_um2], got {show(value)}")
     out = []
     for row in rows:
         if not isinstance(row, (list, tuple)) or len(row) != 3:
             raise ValueError(f"field '{field}' rows must be [bits, energy_pj, area_um2], "
-                             f"got {row!r}")
+                             f"got {show(row)}")
         for i, (cell, bound) in enumerate(zip(row, (TABLE_BITS, TABLE_COST, TABLE_COST),
                                               strict=True)):
             label = ("bits", "energy_pj", "area_um2")[i]
             check_number(label, cell, bound, ValueError,
-                         f"field '{field}' row {list(row)!r}: {label}")
+                         f"field '{field}' row {show(list(row), 80)}: {label}")
         out.append((int(row[0]), float(row[1]), float(row[2])))
     resolutions = [r[0] for r in out]
     if len(set(resolutions)) != len(resolutions):

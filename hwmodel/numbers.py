@@ -68,15 +68,15 @@ def check_number(name: str, value: Any, bound: Bound, error: type[ValueError],
     what = subject or f"field '{name}'"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         hint = _string_hint(value)
-        raise error(f"{what} must be {allowed}, got {value!r}{hint}")
+        raise error(f"{what} must be {allowed}, got {show(value)}{hint}")
     if bound.integer and not isinstance(value, numbers.Integral):
-        raise error(f"{what} must be {allowed}, got {value!r}")
+        raise error(f"{what} must be {allowed}, got {show(value)}")
     if not isinstance(value, numbers.Integral) and not math.isfinite(value):
-        raise error(f"{what} must be finite (allowed: {allowed}), got {value!r}")
+        raise error(f"{what} must be finite (allowed: {allowed}), got {show(value)}")
     x: Any = value  # a real number from here on; ints compare exactly, never converted
     if x > bound.high:
         raise error(f"{what} must be at most {_fmt(bound.high)} (allowed: {allowed}), "
-                    f"got {x!r}")
+                    f"got {show(x)}")
     if x == 0 and bound.zero:
         return
     if x < bound.low:
@@ -86,7 +86,15 @@ def check_number(name: str, value: Any, bound: Bound, error: type[ValueError],
             word = "must be positive"
         else:
             word = f"must be at least {_fmt(bound.low)}"
-        raise error(f"{what} {word} (allowed: {allowed}), got {x!r}")
+        raise error(f"{what} {word} (allowed: {allowed}), got {show(x)}")
+
+
+def show(value: object, limit: int = 60) -> str:
+    """``repr(value)``, shortened past ``limit`` characters (a 400-digit integer, a long
+    string) so that an error stays one short line."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**limit else (
+        f"an integer of {len(str(abs(value)))} digits")
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."
 
 
 def _string_hint(value: object) -> str:

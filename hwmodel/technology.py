@@ -57,7 +57,7 @@ from typing import Any
 from hwmodel import presets as _presets
 from hwmodel.adc import adc_bits, adc_factors, normalize_table
 from hwmodel.devices import DeviceError, DeviceModel, missing_fields, preset_device
-from hwmodel.numbers import integer_valued
+from hwmodel.numbers import integer_valued, show
 from hwmodel.safeload import DocumentError, load_document
 from hwmodel.technology_checks import KINDS, TechnologyError, check_term, validate
 
@@ -304,7 +304,7 @@ class Technology:
             if not isinstance(base, str) or base not in _presets.PRESET_FIELDS:
                 known = ", ".join(_presets.PRESET_FIELDS)
                 raise TechnologyError(
-                    f"{origin}: field 'base' must name a preset ({known}), got {base!r}"
+                    f"{origin}: field 'base' must name a preset ({known}), got {show(base)}"
                 )
             values.update(_presets.PRESET_FIELDS[base])
             values["device"] = preset_device(base)
@@ -316,7 +316,7 @@ class Technology:
                 continue
             if key not in names:
                 raise TechnologyError(
-                    f"{origin}: unknown key '{key}' (allowed: base, {', '.join(names)})"
+                    f"{origin}: unknown key {show(key)} (allowed: base, {', '.join(names)})"
                 )
             values[key] = value
         missing = missing_fields(cls, values)
@@ -334,6 +334,9 @@ def _device(value: Any, base: DeviceModel | None, origin: str) -> DeviceModel | 
     """A technology file's ``device:`` entry (None: ideal crossbars) over ``base``."""
     if value is None or isinstance(value, DeviceModel):
         return value
+    if not isinstance(value, Mapping):
+        raise TechnologyError(f"{origin}: field 'device' must be a mapping of device fields or "
+                              f"null (ideal crossbars), got {show(value)}")
     try:
         return DeviceModel.from_dict(value, base)
     except DeviceError as exc:

@@ -37,7 +37,7 @@ from collections.abc import Mapping
 
 from hwmodel.adc import adc_bits
 from hwmodel.devices import DeviceModel
-from hwmodel.numbers import Bound, check_derived, check_number
+from hwmodel.numbers import Bound, check_derived, check_number, show
 
 KINDS = ("spiking", "adc")
 
@@ -83,9 +83,9 @@ def bound_of(name: str) -> Bound:
 def validate(t) -> None:
     """Raise :class:`TechnologyError` naming the first invalid field of ``t``."""
     if not isinstance(t.name, str) or not t.name:
-        raise TechnologyError(f"field 'name' must be a non-empty string, got {t.name!r}")
+        raise TechnologyError(f"field 'name' must be a non-empty string, got {show(t.name)}")
     if not isinstance(t.kind, str) or t.kind not in KINDS:
-        raise TechnologyError(f"field 'kind' must be one of {', '.join(KINDS)}, got {t.kind!r}")
+        raise TechnologyError(f"field 'kind' must be one of {', '.join(KINDS)}, got {show(t.kind)}")
     for f in dataclasses.fields(t):
         if f.name not in _NOT_NUMBERS:
             check_number(f.name, getattr(t, f.name), bound_of(f.name), TechnologyError)

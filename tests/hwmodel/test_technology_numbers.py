@@ -91,11 +91,21 @@ def test_a_bad_number_is_one_line_naming_file_field_value_and_range(tmp_path, te
         ([8, 1e300, 1200.0], r"energy_pj must be at most 1e\+12"),
     ],
 )
+
 def test_adc_table_cells_are_not_coerced(tmp_path, cell, pattern):
     rows = [row if row[0] != 8 else cell for row in ISAAC_ROWS]
     text = json.dumps({"base": "isaac", "adc_table": rows})
     message = _refused(tmp_path, text, r"field 'adc_table' row \[.*\]: " + pattern, "t.json")
     assert f"row {cell!r}:".replace("'", "") in message.replace("'", "")
+
+
+@pytest.mark.parametrize(("table", "pattern"), [
+    ("abc", r"field 'adc_table' must be a list of rows .*got 'abc'"),
+    (5, r"field 'adc_table' must be a list of rows .*got 5"),
+    ([[8, 1.6]], r"field 'adc_table' rows must be \[bits, energy_pj, area_um2\], got \[8, 1\.6\]"),
+])
+def test_adc_table_shape(tmp_path, table, pattern):
+    _refused(tmp_path, json.dumps({"base": "isaac", "adc_table": table}), pattern, "t.json")
 
 
 def test_json_table_keys_spell_integers(tmp_path):
@@ -172,6 +182,9 @@ def test_device_conductance_range_is_checked():
 def test_check_number_compares_huge_integers_exactly():
     with pytest.raises(ValueError, match=r"must be at most 10 .*got 1{40}"):
         check_number("x", int("1" * 40), Bound(True, 1, 10), ValueError)
+    with pytest.raises(ValueError, match=r"got an integer of 401 digits$") as info:
+        check_number("x", 10**400, Bound(True, 1, 10), ValueError)
+    assert len(str(info.value)) < 120  # one short line, not the 401 digits
     check_number("x", 10, Bound(True, 1, 10), ValueError)
     check_number("x", 0, Bound(True, 1, 10, zero=True), ValueError)
 
