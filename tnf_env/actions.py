@@ -46,6 +46,18 @@ ACTION_GROUPS = (
 )
 
 
+class InvalidAction(ValueError):
+    """An action outside the action space (:meth:`ActionCodec.check`).
+
+    :ivar reason: what is wrong with it, without the action itself (for callers that name
+        the action their own way, e.g. a state document's ``actions[k]``).
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def action_group(name: str) -> str:
     """The group of an action component's name (``cluster_prune1`` -> ``cluster_prune``)."""
     return name.rstrip("0123456789")
@@ -166,24 +178,27 @@ class ActionCodec:
         return out
 
     def check(self, action) -> np.ndarray:
+        """The one validation of an action: ``action`` as an int64 array of this space.
+
+        Whole-number floats are accepted (some learners emit them).
+
+        :raises InvalidAction: the wrong length or type, or a component out of its range.
+        """
         a = np.asarray(action)
         if (
             a.shape != self.nvec.shape
             or not np.issubdtype(a.dtype, np.integer)
             and not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)))
         ):
-            raise ValueError(
-                f"invalid action {action!r}: expected {self.nvec.size} integers, "
-                f"component k in [0, {self.nvec.tolist()}[k])"
-            )
+            reason = (f"expected {self.nvec.size} integers, "
+                      f"component k in [0, {self.nvec.tolist()}[k])")
+            raise InvalidAction(f"invalid action {action!r}: {reason}", reason)
         a = a.astype(np.int64)
         out = (a < 0) | (a >= self.nvec)
         if out.any():
             k = int(np.flatnonzero(out)[0])
-            raise ValueError(
-                f"invalid action: component {k} ({self.names()[k]}) is {a[k]}, "
-                f"allowed 0..{self.nvec[k] - 1}"
-            )
+            reason = f"component {k} ({self.names()[k]}) is {a[k]}, allowed 0..{self.nvec[k] - 1}"
+            raise InvalidAction(f"invalid action: {reason}", reason)
         return a
 
     def decode(self, action) -> DecodedAction:
