@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from gymnasium import spaces
 
+from hwmodel.crossbar_size import check_crossbar_size
+
 from .transform.step_plan import CLUSTER_OPTIONS, StepPlan
 
 PRUNE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -242,7 +244,7 @@ class ActionCodec:
                 )
             part["cluster_prune"].append(k)
         sizes = list(action.crossbar_sizes)[: self.n_size_slots]
-        part["crossbar"] = [_index(self.sizes, n, "crossbar size") for n in sizes]
+        part["crossbar"] = [self.sizes.index(check_crossbar_size(n, self.sizes)) for n in sizes]
         onsets = {("cluster_onset", "cluster onset"): action.cluster_onset,
                   ("cluster_prune_onset", "cluster-prune onset"): action.cluster_prune_onset}
         if self.n_onset_slots:
