@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from gymnasium import spaces
 
+from hwmodel.crossbar_size import check_crossbar_size
+
 from .transform.step_plan import CLUSTER_OPTIONS, StepPlan
 
 PRUNE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -44,6 +46,18 @@ CLUSTER_PRUNE_BASE, CLUSTER_PRUNE_STEP, CLUSTER_PRUNE_CHOICES = 0.005, 0.01, 16
 ACTION_GROUPS = (
     "prune", "cluster", "cluster_prune", "crossbar", "cluster_onset", "cluster_prune_onset", "stop"
 )
+
+
+class InvalidAction(ValueError):
+    """An action outside the action space (:meth:`ActionCodec.check`).
+
+    :ivar reason: what is wrong with it, without the action itself (for callers that name
+        the action their own way, e.g. a state document's ``actions[k]``).
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def action_group(name: str) -> str:
@@ -166,24 +180,27 @@ class ActionCodec:
         return out
 
     def check(self, action) -> np.ndarray:
+        """The one validation of an action: ``action`` as an int64 array of this space.
+
+        Whole-number floats are accepted (some learners emit them).
+
+        :raises InvalidAction: the wrong length or type, or a component out of its range.
+        """
         a = np.asarray(action)
         if (
             a.shape != self.nvec.shape
             or not np.issubdtype(a.dtype, np.integer)
             and not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)))
         ):
-            raise ValueError(
-                f"invalid action {action!r}: expected {self.nvec.size} integers, "
-                f"component k in [0, {self.nvec.tolist()}[k])"
-            )
+            reason = (f"expected {self.nvec.size} integers, "
+                      f"component k in [0, {self.nvec.tolist()}[k])")
+            raise InvalidAction(f"invalid action {action!r}: {reason}", reason)
         a = a.astype(np.int64)
         out = (a < 0) | (a >= self.nvec)
         if out.any():
             k = int(np.flatnonzero(out)[0])
-            raise ValueError(
-                f"invalid action: component {k} ({self.names()[k]}) is {a[k]}, "
-                f"allowed 0..{self.nvec[k] - 1}"
-            )
+            reason = f"component {k} ({self.names()[k]}) is {a[k]}, allowed 0..{self.nvec[k] - 1}"
+            raise InvalidAction(f"invalid action: {reason}", reason)
         return a
 
     def decode(self, action) -> DecodedAction:
@@ -227,7 +244,7 @@ class ActionCodec:
                 )
             part["cluster_prune"].append(k)
         sizes = list(action.crossbar_sizes)[: self.n_size_slots]
-        part["crossbar"] = [_index(self.sizes, n, "crossbar size") for n in sizes]
+        part["crossbar"] = [self.sizes.index(check_crossbar_size(n, self.sizes)) for n in sizes]
         onsets = {("cluster_onset", "cluster onset"): action.cluster_onset,
                   ("cluster_prune_onset", "cluster-prune onset"): action.cluster_prune_onset}
         if self.n_onset_slots:

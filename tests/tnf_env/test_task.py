@@ -26,6 +26,8 @@ def test_task_answers_what_consumers_ask(task):
     assert set(task.dense_costs) == {16, 32} and task.reference is task.dense_cost(
         task.reference_size
     )
+    with pytest.raises(ValueError, match=r"crossbar size 64 is not one of \[16, 32\]"):
+        task.dense_cost(64)
     assert task.x_train.dtype == torch.float32 and task.x_train.device.type == "cpu"
     assert "digits 64-256-256-10 seed 0" in task.describe()
 
