@@ -8,12 +8,20 @@ and budget both commands produce the same row.
 Seed ``s`` means: the dense baseline trained with seed ``s`` (the environment
 setting ``seed``) and the transformation seeded with ``s`` (``reset(seed=s)``).
 
-Fixed schedules are tuned on validation: each grid point of the threshold
+Fixed schedules are tuned on validation (:func:`tune`): each grid point of the threshold
 rate scale runs once; the tuned method is the point whose delivered network
 (the latest step meeting the floor on validation by the selection margin,
 :mod:`tnf_env.measure.selection`) costs least under the
-``best`` accounting at the row's crossbar size; its row reports the retraining
-every grid point spent.
+``best`` accounting at the row's crossbar size (:mod:`agents.search.baseline`, the
+criterion ``search --target`` uses too); its row reports the retraining every grid point
+spent.
+
+The nouns: an :class:`EpisodeRunner` (tasks and environments of one set of settings, per
+baseline seed) runs a policy, or an :class:`EpisodeJob` (a policy, a chip size, overrides)
+batched, and hands back a :class:`DeliveredNetwork`; methods ask their study for schedule
+episodes by name (:class:`ScheduleRequest`); :func:`tune` gives a :class:`TunedGrid`.
+It reads environments through :func:`tnf_env.episode_of` (the Episode session), never an
+environment's own attributes.
 """
 
 from __future__ import annotations
