@@ -351,10 +351,7 @@ class LearnedPolicy(Method):
         self.policy = policy
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
-        if ctx.learned is None:
-            raise ValueError(f"method {self.name!r} runs a learned policy: the study needs a "
-                             "runner of learned policies (StudyContext(learned=...))")
-        d = ctx.learned.transform(self.policy, seed, n)
+        d = ctx.runner_of(self).transform(self.policy, seed, n)
         return MethodResult(d, d.crossbar_size if n is None else n)
 
     def budget(self, ctx: StudyContext) -> Budget:

@@ -78,6 +78,19 @@ class StudyContext:
     def forget(self, seed: int) -> None:
         self._memo.pop(seed, None)
 
+    def runner_of(self, method: Method) -> EpisodeRunner:
+        """The runner whose environments ``method``'s networks come from (and its rows are
+        scored by): the learned policies' for a learned method, else the fixed schedules'.
+
+        :raises ValueError: a learned method in a study without a learned runner.
+        """
+        if not method.learned:
+            return self.fixed
+        if self.learned is None:
+            raise ValueError(f"method {method.name!r} runs a learned policy: the study needs "
+                             "a runner of learned policies (StudyContext(learned=...))")
+        return self.learned
+
     def original(self, seed: int) -> DeliveredNetwork:
         return self.memo(seed, "original", lambda: self.fixed.original(seed))
 
@@ -292,7 +305,7 @@ class Study:
                 show(self._bar, f"seed {seed}{at}: scoring")
                 for m in self.methods:
                     o = results[m.name]
-                    runner = ctx.learned if m.learned else ctx.fixed
+                    runner = ctx.runner_of(m)
                     t0, c0 = time.perf_counter(), time.process_time()
                     cell_rows.append(runner.score(o.delivered, seed, o.crossbar_size,
                                                   method=m.name, **o.fields()))

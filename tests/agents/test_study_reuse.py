@@ -1,6 +1,7 @@
 """A method that reuses another's network reads the tuned grid from the study's context,
 not the other method: its rows do not depend on which methods the study runs."""
 
+import pytest
 import torch
 
 from agents.experiments import methods as m
@@ -30,3 +31,10 @@ def test_offline_and_magnitude_rows_do_not_depend_on_the_pruning_row():
         pruning = [r for k, r in beside.items() if k[0] == "pruning"]
         assert {r["tuning_epochs"] for r in alone.values()} == {
             r["tuning_epochs"] for r in pruning}
+
+
+def test_a_learned_method_needs_a_learned_runner():
+    context = StudyContext(EpisodeRunner(SETTINGS), (16,), [10.0], 10.0, 2, 0.5)
+    assert context.runner_of(m.OfflineClustering()) is context.fixed
+    with pytest.raises(ValueError, match="'ppo' runs a learned policy"):
+        context.runner_of(m.LearnedPolicy(policy=None))
