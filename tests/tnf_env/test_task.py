@@ -8,7 +8,7 @@ import torch
 import tnf_env
 import tnf_env.task
 import tnf_env.vector_env
-from agents.experiments.episodes import Experiment
+from agents.experiments.episodes import EpisodeRunner
 from tnf_env import Task, TraNNsformerEnv
 
 
@@ -69,7 +69,7 @@ def test_dtype_setting():
 
 
 def test_experiment_builds_one_task_per_seed():
-    exp = Experiment({"dataset": "digits", "max_steps": 2})
+    exp = EpisodeRunner({"dataset": "digits", "max_steps": 2})
     try:
         a, b = exp.env(0).unwrapped, exp.env(0, rate_scale=3.0).unwrapped
         assert a is not b and a.task.baseline is b.task.baseline
