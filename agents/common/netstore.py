@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from hwmodel.clusters import Cluster
+from hwmodel.clusters import Cluster, clusters_from_document
 from hwmodel.safeload import DocumentError, confined, load_document
 
 from .outputs import atomic_write
@@ -148,11 +148,10 @@ def load_saved_network(stem: str | Path) -> SavedNetwork:
     clusters_file = Path(f"{stem}_clusters.json")
     try:
         doc = load_document(clusters_file, "json")
-        layers = doc["clusters"]
-        if not isinstance(layers, list) or len(layers) != len(weights):
-            raise TypeError(f"expected {len(weights)} per-layer lists")
-        clusters = [[Cluster.from_dict(c) for c in layer] for layer in layers]
-    except (DocumentError, KeyError, TypeError, ValueError) as exc:
+        if not isinstance(doc, dict):  # save_network writes the mapping, never the bare list
+            raise ValueError(f"expected a mapping, got a {type(doc).__name__}")
+        clusters = clusters_from_document(doc, len(weights))
+    except ValueError as exc:  # DocumentError is one
         raise SavedNetworkError(
             f"{clusters_file}: not a clusters file ({' '.join(str(exc).split())[:200]}); "
             'allowed: {"clusters": [[{"outputs": [...], "inputs": [...]}, ...] per layer]}'
