@@ -234,7 +234,7 @@ def _message(exc: ValidationError, doc: Any, under: str | None = None) -> str:
     inside = f" in {under}" if under else ""
     if err["type"] == "extra_forbidden":
         return f"unknown key {key!r} (keys allowed{inside}: {sorted(allowed)})"
-    if err["type"] == "missing":
+    if err["type"] == "missing" and under:  # top-level keys are checked before
         return f"key {under!r} lacks {str(loc[-1])!r} (keys allowed: {sorted(allowed)})"
     what = allowed[str(loc[1] if under else loc[0])]
     return f"key {key!r} must be {what}, got {_where(loc)}={_short(_at(doc, loc))}"

@@ -17,8 +17,9 @@ A command whose start fails (a bad setting found after the claim, a dataset that
 load) leaves the directory as it found it: absent, or without what the claim added (its
 lock, a journal of no finished unit, a run's ``config.yaml``). The start ends at
 :func:`mark_started`, which the work calls once it has begun (a journal's first finished
-unit, a learner's first step, a search's first trial): a later failure keeps everything,
-for ``--resume``. Files that were there before the claim are never removed.
+unit, a learner's first step, a search's first trial, worker processes taking jobs): a
+later failure keeps everything, for ``--resume``. Files that were there before the claim
+are never removed.
 """
 
 from __future__ import annotations
