@@ -359,14 +359,15 @@ def _load_net(t, change=lambda w, m, c: (w, m, c), after=None):
     return lambda: load_saved_network(stem)
 
 
-def _manifest(t, file, link=False):
+def _manifest(t, file, link=False, **extra):
     from agents.common.netstore import load_manifest
 
     (t / "nets").mkdir()
     _net(t)
     if link:
         (t / "nets" / "x.npz").symlink_to(t / "n.npz")
-    entry = {"seed": 0, "method": "paper", "crossbar_size": 16, "file": file, "row": {}}
+    entry = {"seed": 0, "method": "paper", "crossbar_size": 16, "file": file, "row": {},
+             **extra}
     (t / "nets" / "manifest.json").write_text(json.dumps({"networks": [entry]}))
     return lambda: load_manifest(t / "nets")
 
@@ -423,6 +424,7 @@ BAD_FILES = [
     ("manifest", lambda t: _manifest(t, str(t / "n")), "allowed a relative path"),
     ("manifest", lambda t: _manifest(t, "x", link=True), "leads outside"),
     ("manifest", lambda t: _manifest(t, 5), "file=5"),
+    ("manifest", lambda t: _manifest(t, "n", weights="n.npz"), "entry 0: unknown key 'weights'"),
 ]
 
 

@@ -168,6 +168,9 @@ def load_saved_network(stem: str | Path) -> SavedNetwork:
     return SavedNetwork(weights, [m.astype(bool) for m in masks], clusters)
 
 
+ENTRY_KEYS = ("seed", "method", "crossbar_size", "file", "row")  # a manifest entry's keys
+
+
 def load_manifest(root: str | Path) -> list[dict[str, Any]]:
     """The entries of ``root/manifest.json``, each ``file`` confined to ``root``.
 
@@ -177,10 +180,17 @@ def load_manifest(root: str | Path) -> list[dict[str, Any]]:
     root = Path(root)
     try:
         doc = load_document(root / "manifest.json", "json")
+        if isinstance(doc, dict) and set(doc) - {"networks"}:
+            extra = sorted(map(str, set(doc) - {"networks"}))[0]
+            raise TypeError(f"unknown key {extra!r} (allowed: networks)")
         entries = doc["networks"]
         if not isinstance(entries, list):
             raise TypeError("'networks' is not a list")
         for k, e in enumerate(entries):
+            if isinstance(e, dict) and set(e) - set(ENTRY_KEYS):
+                extra = sorted(map(str, set(e) - set(ENTRY_KEYS)))[0]
+                raise TypeError(f"entry {k}: unknown key {extra!r} (allowed: "
+                                f"{', '.join(ENTRY_KEYS)})")
             for key, kind in (("file", str), ("method", str), ("crossbar_size", int)):
                 if not isinstance(e.get(key), kind):
                     raise TypeError(f"entry {k}: {key}={e.get(key)!r} is not a {kind.__name__}")
