@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hwmodel.clusters import Cluster
+from hwmodel.clusters import Cluster, clusters_from_document
 from hwmodel.cost import NetworkCost, cost_mappings
 from hwmodel.export import export_mapping
 from hwmodel.mapping import LEFTOVER_COVERS, STRATEGIES, map_network
@@ -65,19 +65,10 @@ def load_clusters(path: Path, n_layers: int) -> list[list[Cluster]]:
         data = load_document(path, "json")
     except DocumentError as exc:
         raise ValueError(str(exc)) from None
-    if isinstance(data, dict):
-        data = data.get("clusters")
-    if not isinstance(data, list) or len(data) != n_layers:
-        raise ValueError(f"{path}: expected a list of {n_layers} per-layer cluster lists")
-    layers = []
-    for i, layer in enumerate(data):
-        if not isinstance(layer, list):
-            raise ValueError(f"{path}: layer {i}: expected a list of clusters")
-        try:
-            layers.append([Cluster.from_dict(c) for c in layer])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: layer {i}: bad cluster ({exc})") from None
-    return layers
+    try:
+        return clusters_from_document(data, n_layers)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def _table(net: Network, path: Path, rows: list[tuple[int, NetworkCost]]) -> str:

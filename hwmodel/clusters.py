@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+CLUSTER_KEYS = frozenset({"outputs", "inputs"})  # a cluster object's keys, exactly
+
 
 @dataclass(frozen=True, eq=False)
 class Cluster:
@@ -61,18 +63,33 @@ class Cluster:
     def from_dict(cls, d: dict) -> Cluster:
         """The cluster a JSON object ``{"outputs": [...], "inputs": [...]}`` describes.
 
-        :param d: the object; each list must hold whole numbers (JSON ``0.5`` or
-            ``true`` would otherwise be silently cast to an index).
+        :param d: the object, exactly the keys ``outputs`` and ``inputs``; each list must
+            hold distinct whole numbers (JSON ``0.5`` or ``true`` would otherwise be
+            silently cast to an index, a repeated one silently dropped).
+        :raises ValueError: one line naming the key or index and what is allowed.
         """
+        if not isinstance(d, dict):
+            raise ValueError(f'a cluster is an object {{"outputs": [...], "inputs": [...]}}, '
+                             f"got {_short(d)}")
+        keys = set(d)
+        if keys != CLUSTER_KEYS:
+            extra, lacking = sorted(map(str, keys - CLUSTER_KEYS)), sorted(CLUSTER_KEYS - keys)
+            what = f"unknown key {extra[0]!r}" if extra else f"lacks key {lacking[0]!r}"
+            raise ValueError(f"{what} (a cluster has exactly the keys inputs and outputs)")
         for name in ("outputs", "inputs"):
             values = d[name]
             if not isinstance(values, list):
-                raise ValueError(f"{name} must be a list of integer indices, got {values!r}")
+                raise ValueError(f"{name} must be a list of integer indices, got {_short(values)}")
             bad = [v for v in values if not isinstance(v, int) or isinstance(v, bool)]
             if bad:
                 raise ValueError(
-                    f"{name} must hold integer indices, got {bad[0]!r} in {values!r}"
+                    f"{name} must hold integer indices, got {bad[0]!r} in {_short(values)}"
                 )
+            seen: set[int] = set()
+            for v in values:
+                if v in seen:
+                    raise ValueError(f"{name} holds index {v} twice (allowed: distinct indices)")
+                seen.add(v)
         return cls(d["outputs"], d["inputs"])
 
     def __eq__(self, other: object) -> bool:
@@ -84,6 +101,44 @@ class Cluster:
 
     def __hash__(self) -> int:
         return hash((self.outputs.tobytes(), self.inputs.tobytes()))
+
+
+def clusters_from_document(data: object, n_layers: int) -> list[list[Cluster]]:
+    """Per-layer clusters from a clusters document: ``{"clusters": [...]}`` (no other key)
+    or the bare list, one list of cluster objects (:meth:`Cluster.from_dict`) per layer.
+
+    :param data: the parsed JSON.
+    :param n_layers: the network's layers: the document holds exactly that many lists.
+    :raises ValueError: one line naming the key, the layer or the cluster and what is
+        allowed (the caller adds the file).
+    """
+    if isinstance(data, dict):
+        unknown = sorted(str(k) for k in data if k != "clusters")
+        if unknown or "clusters" not in data:
+            what = f"unknown key {unknown[0]!r}" if unknown else "no key 'clusters'"
+            raise ValueError(f'{what} (allowed: {{"clusters": [per-layer lists]}} or the list)')
+        data = data["clusters"]
+    if not isinstance(data, list) or len(data) != n_layers:
+        got = f"{len(data)} lists" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise ValueError(f"expected a list of {n_layers} per-layer cluster lists (one per "
+                         f"layer of the network), got {got}")
+    layers = []
+    for i, layer in enumerate(data):
+        if not isinstance(layer, list):
+            raise ValueError(f"layer {i}: expected a list of clusters, got {_short(layer)}")
+        clusters = []
+        for k, c in enumerate(layer):
+            try:
+                clusters.append(Cluster.from_dict(c))
+            except ValueError as exc:
+                raise ValueError(f"layer {i}: bad cluster {k} ({exc})") from None
+        layers.append(clusters)
+    return layers
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def clusters_mask(shape: tuple[int, int], clusters: Sequence[Cluster]) -> np.ndarray:

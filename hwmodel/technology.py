@@ -359,7 +359,12 @@ def load_technology(path: str | Path) -> Technology:
         data = load_document(p, max_bytes=MAX_TECHNOLOGY_BYTES)
     except DocumentError as exc:
         raise TechnologyError(str(exc)) from None
-    return Technology.from_dict(data if data is not None else {}, origin=str(p))
+    if data is None or data == {}:  # an empty file is a mistake, not a technology
+        raise TechnologyError(
+            f"{p}: the file is empty (allowed: a mapping of technology fields, e.g. "
+            f"'base: {DEFAULT_TECHNOLOGY}' and the fields that differ; or a preset name: "
+            f"{', '.join(_presets.PRESET_FIELDS)})")
+    return Technology.from_dict(data, origin=str(p))
 
 
 PRESETS: dict[str, Technology] = {

@@ -376,14 +376,15 @@ def _load_net(t, change=lambda w, m, c: (w, m, c), after=None):
     return lambda: load_saved_network(stem)
 
 
-def _manifest(t, file, link=False):
+def _manifest(t, file, link=False, **extra):
     from agents.common.netstore import load_manifest
 
     (t / "nets").mkdir()
     _net(t)
     if link:
         (t / "nets" / "x.npz").symlink_to(t / "n.npz")
-    entry = {"seed": 0, "method": "paper", "crossbar_size": 16, "file": file, "row": {}}
+    entry = {"seed": 0, "method": "paper", "crossbar_size": 16, "file": file, "row": {},
+             **extra}
     (t / "nets" / "manifest.json").write_text(json.dumps({"networks": [entry]}))
     return lambda: load_manifest(t / "nets")
 
@@ -449,10 +450,21 @@ BAD_FILES = [
      "cannot read it"),
     ("saved network", lambda t: _load_net(
         t, after=lambda t: (t / "n_clusters.json").write_text(DEEP)), "nested too deeply"),
+    ("technology", lambda t: _tech(t, "# nothing yet\n"), "the file is empty"),
+    ("saved network", lambda t: _load_net(t, after=lambda t: (t / "n_clusters.json").write_text(
+        '{"clusters": [[{"outputs": [0], "inputs": [0], "weight": 1}], []]}')),
+     "unknown key 'weight'"),
+    ("saved network", lambda t: _load_net(t, after=lambda t: (t / "n_clusters.json").write_text(
+        '{"clusters": [[{"outputs": [0, 0], "inputs": [0]}], []]}')), "index 0 twice"),
+    ("saved network", lambda t: _load_net(t, after=lambda t: (t / "n_clusters.json").write_text(
+        '{"clusters": [[], [], []]}')), "expected a list of 2 per-layer cluster lists"),
+    ("saved network", lambda t: _load_net(t, after=lambda t: (t / "n_clusters.json").write_text(
+        '{"clusters": [[], []], "layers": 2}')), "unknown key 'layers'"),
     ("manifest", lambda t: _manifest(t, "../n"), "leads outside"),
     ("manifest", lambda t: _manifest(t, str(t / "n")), "allowed a relative path"),
     ("manifest", lambda t: _manifest(t, "x", link=True), "leads outside"),
     ("manifest", lambda t: _manifest(t, 5), "file=5"),
+    ("manifest", lambda t: _manifest(t, "n", weights="n.npz"), "entry 0: unknown key 'weights'"),
 ]
 
 
@@ -602,6 +614,24 @@ BAD_NEW_COMMANDS = [
                 "--out", _out(t)], "--episodes"),
     (lambda t: ["search", "--config", _cfg(t), "--seeds", "0", "0", "--out", _out(t)],
      "--seeds must be distinct"),
+    # surplus or missing data: an empty config, minibatches that do not split the rollout,
+    # a schedule's unknown metric or level key and actions beyond the episode
+    (lambda t: ["train", "--config", (t / "c.yaml").write_text("# all defaults?\n")
+                and str(t / "c.yaml"), "--out", _out(t)], "is empty"),
+    (lambda t: ["compare", "--config", (t / "c.yaml").write_text("null\n") and str(t / "c.yaml"),
+                "--out", _out(t)], "is empty"),
+    (lambda t: ["train", "--config", _cfg(t, batch_size=6), "--out", _out(t)],
+     "'batch_size' must divide the rollout n_steps * n_envs = 8 * 1 = 8"),
+    (lambda t: ["train", "--config", _cfg(t), "--set", "n_steps=4", "--out", _out(t)],
+     "got batch_size=8"),
+    (lambda t: ["replay", _schedule(t, metrics={"cost": 1.0, "costt": 1.0})],
+     "unknown metric 'costt'"),
+    (lambda t: ["replay", _schedule(t, trained_at={"env": TINY_ENV, "seed": 0})],
+     "unknown key 'trained_at.seed'"),
+    (lambda t: ["replay", _schedule(t, config={"name": "x", "n_stepz": 8})],
+     "unknown key 'config.n_stepz'"),
+    (lambda t: ["replay", _schedule(t, actions=[[0] * 8] * 3)],
+     "3 given, the episode has at most 2 steps"),
 ]
 if NO_GPU:  # a GPU this machine lacks: said before any baseline trains
     BAD_NEW_COMMANDS += [

@@ -25,6 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from .actions import ActionCodec, InvalidAction
 from .model.network import default_topology, parse_topology
 from .settings import MAX_STEPS, EnvConfig, earlier_settings, explicit_settings
+from .task import DEFAULT_MAX_STEPS
 from .transform.step_plan import sub_epochs
 from .validation import Int, Str, check_seed, seed_range
 
@@ -49,8 +50,16 @@ def _seed(value: int) -> int:
     return check_seed(value)
 
 
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, dict)):
+        return all(map(_all_finite, value.values() if isinstance(value, dict) else value))
+    return True
+
+
 def _finite(metrics: dict[str, Any]) -> dict[str, Any]:
-    if any(isinstance(v, float) and not math.isfinite(v) for v in metrics.values()):
+    if not _all_finite(metrics):  # in lists too (sparsity per layer)
         raise ValueError("NaN or infinity")  # a NaN never compares equal: no check at all
     return metrics
 
@@ -59,6 +68,28 @@ def _positive(value: int | None) -> int | None:
     if value is not None and value < 1:
         raise ValueError("below 1")
     return value
+
+
+Action = list[Annotated[Int, Field(ge=0)]]  # Int is strict: 1.7 and True are not actions
+Metrics = Annotated[dict[Str, Any], AfterValidator(_finite)]
+
+
+class TrainedAt(BaseModel):
+    """What a schedule found at a cheaper fidelity measured there (``trained_at`` of a
+    schedule re-run at full fidelity): unknown keys are refused.
+
+    :ivar env: the level's environment settings.
+    :ivar episode_return: the level's return.
+    :ivar metrics: the level's metrics (:data:`STATE_METRICS`).
+    :ivar actions: the actions taken at the level.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: dict[Str, Any]
+    episode_return: float | None = None
+    metrics: Metrics = Field(default_factory=dict)
+    actions: Annotated[list[Action], Field(max_length=MAX_STEPS)] = Field(default_factory=list)
 
 
 class EpisodeState(BaseModel):
@@ -84,8 +115,8 @@ class EpisodeState(BaseModel):
     env: dict[Str, Any]
     seed: Annotated[Int, AfterValidator(_seed)]
     # Int is strict: 1.7 and True are not actions
-    actions: Annotated[list[list[Annotated[Int, Field(ge=0)]]], Field(max_length=MAX_STEPS)]
-    metrics: Annotated[dict[Str, Any], AfterValidator(_finite)] = Field(default_factory=dict)
+    actions: Annotated[list[Action], Field(max_length=MAX_STEPS)]
+    metrics: Metrics = Field(default_factory=dict)
     torch_threads: Annotated[Int | None, AfterValidator(_positive)] = None
     episode_return: float | None = None
     # the run's own fields: optional, for readers of a run directory
@@ -93,6 +124,7 @@ class EpisodeState(BaseModel):
     timesteps: Int | None = None
     mean_eval_return: float | None = None
     episodes: Int | None = None
+    # a mapping for readers; check_state holds it to TrainedAt's keys
     trained_at: dict[Str, Any] | None = None
 
     def settings(self) -> EnvConfig:
@@ -109,14 +141,23 @@ ALLOWED = {
     "env": "a mapping of environment settings",
     "seed": f"an integer in {seed_range()}",
     "actions": f"a list of at most {MAX_STEPS} actions, each a list of integers >= 0",
-    "metrics": "a mapping from metric names to finite values (no NaN or infinity)",
+    "metrics": f"a mapping from metric names {list(STATE_METRICS)} to finite values (no NaN "
+    "or infinity)",
     "torch_threads": "null or an integer >= 1",
     "episode_return": "null or a number",
     "config": "null or a mapping (a run's configuration)",
     "timesteps": "null or an integer",
     "mean_eval_return": "null or a number",
     "episodes": "null or an integer",
-    "trained_at": "null or a mapping",
+    "trained_at": "null or a mapping of env, episode_return, metrics and actions (the "
+    "level's)",
+}
+#: What each key of ``trained_at`` allows.
+ALLOWED_TRAINED_AT = {
+    "env": ALLOWED["env"],
+    "episode_return": ALLOWED["episode_return"],
+    "metrics": ALLOWED["metrics"],
+    "actions": f"a list of at most {MAX_STEPS} actions, each a list of integers >= 0",
 }
 REQUIRED = ("env", "seed", "actions")
 
@@ -157,29 +198,92 @@ def check_state(doc: Any, codec: ActionCodec | None = None, *,
     try:
         state = EpisodeState.model_validate(doc)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc, key = err["loc"], str(err["loc"][0])
-        if err["type"] == "extra_forbidden":
-            raise ValueError(f"unknown key {key!r} (keys allowed: {sorted(ALLOWED)})") from None
-        raise ValueError(f"key {key!r} must be {ALLOWED[key]}, got "
-                         f"{_where(loc)}={_short(_at(doc, loc))}") from None
+        raise ValueError(_message(exc, doc)) from None
     if replayable and not state.actions:
         raise ValueError(f"key 'actions' must be {ALLOWED['actions']}, non-empty, got actions=[]")
+    check_metric_names(state.metrics, "metrics")
     try:
         config = state.settings()
     except ValueError as exc:
         raise ValueError(f"key 'env': {exc}") from None
-    if codec is None:
-        codec = codec_of(config)
-    if codec is not None:
-        for k, a in enumerate(state.actions):
-            try:
-                codec.check(a)
-            except InvalidAction as exc:
-                raise ValueError(
-                    f"key 'actions' must be actions of {codec.nvec.size} integers, got "
-                    f"actions[{k}]={_short(a)}: {exc.reason}") from None
+    if state.trained_at is not None:
+        try:
+            level = TrainedAt.model_validate(state.trained_at)
+        except ValidationError as exc:
+            raise ValueError(_message(exc, doc, "trained_at")) from None
+        check_metric_names(level.metrics, "trained_at.metrics")
+        try:
+            level_config = EnvConfig.from_kwargs(**earlier_settings(level.env))
+        except ValueError as exc:
+            raise ValueError(f"key 'trained_at.env': {exc}") from None
+        check_actions(level.actions, level_config, codec_of(level_config),
+                      "trained_at.actions")
+    check_actions(state.actions, config, codec if codec is not None else codec_of(config))
     return state
+
+
+def _message(exc: ValidationError, doc: Any, under: str | None = None) -> str:
+    """The first error of ``exc`` as one line naming the key, the value and what is
+    allowed; ``under``: the errors are of that key's mapping (``trained_at``)."""
+    err = exc.errors()[0]
+    loc = (under, *err["loc"]) if under else err["loc"]
+    key = ".".join(map(str, loc[:2])) if under else str(loc[0])
+    allowed = ALLOWED_TRAINED_AT if under else ALLOWED
+    inside = f" in {under}" if under else ""
+    if err["type"] == "extra_forbidden":
+        return f"unknown key {key!r} (keys allowed{inside}: {sorted(allowed)})"
+    if err["type"] == "missing" and under:  # top-level keys are checked before
+        return f"key {under!r} lacks {str(loc[-1])!r} (keys allowed: {sorted(allowed)})"
+    what = allowed[str(loc[1] if under else loc[0])]
+    return f"key {key!r} must be {what}, got {_where(loc)}={_short(_at(doc, loc))}"
+
+
+def check_metric_names(metrics: dict[str, Any], where: str) -> None:
+    """Refuse a metric that is not one of :data:`STATE_METRICS` (a replay would compare it
+    with nothing and report a mismatch instead of the typo).
+
+    :param metrics: the document's metrics.
+    :param where: the key to name (``metrics``, ``trained_at.metrics``).
+    :raises ValueError: one line naming the metric and the allowed ones.
+    """
+    unknown = [k for k in metrics if k not in STATE_METRICS]
+    if unknown:
+        raise ValueError(f"key {where!r}: unknown metric {unknown[0]!r} (allowed: "
+                         f"{list(STATE_METRICS)})")
+
+
+def check_actions(actions: Sequence[Sequence[int]], config: EnvConfig,
+                  codec: ActionCodec | None, key: str = "actions") -> None:
+    """Refuse actions an episode of ``config`` cannot take: more than its steps, one that
+    stops the episode before the last, and (given the action space) one that
+    :meth:`ActionCodec.check` refuses. A surplus action would otherwise be dropped without
+    a word.
+
+    :param actions: the document's actions.
+    :param config: the settings the episode runs under.
+    :param codec: the action space (None: unknown, lengths and ranges unchecked).
+    :param key: the document's key to name.
+    :raises ValueError: one line naming the action, the value and what is allowed.
+    """
+    horizon = config.max_steps or DEFAULT_MAX_STEPS
+    if len(actions) > horizon:
+        raise ValueError(
+            f"key {key!r}: {len(actions)} given, the episode has at most {horizon} steps "
+            f"(env.max_steps={config.max_steps})")
+    if codec is None:
+        return
+    for k, a in enumerate(actions):
+        try:
+            codec.check(a)
+        except InvalidAction as exc:
+            raise ValueError(
+                f"key {key!r} must be actions of {codec.nvec.size} integers, got "
+                f"{key}[{k}]={_short(a)}: {exc.reason}") from None
+        if config.allow_stop and a[-1] == 1 and k < len(actions) - 1:
+            raise ValueError(
+                f"key {key!r}: {key}[{k}] stops the episode (its last component, stop, "
+                f"is 1) but {len(actions) - 1 - k} more follow (allowed: stop only in the "
+                "last action)")
 
 
 def codec_of(config: EnvConfig) -> ActionCodec | None:

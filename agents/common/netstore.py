@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from hwmodel.clusters import Cluster
+from hwmodel.clusters import Cluster, clusters_from_document
 from hwmodel.safeload import DocumentError, confined, load_document
 
 from .outputs import atomic_write
@@ -148,11 +148,10 @@ def load_saved_network(stem: str | Path) -> SavedNetwork:
     clusters_file = Path(f"{stem}_clusters.json")
     try:
         doc = load_document(clusters_file, "json")
-        layers = doc["clusters"]
-        if not isinstance(layers, list) or len(layers) != len(weights):
-            raise TypeError(f"expected {len(weights)} per-layer lists")
-        clusters = [[Cluster.from_dict(c) for c in layer] for layer in layers]
-    except (DocumentError, KeyError, TypeError, ValueError) as exc:
+        if not isinstance(doc, dict):  # save_network writes the mapping, never the bare list
+            raise ValueError(f"expected a mapping, got a {type(doc).__name__}")
+        clusters = clusters_from_document(doc, len(weights))
+    except ValueError as exc:  # DocumentError is one
         raise SavedNetworkError(
             f"{clusters_file}: not a clusters file ({' '.join(str(exc).split())[:200]}); "
             'allowed: {"clusters": [[{"outputs": [...], "inputs": [...]}, ...] per layer]}'
@@ -169,6 +168,9 @@ def load_saved_network(stem: str | Path) -> SavedNetwork:
     return SavedNetwork(weights, [m.astype(bool) for m in masks], clusters)
 
 
+ENTRY_KEYS = ("seed", "method", "crossbar_size", "file", "row")  # a manifest entry's keys
+
+
 def load_manifest(root: str | Path) -> list[dict[str, Any]]:
     """The entries of ``root/manifest.json``, each ``file`` confined to ``root``.
 
@@ -178,10 +180,17 @@ def load_manifest(root: str | Path) -> list[dict[str, Any]]:
     root = Path(root)
     try:
         doc = load_document(root / "manifest.json", "json")
+        if isinstance(doc, dict) and set(doc) - {"networks"}:
+            extra = sorted(map(str, set(doc) - {"networks"}))[0]
+            raise TypeError(f"unknown key {extra!r} (allowed: networks)")
         entries = doc["networks"]
         if not isinstance(entries, list):
             raise TypeError("'networks' is not a list")
         for k, e in enumerate(entries):
+            if isinstance(e, dict) and set(e) - set(ENTRY_KEYS):
+                extra = sorted(map(str, set(e) - set(ENTRY_KEYS)))[0]
+                raise TypeError(f"entry {k}: unknown key {extra!r} (allowed: "
+                                f"{', '.join(ENTRY_KEYS)})")
             for key, kind in (("file", str), ("method", str), ("crossbar_size", int)):
                 if not isinstance(e.get(key), kind):
                     raise TypeError(f"entry {k}: {key}={e.get(key)!r} is not a {kind.__name__}")

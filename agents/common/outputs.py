@@ -12,6 +12,14 @@ never sees half a file.
 A claimed directory's lock passes for the work the command runs inside the claim (a
 ``train`` command holds its run from before the first step to the last comparison file,
 and :func:`agents.rl.training.train` locks the run too); any other holder is refused at once.
+
+A command whose start fails (a bad setting found after the claim, a dataset that does not
+load) leaves the directory as it found it: absent, or without what the claim added (its
+lock, a journal of no finished unit, a run's ``config.yaml``). The start ends at
+:func:`mark_started`, which the work calls once it has begun (a journal's first finished
+unit, a learner's first step, a search's first trial, worker processes taking jobs): a
+later failure keeps everything, for ``--resume``. Files that were there before the claim
+are never removed.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from hwmodel.safeload import DocumentError, parse_document
 LOCK_NAME = ".lock"  # held by the process that writes a directory
 JOURNAL = "study.jsonl"  # a study's finished seeds (agents.experiments.study), to resume
 _CLAIMED: dict[str, int] = {}  # directories claimed by a command: path -> its thread
+_STARTED: set[str] = set()  # claimed directories whose command's work has begun
+MAX_SNAPSHOT = 100_000  # paths listed to undo a failed start; a larger tree is left alone
 
 
 class OutputError(ValueError):
@@ -99,29 +109,92 @@ def claim_dir(
     :raises OutputError: not writable, in use, or holding results already.
     """
     check_writable(path, flag)
-    created = not path.exists()
+    if _CLAIMED.get(str(path.resolve())) == threading.get_ident():
+        yield path  # claimed already by this command: the outer claim undoes a failed start
+        return
+    top = None  # the outermost directory the claim creates
+    for p in (path, *path.parents):
+        if p.exists():
+            break
+        top = p
+    before = None if top is not None else _snapshot(path)
     path.mkdir(parents=True, exist_ok=True)
-    ok = False
+    key = str(path.resolve())
+    ok = locked = started = False
     try:
         with dir_lock(path, flag, claim=True):
-            held = [p for p in products if (path / p).exists()]
-            if held and not replace:
-                raise OutputError(
-                    f"{flag} {path} already holds {held[0]}: choose another {flag}, or pass "
-                    "--force to replace it"
-                )
-            yield path
-            ok = True
-    finally:
-        if created and not ok and _only_lock(path):  # a failed start leaves nothing behind
-            shutil.rmtree(path, ignore_errors=True)
+            locked = True  # another holder's files are never ours to undo
+            try:
+                held = [p for p in products if (path / p).exists()]
+                if held and not replace:
+                    raise OutputError(
+                        f"{flag} {path} already holds {held[0]}: choose another {flag}, or "
+                        "pass --force to replace it"
+                    )
+                yield path
+                ok = True
+            finally:
+                started = key in _STARTED
+                _STARTED.discard(key)
+    finally:  # after the lock's release: its file may go too
+        if locked and not ok and not started:
+            undo_start(path, top, before)
 
 
-def _only_lock(path: Path) -> bool:
+def mark_started() -> None:
+    """The work of the command running in this thread has begun: a failure from now on
+    keeps what its claimed directories hold (finished units to ``--resume`` from)."""
+    me = threading.get_ident()
+    _STARTED.update(key for key, thread in _CLAIMED.items() if thread == me)
+
+
+def _snapshot(path: Path) -> set[str] | None:
+    """The paths under ``path`` (relative, links not followed); None when it holds more
+    than :data:`MAX_SNAPSHOT` or cannot be listed (a failed start then removes nothing)."""
+    seen: set[str] = set()
     try:
-        return {p.name for p in path.iterdir()} <= {LOCK_NAME}
+        for root, dirs, files in os.walk(path, onerror=_raise):
+            rel = Path(root).relative_to(path)
+            seen.update(str(rel / name) for name in (*dirs, *files))
+            if len(seen) > MAX_SNAPSHOT:
+                return None
     except OSError:
-        return False
+        return None
+    return seen
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+def undo_start(path: Path, created: Path | None, before: set[str] | None) -> None:
+    """Remove what a failed start added under ``path``: the directories the claim created
+    (``created``, ``path`` or a parent), else every path under ``path`` that was not in
+    ``before`` (files first, then the emptied directories it made). Nothing of ``before``
+    is touched.
+
+    :param path: the claimed directory.
+    :param created: the outermost directory the claim created (None: ``path`` existed).
+    :param before: its paths when claimed (:func:`_snapshot`); None: leave it alone.
+    """
+    if created is not None:
+        shutil.rmtree(created, ignore_errors=True)
+        return
+    if before is None:
+        return
+    after = _snapshot(path)
+    if after is None:
+        return
+    added = sorted(after - before, key=lambda rel: rel.count(os.sep), reverse=True)
+    for rel in added:  # deepest first: a new directory is empty once its new files are gone
+        p = path / rel
+        try:
+            if p.is_dir() and not p.is_symlink():
+                p.rmdir()
+            else:
+                p.unlink()
+        except OSError:
+            pass  # not ours to force: a directory someone else filled meanwhile stays
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -215,8 +288,10 @@ class Journal:
                 fh.truncate(keep)
 
     def append(self, entry: dict) -> None:
-        """Record a finished unit (synced to disk before the next one starts)."""
+        """Record a finished unit (synced to disk before the next one starts); the
+        command's start is over (:func:`mark_started`)."""
         self._write_line(entry, "a")
+        mark_started()
 
     def _write_line(self, doc: dict, mode: str) -> None:
         with open(self.path, mode) as fh:

@@ -9,6 +9,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from ..common.outputs import mark_started
+
 
 def _one_thread() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -18,7 +20,10 @@ def _one_thread() -> None:
 
 
 def pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` fresh (spawned) one-thread processes."""
+    """A pool of ``workers`` fresh (spawned) one-thread processes. The command's work has
+    begun (:func:`~agents.common.outputs.mark_started`): the workers' journals are
+    finished units this process does not see written, so a failure keeps them."""
+    mark_started()
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_one_thread)
 

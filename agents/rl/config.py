@@ -43,7 +43,7 @@ from tnf_env.validation import (
 
 from ..common.configs import first_error, refusing
 from ..common.overrides import OverrideError, apply_overrides
-from .learners import DEFAULT_LEARNER, learner_names
+from .learners import DEFAULT_LEARNER, get_learner, learner_names
 
 CONFIDENCE_KEYS = (*ACTION_GROUPS, "default")
 CONFIG_DIR = files("agents") / "configs"  # the named configurations
@@ -308,6 +308,11 @@ class TrainConfig:
         return value
 
     @model_validator(mode="after")
+    def _rollout(self) -> TrainConfig:
+        check_minibatches(self.learner, self.n_steps, self.n_envs, self.batch_size)
+        return self
+
+    @model_validator(mode="after")
     def _env(self) -> TrainConfig:
         """The environment settings, validated once here (kept: :attr:`env_config`)."""
         self.env_config  # noqa: B018 (raises ConfigError)
@@ -374,6 +379,47 @@ def apply_settings(data: dict[str, Any], items: Sequence[str]) -> dict[str, Any]
         raise ConfigError(str(exc)) from None
 
 
+# -- whole-document checks (kept apart from the fields' validators) -----------------------
+
+
+def check_not_empty(data: Any, origin: str) -> None:
+    """Refuse a configuration document with no keys: an empty file, one of only comments,
+    ``null`` or ``{}`` would otherwise run as every default, which no one asked for.
+
+    :param data: the parsed document.
+    :param origin: what to name in the error (``config PATH``).
+    :raises ConfigError: one line naming ``origin`` and how to run the defaults instead.
+    """
+    if data is None or data == {}:
+        raise ConfigError(
+            f"{origin} is empty (no keys; allowed: a mapping of config keys to values); to "
+            "run the default config, leave --config out (it is digits) or name a shipped one "
+            f"({', '.join(known_configs())})")
+
+
+def check_minibatches(learner: str, n_steps: int, n_envs: int, batch_size: int) -> None:
+    """Refuse a minibatch size that does not split the rollout (``n_steps * n_envs``) into
+    whole minibatches: SB3 only warns, then trains on a short last minibatch (or, when it
+    exceeds the rollout, on the whole rollout as one). Learners that read no
+    ``batch_size`` (A2C) are never refused for it.
+
+    :param learner: the learner's name (:func:`~agents.rl.learners.learner_names`).
+    :param n_steps: rollout steps per worker.
+    :param n_envs: workers.
+    :param batch_size: the minibatch size.
+    :raises ValueError: one line naming both values.
+    """
+    if learner not in learner_names() or "batch_size" not in get_learner(learner).own_fields:
+        return  # an unknown learner is the learner key's own refusal
+    rollout = n_steps * n_envs
+    if batch_size > rollout or rollout % batch_size:
+        fits = [b for b in (rollout // 4, rollout // 2, rollout) if b > 1 and rollout % b == 0]
+        raise ValueError(
+            f"config key 'batch_size' must divide the rollout n_steps * n_envs = {n_steps} * "
+            f"{n_envs} = {rollout} (e.g. {', '.join(map(str, dict.fromkeys(fits)))}), "
+            f"got batch_size={batch_size}")
+
+
 def load_config(
     spec: str | None = None, settings: Sequence[str] = (), **overrides: Any
 ) -> TrainConfig:
@@ -387,9 +433,10 @@ def load_config(
     if spec is not None or CONFIG_DIR.joinpath("digits.yaml").is_file():
         path = resolve_config_path(spec or "digits")
         try:
-            data = parse_document(path.read_text(), f"config {path}") or {}
+            data = parse_document(path.read_text(), f"config {path}")
         except DocumentError as exc:
             raise ConfigError(str(exc)) from None
+        check_not_empty(data, f"config {path}")
         if not isinstance(data, dict):
             raise ConfigError(f"config {path} must be a mapping of keys to values")
     data = apply_settings(data, settings)

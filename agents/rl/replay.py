@@ -18,6 +18,7 @@ from hwmodel.safeload import DocumentError, load_document
 from tnf_env.settings import earlier_settings
 from tnf_env.state import check_state, plain
 
+from .config import TrainConfig
 from .policies import EpisodeResult
 
 
@@ -48,10 +49,26 @@ def load_schedule(path: str | Path) -> dict[str, Any]:
         doc["env"] = {**doc["env"], "cache_dir": None}
     try:
         check_state(doc, replayable=True)
+        check_config_keys(doc.get("config"))
     except ValueError as exc:
         raise ScheduleFileError(f"schedule file {p}: {exc}") from None
     doc["env"] = earlier_settings(doc["env"])
     return doc
+
+
+def check_config_keys(config: dict[str, Any] | None) -> None:
+    """Refuse a run's recorded ``config`` with a key no training configuration has. Only the
+    keys: the values are a record (a ``warm_start: policy:DIR`` of another machine need not
+    exist on this one) and a replay runs on ``env`` alone.
+
+    :raises ValueError: one line naming the key and the allowed ones.
+    """
+    if config is None:
+        return
+    known = [row["name"] for row in TrainConfig.describe()]
+    unknown = [k for k in config if k not in known]
+    if unknown:
+        raise ValueError(f"unknown key 'config.{unknown[0]}' (keys allowed in config: {known})")
 
 
 def replay(

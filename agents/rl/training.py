@@ -32,7 +32,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMoni
 
 import tnf_env
 
-from ..common.outputs import atomic_write
+from ..common.outputs import atomic_write, mark_started
 from ..common.progress import progress_bar as make_bar
 from .callbacks import EPISODE_KEYS, EpisodeMetricsCallback, ScheduleEvalCallback, StepsBar
 from .config import TrainConfig
@@ -204,6 +204,7 @@ def train(
             if cfg.warm_start != "none":
                 _warm_start(model, cfg, out)
         model.tensorboard_log = str(out / "tb")
+        mark_started()  # a failure from here on keeps the run (its checkpoints) to resume
         remaining = cfg.timesteps - model.num_timesteps
         callbacks = CallbackList(
             [

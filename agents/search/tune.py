@@ -50,7 +50,7 @@ from typing import Any
 
 from hwmodel.safeload import DocumentError, load_document
 
-from ..common.outputs import atomic_write, claim_dir
+from ..common.outputs import atomic_write, claim_dir, mark_started
 from ..rl.callbacks import EVAL_SEED, schedule_document
 from ..rl.config import TrainConfig, config_from_dict
 from ..rl.run_dir import run_dir_lock
@@ -407,6 +407,7 @@ def _run_search(cfg: SearchConfig, ray, tune, log: Callable[[str], None]) -> dic
         )
         t0 = time.perf_counter()
         builtin_print = builtins.print
+        mark_started()  # trials write from here on: a failure keeps them to --resume
         try:
             grid = tuner.fit()
         finally:

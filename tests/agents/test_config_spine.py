@@ -256,6 +256,6 @@ def test_every_training_key_describes_itself_and_round_trips():
     default = TrainConfig()
     for row in rows:
         assert row["meaning"] and row["default"] == getattr(default, row["name"]), row
-    cfg = config_from_dict({"n_steps": 8, "env": {"max_steps": 3}})
+    cfg = config_from_dict({"n_steps": 8, "batch_size": 8, "env": {"max_steps": 3}})
     assert config_from_dict(cfg.to_dict()) == cfg  # what config.yaml holds loads back
     assert cfg.to_dict()["env"] == {"max_steps": 3}  # the settings as given

@@ -38,3 +38,32 @@ def test_whole_number_indices_still_load(tmp_path):
     path = tmp_path / "c.json"
     path.write_text(json.dumps([[{"outputs": [2, 0], "inputs": [1]}], []]))
     assert load_clusters(path, 2) == [[Cluster([0, 2], [1])], []]
+
+
+@pytest.mark.parametrize(
+    "doc,shown",
+    [
+        ([[{"outputs": [0], "inputs": [1], "weight": 0.5}], []], "unknown key 'weight'"),
+        ([[{"outputs": [0]}], []], "lacks key 'inputs'"),
+        ([[{"outputs": [0, 2, 0], "inputs": [1]}], []], "outputs holds index 0 twice"),
+        ([[{"outputs": [0], "inputs": [1]}, 7], []], "bad cluster 1"),
+        ([[], [], []], "expected a list of 2 per-layer cluster lists"),
+        ([[]], "got 1 lists"),
+        ({"clusters": [[], []], "layers": 2}, "unknown key 'layers'"),
+        ({"cluster": [[], []]}, "unknown key 'cluster'"),
+        ({}, "no key 'clusters'"),
+    ],
+)
+def test_surplus_and_missing_cluster_data_is_named(tmp_path, capsys, doc, shown):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError) as err:
+        load_clusters(path, 2)
+    assert shown in str(err.value) and str(path) in str(err.value)
+    net = tmp_path / "net.npz"
+    rng = np.random.default_rng(0)
+    np.savez(net, layer0=rng.standard_normal((24, 40)), layer1=rng.standard_normal((10, 24)))
+    assert main([str(net), "-n", "8", "-s", "clustered", "--clusters", str(path)]) == 2
+    err_line = capsys.readouterr().err.strip()
+    assert len(err_line.splitlines()) == 1 and shown in err_line
+
