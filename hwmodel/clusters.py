@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Indices a cluster may hold: no layer the project maps is nearly this wide, and a larger
+# integer (one beyond int64 above all) would fail inside numpy's conversion, not here.
+INDEX_LIMIT = 2**31
+
 
 @dataclass(frozen=True, eq=False)
 class Cluster:
@@ -30,11 +34,20 @@ class Cluster:
 
     def __post_init__(self) -> None:
         for name in ("outputs", "inputs"):
-            idx = np.unique(np.asarray(getattr(self, name), dtype=np.int64).ravel())
+            try:
+                idx = np.unique(np.asarray(getattr(self, name), dtype=np.int64).ravel())
+            except (OverflowError, TypeError, ValueError):
+                raise ValueError(
+                    f"Cluster.{name} must hold integer indices in [0, 2**31), got "
+                    f"{' '.join(repr(getattr(self, name)).split())[:120]}"
+                ) from None
             if idx.size == 0:
                 raise ValueError(f"Cluster.{name} is empty: a cluster needs at least one index")
-            if idx[0] < 0:
-                raise ValueError(f"Cluster.{name} has a negative index {idx[0]}")
+            if idx[0] < 0 or idx[-1] >= INDEX_LIMIT:
+                raise ValueError(
+                    f"Cluster.{name} has the index {idx[0] if idx[0] < 0 else idx[-1]} "
+                    "(allowed: integers in [0, 2**31))"
+                )
             idx.setflags(write=False)
             object.__setattr__(self, name, idx)
 
@@ -68,10 +81,14 @@ class Cluster:
             values = d[name]
             if not isinstance(values, list):
                 raise ValueError(f"{name} must be a list of integer indices, got {values!r}")
-            bad = [v for v in values if not isinstance(v, int) or isinstance(v, bool)]
+            bad = [
+                v for v in values
+                if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < INDEX_LIMIT
+            ]
             if bad:
+                shown = repr(values) if len(repr(values)) <= 120 else repr(values)[:117] + "..."
                 raise ValueError(
-                    f"{name} must hold integer indices, got {bad[0]!r} in {values!r}"
+                    f"{name} must hold integer indices in [0, 2**31), got {bad[0]!r} in {shown}"
                 )
         return cls(d["outputs"], d["inputs"])
 

@@ -166,25 +166,44 @@ class ActionCodec:
         return out
 
     def check(self, action) -> np.ndarray:
-        a = np.asarray(action)
-        if (
+        """``action`` as an int64 array, each component in range (checked before the
+        conversion, so an integer of any size is named as given).
+
+        :raises ValueError: one line naming the component, its value and its range.
+        """
+        python_ints = isinstance(action, (list, tuple)) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in action
+        )
+        try:
+            # Python integers stay Python integers until their range is checked: numpy
+            # would turn one beyond int64 into a float (or an object array).
+            a = np.array(action, dtype=object) if python_ints else np.asarray(action)
+        except (ValueError, TypeError):  # ragged nested lists
+            a = np.asarray(None)
+        if python_ints and a.shape == self.nvec.shape:
+            pass
+        elif (
             a.shape != self.nvec.shape
             or not np.issubdtype(a.dtype, np.integer)
             and not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)))
         ):
+            shown = " ".join(repr(action).split())
+            shown = shown if len(shown) <= 120 else shown[:117] + "..."
             raise ValueError(
-                f"invalid action {action!r}: expected {self.nvec.size} integers, "
+                f"invalid action {shown}: expected {self.nvec.size} integers, "
                 f"component k in [0, {self.nvec.tolist()}[k])"
             )
-        a = a.astype(np.int64)
+        # The range is checked in the action's own dtype: a uint64 or a float beyond int64
+        # would wrap (or turn into INT64_MIN) in the conversion and be named as another value.
         out = (a < 0) | (a >= self.nvec)
         if out.any():
             k = int(np.flatnonzero(out)[0])
+            value = a[k].item() if isinstance(a[k], np.generic) else a[k]
             raise ValueError(
-                f"invalid action: component {k} ({self.names()[k]}) is {a[k]}, "
+                f"invalid action: component {k} ({self.names()[k]}) is {value!r}, "
                 f"allowed 0..{self.nvec[k] - 1}"
             )
-        return a
+        return a.astype(np.int64)
 
     def decode(self, action) -> DecodedAction:
         a = self.check(action)

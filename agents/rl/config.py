@@ -33,6 +33,7 @@ from tnf_env.actions import ACTION_GROUPS
 from tnf_env.data.datasets import DEFAULT_DATASET
 from tnf_env.settings import EnvConfig
 from tnf_env.validation import (
+    MAX_ENVS,
     NUMPY_SEED_LIMIT,
     SEED_LIMIT,
     Int,
@@ -57,7 +58,7 @@ MAX_LIST = 1024
 # deep inside numpy or torch).
 INT_LIMITS = {
     "timesteps": 10**9,
-    "n_envs": 256,
+    "n_envs": MAX_ENVS,
     "n_steps": 10**6,
     "batch_size": 10**6,
     "n_epochs": 10_000,
