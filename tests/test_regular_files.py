@@ -121,7 +121,8 @@ def test_a_loader_refuses_what_is_not_a_regular_file(tmp_path, monkeypatch, load
     with pytest.raises(ValueError) as info:
         _within(20, read)
     message = str(info.value)
-    what = {"fifo": "a FIFO (named pipe)", "dir": "a directory", "device": "a character device"}[kind]
+    what = {"fifo": "a FIFO (named pipe)", "dir": "a directory",
+            "device": "a character device"}[kind]
     linked_out = loader is _policy and kind == "device"  # a run's files stay inside it
     assert f"{what}, not a regular file" in message or (
         linked_out and "leads outside" in message
