@@ -64,7 +64,10 @@ def npy_header(fh: IO[bytes], where: str) -> tuple[tuple[int, ...], np.dtype]:
             raise ValueError(f"format version {version} (allowed: 1.0 and 2.0)")
     except (ValueError, EOFError, OSError, SyntaxError, zipfile.BadZipFile) as exc:
         reason = " ".join(str(exc).split())[:160] or type(exc).__name__
-        raise ArrayFileError(f"{where}: not a readable .npy array ({reason})") from None
+        raise ArrayFileError(
+            f"{where}: not a readable .npy array ({reason}; allowed: numpy's .npy format "
+            "1.0 or 2.0)"
+        ) from None
     return tuple(int(n) for n in shape), np.dtype(dtype)
 
 
@@ -102,7 +105,9 @@ def check_npz(path: str | Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                         "(allowed: numeric arrays only)"
                     )
                 if any(n < 0 for n in shape):
-                    raise ArrayFileError(f"{where}: shape {shape} has a negative dimension")
+                    raise ArrayFileError(
+                        f"{where}: shape {shape} has a negative dimension (allowed: sizes >= 0)"
+                    )
                 nbytes = math.prod(shape) * dtype.itemsize  # exact: Python integers
                 if nbytes > MAX_ARRAY_BYTES:
                     raise ArrayFileError(
@@ -112,7 +117,8 @@ def check_npz(path: str | Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                 if info.file_size != start + nbytes:
                     raise ArrayFileError(
                         f"{where}: its header declares {dtype} {shape}, {start + nbytes} "
-                        f"bytes with the header, but the member holds {info.file_size}"
+                        f"bytes with the header, but the member holds {info.file_size} (allowed: "
+                        "exactly what its header declares)"
                     )
                 total += nbytes
                 arrays[info.filename[: -len(".npy")]] = (shape, dtype)
@@ -120,7 +126,9 @@ def check_npz(path: str | Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         reason = " ".join(str(exc).split())[:160] or type(exc).__name__
-        raise ArrayFileError(f"{p}: not a readable .npz archive ({reason})") from None
+        raise ArrayFileError(
+            f"{p}: not a readable .npz archive ({reason}; allowed: a zip of .npy arrays)"
+        ) from None
     if total > MAX_ARCHIVE_BYTES:
         raise ArrayFileError(
             f"{p}: its arrays declare {total} bytes together (allowed: at most "
