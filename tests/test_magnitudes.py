@@ -115,3 +115,11 @@ def test_state_refuses_torch_threads_out_of_range(env, threads):
     doc = {**env.unwrapped.get_state(), "torch_threads": threads}
     with pytest.raises(ValueError, match=r"torch_threads.*\[1, 1024\]"):
         check_state(doc)
+
+
+@pytest.mark.parametrize("field", ["epochs", "batch_size", "augment_shift"])
+def test_a_training_recipe_bounds_its_counts(field):
+    from tnf_env.model.training import TrainingRecipe
+
+    with pytest.raises(ValueError, match=rf"{field}={10**30}: allowed"):
+        TrainingRecipe(**{field: 10**30})
