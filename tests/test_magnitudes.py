@@ -123,3 +123,15 @@ def test_a_training_recipe_bounds_its_counts(field):
 
     with pytest.raises(ValueError, match=rf"{field}={10**30}: allowed"):
         TrainingRecipe(**{field: 10**30})
+
+
+@pytest.mark.parametrize("changes,needle", [
+    (dict(seeds=(2**64,)), r"--seeds must be integers in \[0, 2\*\*32\), got 18446744073709551616"),
+    (dict(num_cpus=10**30), r"--num-cpus must be an integer in \[1, 65536\]"),
+])
+def test_a_search_bounds_its_seeds_and_cpus(tmp_path, changes, needle):
+    from agents.rl.config import load_config
+    from agents.search.config import SearchConfig
+
+    with pytest.raises(ValueError, match=needle):
+        SearchConfig(load_config(), tmp_path / "s", **changes)
