@@ -135,3 +135,9 @@ def test_a_search_bounds_its_seeds_and_cpus(tmp_path, changes, needle):
 
     with pytest.raises(ValueError, match=needle):
         SearchConfig(load_config(), tmp_path / "s", **changes)
+
+
+def test_an_object_array_of_huge_integers_is_named_as_given(env):
+    n = env.action_space.nvec.size
+    with pytest.raises(ValueError, match=f"component 0 \\(prune0\\) is {10**30}, allowed 0..4"):
+        env.step(np.array([10**30] * n, dtype=object))

@@ -171,13 +171,18 @@ class ActionCodec:
 
         :raises ValueError: one line naming the component, its value and its range.
         """
-        python_ints = isinstance(action, (list, tuple)) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in action
+        items: Sequence | None
+        if isinstance(action, np.ndarray):
+            items = list(action) if action.dtype == object and action.ndim == 1 else None
+        else:
+            items = action if isinstance(action, (list, tuple)) else None
+        python_ints = items is not None and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items
         )
         try:
             # Python integers stay Python integers until their range is checked: numpy
             # would turn one beyond int64 into a float (or an object array).
-            a = np.array(action, dtype=object) if python_ints else np.asarray(action)
+            a = np.array(items, dtype=object) if python_ints else np.asarray(action)
         except (ValueError, TypeError):  # ragged nested lists
             a = np.asarray(None)
         if python_ints and a.shape == self.nvec.shape:
