@@ -125,7 +125,7 @@ def episode(settings: dict, seed: int = 0) -> dict:
     t0 = time.perf_counter()
     while not done:
         obs, _, term, trunc, info = env.step(policy.act(obs, info))
-        steps.append(dict(env.unwrapped.last_step_timing))
+        steps.append(dict(tnf_env.episode_of(env).last_step_timing))
         done = term or trunc
     wall = time.perf_counter() - t0
     env.close()

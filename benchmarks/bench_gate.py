@@ -39,7 +39,8 @@ SETTINGS = {
 def recorded_episode(settings: dict, seed: int, sizes: list[int]) -> tuple[dict, dict]:
     """The whole-set gate's episode; per proxy its losses, and the episode's summary."""
     env = tnf_env.make(**settings, gate_images=None)
-    task = env.unwrapped.task
+    episode = tnf_env.episode_of(env)
+    task = episode.task
     y = task.y_train.cpu().numpy()
     subsets = {n: stratified_indices(y, n) for n in sizes if n < len(y)}
     trace: dict[str, list[float]] = {"all": [], "epoch mean": []}
@@ -63,7 +64,7 @@ def recorded_episode(settings: dict, seed: int, sizes: list[int]) -> tuple[dict,
     Transformation.train_loss, Transformation.retrain = train_loss, retrain
     try:
         env.reset(seed=seed)  # the start's losses, the first reference of each proxy
-        tr = env.unwrapped.transformation
+        tr = episode.network
         trace["all"].insert(0, task.start_loss)
         for n, pick in subsets.items():
             idx = torch.as_tensor(pick, device=tr.x_train.device)

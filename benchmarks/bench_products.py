@@ -138,7 +138,7 @@ def main() -> None:
         done = term or trunc
         if step % args.every and not done:
             continue
-        tr = env.unwrapped.transformation
+        tr = tnf_env.episode_of(env).network
         for i in range(tr.n_layers):
             t = layer_times(tr, i, args.batch, args.repeats, n)
             blocks = f"{1e3 * t['blocks']:9.2f}" if "blocks" in t else "        -"

@@ -21,7 +21,8 @@ of the first model in :mod:`~hwmodel.presets_legacy`; cells and wires in
 :mod:`~hwmodel.devices`), :mod:`~hwmodel.crossbar_circuit` (the weights a crossbar
 really applies, with wire resistance), :mod:`~hwmodel.mapping` (strategies) and
 :mod:`~hwmodel.layer_mapping` (their result and its invariants),
-:mod:`~hwmodel.cover` (packing scattered connections), :mod:`~hwmodel.activity`
+:mod:`~hwmodel.cover` (packing scattered connections), :mod:`~hwmodel.crossbar_size`
+(the one check of a size N), :mod:`~hwmodel.activity`
 (event-driven read counts), :mod:`~hwmodel.routing` (partial sums and their hops),
 :mod:`~hwmodel.adc` (ADC bits against rows), :mod:`~hwmodel.cost`, :mod:`~hwmodel.export`,
 :mod:`~hwmodel.netfile` and :mod:`~hwmodel.cli` (``python -m hwmodel``).

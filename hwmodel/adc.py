@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from hwmodel.numbers import Bound, check_number, show
+
 #: (bits, energy per conversion pJ, area um^2) at 32 nm, 1.2 GS/s: Accelergy
 #: hwcomponents-library ``hwcomponents_library/library/isaac.py`` (IsaacADC table,
 #: 4..10 bits). Between 4 and 8 bits energy grows 1.19-1.24x per bit and area
@@ -70,31 +72,48 @@ def adc_factors(
     return e / e0, a / a0
 
 
+#: What an ``adc_table`` row may hold (see :mod:`hwmodel.numbers`).
+TABLE_BITS = Bound(True, 1, 64)
+TABLE_COST = Bound(False, 1e-12, 1e12)
+
+
 def normalize_table(value, field: str = "adc_table") -> tuple[tuple[int, float, float], ...]:
     """A table given as rows ``[bits, energy, area]`` or a mapping ``bits: [energy, area]``
     (as YAML/JSON write it) as a sorted tuple of ``(int, float, float)`` rows.
 
-    :raises ValueError: a malformed row; the message names ``field``.
+    Cells are not coerced: bits must be an integer (a mapping's key may also be its
+    decimal spelling, as JSON writes keys), energy and area numbers, within
+    :data:`TABLE_BITS` and :data:`TABLE_COST`.
+
+    :raises ValueError: a malformed row; the message names ``field`` and the cell.
     """
     if isinstance(value, dict):
-        rows = [(k, *v) if isinstance(v, (list, tuple)) else (k, v) for k, v in value.items()]
-    else:
+        rows = [(_key(k), *v) if isinstance(v, (list, tuple)) else (k, v)
+                for k, v in value.items()]
+    elif isinstance(value, (list, tuple)):
         rows = list(value)
+    else:
+        raise ValueError(f"field '{field}' must be a list of rows [bits, energy_pj, area_um2] "
+                         f"or a mapping bits: [energy_pj, area_um2], got {show(value)}")
     out = []
     for row in rows:
         if not isinstance(row, (list, tuple)) or len(row) != 3:
             raise ValueError(f"field '{field}' rows must be [bits, energy_pj, area_um2], "
-                             f"got {row!r}")
-        try:
-            bits = int(row[0])
-            energy, area = float(row[1]), float(row[2])
-        except (TypeError, ValueError):
-            raise ValueError(f"field '{field}' row {row!r} is not numeric") from None
-        if bits != float(row[0]) or bits <= 0 or not (energy > 0 and area > 0):
-            raise ValueError(f"field '{field}' row {row!r}: bits must be a positive integer "
-                             "and energy and area positive")
-        out.append((bits, energy, area))
+                             f"got {show(row)}")
+        for i, (cell, bound) in enumerate(zip(row, (TABLE_BITS, TABLE_COST, TABLE_COST),
+                                              strict=True)):
+            label = ("bits", "energy_pj", "area_um2")[i]
+            check_number(label, cell, bound, ValueError,
+                         f"field '{field}' row {show(list(row), 80)}: {label}")
+        out.append((int(row[0]), float(row[1]), float(row[2])))
     resolutions = [r[0] for r in out]
     if len(set(resolutions)) != len(resolutions):
         raise ValueError(f"field '{field}' lists a resolution twice")
     return tuple(sorted(out))
+
+
+def _key(key: object) -> object:
+    """A mapping key that spells a small decimal integer ("8", as JSON keys are) as int."""
+    if isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 2:
+        return int(key)
+    return key

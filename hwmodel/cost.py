@@ -38,6 +38,7 @@ from hwmodel.clusters import Cluster
 from hwmodel.mapping import LayerMapping, map_network, per_layer
 from hwmodel.routing import hops_per_sender, transfer_hops
 from hwmodel.technology import Technology, get_technology
+from hwmodel.technology_checks import check_term
 
 TechnologyLike = str | Path | Technology
 
@@ -250,6 +251,10 @@ def cost_layer(
         ps_hops = float(hops_per_sender(sender, hops, nx) @ events)
     energy_pj["partial_sums"] = ps_hops * tech.partial_sum_energy_pj()
     energy = {k: v / 1000.0 for k, v in energy_pj.items()}
+    # Every cost returned is asserted finite (0 only where nothing is read or sent).
+    for what, costs in (("area mm^2", area), ("energy nJ", energy)):
+        for comp, value in costs.items():
+            check_term(tech, f"layer {what} of {comp} at N={n}", value, zero=True)
 
     return LayerCost(
         technology=tech.name,

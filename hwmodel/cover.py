@@ -39,6 +39,7 @@ import numpy as np
 from scipy import sparse
 
 from hwmodel._ragged import sort_within_segments
+from hwmodel.crossbar_size import check_crossbar_size
 
 #: Sweeps of the barycentric co-ordering; it settles within a handful.
 _COORDER_SWEEPS = 6
@@ -86,8 +87,7 @@ class Cover:
 
 
 def _check(matrix: np.ndarray, crossbar_size: int) -> np.ndarray:
-    if int(crossbar_size) != crossbar_size or crossbar_size < 1:
-        raise ValueError(f"crossbar size must be a positive integer, got {crossbar_size!r}")
+    check_crossbar_size(crossbar_size)
     m = np.asarray(matrix)
     if m.ndim != 2:
         raise ValueError(f"expected a 2-D connectivity matrix, got shape {m.shape}")

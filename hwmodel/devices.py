@@ -41,10 +41,11 @@ resistances >= 0 (0 is an ideal wire); ``r_off_ohm`` > ``r_on_ohm``; ``levels``
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from hwmodel.numbers import Bound, check_derived, check_number
 
 VARIATIONS = ("lognormal", "gaussian")
 
@@ -130,38 +131,36 @@ class DeviceModel:
 
 
 MAX_LEVELS = 2**16  # conductance levels: 16 bits is beyond any reported device
-
-
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DeviceError(f"field '{name}' must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise DeviceError(f"field '{name}' must be finite, got {value!r}")
-    return value
+#: What each numeric field may hold (see :mod:`hwmodel.numbers`); the resistance ranges
+#: keep every conductance and the circuit solve's matrix entries normal floats.
+DEVICE_BOUNDS: dict[str, Bound] = {
+    "r_on_ohm": Bound(False, 1e-3, 1e12),
+    "r_off_ohm": Bound(False, 1e-3, 1e12),
+    "wire_row_ohm": Bound(False, 1e-9, 1e6, zero=True),
+    "wire_col_ohm": Bound(False, 1e-9, 1e6, zero=True),
+    "levels": Bound(True, 2, MAX_LEVELS, zero=True),
+    "sigma": Bound(False, 0.0, 4.0),
+    "stuck_on_rate": Bound(False, 0.0, 1.0),
+    "stuck_off_rate": Bound(False, 0.0, 1.0),
+}
 
 
 def _validate(d: DeviceModel) -> None:
-    for name in ("r_on_ohm", "r_off_ohm"):
-        if _number(name, getattr(d, name)) <= 0:
-            raise DeviceError(f"field '{name}' must be positive, got {getattr(d, name)!r}")
-    for name in ("wire_row_ohm", "wire_col_ohm", "sigma"):
-        if _number(name, getattr(d, name)) < 0:
-            raise DeviceError(f"field '{name}' must be >= 0, got {getattr(d, name)!r}")
+    for name, bound in DEVICE_BOUNDS.items():
+        check_number(name, getattr(d, name), bound, DeviceError)
     if d.r_off_ohm <= d.r_on_ohm:
         raise DeviceError(
             f"field 'r_off_ohm' ({d.r_off_ohm!r}) must exceed 'r_on_ohm' ({d.r_on_ohm!r})"
         )
-    levels = _number("levels", d.levels)
-    if int(levels) != levels or levels < 0 or levels == 1 or levels > MAX_LEVELS:
-        raise DeviceError(
-            f"field 'levels' must be 0 (analog) or an integer in [2, {MAX_LEVELS}], got {levels!r}"
-        )
+    # Weights are read back through 1 / (g_on - g_off): it must be a finite, positive number.
+    check_derived("device", "conductance range 1/r_on_ohm - 1/r_off_ohm", d.g_on - d.g_off,
+                  DeviceError)
     if d.variation not in VARIATIONS:
         raise DeviceError(
             f"field 'variation' must be one of {', '.join(VARIATIONS)}, got {d.variation!r}"
         )
     for name in ("stuck_on_rate", "stuck_off_rate"):
-        if not 0 <= _number(name, getattr(d, name)) < 1:
+        if not getattr(d, name) < 1:
             raise DeviceError(f"field '{name}' must be in [0, 1), got {getattr(d, name)!r}")
     if d.stuck_on_rate + d.stuck_off_rate >= 1:
         raise DeviceError("field 'stuck_off_rate': stuck_on_rate + stuck_off_rate must be < 1")

@@ -38,6 +38,7 @@ import numpy as np
 from hwmodel._ragged import ptr_from_sizes, ragged_arange
 from hwmodel.clusters import Cluster, cluster_labels
 from hwmodel.cover import COVERS
+from hwmodel.crossbar_size import check_crossbar_size
 from hwmodel.layer_mapping import Crossbar, InvariantError, LayerMapping
 
 __all__ = [
@@ -171,13 +172,6 @@ def as_mask(mask: np.ndarray, name: str = "mask") -> np.ndarray:
     if m.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric or boolean, got dtype {m.dtype}")
     return m.astype(bool, copy=True) if m.dtype == bool else m != 0
-
-
-def check_crossbar_size(crossbar_size: int) -> int:
-    """``crossbar_size`` as an int; raise ``ValueError`` unless it is a positive integer."""
-    if isinstance(crossbar_size, bool) or int(crossbar_size) != crossbar_size or crossbar_size < 1:
-        raise ValueError(f"crossbar size must be a positive integer, got {crossbar_size!r}")
-    return int(crossbar_size)
 
 
 def map_layer(

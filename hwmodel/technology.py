@@ -38,8 +38,11 @@ sneak paths cap N) and over which its scaling is trusted.
 
 ``get_technology`` accepts a preset name, a :class:`Technology`, or a YAML/JSON file
 holding the fields below; a file may name a preset as ``base`` and override only
-some fields. Unknown or missing keys, non-positive values and sizes outside the
-allowed range are errors that name the field.
+some fields. Unknown or missing keys, a value of the wrong type (an integer field
+takes an integer; no booleans or text for numbers) and a value outside its range
+(:data:`hwmodel.technology_checks.BOUNDS`) are errors that name the file, the field,
+the value and what is allowed; the derived costs are asserted finite and positive
+where they are computed.
 """
 
 from __future__ import annotations
@@ -54,8 +57,9 @@ from typing import Any
 from hwmodel import presets as _presets
 from hwmodel.adc import adc_bits, adc_factors, normalize_table
 from hwmodel.devices import DeviceError, DeviceModel, missing_fields, preset_device
+from hwmodel.numbers import integer_valued, show
 from hwmodel.safeload import DocumentError, load_document
-from hwmodel.technology_checks import KINDS, TechnologyError, validate
+from hwmodel.technology_checks import KINDS, TechnologyError, check_term, validate
 
 __all__ = ["COMPONENTS", "DEFAULT_TECHNOLOGY", "KINDS", "PRESETS", "Technology", "TechnologyError",
            "get_technology", "load_technology"]
@@ -170,12 +174,12 @@ class Technology:
         return ("arrays", "drivers", self.column_component, "buffers", "control", "routing",
                 "partial_sums")
 
-    def check_crossbar_size(self, n: int) -> int:
+    def check_crossbar_size(self, n: Any) -> int:
         """Return ``n`` as an int; raise ``ValueError`` naming the allowed range otherwise.
 
-        :param n: a crossbar size N.
+        :param n: a crossbar size N (an integer, or a float with an integer value).
         """
-        if isinstance(n, bool) or not isinstance(n, (int, float)) or int(n) != n:
+        if not integer_valued(n):
             raise ValueError(f"crossbar size must be an integer, got {n!r}")
         if not self.min_crossbar <= n <= self.max_crossbar:
             raise ValueError(
@@ -185,7 +189,14 @@ class Technology:
         return int(n)
 
     def _scale(self, n: int, exponent: float) -> float:
-        return (n / self.reference_crossbar) ** exponent
+        try:
+            return (n / self.reference_crossbar) ** exponent
+        except OverflowError:  # float ** raises where * gives inf: let check_term name it
+            return math.inf
+
+    def _term(self, what: str, n: int, constant: float, factor: float) -> float:
+        """``constant * factor``, asserted finite and positive (see ``check_term``)."""
+        return check_term(self, f"{what} at N={n}", constant * factor)
 
     def adc_bits_at(self, n: int) -> int:
         """ADC resolution for ``n`` rows (0 when the technology has no ADC scaling)."""
@@ -201,19 +212,25 @@ class Technology:
 
     def partial_sum_energy_pj(self) -> float:
         """Energy of one partial sum over one router hop."""
-        return self.partial_sum_bits / self.packet_bits * self.hop_energy_pj
+        energy = self.partial_sum_bits / self.packet_bits * self.hop_energy_pj
+        return check_term(self, "partial-sum energy per hop", energy,
+                          zero=not self.partial_sum_bits)
 
     def crossbar_area_mm2(self, n: int) -> dict[str, float]:
         """Area of one N x N crossbar with its own peripherals, by component (no routing).
 
         :param n: crossbar size N.
         """
+        col = self.column_component
         return {
-            "arrays": self.array_area_mm2 * self._scale(n, self.array_scaling),
-            "drivers": self.driver_area_mm2 * self._scale(n, self.driver_scaling),
-            self.column_component: self.column_area_mm2 * self._column(n)[1],
-            "buffers": self.buffer_area_mm2 * self._scale(n, self.buffer_scaling),
-            "control": self.control_area_mm2,
+            "arrays": self._term("arrays area", n, self.array_area_mm2,
+                                 self._scale(n, self.array_scaling)),
+            "drivers": self._term("drivers area", n, self.driver_area_mm2,
+                                  self._scale(n, self.driver_scaling)),
+            col: self._term(f"{col} area", n, self.column_area_mm2, self._column(n)[1]),
+            "buffers": self._term("buffers area", n, self.buffer_area_mm2,
+                                  self._scale(n, self.buffer_scaling)),
+            "control": self._term("control area", n, self.control_area_mm2, 1.0),
         }
 
     def read_energy_pj(self, n: int) -> dict[str, float]:
@@ -221,18 +238,25 @@ class Technology:
 
         :param n: crossbar size N.
         """
+        col = self.column_component
         return {
-            "arrays": self.array_energy_pj * self._scale(n, self.array_scaling),
-            "drivers": self.driver_energy_pj * self._scale(n, self.driver_scaling),
-            self.column_component: self.column_energy_pj * self._column(n)[0],
-            "buffers": self.buffer_energy_pj * self._scale(n, self.buffer_scaling),
-            "control": self.control_energy_pj,
-            "routing": self.routing_energy_pj * self._scale(n, self.routing_scaling),
+            "arrays": self._term("arrays read energy", n, self.array_energy_pj,
+                                 self._scale(n, self.array_scaling)),
+            "drivers": self._term("drivers read energy", n, self.driver_energy_pj,
+                                  self._scale(n, self.driver_scaling)),
+            col: self._term(f"{col} read energy", n, self.column_energy_pj, self._column(n)[0]),
+            "buffers": self._term("buffers read energy", n, self.buffer_energy_pj,
+                                  self._scale(n, self.buffer_scaling)),
+            "control": self._term("control read energy", n, self.control_energy_pj, 1.0),
+            "routing": self._term("routing read energy", n, self.routing_energy_pj,
+                                  self._scale(n, self.routing_scaling)),
         }
 
     def router_group(self, n: int) -> float:
         """Crossbars of size ``n`` that share one router and its links."""
-        return self.crossbars_per_router / self._scale(n, self.router_group_scaling)
+        scale = check_term(self, f"router group scaling term at N={n}",
+                           self._scale(n, self.router_group_scaling))
+        return check_term(self, f"crossbars per router at N={n}", self.crossbars_per_router / scale)
 
     def n_routers(self, n_crossbars: int, n: int | None = None) -> int:
         """Routers (each with its links) serving ``n_crossbars`` crossbars of size ``n``.
@@ -277,10 +301,10 @@ class Technology:
         values: dict[str, Any] = {}
         if "base" in data:
             base = data["base"]
-            if base not in _presets.PRESET_FIELDS:
+            if not isinstance(base, str) or base not in _presets.PRESET_FIELDS:
                 known = ", ".join(_presets.PRESET_FIELDS)
                 raise TechnologyError(
-                    f"{origin}: field 'base' must name a preset ({known}), got {base!r}"
+                    f"{origin}: field 'base' must name a preset ({known}), got {show(base)}"
                 )
             values.update(_presets.PRESET_FIELDS[base])
             values["device"] = preset_device(base)
@@ -292,7 +316,7 @@ class Technology:
                 continue
             if key not in names:
                 raise TechnologyError(
-                    f"{origin}: unknown key '{key}' (allowed: base, {', '.join(names)})"
+                    f"{origin}: unknown key {show(key)} (allowed: base, {', '.join(names)})"
                 )
             values[key] = value
         missing = missing_fields(cls, values)
@@ -310,6 +334,9 @@ def _device(value: Any, base: DeviceModel | None, origin: str) -> DeviceModel | 
     """A technology file's ``device:`` entry (None: ideal crossbars) over ``base``."""
     if value is None or isinstance(value, DeviceModel):
         return value
+    if not isinstance(value, Mapping):
+        raise TechnologyError(f"{origin}: field 'device' must be a mapping of device fields or "
+                              f"null (ideal crossbars), got {show(value)}")
     try:
         return DeviceModel.from_dict(value, base)
     except DeviceError as exc:

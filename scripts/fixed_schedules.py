@@ -49,17 +49,17 @@ def check_layers(schedules: list[tuple[float, ...]], n_layers: int) -> None:
 
 
 def run(env, levels: tuple[float, ...], cluster_at: int | None, seed: int) -> dict:
-    inner = env.unwrapped
-    L = inner.task.n_layers
+    codec = tnf_env.episode_of(env).codec
+    L = codec.n_layers
     t0 = time.perf_counter()
     env.reset(seed=seed)
     margins, done, step = [], False, 0
     while not done:
-        action = inner.codec.encode(DecodedAction(
+        action = codec.encode(DecodedAction(
             prune_levels=list(levels),
             cluster_options=["scic" if step == cluster_at else "none"] * L,
             cluster_prune=[None] * L,
-            crossbar_sizes=[inner.codec.sizes[0]] * L,  # the config's first crossbar size
+            crossbar_sizes=[codec.sizes[0]] * L,  # the config's first crossbar size
         ))
         _, _, terminated, truncated, info = env.step(action)
         margins.append(round(100 * (info["accuracy"] - info["accuracy_floor"]), 2))
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     settings["select_on_validation"] = False  # the question is whether the last step holds
     env = tnf_env.make(**settings)  # loads the data and baseline once for every schedule
     try:
-        check_layers(schedules, env.unwrapped.task.n_layers)
+        check_layers(schedules, tnf_env.task_of(env).n_layers)
     except SystemExit:
         env.close()
         raise

@@ -228,21 +228,22 @@ def env_time(steps: int = 3) -> list[dict]:
     for dataset in ("digits", "mnist-10k"):
         for nonideal in (False, True):
             env = tnf_env.make(dataset=dataset, max_steps=steps, nonideal=nonideal)
-            inner = env.unwrapped
+            episode = tnf_env.episode_of(env)
             obs, info = env.reset(seed=0)
             policy = PaperPolicy()
             policy.reset(env)
             step_s, hw_s = [], []
             for _ in range(steps):
                 obs, _, term, trunc, info = env.step(policy.act(obs, info))
-                step_s.append(inner.last_step_timing["step"])
+                step_s.append(episode.last_step_timing["step"])
                 if nonideal:  # the non-ideal part of a measurement, uncached
                     from tnf_env.measure.nonideal import HardwareWeights, hardware_net
                     from tnf_env.model.training import evaluate
 
-                    task, net = inner.task, inner.transformation.net
-                    fresh = HardwareWeights(task.technology.device, seed=inner.config.seed)
-                    mappings = inner.assessment.mappings(inner.config.accounting)
+                    task, net = episode.task, episode.network.net
+                    fresh = HardwareWeights(task.technology.device, seed=episode.config.seed)
+                    assessment = episode.metrics["assessment"]
+                    mappings = assessment.mappings(episode.config.accounting)
                     t0 = time.perf_counter()
                     hw = fresh(net, mappings)
                     evaluate(hardware_net(net, hw), task.x_val, task.y_val)

@@ -28,7 +28,7 @@ def lengths(allow_stop: bool, episodes: int, settings: dict) -> tuple[list[int],
     ``stop`` (the action's stop), ``collapse`` (accuracy fell below the floor minus the
     collapse margin), ``error`` or ``horizon``."""
     env = tnf_env.make(allow_stop=allow_stop, **settings)
-    codec = env.unwrapped.codec
+    codec = tnf_env.episode_of(env).codec
     out, ends = [], Counter()
     for seed in range(episodes):
         env.reset(seed=seed)

@@ -113,14 +113,14 @@ def run_shipped_policy(policy_dir, seed: int):
     path (one torch thread): the observed policy, the delivered network and its row."""
     import torch
 
-    from agents.experiments.episodes import Experiment
+    from agents.experiments.episodes import EpisodeRunner
     from agents.rl.full_delivery import at_full
     from agents.rl.ppo import PPOPolicy
     from agents.rl.run_dir import load_run_config
 
     torch.set_num_threads(1)
     policy = ObservedPolicy(PPOPolicy.load(policy_dir))
-    exp = Experiment(at_full(load_run_config(policy_dir).env))
+    exp = EpisodeRunner(at_full(load_run_config(policy_dir).env))
     try:
         d = exp.transform(policy, seed=seed, crossbar_size=None)
         row = exp.score(d, seed, d.crossbar_size, method="ppo")

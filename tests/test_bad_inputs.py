@@ -198,6 +198,13 @@ def _dir(tmp_path, name):
     return str(tmp_path / name)
 
 
+def _tech_file(tmp_path, text):
+    """A technology file holding ``text``, as a path."""
+    path = tmp_path / "tech.yaml"
+    path.write_text(text)
+    return str(path)
+
+
 # (argv from tmp_path, what the one-line error must contain)
 BAD_COMMANDS = [
     # train: the config's env and its own keys
@@ -270,6 +277,16 @@ BAD_COMMANDS = [
     (lambda t: ["reproduce", "--crossbar-sizes", "0", "--out", _out(t)], "crossbar_sizes=(0,)"),
     (lambda t: ["reproduce", "--dataset", "imagenet", "--out", _out(t)], "dataset='imagenet'"),
     (lambda t: ["reproduce", "--technology", "nope", "--out", _out(t)], "technology='nope'"),
+    # a technology file's numbers: strict types, bounds, keys checked before use
+    (lambda t: ["reproduce", "--technology", _tech_file(t, "base: isaac\nmin_crossbar: 16.0\n"),
+                "--out", _out(t)], "field 'min_crossbar' must be an integer"),
+    (lambda t: ["reproduce", "--technology", _tech_file(t, "base: [resparc]\n"), "--out",
+                _out(t)], "field 'base' must name a preset"),
+    (lambda t: ["train", "--config", _config(t, {"technology": _tech_file(
+        t, "base: resparc\nrouter_group_scaling: 1000000\n")}), "--out", _out(t)],
+     "field 'router_group_scaling' must be at most 8"),
+    (lambda t: ["replay", _schedule(t, env={**TINY_ENV, "technology": _tech_file(
+        t, "base: resparc\narray_area_mm2: 1.0e-320\n")})], "field 'array_area_mm2'"),
     (lambda t: ["reproduce", "--rate-scale", "inf", "--out", _out(t)], "rate_scale=inf"),
     (lambda t: ["reproduce", "--tolerance", "nan", "--out", _out(t)], "accuracy_tolerance=nan"),
     (lambda t: ["reproduce", "--steps", "0", "--out", _out(t)], "--steps"),
@@ -411,6 +428,10 @@ def _object_npz(t):
     np.savez(t / "n.npz", weight0=np.array([{"a": 1}], dtype=object), mask0=np.ones(1))
 
 
+INF_ADC_CELL = ("base: isaac\nadc_table: {4: [1, 1], 5: [1, 1], 6: [1, 1], 7: [1, 1], "
+                "8: [.inf, 1], 9: [1, 1], 10: [1, 1]}\n")
+
+
 # (surface, what it reads from tmp_path as a callable, the name the one-line error gives)
 BAD_FILES = [
     ("technology", lambda t: _tech(t, BOMB), "expands to more than"),
@@ -429,6 +450,25 @@ BAD_FILES = [
      "'max_crossbar' must be at most 4096"),
     ("technology", lambda t: _tech(t, "base: resparc\nadc_bits: '8'\n"), "adc_bits"),
     ("technology", lambda t: _tech(t, "base: resparc\nadc_bits: .inf\n"), "adc_bits"),
+    # class by class: float for an integer, a boolean, a numeric string, an infinite table
+    # cell, an exponent whose term overflows or underflows, a tiny constant, an unhashable key
+    ("technology", lambda t: _tech(t, "base: isaac\nmin_crossbar: 16.0\n"),
+     "field 'min_crossbar' must be an integer in [1, 4096], got 16.0"),
+    ("technology", lambda t: _tech(t, "base: resparc\ntimesteps: true\n"),
+     "field 'timesteps' must be an integer in [1, 100000], got True"),
+    ("technology", lambda t: _tech(t, "base: resparc\ncolumn_energy_pj: '22'\n"),
+     "field 'column_energy_pj' must be a number in [1e-12, 1e+12], got '22'"),
+    ("technology", lambda t: _tech(t, INF_ADC_CELL),
+     "row [8, inf, 1]: energy_pj must be finite"),
+    ("technology", lambda t: _tech(t, "base: resparc\narray_scaling: 1000000\n"),
+     "field 'array_scaling' must be at most 8"),
+    ("technology", lambda t: _tech(t, "base: resparc\nrouter_group_scaling: 400\n"),
+     "field 'router_group_scaling' must be at most 8"),
+    ("technology", lambda t: _tech(t, "base: resparc\ncontrol_area_mm2: 1.0e-320\n"),
+     "field 'control_area_mm2' must be at least 1e-12"),
+    ("technology", lambda t: _tech(t, f"base: resparc\ntimesteps: {2**70}\n"),
+     "field 'timesteps' must be at most 100000"),
+    ("technology", lambda t: _tech(t, "base: {a: 1}\n"), "field 'base' must name a preset"),
     ("saved network", lambda t: _load_net(t, after=_object_npz), "numeric arrays only"),
     ("saved network", lambda t: _load_net(t, lambda w, m, c: ([w[0] * np.nan, w[1]], m, c)),
      "weight0 holds NaN"),

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from gymnasium import spaces
 
+from hwmodel.crossbar_size import check_crossbar_size
+
 from .transform.step_plan import CLUSTER_OPTIONS, StepPlan
 
 PRUNE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -44,6 +46,18 @@ CLUSTER_PRUNE_BASE, CLUSTER_PRUNE_STEP, CLUSTER_PRUNE_CHOICES = 0.005, 0.01, 16
 ACTION_GROUPS = (
     "prune", "cluster", "cluster_prune", "crossbar", "cluster_onset", "cluster_prune_onset", "stop"
 )
+
+
+class InvalidAction(ValueError):
+    """An action outside the action space (:meth:`ActionCodec.check`).
+
+    :ivar reason: what is wrong with it, without the action itself (for callers that name
+        the action their own way, e.g. a state document's ``actions[k]``).
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def action_group(name: str) -> str:
@@ -166,10 +180,13 @@ class ActionCodec:
         return out
 
     def check(self, action) -> np.ndarray:
-        """``action`` as an int64 array, each component in range (checked before the
-        conversion, so an integer of any size is named as given).
+        """The one validation of an action: ``action`` as an int64 array of this space, each
+        component in range (checked before the conversion, so an integer of any size is
+        named as given).
 
-        :raises ValueError: one line naming the component, its value and its range.
+        Whole-number floats are accepted (some learners emit them).
+
+        :raises InvalidAction: the wrong length or type, or a component out of its range.
         """
         items: Sequence | None
         if isinstance(action, np.ndarray):
@@ -194,20 +211,18 @@ class ActionCodec:
         ):
             shown = " ".join(repr(action).split())
             shown = shown if len(shown) <= 120 else shown[:117] + "..."
-            raise ValueError(
-                f"invalid action {shown}: expected {self.nvec.size} integers, "
-                f"component k in [0, {self.nvec.tolist()}[k])"
-            )
+            reason = (f"expected {self.nvec.size} integers, "
+                      f"component k in [0, {self.nvec.tolist()}[k])")
+            raise InvalidAction(f"invalid action {shown}: {reason}", reason)
         # The range is checked in the action's own dtype: a uint64 or a float beyond int64
         # would wrap (or turn into INT64_MIN) in the conversion and be named as another value.
         out = (a < 0) | (a >= self.nvec)
         if out.any():
             k = int(np.flatnonzero(out)[0])
             value = a[k].item() if isinstance(a[k], np.generic) else a[k]
-            raise ValueError(
-                f"invalid action: component {k} ({self.names()[k]}) is {value!r}, "
-                f"allowed 0..{self.nvec[k] - 1}"
-            )
+            reason = (f"component {k} ({self.names()[k]}) is {value!r}, "
+                      f"allowed 0..{self.nvec[k] - 1}")
+            raise InvalidAction(f"invalid action: {reason}", reason)
         return a.astype(np.int64)
 
     def decode(self, action) -> DecodedAction:
@@ -251,7 +266,7 @@ class ActionCodec:
                 )
             part["cluster_prune"].append(k)
         sizes = list(action.crossbar_sizes)[: self.n_size_slots]
-        part["crossbar"] = [_index(self.sizes, n, "crossbar size") for n in sizes]
+        part["crossbar"] = [self.sizes.index(check_crossbar_size(n, self.sizes)) for n in sizes]
         onsets = {("cluster_onset", "cluster onset"): action.cluster_onset,
                   ("cluster_prune_onset", "cluster-prune onset"): action.cluster_prune_onset}
         if self.n_onset_slots:

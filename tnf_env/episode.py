@@ -365,7 +365,7 @@ class Episode:
 
         self._check_open()
         try:
-            checked = check_state(state, self.codec.nvec)  # before touching anything
+            checked = check_state(state, self.codec)  # before touching anything
         except ValueError as exc:
             raise ValueError(f"invalid state: {exc}") from None
         local = {"torch_threads": None, "cache_dir": None, "data_dir": None}

@@ -209,11 +209,8 @@ def _chunk(
             if a is None:
                 done[k] = True
                 continue
-            a = np.asarray(a)
-            if together:
-                runs[k].episode.codec.check(a)  # a bad action changes no episode
             stepping.append(k)
-            chosen.append(a)
+            chosen.append(np.asarray(a))
         if together:
             inner = [e for e in (runs[k].env for k in stepping) if e is not None]
             stepped = step_together(inner, chosen, map_each)

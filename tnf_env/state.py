@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .actions import ActionCodec
+from .actions import ActionCodec, InvalidAction
 from .model.network import default_topology, parse_topology
 from .settings import MAX_STEPS, MAX_THREADS, EnvConfig, earlier_settings, explicit_settings
 from .transform.step_plan import sub_epochs
@@ -137,14 +137,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def check_state(doc: Any, nvec: Sequence[int] | np.ndarray | None = None, *,
+def check_state(doc: Any, codec: ActionCodec | None = None, *,
                 replayable: bool = False) -> EpisodeState:
     """The one validation of a state document: its keys and types, its settings, and (given
-    the action space, or read from the settings) each action's length and range.
+    the action space, or read from the settings) each action (:meth:`ActionCodec.check`).
 
     :param doc: the document (a mapping, e.g. read from JSON).
-    :param nvec: the action space's choices per component (None: the settings' own, where
-        the settings name a dataset of known topology).
+    :param codec: the action space (None: the settings' own, where the settings name a
+        dataset of known topology).
     :param replayable: also require ``metrics`` and at least one action (a schedule file a
         replay checks).
     :raises ValueError: one line naming the key, the value and what is allowed.
@@ -170,29 +170,36 @@ def check_state(doc: Any, nvec: Sequence[int] | np.ndarray | None = None, *,
         config = state.settings()
     except ValueError as exc:
         raise ValueError(f"key 'env': {exc}") from None
-    if nvec is None:
-        nvec = action_space_of(config)
-    if nvec is not None:
-        allowed = [int(n) for n in np.asarray(nvec).ravel()]
+    if codec is None:
+        codec = codec_of(config)
+    if codec is not None:
         for k, a in enumerate(state.actions):
-            if len(a) != len(allowed) or any(x >= n for x, n in zip(a, allowed, strict=True)):
+            try:
+                codec.check(a)
+            except InvalidAction as exc:
                 raise ValueError(
-                    f"key 'actions' must be actions of {len(allowed)} integers, component i "
-                    f"in [0, {allowed}[i]), got actions[{k}]={_short(a)}")
+                    f"key 'actions' must be actions of {codec.nvec.size} integers, got "
+                    f"actions[{k}]={_short(a)}: {exc.reason}") from None
     return state
 
 
-def action_space_of(config: EnvConfig) -> np.ndarray | None:
-    """The choices per action component of environments with ``config`` (None when its
-    dataset has no default topology: only a built task knows the network)."""
+def codec_of(config: EnvConfig) -> ActionCodec | None:
+    """The action space of environments with ``config`` (None when its dataset has no
+    default topology: only a built task knows the network)."""
     try:
         widths = parse_topology(config.topology or default_topology(config.dataset))
     except ValueError:
         return None
-    codec = ActionCodec(len(widths) - 1, config.crossbar_sizes, config.per_layer_crossbar,
-                        config.allow_stop, config.prune_levels,
-                        len(sub_epochs(config.retrain_epochs)))
-    return codec.nvec
+    return ActionCodec(len(widths) - 1, config.crossbar_sizes, config.per_layer_crossbar,
+                       config.allow_stop, config.prune_levels,
+                       len(sub_epochs(config.retrain_epochs)))
+
+
+def action_space_of(config: EnvConfig) -> np.ndarray | None:
+    """The choices per action component of environments with ``config`` (None when its
+    dataset has no default topology)."""
+    codec = codec_of(config)
+    return None if codec is None else codec.nvec
 
 
 def state_document(

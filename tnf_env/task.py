@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from hwmodel import get_technology
+from hwmodel.crossbar_size import check_crossbar_size
 
 from . import fidelity
 from .data.datasets import Dataset, load_dataset
@@ -78,9 +79,7 @@ class Task:
         except ValueError as exc:
             raise ValueError(f"invalid setting device={cfg.device!r}: {exc}") from None
         self.dtype = torch.float64 if cfg.dtype == "float64" else torch.float32
-        self.technology = get_technology(cfg.technology)
-        for n in cfg.crossbar_sizes:
-            self.technology.check_crossbar_size(n)
+        self.technology = get_technology(cfg.technology)  # holds the sizes: cfg is validated
         # Accuracy on the technology's non-ideal crossbars (the floor is checked on it).
         self.nonideal = (
             cfg.nonideal if cfg.nonideal is not None else self.technology.device is not None
@@ -266,8 +265,11 @@ class Task:
         return self.baseline.net
 
     def dense_cost(self, crossbar_size: int):
-        """The dense network's cost at ``crossbar_size`` (one of the allowed sizes)."""
-        return self.dense_costs[crossbar_size]
+        """The dense network's cost at ``crossbar_size``.
+
+        :raises ValueError: ``crossbar_size`` is not one of :attr:`crossbar_sizes`.
+        """
+        return self.dense_costs[check_crossbar_size(crossbar_size, self.crossbar_sizes)]
 
     def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:
         """The paper's fixed schedule over ``horizon`` steps (default: the episode's), one

@@ -49,15 +49,19 @@ def step_together(
     :meth:`~tnf_env.episode.Episode.finish` around the shared retraining).
 
     :param envs: the episodes (unwrapped environments, none of them ended).
-    :param actions: one valid action per episode.
+    :param actions: one action per episode; all are checked
+        (:meth:`~tnf_env.actions.ActionCodec.check`) before any episode begins its step, so
+        a bad action changes no episode.
     :param map_each: how the episodes' own work runs (``map``, or a thread pool's ``map``).
     :return: per episode the ``(obs, reward, terminated, truncated, info)`` of its step,
         exactly as ``env.step(action)`` alone returns it (identical in float64).
+    :raises ValueError: an action outside its episode's action space.
     :raises Exception: a failure of some episode that is not one a step expects
         (:data:`~tnf_env.episode.STEP_FAILURES`): a bug.
     """
     episodes = [env.episode for env in envs]
-    plans = [ep.begin(a) for ep, a in zip(episodes, actions, strict=True)]
+    checked = [ep.codec.check(a) for ep, a in zip(episodes, actions, strict=True)]
+    plans = [ep.begin(a) for ep, a in zip(episodes, checked, strict=True)]
     running = [(k, p) for k, p in enumerate(plans) if p is not None]
     results = run_plans(
         [episodes[k].network for k, _ in running],
@@ -184,21 +188,18 @@ class BatchedTraNNsformerEnv(VectorEnv):
             raise ValueError(
                 f"invalid actions: shape {actions.shape}, expected ({self.num_envs}, ...)"
             )
-        for k, env in enumerate(self.envs):  # a bad action changes no episode
-            if not self._autoreset[k]:
-                env.codec.check(actions[k])
         results: list[tuple | None] = [None] * self.num_envs
-        stepping = []
-        for k, env in enumerate(self.envs):
-            if self._autoreset[k]:  # NEXT_STEP: this step only resets the finished episode
-                o, info = env.reset()
-                results[k] = (o, 0.0, False, False, info)
-            else:
-                stepping.append(k)
+        stepping = [k for k in range(self.num_envs) if not self._autoreset[k]]
+        # First the step (it checks every action before touching any episode), so that a
+        # bad action also leaves a finished episode unreset.
         stepped = step_together([self.envs[k] for k in stepping], [actions[k] for k in stepping],
                                 self._map)
         for k, result in zip(stepping, stepped, strict=True):
             results[k] = result
+        for k, env in enumerate(self.envs):
+            if self._autoreset[k]:  # NEXT_STEP: this step only resets the finished episode
+                o, info = env.reset()
+                results[k] = (o, 0.0, False, False, info)
         return self._collect(results)
 
     def _collect(self, results: list) -> tuple:

@@ -34,12 +34,12 @@ from tnf_env.task import DEFAULT_MAX_STEPS
 
 from . import methods as m
 from .configs import BenchmarkConfig
-from .episodes import Experiment
+from .episodes import EpisodeRunner
 from .report import markdown, method_order, network_fields
 from .report import write_outputs as write_report
 from .results import results_table, spread_text
 from .results import summarize as summarize_rows
-from .study import Lab, Study
+from .study import Study, StudyContext
 
 METHODS = (
     "original", "pruning (release)", "pruning", "paper (release)", "paper", "random", "ppo"
@@ -78,7 +78,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     :param resume: continue the study the journal holds.
     :param progress: a bar on stderr over the rows, with an ETA (off with ``--quiet``).
     """
-    # The settings alone: the tasks (data, baselines) are built per seed by the Experiments.
+    # The settings alone: the tasks (data, baselines) are built per seed by the runners.
     config = EnvConfig.from_kwargs(**cfg.env)
     sizes = tuple(cfg.crossbar_sizes or config.crossbar_sizes)
     for n in sizes:
@@ -98,16 +98,16 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     methods = benchmark_methods(cfg, horizon, policy)
     # The fixed schedules need the paper's pruning unit; a policy keeps the one it learned
     # with.
-    fixed = Experiment(
+    fixed = EpisodeRunner(
         {**cfg.env, "retrain_epochs": step_epochs, "prune_unit": "paper", "max_steps": horizon},
         snn,
     )
-    learned = Experiment({**cfg.env, "retrain_epochs": step_epochs}, snn) if policy else None
+    learned = EpisodeRunner({**cfg.env, "retrain_epochs": step_epochs}, snn) if policy else None
     grid = [rate_scale * g for g in cfg.rate_grid]
-    lab = Lab(fixed, sizes, grid, rate_scale, horizon, step_epochs, learned=learned,
-              batch=cfg.batch)
+    context = StudyContext(fixed, sizes, grid, rate_scale, horizon, step_epochs,
+                           learned=learned, batch=cfg.batch)
     t0 = time.perf_counter()
-    study = Study(lab, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()},
+    study = Study(context, methods, cfg.seeds, sizes, log, identity={"benchmark": cfg.identity()},
                   advice="raise --budget (more retraining per step) or lower the rate "
                   "(--set env.rate_scale=...)", progress=progress)
     done = study.finish(journal, resume)

@@ -37,8 +37,8 @@ from ..rl.config import TrainConfig
 from ..search.blackbox import ScheduleParams, run_search
 from . import methods as em
 from .configs import CompareConfig, CompareError
-from .episodes import Experiment
-from .study import JOURNAL, Lab, Study
+from .episodes import EpisodeRunner
+from .study import JOURNAL, Study, StudyContext
 
 FIXED = ("pruning", "paper")
 
@@ -140,10 +140,10 @@ def eval_study(cfg: CompareConfig, seeds: list[int], names: list[str] | None,
     methods = [m for m in compare_methods(cfg, horizon, searches, learners)
                if names is None or m.name in names]
     grid = [float(task.config.rate_scale) * g for g in cfg.rate_grid]
-    lab = Lab(Experiment({**env, "prune_unit": "paper"}, snn), sizes, grid,
-              float(task.config.rate_scale), horizon, step_epochs,
-              learned=Experiment(env, snn), batch=cfg.batch)
-    study = Study(lab, methods, seeds, None, log, identity={"compare": cfg.identity()},
+    context = StudyContext(EpisodeRunner({**env, "prune_unit": "paper"}, snn), sizes, grid,
+                           float(task.config.rate_scale), horizon, step_epochs,
+                           learned=EpisodeRunner(env, snn), batch=cfg.batch)
+    study = Study(context, methods, seeds, None, log, identity={"compare": cfg.identity()},
                   advice="raise the retraining per step (--set env.retrain_epochs=...) or "
                   "lower the rate (--set env.rate_scale=...)", progress=progress,
                   log_methods=log_methods)

@@ -8,12 +8,20 @@ and budget both commands produce the same row.
 Seed ``s`` means: the dense baseline trained with seed ``s`` (the environment
 setting ``seed``) and the transformation seeded with ``s`` (``reset(seed=s)``).
 
-Fixed schedules are tuned on validation: each grid point of the threshold
+Fixed schedules are tuned on validation (:func:`tune`): each grid point of the threshold
 rate scale runs once; the tuned method is the point whose delivered network
 (the latest step meeting the floor on validation by the selection margin,
 :mod:`tnf_env.measure.selection`) costs least under the
-``best`` accounting at the row's crossbar size; its row reports the retraining
-every grid point spent.
+``best`` accounting at the row's crossbar size (:mod:`agents.search.baseline`, the
+criterion ``search --target`` uses too); its row reports the retraining every grid point
+spent.
+
+The nouns: an :class:`EpisodeRunner` (tasks and environments of one set of settings, per
+baseline seed) runs a policy, or an :class:`EpisodeJob` (a policy, a chip size, overrides)
+batched, and hands back a :class:`DeliveredNetwork`; methods ask their study for schedule
+episodes by name (:class:`ScheduleRequest`); :func:`tune` gives a :class:`TunedGrid`.
+It reads environments through :func:`tnf_env.episode_of` (the Episode session), never an
+environment's own attributes.
 """
 
 from __future__ import annotations
@@ -28,17 +36,18 @@ from tnf_env.measure.assessment import Assessment
 from tnf_env.measure.scoring import ScoringData, score_network
 from tnf_env.model.network import MaskedMLP
 from tnf_env.model.spiking import SNNSettings
-from tnf_env.reward import normalized_cost
 from tnf_env.rollout import EpisodeResult, Policy, rollout
 from tnf_env.transform.schedule import offline_clustering
 from tnf_env.transform.transformation import Transformation
 
 from ..rl.policies import fixed_policy
+from ..search.baseline import tuning_key, validation_cost
 
 
 @dataclass
-class Delivered:
-    """A finished transformation: the network an episode delivered and what it spent."""
+class DeliveredNetwork:
+    """The network one run handed back (an episode, a tile-pruning run, or a network made
+    from another without retraining) and what that run spent."""
 
     net: MaskedMLP
     clusters: list[list]
@@ -52,8 +61,8 @@ class Delivered:
     last_step: int | None = None  # the episode's last step (None: no episode made it)
 
 
-class FixedSize:
-    """Wraps a policy so the chip's crossbar-size components are always ``index``."""
+class FixedSizePolicy:
+    """A policy whose chip's crossbar-size components are always ``index``."""
 
     def __init__(self, policy: Policy, index: int) -> None:
         self.policy, self.index = policy, index
@@ -61,16 +70,17 @@ class FixedSize:
 
     def reset(self, env) -> None:
         self.policy.reset(env)
-        self.codec = env.unwrapped.codec
+        self.codec = tnf_env.episode_of(env).codec
 
     def act(self, obs, info):
         return self.codec.with_size(self.policy.act(obs, info), self.index)
 
 
 @dataclass
-class Job:
-    """One episode for :meth:`Experiment.transform_many`: ``policy`` with the chip held at
-    ``crossbar_size`` (None: the policy chooses) under the environment ``overrides``."""
+class EpisodeJob:
+    """One episode to run (:meth:`EpisodeRunner.transform_many`): ``policy`` with the chip
+    held at ``crossbar_size`` (None: the policy chooses) under the environment
+    ``overrides``."""
 
     policy: Policy
     crossbar_size: int | None = None
@@ -78,14 +88,15 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Episode:
-    """An episode of the fixed experiment that methods ask the lab for (run once per seed).
+class ScheduleRequest:
+    """A schedule's episode that a method asks its study for, by name (run once per seed
+    however many methods ask: :meth:`agents.experiments.study.StudyContext.episode`).
 
     :param kind: the policy: ``"paper"`` or ``"pruning"`` (the fixed schedules) or
         ``"random"`` (:class:`agents.rl.policies.RandomPolicy` seeded with ``policy_seed``).
     :param chip: the crossbar size the chip is held at (None: the policy's choice).
     :param overrides: environment settings of the episode (``rate_scale``, ``max_steps``...).
-    :param record: record every step into the lab's points (the fixed schedules).
+    :param record: record every step into the study's points (the fixed schedules).
     :param policy_seed: the random policy's seed.
     """
 
@@ -101,12 +112,15 @@ class Episode:
         return ("episode", self.kind, self.chip, self.policy_seed,
                 tuple(sorted(self.overrides.items())))
 
-    def policy(self, seed: int) -> Policy:
+    def policy(self) -> Policy:
+        """A fresh policy of the request's kind."""
         return fixed_policy(self.kind, self.chip, self.policy_seed)
 
 
-class Experiment:
-    """Environments, data and scoring shared by the methods of one run.
+class EpisodeRunner:
+    """Runs policies' episodes on the tasks of one set of environment settings, one task
+    per baseline seed (environments cached per seed and overrides), and scores the networks
+    they deliver through the one scoring path.
 
     :param settings: environment settings (``seed`` is replaced per baseline seed).
     :param snn: spiking simulation used for test accuracy and measured energy.
@@ -140,17 +154,23 @@ class Experiment:
         self._envs.clear()
         self._tasks.clear()
 
+    def episode(self, seed: int) -> tnf_env.Episode:
+        """The episode session of baseline ``seed``'s environment without overrides: its
+        task and settings are what the seed's networks are judged and scored by."""
+        return tnf_env.episode_of(self.env(seed))
+
     def scoring_data(self, seed: int) -> ScoringData:
-        inner = self.env(seed).unwrapped
-        task, tol = inner.task, inner.config.accuracy_tolerance
+        session = self.episode(seed)
+        task, cfg = session.task, session.config
         return ScoringData(
             task.x_train, task.x_val, task.y_val, task.x_test, task.y_test, task.floor,
-            task.baseline.accuracy_test - tol, self.snn, inner.config.selection_margin,
+            task.baseline.accuracy_test - cfg.accuracy_tolerance, self.snn,
+            cfg.selection_margin,
         )
 
     def transform(
         self, policy: Policy, seed: int, crossbar_size: int | None, **overrides
-    ) -> Delivered:
+    ) -> DeliveredNetwork:
         """One episode of ``policy`` on baseline ``seed`` with the chip held at
         ``crossbar_size`` (None: the policy chooses it); the network it delivers."""
         env = self.env(seed, **overrides)
@@ -158,8 +178,8 @@ class Experiment:
         (result,) = rollout([env], [policy], [seed])
         return self._delivered(env, result)
 
-    def transform_many(self, jobs: Sequence[Job], seed: int, batch: int,
-                       threads: int = 1) -> list[Delivered]:
+    def transform_many(self, jobs: Sequence[EpisodeJob], seed: int, batch: int,
+                       threads: int = 1) -> list[DeliveredNetwork]:
         """:meth:`transform` for each job, ``batch`` episodes at a time: their networks
         retrain as one batched computation (:func:`tnf_env.rollout.rollout` with ``batch``,
         whose ``threads`` overlap the episodes' own work).
@@ -168,7 +188,7 @@ class Experiment:
         :meth:`transform`'s (but not between batch sizes >= 2)."""
         if batch < 1:
             raise ValueError(f"episode batch must be >= 1, got {batch}")
-        out: list[Delivered] = []
+        out: list[DeliveredNetwork] = []
         for start in range(0, len(jobs), batch):
             chunk = jobs[start:start + batch]
             envs = [self._fresh_env(seed, **job.overrides) for job in chunk]
@@ -192,61 +212,62 @@ class Experiment:
     def _sized(policy: Policy, env, crossbar_size: int | None) -> Policy:
         if crossbar_size is None:
             return policy
-        return FixedSize(policy, env.unwrapped.config.crossbar_sizes.index(crossbar_size))
+        sizes = tnf_env.episode_of(env).config.crossbar_sizes
+        return FixedSizePolicy(policy, sizes.index(crossbar_size))
 
     @staticmethod
-    def _delivered(env, res: EpisodeResult) -> Delivered:
-        inner = env.unwrapped
-        tr = inner.transformation
-        return Delivered(
+    def _delivered(env, res: EpisodeResult) -> DeliveredNetwork:
+        session = tnf_env.episode_of(env)
+        tr = session.network
+        return DeliveredNetwork(
             net=copy.deepcopy(tr.net),
             clusters=[list(c) for c in tr.clusters],
             epochs=tr.epochs_trained,
             delivered_step=int(res.final_info.get("delivered_step", res.steps)),
-            rate_scale=inner.config.rate_scale,
+            rate_scale=session.config.rate_scale,
             actions=res.actions,
             crossbar_size=int(tr.crossbar_sizes[0]),
-            assessment=inner.assessment,
+            assessment=session.metrics["assessment"],
             meets_floor=bool(res.final_info.get("is_success", True)),
             last_step=int(res.final_info.get("step", res.steps)),
         )
 
-    def original(self, seed: int) -> Delivered:
-        inner = self.env(seed).unwrapped
-        task = inner.task
-        return Delivered(copy.deepcopy(task.baseline.net), [[] for _ in range(task.n_layers)],
-                         0.0, 0, inner.config.rate_scale)
+    def original(self, seed: int) -> DeliveredNetwork:
+        session = self.episode(seed)
+        task = session.task
+        return DeliveredNetwork(copy.deepcopy(task.baseline.net),
+                                [[] for _ in range(task.n_layers)], 0.0, 0,
+                                session.config.rate_scale)
 
-    def offline(self, pruned: Delivered, seed: int, crossbar_size: int) -> Delivered:
+    def offline(self, pruned: DeliveredNetwork, seed: int,
+                crossbar_size: int) -> DeliveredNetwork:
         """SCIC once (quality 0.7) on a pruned network at ``crossbar_size``, no retraining."""
-        task = self.env(seed).unwrapped.task
+        task = self.episode(seed).task
         tr = Transformation(pruned.net, task.x_train, task.y_train,
                             [crossbar_size] * task.n_layers, task.recipe, seed=seed,
                             initial_loss=0.0)
         offline_clustering(tr)
-        return Delivered(copy.deepcopy(tr.net), [list(c) for c in tr.clusters], pruned.epochs,
-                         pruned.delivered_step, pruned.rate_scale, last_step=pruned.last_step)
+        return DeliveredNetwork(copy.deepcopy(tr.net), [list(c) for c in tr.clusters],
+                                pruned.epochs, pruned.delivered_step, pruned.rate_scale,
+                                last_step=pruned.last_step)
 
-    def selection_cost(self, d: Delivered, seed: int, crossbar_size: int) -> float:
-        """Validation-side cost used to tune: ``best`` accounting, expected activity,
-        relative to the dense network at the same crossbar size."""
-        inner = self.env(seed).unwrapped
-        task = inner.task
-        sizes = [crossbar_size] * task.n_layers
-        a = d.assessment
-        if a is None or not a.matches(sizes, task.technology):
-            a = Assessment.of(d.net, d.clusters, sizes, task.technology)
-        cost = a.cost("best")
-        dense = task.dense_cost(crossbar_size)
-        return normalized_cost(cost.area_mm2, cost.energy_nj, dense, inner.config.area_weight)
+    def selection_cost(self, d: DeliveredNetwork, seed: int, crossbar_size: int) -> float:
+        """Validation-side cost used to tune (:func:`agents.search.baseline.validation_cost`):
+        ``best`` accounting, expected activity, relative to the dense network at the same
+        crossbar size."""
+        session = self.episode(seed)
+        return validation_cost(session.task, d.net, d.clusters, crossbar_size,
+                               session.config.area_weight, d.assessment)
 
-    def selection_key(self, d: Delivered, seed: int, crossbar_size: int) -> tuple[bool, float]:
-        """What tuning minimises: networks that clear the floor with the selection margin
-        first (an episode delivers its start when no step does), then validation cost."""
-        return (not d.meets_floor, self.selection_cost(d, seed, crossbar_size))
+    def selection_key(self, d: DeliveredNetwork, seed: int,
+                      crossbar_size: int) -> tuple[bool, float]:
+        """What tuning minimises (:func:`agents.search.baseline.tuning_key`): networks that
+        clear the floor with the selection margin first (an episode delivers its start when
+        no step does), then validation cost."""
+        return tuning_key(d.meets_floor, self.selection_cost(d, seed, crossbar_size))
 
-    def score(self, d: Delivered, seed: int, crossbar_size: int, **fields: Any) -> dict:
-        task = self.env(seed).unwrapped.task
+    def score(self, d: DeliveredNetwork, seed: int, crossbar_size: int, **fields: Any) -> dict:
+        task = self.episode(seed).task
         # the episode's last step: the row says when an earlier network was handed back
         last = {} if d.last_step is None else {"last_step": d.last_step}
         return score_network(
@@ -267,26 +288,29 @@ class Experiment:
 
 
 @dataclass
-class Tuned:
-    """A grid of runs and, per crossbar size, the one tuning chose."""
+class TunedGrid:
+    """A fixed schedule tuned over a grid: every grid point's run and, per crossbar size,
+    the one tuning chose."""
 
-    runs: dict[float, Delivered]  # by rate scale
-    chosen: dict[int, Delivered]  # by crossbar size
+    runs: dict[float, DeliveredNetwork]  # by rate scale
+    chosen: dict[int, DeliveredNetwork]  # by crossbar size
     epochs: float  # retraining all grid points spent
 
 
 def tune(
-    exp: Experiment,
-    run: Callable[[float], Delivered],
+    runner: EpisodeRunner,
+    run: Callable[[float], DeliveredNetwork],
     grid: Sequence[float],
     seed: int,
     sizes: Sequence[int],
-) -> Tuned:
-    """Run ``run(rate_scale)`` for each rate scale of ``grid``; per crossbar size choose the
-    delivered network of least validation cost among those meeting the floor with the
-    selection margin (:meth:`Experiment.selection_key`)."""
+) -> TunedGrid:
+    """Tune a fixed baseline on baseline ``seed``: run ``run(rate_scale)`` for each rate
+    scale of ``grid``; per crossbar size choose the delivered network of least
+    :meth:`EpisodeRunner.selection_key` (the one criterion of
+    :mod:`agents.search.baseline`, which ``search --target`` applies too)."""
     runs = {r: run(r) for r in grid}
     chosen = {
-        n: min(runs.values(), key=lambda d, n=n: exp.selection_key(d, seed, n)) for n in sizes
+        n: min(runs.values(), key=lambda d, n=n: runner.selection_key(d, seed, n))
+        for n in sizes
     }
-    return Tuned(runs, chosen, float(sum(d.epochs for d in runs.values())))
+    return TunedGrid(runs, chosen, float(sum(d.epochs for d in runs.values())))

@@ -96,8 +96,8 @@ def config_env(name: str) -> dict[str, Any]:
 
 
 @dataclass
-class Job:
-    """One episode: a schedule at a level on one baseline seed."""
+class LevelRun:
+    """One episode of the study: a schedule at a fidelity level on one baseline seed."""
 
     schedule: Schedule
     level: str
@@ -112,7 +112,7 @@ class Job:
 _ENVS: dict[tuple, Any] = {}  # per worker process: one environment per settings
 
 
-def run_job(job: Job) -> dict[str, Any]:
+def run_job(job: LevelRun) -> dict[str, Any]:
     """Run ``job``'s episode in this process (one torch thread); its row for the log."""
     import torch
 
@@ -177,7 +177,7 @@ def run_study(
         (out / "study.json").write_text(json.dumps(
             {"levels": list(levels), "seeds": list(seeds), "env": env}, indent=1))
         done = read_log(log)
-        jobs = [Job(s, level, seed, env) for level in ("full", *levels) for seed in seeds
+        jobs = [LevelRun(s, level, seed, env) for level in ("full", *levels) for seed in seeds
                 for s in (plan or schedules())]
         todo = [j for j in jobs if j.key not in done]
         with ProcessPoolExecutor(max_workers=workers) as pool, log.open("a") as f:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+import tnf_env
 from tnf_env.measure.scoring import network_cost
 from tnf_env.model.training import evaluate
 
@@ -48,7 +49,7 @@ class StepRecorder:
 
     def reset(self, env) -> None:
         self.policy.reset(env)
-        self.inner, self.step = env.unwrapped, 0
+        self.session, self.step = tnf_env.episode_of(env), 0
 
     def act(self, obs, info):
         self.record()
@@ -61,14 +62,14 @@ class StepRecorder:
             self.record()
 
     def record(self) -> None:
-        inner = self.inner
-        tr, task = inner.transformation, inner.task
+        session = self.session
+        tr, task = session.network, session.task
         accuracy = evaluate(tr.net, task.x_test, task.y_test)[0]
         masks = tr.masks()
         for n in self.sizes:
             cost = network_cost(masks, [n] * task.n_layers, task.technology, "best", tr.clusters)
             self.points.append({
-                **self.fields, "crossbar_size": n, "rate_scale": inner.config.rate_scale,
+                **self.fields, "crossbar_size": n, "rate_scale": session.config.rate_scale,
                 "step": self.step, "accuracy_test": accuracy, "area_mm2": cost.area_mm2,
                 "energy_nj": cost.energy_nj,
             })

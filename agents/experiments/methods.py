@@ -2,11 +2,13 @@
 
 A method is a small registered class. :meth:`Method.deliver` returns the network it
 delivers for baseline seed ``s`` with the chip at crossbar size ``N`` (``N=None``: the
-method chooses; by default the size of least validation cost), as an :class:`Outcome`
+method chooses; by default the size of least validation cost), as a :class:`MethodResult`
 that the study scores through the one scoring path. :meth:`Method.budget` states what
 it spends per seed (transformations x retraining epochs each), recorded in
-``results.json``. Work several rows share goes through the study's :class:`~.study.Lab`,
-which runs each schedule episode once per seed.
+``results.json``. Work several rows share goes through the study's
+:class:`~.study.StudyContext`, which runs each schedule episode and each tuned grid once
+per seed; a method that reuses another's network (``offline`` and ``magnitude`` reuse the
+tuned pruning network) asks the context for that tuned grid, not the other method.
 
 Adding a baseline is one class here (``@register``) and one test; ``reproduce`` and
 ``benchmark`` run it with ``--methods ... NAME``.
@@ -22,11 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .configs import RELEASE_PRUNING_RATE
-from .episodes import Delivered, Episode, Experiment, Tuned, tune
+from .episodes import DeliveredNetwork, ScheduleRequest, TunedGrid, tune
 from .tile_runs import tile_pruning
 
 if TYPE_CHECKING:
-    from .study import Lab
+    from .study import StudyContext
 
 REGISTRY: dict[str, type[Method]] = {}
 # Share of a layer's live crossbar tiles a round of ``tiles`` removes at grid multiple 1:
@@ -67,16 +69,17 @@ class Budget:
 
 
 @dataclass
-class Outcome:
-    """The network a method delivers for one row, and what scores it.
+class MethodResult:
+    """What a method hands the study for one row: the delivered network and the crossbar
+    size the row scores it at (a network may serve several rows: pruning's one grid serves
+    every size).
 
     :ivar spent: the tuning behind it, by what ran (one entry per tuning grid, shared by
         the rows that grid serves); their sum is the row's ``tuning_epochs``.
     """
 
-    delivered: Delivered
+    delivered: DeliveredNetwork
     crossbar_size: int
-    experiment: Experiment
     spent: dict[str, float] = field(default_factory=dict)
 
     def fields(self) -> dict[str, float]:
@@ -93,62 +96,73 @@ class Method:
 
     name: str = ""  # the rows' name (an instance may carry another)
     after: ClassVar[tuple[str, ...]] = ()  # methods whose work this one reuses (run first)
-    chooses_size: ClassVar[bool] = False  # N=None is the method's own choice, not the lab's
+    chooses_size: ClassVar[bool] = False  # N=None is the method's own choice, not the study's
+    learned: ClassVar[bool] = False  # its networks come from the learned policies' runner
 
     def __init__(self, name: str | None = None) -> None:
         if name is not None:
             self.name = name
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
         raise NotImplementedError
 
-    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        """The lab episodes :meth:`at` will ask for (the lab runs them batched first)."""
+    def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        """The schedule episodes :meth:`at` will ask the context for (it runs them batched
+        first)."""
         return []
 
-    def needs(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        """The lab episodes :meth:`deliver` will ask for."""
+    def needs(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        """The schedule episodes :meth:`deliver` will ask the context for."""
         if n is not None or self.chooses_size:
-            return self.episodes(lab, seed, n)
-        return [ep for m in lab.sizes for ep in self.episodes(lab, seed, m)]
+            return self.episodes(ctx, seed, n)
+        return [ep for m in ctx.sizes for ep in self.episodes(ctx, seed, m)]
 
-    def deliver(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        """The outcome at crossbar size ``n``; ``n=None``: the size of least validation
-        cost among the lab's sizes (tuning of every size counted once)."""
+    def deliver(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        """The result at crossbar size ``n``; ``n=None``: the size of least validation
+        cost among the study's sizes (tuning of every size counted once)."""
         if n is not None or self.chooses_size:
-            return self.at(lab, seed, n)
-        outs = [self.at(lab, seed, m) for m in lab.sizes]
-        best = min(outs, key=lambda o: lab.fixed.selection_key(o.delivered, seed,
+            return self.at(ctx, seed, n)
+        outs = [self.at(ctx, seed, m) for m in ctx.sizes]
+        best = min(outs, key=lambda o: ctx.fixed.selection_key(o.delivered, seed,
                                                                 o.crossbar_size))
         spent: dict[str, float] = {}
         for o in outs:
             spent.update(o.spent)
         return replace(best, spent=spent)
 
-    def budget(self, lab: Lab) -> Budget:
+    def budget(self, ctx: StudyContext) -> Budget:
         return Budget(0, 0.0)
 
 
-def _grid(lab: Lab, kind: str, chip: int) -> list[Episode]:
+def _grid(ctx: StudyContext, kind: str, chip: int) -> list[ScheduleRequest]:
     """The episodes of the ``kind`` schedule's rate-scale grid (chip at ``chip``)."""
-    return [Episode(kind, chip, {"rate_scale": r}, record=True) for r in lab.grid]
+    return [ScheduleRequest(kind, chip, {"rate_scale": r}, record=True) for r in ctx.grid]
 
 
-def _tuned(lab: Lab, seed: int, kind: str, chip: int, sizes: Iterable[int]) -> Tuned:
-    """The rate-scale grid of the ``kind`` schedule (chip at ``chip``), choosing per size."""
-    return lab.memo(seed, ("tune", kind, chip), lambda: tune(
-        lab.fixed, lambda r: lab.schedule(seed, kind, chip, r), lab.grid, seed, list(sizes)))
+def _tuned(ctx: StudyContext, seed: int, kind: str, chip: int,
+           sizes: Iterable[int]) -> TunedGrid:
+    """The rate-scale grid of the ``kind`` schedule (chip at ``chip``), choosing per size
+    (run once per seed)."""
+    return ctx.memo(seed, ("tune", kind, chip), lambda: tune(
+        ctx.fixed, lambda r: ctx.schedule(seed, kind, chip, r), ctx.grid, seed, list(sizes)))
+
+
+def _tuned_pruning(ctx: StudyContext, seed: int, n: int) -> MethodResult:
+    """The tuned pruning network at crossbar size ``n``: one grid, with the chip at the
+    study's first size, serves every size."""
+    t = _tuned(ctx, seed, "pruning", ctx.sizes[0], ctx.sizes)
+    return MethodResult(t.chosen[n], n, {"pruning": t.epochs})
 
 
 @register
 class Original(Method):
-    """The dense network, untouched (at the lab's first size when the size is open)."""
+    """The dense network, untouched (at the study's first size when the size is open)."""
 
     name = "original"
     chooses_size = True
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        return Outcome(lab.original(seed), lab.sizes[0] if n is None else n, lab.fixed)
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        return MethodResult(ctx.original(seed), ctx.sizes[0] if n is None else n)
 
 
 @register
@@ -158,21 +172,20 @@ class PruningTuned(Method):
 
     name = "pruning"
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        t = _tuned(lab, seed, "pruning", lab.sizes[0], lab.sizes)
-        return Outcome(t.chosen[n], n, lab.fixed, {"pruning": t.epochs})
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        return _tuned_pruning(ctx, seed, n)
 
-    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        return _grid(lab, "pruning", lab.sizes[0])
+    def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        return _grid(ctx, "pruning", ctx.sizes[0])
 
-    def budget(self, lab: Lab) -> Budget:
-        return Budget(len(lab.grid), lab.episode_epochs, note="one grid for every size")
+    def budget(self, ctx: StudyContext) -> Budget:
+        return Budget(len(ctx.grid), ctx.episode_epochs, note="one grid for every size")
 
 
 @register
 class PruningRelease(Method):
     """The release's pruning run: ``max_steps`` steps at ``rate_factor`` x the rate scale
-    (None: the episode's steps, the lab's rate scale)."""
+    (None: the episode's steps, the study's rate scale)."""
 
     name = "pruning (release)"
 
@@ -186,39 +199,40 @@ class PruningRelease(Method):
         ``rate_factor`` x the rate scale."""
         return cls(max(1, round(horizon * 2 / 3)), rate_factor)
 
-    def _rate(self, lab: Lab) -> float:
-        return lab.rate_scale * (self.rate_factor or 1.0)
+    def _rate(self, ctx: StudyContext) -> float:
+        return ctx.rate_scale * (self.rate_factor or 1.0)
 
-    def _episode(self, lab: Lab) -> Episode:
+    def _episode(self, ctx: StudyContext) -> ScheduleRequest:
         steps = {} if self.max_steps is None else {"max_steps": self.max_steps}
-        return Episode("pruning", lab.sizes[0], {"rate_scale": self._rate(lab), **steps})
+        return ScheduleRequest("pruning", ctx.sizes[0],
+                               {"rate_scale": self._rate(ctx), **steps})
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        return Outcome(lab.episode(seed, self._episode(lab)), n, lab.fixed)
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        return MethodResult(ctx.episode(seed, self._episode(ctx)), n)
 
-    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        return [self._episode(lab)]
+    def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        return [self._episode(ctx)]
 
-    def budget(self, lab: Lab) -> Budget:
-        steps = self.max_steps or lab.horizon
-        return Budget(1, steps * lab.step_epochs)
+    def budget(self, ctx: StudyContext) -> Budget:
+        steps = self.max_steps or ctx.horizon
+        return Budget(1, steps * ctx.step_epochs)
 
 
 @register
-class Offline(Method):
+class OfflineClustering(Method):
     """SCIC once on the tuned pruning network, without retraining."""
 
     name = "offline"
     after = ("pruning",)
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        pruned = lab.outcome(seed, "pruning", n)
-        return Outcome(lab.fixed.offline(pruned.delivered, seed, n), n, lab.fixed, pruned.spent)
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        pruned = _tuned_pruning(ctx, seed, n)
+        return MethodResult(ctx.fixed.offline(pruned.delivered, seed, n), n, pruned.spent)
 
-    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        return _grid(lab, "pruning", lab.sizes[0])  # pruning's, whose network it reuses
+    def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        return _grid(ctx, "pruning", ctx.sizes[0])  # pruning's, whose network it reuses
 
-    def budget(self, lab: Lab) -> Budget:
+    def budget(self, ctx: StudyContext) -> Budget:
         return Budget(0, 0.0, note="reuses pruning's network")
 
 
@@ -228,15 +242,15 @@ class PaperTuned(Method):
 
     name = "paper"
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        t = _tuned(lab, seed, "paper", n, [n])
-        return Outcome(t.chosen[n], n, lab.fixed, {f"paper N={n}": t.epochs})
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        t = _tuned(ctx, seed, "paper", n, [n])
+        return MethodResult(t.chosen[n], n, {f"paper N={n}": t.epochs})
 
-    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        return _grid(lab, "paper", n)
+    def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        return _grid(ctx, "paper", n)
 
-    def budget(self, lab: Lab) -> Budget:
-        return Budget(len(lab.grid), lab.episode_epochs, per_size=True)
+    def budget(self, ctx: StudyContext) -> Budget:
+        return Budget(len(ctx.grid), ctx.episode_epochs, per_size=True)
 
 
 @register
@@ -245,7 +259,7 @@ class TilesTuned(Method):
     of removing each layer's N x N crossbar tiles of least weight norm, then retraining
     (:func:`.tile_runs.tile_pruning`), over the episode's steps and epochs. The share of
     the live tiles a round removes is ``fraction`` x each rate-grid multiple (the grid's
-    rate scales over the lab's), capped at 1, tuned on validation per size.
+    rate scales over the study's), capped at 1, tuned on validation per size.
 
     :param fraction: the per-round share at multiple 1, in (0, 1).
     """
@@ -258,40 +272,40 @@ class TilesTuned(Method):
             raise ValueError(f"invalid tile fraction {fraction!r}: allowed a number in (0, 1)")
         self.fraction = float(fraction)
 
-    def share(self, lab: Lab, rate_scale: float) -> float:
+    def share(self, ctx: StudyContext, rate_scale: float) -> float:
         """The per-round share of grid point ``rate_scale``."""
-        multiple = rate_scale / lab.rate_scale if lab.rate_scale > 0 else 0.0
+        multiple = rate_scale / ctx.rate_scale if ctx.rate_scale > 0 else 0.0
         return min(1.0, self.fraction * multiple)
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        def run(r: float) -> Delivered:
-            return tile_pruning(lab.fixed, seed, n, self.share(lab, r), lab.horizon,
-                                lab.step_epochs, r, lab.points, self.name)
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        def run(r: float) -> DeliveredNetwork:
+            return tile_pruning(ctx.fixed, seed, n, self.share(ctx, r), ctx.horizon,
+                                ctx.step_epochs, r, ctx.points, self.name)
 
-        t = lab.memo(seed, ("tune", self.name, self.fraction, n),
-                     lambda: tune(lab.fixed, run, lab.grid, seed, [n]))
-        return Outcome(t.chosen[n], n, lab.fixed, {f"{self.name} N={n}": t.epochs})
+        t = ctx.memo(seed, ("tune", self.name, self.fraction, n),
+                     lambda: tune(ctx.fixed, run, ctx.grid, seed, [n]))
+        return MethodResult(t.chosen[n], n, {f"{self.name} N={n}": t.epochs})
 
-    def budget(self, lab: Lab) -> Budget:
-        return Budget(len(lab.grid), lab.episode_epochs, per_size=True,
+    def budget(self, ctx: StudyContext) -> Budget:
+        return Budget(len(ctx.grid), ctx.episode_epochs, per_size=True,
                       note=f"{self.fraction:g} x the grid's multiples of the live tiles a round")
 
 
 @register
 class PaperRelease(Method):
-    """The paper's schedule at the lab's rate scale (the tuned grid's run when it has one)."""
+    """The paper's schedule at the study's rate scale (the tuned grid's run when it has one)."""
 
     name = "paper (release)"
     after = ("paper",)
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        return Outcome(lab.episode(seed, *self.episodes(lab, seed, n)), n, lab.fixed)
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        return MethodResult(ctx.episode(seed, *self.episodes(ctx, seed, n)), n)
 
-    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        return [Episode("paper", n, {"rate_scale": lab.rate_scale}, record=True)]
+    def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        return [ScheduleRequest("paper", n, {"rate_scale": ctx.rate_scale}, record=True)]
 
-    def budget(self, lab: Lab) -> Budget:
-        return Budget(1, lab.episode_epochs, per_size=True)
+    def budget(self, ctx: StudyContext) -> Budget:
+        return Budget(1, ctx.episode_epochs, per_size=True)
 
 
 @register
@@ -306,23 +320,23 @@ class RandomSearch(Method):
             raise ValueError(f"random_candidates must be >= 1, got {candidates}")
         self.candidates = candidates
 
-    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        return [Episode("random", n, {"retrain_epochs": lab.step_epochs / self.candidates},
-                        policy_seed=1000 * seed + k) for k in range(self.candidates)]
+    def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        return [ScheduleRequest("random", n,
+                                {"retrain_epochs": ctx.step_epochs / self.candidates},
+                                policy_seed=1000 * seed + k) for k in range(self.candidates)]
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        exp = lab.fixed
-        runs = [lab.episode(seed, ep) for ep in self.episodes(lab, seed, n)]
-        best = min(runs, key=lambda d: exp.selection_key(d, seed, n))
-        return Outcome(best, n, exp, {f"random N={n}": float(sum(d.epochs for d in runs))})
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        runs = [ctx.episode(seed, ep) for ep in self.episodes(ctx, seed, n)]
+        best = min(runs, key=lambda d: ctx.fixed.selection_key(d, seed, n))
+        return MethodResult(best, n, {f"random N={n}": float(sum(d.epochs for d in runs))})
 
-    def budget(self, lab: Lab) -> Budget:
-        return Budget(self.candidates, lab.episode_epochs / self.candidates, per_size=True)
+    def budget(self, ctx: StudyContext) -> Budget:
+        return Budget(self.candidates, ctx.episode_epochs / self.candidates, per_size=True)
 
 
 class LearnedPolicy(Method):
-    """A trained policy (PPO), deterministic, in the learned experiment; with the size
-    open it keeps the size the policy chooses.
+    """A trained policy (PPO), deterministic, in the learned policies' runner (their own
+    action space); with the size open it keeps the size the policy chooses.
 
     :param policy: the policy.
     :param name: its rows' name.
@@ -330,17 +344,18 @@ class LearnedPolicy(Method):
 
     name = "ppo"
     chooses_size = True
+    learned = True
 
     def __init__(self, policy, name: str | None = None) -> None:
         super().__init__(name)
         self.policy = policy
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        d = lab.learned.transform(self.policy, seed, n)
-        return Outcome(d, d.crossbar_size if n is None else n, lab.learned)
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        d = ctx.runner_of(self).transform(self.policy, seed, n)
+        return MethodResult(d, d.crossbar_size if n is None else n)
 
-    def budget(self, lab: Lab) -> Budget:
-        return Budget(1, lab.episode_epochs, note="its training is counted apart")
+    def budget(self, ctx: StudyContext) -> Budget:
+        return Budget(1, ctx.episode_epochs, note="its training is counted apart")
 
 
 class SearchedSchedule(Method):
@@ -357,15 +372,15 @@ class SearchedSchedule(Method):
         super().__init__(name)
         self.params = params
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
         from ..search.blackbox import ParamSchedule
 
         p = self.params
-        d = lab.fixed.transform(ParamSchedule(p), seed, p.crossbar_size, **p.env_overrides())
-        return Outcome(d, p.crossbar_size, lab.fixed)
+        d = ctx.fixed.transform(ParamSchedule(p), seed, p.crossbar_size, **p.env_overrides())
+        return MethodResult(d, p.crossbar_size)
 
-    def budget(self, lab: Lab) -> Budget:
-        return Budget(1, lab.episode_epochs, note="its search is counted apart")
+    def budget(self, ctx: StudyContext) -> Budget:
+        return Budget(1, ctx.episode_epochs, note="its search is counted apart")
 
 
 @register
@@ -378,21 +393,21 @@ class MagnitudeOneShot(Method):
     name = "magnitude (no retraining)"
     after = ("pruning",)
 
-    def at(self, lab: Lab, seed: int, n: int | None) -> Outcome:
-        pruned = lab.outcome(seed, "pruning", n)
-        net = copy.deepcopy(lab.original(seed).net)
+    def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        pruned = _tuned_pruning(ctx, seed, n)
+        net = copy.deepcopy(ctx.original(seed).net)
         for i, (w, keep) in enumerate(zip(net.weights_numpy(),
                                           pruned.delivered.net.masks_numpy(), strict=True)):
             largest = np.argsort(-np.abs(w), axis=None, kind="stable")[: int(keep.sum())]
             mask = np.zeros(w.size, dtype=bool)
             mask[largest] = True
             net.set_mask(i, mask.reshape(w.shape))
-        d = Delivered(net, [[] for _ in range(net.n_layers)], 0.0, 0,
-                      pruned.delivered.rate_scale)
-        return Outcome(d, n, lab.fixed, pruned.spent)
+        d = DeliveredNetwork(net, [[] for _ in range(net.n_layers)], 0.0, 0,
+                             pruned.delivered.rate_scale)
+        return MethodResult(d, n, pruned.spent)
 
-    def episodes(self, lab: Lab, seed: int, n: int | None) -> list[Episode]:
-        return _grid(lab, "pruning", lab.sizes[0])  # pruning's, whose network it reuses
+    def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        return _grid(ctx, "pruning", ctx.sizes[0])  # pruning's, whose network it reuses
 
-    def budget(self, lab: Lab) -> Budget:
+    def budget(self, ctx: StudyContext) -> Budget:
         return Budget(0, 0.0, note="no retraining; pruning's network sets the sparsity")

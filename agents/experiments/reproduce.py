@@ -32,13 +32,13 @@ from tnf_env.model.spiking import SNNSettings
 from ..common.netstore import NetworkStore
 from . import methods as m
 from .configs import ReproduceConfig
-from .episodes import Experiment
+from .episodes import EpisodeRunner
 from .frontier import floor_rates, iso_accuracy, iso_figure, iso_table
 from .report import markdown, method_order, network_fields
 from .report import write_outputs as write_report
 from .results import results_table, spread_text
 from .results import summarize as summarize_rows
-from .study import Cell, Lab, Study
+from .study import Study, StudyContext
 
 METHODS = ("original", "pruning (release)", "pruning", "offline", "paper (release)", "paper")
 REFERENCES = ("original", "pruning")
@@ -59,7 +59,7 @@ def reproduce_methods(cfg: ReproduceConfig, release_steps: int) -> list[m.Method
         "original": m.Original(),
         "pruning (release)": m.PruningRelease(release_steps, cfg.pruning_rate_scale),
         "pruning": m.PruningTuned(),
-        "offline": m.Offline(),
+        "offline": m.OfflineClustering(),
         "paper (release)": m.PaperRelease(),
         "paper": m.PaperTuned(),
     }
@@ -72,9 +72,9 @@ class ReproduceStudy(Study):
 
     kind = "reproduce"
 
-    def __init__(self, lab: Lab, methods, seeds, store: NetworkStore | None, log, identity,
-                 progress: bool = False):
-        super().__init__(lab, methods, seeds, lab.sizes, log, identity, progress,
+    def __init__(self, context: StudyContext, methods, seeds, store: NetworkStore | None, log,
+                 identity, progress: bool = False):
+        super().__init__(context, methods, seeds, context.sizes, log, identity, progress,
                          advice="raise --epochs (more retraining per step, gentler pruning "
                          "per epoch), lower --rate-scale or loosen the floor (--tolerance)")
         self.store = store
@@ -84,28 +84,29 @@ class ReproduceStudy(Study):
             self.store.keep_seeds({e["seed"] for e in entries})
 
     def started(self, seed: int) -> None:
-        task = self.lab.fixed.task(seed)
+        task = self.context.fixed.task(seed)
         self.baseline = {"seed": seed, "accuracy_val": task.baseline_accuracy,
                          "accuracy_test": task.baseline.accuracy_test}
         self.log(f"seed {seed}: {task.describe()}")
-        self.mark, self.connectivity = len(self.lab.points), []
+        self.mark, self.connectivity = len(self.context.points), []
 
-    def cell(self, cell: Cell) -> None:
+    def cell(self, seed: int, crossbar_size: int | None, results: dict[str, m.MethodResult],
+             rows: list[dict]) -> None:
         if self.store is not None:
-            for row in cell.rows:
-                d = cell.outcomes[row["method"]].delivered
-                self.store.add(d, cell.seed, row["method"], cell.crossbar_size, row)
-        if cell.seed == self.seeds[0] and "paper" in cell.outcomes:
-            paper = cell.outcomes["paper"].delivered
+            for row in rows:
+                d = results[row["method"]].delivered
+                self.store.add(d, seed, row["method"], crossbar_size, row)
+        if seed == self.seeds[0] and "paper" in results:
+            paper = results["paper"].delivered
             self.connectivity.append({
-                "crossbar_size": cell.crossbar_size,
-                "original": [_pack(x) for x in self.lab.original(cell.seed).net.masks_numpy()],
+                "crossbar_size": crossbar_size,
+                "original": [_pack(x) for x in self.context.original(seed).net.masks_numpy()],
                 "paper": [_pack(x) for x in paper.net.masks_numpy()],
                 "clusters": [[c.to_dict() for c in layer] for layer in paper.clusters],
             })
 
     def seed_extra(self, seed: int) -> dict:
-        return {"baseline": self.baseline, "points": self.lab.points[self.mark:],
+        return {"baseline": self.baseline, "points": self.context.points[self.mark:],
                 "connectivity": self.connectivity}
 
 
@@ -138,12 +139,12 @@ def run_reproduce(
     release_steps = max(1, round(release_epochs / step_epochs))
     methods = reproduce_methods(cfg, release_steps)
     store = NetworkStore(cfg.save_networks) if cfg.save_networks else None
-    exp = Experiment(settings, SNNSettings(timesteps=cfg.snn_timesteps))
+    runner = EpisodeRunner(settings, SNNSettings(timesteps=cfg.snn_timesteps))
     grid = [cfg.rate_scale * g for g in cfg.rate_grid]
-    lab = Lab(exp, cfg.crossbar_sizes, grid, cfg.rate_scale, cfg.steps, step_epochs, points=[],
-              batch=cfg.batch)
+    context = StudyContext(runner, cfg.crossbar_sizes, grid, cfg.rate_scale, cfg.steps,
+                           step_epochs, points=[], batch=cfg.batch)
     t_start = time.perf_counter()
-    study = ReproduceStudy(lab, methods, cfg.seeds, store, log,
+    study = ReproduceStudy(context, methods, cfg.seeds, store, log,
                            {"reproduce": json.loads(json.dumps(cfg.identity()))}, progress)
     done = study.finish(journal, resume)
     task, rows, entries = done.task, done.rows, done.entries

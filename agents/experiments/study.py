@@ -1,12 +1,12 @@
 """One study runner: seeds x crossbar sizes x methods, resumable seed by seed.
 
-A :class:`Study` runs every method (:mod:`.methods`) on every seed and crossbar size of a
-:class:`Lab` and scores each delivered network through the one scoring path
-(:meth:`agents.experiments.episodes.Experiment.score`), so one method, seed, size and budget give
-the same row in every command. Per seed, methods deliver in the study's order except that
-a method runs after those whose work it reuses (``Method.after``: ``offline`` after
-``pruning``), and each schedule episode runs once (the tuned grid's run at the release's
-rate scale is the release row's network).
+A :class:`Study` runs every method (:mod:`.methods`) on every seed and crossbar size of its
+:class:`StudyContext` and scores each delivered network through the one scoring path
+(:meth:`agents.experiments.episodes.EpisodeRunner.score`), so one method, seed, size and
+budget give the same row in every command. Per seed, methods deliver in the study's order
+except that a method runs after those whose work it reuses (``Method.after``: ``offline``
+after ``pruning``), and each schedule episode runs once (the tuned grid's run at the
+release's rate scale is the release row's network).
 
 With a journal (``study.jsonl`` in the output directory) every finished seed's rows are
 appended and synced; a study killed at any moment and started again with the same
@@ -26,23 +26,25 @@ from typing import Any
 from ..common.outputs import JOURNAL, Journal
 from ..common.progress import around_bars, progress_bar, show
 from .delivery import delivery_warning
-from .episodes import Delivered, Episode, Experiment, Job
+from .episodes import DeliveredNetwork, EpisodeJob, EpisodeRunner, ScheduleRequest
 from .frontier import StepRecorder
-from .methods import Method, Outcome, create
+from .methods import Method, MethodResult
 
-__all__ = ["JOURNAL", "Cell", "Episode", "Finished", "Lab", "Study", "delivery_order"]
+__all__ = ["JOURNAL", "Study", "StudyContext", "StudyResult", "delivery_order"]
 
 
-class Lab:
-    """What the methods of one study share, and per seed the work already done.
+class StudyContext:
+    """What the methods of one study share (the episode runners, sizes, rate grid and
+    budget per episode), and per seed the work already done: each schedule episode and
+    each tuned grid runs once per seed, whichever methods ask for it.
 
-    :param fixed: the experiment of the fixed schedules (``prune_unit="paper"``).
+    :param fixed: the runner of the fixed schedules (``prune_unit="paper"``).
     :param sizes: the crossbar sizes of the study.
     :param grid: the rate scales tuned methods try.
     :param rate_scale: the release's rate scale (the environment's).
     :param horizon: steps per episode.
     :param step_epochs: retraining epochs per step.
-    :param learned: the experiment of learned policies (their own action space).
+    :param learned: the runner of learned policies (their own action space).
     :param points: where tuned schedule runs record every step (None: not recorded).
     :param batch: episodes of one seed run at once, their networks retrained as one batched
         computation (1: one after the other; every batch >= 2 gives the same rows, which
@@ -50,9 +52,9 @@ class Lab:
         differently).
     """
 
-    def __init__(self, fixed: Experiment, sizes: Sequence[int], grid: Sequence[float],
+    def __init__(self, fixed: EpisodeRunner, sizes: Sequence[int], grid: Sequence[float],
                  rate_scale: float, horizon: int, step_epochs: float,
-                 learned: Experiment | None = None, points: list[dict] | None = None,
+                 learned: EpisodeRunner | None = None, points: list[dict] | None = None,
                  batch: int = 1) -> None:
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise ValueError(f"invalid episode batch {batch!r}: allowed an integer >= 1")
@@ -60,7 +62,6 @@ class Lab:
         self.sizes, self.grid = tuple(sizes), list(grid)
         self.rate_scale, self.horizon, self.step_epochs = rate_scale, horizon, step_epochs
         self.points, self.batch = points, batch
-        self.methods: dict[str, Method] = {}  # the study's, by name
         self._memo: dict[int, dict[Any, Any]] = {}
 
     @property
@@ -77,41 +78,56 @@ class Lab:
     def forget(self, seed: int) -> None:
         self._memo.pop(seed, None)
 
-    def original(self, seed: int) -> Delivered:
+    def runner_of(self, method: Method) -> EpisodeRunner:
+        """The runner whose environments ``method``'s networks come from (and its rows are
+        scored by): the learned policies' for a learned method, else the fixed schedules'.
+
+        :raises ValueError: a learned method in a study without a learned runner.
+        """
+        if not method.learned:
+            return self.fixed
+        if self.learned is None:
+            raise ValueError(f"method {method.name!r} runs a learned policy: the study needs "
+                             "a runner of learned policies (StudyContext(learned=...))")
+        return self.learned
+
+    def original(self, seed: int) -> DeliveredNetwork:
         return self.memo(seed, "original", lambda: self.fixed.original(seed))
 
     def schedule(self, seed: int, kind: str, chip: int, rate_scale: float, record: bool = True,
-                 **overrides: Any) -> Delivered:
+                 **overrides: Any) -> DeliveredNetwork:
         """One episode of the ``kind`` schedule (``"paper"`` or ``"pruning"``) with the chip
-        at ``chip`` (run once per seed and arguments); with ``record`` and the lab's
+        at ``chip`` (run once per seed and arguments); with ``record`` and the study's
         ``points``, every step is recorded (:class:`agents.experiments.frontier.StepRecorder`)."""
-        return self.episode(seed, Episode(kind, chip, {"rate_scale": rate_scale, **overrides},
-                                          record))
+        return self.episode(seed, ScheduleRequest(
+            kind, chip, {"rate_scale": rate_scale, **overrides}, record))
 
-    def episode(self, seed: int, ep: Episode) -> Delivered:
-        """The network episode ``ep`` delivers on baseline ``seed`` (run once per seed)."""
+    def episode(self, seed: int, ep: ScheduleRequest) -> DeliveredNetwork:
+        """The network the requested episode delivers on baseline ``seed`` (run once per
+        seed)."""
         cache = self._memo.setdefault(seed, {})
         if ep.key not in cache:
             self.run_episodes(seed, [ep])
         return cache[ep.key]
 
-    def run_episodes(self, seed: int, episodes: Sequence[Episode]) -> None:
-        """Run those of ``episodes`` not run yet for ``seed``, :attr:`batch` at a time."""
+    def run_episodes(self, seed: int, episodes: Sequence[ScheduleRequest]) -> None:
+        """Run those of the requested ``episodes`` not run yet for ``seed``, :attr:`batch`
+        at a time."""
         cache = self._memo.setdefault(seed, {})
-        todo: dict[tuple, Episode] = {}
+        todo: dict[tuple, ScheduleRequest] = {}
         for ep in episodes:  # one run per key; recorded if any request records it
             prev = todo.get(ep.key)
             if ep.key not in cache and (prev is None or (ep.record and not prev.record)):
                 todo[ep.key] = ep
         jobs, recorders = [], []
         for ep in todo.values():
-            policy = ep.policy(seed)
+            policy = ep.policy()
             rec = None
             if ep.record and self.points is not None:
                 sizes = self.sizes if ep.kind == "pruning" else [ep.chip]
                 policy = rec = StepRecorder(policy, sizes, self.points, method=ep.kind,
                                             seed=seed)
-            jobs.append(Job(policy, ep.chip, dict(ep.overrides)))
+            jobs.append(EpisodeJob(policy, ep.chip, dict(ep.overrides)))
             recorders.append(rec)
         if self.batch > 1:
             # the episodes' own work overlaps on the cores; results do not depend on it
@@ -124,16 +140,6 @@ class Lab:
             if rec is not None:
                 rec.finish(d.delivered_step)
             cache[key] = d
-
-    def outcome(self, seed: int, name: str, n: int | None) -> Outcome:
-        """Method ``name``'s outcome (the study's instance, else the registered default)."""
-        method = self.methods.get(name) or self.memo(seed, ("method", name),
-                                                      lambda: create(name))
-        return self.memo(seed, ("outcome", name, n), lambda: method.deliver(self, seed, n))
-
-    def budgets(self) -> dict[str, dict]:
-        """Each method's declared budget, for ``results.json``."""
-        return {name: m.budget(self).to_dict() for name, m in self.methods.items()}
 
     def close(self) -> None:
         self.fixed.close()
@@ -162,7 +168,7 @@ def delivery_order(methods: Sequence[Method]) -> list[Method]:
 
 
 @dataclass
-class Finished:
+class StudyResult:
     """A study that ran: per seed its journal entry, the methods' declared budgets and the
     first seed's task (for the document's description of the network)."""
 
@@ -175,22 +181,12 @@ class Finished:
         return [r for e in self.entries for r in e["rows"]]
 
 
-@dataclass
-class Cell:
-    """The methods' outcomes and rows for one seed and crossbar size (None: chosen)."""
-
-    seed: int
-    crossbar_size: int | None
-    outcomes: dict[str, Outcome]
-    rows: list[dict]
-
-
 class Study:
-    """Seeds x crossbar sizes x methods over a lab; subclasses add what their document
+    """Seeds x crossbar sizes x methods over a context; subclasses add what their document
     needs through the hooks (:meth:`started`, :meth:`cell`, :meth:`seed_extra`,
     :meth:`resumed`).
 
-    :param lab: the shared experiments and work.
+    :param context: what the methods share, and the work done per seed.
     :param methods: the methods, in the order of the rows.
     :param seeds: baseline seeds, each also seeding its transformations.
     :param sizes: crossbar sizes of the rows; None: one row per method and seed at the
@@ -207,7 +203,7 @@ class Study:
 
     kind = "study"
 
-    def __init__(self, lab: Lab, methods: Sequence[Method], seeds: Sequence[int],
+    def __init__(self, context: StudyContext, methods: Sequence[Method], seeds: Sequence[int],
                  sizes: Sequence[int] | None, log: Callable[[str], None] = print,
                  identity: dict | None = None, progress: bool = False, *,
                  advice: str = "give each step more retraining or prune more gently",
@@ -215,13 +211,12 @@ class Study:
         names = [m.name for m in methods]
         if len(set(names)) != len(names):
             raise ValueError(f"methods must have distinct names, got {names}")
-        self.lab, self.methods, self.seeds = lab, list(methods), list(seeds)
+        self.context, self.methods, self.seeds = context, list(methods), list(seeds)
         self.sizes = None if sizes is None else list(sizes)
         self.log, self.identity = around_bars(log) if progress else log, dict(identity or {})
         self.progress = progress
         self._bar = progress_bar(0, "", enabled=False)
         self.advice, self.log_methods = advice, log_methods
-        lab.methods = {m.name: m for m in self.methods}
 
     def header(self) -> dict:
         """What a resumed study must share with the one it continues."""
@@ -231,8 +226,10 @@ class Study:
     def started(self, seed: int) -> None:
         """Before the seed's first method."""
 
-    def cell(self, cell: Cell) -> None:
-        """After one seed and size are scored."""
+    def cell(self, seed: int, crossbar_size: int | None, results: dict[str, MethodResult],
+             rows: list[dict]) -> None:
+        """After one seed and size (None: each method's choice) are scored: each method's
+        result and the rows, in the study's order."""
 
     def seed_extra(self, seed: int) -> dict:
         """What the document needs of the seed besides its rows (JSON, journaled)."""
@@ -270,31 +267,35 @@ class Study:
                     book.append(entry)
         return entries
 
-    def finish(self, journal: Path | None = None, resume: bool = False) -> Finished:
-        """:meth:`run`, then close the lab's environments (also when it fails)."""
+    def budgets(self) -> dict[str, dict]:
+        """Each method's declared budget, for ``results.json``."""
+        return {m.name: m.budget(self.context).to_dict() for m in self.methods}
+
+    def finish(self, journal: Path | None = None, resume: bool = False) -> StudyResult:
+        """:meth:`run`, then close the context's environments (also when it fails)."""
         try:
             entries = self.run(journal, resume)
-            return Finished(entries, self.lab.budgets(), self.lab.fixed.task(self.seeds[0]))
+            return StudyResult(entries, self.budgets(), self.context.fixed.task(self.seeds[0]))
         finally:
-            self.lab.close()
+            self.context.close()
 
     def _run_seed(self, seed: int) -> dict:
-        lab, order = self.lab, delivery_order(self.methods)
+        ctx, order = self.context, delivery_order(self.methods)
         walls = {m.name: 0.0 for m in self.methods}
         cpu = dict(walls)  # this process's CPU-seconds (its threads included)
         rows: list[dict] = []
         try:
             self.started(seed)
-            if lab.batch > 1:  # every schedule episode of the seed, batch at a time
-                lab.run_episodes(seed, [ep for n in self.sizes or [None] for m in order
-                                        for ep in m.needs(lab, seed, n)])
+            if ctx.batch > 1:  # every schedule episode of the seed, batch at a time
+                ctx.run_episodes(seed, [ep for n in self.sizes or [None] for m in order
+                                        for ep in m.needs(ctx, seed, n)])
             for n in self.sizes or [None]:
-                outcomes = {}
+                results: dict[str, MethodResult] = {}
                 at = "" if n is None else f" N={n}"
                 for m in order:
                     show(self._bar, f"seed {seed}{at}: {m.name}")
                     t0, c0 = time.perf_counter(), time.process_time()
-                    outcomes[m.name] = lab.outcome(seed, m.name, n)
+                    results[m.name] = m.deliver(ctx, seed, n)
                     walls[m.name] += time.perf_counter() - t0
                     cpu[m.name] += time.process_time() - c0
                     if self.log_methods:
@@ -303,10 +304,11 @@ class Study:
                 cell_rows = []
                 show(self._bar, f"seed {seed}{at}: scoring")
                 for m in self.methods:
-                    o = outcomes[m.name]
+                    o = results[m.name]
+                    runner = ctx.runner_of(m)
                     t0, c0 = time.perf_counter(), time.process_time()
-                    cell_rows.append(o.experiment.score(o.delivered, seed, o.crossbar_size,
-                                                        method=m.name, **o.fields()))
+                    cell_rows.append(runner.score(o.delivered, seed, o.crossbar_size,
+                                                  method=m.name, **o.fields()))
                     walls[m.name] += time.perf_counter() - t0
                     cpu[m.name] += time.process_time() - c0
                     self._bar.update(1)
@@ -316,10 +318,9 @@ class Study:
                 for r in cell_rows:  # a row that did less than its budget, said at once
                     if (warning := delivery_warning(r, self.advice)) is not None:
                         self.log(warning)
-                self.cell(Cell(seed, n, {m.name: outcomes[m.name] for m in self.methods},
-                               cell_rows))
+                self.cell(seed, n, {m.name: results[m.name] for m in self.methods}, cell_rows)
             extra = self.seed_extra(seed)
         finally:
-            lab.forget(seed)
+            ctx.forget(seed)
         return {"seed": seed, "rows": rows, "walls": walls, "cpu": cpu, "extra": extra}
 

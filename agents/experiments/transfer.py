@@ -110,7 +110,7 @@ def _ppo(env_settings: dict, level: str, train_seed: int, episodes: int, warm: b
     sizes, subs = _source()
     settings = {**env_settings, "seed": train_seed, "fidelity": level}
     venv = DummyVecEnv([lambda: SourceMenu(tnf_env.make(**settings), sizes, subs)])
-    horizon = venv.envs[0].unwrapped.task.horizon
+    horizon = tnf_env.task_of(venv.envs[0]).horizon
     model = PPO("MlpPolicy", venv, n_steps=4 * horizon, batch_size=4 * horizon, n_epochs=5,
                 learning_rate=1e-4 if warm else 3e-4, ent_coef=0.0 if warm else 0.01,
                 policy_kwargs={"net_arch": [64, 64]}, seed=0, device="cpu", verbose=0)

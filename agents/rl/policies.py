@@ -22,15 +22,18 @@ import gymnasium as gym
 import numpy as np
 
 from tnf_env.actions import DecodedAction
-from tnf_env.env import TraNNsformerEnv
+from tnf_env.env import episode_of
+from tnf_env.episode import Episode
 from tnf_env.rollout import EpisodeResult, Policy, rollout  # the one episode loop
 
 
-def _unwrap(env: gym.Env) -> TraNNsformerEnv:
-    inner = env.unwrapped
-    if not isinstance(inner, TraNNsformerEnv):
-        raise TypeError(f"expected a TraNNsformer environment, got {type(inner).__name__}")
-    return inner
+def session(env: gym.Env | Episode) -> Episode:
+    """The episode a policy acts in: ``env`` itself when :func:`~tnf_env.rollout.rollout`
+    hands a bare :class:`~tnf_env.episode.Episode`, else the one behind the environment.
+
+    :raises TypeError: ``env`` is neither an Episode nor a (wrapped) TraNNsformer env.
+    """
+    return env if isinstance(env, Episode) else episode_of(env)
 
 
 class ScheduleFollower:
@@ -45,15 +48,15 @@ class ScheduleFollower:
         self.crossbar_size = crossbar_size
         self.name = "paper" if clustering else "pruning"
 
-    def reset(self, env: gym.Env) -> None:
-        self.env = _unwrap(env)
-        if self.env.config.prune_unit != "paper":
+    def reset(self, env: gym.Env | Episode) -> None:
+        self.episode = ep = session(env)
+        if ep.config.prune_unit != "paper":
             raise ValueError(
                 f"the {self.name} schedule needs the setting prune_unit='paper' "
-                f"(this environment has {self.env.config.prune_unit!r})"
+                f"(this environment has {ep.config.prune_unit!r})"
             )
-        self.schedule = self.env.task.paper_schedule().with_(clustering=self.clustering)
-        self.size = self.crossbar_size or self.env.task.reference_size
+        self.schedule = ep.task.paper_schedule().with_(clustering=self.clustering)
+        self.size = self.crossbar_size or ep.task.reference_size
         self.steps = 0
 
     def prune_levels(self, n_layers: int) -> list[float]:
@@ -61,8 +64,8 @@ class ScheduleFollower:
         return [1.0] * n_layers
 
     def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
-        k = len(self.env.task.sub_epochs)
-        first, n = self.steps * k, self.env.task.n_layers  # the step's first iteration
+        k = len(self.episode.task.sub_epochs)
+        first, n = self.steps * k, self.episode.task.n_layers  # the step's first iteration
         self.steps += 1
         s = self.schedule
         option, onset = "none", 0
@@ -83,7 +86,7 @@ class ScheduleFollower:
             cluster_onset=onset,
             cluster_prune_onset=prune_onset,
         )
-        return self.env.codec.encode(action)
+        return self.episode.codec.encode(action)
 
 
 class PaperPolicy(ScheduleFollower):
@@ -117,8 +120,8 @@ class RandomPolicy:
     def __init__(self, seed: int = 0) -> None:
         self.rng = np.random.default_rng(seed)
 
-    def reset(self, env: gym.Env) -> None:
-        self.codec = _unwrap(env).codec
+    def reset(self, env: gym.Env | Episode) -> None:
+        self.codec = session(env).codec
 
     def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
         return self.codec.with_group(self.rng.integers(0, self.codec.nvec), "stop", 0)

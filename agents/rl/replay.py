@@ -69,17 +69,16 @@ def replay(
         raise ScheduleFileError("schedule has no actions to replay")
     if doc.get("torch_threads"):
         torch.set_num_threads(int(doc["torch_threads"]))
-    env = tnf_env.make(render_mode="rgb_array" if render_dir else None, **doc["env"])
-    inner = env.unwrapped
-    assert isinstance(inner, tnf_env.TraNNsformerEnv)
+    # The bare environment: it renders and restores a state (make() only adds the horizon).
+    env = tnf_env.TraNNsformerEnv(render_mode="rgb_array" if render_dir else None, **doc["env"])
 
     def frame(_: int, n: int) -> None:
         if render_dir is not None:
-            _save_frame(inner.render(), Path(render_dir) / f"step_{n:03d}.png")
+            _save_frame(env.render(), Path(render_dir) / f"step_{n:03d}.png")
 
     try:
-        _, info = inner.set_state(doc, on_step=frame, to_end=to_end)
-        ep = inner.episode
+        _, info = env.set_state(doc, on_step=frame, to_end=to_end)
+        ep = env.episode
         result = EpisodeResult("replay", doc["seed"], ep.episode_return, len(ep.actions),
                                [list(a) for a in ep.actions], info)
     finally:

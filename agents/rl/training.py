@@ -259,7 +259,7 @@ def _warm_start(model: OnPolicyAlgorithm, cfg: TrainConfig, out: Path) -> None:
         else:
             teacher = PaperPolicy() if cfg.warm_start == "paper" else PruningPolicy()
         demo = collect_demonstrations(env, teacher, seeds, cfg.gamma)
-        names = env.unwrapped.codec.names()
+        names = tnf_env.episode_of(env).codec.names()
     finally:
         env.close()
     stats = behaviour_clone(model, demo, confidence_targets(cfg.warm_start_confidence, names))

@@ -26,9 +26,10 @@ import gymnasium as gym
 import numpy as np
 
 from tnf_env.actions import ActionCodec
+from tnf_env.episode import Episode
 from tnf_env.observation import RESOLUTION, feature_names
 
-from .policies import Policy, _unwrap
+from .policies import Policy, session
 
 
 def _menu_position(n: int, sizes: Sequence[int]) -> float:
@@ -49,10 +50,10 @@ def nearest_index(n: int, sizes: Sequence[int]) -> int:
     return min(range(len(sizes)), key=lambda k: (abs(math.log2(sizes[k] / n)), sizes[k]))
 
 
-def menus_differ(env: gym.Env, sizes: Sequence[int], sub_iterations: int) -> bool:
+def menus_differ(env: gym.Env | Episode, sizes: Sequence[int], sub_iterations: int) -> bool:
     """Whether ``env``'s action menu differs from crossbar ``sizes`` with steps of
     ``sub_iterations`` (onset components, and their choices, follow from it)."""
-    codec = _unwrap(env).codec
+    codec = session(env).codec
     onsets = sub_iterations if sub_iterations > 1 else 0
     mine = codec.sub_iterations if codec.n_onset_slots else 0
     return tuple(codec.sizes) != tuple(int(n) for n in sizes) or mine != onsets
@@ -76,9 +77,8 @@ class MenuAdapter:
         self.source_sub_iterations = int(source_sub_iterations)
         self.name = f"{getattr(policy, 'name', 'policy')}@transfer"
 
-    def reset(self, env: gym.Env) -> None:
-        inner = _unwrap(env)
-        self.target: ActionCodec = inner.codec
+    def reset(self, env: gym.Env | Episode) -> None:
+        self.target: ActionCodec = session(env).codec
         t = self.target
         self.source = ActionCodec(
             t.n_layers, self.source_sizes, per_layer_crossbar=t.n_size_slots > 1,

@@ -96,9 +96,9 @@ class ParamSchedule(ScheduleFollower):
     def reset(self, env) -> None:
         super().reset(env)
         p = self.params
-        if len(p.levels) != self.env.task.n_layers:
+        if len(p.levels) != self.episode.task.n_layers:
             raise ValueError(
-                f"{len(p.levels)} prune levels for a network of {self.env.task.n_layers} layers"
+                f"{len(p.levels)} prune levels for a network of {self.episode.task.n_layers} layers"
             )
         self.schedule = self.schedule.with_(
             cluster_start=p.cluster_start,

@@ -9,6 +9,12 @@ constants (``env.rate_scale``, ``env.settle_tolerance``, ...) are the space.
 ``OUT`` gets ``results.json`` and ``results.md`` (every trial, best first) and the
 best trial's ``best_schedule.json``.
 
+A fixed schedule is tuned as the studies tune it (:mod:`.baseline`): each episode's
+delivered network is judged by its validation cost at the episode's crossbar size, floor
+met first; a trial reports the mean ``tuning_cost`` of its episodes (lower is better,
+what ASHA and Optuna read for these targets) and keeps its best-judged episode; trials
+rank by episodes missing the floor, then mean tuning cost. PPO trials rank by return.
+
 - ``--search-alg grid`` (default): every point of a grid (seeds x crossbar sizes x
   learning rates x entropy coefficients x ``--space KEY=v1,v2`` lists).
   ``--search-alg optuna``: ``--num-samples`` points drawn by Optuna's TPE sampler
@@ -49,6 +55,7 @@ from ..rl.callbacks import EVAL_SEED, schedule_document
 from ..rl.config import TrainConfig, config_from_dict
 from ..rl.run_dir import run_dir_lock
 from ..rl.training import make_env, train
+from .baseline import tuning_key, validation_cost
 from .config import (  # noqa: F401 (SearchError, parse_dimension: public here too)
     SearchConfig,
     SearchError,
@@ -57,6 +64,13 @@ from .config import (  # noqa: F401 (SearchError, parse_dimension: public here t
 
 ENV_ID = "tnf_env/TraNNsformer-v0"
 METRIC = "episode_return"  # what every trial reports as it goes (ASHA and Optuna read it)
+TUNING_METRIC = "tuning_cost"  # a fixed schedule's trial: what the studies tune on
+
+
+def objective(target: str) -> tuple[str, str]:
+    """The metric ASHA and Optuna read for ``target``, and whether to maximise it: a
+    PPO trial's episode return; a fixed schedule's mean tuning cost (:mod:`.baseline`)."""
+    return (METRIC, "max") if target == "ppo" else (TUNING_METRIC, "min")
 
 
 def apply_params(base: TrainConfig, params: dict[str, Any], name: str | None = None) -> TrainConfig:
@@ -192,44 +206,73 @@ def _schedule_trial(
     env_creator: Callable[[dict], Any],
     report: Callable[[dict], None],
 ) -> None:
-    """Episodes of a fixed schedule on seeds ``EVAL_SEED + k``; reports the running mean
-    return after each and keeps the best episode as ``best_schedule.json``. With
-    ``vectorization: batched`` the episodes run at once, their networks retrained as one
-    batched computation (the same results in float64), and are reported when all end."""
+    """Episodes of a fixed schedule on seeds ``EVAL_SEED + k``, each judged as the studies
+    tune a baseline (:func:`.baseline.tuning_key` of its delivered network); reports the
+    running mean tuning cost and return after each and keeps the best-judged episode as
+    ``best_schedule.json``. With ``vectorization: batched`` the episodes run at once, their
+    networks retrained as one batched computation (the same results in float64), and are
+    reported when all end."""
     import numpy as np
 
-    from tnf_env import Task
+    import tnf_env
     from tnf_env.rollout import rollout
 
     from ..rl.policies import PaperPolicy, PruningPolicy
 
     cfg = apply_params(cfg, {"env.prune_unit": "paper"})  # the schedules' unit
     seeds = [EVAL_SEED + k for k in range(episodes)]
-    results, steps = [], 0
+    results, keys, steps = [], [], 0
+    envs: list[Any] = []
 
     def finished(res) -> None:
-        """Record an episode's end (in seed order) and report the running mean."""
+        """Judge an episode's delivered network (its environment still holds it), record
+        its end (in seed order) and report the running means."""
         nonlocal steps
+        env = envs[0] if len(envs) == 1 else envs[seeds.index(res.seed)]
         results.append(res)
+        keys.append(delivered_key(tnf_env.episode_of(env),
+                                  bool(res.final_info.get("is_success", True))))
         steps += res.steps
         mean = float(np.mean([r.episode_return for r in results]))
-        top = max(results, key=lambda r: r.episode_return)
-        doc = schedule_document(top, cfg, steps)
+        cost = float(np.mean([k[1] for k in keys]))
+        missed = sum(k[0] for k in keys)
+        best = min(range(len(results)), key=keys.__getitem__)
+        doc = schedule_document(results[best], cfg, steps)
         doc["mean_eval_return"], doc["episodes"] = mean, len(results)
         atomic_write(out / "best_schedule.json", json.dumps(doc, indent=2))
-        report({"timesteps": steps, "episodes": len(results), METRIC: mean, "best_return": mean})
+        report({"timesteps": steps, "episodes": len(results), METRIC: mean, "best_return": mean,
+                TUNING_METRIC: cost, "floor_missed": missed})
 
     policies = [PaperPolicy() if target == "paper" else PruningPolicy() for _ in seeds]
     if cfg.vectorization == "batched":  # one task: the episodes share its data, stack
-        task = Task.build(**cfg.env)
-        rollout([task] * len(seeds), policies, seeds, batch=max(2, len(seeds)),
-                on_episode=finished)
+        task = tnf_env.Task.build(**cfg.env)
+        envs += [tnf_env.TraNNsformerEnv(task=task) for _ in seeds]
+        try:
+            rollout(envs, policies, seeds, batch=max(2, len(seeds)), on_episode=finished)
+        finally:
+            for env in envs:
+                env.close()
         return
-    env = env_creator(cfg.env)
+    envs.append(env_creator(cfg.env))
     try:
-        rollout([env] * len(seeds), policies, seeds, on_episode=finished)
+        rollout(envs * len(seeds), policies, seeds, on_episode=finished)
     finally:
-        env.close()
+        envs[0].close()
+
+
+def delivered_key(episode, meets_floor: bool) -> tuple[bool, float]:
+    """The tuning key (:func:`.baseline.tuning_key`) of the network an ended episode
+    delivered, at the crossbar size its chip ended at.
+
+    :param episode: the ended :class:`tnf_env.episode.Episode` (it holds the delivered
+        network and its measurement).
+    :param meets_floor: whether that network clears the floor with the selection margin
+        (the episode's last ``info["is_success"]``).
+    """
+    tr = episode.network
+    cost = validation_cost(episode.task, tr.net, tr.clusters, int(tr.crossbar_sizes[0]),
+                           episode.config.area_weight, episode.metrics["assessment"])
+    return tuning_key(meets_floor, cost)
 
 
 def _global_env_creator() -> Callable[[dict], Any]:
@@ -273,7 +316,8 @@ def _optuna(cfg: SearchConfig, tune):
         else:
             space[d.key] = tune.uniform(d.low, d.high)
     seed = cfg.base.seed
-    return space, OptunaSearch(metric=METRIC, mode="max", sampler=TPESampler(seed=seed))
+    metric, mode = objective(cfg.target)
+    return space, OptunaSearch(metric=metric, mode=mode, sampler=TPESampler(seed=seed))
 
 
 def _reports_per_trial(cfg: SearchConfig) -> int:
@@ -321,10 +365,11 @@ def _run_search(cfg: SearchConfig, ray, tune, log: Callable[[str], None]) -> dic
         from ray.tune.schedulers import ASHAScheduler
 
         max_t = _reports_per_trial(cfg)
+        metric, mode = objective(cfg.target)
         scheduler = ASHAScheduler(
             time_attr="training_iteration",  # one report per rollout (or episode)
-            metric=METRIC,
-            mode="max",
+            metric=metric,
+            mode=mode,
             max_t=max_t,
             grace_period=max(1, max_t // 4),
             reduction_factor=2,
@@ -412,11 +457,18 @@ def _collect(cfg: SearchConfig, trials_dir: Path, grid, wall: float) -> dict:
                 "complete": complete,  # False: stopped early by the scheduler (or failed)
                 "error": error,
                 "best_return": best.get("mean_eval_return"),
+                # fixed schedules: what ranks them (the last report: the mean of every episode)
+                TUNING_METRIC: _num(metrics.get(TUNING_METRIC)),
+                "floor_missed": _num(metrics.get("floor_missed")),
                 "metrics": best.get("metrics", {}),
             }
         )
     ok = [t for t in trials if t["best_return"] is not None and t["error"] is None]
-    ok.sort(key=lambda t: (not t["complete"], -t["best_return"]))  # finished trials first
+    if cfg.target == "ppo":
+        ok.sort(key=lambda t: (not t["complete"], -t["best_return"]))  # finished trials first
+    else:  # as the studies tune a baseline: floor met first, then validation cost
+        ok.sort(key=lambda t: (not t["complete"], t["floor_missed"] or 0,
+                               math.inf if t[TUNING_METRIC] is None else t[TUNING_METRIC]))
     best_run = ok[0]["run_dir"] if ok else None
     return {
         "config": cfg.base.to_dict(),
@@ -454,9 +506,9 @@ def results_markdown(doc: dict) -> str:
         f"{doc.get('scheduler', 'fifo')}, target {doc.get('target', 'ppo')}) on "
         f"{doc['address']} Ray, {doc['wall_seconds']:.0f} s",
         "",
-        "| trial | best eval return | last reported return | steps | complete | accuracy | "
-        "cost | crossbars | attempts | error |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| trial | best eval return | last reported return | tuning cost | steps | complete | "
+        "accuracy | cost | crossbars | attempts | error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for t in doc["trials"]:
         m = t["metrics"]
@@ -466,7 +518,8 @@ def results_markdown(doc: dict) -> str:
 
         lines.append(
             f"| {t['name']} | {f(t['best_return'])} | {f(t.get('last_return'))} | "
-            f"{f(t.get('timesteps'), 'd')} | {'yes' if t.get('complete') else 'stopped'} | "
+            f"{f(t.get(TUNING_METRIC), '.4f')} | {f(t.get('timesteps'), 'd')} | "
+            f"{'yes' if t.get('complete') else 'stopped'} | "
             f"{f(m.get('accuracy'), '.4f')} | {f(m.get('cost'))} | "
             f"{f(m.get('crossbars'), '.0f')} | {t['attempts']} | {t['error'] or ''} |"
         )

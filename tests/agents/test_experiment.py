@@ -6,9 +6,9 @@ import torch
 
 from agents.experiments import methods as m
 from agents.experiments.benchmark import BenchmarkConfig, run_benchmark
-from agents.experiments.episodes import Experiment, tune
+from agents.experiments.episodes import EpisodeRunner, tune
 from agents.experiments.reproduce import ReproduceConfig, run_reproduce
-from agents.experiments.study import Lab, Study
+from agents.experiments.study import Study, StudyContext
 from agents.rl.policies import PaperPolicy, PruningPolicy, RandomPolicy
 from tnf_env.model.spiking import SNNSettings
 
@@ -21,7 +21,7 @@ def _reference_rows(seed: int) -> tuple[list[dict], list[dict]]:
     """The rows as ``benchmark`` (with ``offline`` as ``reproduce`` adds it) and ``compare``
     computed them before they shared a study runner: their loops, written out."""
     settings = RCFG.env_settings()
-    exp = Experiment(settings, SNNSettings(timesteps=RCFG.snn_timesteps))
+    exp = EpisodeRunner(settings, SNNSettings(timesteps=RCFG.snn_timesteps))
     try:
         rate = RCFG.rate_scale
         grid = [rate * g for g in RCFG.rate_grid]
@@ -99,8 +99,8 @@ def test_an_open_crossbar_size_keeps_the_size_of_least_validation_cost(reference
     """compare's rows: one per method and seed, at the size the method keeps."""
     torch.set_num_threads(1)
     _, size_open = reference
-    exp = Experiment({**RCFG.env_settings(), "prune_unit": "paper"}, SNNSettings(timesteps=5))
-    lab = Lab(exp, SIZES, [RCFG.rate_scale * g for g in RCFG.rate_grid], RCFG.rate_scale,
+    exp = EpisodeRunner({**RCFG.env_settings(), "prune_unit": "paper"}, SNNSettings(timesteps=5))
+    lab = StudyContext(exp, SIZES, [RCFG.rate_scale * g for g in RCFG.rate_grid], RCFG.rate_scale,
               RCFG.steps, 2.0)
     methods = [m.Original(), m.PruningTuned(), m.PruningRelease(), m.PaperTuned(),
                m.PaperRelease()]

@@ -67,3 +67,19 @@ def test_summary_flags_episodes_that_handed_back_an_earlier_network():
     worse = delivery_warnings({"x": {**s, "untouched": 0.0, "cost": 2.06}})
     assert worse == ["warning: x: its delivered networks cost 2.06x the original network's "
                      "hardware: worse than not transforming it"]
+
+
+def test_policies_act_on_a_bare_episode_as_on_its_environment():
+    """rollout hands a policy a bare Episode when given one: the schedules read it directly
+    and take the actions they take through a wrapped environment."""
+    from agents.rl.policies import session
+    from tnf_env.rollout import rollout
+
+    env = tnf_env.make(topology="64-32-10", crossbar_sizes=(16,), max_steps=2)
+    episode = tnf_env.Episode(tnf_env.task_of(env))
+    assert session(episode) is episode and session(env) is tnf_env.episode_of(env)
+    with pytest.raises(TypeError, match="expected a TraNNsformer environment"):
+        session(object())
+    for make_policy in (PaperPolicy, lambda: RandomPolicy(seed=2)):
+        on_env, on_episode = (rollout([e], [make_policy()], [0])[0] for e in (env, episode))
+        assert on_episode.actions == on_env.actions and on_env.steps == 2

@@ -47,3 +47,13 @@ def test_a_fixed_schedule_trial_writes_a_state_document_that_replays(tmp_path, v
     result, compared = replay(doc)
     assert compared and all(same(rec, now) for rec, now in compared.values())
     assert result.episode_return == doc["episode_return"]
+
+
+def test_a_replay_renders_a_frame_per_action(tmp_path):
+    from agents.rl.policies import PaperPolicy, run_episode
+
+    env = tnf_env.make(topology="64-32-10", crossbar_sizes=(16,), max_steps=2)
+    run_episode(env, PaperPolicy(), 0)
+    result, compared = replay(tnf_env.episode_of(env).get_state(), render_dir=tmp_path)
+    assert result.steps == 2 and all(same(*pair) for pair in compared.values())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step_001.png", "step_002.png"]

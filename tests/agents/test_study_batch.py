@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from agents.experiments import methods as m
-from agents.experiments.episodes import Experiment, Job
-from agents.experiments.study import Lab, Study
+from agents.experiments.episodes import EpisodeJob, EpisodeRunner
+from agents.experiments.study import Study, StudyContext
 from agents.rl.policies import PaperPolicy, PruningPolicy, RandomPolicy, run_episode, run_episodes
 from tnf_env.model.spiking import SNNSettings
 
@@ -16,13 +16,13 @@ SETTINGS = {"dataset": "digits", "topology": "64-32-10", "crossbar_sizes": (16, 
             "dtype": "float64"}
 
 
-def _lab(batch: int, points: list) -> Lab:
-    exp = Experiment(SETTINGS, SNNSettings(timesteps=3))
-    return Lab(exp, (16, 32), [5.0, 10.0], 10.0, 3, 0.5, points=points, batch=batch)
+def _lab(batch: int, points: list) -> StudyContext:
+    exp = EpisodeRunner(SETTINGS, SNNSettings(timesteps=3))
+    return StudyContext(exp, (16, 32), [5.0, 10.0], 10.0, 3, 0.5, points=points, batch=batch)
 
 
 def _methods() -> list[m.Method]:
-    return [m.Original(), m.PruningTuned(), m.PruningRelease(max_steps=2), m.Offline(),
+    return [m.Original(), m.PruningTuned(), m.PruningRelease(max_steps=2), m.OfflineClustering(),
             m.PaperTuned(), m.PaperRelease(), m.RandomSearch(candidates=2)]
 
 
@@ -54,11 +54,12 @@ def test_batched_study_rows_equal_the_rows_run_one_after_the_other():
 
 def test_run_episodes_equals_run_episode_for_episodes_of_different_lengths():
     torch.set_num_threads(1)
-    exp = Experiment(SETTINGS, SNNSettings(timesteps=3))
+    exp = EpisodeRunner(SETTINGS, SNNSettings(timesteps=3))
     try:
         def jobs():  # fresh policies: the random one carries its stream
-            return [Job(PaperPolicy(16), 16), Job(PruningPolicy(16), 16, {"max_steps": 1}),
-                    Job(RandomPolicy(seed=5), None, {"retrain_epochs": 0.25})]
+            return [EpisodeJob(PaperPolicy(16), 16),
+                    EpisodeJob(PruningPolicy(16), 16, {"max_steps": 1}),
+                    EpisodeJob(RandomPolicy(seed=5), None, {"retrain_epochs": 0.25})]
 
         together = exp.transform_many(jobs(), 1, batch=3)
         alone = [exp.transform(j.policy, 1, j.crossbar_size, **j.overrides) for j in jobs()]
@@ -73,7 +74,7 @@ def test_run_episodes_equals_run_episode_for_episodes_of_different_lengths():
 
 
 def test_run_episodes_refuses_one_environment_for_two_episodes():
-    exp = Experiment(SETTINGS, SNNSettings(timesteps=3))
+    exp = EpisodeRunner(SETTINGS, SNNSettings(timesteps=3))
     try:
         env = exp.env(0)
         with pytest.raises(ValueError, match="one environment per episode"):
@@ -86,7 +87,7 @@ def test_run_episodes_refuses_one_environment_for_two_episodes():
 @pytest.mark.parametrize("batch", [0, -1, True, 1.5])
 def test_a_lab_refuses_an_invalid_batch(batch):
     with pytest.raises(ValueError, match="invalid episode batch"):
-        Lab(Experiment(SETTINGS), (16,), [10.0], 10.0, 3, 0.5, batch=batch)
+        StudyContext(EpisodeRunner(SETTINGS), (16,), [10.0], 10.0, 3, 0.5, batch=batch)
 
 
 def test_a_fixed_schedule_search_trial_batched_reports_what_one_episode_at_a_time_does(

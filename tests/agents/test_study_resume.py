@@ -8,8 +8,8 @@ import torch
 from agents.cli import main
 from agents.experiments import methods as m
 from agents.experiments import reproduce
-from agents.experiments.episodes import Experiment
-from agents.experiments.study import Lab, Study
+from agents.experiments.episodes import EpisodeRunner
+from agents.experiments.study import Study, StudyContext
 from tnf_env.model.spiking import SNNSettings
 
 SETTINGS = {"dataset": "digits", "topology": "64-32-10", "crossbar_sizes": (16,),
@@ -20,8 +20,9 @@ class Killed(Exception):
     pass
 
 
-def _study(log, seeds=(0, 1)) -> tuple[Lab, Study]:
-    lab = Lab(Experiment(SETTINGS, SNNSettings(timesteps=3)), (16,), [10.0], 10.0, 2, 0.5)
+def _study(log, seeds=(0, 1)) -> tuple[StudyContext, Study]:
+    lab = StudyContext(EpisodeRunner(SETTINGS, SNNSettings(timesteps=3)), (16,), [10.0], 10.0,
+                       2, 0.5)
     return lab, Study(lab, [m.Original(), m.PruningRelease(max_steps=1)], seeds, (16,), log)
 
 

@@ -10,9 +10,9 @@ from conftest import write_train_config
 
 from agents.cli import main
 from agents.experiments import methods as m
-from agents.experiments.episodes import Delivered, Experiment
+from agents.experiments.episodes import DeliveredNetwork, EpisodeRunner
 from agents.experiments.figures import METHOD_COLOURS
-from agents.experiments.study import Lab
+from agents.experiments.study import StudyContext
 from tnf_env.transform.tiles import live_tiles, tile_grid
 
 SETTINGS = {"dataset": "digits", "topology": "64-32-10", "crossbar_sizes": (16, 32),
@@ -23,8 +23,8 @@ SETTINGS = {"dataset": "digits", "topology": "64-32-10", "crossbar_sizes": (16, 
 @pytest.fixture(scope="module")
 def lab():
     torch.set_num_threads(1)
-    exp = Experiment(SETTINGS)
-    lab = Lab(exp, (16,), [10.0, 20.0, 40.0], 20.0, 3, 1.0, points=[])
+    exp = EpisodeRunner(SETTINGS)
+    lab = StudyContext(exp, (16,), [10.0, 20.0, 40.0], 20.0, 3, 1.0, points=[])
     yield lab
     lab.close()
 
@@ -43,7 +43,7 @@ def test_removing_one_tile_frees_one_crossbar_in_the_scoring_path(lab):
     mask = net.masks_numpy()[0]
     mask[tile_grid(mask.shape, 16) == 0] = False  # the first crossbar's block of layer 0
     net.set_mask(0, mask)
-    cut = Delivered(net, dense.clusters, 0.0, 0, dense.rate_scale)
+    cut = DeliveredNetwork(net, dense.clusters, 0.0, 0, dense.rate_scale)
     before, after = exp.score(dense, 0, 16), exp.score(cut, 0, 16)
     assert after["crossbars_best"] == before["crossbars_best"] - 1
     assert after["area_mm2_best"] < before["area_mm2_best"]

@@ -198,7 +198,7 @@ def _write(tmp_path, data, suffix=".json"):
         ({"adc_bits": 7, "adc_table": [[6, 1.0, 2.0], [7, 1.2, 3.0]]},
          "field 'adc_table' lacks the 4-bit row"),
         ({"adc_table": [[8, 1.0]]}, "field 'adc_table' rows must be"),
-        ({"adc_table": {"8": [1.0, "x"]}}, "field 'adc_table' row .* not numeric"),
+        ({"adc_table": {"8": [1.0, "x"]}}, "field 'adc_table' row .* must be a number"),
         ({"adc_bits": 2.5}, "field 'adc_bits' must be an integer"),
         ({"hop_energy_pj": 0.0}, "field 'hop_energy_pj' must be positive when partial"),
         ({"partial_sum_bits": -4}, "field 'partial_sum_bits' must be >= 0"),

@@ -73,3 +73,13 @@ def test_bad_calls_are_refused_with_what_is_allowed(task64):
         rollout([env, env], [Random(0), Random(1)], [0, 1], batch=2)
     with pytest.raises(ValueError, match="not bare episodes"):
         rollout([Episode(task64), Episode(task64)], [Random(0), Random(1)], [0, 1], batch=2)
+
+
+def test_a_bad_action_in_a_batch_changes_no_episode(task64):
+    """Episodes stepped together check every action before any begins its step."""
+    envs = [TraNNsformerEnv(task=task64) for _ in range(2)]
+    n = len(envs[0].codec.nvec)
+    bad = [[0] * (n - 1) + [2]]  # the crossbar index 2 of two sizes
+    with pytest.raises(ValueError, match=r"component 6 \(crossbar0\) is 2, allowed 0\.\.1"):
+        rollout(envs, [FixedActions([[0] * n]), FixedActions(bad)], [0, 1], batch=2)
+    assert [len(e.episode.actions) for e in envs] == [0, 0]

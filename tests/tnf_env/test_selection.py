@@ -9,7 +9,7 @@ import torch
 from conftest import TINY_TRAIN
 
 import tnf_env
-from agents.experiments.episodes import Experiment, tune
+from agents.experiments.episodes import EpisodeRunner, tune
 from agents.rl.policies import PruningPolicy, run_episode
 from tnf_env.measure.selection import clears_floor, standard_error
 
@@ -57,7 +57,7 @@ def test_env_delivers_only_a_step_that_clears_the_margin():
 
 def test_tuning_prefers_networks_that_clear_the_margin():
     torch.set_num_threads(1)
-    exp = Experiment({**ENV, "selection_margin": 0.0})
+    exp = EpisodeRunner({**ENV, "selection_margin": 0.0})
     try:
         pruned = exp.transform(PruningPolicy(16), 0, 16)
         original = exp.original(0)

@@ -1,7 +1,7 @@
 """The settings model: fields that describe themselves, and settings validated once.
 
 An environment built from a Task, a Task under other settings and the environments of
-an Experiment or a batched environment read only the settings that change: the count
+an EpisodeRunner or a batched environment read only the settings that change: the count
 of full validations below is what each path costs (the settings of a Task are
 validated when it is built, not again by every environment that serves it).
 """
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import tnf_env
-from agents.experiments.episodes import Experiment
+from agents.experiments.episodes import EpisodeRunner
 from tnf_env import BatchedTraNNsformerEnv, Task
 from tnf_env.settings import ALLOWED, EnvConfig, invalid, settings_table
 
@@ -127,7 +127,7 @@ def test_batched_and_experiment_environments_validate_once_per_new_setting(count
     assert [e.task.config.seed for e in venv.envs] == [0, 1, 0, 1]
     venv.close()
     assert count == {"from_kwargs": 1, "validate": 2}
-    exp = Experiment(SMALL)
+    exp = EpisodeRunner(SMALL)
     try:
         exp.env(0)
         assert count == {"from_kwargs": 2, "validate": 3}  # the seed's task

@@ -33,6 +33,7 @@ def test_the_written_document_reads_back_with_the_run_fields_optional():
     ({"extra": 1}, "unknown key 'extra'"),
     ({"actions": [[0] * (N + 1)]}, f"actions of {N} integers"),
     ({"actions": [[0] * (N - 1) + [2]]}, "got actions[0]="),  # crossbar index 2 of 2 sizes
+    ({"actions": [[0] * (N - 1) + [2]]}, "component 6 (crossbar0) is 2, allowed 0..1"),
     ({"actions": [[0] * N, [1.5] + [0] * (N - 1)]}, "got actions[1][0]=1.5"),
     ({"actions": "abc"}, "got actions='abc'"),
     ({"seed": -1}, "key 'seed' must be an integer in [0, 2**63)"),

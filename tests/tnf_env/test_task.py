@@ -8,7 +8,7 @@ import torch
 import tnf_env
 import tnf_env.task
 import tnf_env.vector_env
-from agents.experiments.episodes import Experiment
+from agents.experiments.episodes import EpisodeRunner
 from tnf_env import Task, TraNNsformerEnv
 
 
@@ -26,6 +26,8 @@ def test_task_answers_what_consumers_ask(task):
     assert set(task.dense_costs) == {16, 32} and task.reference is task.dense_cost(
         task.reference_size
     )
+    with pytest.raises(ValueError, match=r"crossbar size 64 is not one of \[16, 32\]"):
+        task.dense_cost(64)
     assert task.x_train.dtype == torch.float32 and task.x_train.device.type == "cpu"
     assert "digits 64-256-256-10 seed 0" in task.describe()
 
@@ -67,7 +69,7 @@ def test_dtype_setting():
 
 
 def test_experiment_builds_one_task_per_seed():
-    exp = Experiment({"dataset": "digits", "max_steps": 2})
+    exp = EpisodeRunner({"dataset": "digits", "max_steps": 2})
     try:
         a, b = exp.env(0).unwrapped, exp.env(0, rate_scale=3.0).unwrapped
         assert a is not b and a.task.baseline is b.task.baseline

@@ -129,9 +129,7 @@ class Assessment:
         """Area, energy and crossbars under ``accounting``, energy from ``spikes`` (None:
         the technology's expected activity)."""
         key = (accounting, _spikes_key(spikes))
-        if key not in self._costs:
-            for n in self.crossbar_sizes:
-                self.technology.check_crossbar_size(n)
+        if key not in self._costs:  # cost_mappings checks each size against the technology
             self._costs[key] = cost_mappings(
                 self.mappings(accounting, spikes),
                 self.technology,

@@ -70,6 +70,7 @@ from threadpoolctl import ThreadpoolController
 
 from hwmodel.clusters import Cluster
 from hwmodel.crossbar_circuit import fast_equivalent
+from hwmodel.crossbar_size import check_crossbar_size
 
 from .scic_kernels import TOO_FEW, components, kmeans, trim_block
 
@@ -411,8 +412,7 @@ def scic(
     m = np.asarray(mask) != 0
     if m.ndim != 2:
         raise ValueError(f"mask must be 2-D (n_out, n_in), got shape {m.shape}")
-    if crossbar_size < 1:
-        raise ValueError(f"crossbar_size must be >= 1, got {crossbar_size}")
+    check_crossbar_size(crossbar_size)
     if not 0.0 < base_quality <= 1.0:
         raise ValueError(f"base_quality must be in (0, 1], got {base_quality}")
     if n_groups < 2:
