@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 CLUSTER_KEYS = frozenset({"outputs", "inputs"})  # a cluster object's keys, exactly
+# Indices a cluster may hold: no layer the project maps is nearly this wide, and a larger
+# integer (one beyond int64 above all) would fail inside numpy's conversion, not here.
+INDEX_LIMIT = 2**31
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,11 +35,20 @@ class Cluster:
 
     def __post_init__(self) -> None:
         for name in ("outputs", "inputs"):
-            idx = np.unique(np.asarray(getattr(self, name), dtype=np.int64).ravel())
+            try:
+                idx = np.unique(np.asarray(getattr(self, name), dtype=np.int64).ravel())
+            except (OverflowError, TypeError, ValueError):
+                raise ValueError(
+                    f"Cluster.{name} must hold integer indices in [0, 2**31), got "
+                    f"{' '.join(repr(getattr(self, name)).split())[:120]}"
+                ) from None
             if idx.size == 0:
                 raise ValueError(f"Cluster.{name} is empty: a cluster needs at least one index")
-            if idx[0] < 0:
-                raise ValueError(f"Cluster.{name} has a negative index {idx[0]}")
+            if idx[0] < 0 or idx[-1] >= INDEX_LIMIT:
+                raise ValueError(
+                    f"Cluster.{name} has the index {idx[0] if idx[0] < 0 else idx[-1]} "
+                    "(allowed: integers in [0, 2**31))"
+                )
             idx.setflags(write=False)
             object.__setattr__(self, name, idx)
 
@@ -80,10 +92,14 @@ class Cluster:
             values = d[name]
             if not isinstance(values, list):
                 raise ValueError(f"{name} must be a list of integer indices, got {_short(values)}")
-            bad = [v for v in values if not isinstance(v, int) or isinstance(v, bool)]
+            bad = [
+                v for v in values
+                if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < INDEX_LIMIT
+            ]
             if bad:
                 raise ValueError(
-                    f"{name} must hold integer indices, got {bad[0]!r} in {_short(values)}"
+                    f"{name} must hold integer indices in [0, 2**31), got {bad[0]!r} in "
+                    f"{_short(values)}"
                 )
             seen: set[int] = set()
             for v in values:

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npy_format
 
+from hwmodel.arrayfile import ArrayFileError, check_npz
 from hwmodel.mapping import check_chain
+from hwmodel.safeload import DocumentError, open_regular
 
 
 class NetworkFileError(ValueError):
@@ -59,8 +62,20 @@ def load_network(path: str | Path, *, masks: bool = False) -> Network:
         layers whose shapes do not chain.
     """
     p = Path(path)
+    if not p.exists():
+        raise NetworkFileError(f"{p}: no such file")
     try:
+        with open_regular(p) as fh:
+            one_array = fh.read(len(npy_format.MAGIC_PREFIX)) == npy_format.MAGIC_PREFIX
+    except DocumentError as exc:
+        raise NetworkFileError(str(exc)) from None
+    if one_array:  # refused from its first bytes: loading it would allocate its shape
+        raise NetworkFileError(f"{p}: expected an .npz archive of layer matrices, got one array")
+    try:
+        check_npz(p)  # every header read before any array is allocated
         archive = np.load(p, allow_pickle=False)
+    except ArrayFileError as exc:
+        raise NetworkFileError(str(exc)) from None
     except FileNotFoundError:
         raise NetworkFileError(f"{p}: no such file") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:

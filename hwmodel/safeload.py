@@ -14,11 +14,19 @@ files, manifests and result documents all go through :func:`load_document` or
 - a key given twice in one mapping (YAML and JSON both let the last one win silently).
 
 Only plain data comes back: dicts, lists, strings, numbers, booleans and None.
+
+Every file a user names (documents here, and networks, datasets, policies elsewhere) is
+opened only when it is a regular file: :func:`regular_file` and :func:`open_regular`
+refuse a directory, a FIFO (whose open would block until a writer came), a device or a
+socket, in one line naming the path and what it is.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -151,24 +159,81 @@ def parse_document(text: str, origin: str, fmt: str = "yaml") -> Any:
     return data
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(path: Path, mode: int) -> DocumentError:
+    kind = next((name for test, name in _KINDS if test(mode)), "not a plain file")
+    return DocumentError(f"{path}: {kind}, not a regular file (allowed: a regular file)")
+
+
+def regular_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` when it names a regular file (a symbolic link to one included), checked
+    before anything opens it.
+
+    :param path: the file a user named.
+    :raises DocumentError: it does not exist or cannot be examined, or it is a directory,
+        a FIFO, a device or a socket.
+    """
+    p = Path(path)
+    try:
+        mode = os.stat(p).st_mode
+    except OSError as exc:
+        raise DocumentError(f"{p}: cannot read it ({exc.strerror or exc})") from None
+    except ValueError as exc:  # an embedded NUL byte
+        raise DocumentError(f"{p!r}: not a usable path ({exc})") from None
+    if not stat.S_ISREG(mode):
+        raise _not_regular(p, mode)
+    return p
+
+
+def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
+    """``path`` opened for binary reading, only if it is a regular file: opened without
+    blocking, then examined (no window in which it could be swapped for a FIFO).
+
+    :param path: the file a user named.
+    :raises DocumentError: as :func:`regular_file`, or it cannot be opened.
+    """
+    p = Path(path)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise DocumentError(f"{p}: cannot read it ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise DocumentError(f"{p!r}: not a usable path ({exc})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_regular(p, mode)
+    return os.fdopen(fd, "rb")
+
+
 def load_document(path: str | Path, fmt: str | None = None, max_bytes: int = MAX_BYTES) -> Any:
     """Read a YAML or JSON file (by its suffix unless ``fmt`` says) with the limits above.
 
     :param path: the file.
     :param fmt: ``"yaml"`` or ``"json"``; None: ``.json`` files are JSON, others YAML.
     :param max_bytes: the largest file accepted.
-    :raises DocumentError: unreadable, too large, or not a plain document.
+    :raises DocumentError: unreadable, not a regular file, too large, or not a plain document.
     """
     p = Path(path)
     fmt = fmt or ("json" if p.suffix.lower() == ".json" else "yaml")
     try:
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise DocumentError(f"{p}: {size} bytes, larger than the {max_bytes} allowed")
-        with open(p, "rb") as fh:
+        with open_regular(p) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise DocumentError(f"{p}: {size} bytes, larger than the {max_bytes} allowed")
             raw = fh.read(max_bytes + 1)
     except OSError as exc:
         raise DocumentError(f"{p}: cannot read it ({exc.strerror or exc})") from None
+    if len(raw) > max_bytes:  # it grew after it was examined
+        raise DocumentError(f"{p}: larger than the {max_bytes} bytes allowed")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

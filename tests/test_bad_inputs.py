@@ -193,6 +193,11 @@ def _out(tmp_path):
     return str(tmp_path / "out")
 
 
+def _dir(tmp_path, name):
+    (tmp_path / name).mkdir()
+    return str(tmp_path / name)
+
+
 def _tech_file(tmp_path, text):
     """A technology file holding ``text``, as a path."""
     path = tmp_path / "tech.yaml"
@@ -293,6 +298,18 @@ BAD_COMMANDS = [
     (lambda t: ["baseline", "--seed", "-1"], "--seed"),
     (lambda t: ["baseline", "--timesteps", "0"], "--timesteps"),
     (lambda t: ["baseline", "--percentile", "nan"], "--percentile"),
+    # magnitudes: refused at the range check, never inside a conversion or a loop
+    (lambda t: ["baseline", "--epochs", str(10**30)], "--epochs"),  # once trained on
+    (lambda t: ["baseline", "--timesteps", str(2**64)], "--timesteps"),  # once a torch error
+    (lambda t: ["reproduce", "--batch", str(10**30), "--out", _out(t)], "--batch"),  # once ran
+    (lambda t: ["train", "--config", _config(t), "--set", f"n_envs={2**64}", "--out", _out(t)],
+     "'n_envs'"),
+    (lambda t: ["replay", _schedule(t, torch_threads=2**63)], "'torch_threads'"),
+    (lambda t: ["replay", _schedule(t, actions=[[2**64] + [0] * 7])], "'actions'"),
+    # only regular files: a directory (a FIFO would block: tests/test_regular_files.py)
+    (lambda t: ["train", "--config", _dir(t, "cfg.yaml"), "--out", _out(t)],
+     "a directory, not a regular file"),
+    (lambda t: ["replay", _dir(t, "best_schedule.json")], "a directory, not a regular file"),
 ]
 
 
@@ -389,6 +406,25 @@ def _manifest(t, file, link=False, **extra):
     return lambda: load_manifest(t / "nets")
 
 
+def _huge_header_npz(t):
+    import io
+    import zipfile
+
+    from numpy.lib import format as npy_format
+
+    out = io.BytesIO()
+    header = {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6)}
+    npy_format.write_array_header_1_0(out, header)
+    with zipfile.ZipFile(t / "n.npz", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("weight0.npy", out.getvalue())
+        zf.writestr("mask0.npy", out.getvalue())
+
+
+def _dir_tech(t):
+    (t / "tech.yaml").mkdir()
+    return lambda: tnf_env.settings.EnvConfig.from_kwargs(technology=str(t / "tech.yaml"))
+
+
 def _object_npz(t):
     np.savez(t / "n.npz", weight0=np.array([{"a": 1}], dtype=object), mask0=np.ones(1))
 
@@ -465,6 +501,9 @@ BAD_FILES = [
     ("manifest", lambda t: _manifest(t, "x", link=True), "leads outside"),
     ("manifest", lambda t: _manifest(t, 5), "file=5"),
     ("manifest", lambda t: _manifest(t, "n", weights="n.npz"), "entry 0: unknown key 'weights'"),
+    # an array header asking for terabytes is refused before numpy allocates it
+    ("saved network", lambda t: _load_net(t, after=_huge_header_npz), "4000000000000 bytes"),
+    ("technology", _dir_tech, "a directory, not a regular file"),
 ]
 
 

@@ -180,28 +180,50 @@ class ActionCodec:
         return out
 
     def check(self, action) -> np.ndarray:
-        """The one validation of an action: ``action`` as an int64 array of this space.
+        """The one validation of an action: ``action`` as an int64 array of this space, each
+        component in range (checked before the conversion, so an integer of any size is
+        named as given).
 
         Whole-number floats are accepted (some learners emit them).
 
         :raises InvalidAction: the wrong length or type, or a component out of its range.
         """
-        a = np.asarray(action)
-        if (
+        items: Sequence | None
+        if isinstance(action, np.ndarray):
+            items = list(action) if action.dtype == object and action.ndim == 1 else None
+        else:
+            items = action if isinstance(action, (list, tuple)) else None
+        python_ints = items is not None and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items
+        )
+        try:
+            # Python integers stay Python integers until their range is checked: numpy
+            # would turn one beyond int64 into a float (or an object array).
+            a = np.array(items, dtype=object) if python_ints else np.asarray(action)
+        except (ValueError, TypeError):  # ragged nested lists
+            a = np.asarray(None)
+        if python_ints and a.shape == self.nvec.shape:
+            pass
+        elif (
             a.shape != self.nvec.shape
             or not np.issubdtype(a.dtype, np.integer)
             and not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)))
         ):
+            shown = " ".join(repr(action).split())
+            shown = shown if len(shown) <= 120 else shown[:117] + "..."
             reason = (f"expected {self.nvec.size} integers, "
                       f"component k in [0, {self.nvec.tolist()}[k])")
-            raise InvalidAction(f"invalid action {action!r}: {reason}", reason)
-        a = a.astype(np.int64)
+            raise InvalidAction(f"invalid action {shown}: {reason}", reason)
+        # The range is checked in the action's own dtype: a uint64 or a float beyond int64
+        # would wrap (or turn into INT64_MIN) in the conversion and be named as another value.
         out = (a < 0) | (a >= self.nvec)
         if out.any():
             k = int(np.flatnonzero(out)[0])
-            reason = f"component {k} ({self.names()[k]}) is {a[k]}, allowed 0..{self.nvec[k] - 1}"
+            value = a[k].item() if isinstance(a[k], np.generic) else a[k]
+            reason = (f"component {k} ({self.names()[k]}) is {value!r}, "
+                      f"allowed 0..{self.nvec[k] - 1}")
             raise InvalidAction(f"invalid action: {reason}", reason)
-        return a
+        return a.astype(np.int64)
 
     def decode(self, action) -> DecodedAction:
         a = self.check(action)

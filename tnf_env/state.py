@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from .actions import ActionCodec, InvalidAction
 from .model.network import default_topology, parse_topology
-from .settings import MAX_STEPS, EnvConfig, earlier_settings, explicit_settings
+from .settings import MAX_STEPS, MAX_THREADS, EnvConfig, earlier_settings, explicit_settings
 from .task import DEFAULT_MAX_STEPS
 from .transform.step_plan import sub_epochs
 from .validation import Int, Str, check_seed, seed_range
@@ -64,9 +64,10 @@ def _finite(metrics: dict[str, Any]) -> dict[str, Any]:
     return metrics
 
 
-def _positive(value: int | None) -> int | None:
-    if value is not None and value < 1:
-        raise ValueError("below 1")
+def _threads(value: int | None) -> int | None:
+    # bounded before it reaches torch.set_num_threads (a C long)
+    if value is not None and not 1 <= value <= MAX_THREADS:
+        raise ValueError(f"outside [1, {MAX_THREADS}]")
     return value
 
 
@@ -117,7 +118,7 @@ class EpisodeState(BaseModel):
     # Int is strict: 1.7 and True are not actions
     actions: Annotated[list[Action], Field(max_length=MAX_STEPS)]
     metrics: Metrics = Field(default_factory=dict)
-    torch_threads: Annotated[Int | None, AfterValidator(_positive)] = None
+    torch_threads: Annotated[Int | None, AfterValidator(_threads)] = None
     episode_return: float | None = None
     # the run's own fields: optional, for readers of a run directory
     config: dict[Str, Any] | None = None
@@ -143,7 +144,7 @@ ALLOWED = {
     "actions": f"a list of at most {MAX_STEPS} actions, each a list of integers >= 0",
     "metrics": f"a mapping from metric names {list(STATE_METRICS)} to finite values (no NaN "
     "or infinity)",
-    "torch_threads": "null or an integer >= 1",
+    "torch_threads": f"null or an integer in [1, {MAX_THREADS}]",
     "episode_return": "null or a number",
     "config": "null or a mapping (a run's configuration)",
     "timesteps": "null or an integer",

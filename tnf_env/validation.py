@@ -31,6 +31,39 @@ SEED_LIMIT = 2**63
 NUMPY_SEED_LIMIT = 2**32
 
 
+# The largest magnitude any integer (a count, a size, an index, a step) may have when it is
+# compared with its own range: numpy and torch hold integers in int64, and a Python int
+# beyond it fails inside the conversion (OverflowError) instead of at the range check.
+INT_LIMIT = 2**63
+# Episodes one vector environment runs at once: each holds its own network copies and
+# dataset views, so far fewer fit any machine (training configurations keep n_envs to it).
+MAX_ENVS = 256
+
+
+def check_int(value: Any, name: str, low: int = 0, high: int = INT_LIMIT - 1) -> int:
+    """An integer in ``[low, high]`` as a Python int, checked before any conversion.
+
+    Python and numpy integers are taken; booleans, floats (even whole ones), strings and
+    integers of any magnitude outside the range are refused by the range check itself, so
+    nothing reaches ``float()``, ``np.int64`` or torch unchecked.
+
+    :param value: the value given.
+    :param name: the setting, flag or field to name in the error.
+    :param low: the smallest value allowed.
+    :param high: the largest value allowed (at most ``INT_LIMIT - 1``).
+    :raises ValueError: ``invalid NAME=VALUE: allowed an integer in [LOW, HIGH]``.
+    """
+    ok = not isinstance(value, (bool, np.bool_))
+    try:
+        number = operator.index(value) if ok else low - 1
+    except TypeError:
+        ok = False
+    if not ok or not low <= number <= high:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ValueError(f"invalid {name}={shown}: allowed an integer in [{low}, {high}]")
+    return number
+
+
 def seed_range(limit: int = SEED_LIMIT) -> str:
     """The interval a seed below ``limit`` lies in, as every refusal writes it.
 

@@ -31,10 +31,11 @@ from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
 from .env import TraNNsformerEnv
 from .episode import Retrained
-from .settings import EnvConfig
+from .settings import MAX_THREADS, EnvConfig
 from .task import Task
 from .transform.batched import retrain_stacked
 from .transform.step_plan import run_plans
+from .validation import MAX_ENVS, check_int, check_seed
 
 AUTORESET_MODES = {m.value: m for m in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)}
 
@@ -81,7 +82,7 @@ def step_together(
 class BatchedTraNNsformerEnv(VectorEnv):
     """``num_envs`` TraNNsformer episodes stepped together; networks retrained batched.
 
-    :param num_envs: episodes run at once (B).
+    :param num_envs: episodes run at once (B), at most :data:`~tnf_env.validation.MAX_ENVS`.
     :param task: the shared :class:`~tnf_env.task.Task` (built from the settings if None).
     :param baseline_seeds: episode k transforms the dense baseline of seed
         ``baseline_seeds[k % len]`` (one task per seed, sharing the data tensors; None:
@@ -89,7 +90,7 @@ class BatchedTraNNsformerEnv(VectorEnv):
     :param autoreset_mode: Gymnasium's ``NEXT_STEP`` (default: the step after an episode
         ends resets it) or ``SAME_STEP`` (reset at once; the last observation and info
         go to ``info["final_obs"]`` and ``info["final_info"]``).
-    :param threads: threads that run the episodes' own work (pruning, clustering,
+    :param threads: threads (at most 1024) that run the episodes' own work (pruning, clustering,
         mapping, costing, evaluation) side by side between batched retrainings; 1 runs it
         one episode after the other. Results do not depend on it.
     :param settings: environment settings, as for ``gymnasium.make``.
@@ -106,10 +107,8 @@ class BatchedTraNNsformerEnv(VectorEnv):
         threads: int = 1,
         **settings: Any,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"invalid setting num_envs={num_envs!r}: allowed an integer >= 1")
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"invalid setting threads={threads!r}: allowed an integer >= 1")
+        num_envs = check_int(num_envs, "setting num_envs", 1, MAX_ENVS)
+        threads = check_int(threads, "setting threads", 1, MAX_THREADS)
         self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
         self._map = self._pool.map if self._pool is not None else map
         mode = autoreset_mode.value if isinstance(autoreset_mode, AutoresetMode) else autoreset_mode
@@ -125,7 +124,13 @@ class BatchedTraNNsformerEnv(VectorEnv):
         if baseline_seeds is not None:
             if not baseline_seeds:
                 raise ValueError("invalid setting baseline_seeds=[]: allowed None or seeds")
-            tasks = [task.with_settings(seed=int(s)) for s in baseline_seeds]
+            if len(baseline_seeds) > MAX_ENVS:
+                raise ValueError(
+                    f"invalid setting baseline_seeds: {len(baseline_seeds)} seeds, allowed "
+                    f"at most {MAX_ENVS}"
+                )
+            tasks = [task.with_settings(seed=check_seed(s, "setting baseline_seeds"))
+                     for s in baseline_seeds]
         self.envs = []
         for k in range(num_envs):
             t = tasks[k % len(tasks)]

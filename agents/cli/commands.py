@@ -30,6 +30,7 @@ from ..experiments.configs import BenchmarkConfig, ReproduceConfig
 from ..experiments.flags import add_study_flags, check_batch, check_methods
 from ..search.config import SearchConfig
 from .checks import (
+    FLAG_LIMITS,
     CLIError,
     check_budget,
     check_device,
@@ -55,12 +56,12 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     from tnf_env.model.spiking import normalization_scales, simulate_snn
     from tnf_env.model.training import default_recipe, to_tensors
 
-    if args.epochs is not None and args.epochs < 1:  # 0 would cache an untrained network
-        raise CLIError(f"--epochs must be an integer >= 1, got {args.epochs}")
+    check_positive(args, "epochs")  # 0 would cache an untrained network
     check_seeds([args.seed], "--seed")
-    bad = [t for t in args.timesteps if t < 1]
+    high = FLAG_LIMITS["snn_timesteps"]
+    bad = [t for t in args.timesteps if not 1 <= t <= high]
     if bad:
-        raise CLIError(f"--timesteps must be integers >= 1, got {bad[0]}")
+        raise CLIError(f"--timesteps must be integers in [1, {high}], got {bad[0]}")
     if not 0 < args.percentile <= 100:
         raise CLIError(f"--percentile must be a number in (0, 100], got {args.percentile}")
     data = load_dataset(args.dataset, args.data_dir)

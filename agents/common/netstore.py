@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from hwmodel.arrayfile import ArrayFileError, check_npz
 from hwmodel.clusters import Cluster, clusters_from_document
 from hwmodel.safeload import DocumentError, confined, load_document
 
@@ -107,6 +108,7 @@ def load_saved_network(stem: str | Path) -> SavedNetwork:
     stem = Path(stem)
     npz = stem.with_suffix(".npz")
     try:
+        check_npz(npz)  # a regular file whose headers fit the limits, before any allocation
         if npz.stat().st_size > MAX_NETWORK_BYTES:
             raise SavedNetworkError(f"{npz}: larger than {MAX_NETWORK_BYTES} bytes")
         with np.load(npz, allow_pickle=False) as z:
@@ -122,6 +124,8 @@ def load_saved_network(stem: str | Path) -> SavedNetwork:
             masks = [z[f"mask{i}"] for i in range(n)]
     except SavedNetworkError:
         raise
+    except ArrayFileError as exc:
+        raise SavedNetworkError(str(exc)) from None
     except ValueError as exc:  # numpy: "Object arrays cannot be loaded when allow_pickle=False"
         raise SavedNetworkError(
             f"{npz}: {' '.join(str(exc).split())} (allowed: numeric arrays only)"

@@ -20,7 +20,8 @@ from hwmodel.technology import DEFAULT_TECHNOLOGY
 from tnf_env.data.datasets import DEFAULT_DATASET
 from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
 from tnf_env.model import SNN_TIMESTEPS
-from tnf_env.validation import Int, Str
+from tnf_env.settings import MAX_SNN_TIMESTEPS
+from tnf_env.validation import MAX_ENVS, Int, Str
 
 from ..common.configs import refusing
 
@@ -242,8 +243,8 @@ class CompareConfig:
     @field_validator("batch")
     @classmethod
     def _batch(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(f"batch must be an integer >= 1, got {value!r}")
+        if not 1 <= value <= MAX_ENVS:
+            raise ValueError(f"batch must be an integer in [1, {MAX_ENVS}], got {value!r}")
         return value
 
     @field_validator("rate_grid")
@@ -256,9 +257,10 @@ class CompareConfig:
     @field_validator("snn_timesteps", "reps")
     @classmethod
     def _counts(cls, value: int, info: ValidationInfo) -> int:
-        low = 100 if info.field_name == "reps" else 1
-        if value < low:
-            raise ValueError(f"{info.field_name} must be an integer >= {low}, got {value!r}")
+        low, high = (100, 10**6) if info.field_name == "reps" else (1, MAX_SNN_TIMESTEPS)
+        if not low <= value <= high:
+            raise ValueError(
+                f"{info.field_name} must be an integer in [{low}, {high}], got {value!r}")
         return value
 
     @field_validator("workers")

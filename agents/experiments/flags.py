@@ -30,9 +30,12 @@ def add_study_flags(p: argparse.ArgumentParser) -> None:
 
 
 def check_batch(batch: int) -> None:
-    """Refuse an episode batch below 1."""
-    if batch < 1:
-        raise ValueError(f"--batch {batch}: allowed an integer >= 1")
+    """Refuse an episode batch outside ``[1, MAX_ENVS]`` (each episode of a batch holds its
+    own networks: no machine holds more than that many at once)."""
+    from tnf_env.validation import MAX_ENVS
+
+    if not 1 <= batch <= MAX_ENVS:
+        raise ValueError(f"--batch {batch}: allowed an integer in [1, {MAX_ENVS}]")
 
 
 def check_methods(names: Sequence[str] | None, extra: Sequence[str] = ()) -> None:

@@ -28,11 +28,12 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass
 
-from hwmodel.safeload import DocumentError, parse_document
+from hwmodel.safeload import DocumentError, parse_document, regular_file
 from tnf_env.actions import ACTION_GROUPS
 from tnf_env.data.datasets import DEFAULT_DATASET
 from tnf_env.settings import EnvConfig
 from tnf_env.validation import (
+    MAX_ENVS,
     NUMPY_SEED_LIMIT,
     SEED_LIMIT,
     Int,
@@ -57,7 +58,7 @@ MAX_LIST = 1024
 # deep inside numpy or torch).
 INT_LIMITS = {
     "timesteps": 10**9,
-    "n_envs": 256,
+    "n_envs": MAX_ENVS,
     "n_steps": 10**6,
     "batch_size": 10**6,
     "n_epochs": 10_000,
@@ -359,6 +360,11 @@ def resolve_config_path(spec: str) -> Any:
     path: Any = Path(spec)
     if path.suffix not in (".yaml", ".yml"):
         path = CONFIG_DIR / f"{spec}.yaml"
+    if isinstance(path, Path) and path.exists():
+        try:
+            regular_file(path)  # a directory or a FIFO is not "not found"
+        except DocumentError as exc:
+            raise ConfigError(f"config {exc}") from None
     if not path.is_file():
         known = known_configs()
         raise ConfigError(f"config {spec!r} not found (looked for {path}); known: {known}")

@@ -35,7 +35,7 @@ def load_schedule(path: str | Path) -> dict[str, Any]:
     :raises ScheduleFileError: one line naming the file, the key, the value and what is allowed.
     """
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():  # a directory or a FIFO is named as such by load_document
         raise ScheduleFileError(f"schedule file {p} not found")
     try:
         doc = load_document(p, "json")

@@ -26,7 +26,8 @@ import numpy as np
 import torch
 import yaml
 
-from hwmodel.safeload import DocumentError, load_document
+from hwmodel.arrayfile import read_member
+from hwmodel.safeload import MAX_BYTES, DocumentError, load_document, regular_file
 from tnf_env.settings import earlier_settings, explicit_settings
 
 from ..common.outputs import OutputError, atomic_write, dir_lock
@@ -194,10 +195,14 @@ def load_weights(model: OnPolicyAlgorithm, path: Path, optimizer: bool = False) 
     :raises RunError: the zip is unreadable or does not fit ``model``.
     """
     try:
-        with zipfile.ZipFile(path) as zf:
-            data = json.loads(zf.read("data"))
+        with zipfile.ZipFile(regular_file(path)) as zf:
+            data = json.loads(read_member(zf, "data", MAX_BYTES))
             weights = _read_tensors(zf, "policy.pth", model.device)
             adam = _read_tensors(zf, "policy.optimizer.pth", model.device) if optimizer else None
+    except DocumentError as exc:  # not a regular file
+        raise RunError(str(exc)) from None
+    except RecursionError:
+        raise RunError(f"{path} is unreadable: its data is nested too deeply") from None
     except pickle.UnpicklingError:  # torch's own message suggests weights_only=False: no
         raise RunError(
             f"{path} is unreadable: it holds objects other than tensors, "
@@ -224,7 +229,7 @@ def load_weights(model: OnPolicyAlgorithm, path: Path, optimizer: bool = False) 
 
 
 def _read_tensors(zf: zipfile.ZipFile, name: str, device: Any) -> Any:
-    return torch.load(io.BytesIO(zf.read(name)), map_location=device, weights_only=True)
+    return torch.load(io.BytesIO(read_member(zf, name)), map_location=device, weights_only=True)
 
 
 def _spaces_misfit(data: dict, model: OnPolicyAlgorithm) -> str | None:

@@ -17,7 +17,8 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from hwmodel.safeload import load_document
+from hwmodel.arrayfile import read_member
+from hwmodel.safeload import MAX_BYTES, load_document, regular_file
 
 
 class SpacesError(ValueError):
@@ -71,12 +72,13 @@ def stored_spaces(run: Path, model_zip: Path) -> tuple[gymnasium.Space, gymnasiu
             shape, low, high, nvec = obs["shape"], [obs["low"]], [obs["high"]], act["nvec"]
             where = run / SPACES_FILE
         else:
-            with zipfile.ZipFile(model_zip) as zf:
-                data = json.loads(zf.read("data"))
+            with zipfile.ZipFile(regular_file(model_zip)) as zf:
+                data = json.loads(read_member(zf, "data", MAX_BYTES))
             obs, act = data["observation_space"], data["action_space"]
             shape, low, high = obs["_shape"], _numbers(obs["low"]), _numbers(obs["high"])
             nvec, where = _numbers(act["nvec"]), model_zip
-    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, KeyError, TypeError, ValueError, RecursionError,
+            zipfile.BadZipFile) as exc:
         raise SpacesError(f"{run}: the policy's spaces are unreadable ({exc})") from None
     ok = (
         isinstance(shape, list) and len(shape) == 1

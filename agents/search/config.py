@@ -17,7 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from hwmodel.safeload import DocumentError, parse_document
-from tnf_env.validation import Int, Str
+from tnf_env.validation import NUMPY_SEED_LIMIT, Int, Str, seed_range
 
 from ..common.configs import refusing
 
@@ -40,6 +40,7 @@ DEFAULT_SPACES = {
 
 MAX_SAMPLES = 100_000  # trials of an Optuna search, episodes of a fixed-schedule trial
 MAX_FAILURES = 100  # restarts of a dying trial (Tune's -1, restart forever, is refused)
+MAX_CPUS = 65_536  # CPUs a local Ray may claim: more than any one machine has
 
 
 class SearchError(ValueError):
@@ -165,6 +166,10 @@ class SearchConfig:
     def _seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
         if len(set(seeds)) != len(seeds):
             raise ValueError(f"--seeds must be distinct, got {list(seeds)}")
+        bad = [s for s in seeds if not 0 <= s < NUMPY_SEED_LIMIT]
+        if bad:  # a PPO seed goes to numpy's global generator
+            raise ValueError(
+                f"--seeds must be integers in {seed_range(NUMPY_SEED_LIMIT)}, got {bad[0]}")
         return seeds
 
     @model_validator(mode="after")
@@ -172,8 +177,9 @@ class SearchConfig:
         """The CPUs a trial needs, and the space: a bad key or value fails now, not in a
         trial."""
         if self.num_cpus is not None and self.address is None:
-            if self.num_cpus < 1:
-                raise ValueError(f"--num-cpus must be an integer >= 1, got {self.num_cpus}")
+            if not 1 <= self.num_cpus <= MAX_CPUS:
+                raise ValueError(
+                    f"--num-cpus must be an integer in [1, {MAX_CPUS}], got {self.num_cpus}")
             if self.base.n_envs > self.num_cpus:  # Ray would wait forever for the CPUs
                 raise ValueError(
                     f"a trial needs one CPU per environment worker: --n-envs "

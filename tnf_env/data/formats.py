@@ -12,15 +12,23 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import pickle
 import zlib
 from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hwmodel.safeload import DocumentError, open_regular, regular_file
+
 from .registry import N_CLASSES, DatasetError, DatasetSpec
+
+# The largest IDX file read (uncompressed): MNIST's training images are 47 MB; a header
+# declaring more than 2 GiB is damage, and would be read whole into memory.
+MAX_IDX_BYTES = 2**31
 
 __all__ = ["read_cifar", "read_digits", "read_idx", "read_idx_part", "read_svhn"]
 
@@ -66,36 +74,52 @@ def read_idx(path: Path, magic: int, item_shape: tuple[int, ...]) -> tuple[np.nd
     :param magic: the magic number it must start with.
     :param item_shape: the shape of one item (``(28, 28)`` for images, ``()`` for labels).
     """
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as fh:
-                raw = fh.read()
-        else:
-            raw = path.read_bytes()
+        # Only a regular file, and only as many bytes as its header declares (checked against
+        # MAX_IDX_BYTES first): a gzip of a few kilobytes can inflate to gigabytes.
+        with open_regular(path) as plain, (
+            gzip.GzipFile(fileobj=plain, mode="rb") if path.suffix == ".gz" else nullcontext(plain)
+        ) as fh:
+            raw = fh.read(header)
+            found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
+            if found != magic:
+                raise DatasetError(
+                    f"{path}: not an IDX {'image' if ndim == 3 else 'label'} file: "
+                    f"magic number {found}, expected {magic}."
+                )
+            if len(raw) < header:
+                raise DatasetError(
+                    f"{path}: truncated: {len(raw)} bytes, shorter than the header."
+                )
+            dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+            if dims[1:] != item_shape:
+                raise DatasetError(f"{path}: items of shape {dims[1:]}, expected {item_shape}.")
+            size = math.prod(dims)  # exact: numpy's prod would wrap around in int64
+            if size > MAX_IDX_BYTES:
+                raise DatasetError(
+                    f"{path}: its header declares {dims[0]} items, {size} bytes (allowed: at "
+                    f"most {MAX_IDX_BYTES} bytes, {MAX_IDX_BYTES // 784} images of 28x28)."
+                )
+            raw += fh.read(size + 1)
+    except DocumentError as exc:
+        raise DatasetError(str(exc)) from None
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetError(
             f"{path}: cannot read ({exc}); the file is truncated or corrupt: "
             "delete it and get it again."
         ) from exc
-    ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
-    if found != magic:
-        raise DatasetError(
-            f"{path}: not an IDX {'image' if ndim == 3 else 'label'} file: "
-            f"magic number {found}, expected {magic}."
-        )
-    if len(raw) < header:
-        raise DatasetError(f"{path}: truncated: {len(raw)} bytes, shorter than the header.")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    if dims[1:] != item_shape:
-        raise DatasetError(f"{path}: items of shape {dims[1:]}, expected {item_shape}.")
-    expected = header + int(np.prod(dims))
+    expected = header + size
     if len(raw) != expected:
-        state = "truncated" if len(raw) < expected else "has trailing bytes"
+        if len(raw) < expected:
+            raise DatasetError(
+                f"{path}: truncated: its header promises {dims[0]} items, "
+                f"{expected} bytes, but it holds {len(raw)} bytes."
+            )
         raise DatasetError(
-            f"{path}: {state}: its header promises {dims[0]} items, "
-            f"{expected} bytes, but it holds {len(raw)} bytes."
+            f"{path}: has trailing bytes: its header promises {dims[0]} items, "
+            f"{expected} bytes, but it holds more."
         )
     return np.frombuffer(raw, np.uint8, offset=header).reshape(dims), raw
 
@@ -159,7 +183,9 @@ def read_svhn(
     key = spec.parts[part][0]
     path = files[key]
     try:
-        mat = loadmat(path)
+        mat = loadmat(regular_file(path))
+    except DocumentError as exc:
+        raise DatasetError(str(exc)) from None
     except Exception as exc:  # scipy raises many types for a damaged file
         raise DatasetError(
             f"{path}: cannot read the .mat file ({type(exc).__name__}: {exc}); "
@@ -220,10 +246,12 @@ def read_cifar(
     for key in spec.parts[part]:
         path = files[key]
         try:
-            with path.open("rb") as fh:
+            with open_regular(path) as fh:
                 batch = _Unpickler(fh, encoding="latin1").load()
             data = batch.get(b"data", batch.get("data"))
             labels = batch.get(b"labels", batch.get("labels"))
+        except DocumentError as exc:
+            raise DatasetError(str(exc)) from None
         except Exception as exc:  # a damaged pickle raises almost anything
             raise DatasetError(
                 f"{path}: not a CIFAR-10 batch ({type(exc).__name__}: {exc}); "

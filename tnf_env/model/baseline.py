@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from filelock import FileLock
 
+from hwmodel.safeload import open_regular
+
 from ..data.datasets import Dataset
 from .network import MaskedMLP, format_topology, parse_topology
 from .torch_device import generator_on, resolve_device
@@ -185,7 +187,8 @@ def _check_topology(data: Dataset, topology: Sequence[int]) -> None:
 def _load_entry(path: Path, spec: dict) -> Baseline | None:
     """The cached baseline at ``path``, or None (with a warning) if it is unusable."""
     try:
-        entry = torch.load(path, map_location="cpu", weights_only=True)
+        with open_regular(path) as fh:  # a FIFO in the cache would block a plain open
+            entry = torch.load(fh, map_location="cpu", weights_only=True)
         if entry.get("spec") != spec:
             raise ValueError("its settings do not match the requested ones")
         if _state_checksum(entry["state_dict"]) != entry["checksum"]:

@@ -37,21 +37,22 @@ class TrainingRecipe:
     augment_shift: int = 0  # random image shifts of up to this many pixels (0: off)
 
     def __post_init__(self) -> None:
+        # Upper bounds too: an integer beyond them would run for years or fail inside torch.
         checks = {
             "lr": self.lr > 0,
             "momentum": 0 <= self.momentum < 1,
-            "batch_size": self.batch_size >= 1,
+            "batch_size": 1 <= self.batch_size <= 10**8,
             "dropout": 0 <= self.dropout < 1,
             "init_scale": self.init_scale > 0,
-            "epochs": self.epochs >= 0,
-            "augment_shift": self.augment_shift >= 0,
+            "epochs": 0 <= self.epochs <= 100_000,
+            "augment_shift": 0 <= self.augment_shift <= 64,
         }
-        bad = [k for k, ok in checks.items() if not ok]
+        bad = [f"{k}={getattr(self, k)!r}" for k, ok in checks.items() if not ok]
         if bad:
             raise ValueError(
-                f"invalid training recipe field(s) {bad}: lr > 0, 0 <= momentum < 1, "
-                "batch_size >= 1, 0 <= dropout < 1, init_scale > 0, epochs >= 0, "
-                "augment_shift >= 0"
+                f"invalid training recipe field(s) {', '.join(bad)}: allowed lr > 0, "
+                "0 <= momentum < 1, batch_size in [1, 10**8], 0 <= dropout < 1, "
+                "init_scale > 0, epochs in [0, 100000], augment_shift in [0, 64]"
             )
 
     def to_dict(self) -> dict:
