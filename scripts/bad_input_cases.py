@@ -417,13 +417,13 @@ def network_cases() -> list[Case]:
                  "overlap|cluster"),
         saved("clusters an unknown key",
               "p = Path('net_clusters.json'); d = json.loads(p.read_text());\n"
-              "d[0][0]['colour'] = 1; p.write_text(json.dumps(d))", "colour"),
+              "d['clusters'][0][0]['colour'] = 1; p.write_text(json.dumps(d))", "colour"),
         saved("clusters an index beyond int64",
               "p = Path('net_clusters.json'); d = json.loads(p.read_text());\n"
-              "d[0][0]['outputs'] = [2**70]; p.write_text(json.dumps(d))", "outputs"),
+              "d['clusters'][0][0]['outputs'] = [2**70]; p.write_text(json.dumps(d))", "outputs"),
         saved("surplus cluster layers",
               "p = Path('net_clusters.json'); d = json.loads(p.read_text());\n"
-              "p.write_text(json.dumps(d + [[], []]))", "clusters|layer"),
+              "d['clusters'] += [[], []]; p.write_text(json.dumps(d))", "clusters|layer"),
         saved("an npz header of 10**12 floats",
               f"Path('net.npz').write_bytes({npy_header_claiming((10**12,))!r})", "net\\.npz"),
         saved("a FIFO as the clusters file",
@@ -485,8 +485,9 @@ def dataset_cases() -> list[Case]:
     for arg, value in (("n_val", BIG), ("n_val", "-1"), ("n_val", "1.5"), ("n_val", "True"),
                        ("seed", BIG), ("seed", "-1"), ("seed", "'0'"), ("name", "5"),
                        ("data_dir", "5")):
+        dataset = "mnist-10k" if arg == "data_dir" else "digits"  # digits reads no files
         call = (f"load_dataset({value}, download=False)" if arg == "name" else
-                f"load_dataset('digits', {arg}={value}, download=False)")
+                f"load_dataset({dataset!r}, {arg}={value}, download=False)")
         cases.append(Case("dataset file", f"load_dataset({arg}={value})",
                           ("py", "from tnf_env.data.datasets import load_dataset\n" + call),
                           arg if arg != "name" else "dataset|name"))
@@ -503,6 +504,7 @@ def policy_cases() -> list[Case]:
     """A trained policy's directory (``compare --warm-start/--methods policy:DIR``,
     ``benchmark --run DIR``, ``train --resume DIR``, ``SB3Policy.load``)."""
     run = {"p": Fixture("run")}
+    resumed = dict(keep=("p",), real=True, timeout=60)  # train() checks a resumed run: run it
 
     def pol(name: str, change: dict, expect: str, argv: tuple[str, ...] | None = None,
             **kw) -> Case:
@@ -533,14 +535,14 @@ def policy_cases() -> list[Case]:
         pol("benchmark --run: best_model.zip missing", {"p/best_model.zip": None},
             "best_model", ("cli", "benchmark", "--run", "p", "--seeds", "0", "--out", "out")),
         pol("train --resume: a smaller --timesteps", {},
-            "timesteps", ("cli", "train", "--resume", "p", "--timesteps", "1"), keep=("p",)),
-        pol("train --resume: --set n_steps beyond int64", {}, "n_steps",
-            ("cli", "train", "--resume", "p", "--set", f"n_steps={BIG}"), keep=("p",)),
+            "timesteps", ("cli", "train", "--resume", "p", "--timesteps", "1"), **resumed),
+        pol("train --resume: --set n_steps beyond int64", {}, "n_steps|--set",
+            ("cli", "train", "--resume", "p", "--set", f"n_steps={BIG}"), **resumed),
         pol("train --resume: config.yaml a YAML tag", {"p/config.yaml": f"seed: {TOUCH}\n"},
-            "config\\.yaml|tag", ("cli", "train", "--resume", "p"), keep=("p",)),
+            "config\\.yaml|tag", ("cli", "train", "--resume", "p"), **resumed),
         pol("train --resume: a checkpoint truncated",
             {"p/checkpoints/truncated.zip": b"PK"}, "checkpoint|truncated",
-            ("cli", "train", "--resume", "p", "--timesteps", "8"), keep=("p",)),
+            ("cli", "train", "--resume", "p", "--timesteps", "8"), **resumed),
     ]
 
 

@@ -65,7 +65,8 @@ class Fifo:
 
 @dataclass(frozen=True)
 class Fixture:
-    """A copy of a prepared fixture (:func:`build_fixtures`) at this path."""
+    """A copy of a prepared fixture (:func:`build_fixtures`) at this path; ``repo:PATH``:
+    of the repository's ``PATH``."""
 
     name: str
 
@@ -100,7 +101,8 @@ class Case:
     @property
     def id(self) -> str:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{self.surface}-{self.name}").strip("-")
-        return slug[:80] + "-" + hashlib.sha1(repr(self.run).encode()).hexdigest()[:6]
+        what = repr((self.surface, self.name, self.run, sorted(self.files)))
+        return slug[:60] + "-" + hashlib.sha1(what.encode()).hexdigest()[:10]
 
 
 # What a command's work is: replaced by the stub unless the case is real.
@@ -160,15 +162,17 @@ def _write(work: Path, files: dict[str, Any], fixtures: Path) -> None:
     for rel, content in files.items():
         path = work / rel
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir() and not path.is_symlink():  # a case's file replaces a fixture's
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            path.unlink()
         if content is None:  # the fixture without this file
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        elif isinstance(content, Fifo):
+            continue
+        if isinstance(content, Fifo):
             os.mkfifo(path)
         elif isinstance(content, Fixture):
-            source = fixtures / content.name
+            source = (ROOT / content.name.removeprefix("repo:") if content.name.startswith(
+                "repo:") else fixtures / content.name)
             if source.is_dir():
                 shutil.copytree(source, path)
             else:
@@ -196,6 +200,11 @@ def _snapshot(path: Path, skip: Path | None = None) -> dict[str, str]:
         else:
             found[str(p)] = "fifo" if p.is_fifo() else "dir" if p.is_dir() else "other"
     return found
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> bool:
+    """A file that was there is gone or holds something else (new files do not count)."""
+    return any(after.get(path) != digest for path, digest in before.items())
 
 
 def _substitute(parts: tuple[str, ...], work: Path) -> list[str]:
@@ -263,7 +272,7 @@ def run_case(case: Case, base: Path, fixtures: Path, cache: Path) -> dict[str, A
     facts = {
         "executed": (work / MARK).exists(),
         "escaped": sorted(set(_snapshot(home, skip=work).items()) ^ set(before_outside.items())),
-        "lost": [k for k in case.keep if _snapshot(work / k) != before_keep[k]],
+        "lost": [k for k in case.keep if _changed(before_keep[k], _snapshot(work / k))],
         "left_behind": [str(c.relative_to(work)) if work in c.parents else str(c)
                         for c in claims if os.path.lexists(c)],
     }
@@ -279,9 +288,11 @@ def run_case(case: Case, base: Path, fixtures: Path, cache: Path) -> dict[str, A
 
 
 def _message(stderr: str) -> list[str]:
-    """The refusal's lines: stderr without argparse's usage block and ``warning:`` lines."""
+    """The refusal's lines: stderr without argparse's usage block, ``warning:`` and
+    ``note:`` lines and Python warnings."""
     lines = [x.rstrip() for x in re.split(r"[\r\n]+", stderr) if x.strip()]
-    return [x for x in lines if not x.startswith(("usage:", " ", "warning:"))]
+    return [x for x in lines if not x.startswith(("usage:", " ", "warning:", "note:"))
+            and not re.match(r"\S+:\d+: \w*Warning: ", x)]  # Python's warnings module
 
 
 def classify(expect: str, returncode: int | None, stdout: str, stderr: str, timed_out: bool,
@@ -316,7 +327,9 @@ def classify(expect: str, returncode: int | None, stdout: str, stderr: str, time
         return "vague", f"exit {returncode} with no message"
     if len(lines) > 1:
         return "vague", f"{len(lines)} lines: {lines[-1][:200]}"
-    if len(lines[0]) >= 800 or not re.search(expect, lines[0]):
+    if len(lines[0]) >= 800:
+        return "vague", f"a line of {len(lines[0])} characters: {lines[0][:200]}"
+    if not re.search(expect, lines[0]):
         return "vague", f"does not name what was wrong (/{expect}/): {lines[0][:200]}"
     return "clear", lines[0][:200]
 
@@ -351,9 +364,13 @@ def sweep(cases: list[Case], out: Path, jobs: int = 2,
     :param jobs: cases run at once (one warm runner each).
     :param progress: show a progress bar on stderr.
     """
+    twice = [c.id for c in cases if sum(d.id == c.id for d in cases) > 1]
+    if twice:
+        raise ValueError(f"cases given twice: {sorted(set(twice))[:3]}")
     out.mkdir(parents=True, exist_ok=True)
     fixtures, cache, base = out / "fixtures", out / "cache", out / "cases"
-    needed = {c.name for case in cases for c in case.files.values() if isinstance(c, Fixture)}
+    needed = {c.name for case in cases for c in case.files.values() if isinstance(c, Fixture)
+              and not c.name.startswith("repo:")}
     build_fixtures(fixtures, needed)
     try:
         with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
