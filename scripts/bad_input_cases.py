@@ -541,7 +541,7 @@ def policy_cases() -> list[Case]:
         pol("train --resume: config.yaml a YAML tag", {"p/config.yaml": f"seed: {TOUCH}\n"},
             "config\\.yaml|tag", ("cli", "train", "--resume", "p"), **resumed),
         pol("train --resume: a checkpoint truncated",
-            {"p/checkpoints/truncated.zip": b"PK"}, "checkpoint|truncated",
+            {"p/checkpoints/rl_model_4_steps.zip": b"PK"}, "checkpoint|truncated",
             ("cli", "train", "--resume", "p", "--timesteps", "8"), **resumed),
     ]
 

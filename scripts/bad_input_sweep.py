@@ -202,9 +202,9 @@ def _snapshot(path: Path, skip: Path | None = None) -> dict[str, str]:
     return found
 
 
-def _changed(before: dict[str, str], after: dict[str, str]) -> bool:
-    """A file that was there is gone or holds something else (new files do not count)."""
-    return any(after.get(path) != digest for path, digest in before.items())
+def _changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The files that were there and are gone or hold something else (new files aside)."""
+    return [path for path, digest in before.items() if after.get(path) != digest]
 
 
 def _substitute(parts: tuple[str, ...], work: Path) -> list[str]:
@@ -272,7 +272,7 @@ def run_case(case: Case, base: Path, fixtures: Path, cache: Path) -> dict[str, A
     facts = {
         "executed": (work / MARK).exists(),
         "escaped": sorted(set(_snapshot(home, skip=work).items()) ^ set(before_outside.items())),
-        "lost": [k for k in case.keep if _changed(before_keep[k], _snapshot(work / k))],
+        "lost": [p for k in case.keep for p in _changed(before_keep[k], _snapshot(work / k))],
         "left_behind": [str(c.relative_to(work)) if work in c.parents else str(c)
                         for c in claims if os.path.lexists(c)],
     }
@@ -311,7 +311,8 @@ def classify(expect: str, returncode: int | None, stdout: str, stderr: str, time
     if facts.get("escaped"):
         return "escaped", f"written outside the work directory: {facts['escaped'][0][0]}"
     if facts.get("lost"):
-        return "lost", f"the user's {', '.join(facts['lost'])} changed or disappeared"
+        lost = [Path(p).name for p in facts["lost"]]
+        return "lost", f"the user's files changed or disappeared: {', '.join(lost[:4])}"
     if timed_out:
         return "hang", "the timeout struck"
     if "Traceback (most recent call last)" in stderr:
