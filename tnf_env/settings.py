@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -273,14 +273,22 @@ class EnvConfig(BaseModel):
         A field's own :class:`Rule` is checked after its rules between settings below
         (``accuracy_tolerance``'s default, for one, comes from the dataset).
         """
+        return self._check(type(self).model_fields)
+
+    def _check(self, names: Collection[str]) -> EnvConfig:
+        """:meth:`validate` of the fields ``names`` only, in the fields' order."""
         for name, info in type(self).model_fields.items():
+            if name not in names:
+                continue
             between = getattr(self, f"_check_{name}", None)
             if between is not None:
                 between()
             value = getattr(self, name)
             if not all(rule.ok(value) for rule in info.metadata if isinstance(rule, Rule)):
                 raise invalid(name, value)
-        if self.data_dir is not None and not Path(self.data_dir).is_dir():
+        if "data_dir" in names and self.data_dir is not None and not Path(
+            self.data_dir
+        ).is_dir():
             raise invalid("data_dir", self.data_dir)  # last: the only check asking the disk
         return self
 
@@ -354,8 +362,9 @@ class EnvConfig(BaseModel):
 
     def with_overrides(self, **overrides: Any) -> EnvConfig:
         """These (validated) settings with ``overrides``: only the values that change are
-        read, and the rules between settings are checked again only when one did (a value
-        equal to the one held, of the same type, is no change).
+        read, and only their checks run again, with those of the settings whose rules read
+        them (:data:`CHECKED_WITH`); a value equal to the one held, of the same type, is
+        no change. The settings are thus validated once, when first built.
 
         :returns: ``self`` when nothing changes, else a new validated configuration.
         :raises ValueError: as :meth:`from_kwargs`.
@@ -375,7 +384,8 @@ class EnvConfig(BaseModel):
                 )
             except ValidationError:
                 raise invalid(name, overrides[name]) from None
-        return config.validate()
+        again = {*changed, *(k for k, reads in CHECKED_WITH.items() if set(reads) & set(changed))}
+        return config._check(again)
 
     def to_dict(self) -> dict:
         """The settings as ``gymnasium.make`` keywords (sequences as lists)."""
@@ -394,6 +404,11 @@ class EnvConfig(BaseModel):
              "allowed": _allowed(f)}
             for name, f in cls.model_fields.items()
         ]
+
+
+#: The settings whose checks read other settings: checked again when one of those changes
+#: (the technology's range must hold the crossbar sizes; nonideal needs its device model).
+CHECKED_WITH: dict[str, tuple[str, ...]] = {"technology": ("crossbar_sizes", "nonideal")}
 
 
 def _refuse_unknown(kwargs: dict[str, Any]) -> None:

@@ -139,7 +139,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     cfg = config_from_args(ReproduceConfig, args,
                            env=apply_overrides({}, args.set or (), top=()).get("env", {}))
     check_rate_grid(cfg.rate_grid)
-    check_env_settings(cfg.env_settings())
+    env = check_env_settings(cfg.env_settings())  # the run's one validation of them
     check_device(cfg.device, "device")
     check_methods(args.methods)
     check_batch(args.batch)
@@ -151,7 +151,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                 claim_dir(nets, "--save-networks", ("manifest.json",), replace=again)
             )
         result = run_reproduce(cfg, progress=not args.quiet, journal=out / JOURNAL,
-                               resume=args.resume)
+                               resume=args.resume, env=env)
         paths = write_outputs(result, out)
     print(results_markdown(result.doc))
     print("wrote " + ", ".join(str(p) for p in paths))

@@ -140,9 +140,10 @@ def eval_study(cfg: CompareConfig, seeds: list[int], names: list[str] | None,
     methods = [m for m in compare_methods(cfg, horizon, searches, learners)
                if names is None or m.name in names]
     grid = [float(task.config.rate_scale) * g for g in cfg.rate_grid]
-    lab = Lab(Experiment({**env, "prune_unit": "paper"}, snn), sizes, grid,
-              float(task.config.rate_scale), horizon, step_epochs,
-              learned=Experiment(env, snn), batch=cfg.batch)
+    fixed = Experiment({**env, "prune_unit": "paper"}, snn,
+                       task.config.with_overrides(prune_unit="paper"))
+    lab = Lab(fixed, sizes, grid, float(task.config.rate_scale), horizon, step_epochs,
+              learned=Experiment(env, snn, task.config), batch=cfg.batch)
     study = Study(lab, methods, seeds, None, log, identity={"compare": cfg.identity()},
                   advice="raise the retraining per step (--set env.retrain_epochs=...) or "
                   "lower the rate (--set env.rate_scale=...)", progress=progress,

@@ -210,11 +210,11 @@ def test_benchmark_builds_no_task_for_the_configs_own_seed(monkeypatch, tmp_path
 
     built = []
 
-    def build(**settings):
-        built.append(settings["seed"])
+    def build(self, config, data_from=None):
+        built.append(config.seed)
         raise _Reached("task")
 
-    monkeypatch.setattr(tnf_env.Task, "build", staticmethod(build))
+    monkeypatch.setattr(tnf_env.Task, "__init__", build)
     cfg = BenchmarkConfig(env={"seed": 7, "max_steps": 2}, seeds=(3,), methods=("original",))
     with pytest.raises(_Reached):
         run_benchmark(cfg, log=lambda line: None)

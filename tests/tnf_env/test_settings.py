@@ -84,55 +84,48 @@ def test_with_overrides_reads_only_what_changes():
     assert changed.dataset == "digits" and base.seed == 0  # normalised; base untouched
 
 
-@pytest.fixture
-def count(monkeypatch):
-    """How many full validations (types and rules of every setting) run."""
-    calls = {"from_kwargs": 0, "validate": 0}
-    from_kwargs, validate = EnvConfig.from_kwargs.__func__, EnvConfig.validate
-
-    def counting_from_kwargs(cls, **kwargs):
-        calls["from_kwargs"] += 1
-        return from_kwargs(cls, **kwargs)
-
-    def counting_validate(self):
-        calls["validate"] += 1
-        return validate(self)
-
-    monkeypatch.setattr(EnvConfig, "from_kwargs", classmethod(counting_from_kwargs))
-    monkeypatch.setattr(EnvConfig, "validate", counting_validate)
-    return calls
-
-
-def test_an_environment_validates_its_settings_once(count):
+def test_an_environment_validates_its_settings_once(settings_validations):
     gym.make("tnf_env/TraNNsformer-v0", **SMALL).close()
-    assert count == {"from_kwargs": 1, "validate": 1}
+    assert settings_validations == {"from_kwargs": 1, "validate": 1, "partial": 0}
     task = Task.build(**SMALL)
-    assert count == {"from_kwargs": 2, "validate": 2}
+    assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 0}
     # Environments serving a task read only the settings given that differ from it.
     gym.make("tnf_env/TraNNsformer-v0", task=task).close()
     tnf_env.make(task=task, **SMALL).close()
-    assert count == {"from_kwargs": 2, "validate": 2}
+    assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 0}
     with pytest.raises(ValueError, match=r"differ in \['rate_scale'\]"):
         tnf_env.make(task=task, **SMALL, rate_scale=3.0)  # read, and not the task's
-    assert count == {"from_kwargs": 2, "validate": 3}
-    # A task under the settings it has is itself; under others, validated once.
+    assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 1}
+    # A task under the settings it has is itself; under others, only they are read.
     assert task.with_settings(**SMALL) is task
     assert task.with_settings(rate_scale=3.0).config.rate_scale == 3.0
-    assert count == {"from_kwargs": 2, "validate": 4}
+    assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 2}
 
 
-def test_batched_and_experiment_environments_validate_once_per_new_setting(count):
-    # One validation for the settings, one for the second baseline seed: none per env.
+def test_batched_and_experiment_environments_validate_once(settings_validations):
+    # One validation for the settings; the second baseline seed reads only its seed.
     venv = BatchedTraNNsformerEnv(num_envs=4, baseline_seeds=[0, 1], **SMALL)
     assert [e.task.config.seed for e in venv.envs] == [0, 1, 0, 1]
     venv.close()
-    assert count == {"from_kwargs": 1, "validate": 2}
+    assert settings_validations == {"from_kwargs": 1, "validate": 1, "partial": 1}
     exp = Experiment(SMALL)
     try:
         exp.env(0)
-        assert count == {"from_kwargs": 2, "validate": 3}  # the seed's task
+        # the settings; seed 0 is theirs
+        assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 1}
+        exp.env(1)  # another baseline seed: only the seed is read
+        assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 2}
         exp.env(0, rate_scale=3.0)  # the override, once
         exp.env(0)  # built already
-        assert count == {"from_kwargs": 2, "validate": 4}
+        assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 3}
     finally:
         exp.close()
+
+
+def test_overrides_check_the_settings_whose_rules_read_them():
+    base = EnvConfig.from_kwargs(**SMALL)
+    # the technology's range is checked again when only the sizes change
+    with pytest.raises(ValueError, match="crossbar_sizes=.*outside the range"):
+        base.with_overrides(crossbar_sizes=[16, 1024])
+    # a setting given as None again takes its default from the dataset, as when built
+    assert base.with_overrides(accuracy_tolerance=None) == base
