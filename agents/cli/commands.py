@@ -433,7 +433,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     add_config_flags(p, SearchConfig, skip=("base", "out", "resume", "space"),
                      metavars={"crossbar_sizes": "N", "seeds": "SEED"})
     p.add_argument("--out", default=None, help="search directory (default runs/search-NAME)")
-    search_fields = SearchConfig.__pydantic_fields__  # a switch and a repeated flag
+    search_fields = SearchConfig.model_fields  # a switch and a repeated flag
     p.add_argument("--resume", action="store_true", help=search_fields["resume"].description)
     add_set_flag(p, "a configuration field or env.SETTING held fixed in every trial")
     p.add_argument("--space", action="append", metavar="KEY=SPEC",

@@ -23,7 +23,6 @@ schedules, and a black-box search, on equal compute?" for one configuration:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -68,10 +67,10 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
     label = f"policy-{Path(warm.removeprefix('policy:')).name}" if warm.startswith(
         "policy:") else warm
     run = cfg.out / learner / ("cold" if warm == "none" else f"warm-{label}")
-    tc = dataclasses.replace(
-        cfg.train, warm_start=warm, baseline_seeds=list(cfg.train_seeds),
+    tc = cfg.train.model_copy(update=dict(
+        warm_start=warm, baseline_seeds=list(cfg.train_seeds),
         env={**cfg.train.env, "seed": cfg.train_seeds[0]},
-    ).validate()
+    ))
     t0, c0 = time.perf_counter(), _cpu_seconds()
     # a compare started again (--resume) continues a run a kill cut short, from its last
     # checkpoint, and a finished one from its end (no further steps)
