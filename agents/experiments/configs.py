@@ -14,10 +14,12 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from hwmodel.technology import DEFAULT_TECHNOLOGY
-from tnf_env.data.datasets import DEFAULT_DATASET
-from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
-from tnf_env.model import SNN_TIMESTEPS
+from tnf_env.settings import (
+    DEFAULT_DATASET,
+    DEFAULT_SELECTION_MARGIN,
+    DEFAULT_TECHNOLOGY,
+    SNN_TIMESTEPS,
+)
 from tnf_env.validation import Int, Str
 
 from ..common.configs import CommandConfig

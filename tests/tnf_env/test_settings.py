@@ -8,6 +8,10 @@ validated when it is built, not again by every environment that serves it).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -15,7 +19,7 @@ import pytest
 import tnf_env
 from agents.experiments.episodes import Experiment
 from tnf_env import BatchedTraNNsformerEnv, Task
-from tnf_env.settings import ALLOWED, EnvConfig, invalid, settings_table
+from tnf_env.settings import EnvConfig, allowed, invalid, settings_table
 
 SMALL = dict(topology="64-32-10", crossbar_sizes=[16, 32], max_steps=2)
 NAN = float("nan")
@@ -26,10 +30,10 @@ def test_every_setting_describes_itself():
     assert [r["name"] for r in rows] == list(EnvConfig.model_fields)
     for row in rows:
         assert row["meaning"] and "\n" not in row["meaning"], row
-        assert row["allowed"] == ALLOWED[row["name"]], row
+        assert row["allowed"] == allowed(row["name"]), row
         assert row["default"] == getattr(EnvConfig(), row["name"]), row
         assert f"| `{row['name']}` |" in settings_table()
-    assert str(invalid("seed", -1)) == "invalid setting seed=-1: allowed " + ALLOWED["seed"]
+    assert str(invalid("seed", -1)) == "invalid setting seed=-1: allowed " + allowed("seed")
 
 
 def test_the_model_is_strict_and_keeps_equality_and_copies():
@@ -129,3 +133,20 @@ def test_overrides_check_the_settings_whose_rules_read_them():
         base.with_overrides(crossbar_sizes=[16, 1024])
     # a setting given as None again takes its default from the dataset, as when built
     assert base.with_overrides(accuracy_tolerance=None) == base
+
+
+def test_the_settings_are_a_leaf_the_registries_tell_their_names():
+    """Importing the settings imports no registry, no hwmodel and no torch; the registries
+    are read when a value is first checked."""
+    code = (
+        "import sys, tnf_env.settings as s\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'hwmodel', "
+        "'tnf_env')))\n"
+        "c = s.EnvConfig.from_kwargs(dataset='MNIST_10K', technology='isaac', fidelity='low')\n"
+        "print(c.dataset, c.accuracy_tolerance > 0, 'torch' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert out == ["['tnf_env', 'tnf_env.settings', 'tnf_env.validation']",
+                   "mnist-10k True False"]
