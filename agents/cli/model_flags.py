@@ -17,6 +17,8 @@ import typing
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
 _SCALARS = (int, float, str)
 
 
@@ -52,7 +54,7 @@ def _shown(value: Any) -> str:
 
 def add_config_flags(
     p: argparse.ArgumentParser,
-    cls: type,
+    cls: type[BaseModel],
     *,
     skip: Collection[str] = (),
     aliases: Mapping[str, Sequence[str]] | None = None,
@@ -103,7 +105,7 @@ class DefaultsFormatter(argparse.HelpFormatter):
         return text + f" (default {_shown(default)})".replace("%", "%%")
 
 
-def config_from_args(cls: type, args: argparse.Namespace, **values: Any) -> Any:
+def config_from_args(cls: type[BaseModel], args: argparse.Namespace, **values: Any) -> Any:
     """``cls`` from the parsed flags of its fields (several values as a tuple), with
     ``values`` over them."""
     kw: dict[str, Any] = {}
