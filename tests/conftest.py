@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tnf_env.data.datasets import Dataset
+from tnf_env.settings import EnvConfig
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,27 @@ def make_blobs_dataset(n_inputs: int = 16, n_per_class: int = 30, seed: int = 0)
     xv, yv = split(n_per_class // 3)
     xs, ys = split(n_per_class // 3)
     return Dataset("blobs", xt, yt, xv, yv, xs, ys)
+
+
+@pytest.fixture
+def settings_validations(monkeypatch):
+    """How many full validations (types and rules of every setting) run, and how many
+    partial ones (the checks of the settings an override changes, and of those reading
+    them)."""
+    calls = {"from_kwargs": 0, "validate": 0, "partial": 0}
+    from_kwargs, check = EnvConfig.from_kwargs.__func__, EnvConfig._check
+
+    def counting_from_kwargs(cls, **kwargs):
+        calls["from_kwargs"] += 1
+        return from_kwargs(cls, **kwargs)
+
+    def counting_check(self, names):
+        calls["validate" if len(names) == len(EnvConfig.model_fields) else "partial"] += 1
+        return check(self, names)
+
+    monkeypatch.setattr(EnvConfig, "from_kwargs", classmethod(counting_from_kwargs))
+    monkeypatch.setattr(EnvConfig, "_check", counting_check)
+    return calls
 
 
 @pytest.fixture

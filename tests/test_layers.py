@@ -1,7 +1,9 @@
 """The layout is the architecture: imports only point down the layers of docs/design.md.
 
 hwmodel imports nothing of ours, tnf_env nothing of agents; inside tnf_env
-data <- model <- transform, measure <- the environment modules at its top; inside agents
+validation <- settings <- data <- model <- transform, measure <- the environment modules at
+its top (settings, a leaf, import no registry: the registries tell them their names); inside
+agents
 common <- rl <- search <- experiments <- cli. Imports inside functions count too.
 """
 
@@ -17,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # (package, layer): a module may import its own package and packages of lower layers.
 LAYERS = {
     "hwmodel": 0,
+    # The settings are a leaf under every registry, which tell them their names.
+    "tnf_env.validation": 0.1,
+    "tnf_env.settings": 0.2,
     "tnf_env.data": 1,
     "tnf_env.model": 2,
     "tnf_env.transform": 3,

@@ -38,9 +38,9 @@ from gymnasium import spaces
 
 from hwmodel.crossbar_size import check_crossbar_size
 
+from .settings import PRUNE_LEVELS
 from .transform.step_plan import CLUSTER_OPTIONS, StepPlan
 
-PRUNE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
 CLUSTER_PRUNE_BASE, CLUSTER_PRUNE_STEP, CLUSTER_PRUNE_CHOICES = 0.005, 0.01, 16
 # Component names without their layer index.
 ACTION_GROUPS = (

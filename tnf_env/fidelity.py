@@ -43,6 +43,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .settings import provide
+
 #: The knobs a level sets, in the order the docs list them.
 KNOBS = ("epoch_fraction", "train_images", "retrain_batch", "val_size")
 
@@ -70,3 +72,6 @@ def resolve(level: str, explicit: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unknown fidelity {level!r}: allowed {', '.join(FIDELITIES)}")
     own = LEVELS[level]
     return {k: explicit.get(k) if explicit.get(k) is not None else own.get(k) for k in KNOBS}
+
+
+provide(fidelities=FIDELITIES)  # the settings' fidelity: one of these levels

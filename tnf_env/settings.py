@@ -7,13 +7,20 @@ and infinity not numbers) and :meth:`EnvConfig.validate` the ranges; either erro
 one-line ``ValueError`` naming the setting, the value and what is allowed. Settings
 already validated change through :meth:`EnvConfig.with_overrides`, which reads only
 what changes.
+
+A leaf: this module imports only pydantic, the standard library and
+:mod:`tnf_env.validation`. The registries behind some settings (datasets, fidelity
+levels, hwmodel's technologies and accountings) tell it their names and checks at their
+own import (:func:`provide`); it imports them (:data:`PROVIDERS`) only when a value is
+first checked or described, so reading the settings (``--help``) costs no torch.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,28 +28,6 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
-from hwmodel.accounting import ACCOUNTINGS
-from hwmodel.technology import (
-    DEFAULT_TECHNOLOGY,
-    Technology,
-    TechnologyError,
-    get_technology,
-    preset_names,
-)
-
-from .actions import PRUNE_LEVELS
-from .data.datasets import (
-    DEFAULT_DATASET,
-    DatasetError,
-    dataset_names,
-    dataset_spec,
-    default_tolerance,
-)
-from .fidelity import FIDELITIES, LEVELS
-from .measure.selection import DEFAULT_SELECTION_MARGIN
-from .model import SNN_TIMESTEPS
-from .model.network import parse_topology
-from .model.torch_device import is_valid_device_name
 from .validation import (
     SEED_LIMIT,
     Bool,
@@ -52,9 +37,50 @@ from .validation import (
     NumberTuple,
     PathStr,
     Str,
+    is_valid_device_name,
+    parse_topology,
     seed_range,
     validate_fields,
 )
+
+# Defaults of settings, named here (the modules that use them import them from here).
+#: The dataset of every command and the environment unless told otherwise (offline).
+DEFAULT_DATASET = "digits"
+#: hwmodel.technology.DEFAULT_TECHNOLOGY (hwmodel imports nothing of ours; the test of
+#: the registries' names keeps the two equal, tests/agents/test_config_spine.py).
+DEFAULT_TECHNOLOGY = "resparc"
+#: The prune levels an action chooses from (multiples of the paper's rate).
+PRUNE_LEVELS = (0.0, 0.5, 1.0, 2.0, 4.0)
+#: Simulation length T of the spiking network, in 1 ms steps: Diehl et al.'s
+#: reference (35 ms). Every default of an SNN length in the gym is this name.
+SNN_TIMESTEPS = 35
+DEFAULT_SELECTION_MARGIN = 1.0  # k: standard errors a validation accuracy must clear the floor by
+
+#: The modules whose import tells the settings what the registries allow (:func:`provide`):
+#: imported when first needed, not by importing this module.
+PROVIDERS = ("tnf_env.data.datasets", "tnf_env.fidelity", "tnf_env.hardware_names")
+_PROVIDED: dict[str, Any] = {}
+
+
+def provide(**hooks: Any) -> None:
+    """Called by a registry at its import: what some settings allow, by key
+    (``dataset_names``, ``canonical_dataset``, ``default_tolerance``; ``fidelities``;
+    ``preset_names``, ``get_technology``, ``technology_error``, ``is_technology``,
+    ``accountings``, ``accounting_names``).
+
+    :param hooks: the names (a tuple, or a function giving them as one line) and checks.
+    """
+    _PROVIDED.update(hooks)
+
+
+def provided(key: str) -> Any:
+    """What a registry told the settings under ``key`` (:func:`provide`), importing the
+    :data:`PROVIDERS` the first time one is needed."""
+    if key not in _PROVIDED:
+        for module in PROVIDERS:
+            importlib.import_module(module)
+    return _PROVIDED[key]
+
 
 #: The loss gate's images: the standard error of a mean loss depends on how many images it
 #: averages, not on the split's size. On mnist-10k 1,000 change 7-10 of a paper episode's
@@ -78,7 +104,7 @@ def _technology(value: Any) -> Any:
     """A preset name or a file path (str or os.PathLike), or a Technology itself."""
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    if not isinstance(value, (str, Technology)):
+    if not isinstance(value, str) and not provided("is_technology")(value):
         raise ValueError("expected a name or a path")
     return value
 
@@ -108,15 +134,24 @@ class Rule:
 
 def setting(default: Any, meaning: str, allowed: str) -> Any:
     """A setting's field: its default, what it means (one line, the docs' table) and what
-    it allows (the error messages)."""
+    it allows (the error messages; ``{key}`` is what a registry provides under ``key``,
+    read when the message is written)."""
     return Field(default, description=meaning, json_schema_extra={"allowed": allowed})
+
+
+class _Names(dict):
+    """``{key}`` placeholders of the allowed texts: a registry's names, as one line."""
+
+    def __missing__(self, key: str) -> str:
+        names = provided(key)
+        return names() if callable(names) else ", ".join(repr(n) for n in names)
 
 
 def _allowed(field: FieldInfo) -> str:
     """What a :func:`setting` field allows."""
     extra = field.json_schema_extra
     assert isinstance(extra, dict)  # setting() always gives the field one
-    return str(extra["allowed"])
+    return str(extra["allowed"]).format_map(_Names())
 
 
 class EnvConfig(BaseModel):
@@ -132,7 +167,7 @@ class EnvConfig(BaseModel):
 
     dataset: Str = setting(
         DEFAULT_DATASET, "dataset name, see tnf_env.DATASETS; digits needs no files",
-        f"one of {dataset_names()}")
+        "one of {dataset_names}")
     data_dir: PathStr | None = setting(  # checked last by validate(): it asks the disk
         None, "directory holding the dataset's files (None: default lookup)",
         "None or an existing directory")
@@ -153,7 +188,7 @@ class EnvConfig(BaseModel):
         False, "the action has a stop component that ends the episode early", "True or False")
     technology: TechnologySpec = setting(
         DEFAULT_TECHNOLOGY, "hwmodel preset name or path of a YAML/JSON file",
-        f"a preset name ({preset_names()}) or the path of a YAML/JSON technology file")
+        "a preset name ({preset_names}) or the path of a YAML/JSON technology file")
     area_weight: Annotated[Number, Rule(lambda v: 0 <= v <= 1)] = setting(
         0.5, "cost = w * area/area_orig + (1 - w) * energy/energy_orig", "a number in [0, 1]")
     accuracy_tolerance: Annotated[Number | None, Rule(lambda v: 0 <= v < 1)] = setting(
@@ -194,10 +229,10 @@ class EnvConfig(BaseModel):
     rate_scale: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
         10.0, "multiplies the paper's threshold rates (10: tuned on mnist-10k val)",
         "a number >= 0")
-    fidelity: Annotated[Str, Rule(lambda v: v in LEVELS)] = setting(
+    fidelity: Annotated[Str, Rule(lambda v: v in provided("fidelities"))] = setting(
         "full", "retraining as the paper (full) or cheaper (medium, low: epoch_fraction=0.5, "
         "0.25 unless set); the knobs of each level: tnf_env.fidelity",
-        f"one of {', '.join(repr(f) for f in FIDELITIES)}")
+        "one of {fidelities}")
     epoch_fraction: Annotated[
         Number | None, Rule(lambda v: v is None or 0 < v <= 1)
     ] = setting(
@@ -221,9 +256,9 @@ class EnvConfig(BaseModel):
     ] = setting(
         GATE_IMAGES, "training images the loss gate's loss is measured on (a seeded, "
         "class-stratified subset; None: all)", f"None or an integer in [1, {MAX_VAL_SIZE}]")
-    accounting: Annotated[Str, Rule(lambda v: v in ACCOUNTINGS)] = setting(
+    accounting: Annotated[Str, Rule(lambda v: v in provided("accountings"))] = setting(
         "best", 'crossbar accounting of the cost: "best" or "paper" (scoring.py)',
-        f"one of {', '.join(ACCOUNTINGS)}")
+        "one of {accounting_names}")
     select_on_validation: Bool = setting(
         True, "deliver the latest step meeting the floor (validation)", "True or False")
     selection_margin: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
@@ -273,22 +308,30 @@ class EnvConfig(BaseModel):
         A field's own :class:`Rule` is checked after its rules between settings below
         (``accuracy_tolerance``'s default, for one, comes from the dataset).
         """
+        return self._check(type(self).model_fields)
+
+    def _check(self, names: Collection[str]) -> EnvConfig:
+        """:meth:`validate` of the fields ``names`` only, in the fields' order."""
         for name, info in type(self).model_fields.items():
+            if name not in names:
+                continue
             between = getattr(self, f"_check_{name}", None)
             if between is not None:
                 between()
             value = getattr(self, name)
             if not all(rule.ok(value) for rule in info.metadata if isinstance(rule, Rule)):
                 raise invalid(name, value)
-        if self.data_dir is not None and not Path(self.data_dir).is_dir():
+        if "data_dir" in names and self.data_dir is not None and not Path(
+            self.data_dir
+        ).is_dir():
             raise invalid("data_dir", self.data_dir)  # last: the only check asking the disk
         return self
 
     # Rules between settings, or more than a range: run by validate() at their field.
     def _check_dataset(self) -> None:
         try:  # the registry's names, each case and _/- spelling of them
-            self.dataset = dataset_spec(self.dataset).name
-        except DatasetError:
+            self.dataset = provided("canonical_dataset")(self.dataset)
+        except ValueError:
             raise invalid("dataset", self.dataset) from None
 
     def _check_topology(self) -> None:
@@ -309,10 +352,11 @@ class EnvConfig(BaseModel):
     def _check_technology(self) -> None:
         sizes = self.crossbar_sizes
         try:  # a known technology whose range holds the sizes: checked before any training
-            technology = get_technology(self.technology)
+            technology = provided("get_technology")(self.technology)
             for n in sizes:
                 technology.check_crossbar_size(n)
-        except TechnologyError as exc:  # an unknown name, or a file that cannot be used
+        # an unknown name, or a file that cannot be used
+        except provided("technology_error") as exc:
             is_file = isinstance(self.technology, str) and "." in self.technology
             detail = f" ({exc})" if is_file else ""
             raise ValueError(f"{invalid('technology', self.technology)}{detail}") from None
@@ -326,7 +370,7 @@ class EnvConfig(BaseModel):
 
     def _check_accuracy_tolerance(self) -> None:
         if self.accuracy_tolerance is None:
-            self.accuracy_tolerance = default_tolerance(self.dataset)
+            self.accuracy_tolerance = provided("default_tolerance")(self.dataset)
 
     def _check_prune_levels(self) -> None:
         levels = tuple(float(x) for x in self.prune_levels)
@@ -354,8 +398,9 @@ class EnvConfig(BaseModel):
 
     def with_overrides(self, **overrides: Any) -> EnvConfig:
         """These (validated) settings with ``overrides``: only the values that change are
-        read, and the rules between settings are checked again only when one did (a value
-        equal to the one held, of the same type, is no change).
+        read, and only their checks run again, with those of the settings whose rules read
+        them (:data:`CHECKED_WITH`); a value equal to the one held, of the same type, is
+        no change. The settings are thus validated once, when first built.
 
         :returns: ``self`` when nothing changes, else a new validated configuration.
         :raises ValueError: as :meth:`from_kwargs`.
@@ -375,7 +420,8 @@ class EnvConfig(BaseModel):
                 )
             except ValidationError:
                 raise invalid(name, overrides[name]) from None
-        return config.validate()
+        again = {*changed, *(k for k, reads in CHECKED_WITH.items() if set(reads) & set(changed))}
+        return config._check(again)
 
     def to_dict(self) -> dict:
         """The settings as ``gymnasium.make`` keywords (sequences as lists)."""
@@ -396,6 +442,11 @@ class EnvConfig(BaseModel):
         ]
 
 
+#: The settings whose checks read other settings: checked again when one of those changes
+#: (the technology's range must hold the crossbar sizes; nonideal needs its device model).
+CHECKED_WITH: dict[str, tuple[str, ...]] = {"technology": ("crossbar_sizes", "nonideal")}
+
+
 def _refuse_unknown(kwargs: dict[str, Any]) -> None:
     known = EnvConfig.model_fields
     unknown = sorted(set(kwargs) - set(known))
@@ -411,8 +462,10 @@ def _same(given: Any, held: Any) -> bool:
     return type(given) is type(held) and given == held
 
 
-# What each setting allows, for the error messages.
-ALLOWED = {row["name"]: row["allowed"] for row in EnvConfig.describe()}
+def allowed(name: str) -> str:
+    """What the setting ``name`` allows, for the error messages (the registries' names as
+    they are now)."""
+    return _allowed(EnvConfig.model_fields[name])
 
 
 def invalid(name: str, value: Any) -> ValueError:
@@ -420,7 +473,7 @@ def invalid(name: str, value: Any) -> ValueError:
 
     Numbers are finite: NaN and infinity are refused by every numeric setting.
     """
-    return ValueError(f"invalid setting {name}={value!r}: allowed {ALLOWED[name]}")
+    return ValueError(f"invalid setting {name}={value!r}: allowed {allowed(name)}")
 
 
 def settings_table() -> str:
@@ -437,7 +490,8 @@ def settings_table() -> str:
 
 
 if __name__ == "__main__":  # python -m tnf_env.settings: the table for docs/environment.md
-    print(settings_table())
+    # the module the registries tell their names to, not this __main__ copy of it
+    print(importlib.import_module("tnf_env.settings").settings_table())
 
 
 #: Settings whose default changed, with the default that documents written before the change

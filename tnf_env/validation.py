@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Annotated, Any
 
@@ -135,3 +135,42 @@ def check_seed(seed: Any, name: str = "seed") -> int:
     if not ok or not 0 <= value < SEED_LIMIT:
         raise ValueError(f"invalid {name}={seed!r}: allowed an integer in {seed_range()}")
     return value
+
+
+def parse_topology(topology: str | Sequence[int]) -> tuple[int, ...]:
+    """Turn ``"784-1200-1200-10"`` or a sequence into a tuple of layer widths.
+
+    :param topology: widths from input to output, at least two, all positive.
+    :return: the widths as a tuple of ints.
+
+    >>> parse_topology("64-128-10")
+    (64, 128, 10)
+    """
+    if isinstance(topology, str):
+        parts = [w.strip() for w in topology.replace(",", "-").split("-")]
+        if not all(w.isascii() and w.isdigit() for w in parts):  # "64--10", "64-1.5-10"
+            raise ValueError(
+                f"topology {topology!r} is not a '-'-separated list of integers, "
+                "e.g. '784-1200-1200-10'"
+            )
+        widths = tuple(int(w) for w in parts)
+    else:
+        try:  # integers only: 64.5 is not a width
+            widths = tuple(operator.index(w) for w in topology)
+        except TypeError:
+            raise ValueError(
+                f"topology {topology!r} is not a sequence of integer widths"
+            ) from None
+    if len(widths) < 2 or any(w <= 0 for w in widths):
+        raise ValueError(
+            f"topology {topology!r} needs at least two positive widths (inputs ... classes)"
+        )
+    return widths
+
+
+def is_valid_device_name(name: str) -> bool:
+    """Whether ``name`` is spelled like a device (available or not)."""
+    text = str(name).strip().lower()
+    return text in ("cpu", "cuda", "mps", "auto") or (
+        text.startswith("cuda:") and text[5:].isdigit()
+    )

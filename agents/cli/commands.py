@@ -140,7 +140,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     cfg = config_from_args(ReproduceConfig, args,
                            env=apply_overrides({}, args.set or (), top=()).get("env", {}))
     check_rate_grid(cfg.rate_grid)
-    check_env_settings(cfg.env_settings())
+    env = check_env_settings(cfg.env_settings())  # the run's one validation of them
     check_device(cfg.device, "device")
     check_methods(args.methods)
     check_batch(args.batch)
@@ -152,7 +152,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                 claim_dir(nets, "--save-networks", ("manifest.json",), replace=again)
             )
         result = run_reproduce(cfg, progress=not args.quiet, journal=out / JOURNAL,
-                               resume=args.resume)
+                               resume=args.resume, env=env)
         paths = write_outputs(result, out)
     print(results_markdown(result.doc))
     print("wrote " + ", ".join(str(p) for p in paths))
@@ -434,7 +434,7 @@ def build_parser(prog: str = "train_agent.py") -> argparse.ArgumentParser:
     add_config_flags(p, SearchConfig, skip=("base", "out", "resume", "space"),
                      metavars={"crossbar_sizes": "N", "seeds": "SEED"})
     p.add_argument("--out", default=None, help="search directory (default runs/search-NAME)")
-    search_fields = SearchConfig.__pydantic_fields__  # a switch and a repeated flag
+    search_fields = SearchConfig.model_fields  # a switch and a repeated flag
     p.add_argument("--resume", action="store_true", help=search_fields["resume"].description)
     add_set_flag(p, "a configuration field or env.SETTING held fixed in every trial")
     p.add_argument("--space", action="append", metavar="KEY=SPEC",

@@ -1,12 +1,12 @@
 """Command-line flags generated from a configuration's fields.
 
-A command's configuration (a pydantic dataclass) declares each setting once: its type,
-default and one-line meaning (``Field(description=...)``). :func:`add_config_flags`
-turns the fields into argparse flags (``rate_grid`` becomes ``--rate-grid``, a tuple
-takes one or more values, an optional number ``None`` by default, a ``Literal`` its
-choices), and
-:func:`config_from_args` builds the configuration from the parsed flags. A new
-setting is then one field: its flag, ``--help`` line and copy follow from it.
+A command's configuration (a :class:`~agents.common.configs.CommandConfig`) declares
+each setting once: its type, default and one-line meaning (``Field(description=...)``).
+:func:`add_config_flags` turns the fields into argparse flags (``rate_grid`` becomes
+``--rate-grid``, a tuple takes one or more values, an optional number ``None`` by
+default, a ``Literal`` its choices), and :func:`config_from_args` builds the
+configuration from the parsed flags. A new setting is then one field: its flag,
+``--help`` line and copy follow from it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import types
 import typing
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
+
+from pydantic import BaseModel
 
 _SCALARS = (int, float, str)
 
@@ -52,14 +54,14 @@ def _shown(value: Any) -> str:
 
 def add_config_flags(
     p: argparse.ArgumentParser,
-    cls: type,
+    cls: type[BaseModel],
     *,
     skip: Collection[str] = (),
     aliases: Mapping[str, Sequence[str]] | None = None,
     metavars: Mapping[str, str] | None = None,
     fill: Mapping[str, str] | None = None,
 ) -> None:
-    """One flag per field of the pydantic dataclass ``cls``, its help the field's
+    """One flag per field of the pydantic model ``cls``, its help the field's
     description and default.
 
     :param skip: fields that have no flag (set otherwise, e.g. by ``--set``).
@@ -69,7 +71,7 @@ def add_config_flags(
         is built (registries such as the technology presets may have grown since import).
     """
     aliases, metavars = aliases or {}, metavars or {}
-    for name, f in cls.__pydantic_fields__.items():
+    for name, f in cls.model_fields.items():
         if name in skip:
             continue
         kind, several, choices = _flag_type(f.annotation)
@@ -103,11 +105,11 @@ class DefaultsFormatter(argparse.HelpFormatter):
         return text + f" (default {_shown(default)})".replace("%", "%%")
 
 
-def config_from_args(cls: type, args: argparse.Namespace, **values: Any) -> Any:
+def config_from_args(cls: type[BaseModel], args: argparse.Namespace, **values: Any) -> Any:
     """``cls`` from the parsed flags of its fields (several values as a tuple), with
     ``values`` over them."""
     kw: dict[str, Any] = {}
-    for name in cls.__pydantic_fields__:
+    for name in cls.model_fields:
         if hasattr(args, name):
             v = getattr(args, name)
             kw[name] = tuple(v) if isinstance(v, list) else v

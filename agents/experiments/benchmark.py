@@ -98,11 +98,13 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     methods = benchmark_methods(cfg, horizon, policy)
     # The fixed schedules need the paper's pruning unit; a policy keeps the one it learned
     # with.
-    fixed = EpisodeRunner(
-        {**cfg.env, "retrain_epochs": step_epochs, "prune_unit": "paper", "max_steps": horizon},
-        snn,
-    )
-    learned = EpisodeRunner({**cfg.env, "retrain_epochs": step_epochs}, snn) if policy else None
+    # the settings validated above: each Experiment reads only what it overrides
+    fixed_env = {"retrain_epochs": step_epochs, "prune_unit": "paper", "max_steps": horizon}
+    fixed = EpisodeRunner({**cfg.env, **fixed_env}, snn, config.with_overrides(**fixed_env))
+    learned = EpisodeRunner(
+        {**cfg.env, "retrain_epochs": step_epochs}, snn,
+        config.with_overrides(retrain_epochs=step_epochs),
+    ) if policy else None
     grid = [rate_scale * g for g in cfg.rate_grid]
     context = StudyContext(fixed, sizes, grid, rate_scale, horizon, step_epochs,
                            learned=learned, batch=cfg.batch)

@@ -23,7 +23,6 @@ schedules, and a black-box search, on equal compute?" for one configuration:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -68,10 +67,10 @@ def _train_ppo(cfg: CompareConfig, warm: str, horizon: int, step_epochs: float,
     label = f"policy-{Path(warm.removeprefix('policy:')).name}" if warm.startswith(
         "policy:") else warm
     run = cfg.out / learner / ("cold" if warm == "none" else f"warm-{label}")
-    tc = dataclasses.replace(
-        cfg.train, warm_start=warm, baseline_seeds=list(cfg.train_seeds),
+    tc = cfg.train.model_copy(update=dict(
+        warm_start=warm, baseline_seeds=list(cfg.train_seeds),
         env={**cfg.train.env, "seed": cfg.train_seeds[0]},
-    ).validate()
+    ))
     t0, c0 = time.perf_counter(), _cpu_seconds()
     # a compare started again (--resume) continues a run a kill cut short, from its last
     # checkpoint, and a finished one from its end (no further steps)
@@ -140,9 +139,11 @@ def eval_study(cfg: CompareConfig, seeds: list[int], names: list[str] | None,
     methods = [m for m in compare_methods(cfg, horizon, searches, learners)
                if names is None or m.name in names]
     grid = [float(task.config.rate_scale) * g for g in cfg.rate_grid]
-    context = StudyContext(EpisodeRunner({**env, "prune_unit": "paper"}, snn), sizes, grid,
-                           float(task.config.rate_scale), horizon, step_epochs,
-                           learned=EpisodeRunner(env, snn), batch=cfg.batch)
+    fixed = EpisodeRunner({**env, "prune_unit": "paper"}, snn,
+                          task.config.with_overrides(prune_unit="paper"))
+    context = StudyContext(fixed, sizes, grid, float(task.config.rate_scale), horizon,
+                           step_epochs, learned=EpisodeRunner(env, snn, task.config),
+                           batch=cfg.batch)
     study = Study(context, methods, seeds, None, log, identity={"compare": cfg.identity()},
                   advice="raise the retraining per step (--set env.retrain_epochs=...) or "
                   "lower the rate (--set env.rate_scale=...)", progress=progress,

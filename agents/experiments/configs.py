@@ -8,22 +8,22 @@ runs them, so ``--help`` answers at once.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
-from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from hwmodel.technology import DEFAULT_TECHNOLOGY
-from tnf_env.data.datasets import DEFAULT_DATASET
-from tnf_env.measure.selection import DEFAULT_SELECTION_MARGIN
-from tnf_env.model import SNN_TIMESTEPS
-from tnf_env.settings import MAX_SNN_TIMESTEPS
+from tnf_env.settings import (
+    DEFAULT_DATASET,
+    DEFAULT_SELECTION_MARGIN,
+    DEFAULT_TECHNOLOGY,
+    MAX_SNN_TIMESTEPS,
+    SNN_TIMESTEPS,
+)
 from tnf_env.validation import MAX_ENVS, Int, Str
 
-from ..common.configs import refusing
+from ..common.configs import CommandConfig
 
 __all__ = ["RATE_GRID", "RELEASE_PRUNING_RATE", "WARM_STARTS", "BenchmarkConfig",
            "CompareConfig", "CompareError", "ReproduceConfig"]
@@ -37,8 +37,7 @@ class CompareError(ValueError):
     """A comparison that cannot run as asked."""
 
 
-@pydantic_dataclass
-class ReproduceConfig:
+class ReproduceConfig(CommandConfig):
     """Settings of one ``reproduce`` run: each field is a command-line flag
     (:func:`agents.cli.model_flags.add_config_flags`) with its meaning as its help."""
 
@@ -114,11 +113,10 @@ class ReproduceConfig:
         # no env overrides: the identity runs journalled before --set had
         # how episodes are grouped is not what they compute: a resume may change it
         skip = {"save_networks", "batch"} | ({"env"} if not self.env else set())
-        return {k: v for k, v in vars(self).items() if k not in skip}
+        return {k: v for k, v in self if k not in skip}
 
 
-@pydantic_dataclass
-class BenchmarkConfig:
+class BenchmarkConfig(CommandConfig):
     """Settings of one ``benchmark`` run: the fields but ``env``, ``run_dir`` and ``extra``
     are command-line flags (:func:`agents.cli.model_flags.add_config_flags`)."""
 
@@ -150,15 +148,15 @@ class BenchmarkConfig:
     def identity(self) -> dict[str, Any]:
         """What a resumed benchmark must share with the one it continues."""
         # how episodes are grouped is not what they compute: a resume may change it
-        return {k: v for k, v in vars(self).items() if k not in ("extra", "batch")}
+        return {k: v for k, v in self if k not in ("extra", "batch")}
 
 
-@refusing(CompareError)
-@pydantic_dataclass
-class CompareConfig:
+class CompareConfig(CommandConfig):
     """Settings of one ``compare`` run: every field but ``train``, ``out``, ``cold`` and
     ``extra`` is a command-line flag (:func:`agents.cli.model_flags.add_config_flags`)
     with its meaning as its help. A bad value raises :class:`CompareError`, one line."""
+
+    error = CompareError
 
     # a TrainConfig (agents.rl.config imports torch; this module must not: --help)
     train: Any = Field(
@@ -204,8 +202,7 @@ class CompareConfig:
 
     def identity(self) -> dict[str, Any]:
         """What a resumed comparison must share with the one it continues (``compare.json``)."""
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-             if f.name not in ("out", "extra", "reps", "batch", "workers")}
+        d = {k: v for k, v in self if k not in ("out", "extra", "reps", "batch", "workers")}
         d["train"] = self.train.to_dict()
         # as comparisons recorded before these fields existed
         for name, default in (("search_budget_unit", "epochs"), ("cold", True),

@@ -37,6 +37,7 @@ from tnf_env.measure.scoring import ScoringData, score_network
 from tnf_env.model.network import MaskedMLP
 from tnf_env.model.spiking import SNNSettings
 from tnf_env.rollout import EpisodeResult, Policy, rollout
+from tnf_env.settings import EnvConfig
 from tnf_env.transform.schedule import offline_clustering
 from tnf_env.transform.transformation import Transformation
 
@@ -124,19 +125,30 @@ class EpisodeRunner:
 
     :param settings: environment settings (``seed`` is replaced per baseline seed).
     :param snn: spiking simulation used for test accuracy and measured energy.
+    :param config: ``settings`` validated already (a command's check of them), so that
+        they are validated once: a baseline seed's task reads only its seed again.
     """
 
-    def __init__(self, settings: dict[str, Any], snn: SNNSettings | None = None) -> None:
+    def __init__(self, settings: dict[str, Any], snn: SNNSettings | None = None,
+                 config: EnvConfig | None = None) -> None:
         self.settings = dict(settings)
         self.snn = snn or SNNSettings()
+        self._config = config
         self._envs: dict[str, Any] = {}
         self._tasks: dict[int, tnf_env.Task] = {}
+
+    @property
+    def config(self) -> EnvConfig:
+        """The settings, validated (once: when first asked, unless given)."""
+        if self._config is None:
+            self._config = EnvConfig.from_kwargs(**self.settings)
+        return self._config
 
     def task(self, seed: int) -> tnf_env.Task:
         """The task of baseline ``seed`` (built once; environments of every override
         share its data, baseline and references)."""
         if seed not in self._tasks:
-            self._tasks[seed] = tnf_env.Task.build(**{**self.settings, "seed": seed})
+            self._tasks[seed] = tnf_env.Task(self.config.with_overrides(seed=seed))
         return self._tasks[seed]
 
     def env(self, seed: int, **overrides: Any):

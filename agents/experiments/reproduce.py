@@ -28,6 +28,7 @@ import numpy as np
 
 from hwmodel.clusters import Cluster
 from tnf_env.model.spiking import SNNSettings
+from tnf_env.settings import EnvConfig
 
 from ..common.netstore import NetworkStore
 from . import methods as m
@@ -124,10 +125,12 @@ def _unpack(d: dict) -> np.ndarray:
 
 def run_reproduce(
     cfg: ReproduceConfig, log: Callable[[str], None] = print, progress: bool = False,
-    journal: Path | None = None, resume: bool = False,
+    journal: Path | None = None, resume: bool = False, env: EnvConfig | None = None,
 ) -> ReproduceResult:
     """Run the experiment; returns the ``results.json`` document and figure data.
 
+    :param env: ``cfg.env_settings()`` validated already (the command's check), so that
+        the run validates them once (None: validated here).
     :param log: receives one line per finished phase.
     :param progress: a bar on stderr over the rows, with an ETA (off with ``--quiet``).
     :param journal: where finished seeds are recorded (``--resume`` continues after them).
@@ -139,7 +142,7 @@ def run_reproduce(
     release_steps = max(1, round(release_epochs / step_epochs))
     methods = reproduce_methods(cfg, release_steps)
     store = NetworkStore(cfg.save_networks) if cfg.save_networks else None
-    runner = EpisodeRunner(settings, SNNSettings(timesteps=cfg.snn_timesteps))
+    runner = EpisodeRunner(settings, SNNSettings(timesteps=cfg.snn_timesteps), config=env)
     grid = [cfg.rate_scale * g for g in cfg.rate_grid]
     context = StudyContext(runner, cfg.crossbar_sizes, grid, cfg.rate_scale, cfg.steps,
                            step_epochs, points=[], batch=cfg.batch)

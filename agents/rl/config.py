@@ -1,4 +1,4 @@
-"""Training configuration: a pydantic dataclass, one described field per key, read from YAML.
+"""Training configuration: a pydantic model, one described field per key, read from YAML.
 
 ``configs/NAME.yaml`` holds any subset of the fields; command-line flags
 override it. Unknown keys and bad values are errors that name the key. The named
@@ -10,23 +10,20 @@ repository does.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import re
-from collections.abc import Sequence
-from dataclasses import fields
+from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from pydantic import (
     Field,
-    TypeAdapter,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic.dataclasses import dataclass
 
 from hwmodel.safeload import DocumentError, parse_document, regular_file
 from tnf_env.actions import ACTION_GROUPS
@@ -42,7 +39,7 @@ from tnf_env.validation import (
     seed_range,
 )
 
-from ..common.configs import first_error, refusing
+from ..common.configs import CommandConfig, first_error, kept
 from ..common.overrides import OverrideError, apply_overrides
 from .learners import DEFAULT_LEARNER, get_learner, learner_names
 
@@ -122,16 +119,18 @@ def is_warm_start(value: str) -> bool:
     return (d / "config.yaml").is_file() and (d / "best_model.zip").is_file()
 
 
-@refusing(ConfigError)
-@dataclass
-class TrainConfig:
+class TrainConfig(CommandConfig):
     """Everything a ``train`` run depends on; saved as ``config.yaml`` in the run directory.
 
-    A pydantic dataclass: each field holds its default and its one-line meaning
-    (:meth:`describe`) and is checked by its validator when the configuration is built;
-    ``dataclasses.replace`` (which builds it again), ``fields`` and ``asdict`` work on it.
-    A bad value raises :class:`ConfigError`, one line.
+    A :class:`~agents.common.configs.CommandConfig`: each field holds its default and its
+    one-line meaning (:meth:`describe`) and is checked by its validator when the
+    configuration is built or copied with changes (``model_copy(update=...)``). A bad
+    value raises :class:`ConfigError`, one line.
     """
+
+    error = ConfigError
+    # env validated: (the settings it was read from, their EnvConfig)
+    _env_config: tuple[dict[str, Any], EnvConfig] | None = PrivateAttr(None)
 
     name: Str = Field(
         "digits", description="run name prefix (letters, digits, ._-): runs are named NAME-sSEED")
@@ -187,18 +186,11 @@ class TrainConfig:
         None, description="dense baselines trained on: worker k transforms the baseline of "
         "seed baseline_seeds[k % len] (None: every worker the env's own seed)")
 
-    @classmethod
-    def describe(cls) -> list[dict[str, Any]]:
-        """Every key, in order: ``name``, ``default`` and ``meaning``."""
-        return [
-            {"name": name, "default": f.get_default(call_default_factory=True),
-             "meaning": f.description}
-            for name, f in cls.__pydantic_fields__.items()
-        ]
-
-    def validate(self) -> TrainConfig:
-        """``self``, validated: every field was checked when it was built (or replaced with
-        ``dataclasses.replace``); only ``env`` can have changed in place since.
+    # pydantic's BaseModel.validate is a deprecated classmethod; this instance method
+    # replaces it.
+    def validate(self) -> TrainConfig:  # type: ignore[override]
+        """``self``, validated: every field was checked when it was built (or copied with
+        ``model_copy(update=...)``); only ``env`` can have changed in place since.
 
         :raises ConfigError: a bad environment setting.
         """
@@ -206,7 +198,7 @@ class TrainConfig:
         return self
 
     # Each field's check; pydantic has checked the types first (strictly). A refusal is
-    # one line naming the key, what it allows and the value (config_from_dict, refusing).
+    # one line naming the key, what it allows and the value (config_from_dict, CommandConfig).
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
@@ -315,9 +307,27 @@ class TrainConfig:
 
     @model_validator(mode="after")
     def _env(self) -> TrainConfig:
-        """The environment settings, validated once here (kept: :attr:`env_config`)."""
+        """The environment settings, validated once here (kept: :attr:`env_config`); a
+        copy whose ``env`` did not change keeps its original's (:meth:`_kept`)."""
+        reused = kept().get("env_config")
+        if reused is not None and reused[0] == self.env:
+            self._env_config = reused
         self.env_config  # noqa: B018 (raises ConfigError)
         return self
+
+    def _kept(self, update: Mapping[str, Any]) -> dict[str, Any]:
+        return {"env_config": self._env_config} if "env" not in update else {}
+
+    @classmethod
+    def refusal(cls, exc: ValidationError, data: Mapping[str, Any]) -> str:
+        """A validator's own line, else the key, what it allows and the value given."""
+        err = exc.errors()[0]
+        if (err.get("ctx") or {}).get("error") is not None:
+            return first_error(exc)
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        default = f"an integer in [1, {INT_LIMITS[key]}]" if key in INT_LIMITS else "valid"
+        return f"config key {key!r} must be {ALLOWED.get(key, default)}, got " \
+            f"{_short(data.get(key))}"
 
     @property
     def env_config(self) -> EnvConfig:
@@ -328,14 +338,14 @@ class TrainConfig:
 
         :raises ConfigError: a bad environment setting.
         """
-        cached = self.__dict__.get("_env_config")
+        cached = self._env_config
         if cached is not None and cached[0] == self.env:
             return cached[1]
         try:
             config = EnvConfig.from_kwargs(**self.env)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"config key 'env': {exc}") from None
-        self.__dict__["_env_config"] = (copy.deepcopy(self.env), config)
+        self._env_config = (copy.deepcopy(self.env), config)
         return config
 
     @property
@@ -343,7 +353,7 @@ class TrainConfig:
         return f"{self.name}-s{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
+        d = self.model_dump()
         if d.get("learner") == "ppo":  # as runs recorded before learners were named
             del d["learner"]
         return d
@@ -378,7 +388,7 @@ def apply_settings(data: dict[str, Any], items: Sequence[str]) -> dict[str, Any]
     :raises ConfigError: an item without ``=``, or a key that is neither a field nor
         ``env.SETTING`` (the message names what is allowed).
     """
-    top = [f.name for f in fields(TrainConfig) if f.name != "env"]
+    top = [name for name in TrainConfig.model_fields if name != "env"]
     try:
         return apply_overrides(data, items, top=top)
     except OverrideError as exc:
@@ -449,29 +459,14 @@ def load_config(
     return config_from_dict({**data, **{k: v for k, v in overrides.items() if v is not None}})
 
 
-_ADAPTER: TypeAdapter[TrainConfig] = TypeAdapter(TrainConfig)
-
-
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     """The configuration of ``data`` (a YAML file's keys), validated.
 
     :raises ConfigError: an unknown key, or a value of the wrong type or out of range
         (one line naming the key, what it allows and the value).
     """
-    known = {f.name for f in fields(TrainConfig)}
+    known = set(TrainConfig.model_fields)
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown config key(s) {unknown}; allowed: {sorted(known)}")
-
-    def message(key: str) -> str:
-        default = f"an integer in [1, {INT_LIMITS[key]}]" if key in INT_LIMITS else "valid"
-        allowed = ALLOWED.get(key, default)
-        return f"config key {key!r} must be {allowed}, got {_short(data.get(key))}"
-
-    try:
-        return _ADAPTER.validate_python(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        own = (err.get("ctx") or {}).get("error")  # a validator's own one-line refusal
-        key = str(err["loc"][0]) if err["loc"] else "?"
-        raise ConfigError(first_error(exc) if own is not None else message(key)) from None
+    return TrainConfig(**data)  # a refusal is one ConfigError line (TrainConfig.refusal)

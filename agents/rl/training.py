@@ -10,7 +10,6 @@ normalisation statistics to save.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -178,7 +177,7 @@ def train(
         if resume:
             cfg = stack.enter_context(existing_run_dir(out))
             if timesteps is not None and timesteps != cfg.timesteps:
-                cfg = dataclasses.replace(cfg, timesteps=timesteps).validate()
+                cfg = cfg.model_copy(update={"timesteps": timesteps})
                 atomic_write(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         else:
             refuse_existing_run(out)  # before anything is built; checked again under the lock

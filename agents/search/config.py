@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
-from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from hwmodel.safeload import DocumentError, parse_document
 from tnf_env.validation import NUMPY_SEED_LIMIT, Int, Str, seed_range
 
-from ..common.configs import refusing
+from ..common.configs import CommandConfig
 
 SearchAlg = Literal["grid", "optuna"]
 Scheduler = Literal["fifo", "asha"]
@@ -92,12 +91,12 @@ def parse_dimension(item: str) -> Dimension:
     return Dimension(key, values=values)
 
 
-@refusing(SearchError)
-@pydantic_dataclass
-class SearchConfig:
+class SearchConfig(CommandConfig):
     """What one ``search`` explores and where it runs: every field but ``base``, ``out``
     and ``resume`` is a command-line flag (:func:`agents.cli.model_flags.add_config_flags`)
     with its meaning as its help. A bad value raises :class:`SearchError`, one line."""
+
+    error = SearchError
 
     # a TrainConfig (agents.rl.config imports torch; this module must not: --help)
     base: Any = Field(description="the training configuration every trial starts from")

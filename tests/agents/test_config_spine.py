@@ -39,12 +39,7 @@ def test_the_snn_length_is_one_name_and_the_default_everywhere():
     assert inspect.signature(simulate_snn).parameters["timesteps"].default == SNN_TIMESTEPS
     assert EnvConfig().snn_timesteps == SNN_TIMESTEPS
     for config in (BenchmarkConfig, CompareConfig, ReproduceConfig):
-        pydantic_fields = getattr(config, "__pydantic_fields__", None)
-        if pydantic_fields is not None:  # a pydantic dataclass: the default is in its Field
-            default = pydantic_fields["snn_timesteps"].get_default()
-        else:
-            default = {f.name: f.default for f in dataclasses.fields(config)}["snn_timesteps"]
-        assert default == SNN_TIMESTEPS, config
+        assert config.model_fields["snn_timesteps"].get_default() == SNN_TIMESTEPS, config
     subs = _subparsers(build_parser())
     seen = 0
     for name, p in subs.items():
@@ -210,17 +205,18 @@ def test_benchmark_builds_no_task_for_the_configs_own_seed(monkeypatch, tmp_path
 
     built = []
 
-    def build(**settings):
-        built.append(settings["seed"])
+    def build(self, config, data_from=None):
+        built.append(config.seed)
         raise _Reached("task")
 
-    monkeypatch.setattr(tnf_env.Task, "build", staticmethod(build))
+    monkeypatch.setattr(tnf_env.Task, "__init__", build)
     cfg = BenchmarkConfig(env={"seed": 7, "max_steps": 2}, seeds=(3,), methods=("original",))
     with pytest.raises(_Reached):
         run_benchmark(cfg, log=lambda line: None)
     assert built == [3]
     with pytest.raises(ValueError, match="crossbar size 12 is not among"):
-        run_benchmark(dataclasses.replace(cfg, crossbar_sizes=(12,)), log=lambda line: None)
+        run_benchmark(cfg.model_copy(update={"crossbar_sizes": (12,)}),
+                      log=lambda line: None)
 
 
 def test_a_training_configs_env_is_validated_once_into_an_env_config(monkeypatch):
@@ -252,7 +248,7 @@ def test_every_training_key_describes_itself_and_round_trips():
     from agents.rl.config import TrainConfig, config_from_dict
 
     rows = TrainConfig.describe()
-    assert [r["name"] for r in rows] == [f.name for f in dataclasses.fields(TrainConfig)]
+    assert [r["name"] for r in rows] == list(TrainConfig.model_fields)
     default = TrainConfig()
     for row in rows:
         assert row["meaning"] and row["default"] == getattr(default, row["name"]), row

@@ -4,16 +4,15 @@ import argparse
 
 import pytest
 from pydantic import Field
-from pydantic.dataclasses import dataclass
 
 from agents.cli import build_parser
 from agents.cli.model_flags import add_config_flags, config_from_args
+from agents.common.configs import CommandConfig
 from agents.experiments.benchmark import BenchmarkConfig
 from agents.experiments.reproduce import ReproduceConfig
 
 
-@dataclass
-class Toy:
+class Toy(CommandConfig):
     name: str = Field("a", description="a name from {names}")
     sizes: tuple[int, ...] = Field((16, 32), description="crossbar sizes")
     tolerance: float | None = Field(None, description="a tolerance")
@@ -32,7 +31,8 @@ def test_flags_follow_the_fields_types_defaults_and_meanings():
     assert config_from_args(Toy, p.parse_args([])) == Toy()
     args = p.parse_args(["--size", "8", "64", "--tolerance", "0.01", "--epochs", "5",
                          "--name", "b"])
-    assert config_from_args(Toy, args, extra={"k": 1}) == Toy("b", (8, 64), 0.01, 5, {"k": 1})
+    assert config_from_args(Toy, args, extra={"k": 1}) == Toy(
+        name="b", sizes=(8, 64), tolerance=0.01, epochs=5, extra={"k": 1})
     helps = {a.dest: a for a in p._actions}
     assert helps["name"].help == "a name from a, b (default a)"
     assert helps["sizes"].help == "crossbar sizes (default 16 32)"
@@ -44,8 +44,7 @@ def test_flags_follow_the_fields_types_defaults_and_meanings():
 
 
 def test_a_field_without_a_flag_type_is_refused():
-    @dataclass
-    class Bad:
+    class Bad(CommandConfig):
         table: dict = Field(default_factory=dict, description="no flag for this")
 
     with pytest.raises(TypeError, match="no command-line flag"):
@@ -61,6 +60,18 @@ def test_a_studys_flags_are_its_config_fields(command, config, given):
     p = sub.choices[command]
     dests = {a.dest for a in p._actions}
     # methods and batch are the study flags; the given ones come from elsewhere
-    assert set(config.__pydantic_fields__) <= dests | set(given)
+    assert set(config.model_fields) <= dests | set(given)
     assert config_from_args(config, p.parse_args([]), **given) == config(**given)
     assert p.parse_args(["--seeds", "3", "4"]).seeds == [3, 4]
+
+
+def test_a_config_refuses_in_one_line_when_built_and_when_copied():
+    with pytest.raises(ValueError, match=r"^invalid epochs='x': input should be a valid integer"):
+        Toy(epochs="x")
+    with pytest.raises(ValueError, match="^invalid colour=1: extra inputs are not permitted$"):
+        Toy(colour=1)
+    toy = Toy(epochs=5)
+    assert toy.model_copy(update={"sizes": [8]}) == Toy(epochs=5, sizes=(8,))
+    with pytest.raises(ValueError, match="^invalid sizes.0='x'"):  # validated, unlike pydantic's
+        toy.model_copy(update={"sizes": ["x"]})
+    assert toy.model_copy() == toy and toy.epochs == 5

@@ -129,3 +129,17 @@ def test_reproduce_writes_results_table_and_figures(tmp_path, capsys):
     # an existing result is never overwritten silently
     assert main(args) == 2
     assert "already holds results.json" in capsys.readouterr().err
+
+
+def test_reproduce_validates_the_env_settings_once(tmp_path, settings_validations):
+    # The command's check is the run's one full validation: each baseline seed's task
+    # reads only its seed, and each override only what it changes.
+    torch.set_num_threads(1)
+    args = ["reproduce", "--dataset", "digits", "--topology", "64-32-10",
+            "--crossbar-sizes", "16", "--epochs", "2", "--steps", "1", "--rate-grid", "1",
+            "--seeds", "0", "1", "--snn-timesteps", "5", "--out", str(tmp_path / "rep"),
+            "--quiet"]
+    assert main(args) == 0
+    doc = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert [b["seed"] for b in doc["baseline"]["per_seed"]] == [0, 1]  # two environments
+    assert settings_validations["from_kwargs"] == settings_validations["validate"] == 1

@@ -8,6 +8,10 @@ validated when it is built, not again by every environment that serves it).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -15,7 +19,7 @@ import pytest
 import tnf_env
 from agents.experiments.episodes import EpisodeRunner
 from tnf_env import BatchedTraNNsformerEnv, Task
-from tnf_env.settings import ALLOWED, EnvConfig, invalid, settings_table
+from tnf_env.settings import EnvConfig, allowed, invalid, settings_table
 
 SMALL = dict(topology="64-32-10", crossbar_sizes=[16, 32], max_steps=2)
 NAN = float("nan")
@@ -26,10 +30,10 @@ def test_every_setting_describes_itself():
     assert [r["name"] for r in rows] == list(EnvConfig.model_fields)
     for row in rows:
         assert row["meaning"] and "\n" not in row["meaning"], row
-        assert row["allowed"] == ALLOWED[row["name"]], row
+        assert row["allowed"] == allowed(row["name"]), row
         assert row["default"] == getattr(EnvConfig(), row["name"]), row
         assert f"| `{row['name']}` |" in settings_table()
-    assert str(invalid("seed", -1)) == "invalid setting seed=-1: allowed " + ALLOWED["seed"]
+    assert str(invalid("seed", -1)) == "invalid setting seed=-1: allowed " + allowed("seed")
 
 
 def test_the_model_is_strict_and_keeps_equality_and_copies():
@@ -84,55 +88,65 @@ def test_with_overrides_reads_only_what_changes():
     assert changed.dataset == "digits" and base.seed == 0  # normalised; base untouched
 
 
-@pytest.fixture
-def count(monkeypatch):
-    """How many full validations (types and rules of every setting) run."""
-    calls = {"from_kwargs": 0, "validate": 0}
-    from_kwargs, validate = EnvConfig.from_kwargs.__func__, EnvConfig.validate
-
-    def counting_from_kwargs(cls, **kwargs):
-        calls["from_kwargs"] += 1
-        return from_kwargs(cls, **kwargs)
-
-    def counting_validate(self):
-        calls["validate"] += 1
-        return validate(self)
-
-    monkeypatch.setattr(EnvConfig, "from_kwargs", classmethod(counting_from_kwargs))
-    monkeypatch.setattr(EnvConfig, "validate", counting_validate)
-    return calls
-
-
-def test_an_environment_validates_its_settings_once(count):
+def test_an_environment_validates_its_settings_once(settings_validations):
     gym.make("tnf_env/TraNNsformer-v0", **SMALL).close()
-    assert count == {"from_kwargs": 1, "validate": 1}
+    assert settings_validations == {"from_kwargs": 1, "validate": 1, "partial": 0}
     task = Task.build(**SMALL)
-    assert count == {"from_kwargs": 2, "validate": 2}
+    assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 0}
     # Environments serving a task read only the settings given that differ from it.
     gym.make("tnf_env/TraNNsformer-v0", task=task).close()
     tnf_env.make(task=task, **SMALL).close()
-    assert count == {"from_kwargs": 2, "validate": 2}
+    assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 0}
     with pytest.raises(ValueError, match=r"differ in \['rate_scale'\]"):
         tnf_env.make(task=task, **SMALL, rate_scale=3.0)  # read, and not the task's
-    assert count == {"from_kwargs": 2, "validate": 3}
-    # A task under the settings it has is itself; under others, validated once.
+    assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 1}
+    # A task under the settings it has is itself; under others, only they are read.
     assert task.with_settings(**SMALL) is task
     assert task.with_settings(rate_scale=3.0).config.rate_scale == 3.0
-    assert count == {"from_kwargs": 2, "validate": 4}
+    assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 2}
 
 
-def test_batched_and_experiment_environments_validate_once_per_new_setting(count):
-    # One validation for the settings, one for the second baseline seed: none per env.
+def test_batched_and_experiment_environments_validate_once(settings_validations):
+    # One validation for the settings; the second baseline seed reads only its seed.
     venv = BatchedTraNNsformerEnv(num_envs=4, baseline_seeds=[0, 1], **SMALL)
     assert [e.task.config.seed for e in venv.envs] == [0, 1, 0, 1]
     venv.close()
-    assert count == {"from_kwargs": 1, "validate": 2}
+    assert settings_validations == {"from_kwargs": 1, "validate": 1, "partial": 1}
     exp = EpisodeRunner(SMALL)
     try:
         exp.env(0)
-        assert count == {"from_kwargs": 2, "validate": 3}  # the seed's task
+        # the settings; seed 0 is theirs
+        assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 1}
+        exp.env(1)  # another baseline seed: only the seed is read
+        assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 2}
         exp.env(0, rate_scale=3.0)  # the override, once
         exp.env(0)  # built already
-        assert count == {"from_kwargs": 2, "validate": 4}
+        assert settings_validations == {"from_kwargs": 2, "validate": 2, "partial": 3}
     finally:
         exp.close()
+
+
+def test_overrides_check_the_settings_whose_rules_read_them():
+    base = EnvConfig.from_kwargs(**SMALL)
+    # the technology's range is checked again when only the sizes change
+    with pytest.raises(ValueError, match="crossbar_sizes=.*outside the range"):
+        base.with_overrides(crossbar_sizes=[16, 1024])
+    # a setting given as None again takes its default from the dataset, as when built
+    assert base.with_overrides(accuracy_tolerance=None) == base
+
+
+def test_the_settings_are_a_leaf_the_registries_tell_their_names():
+    """Importing the settings imports no registry, no hwmodel and no torch; the registries
+    are read when a value is first checked."""
+    code = (
+        "import sys, tnf_env.settings as s\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'hwmodel', "
+        "'tnf_env')))\n"
+        "c = s.EnvConfig.from_kwargs(dataset='MNIST_10K', technology='isaac', fidelity='low')\n"
+        "print(c.dataset, c.accuracy_tolerance > 0, 'torch' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert out == ["['tnf_env', 'tnf_env.settings', 'tnf_env.validation']",
+                   "mnist-10k True False"]

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..settings import DEFAULT_DATASET  # the dataset unless told otherwise (offline)
 from .formats import read_cifar, read_digits, read_idx, read_idx_part, read_svhn
 from .registry import (
     DEFAULT_N_VAL,
@@ -68,8 +69,6 @@ __all__ = [
     "register", "resolve_data_dir", "tolerance_note",
 ]
 
-#: The dataset of every command and the environment unless told otherwise (offline).
-DEFAULT_DATASET = "digits"
 SPLIT_SEED = 0
 DOWNLOAD_TIMEOUT_S = 30.0
 # ../shared beside the repository: this file is REPO/tnf_env/data/datasets.py.

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..settings import provide
+
 __all__ = [
     "DEFAULT_N_VAL", "DEFAULT_TOLERANCE", "N_CLASSES", "DatasetError", "DatasetSpec", "Reader",
     "SpecTable", "dataset_names", "dataset_spec", "datasets_table", "default_tolerance", "register",
@@ -227,3 +229,12 @@ class SpecTable(MutableMapping[str, Any]):
 
     def __len__(self) -> int:
         return len(_REGISTRY)
+
+
+# The settings' dataset: these names, each case and _/- spelling of them; the default
+# tolerance of the accuracy floor.
+provide(
+    dataset_names=dataset_names,
+    canonical_dataset=lambda name: dataset_spec(name).name,
+    default_tolerance=default_tolerance,
+)

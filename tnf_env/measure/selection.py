@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import math
 
-DEFAULT_SELECTION_MARGIN = 1.0  # k: standard errors a validation accuracy must clear the floor by
-
 
 def standard_error(accuracy: float, n: int) -> float:
     """Binomial standard error of an accuracy measured on ``n`` images.

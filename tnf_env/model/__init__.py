@@ -11,7 +11,8 @@ Uses :mod:`tnf_env.data`; a mask is all it knows of pruning, and it knows nothin
 clusters or of crossbars beyond each layer's weight matrix.
 """
 
-#: Simulation length T of the spiking network, in 1 ms steps: Diehl et al.'s
-#: reference (35 ms). Every default of an SNN length in the gym is this name (defined
-#: here, free of torch, for the command line's flags; :mod:`.spiking` uses it).
-SNN_TIMESTEPS = 35
+# Simulation length T of the spiking network, in 1 ms steps (Diehl et al.'s 35 ms): the
+# setting's default, named with the settings (free of torch, for the command line's flags).
+from ..settings import SNN_TIMESTEPS
+
+__all__ = ["SNN_TIMESTEPS"]

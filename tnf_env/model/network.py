@@ -8,7 +8,6 @@ momentum cannot revive them.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, overload
 
@@ -18,39 +17,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..data.datasets import dataset_spec
+from ..validation import parse_topology as parse_topology  # the widths of a topology
 from .compact import LivePlan
 from .layers import LayerSpec, dense_layers
-
-
-def parse_topology(topology: str | Sequence[int]) -> tuple[int, ...]:
-    """Turn ``"784-1200-1200-10"`` or a sequence into a tuple of layer widths.
-
-    :param topology: widths from input to output, at least two, all positive.
-    :return: the widths as a tuple of ints.
-
-    >>> parse_topology("64-128-10")
-    (64, 128, 10)
-    """
-    if isinstance(topology, str):
-        parts = [w.strip() for w in topology.replace(",", "-").split("-")]
-        if not all(w.isascii() and w.isdigit() for w in parts):  # "64--10", "64-1.5-10"
-            raise ValueError(
-                f"topology {topology!r} is not a '-'-separated list of integers, "
-                "e.g. '784-1200-1200-10'"
-            )
-        widths = tuple(int(w) for w in parts)
-    else:
-        try:  # integers only: 64.5 is not a width
-            widths = tuple(operator.index(w) for w in topology)
-        except TypeError:
-            raise ValueError(
-                f"topology {topology!r} is not a sequence of integer widths"
-            ) from None
-    if len(widths) < 2 or any(w <= 0 for w in widths):
-        raise ValueError(
-            f"topology {topology!r} needs at least two positive widths (inputs ... classes)"
-        )
-    return widths
 
 
 def default_topology(dataset: str) -> tuple[int, ...]:

@@ -50,14 +50,6 @@ def resolve_device(name: str | torch.device) -> torch.device:
     raise ValueError(f"unknown device {name!r}: allowed {', '.join(DEVICE_CHOICES)}")
 
 
-def is_valid_device_name(name: str) -> bool:
-    """Whether ``name`` is spelled like a device (available or not)."""
-    text = str(name).strip().lower()
-    return text in ("cpu", "cuda", "mps", "auto") or (
-        text.startswith("cuda:") and text[5:].isdigit()
-    )
-
-
 def generator_on(device: torch.device, seed: int) -> torch.Generator:
     """A seeded random generator on ``device`` (a CPU generator gives the CPU's streams)."""
     return torch.Generator(device=device).manual_seed(int(seed))
