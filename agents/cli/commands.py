@@ -300,7 +300,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     check_budget(args.budget, "--budget")
     check_distinct(args.crossbar_sizes, "--crossbar-sizes")
     require_modules(("matplotlib", "the figures"))
-    run_dir, learned = None, ()
+    run_dir, learned = None, tuple[str, ...]()
     if args.run:
         from ..rl.run_dir import load_run_config, resolve_run_dir
 

@@ -58,7 +58,8 @@ class NetworkStore:
             entries = load_document(path, "json").get("networks", [])
             self.entries = [e for e in entries if e.get("seed") in seeds]
 
-    def add(self, delivered, seed: int, method: str, crossbar_size: int, row: dict) -> str:
+    def add(self, delivered, seed: int, method: str, crossbar_size: int | None,
+            row: dict) -> str:
         """Record the network of one result row; write it unless already written."""
         key = id(delivered)
         stem = self._written.get(key)
@@ -79,7 +80,7 @@ class NetworkStore:
 
 def save_network(stem: Path, weights, masks, clusters) -> None:
     """Write ``stem.npz`` and ``stem_clusters.json``."""
-    arrays = {}
+    arrays: dict[str, Any] = {}  # numpy's stubs type ``**arrays`` against ``allow_pickle``
     for i, (w, m) in enumerate(zip(weights, masks, strict=True)):
         arrays[f"weight{i}"] = np.asarray(w, dtype=np.float32)
         arrays[f"mask{i}"] = np.asarray(m).astype(np.uint8)

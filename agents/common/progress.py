@@ -36,7 +36,7 @@ def _interactive() -> bool:
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
-def progress_bar(total: int, desc: str, enabled: bool = True, unit: str = "episode") -> tqdm:
+def progress_bar(total: float, desc: str, enabled: bool = True, unit: str = "episode") -> tqdm:
     """A progress bar on stderr (a no-op one when not ``enabled``); close it, or use it as a
     context manager.
 

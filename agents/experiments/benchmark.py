@@ -163,7 +163,7 @@ def results_markdown(doc: dict) -> str:
 
 
 def _ppo_curve(doc: dict, path: Path) -> Path | None:
-    from .figures import learning_curve_figure
+    from ..rl.learning_curve import learning_curve_figure
 
     return learning_curve_figure(Path(doc["run_dir"]), path) if doc.get("run_dir") else None
 

@@ -27,6 +27,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import tnf_env
 from tnf_env.model.spiking import SNNSettings
@@ -161,11 +162,12 @@ def _searches(cfg: CompareConfig, train_env: dict, budget: float,
 
     by_cpu = cfg.search_budget_unit == "cpu"
     (cfg.out / "search").mkdir(exist_ok=True)
-    kwargs = [dict(settings={**train_env, "prune_unit": "paper"}, seeds=cfg.train_seeds,
-                   budget_epochs=None if by_cpu else budget, sampler=sampler,
-                   seed=cfg.search_seed, journal=cfg.out / "search" / f"{sampler}.jsonl",
-                   batch=cfg.batch, budget_seconds=budget if by_cpu else None)
-              for sampler in ("tpe", "random")]
+    kwargs: list[dict[str, Any]] = [
+        dict(settings={**train_env, "prune_unit": "paper"}, seeds=cfg.train_seeds,
+             budget_epochs=None if by_cpu else budget, sampler=sampler,
+             seed=cfg.search_seed, journal=cfg.out / "search" / f"{sampler}.jsonl",
+             batch=cfg.batch, budget_seconds=budget if by_cpu else None)
+        for sampler in ("tpe", "random")]
     if cfg.workers > 1:
         with pool(min(2, cfg.workers)) as ex:
             results = list(ex.map(search_job, kwargs))

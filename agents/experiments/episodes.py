@@ -321,8 +321,9 @@ def tune(
     :meth:`EpisodeRunner.selection_key` (the one criterion of
     :mod:`agents.search.baseline`, which ``search --target`` applies too)."""
     runs = {r: run(r) for r in grid}
-    chosen = {
-        n: min(runs.values(), key=lambda d, n=n: runner.selection_key(d, seed, n))
-        for n in sizes
-    }
+
+    def best(n: int) -> DeliveredNetwork:
+        return min(runs.values(), key=lambda d: runner.selection_key(d, seed, n))
+
+    chosen = {n: best(n) for n in sizes}
     return TunedGrid(runs, chosen, float(sum(d.epochs for d in runs.values())))

@@ -226,8 +226,8 @@ def agreement(rows: dict[str, dict], level: str, seeds: Sequence[int], metric: s
     from scipy import stats
 
     stat = _corr(kind)
-    pairs = [_paired(rows, level, s, metric) for s in seeds]
-    pairs = [(np.asarray(a), np.asarray(b)) for a, b in pairs if len(a) >= 3]
+    paired = [_paired(rows, level, s, metric) for s in seeds]
+    pairs = [(np.asarray(a), np.asarray(b)) for a, b in paired if len(a) >= 3]
     if not pairs:
         return {"value": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0}
     value = float(np.mean([stat(a, b) for a, b in pairs]))

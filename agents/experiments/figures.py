@@ -14,8 +14,6 @@ from matplotlib import pyplot as plt  # noqa: E402
 from hwmodel.clusters import Cluster  # noqa: E402
 from tnf_env.render import draw_panel  # noqa: E402
 
-from ..rl.learning_curve import learning_curve_figure  # noqa: E402, F401 (benchmark's figure)
-
 METHOD_COLOURS = {
     "original": "0.6",
     "pruning (release)": "lightsteelblue",

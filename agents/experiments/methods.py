@@ -147,6 +147,16 @@ def _tuned(ctx: StudyContext, seed: int, kind: str, chip: int,
         ctx.fixed, lambda r: ctx.schedule(seed, kind, chip, r), ctx.grid, seed, list(sizes)))
 
 
+def _given(method: Method, n: int | None) -> int:
+    """``n``, which the study always sets for a method that does not choose its size.
+
+    :raises ValueError: ``n`` is None.
+    """
+    if n is None:
+        raise ValueError(f"method {method.name!r} needs a crossbar size: it does not choose one")
+    return n
+
+
 def _tuned_pruning(ctx: StudyContext, seed: int, n: int) -> MethodResult:
     """The tuned pruning network at crossbar size ``n``: one grid, with the chip at the
     study's first size, serves every size."""
@@ -173,6 +183,7 @@ class PruningTuned(Method):
     name = "pruning"
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        n = _given(self, n)
         return _tuned_pruning(ctx, seed, n)
 
     def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
@@ -208,6 +219,7 @@ class PruningRelease(Method):
                                {"rate_scale": self._rate(ctx), **steps})
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        n = _given(self, n)
         return MethodResult(ctx.episode(seed, self._episode(ctx)), n)
 
     def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
@@ -226,6 +238,7 @@ class OfflineClustering(Method):
     after = ("pruning",)
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        n = _given(self, n)
         pruned = _tuned_pruning(ctx, seed, n)
         return MethodResult(ctx.fixed.offline(pruned.delivered, seed, n), n, pruned.spent)
 
@@ -243,10 +256,12 @@ class PaperTuned(Method):
     name = "paper"
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        n = _given(self, n)
         t = _tuned(ctx, seed, "paper", n, [n])
         return MethodResult(t.chosen[n], n, {f"paper N={n}": t.epochs})
 
     def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
+        n = _given(self, n)
         return _grid(ctx, "paper", n)
 
     def budget(self, ctx: StudyContext) -> Budget:
@@ -278,6 +293,7 @@ class TilesTuned(Method):
         return min(1.0, self.fraction * multiple)
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        n = _given(self, n)
         def run(r: float) -> DeliveredNetwork:
             return tile_pruning(ctx.fixed, seed, n, self.share(ctx, r), ctx.horizon,
                                 ctx.step_epochs, r, ctx.points, self.name)
@@ -299,6 +315,7 @@ class PaperRelease(Method):
     after = ("paper",)
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        n = _given(self, n)
         return MethodResult(ctx.episode(seed, *self.episodes(ctx, seed, n)), n)
 
     def episodes(self, ctx: StudyContext, seed: int, n: int | None) -> list[ScheduleRequest]:
@@ -326,6 +343,7 @@ class RandomSearch(Method):
                                 policy_seed=1000 * seed + k) for k in range(self.candidates)]
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        n = _given(self, n)
         runs = [ctx.episode(seed, ep) for ep in self.episodes(ctx, seed, n)]
         best = min(runs, key=lambda d: ctx.fixed.selection_key(d, seed, n))
         return MethodResult(best, n, {f"random N={n}": float(sum(d.epochs for d in runs))})
@@ -352,7 +370,9 @@ class LearnedPolicy(Method):
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
         d = ctx.runner_of(self).transform(self.policy, seed, n)
-        return MethodResult(d, d.crossbar_size if n is None else n)
+        size = d.crossbar_size if n is None else n
+        assert size is not None  # an episode's network carries its chip's crossbar size
+        return MethodResult(d, size)
 
     def budget(self, ctx: StudyContext) -> Budget:
         return Budget(1, ctx.episode_epochs, note="its training is counted apart")
@@ -394,6 +414,7 @@ class MagnitudeOneShot(Method):
     after = ("pruning",)
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
+        n = _given(self, n)
         pruned = _tuned_pruning(ctx, seed, n)
         net = copy.deepcopy(ctx.original(seed).net)
         for i, (w, keep) in enumerate(zip(net.weights_numpy(),

@@ -78,6 +78,10 @@ class ReproduceStudy(Study):
         super().__init__(context, methods, seeds, context.sizes, log, identity, progress,
                          advice="raise --epochs (more retraining per step, gentler pruning "
                          "per epoch), lower --rate-scale or loosen the floor (--tolerance)")
+        if context.points is None:  # its rows carry the tuned runs' frontier points
+            raise ValueError("a reproduce study records every step: its context needs points=[]")
+        self.points: list[dict] = context.points
+        self.connectivity: list[dict] = []
         self.store = store
 
     def resumed(self, entries: list[dict]) -> None:
@@ -89,7 +93,7 @@ class ReproduceStudy(Study):
         self.baseline = {"seed": seed, "accuracy_val": task.baseline_accuracy,
                          "accuracy_test": task.baseline.accuracy_test}
         self.log(f"seed {seed}: {task.describe()}")
-        self.mark, self.connectivity = len(self.context.points), []
+        self.mark, self.connectivity = len(self.points), []
 
     def cell(self, seed: int, crossbar_size: int | None, results: dict[str, m.MethodResult],
              rows: list[dict]) -> None:
@@ -107,7 +111,7 @@ class ReproduceStudy(Study):
             })
 
     def seed_extra(self, seed: int) -> dict:
-        return {"baseline": self.baseline, "points": self.context.points[self.mark:],
+        return {"baseline": self.baseline, "points": self.points[self.mark:],
                 "connectivity": self.connectivity}
 
 

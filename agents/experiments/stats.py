@@ -44,7 +44,7 @@ def backend() -> str:
     return "rliable" if _rliable() is not None else "numpy"
 
 
-def _check(values: Sequence[float]) -> np.ndarray:
+def _check(values: Sequence[float] | np.ndarray) -> np.ndarray:
     x = np.asarray(values, dtype=float)
     if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
         raise ValueError(f"need a non-empty sequence of finite numbers, got {values!r}")
@@ -75,7 +75,8 @@ def mean_interval(values: Sequence[float], reps: int = 2000, seed: int = 0) -> I
     return Interval(float(x.mean()), float(lo), float(hi))
 
 
-def probability_of_improvement(x: Sequence[float], y: Sequence[float]) -> float:
+def probability_of_improvement(x: Sequence[float] | np.ndarray,
+                               y: Sequence[float] | np.ndarray) -> float:
     """P(X > Y) + P(X = Y)/2 over all pairs of runs (higher scores are better).
 
     :param x: scores of the method, one per seed.

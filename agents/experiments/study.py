@@ -124,7 +124,13 @@ class StudyContext:
             policy = ep.policy()
             rec = None
             if ep.record and self.points is not None:
-                sizes = self.sizes if ep.kind == "pruning" else [ep.chip]
+                if ep.kind == "pruning":
+                    sizes = self.sizes
+                elif ep.chip is not None:
+                    sizes = (ep.chip,)
+                else:  # recording costs each step at the chip's size
+                    raise ValueError(f"a recorded {ep.kind!r} episode needs its chip's "
+                                     "crossbar size: got None")
                 policy = rec = StepRecorder(policy, sizes, self.points, method=ep.kind,
                                             seed=seed)
             jobs.append(EpisodeJob(policy, ep.chip, dict(ep.overrides)))
@@ -284,12 +290,13 @@ class Study:
         walls = {m.name: 0.0 for m in self.methods}
         cpu = dict(walls)  # this process's CPU-seconds (its threads included)
         rows: list[dict] = []
+        sizes: list[int | None] = [*self.sizes] if self.sizes else [None]  # None: its choice
         try:
             self.started(seed)
             if ctx.batch > 1:  # every schedule episode of the seed, batch at a time
-                ctx.run_episodes(seed, [ep for n in self.sizes or [None] for m in order
+                ctx.run_episodes(seed, [ep for n in sizes for m in order
                                         for ep in m.needs(ctx, seed, n)])
-            for n in self.sizes or [None]:
+            for n in sizes:
                 results: dict[str, MethodResult] = {}
                 at = "" if n is None else f" N={n}"
                 for m in order:

@@ -73,12 +73,18 @@ class _Nothing:
     def reset(self, env) -> None:
         pass
 
+    def act(self, obs: np.ndarray, info: dict) -> np.ndarray | None:
+        raise RuntimeError("the menu wrapper maps observations and actions: nothing acts here")
+
 
 def _source() -> tuple[tuple[int, ...], int]:
     """The digits policy's menu: its crossbar sizes and sub-iterations per step."""
     from agents.rl.sb3_policy import SB3Policy
 
-    return SB3Policy.load(DIGITS_POLICY).menu
+    menu = SB3Policy.load(DIGITS_POLICY).menu
+    if menu is None:  # load reads it from the run
+        raise ValueError(f"{DIGITS_POLICY}: the policy's run records no action menu")
+    return menu
 
 
 def evaluate_at_full(policy: Any, env_settings: dict, seeds: Sequence[int],

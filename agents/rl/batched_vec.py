@@ -77,8 +77,8 @@ class BatchedVecEnv(VecEnv):
             infos[k] = dict(now.pop("final_info"))
             infos[k]["terminal_observation"] = now.pop("final_obs")
             self.reset_infos[k] = now  # what the reset that followed returned
-        for k in range(self.num_envs):
-            infos[k]["TimeLimit.truncated"] = bool(truncated[k] and not terminated[k])
+        for i in range(self.num_envs):
+            infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
         return obs, rewards.astype(np.float32), dones, infos
 
     def close(self) -> None:

@@ -18,11 +18,11 @@ from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 import tnf_env
+from tnf_env.rollout import EpisodeResult
 from tnf_env.state import state_document  # the one episode-state document
 
 from ..common.outputs import atomic_write
 from .config import TrainConfig
-from .policies import EpisodeResult
 
 EPISODE_KEYS = (
     "accuracy",
@@ -100,7 +100,8 @@ class _EvalEpisodes(gymnasium.Wrapper):
         self.restart()
 
     def restart(self) -> None:
-        self.k, self.episodes = 0, []
+        self.k = 0
+        self.episodes: list[EpisodeResult] = []
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         seed = EVAL_SEED + self.k if seed is None else seed
@@ -130,6 +131,8 @@ class _SaveBestSchedule(BaseCallback):
         self.cfg, self.run_dir = cfg, run_dir
 
     def _on_step(self) -> bool:
+        if not isinstance(self.parent, ScheduleEvalCallback):  # it reads the evaluator's record
+            raise TypeError("_SaveBestSchedule is a ScheduleEvalCallback's callback_on_new_best")
         episodes = self.parent.recorder.episodes
         tmp = self.run_dir / "best_model.tmp.zip"
         self.model.save(tmp)

@@ -48,10 +48,10 @@ def deliver_at_full(run: Path) -> dict[str, Any] | None:
     full_env = at_full(doc["env"])
     # the same actions from the same seed; an episode that ends sooner keeps what it took
     result, _ = replay({**doc, "env": full_env}, to_end=True)
-    run = {k: v for k, v in doc.items() if k in ("config", "timesteps", "mean_eval_return",
-                                                 "episodes")}
+    kept = {k: v for k, v in doc.items() if k in ("config", "timesteps", "mean_eval_return",
+                                                  "episodes")}
     new = state_document(full_env, doc["seed"], result.actions, result.episode_return,
-                         result.final_info, **run, trained_at={
+                         result.final_info, **kept, trained_at={
                              "env": doc["env"], "episode_return": doc.get("episode_return"),
                              "metrics": doc["metrics"], "actions": doc["actions"]})
     atomic_write(path, json.dumps(new, indent=2))

@@ -15,11 +15,11 @@ import torch
 
 import tnf_env
 from hwmodel.safeload import DocumentError, load_document
+from tnf_env.rollout import EpisodeResult
 from tnf_env.settings import earlier_settings
 from tnf_env.state import check_state, plain
 
 from .config import TrainConfig
-from .policies import EpisodeResult
 
 
 class ScheduleFileError(ValueError):

@@ -32,6 +32,7 @@ from tnf_env.settings import earlier_settings, explicit_settings
 
 from ..common.outputs import OutputError, atomic_write, dir_lock
 from .config import ConfigError, TrainConfig, config_from_dict
+from .spaces import box_of
 
 if TYPE_CHECKING:
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
@@ -148,7 +149,8 @@ def resolve_run_dir(path: str | Path) -> Path:
     except DocumentError:
         doc = None
     doc = doc if isinstance(doc, dict) else {}
-    trials = doc.get("trials") if isinstance(doc.get("trials"), list) else []
+    trials = doc.get("trials")
+    trials = trials if isinstance(trials, list) else []
     named = [doc.get("best_run"), *(t.get("run_dir") for t in trials if isinstance(t, dict))]
     root = run.resolve()
     for p in named:
@@ -236,8 +238,8 @@ def _spaces_misfit(data: dict, model: OnPolicyAlgorithm) -> str | None:
     """How the spaces recorded in ``data`` (as plain JSON) differ from ``model``'s, or None."""
     obs, act = data.get("observation_space"), data.get("action_space")
     shape = obs.get("_shape") if isinstance(obs, dict) else None
-    if shape is not None and list(shape) != list(model.observation_space.shape):
-        current = list(model.observation_space.shape)
+    current = list(box_of(model.observation_space).shape)
+    if shape is not None and list(shape) != current:
         return f"its observations have shape {shape}, the environment's {current}"
     nvec = act.get("nvec") if isinstance(act, dict) else None
     now = getattr(model.action_space, "nvec", None)

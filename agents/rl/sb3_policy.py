@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 import gymnasium
 import numpy as np
 import torch
+from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from tnf_env.transform.step_plan import sub_epochs
 
 from .learners import DEFAULT_LEARNER, get_learner
 from .run_dir import RunError, inside, latest_checkpoint, load_run_config, resolve_run_dir
-from .spaces import stored_spaces
+from .spaces import box_of, multi_discrete_of, stored_spaces
 
 if TYPE_CHECKING:
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
@@ -83,14 +84,15 @@ class SB3Policy:
         if self.menu is not None and menus_differ(env, *self.menu):
             self._adapter = MenuAdapter(_OwnMenu(self), *self.menu)
             self._adapter.reset(env)
-            n_obs = self.model.observation_space.shape[0]
+            n_obs = box_of(self.model.observation_space).shape[0]
+            nvec = multi_discrete_of(self.model.action_space).nvec
             if len(self._adapter.source_names) != n_obs or not np.array_equal(
-                self._adapter.source.nvec, self.model.action_space.nvec
+                self._adapter.source.nvec, nvec
             ):
                 self._adapter = None
                 raise ValueError(
                     f"policy {self.name!r} learned on another network or action set: its "
-                    f"spaces ({n_obs} observations, action {self.model.action_space.nvec.tolist()})"
+                    f"spaces ({n_obs} observations, action {nvec.tolist()})"
                     " do not map onto this environment's beyond the crossbar sizes and onsets"
                 )
 
@@ -126,6 +128,9 @@ class SB3Policy:
             m = self.model
             pi = m.policy_class(m.observation_space, m.action_space, m.lr_schedule,
                                 **m.policy_kwargs)
+            if not isinstance(pi, ActorCriticPolicy):  # its actor's layers are read below
+                raise TypeError(f"policy {self.name!r}: {type(pi).__name__} is not an "
+                                "actor-critic policy (allowed: SB3's ActorCriticPolicy)")
             pi.load_state_dict(m.policy.state_dict())
             self._policy64 = pi.to(torch.float64).eval()
         pi = self._policy64
@@ -133,7 +138,8 @@ class SB3Policy:
             x = torch.as_tensor(np.asarray(obs, dtype=np.float64))
             latent = pi.mlp_extractor.forward_actor(pi.pi_features_extractor(x))
             logits = pi.action_net(latent)
-        return list(torch.split(logits, [int(n) for n in pi.action_space.nvec], dim=1))
+        nvec = multi_discrete_of(pi.action_space).nvec
+        return list(torch.split(logits, [int(n) for n in nvec], dim=1))
 
 
 class _OwnMenu:

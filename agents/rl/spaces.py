@@ -29,12 +29,34 @@ SPACES_FILE = "spaces.json"  # the policy's observation and action spaces, besid
 MAX_SPACE = 100_000  # observation features or action components
 
 
+def box_of(space: gymnasium.Space) -> gymnasium.spaces.Box:
+    """``space``, the ``Box`` of observations every environment here has.
+
+    :raises TypeError: another kind of space.
+    """
+    if not isinstance(space, gymnasium.spaces.Box):
+        raise TypeError(f"observation space {space}: allowed a gymnasium Box")
+    return space
+
+
+def multi_discrete_of(space: gymnasium.Space) -> gymnasium.spaces.MultiDiscrete:
+    """``space``, the ``MultiDiscrete`` actions every environment here has.
+
+    :raises TypeError: another kind of space.
+    """
+    if not isinstance(space, gymnasium.spaces.MultiDiscrete):
+        raise TypeError(f"action space {space}: allowed a gymnasium MultiDiscrete")
+    return space
+
+
 def spaces_document(observation_space: gymnasium.Space, action_space: gymnasium.Space) -> dict:
     """``spaces.json``: what a policy needs to be rebuilt without its environment.
 
     :param observation_space: the environment's ``Box`` of observations.
     :param action_space: its ``MultiDiscrete`` actions.
+    :raises TypeError: other kinds of spaces.
     """
+    observation_space, action_space = box_of(observation_space), multi_discrete_of(action_space)
     return {
         "observation": {
             "shape": [int(n) for n in observation_space.shape],
@@ -65,6 +87,8 @@ def stored_spaces(run: Path, model_zip: Path) -> tuple[gymnasium.Space, gymnasiu
     :param model_zip: the model the policy is loaded from.
     :raises RunError: neither holds usable spaces.
     """
+    low: list[Any] | None
+    high: list[Any] | None
     try:
         if (run / SPACES_FILE).is_file():
             doc = load_document(run / SPACES_FILE, "json")
@@ -80,15 +104,14 @@ def stored_spaces(run: Path, model_zip: Path) -> tuple[gymnasium.Space, gymnasiu
     except (OSError, KeyError, TypeError, ValueError, RecursionError,
             zipfile.BadZipFile) as exc:
         raise SpacesError(f"{run}: the policy's spaces are unreadable ({exc})") from None
-    ok = (
+    if not (
         isinstance(shape, list) and len(shape) == 1
         and all(isinstance(n, int) and 1 <= n <= MAX_SPACE for n in shape)
         and low and high and all(isinstance(x, (int, float)) for x in (*low, *high))
         and min(low) < max(high)
         and isinstance(nvec, list) and 1 <= len(nvec) <= MAX_SPACE
         and all(float(n).is_integer() and 1 <= n <= MAX_SPACE for n in nvec)
-    )
-    if not ok:
+    ):
         raise SpacesError(
             f"{where}: the policy's spaces are not a 1-d observation box and a list of action "
             f"choices (allowed: 1 to {MAX_SPACE} features and components)"

@@ -27,7 +27,7 @@ from stable_baselines3.common.callbacks import (
     CheckpointCallback,
 )
 from stable_baselines3.common.utils import configure_logger
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecMonitor
 
 import tnf_env
 
@@ -77,7 +77,7 @@ def make_vec_env(
     if cfg.vectorization == "batched" and env_fn is None:
         from .batched_vec import BatchedVecEnv
 
-        venv = BatchedVecEnv(
+        venv: VecEnv = BatchedVecEnv(
             cfg.n_envs, cfg.baseline_seeds, **{"torch_threads": cores, **cfg.env}
         )
         venv.seed(cfg.seed)
@@ -85,7 +85,7 @@ def make_vec_env(
     threads = max(1, cores // cfg.n_envs)
     build = env_fn or make_env
     seeds = cfg.baseline_seeds
-    fns = [
+    fns: list[Callable[[], Any]] = [
         partial(
             build,
             {"torch_threads": threads, **cfg.env}
@@ -205,13 +205,14 @@ def train(
         model.tensorboard_log = str(out / "tb")
         mark_started()  # a failure from here on keeps the run (its checkpoints) to resume
         remaining = cfg.timesteps - model.num_timesteps
-        callbacks = CallbackList(
+        evaluator = ScheduleEvalCallback(cfg, out, best_prev)
+        chain = CallbackList(
             [
                 CheckpointCallback(
                     max(1, cfg.checkpoint_every // cfg.n_envs), str(out / "checkpoints")
                 ),
                 EpisodeMetricsCallback(),
-                ScheduleEvalCallback(cfg, out, best_prev),
+                evaluator,
                 *callbacks,
                 *([StepsBar(cfg.timesteps, model.num_timesteps, f"{cfg.learner.upper()} training")]
                   if progress_bar else []),
@@ -220,14 +221,13 @@ def train(
         if remaining > 0:
             model.learn(
                 remaining,
-                callback=callbacks,
+                callback=chain,
                 reset_num_timesteps=model.num_timesteps == 0,
                 tb_log_name=cfg.learner,
             )
         else:  # already finished (killed during the final evaluation): only a logger is missing
             model.set_logger(configure_logger(0, str(out / "tb"), cfg.learner, False))
         model.save(out / "final_model.zip")
-        evaluator = callbacks.callbacks[2]
         evaluator.init_callback(model)
         with make_bar(cfg.eval_episodes, "final evaluation", progress_bar) as bar:
             evaluator.recorder.on_episode = bar.update

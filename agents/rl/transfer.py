@@ -28,8 +28,9 @@ import numpy as np
 from tnf_env.actions import ActionCodec
 from tnf_env.episode import Episode
 from tnf_env.observation import RESOLUTION, feature_names
+from tnf_env.rollout import Policy
 
-from .policies import Policy, session
+from .policies import session
 
 
 def _menu_position(n: int, sizes: Sequence[int]) -> float:
@@ -121,5 +122,6 @@ class MenuAdapter:
                 out[t.slots(group)] = np.minimum(a[s.slots(group)], t.sub_iterations - 1)
         return out
 
-    def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
-        return self.action(self.policy.act(self.observation(obs), info))
+    def act(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray | None:
+        source = self.policy.act(self.observation(obs), info)
+        return None if source is None else self.action(source)  # None: the episode stays

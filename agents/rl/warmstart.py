@@ -25,9 +25,7 @@ import torch
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 from tnf_env.actions import action_group
-from tnf_env.rollout import rollout
-
-from .policies import Policy
+from tnf_env.rollout import Policy, rollout
 
 WARM_START_SEED = 20_000  # demonstration episodes use seeds WARM_START_SEED + k
 
@@ -54,7 +52,7 @@ def collect_demonstrations(
     """
     seen = _Seen(policy)
     results = rollout([env] * len(seeds), [seen] * len(seeds), [int(s) for s in seeds])
-    ret_all = []
+    ret_all: list[float] = []
     for result in results:
         togo, acc = [], 0.0
         for r in reversed(result.rewards):
@@ -89,6 +87,8 @@ def _component_log_probs(model: OnPolicyAlgorithm, obs: torch.Tensor,
                          acts: torch.Tensor) -> torch.Tensor:
     """(steps, components) log-probabilities of the demonstrated choices."""
     dist = model.policy.get_distribution(obs).distribution
+    if not isinstance(dist, list):  # one distribution per component of a MultiDiscrete
+        raise TypeError(f"cloning needs a MultiDiscrete action space, got {model.action_space}")
     return torch.stack([d.log_prob(acts[:, k]) for k, d in enumerate(dist)], dim=1)
 
 
@@ -135,7 +135,7 @@ def confidence_targets(confidence: float | Mapping[str, float], names: Sequence[
 def behaviour_clone(
     model: OnPolicyAlgorithm,
     demo: Demonstrations,
-    confidence: float | Sequence[float] = 0.8,
+    confidence: float | Sequence[float] | np.ndarray = 0.8,
     max_updates: int = 2_000,
     learning_rate: float = 1e-3,
 ) -> dict[str, Any]:

@@ -316,15 +316,17 @@ def run_search(
         cpu = trials[-1].get("cpu_spent", 0.0) if trials else 0.0
         t0 = time.perf_counter() - (done[-1]["wall_seconds"] if done else 0.0)
         by_cpu = budget_seconds is not None
+        budget = budget_seconds if budget_seconds is not None else budget_epochs
+        assert budget is not None  # exactly one of the two, checked above
         bar = stack.enter_context(progress_bar(
-            budget_seconds if by_cpu else budget_epochs, f"{sampler} search", progress,
+            budget, f"{sampler} search", progress,
             unit="CPU-s" if by_cpu else "epoch"))
         bar.update(cpu if by_cpu else spent)
 
         def next_group() -> int:
             if by_cpu:
-                return batch if cpu < budget_seconds else 0
-            return min(batch, int((budget_epochs + 1e-9 - spent) // per_trial))
+                return batch if cpu < budget else 0
+            return min(batch, int((budget + 1e-9 - spent) // per_trial))
 
         while (n := next_group()) >= 1:
             asked = []

@@ -60,6 +60,26 @@ class Dimension:
     def short(self) -> str:
         return self.key.removeprefix("env.")
 
+    @property
+    def choices(self) -> tuple[Any, ...]:
+        """The values of a list dimension.
+
+        :raises SearchError: a range.
+        """
+        if self.values is None:
+            raise SearchError(f"--space {self.key}: a range, where a list of values is needed")
+        return self.values
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of a range dimension.
+
+        :raises SearchError: a list of values.
+        """
+        if self.low is None or self.high is None:
+            raise SearchError(f"--space {self.key}: a list of values, where a range is needed")
+        return self.low, self.high
+
 
 def parse_dimension(item: str) -> Dimension:
     """``KEY=v1,v2,...`` (a list), or ``KEY=LOW:HIGH`` (uniform), ``:log``, ``:int``."""
@@ -212,6 +232,7 @@ class SearchConfig(CommandConfig):
 
 
 def _range_sample(d: Dimension) -> Any:
-    return int(d.low) if d.kind == "int" else float(d.low)
+    low, _ = d.bounds
+    return int(low) if d.kind == "int" else float(low)
 
 

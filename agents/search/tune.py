@@ -106,7 +106,7 @@ def trial_configs(cfg: SearchConfig) -> list[TrainConfig]:
     sizes = cfg.crossbar_sizes or (None,)
     lrs = cfg.learning_rates or (None,)
     ents = cfg.ent_coefs or (None,)
-    extra = [[(d, v) for v in d.values] for d in cfg.dimensions]
+    extra = [[(d, v) for v in d.choices] for d in cfg.dimensions]
     out = []
     for seed, n, lr, ent, *more in itertools.product(cfg.seeds, sizes, lrs, ents, *extra):
         params: dict[str, Any] = {"seed": int(seed)}
@@ -172,7 +172,7 @@ def run_trial(config: dict) -> None:
             return True
 
         def _on_rollout_end(self) -> None:
-            eps = list(self.model.ep_info_buffer)
+            eps = list(self.model.ep_info_buffer or ())  # None: before the first rollout
             if eps:  # no finished episode yet: nothing to judge the trial by
                 last[METRIC] = float(sum(e["r"] for e in eps) / len(eps))
                 report({"timesteps": self.num_timesteps, METRIC: last[METRIC]})
@@ -310,11 +310,12 @@ def _optuna(cfg: SearchConfig, tune):
         if d.values is not None:
             space[d.key] = tune.choice(list(d.values))
         elif d.kind == "log":
-            space[d.key] = tune.loguniform(d.low, d.high)
+            space[d.key] = tune.loguniform(*d.bounds)
         elif d.kind == "int":
-            space[d.key] = tune.randint(int(d.low), int(d.high) + 1)
+            low, high = d.bounds
+            space[d.key] = tune.randint(int(low), int(high) + 1)
         else:
-            space[d.key] = tune.uniform(d.low, d.high)
+            space[d.key] = tune.uniform(*d.bounds)
     seed = cfg.base.seed
     metric, mode = objective(cfg.target)
     return space, OptunaSearch(metric=metric, mode=mode, sampler=TPESampler(seed=seed))
