@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(MAKE) typecheck
 
-# mypy on hwmodel and tnf_env (settings and exclusions: [tool.mypy] in pyproject.toml).
+# mypy on hwmodel, tnf_env, agents and train_agent.py (settings: [tool.mypy] in pyproject.toml).
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 
