@@ -98,6 +98,8 @@ class Method:
     after: ClassVar[tuple[str, ...]] = ()  # methods whose work this one reuses (run first)
     chooses_size: ClassVar[bool] = False  # N=None is the method's own choice, not the study's
     learned: ClassVar[bool] = False  # its networks come from the learned policies' runner
+    # a fixed schedule tuned on validation: a candidate for compare's best-fixed reference
+    tuned_fixed: ClassVar[bool] = False
 
     def __init__(self, name: str | None = None) -> None:
         if name is not None:
@@ -181,6 +183,7 @@ class PruningTuned(Method):
     grid with the chip at the first size serves every size)."""
 
     name = "pruning"
+    tuned_fixed = True
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
         n = _given(self, n)
@@ -254,6 +257,7 @@ class PaperTuned(Method):
     """TraNNsformer: the paper's schedule, its rate scale tuned on validation per size."""
 
     name = "paper"
+    tuned_fixed = True
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
         n = _given(self, n)
@@ -280,6 +284,7 @@ class TilesTuned(Method):
     """
 
     name = "tiles"
+    tuned_fixed = True
 
     def __init__(self, fraction: float = TILE_FRACTION) -> None:
         ok = isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
