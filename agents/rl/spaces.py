@@ -130,8 +130,10 @@ def stored_spaces(run: Path, model_zip: Path) -> tuple[gymnasium.Space, gymnasiu
             obs, act = data["observation_space"], data["action_space"]
             shape, low, high = obs["_shape"], _numbers(obs["low"]), _numbers(obs["high"])
             nvec, where = _numbers(act["nvec"]), model_zip
-        except (OSError, KeyError, TypeError, ValueError, RecursionError,
-                zipfile.BadZipFile) as exc:
+        except KeyError as exc:
+            raise SpacesError(f"{model_zip}: the policy's spaces are unreadable: its JSON data "
+                              f"has no key {exc}") from None
+        except (OSError, TypeError, ValueError, RecursionError, zipfile.BadZipFile) as exc:
             raise SpacesError(f"{model_zip}: the policy's spaces are unreadable from its JSON "
                               f"data ({type(exc).__name__}: {exc})") from None
     _check(where, "observation.shape", shape, 1, 1, f"one integer in [1, {MAX_SPACE}]")
