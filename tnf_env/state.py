@@ -178,6 +178,18 @@ def _where(loc: Sequence[Any]) -> str:
     return str(loc[0]) + "".join(f"[{x}]" for x in loc[1:])
 
 
+def _present(doc: Any, loc: Sequence[Any]) -> tuple[Any, ...]:
+    """The part of ``loc`` that is in ``doc``: pydantic's location may go on past the
+    value (the member of a union it tried, ``("episode_return", "int")``)."""
+    for n, x in enumerate(loc):
+        there = (isinstance(doc, dict) and x in doc) or (
+            isinstance(doc, list) and isinstance(x, int) and -len(doc) <= x < len(doc))
+        if not there:
+            return tuple(loc[:n])
+        doc = doc[x]
+    return tuple(loc)
+
+
 def _at(doc: Any, loc: Sequence[Any]) -> Any:
     for x in loc:
         doc = doc[x]
@@ -247,6 +259,7 @@ def _message(exc: ValidationError, doc: Any, under: str | None = None) -> str:
     if err["type"] == "missing" and under:  # top-level keys are checked before
         return f"key {under!r} lacks {str(loc[-1])!r} (keys allowed: {sorted(allowed)})"
     what = allowed[str(loc[1] if under else loc[0])]
+    loc = _present(doc, loc) or loc[:1]
     return f"key {key!r} must be {what}, got {_where(loc)}={_short(_at(doc, loc))}"
 
 
