@@ -84,7 +84,6 @@ class TraNNsformerEnv(gym.Env):
         self.observation_space = spaces.Box(-1.0, 1.0, shape=(n_obs,), dtype=np.float32)
         self.observation_names = feature_names(task.n_layers, self.codec.names())
 
-    # -- what readers of the current episode ask ----------------------------
     @property
     def transformation(self) -> Transformation | None:
         """The episode's network being transformed (None before the first reset)."""
@@ -95,32 +94,9 @@ class TraNNsformerEnv(gym.Env):
         """The current network's assessment (after an episode: the delivered one's)."""
         return self.episode.metrics["assessment"] if self.transformation is not None else None
 
-    @property
-    def last_step_timing(self) -> dict[str, float]:
-        """Seconds of the last step's parts (out of ``info``, which must be reproducible)."""
-        return self.episode.last_step_timing
-
-    def meets_floor(self, accuracy: float) -> bool:
-        """Whether a validation ``accuracy`` counts as meeting the floor for selection: it
-        clears it by ``selection_margin`` standard errors (:mod:`tnf_env.measure.selection`)."""
-        return self.episode.meter.meets_floor(accuracy)
-
-    def selection_accuracy(self) -> float:
-        """The validation accuracy the current network is selected on: on the technology's
-        non-ideal crossbars when the task models them (what :meth:`meets_floor` reads)."""
-        return self.episode.meter.measure(self.episode.network)["accuracy"]
-
-    def dense_cost(self, crossbar_size: int):
-        """The dense network's cost at ``crossbar_size`` (:meth:`Task.dense_cost`)."""
-        return self.task.dense_cost(crossbar_size)
-
     def paper_schedule(self, horizon: int | None = None) -> PaperSchedule:
         """The paper's fixed schedule over ``horizon`` steps (:meth:`Task.paper_schedule`)."""
         return self.task.paper_schedule(horizon)
-
-    def unit_rates(self) -> list[float]:
-        """Threshold increase per layer of prune level 1 (:meth:`Task.unit_rates`)."""
-        return self.task.unit_rates()
 
     def observation(self) -> np.ndarray:
         """The observation of the episode's current network."""

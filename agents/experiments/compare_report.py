@@ -20,6 +20,7 @@ import numpy as np
 from hwmodel.safeload import load_document
 
 from ..search.blackbox import penalized_cost
+from . import methods as em
 from .delivery import delivery_cell, flag, table_notes
 from .results import write_results
 from .stats import backend, mean_interval, poi_interval
@@ -28,7 +29,8 @@ ACC = "best"
 BLACK_BOX = "black-box (TPE)"
 ORDER = ("original", "pruning (release)", "pruning", "paper (release)", "paper", "tiles",
          "black-box (TPE)", "random search")
-TUNED_FIXED = ("pruning", "paper", "tiles")  # the candidates for the reference row
+# the candidates for the reference row: the registered fixed schedules tuned on validation
+TUNED_FIXED = tuple(name for name, cls in em.REGISTRY.items() if cls.tuned_fixed)
 
 
 def ppo_curve(run_dir: Path, step_epochs: float) -> list[list[float]]:

@@ -98,6 +98,8 @@ class Method:
     after: ClassVar[tuple[str, ...]] = ()  # methods whose work this one reuses (run first)
     chooses_size: ClassVar[bool] = False  # N=None is the method's own choice, not the study's
     learned: ClassVar[bool] = False  # its networks come from the learned policies' runner
+    # a fixed schedule tuned on validation: a candidate for compare's best-fixed reference
+    tuned_fixed: ClassVar[bool] = False
 
     def __init__(self, name: str | None = None) -> None:
         if name is not None:
@@ -171,6 +173,7 @@ class PruningTuned(Method):
     grid with the chip at the first size serves every size)."""
 
     name = "pruning"
+    tuned_fixed = True
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
         return _tuned_pruning(ctx, seed, n)
@@ -241,6 +244,7 @@ class PaperTuned(Method):
     """TraNNsformer: the paper's schedule, its rate scale tuned on validation per size."""
 
     name = "paper"
+    tuned_fixed = True
 
     def at(self, ctx: StudyContext, seed: int, n: int | None) -> MethodResult:
         t = _tuned(ctx, seed, "paper", n, [n])
@@ -265,6 +269,7 @@ class TilesTuned(Method):
     """
 
     name = "tiles"
+    tuned_fixed = True
 
     def __init__(self, fraction: float = TILE_FRACTION) -> None:
         ok = isinstance(fraction, (int, float)) and not isinstance(fraction, bool)

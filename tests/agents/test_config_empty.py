@@ -4,8 +4,6 @@ never refused for it."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from agents.cli import main
@@ -73,7 +71,7 @@ def test_the_suggested_sizes_split_the_rollout():
 def test_changing_the_workers_is_checked_too():
     cfg = load_config("mnist10k")  # 24 steps x 2 workers, minibatches of 48
     with pytest.raises(ConfigError, match="= 24 \\* 1 = 24"):
-        dataclasses.replace(cfg, n_envs=1)
+        cfg.model_copy(update={"n_envs": 1})
     with pytest.raises(ConfigError, match="got batch_size=48"):
         load_config("mnist10k", n_envs=3)  # 72 is no multiple of 48
     assert load_config("mnist10k", n_envs=4).n_envs == 4
@@ -83,4 +81,4 @@ def test_a2c_reads_no_batch_size_and_is_not_refused_for_it():
     cfg = config_from_dict({"learner": "a2c", "n_steps": 5, "n_envs": 1, "batch_size": 48})
     assert cfg.learner == "a2c" and cfg.batch_size == 48
     with pytest.raises(ConfigError, match="batch_size"):
-        dataclasses.replace(cfg, learner="ppo")
+        cfg.model_copy(update={"learner": "ppo"})

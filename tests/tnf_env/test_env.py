@@ -204,8 +204,8 @@ def test_snn_at_end_reports_spiking_accuracy_and_measured_energy():
 
 def test_relative_prune_unit_scales_with_the_weights():
     env = _make(prune_unit="relative", relative_rate=0.5).unwrapped
-    assert env.unit_rates() == pytest.approx([0.5 * s for s in env.task.weight_scale])
-    assert _make().unwrapped.unit_rates() == env.paper_schedule().rates(2)
+    assert env.task.unit_rates() == pytest.approx([0.5 * s for s in env.task.weight_scale])
+    assert _make().unwrapped.task.unit_rates() == env.paper_schedule().rates(2)
     from agents.rl.policies import PaperPolicy
 
     with pytest.raises(ValueError, match="prune_unit='paper'"):
@@ -241,7 +241,7 @@ def test_prune_levels_setting_sets_the_prune_choices():
     env.reset(seed=0)
     _, _, _, _, info = env.step(action)
     # level x raises the layer's threshold from 0 by x times its unit rate
-    rates = env.unwrapped.unit_rates()
+    rates = env.unwrapped.task.unit_rates()
     thresholds = env.unwrapped.transformation.thresholds
     assert thresholds == pytest.approx([1.25 * rates[0], 1.5 * rates[1]])
     env.close()

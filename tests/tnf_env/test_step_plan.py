@@ -81,7 +81,7 @@ def test_an_episode_delivers_its_latest_step_meeting_the_floor():
     # Steps before the last report their own floor test; the last one's raw accuracy is
     # in the final info, whose other fields describe the delivered network.
     met = [k for k, i in enumerate(infos[:-1]) if i["is_success"]]
-    met += [last] if u.meets_floor(final["last_accuracy"]) else []
+    met += [last] if u.episode.meter.meets_floor(final["last_accuracy"]) else []
     assert any(not i["is_success"] for i in infos[1:-1]) or last not in met  # it broke
     delivered_step = max(met, default=0)  # the start network is the fallback
     assert final["delivered_step"] == delivered_step
