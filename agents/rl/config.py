@@ -302,7 +302,6 @@ class TrainConfig(CommandConfig):
 
     @model_validator(mode="after")
     def _rollout(self) -> TrainConfig:
-        check_rollout(self.timesteps, self.n_steps, self.n_envs)
         check_minibatches(self.learner, self.n_steps, self.n_envs, self.batch_size)
         return self
 
@@ -417,6 +416,8 @@ def check_not_empty(data: Any, origin: str) -> None:
 def check_rollout(timesteps: int, n_steps: int, n_envs: int) -> None:
     """Refuse a training shorter than one rollout (``n_steps * n_envs``): SB3 collects a
     whole rollout before its first update, so it would train more steps than asked.
+    Checked where a run is configured (:func:`load_config`: files, flags and ``--set``),
+    not when a saved run's configuration is read back.
 
     :param timesteps: the total environment steps of training.
     :param n_steps: rollout steps per worker.
@@ -482,7 +483,12 @@ def load_config(
         if not isinstance(data, dict):
             raise ConfigError(f"config {path} must be a mapping of keys to values")
     data = apply_settings(data, settings)
-    return config_from_dict({**data, **{k: v for k, v in overrides.items() if v is not None}})
+    cfg = config_from_dict({**data, **{k: v for k, v in overrides.items() if v is not None}})
+    try:  # a new run's: a saved run (load_run_config) trained what it trained
+        check_rollout(cfg.timesteps, cfg.n_steps, cfg.n_envs)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return cfg
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:

@@ -214,8 +214,6 @@ class SearchConfig(CommandConfig):
             ("--learning-rates", "learning_rate", self.learning_rates),
             ("--ent-coefs", "ent_coef", self.ent_coefs),
         ):
-            if values is not None and len(set(values)) != len(values):
-                raise ValueError(f"{flag} must be distinct values, got {list(values)}")
             for value in values or ():
                 try:
                     apply_params(self.base, {key: [value] if key.startswith("env.") else value})
