@@ -434,7 +434,8 @@ def check_rollout(timesteps: int, n_steps: int, n_envs: int) -> None:
 def check_minibatches(learner: str, n_steps: int, n_envs: int, batch_size: int) -> None:
     """Refuse a minibatch size that does not split the rollout (``n_steps * n_envs``) into
     whole minibatches: SB3 only warns, then trains on a short last minibatch (or, when it
-    exceeds the rollout, on the whole rollout as one). Learners that read no
+    exceeds the rollout, on the whole rollout as one); and a minibatch of one sample, whose
+    normalised advantages are NaN. Learners that read no
     ``batch_size`` (A2C) are never refused for it.
 
     :param learner: the learner's name (:func:`~agents.rl.learners.learner_names`).
