@@ -435,6 +435,71 @@ def _object_npz(t):
     np.savez(t / "n.npz", weight0=np.array([{"a": 1}], dtype=object), mask0=np.ones(1))
 
 
+def _policy(t, files=None, name="p"):
+    """A copy of the shipped digits policy under ``t`` with ``files`` (name: bytes, text or
+    None to remove) changed; its path."""
+    import shutil
+    from pathlib import Path
+
+    d = Path(shutil.copytree(Path(__file__).resolve().parents[1] / "policies" / "digits",
+                             t / name))
+    for f, content in (files or {}).items():
+        if content is None:
+            (d / f).unlink()
+        elif isinstance(content, bytes):
+            (d / f).write_bytes(content)
+        else:
+            (d / f).write_text(content)
+    return str(d)
+
+
+def _zip_with_pickle():
+    """The shipped policy's model zip with weights that are a pickle of a callable (never
+    to be unpickled)."""
+    import io
+    import os
+    import pickle
+    import zipfile
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "policies" / "digits" / "best_model.zip"
+    with zipfile.ZipFile(shipped) as z:
+        data = z.read("data")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("data", data)
+        z.writestr("policy.pth", pickle.dumps(os.system, protocol=2))
+    return buf.getvalue()
+
+
+def _dataset_files(t, images):
+    """A data directory whose MNIST images file is ``images`` (a FIFO or a directory)."""
+    import os
+
+    from tnf_env.data.datasets import load_dataset
+
+    d = t / "d"
+    d.mkdir()
+    (d / "t10k-labels-idx1-ubyte").write_bytes(b"")
+    if images == "fifo":
+        os.mkfifo(d / "t10k-images-idx3-ubyte")
+    else:
+        (d / "t10k-images-idx3-ubyte").mkdir()
+    return lambda: load_dataset("mnist-10k", data_dir=d, download=False)
+
+
+def _load_dataset(**kw):
+    from tnf_env.data.datasets import load_dataset
+
+    return lambda t: lambda: load_dataset(**kw, download=False)
+
+
+def _load_policy(t, files):
+    from agents.rl.sb3_policy import SB3Policy
+
+    return lambda: SB3Policy.load(_policy(t, files))
+
+
 INF_ADC_CELL = ("base: isaac\nadc_table: {4: [1, 1], 5: [1, 1], 6: [1, 1], 7: [1, 1], "
                 "8: [.inf, 1], 9: [1, 1], 10: [1, 1]}\n")
 
@@ -510,6 +575,25 @@ BAD_FILES = [
     # an array header asking for terabytes is refused before numpy allocates it
     ("saved network", lambda t: _load_net(t, after=_huge_header_npz), "4000000000000 bytes"),
     ("technology", _dir_tech, "a directory, not a regular file"),
+    # dataset files that are not regular files; split seeds and data directories
+    ("dataset", lambda t: _dataset_files(t, "fifo"),
+     "t10k-images-idx3-ubyte: a FIFO (named pipe), not a regular file"),
+    ("dataset", lambda t: _dataset_files(t, "dir"),
+     "t10k-images-idx3-ubyte: a directory, not a regular file"),
+    ("dataset", _load_dataset(name="digits", seed=-1),
+     "invalid seed=-1: allowed an integer in [0, 2**32)"),
+    ("dataset", _load_dataset(name="digits", seed="0"), "invalid seed='0'"),
+    ("dataset", _load_dataset(name="digits", seed=2**70), "invalid seed=1180591620717411303424"),
+    ("dataset", _load_dataset(name="mnist-10k", data_dir=5),
+     "invalid data_dir=5: allowed a path (str or os.PathLike) or None"),
+    # a policy's spaces.json: the file and the key named
+    ("policy", lambda t: _load_policy(t, {"spaces.json": json.dumps(
+        {"observation": {"shape": [37], "low": -1, "high": 1}, "action": {"nvec": [2**70]}})}),
+     "spaces.json: key 'action.nvec' must be a list of 1 to 100000 integers"),
+    ("policy", lambda t: _load_policy(t, {"spaces.json": json.dumps(
+        {"action_nvec": [2], "observation_shape": [3]})}), "spaces.json: unknown key"),
+    ("policy", lambda t: _load_policy(t, {"best_model.zip": _zip_with_pickle()}),
+     "objects other than tensors"),
 ]
 
 
@@ -692,6 +776,21 @@ BAD_NEW_COMMANDS = [
      "unknown key 'config.n_stepz'"),
     (lambda t: ["replay", _schedule(t, actions=[[0] * 8] * 3)],
      "3 given, the episode has at most 2 steps"),
+    # a policy directory checked whole before the output directory is claimed
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--warm-start",
+                "policy:" + _policy(t, {"best_model.zip": b"garbage"}), "--no-cold",
+                "--out", _out(t)], "best_model.zip is unreadable: BadZipFile"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--warm-start",
+                "policy:" + _policy(t, {"best_model.zip": _zip_with_pickle()}), "--no-cold",
+                "--out", _out(t)], "objects other than tensors"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--methods", "policy:nowhere",
+                "--out", _out(t)], "'policy:nowhere' is not a usable policy"),
+    (lambda t: ["compare", "--config", _cfg(t, n_envs=2), "--methods",
+                "policy:" + _policy(t, {"config.yaml": ""}), "--out", _out(t)], "config.yaml"),
+    (lambda t: ["benchmark", "--run", _policy(t, {"best_model.zip": None}), "--seeds", "0",
+                "--out", _out(t)], "no best_model.zip"),
+    (lambda t: ["train", "--config", _cfg(t, warm_start="policy:" + _policy(
+        t, {"spaces.json": "{}"})), "--out", _out(t)], "spaces.json: key 'observation' missing"),
 ]
 
 def _file(t, name="keep.txt"):

@@ -313,12 +313,13 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     require_modules(("matplotlib", "the figures"))
     run_dir, learned = None, ()
     if args.run:
-        from ..rl.run_dir import load_run_config, resolve_run_dir
+        from ..rl.policy_dir import check_policy_dir
+        from ..rl.run_dir import load_run_config
 
-        try:
-            run_dir = str(resolve_run_dir(args.run))
+        try:  # every file the policy loads from, before --out is claimed
+            run_dir = str(check_policy_dir(args.run))
         except ValueError as exc:
-            raise CLIError(f"--run {args.run}: no training run there ({exc})") from None
+            raise CLIError(f"--run {args.run}: no usable trained policy there ({exc})") from None
         run_cfg = load_run_config(Path(run_dir))
         env_settings, learned = run_cfg.env, (run_cfg.learner,)  # the policy's own spaces
     else:

@@ -269,11 +269,12 @@ class CompareConfig(CommandConfig):
     @field_validator("warm_start")
     @classmethod
     def _warm_start(cls, value: str) -> str:
-        from ..rl.config import is_warm_start
+        from ..rl.config import check_policy_spec, is_warm_start
 
         if not is_warm_start(value):
             raise ValueError(f"warm_start must be one of {WARM_STARTS} or 'policy:DIR' (a "
                              f"trained policy's directory), got {value!r}")
+        check_policy_spec(value, "warm_start")
         return value
 
     @field_validator("batch")
@@ -323,6 +324,11 @@ class CompareConfig(CommandConfig):
                     f"zero-shot) or a registered baseline: {', '.join(sorted(em.REGISTRY))}")
         if len(set(methods)) != len(methods):
             raise ValueError(f"methods must be distinct, got {methods!r}")
+        if any(m.startswith("policy:") for m in methods):
+            from ..rl.config import check_policy_spec
+
+            for m in methods:
+                check_policy_spec(m, "methods")
         return methods
 
     @field_validator("fixed_sizes")

@@ -8,8 +8,9 @@ evaluation and best model), :mod:`.run_dir` (a run's lock, configuration, checkp
 weights-only model loading),
 :mod:`.config` (the training configuration, read from YAML), :mod:`.warmstart`
 (behaviour cloning of a fixed schedule before PPO), :mod:`.batched_vec` (SB3's VecEnv
-over the batched environment), :mod:`.spaces` (a policy's spaces stored with its run) and
-:mod:`.replay` (replay a saved schedule). The searches live in :mod:`agents.search`.
+over the batched environment), :mod:`.spaces` (a policy's spaces stored with its run),
+:mod:`.policy_dir` (a policy's directory checked whole before use) and :mod:`.replay`
+(replay a saved schedule). The searches live in :mod:`agents.search`.
 
 Uses :mod:`tnf_env` and :mod:`agents.common`; the experiments and the CLI build on it.
 """

@@ -119,6 +119,18 @@ def is_warm_start(value: str) -> bool:
     return (d / "config.yaml").is_file() and (d / "best_model.zip").is_file()
 
 
+def check_policy_spec(value: str, key: str) -> None:
+    """Refuse ``policy:DIR`` unless every file of DIR's policy is usable, before any work
+    (:func:`.policy_dir.check_policy_spec`; imported here, as it reads run directories).
+
+    :param value: the warm start or method.
+    :param key: the key or flag to name in the error.
+    """
+    from .policy_dir import check_policy_spec as check
+
+    check(value, key)
+
+
 class TrainConfig(CommandConfig):
     """Everything a ``train`` run depends on; saved as ``config.yaml`` in the run directory.
 
@@ -258,6 +270,7 @@ class TrainConfig(CommandConfig):
             raise ValueError(
                 "config key 'warm_start' must be 'none', 'paper', 'pruning' or 'policy:DIR' "
                 f"(DIR a directory holding config.yaml and best_model.zip), got {value!r}")
+        check_policy_spec(value, "config key 'warm_start'")
         return value
 
     @field_validator("warm_start_confidence")

@@ -194,23 +194,7 @@ def load_weights(model: OnPolicyAlgorithm, path: Path, optimizer: bool = False) 
     :param optimizer: also restore Adam's state (to resume training).
     :raises RunError: the zip is unreadable or does not fit ``model``.
     """
-    try:
-        with zipfile.ZipFile(regular_file(path)) as zf:
-            data = json.loads(read_member(zf, "data", MAX_BYTES))
-            weights = _read_tensors(zf, "policy.pth", model.device)
-            adam = _read_tensors(zf, "policy.optimizer.pth", model.device) if optimizer else None
-    except DocumentError as exc:  # not a regular file
-        raise RunError(str(exc)) from None
-    except RecursionError:
-        raise RunError(f"{path} is unreadable: its data is nested too deeply") from None
-    except pickle.UnpicklingError:  # torch's own message suggests weights_only=False: no
-        raise RunError(
-            f"{path} is unreadable: it holds objects other than tensors, "
-            "refused because loading them could run code"
-        ) from None
-    except (OSError, KeyError, ValueError, RuntimeError, zipfile.BadZipFile) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise RunError(f"{path} is unreadable: {type(exc).__name__}: {first}") from None
+    data, weights, adam = read_model_zip(path, model.device, optimizer)
     misfit = _spaces_misfit(data, model) if isinstance(data, dict) else "no data"
     if misfit is None:
         try:
@@ -226,6 +210,36 @@ def load_weights(model: OnPolicyAlgorithm, path: Path, optimizer: bool = False) 
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise RunError(f"{path}: its {key} is not a count: {value!r}")
         setattr(model, key, value)
+
+
+def read_model_zip(path: Path, device: Any = "cpu", optimizer: bool = False) -> tuple[Any, ...]:
+    """An SB3 model zip's JSON ``data``, its policy weights and (``optimizer``) Adam's state,
+    read without unpickling anything (see :func:`load_weights`).
+
+    :param path: the zip written by SB3's ``save``.
+    :param device: where the tensors are loaded.
+    :param optimizer: also read ``policy.optimizer.pth`` (else None in its place).
+    :raises RunError: one line naming ``path``: not a regular file, not a zip, a member
+        missing or holding anything but tensors and plain containers.
+    """
+    try:
+        with zipfile.ZipFile(regular_file(path)) as zf:
+            data = json.loads(read_member(zf, "data", MAX_BYTES))
+            weights = _read_tensors(zf, "policy.pth", device)
+            adam = _read_tensors(zf, "policy.optimizer.pth", device) if optimizer else None
+    except DocumentError as exc:  # not a regular file
+        raise RunError(str(exc)) from None
+    except RecursionError:
+        raise RunError(f"{path} is unreadable: its data is nested too deeply") from None
+    except pickle.UnpicklingError:  # torch's own message suggests weights_only=False: no
+        raise RunError(
+            f"{path} is unreadable: it holds objects other than tensors, "
+            "refused because loading them could run code"
+        ) from None
+    except (OSError, KeyError, ValueError, RuntimeError, zipfile.BadZipFile) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise RunError(f"{path} is unreadable: {type(exc).__name__}: {first}") from None
+    return data, weights, adam
 
 
 def _read_tensors(zf: zipfile.ZipFile, name: str, device: Any) -> Any:
@@ -255,8 +269,8 @@ def _spaces_misfit(data: dict, model: OnPolicyAlgorithm) -> str | None:
 def zip_steps(path: Path) -> int | None:
     """``num_timesteps`` recorded in an SB3 model zip's JSON ``data`` (None: unreadable)."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            steps = json.loads(zf.read("data")).get("num_timesteps")
+        with zipfile.ZipFile(regular_file(path)) as zf:  # a FIFO would block
+            steps = json.loads(read_member(zf, "data", MAX_BYTES)).get("num_timesteps")
     except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
         return None
     return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
@@ -264,7 +278,7 @@ def zip_steps(path: Path) -> int | None:
 
 def intact_zip(path: Path) -> bool:
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(regular_file(path)) as zf:
             return zf.testzip() is None
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         return False

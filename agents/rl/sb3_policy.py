@@ -17,7 +17,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from tnf_env.transform.step_plan import sub_epochs
 
 from .learners import DEFAULT_LEARNER, get_learner
-from .run_dir import RunError, inside, latest_checkpoint, load_run_config, resolve_run_dir
+from .policy_dir import policy_model
+from .run_dir import load_run_config
 from .spaces import stored_spaces
 
 if TYPE_CHECKING:
@@ -55,17 +56,7 @@ class SB3Policy:
         :param run_dir: a training run, or a search directory (its best trial).
         :param which: ``"best"`` (``best_model.zip``) or ``"latest"`` (newest checkpoint).
         """
-        run = resolve_run_dir(run_dir)
-        path = run / "best_model.zip" if which == "best" else latest_checkpoint(run)
-        if path is None or not path.exists():
-            raise RunError(f"no {which} model in {run}: train first (train_agent.py train)")
-        root = Path(run_dir).resolve()  # a search's trial, or the run itself
-        for p in (run, path):
-            if not inside(p, root):
-                raise RunError(
-                    f"{p} leads outside {root} (a link out of the directory): refusing to "
-                    "read it"
-                )
+        run, path = policy_model(run_dir, which)
         cfg = load_run_config(run)
         # the policy's spaces as stored with the run: no environment (nor its baseline) built
         stand_in = partial(_SpacesOnly, *stored_spaces(run, path))

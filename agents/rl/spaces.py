@@ -10,6 +10,7 @@ the model zip (never its pickled entries).
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,30 @@ def spaces_document(observation_space: gymnasium.Space, action_space: gymnasium.
     }
 
 
+# spaces.json's keys: each section's own keys (all required, no others)
+SPACES_KEYS = {"observation": ("shape", "low", "high"), "action": ("nvec",)}
+
+
+def _section(doc: Any, where: Path, name: str | None, keys: Any) -> dict:
+    """``doc`` (the document, or its section ``name``) as a mapping with exactly ``keys``.
+
+    :raises SpacesError: naming the file, the key and the keys allowed.
+    """
+    at = f" key {name!r}" if name else ""
+    allowed = ", ".join(keys)
+    if not isinstance(doc, dict):
+        raise SpacesError(f"{where}:{at} must be a JSON object with keys {allowed}")
+    for k in doc:
+        if k not in keys:
+            within = f" in {name!r}" if name else ""
+            raise SpacesError(f"{where}: unknown key {k!r}{within} (allowed: {allowed})")
+    for k in keys:
+        if k not in doc:
+            within = f" from {name!r}" if name else ""
+            raise SpacesError(f"{where}: key {k!r} missing{within} (required: {allowed})")
+    return doc
+
+
 def _numbers(text: Any) -> list[float] | None:
     """A list of numbers from JSON, or from numpy's printout of an array (SB3's ``data``)."""
     if isinstance(text, list):
@@ -57,41 +82,68 @@ def _numbers(text: Any) -> list[float] | None:
         return None
 
 
+def _finite(x: Any) -> bool:
+    """A number that is not a boolean, NaN or infinite (an int of any size is finite)."""
+    if isinstance(x, bool):
+        return False
+    return isinstance(x, int) or isinstance(x, float) and math.isfinite(x)
+
+
+def _check(where: Path, key: str, values: Any, low: int, high: int, allowed: str,
+           strict: bool = True) -> None:
+    """``values``: a list of ``low`` to ``high`` integers in ``[1, MAX_SPACE]``.
+
+    :param strict: only integers (not ``strict``: whole floats too, as numpy's printout of
+        an array in an SB3 zip's JSON gives them).
+
+    :raises SpacesError: naming the file, the key, the value and what is allowed.
+    """
+    ok = (isinstance(values, list) and low <= len(values) <= high
+          and all(_finite(n) and (isinstance(n, int) or not strict and float(n).is_integer())
+                  and 1 <= n <= MAX_SPACE for n in values))
+    if not ok:
+        shown = repr(values) if len(repr(values)) <= 60 else repr(values)[:57] + "..."
+        raise SpacesError(f"{where}: key {key!r} must be a list of {allowed}, got {shown}")
+
+
 def stored_spaces(run: Path, model_zip: Path) -> tuple[gymnasium.Space, gymnasium.Space]:
     """The spaces of the run's policy: ``run/spaces.json``, or (runs written before it
     existed) the plain JSON SB3 keeps in the model zip. Nothing is unpickled or built.
 
     :param run: the run directory.
     :param model_zip: the model the policy is loaded from.
-    :raises RunError: neither holds usable spaces.
+    :raises SpacesError: neither holds usable spaces (one line naming the file and key).
     """
-    try:
-        if (run / SPACES_FILE).is_file():
-            doc = load_document(run / SPACES_FILE, "json")
-            obs, act = doc["observation"], doc["action"]
-            shape, low, high, nvec = obs["shape"], [obs["low"]], [obs["high"]], act["nvec"]
-            where = run / SPACES_FILE
-        else:
+    if (run / SPACES_FILE).is_file():
+        where = run / SPACES_FILE
+        try:
+            doc = load_document(where, "json")
+        except (OSError, ValueError, RecursionError) as exc:
+            raise SpacesError(f"{where}: unreadable ({exc})") from None
+        _section(doc, where, None, SPACES_KEYS)
+        obs, act = (_section(doc[k], where, k, SPACES_KEYS[k]) for k in SPACES_KEYS)
+        shape, low, high, nvec = obs["shape"], [obs["low"]], [obs["high"]], act["nvec"]
+    else:
+        try:
             with zipfile.ZipFile(regular_file(model_zip)) as zf:
                 data = json.loads(read_member(zf, "data", MAX_BYTES))
             obs, act = data["observation_space"], data["action_space"]
             shape, low, high = obs["_shape"], _numbers(obs["low"]), _numbers(obs["high"])
             nvec, where = _numbers(act["nvec"]), model_zip
-    except (OSError, KeyError, TypeError, ValueError, RecursionError,
-            zipfile.BadZipFile) as exc:
-        raise SpacesError(f"{run}: the policy's spaces are unreadable ({exc})") from None
-    ok = (
-        isinstance(shape, list) and len(shape) == 1
-        and all(isinstance(n, int) and 1 <= n <= MAX_SPACE for n in shape)
-        and low and high and all(isinstance(x, (int, float)) for x in (*low, *high))
-        and min(low) < max(high)
-        and isinstance(nvec, list) and 1 <= len(nvec) <= MAX_SPACE
-        and all(float(n).is_integer() and 1 <= n <= MAX_SPACE for n in nvec)
-    )
-    if not ok:
-        raise SpacesError(
-            f"{where}: the policy's spaces are not a 1-d observation box and a list of action "
-            f"choices (allowed: 1 to {MAX_SPACE} features and components)"
-        )
+        except KeyError as exc:
+            raise SpacesError(f"{model_zip}: the policy's spaces are unreadable: its JSON data "
+                              f"has no key {exc}") from None
+        except (OSError, TypeError, ValueError, RecursionError, zipfile.BadZipFile) as exc:
+            raise SpacesError(f"{model_zip}: the policy's spaces are unreadable from its JSON "
+                              f"data ({type(exc).__name__}: {exc})") from None
+    _check(where, "observation.shape", shape, 1, 1, f"one integer in [1, {MAX_SPACE}]")
+    _check(where, "action.nvec", nvec, 1, MAX_SPACE,
+           f"1 to {MAX_SPACE} integers in [1, {MAX_SPACE}]", strict=where != model_zip)
+    for key, bound in (("observation.low", low), ("observation.high", high)):
+        if not (isinstance(bound, list) and bound and all(_finite(x) for x in bound)):
+            raise SpacesError(f"{where}: key {key!r} must be a finite number, got {bound!r:.60}")
+    if not min(low) < max(high):
+        raise SpacesError(f"{where}: key 'observation.low' ({min(low)}) must be below "
+                          f"'observation.high' ({max(high)})")
     box = gymnasium.spaces.Box(min(low), max(high), shape=(shape[0],), dtype=np.float32)
     return box, gymnasium.spaces.MultiDiscrete([int(n) for n in nvec])

@@ -117,15 +117,33 @@ def _write_monitor(venv: VecMonitor, run: Path, start_timesteps: int = 0) -> Non
     )
 
 
-def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> OnPolicyAlgorithm | None:
+def _resume_candidates(out: Path) -> list[Path]:
+    """The models a resume may continue from, newest first: the checkpoints, and
+    ``final_model.zip`` first when it is further on (a finished run continues from its end)."""
     ckpts = sorted(
         (out / "checkpoints").glob("rl_model_*_steps.zip"),
         key=lambda p: int(re.findall(r"\d+", p.name)[-1]),
         reverse=True,
     )
-    final = zip_steps(out / "final_model.zip")  # a finished run continues from its end
+    final = zip_steps(out / "final_model.zip")
     if final is not None and (not ckpts or final > int(re.findall(r"\d+", ckpts[0].name)[-1])):
         ckpts.insert(0, out / "final_model.zip")
+    return ckpts
+
+
+def _refuse_fewer_steps(out: Path, timesteps: int, done: int) -> None:
+    """A resume given a new total below the steps the run has already trained would
+    overwrite its final model and curve: refused, before anything is written. (Without a
+    new total, a finished run whose last rollout overshot its own total is only evaluated.)"""
+    if timesteps < done:
+        raise RunError(
+            f"--resume {out}: timesteps={timesteps} is fewer than the {done} steps the run "
+            f"has already trained (allowed: at least {done})"
+        )
+
+
+def _load_for_resume(out: Path, cfg: TrainConfig, venv) -> OnPolicyAlgorithm | None:
+    ckpts = _resume_candidates(out)
     if not ckpts:
         return None  # stopped before its first checkpoint: nothing to lose, start afresh
     model = get_learner(cfg.learner).build(cfg, venv, cfg.device, str(out / "tb"))
@@ -169,16 +187,22 @@ def train(
     :param env_fn: builds an environment from its settings (default ``tnf_env.make``).
     :param callbacks: further SB3 callbacks (for example, reporting to a tuner).
     :param timesteps: when resuming, the new total of training steps (recorded in the
-        run's ``config.yaml``); None keeps the run's own.
+        run's ``config.yaml`` once its checkpoint has loaded), at least the steps already
+        trained; None keeps the run's own.
     :param on_start: called with ``resume`` once the run directory is locked (a search
         trial records its start there).
     """
     with ExitStack() as stack:
+        # A resume writes nothing (config.yaml included) until its checkpoint has loaded.
+        new_timesteps = False
         if resume:
             cfg = stack.enter_context(existing_run_dir(out))
             if timesteps is not None and timesteps != cfg.timesteps:
                 cfg = cfg.model_copy(update={"timesteps": timesteps})
-                atomic_write(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+                new_timesteps = True
+                # cheap first: the steps recorded in the newest intact model's JSON
+                done = next((zip_steps(p) for p in _resume_candidates(out) if intact_zip(p)), 0)
+                _refuse_fewer_steps(out, cfg.timesteps, done or 0)
         else:
             refuse_existing_run(out)  # before anything is built; checked again under the lock
         # Built here first, in this process (workers report a bad setting as a broken pipe),
@@ -188,12 +212,16 @@ def train(
         stack.callback(venv.close)
         if not resume:
             stack.enter_context(new_run_dir(cfg, out))
+        model = _load_for_resume(out, cfg, venv) if resume else None
+        if model is not None and new_timesteps:
+            _refuse_fewer_steps(out, cfg.timesteps, model.num_timesteps)
+        if new_timesteps:
+            atomic_write(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         if not (out / SPACES_FILE).is_file():
             doc = spaces_document(venv.observation_space, venv.action_space)
             atomic_write(out / SPACES_FILE, json.dumps(doc))
         if on_start is not None:  # under the run's lock, before any step
             on_start(resume)
-        model = _load_for_resume(out, cfg, venv) if resume else None
         _write_monitor(venv, out, model.num_timesteps if model is not None else 0)
         best_prev = best_eval_return(out) if model is not None else -np.inf
         if model is not None:

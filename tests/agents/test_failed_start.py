@@ -125,7 +125,7 @@ def test_a_directory_held_by_another_process_is_left_to_it(tmp_path):
 def test_train_whose_warm_start_fails_after_the_run_was_written_leaves_nothing(
     tmp_path, capsys
 ):
-    """The warm-start policy is read after config.yaml and spaces.json were written."""
+    """A warm-start policy that cannot be read leaves the output directory as it was."""
     import torch
 
     from agents.cli import main

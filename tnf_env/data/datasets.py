@@ -35,6 +35,7 @@ lengths, label ranges) is always checked; bad input raises
 
 from __future__ import annotations
 
+import operator
 import os
 import tarfile
 import tempfile
@@ -42,10 +43,14 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from hwmodel.safeload import DocumentError, regular_file
+
 from ..settings import DEFAULT_DATASET  # the dataset unless told otherwise (offline)
+from ..validation import NUMPY_SEED_LIMIT
 from .formats import read_cifar, read_digits, read_idx, read_idx_part, read_svhn
 from .registry import (
     DEFAULT_N_VAL,
@@ -64,12 +69,14 @@ from .registry import (
 )
 
 __all__ = [
-    "DATASETS", "DEFAULT_DATASET", "DEFAULT_TOLERANCE", "SPLIT_SEED", "Dataset", "DatasetError",
-    "DatasetSpec", "dataset_names", "dataset_spec", "default_tolerance", "load_dataset",
-    "register", "resolve_data_dir", "tolerance_note",
+    "DATASETS", "DEFAULT_DATASET", "DEFAULT_TOLERANCE", "SPLIT_SEED", "SPLIT_SEED_LIMIT",
+    "Dataset", "DatasetError", "DatasetSpec", "dataset_names", "dataset_spec",
+    "default_tolerance", "load_dataset", "register", "resolve_data_dir", "tolerance_note",
 ]
 
 SPLIT_SEED = 0
+# Split seeds go to numpy's generators: the limit of every numpy-seeded value.
+SPLIT_SEED_LIMIT = NUMPY_SEED_LIMIT
 DOWNLOAD_TIMEOUT_S = 30.0
 # ../shared beside the repository: this file is REPO/tnf_env/data/datasets.py.
 _SHARED_MNIST_10K = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist-10k"
@@ -248,6 +255,21 @@ def _check_n_val(n_val: int, available: int, name: str) -> int:
     return int(n_val)
 
 
+def _check_split_seed(seed: Any, name: str) -> int:
+    """The split's seed as an int: an integer (numpy's too) in ``[0, SPLIT_SEED_LIMIT)``,
+    checked before numpy sees it (its own errors name no argument)."""
+    ok = not isinstance(seed, (bool, np.bool_))
+    try:
+        value = operator.index(seed) if ok else -1
+    except TypeError:
+        ok = False
+    if not ok or not 0 <= value < SPLIT_SEED_LIMIT:
+        shown = repr(seed) if len(repr(seed)) <= 60 else repr(seed)[:57] + "..."
+        raise DatasetError(f"load_dataset({name!r}): invalid seed={shown}: allowed an integer "
+                           f"in [0, 2**{SPLIT_SEED_LIMIT.bit_length() - 1})")
+    return value
+
+
 def _pooled(
     spec: DatasetSpec, x: np.ndarray, y: np.ndarray, seed: int, n_val: int | None
 ) -> Dataset:
@@ -392,9 +414,24 @@ def _extract(spec: DatasetSpec, archive: Path, directory: Path) -> None:
     archive.unlink()
 
 
+def _refuse_non_regular(spec: DatasetSpec, directory: Path, candidates: tuple[str, ...]) -> None:
+    """A file's place taken by a directory, a FIFO or a device is no file to read (opening a
+    FIFO would block) nor one to download over: refused in one line naming it."""
+    for c in candidates:
+        path = directory / c
+        if path.exists() and not path.is_file():
+            try:
+                regular_file(path)
+            except DocumentError as exc:
+                raise DatasetError(f"dataset {spec.name!r}: {exc}") from None
+
+
 def _find_files(spec: DatasetSpec, directory: Path, how: str, download: bool) -> dict[str, Path]:
     """Paths of all files of ``spec``; download missing ones or raise a DatasetError."""
     found = {k: _locate(directory, c) for k, c in spec.files.items()}
+    for key, path in found.items():
+        if path is None:
+            _refuse_non_regular(spec, directory, spec.files[key])
     note = "Downloading was not attempted (download=False)."
     if download and None in found.values():
         try:
@@ -450,6 +487,10 @@ def load_dataset(
     :raises DatasetError: with a clear message on any problem.
     """
     spec = dataset_spec(name)
+    seed = _check_split_seed(seed, spec.name)
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise DatasetError(f"load_dataset({spec.name!r}): invalid data_dir={data_dir!r}: "
+                           "allowed a path (str or os.PathLike) or None")
     files: Mapping[str, Path] = {}
     if spec.files:
         directory, how = _resolve(spec.name, data_dir)
