@@ -828,8 +828,6 @@ BAD_NEW_COMMANDS += [
     (lambda t: ["baseline", "--topology", f"64-{BIG}-10"], "invalid setting topology"),
     (lambda t: ["baseline", "--device", "cpu:99"], "unknown device 'cpu:99'"),
     (lambda t: ["baseline", "--cache-dir", _file(t)], "exists and is not a directory"),
-    (lambda t: ["compare", "--config", _cfg(t, n_envs=2, n_steps=4), "--methods",
-                "policy:nowhere", "--out", _out(t)], "no trained policy there"),
     (lambda t: ["replay", _schedule(t, episode_return="1")], "key 'episode_return' must be"),
     (lambda t: ["replay", _schedule(t, metrics={"cost": "1"})], "key 'metrics' must be"),
 ]
