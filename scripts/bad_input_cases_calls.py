@@ -112,7 +112,7 @@ def flag_cases() -> list[Case]:
         (f"--seeds {BIG}", "--seeds"), ("--crossbar-sizes 0", "crossbar"),
         ("--device cuda:x", "device"),
     )]
-    cases += [flag(COMPARE, f, e, {"c.yaml": config(n_envs=2)}) for f, e in (
+    cases += [flag(COMPARE, f, e, {"c.yaml": config(n_envs=2, timesteps=8)}) for f, e in (
         ("--timesteps 0", "timesteps"), ("--train-seeds -1", "--train-seeds"),
         (f"--eval-seeds {BIG}", "--eval-seeds"), ("--warm-start policy:nowhere", "warm.start"),
         ("--warm-start foo", "warm.start"), ("--rate-grid nan", "--rate-grid"),
@@ -174,7 +174,7 @@ def set_cases() -> list[Case]:
     cases += [Case("--set", f"reproduce {v}", ("cli", *REPRO, "--set", v), e)
               for v, e in (("n_steps=8", "n_steps|env\\."), ("env.seed=3", "seed"))]
     cases += [Case("--set", f"{c[0]} {v}", ("cli", *c, "--set", v), e,
-                   {"c.yaml": config(n_envs=2)})
+                   {"c.yaml": config(n_envs=2, timesteps=8)})
               for c in (COMPARE, SEARCH) for v, e in (
                   ("n_steps=0", "n_steps"), ("batch_size=3", "batch_size"),
                   (f"env.max_steps={BIG}", "max_steps"), ("colour=1", "colour"))]
@@ -196,13 +196,20 @@ def api_cases() -> list[Case]:
         (f"'snn_timesteps': {HUGE}", "snn_timesteps"), (f"'val_size': {BIG}", "val_size"),
         (f"'seed': {BIG}", "seed"), ("'colour': 1", "colour"),
         ("'render_mode': 'bogus'", "render_mode|bogus"),
-        ("'max_episode_steps': -1", "max_episode_steps"),
-        (f"'max_episode_steps': {BIG}", "max_episode_steps"),
+        ("'max_episode_steps': 0", "max_episode_steps"),
         ("'retrain_epochs': 1e-300", "retrain_epochs"), ("'area_weight': 1e308", "area_weight"),
         ("'prune_levels': list(range(100000))", "prune_levels"),
         ("'crossbar_sizes': tuple(range(16, 4096))", "crossbar_sizes"),
-        ("'cache_dir': 'keep.txt'", "cache_dir|keep"), ("'data_dir': '\\x00'", "data_dir"),
+        ("'data_dir': '\\x00'", "data_dir"),
     )]
+    cases.append(api("gym.make('cache_dir': 'keep.txt')", make % "'cache_dir': 'keep.txt'",
+                     "cache_dir|keep", files={"keep.txt": "mine"}, keep=("keep.txt",)))
+    # gymnasium's own keyword: -1 means no TimeLimit (gymnasium.make documents it), and a
+    # limit past the horizon never strikes, the environment truncating itself at max_steps
+    gymnasium_limit = "left to gymnasium (docs/environment.md, max_episode_steps)"
+    cases += [Case("python API", f"gym.make({s})", ("py", SMALL + make % s), "max_episode_steps",
+                   accepted=gymnasium_limit)
+              for s in ("'max_episode_steps': -1", f"'max_episode_steps': {BIG}")]
     step = "env = tnf_env.make(**SMALL)\nenv.reset(seed=0)\nenv.step(%s)"
     cases += [api(f"step({a})", step % a, e) for a, e in (
         (f"[{BIG}] * 8", "action"), ("[-1] * 8", "action"), ("[0] * 3", "action"),
@@ -254,7 +261,8 @@ def make_vec_cases() -> list[Case]:
                                             "\nv.reset(seed=-1)"), "seed"),
         Case("make_vec", "baseline_seeds too few",
              ("py", SMALL + vec.replace("**SMALL", "baseline_seeds=[0], **SMALL") % "2"),
-             "baseline_seeds"),
+             "baseline_seeds", accepted="episode k uses baseline_seeds[k % len] "
+             "(BatchedTraNNsformerEnv, as TrainConfig.baseline_seeds)"),
         Case("make_vec", "autoreset_mode bogus",
              ("py", SMALL + vec.replace("**SMALL", "autoreset_mode='bogus', **SMALL") % "2"),
              "autoreset"),

@@ -187,7 +187,7 @@ def policy_cases() -> list[Case]:
         argv = argv or ("cli", "compare", "--config", "c.yaml", "--warm-start", "policy:p",
                         "--no-cold", "--out", "out")
         return Case("policy directory", name, argv, expect,
-                    {**run, "c.yaml": config(n_envs=2), **change}, **kw)
+                    {**run, "c.yaml": config(n_envs=2, timesteps=8), **change}, **kw)
 
     load = ("py", "from agents.rl.sb3_policy import SB3Policy\nSB3Policy.load('p')")
     return [

@@ -87,6 +87,9 @@ class Case:
     :param keep: work paths that are the user's: they must not change.
     :param real: run the command's work instead of the ``ACCEPTED`` stub.
     :param timeout: seconds before the case counts as a hang.
+    :param accepted: why accepting this input is the documented behaviour (a limit left to
+        gymnasium, a documented meaning): the case is then clear when it is accepted, and
+        anything else (a refusal too) is classified as usual.
     """
 
     surface: str
@@ -97,6 +100,7 @@ class Case:
     keep: tuple[str, ...] = ()
     real: bool = False
     timeout: float = 20.0
+    accepted: str = ""
 
     @property
     def id(self) -> str:
@@ -276,7 +280,8 @@ def run_case(case: Case, base: Path, fixtures: Path, cache: Path) -> dict[str, A
         "left_behind": [str(c.relative_to(work)) if work in c.parents else str(c)
                         for c in claims if os.path.lexists(c)],
     }
-    column, reason = classify(case.expect, returncode, stdout, stderr, timed_out, facts)
+    column, reason = classify(case.expect, returncode, stdout, stderr, timed_out, facts,
+                              case.accepted)
     record = {k: v for k, v in asdict(case).items() if k != "files"}
     record.update(
         id=case.id, files=sorted(case.files), column=column, reason=reason,
@@ -296,7 +301,7 @@ def _message(stderr: str) -> list[str]:
 
 
 def classify(expect: str, returncode: int | None, stdout: str, stderr: str, timed_out: bool,
-             facts: dict[str, Any]) -> tuple[str, str]:
+             facts: dict[str, Any], accepted: str = "") -> tuple[str, str]:
     """The one column of :data:`COLUMNS` a finished case lands in, and why.
 
     :param expect: the regex a clear refusal's one line matches.
@@ -305,6 +310,8 @@ def classify(expect: str, returncode: int | None, stdout: str, stderr: str, time
     :param stderr: what the case printed on stderr.
     :param timed_out: the timeout struck.
     :param facts: ``executed`` (bool), ``escaped``, ``lost`` and ``left_behind`` (lists).
+    :param accepted: why acceptance is documented (:attr:`Case.accepted`): then an
+        accepted case is clear.
     """
     if facts.get("executed"):
         return "executed", f"{MARK} was created: code from the input ran"
@@ -320,6 +327,8 @@ def classify(expect: str, returncode: int | None, stdout: str, stderr: str, time
         return "traceback", last[-1] if last else "a traceback"
     if returncode == 0 or "ACCEPTED" in stdout:
         reason = next((x for x in stdout.splitlines() if x.startswith("ACCEPTED")), "exit 0")
+        if accepted:
+            return "clear", f"accepted, as documented: {accepted}"
         return "misread", f"accepted: {reason}"
     if facts.get("left_behind"):
         return "misread", f"refused, but left {', '.join(facts['left_behind'])} behind"

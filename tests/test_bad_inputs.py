@@ -76,17 +76,22 @@ BAD_SETTINGS = [
     (dict(data_dir=5), "data_dir=5"),
     (dict(torch_threads=0), "torch_threads=0"),
     (dict(colour="red"), "unknown setting"),
+    (dict(retrain_epochs=1e-300), "retrain_epochs=1e-300"),  # one image per step
+    (dict(cache_dir="README.md"), "cache_dir='README.md'"),  # a file is no cache
+    # a long value is named, not quoted whole: its first characters and its length
+    (dict(prune_levels=list(range(100_000))), "... (100000 items)"),
+    (dict(crossbar_sizes=tuple(range(16, 4096))), "... (4080 items)"),
 ]
 
 
 @pytest.mark.parametrize(
-    "settings,name", BAD_SETTINGS, ids=[repr(kw) for kw, _ in BAD_SETTINGS]
+    "settings,name", BAD_SETTINGS, ids=[repr(kw)[:60] for kw, _ in BAD_SETTINGS]
 )
 def test_make_refuses_a_bad_setting_by_name(settings, name):
     with pytest.raises((ValueError, TypeError)) as info:
         tnf_env.make(**{**SMALL, **settings})
     message = str(info.value)
-    assert name in message and len(message.splitlines()) == 1, message
+    assert name in message and len(message.splitlines()) == 1 and len(message) < 800, message
     if "unknown setting" not in message:
         assert "allowed" in message, message
 
@@ -287,13 +292,14 @@ BAD_COMMANDS = [
      "field 'router_group_scaling' must be at most 8"),
     (lambda t: ["replay", _schedule(t, env={**TINY_ENV, "technology": _tech_file(
         t, "base: resparc\narray_area_mm2: 1.0e-320\n")})], "field 'array_area_mm2'"),
-    (lambda t: ["reproduce", "--rate-scale", "inf", "--out", _out(t)], "rate_scale=inf"),
+    (lambda t: ["reproduce", "--rate-scale", "inf", "--out", _out(t)],
+     "--rate-scale must be a finite number in (0, 1000000], got inf"),
     (lambda t: ["reproduce", "--tolerance", "nan", "--out", _out(t)], "accuracy_tolerance=nan"),
     (lambda t: ["reproduce", "--steps", "0", "--out", _out(t)], "--steps"),
     (lambda t: ["reproduce", "--seeds", "--out", _out(t)], "--seeds"),
     # baseline
     (lambda t: ["baseline", "--epochs", "0"], "--epochs"),  # once cached an untrained network
-    (lambda t: ["baseline", "--topology", "64--5-10"], "topology '64--5-10'"),  # once 64-5-10
+    (lambda t: ["baseline", "--topology", "64--5-10"], "topology='64--5-10'"),  # once 64-5-10
     (lambda t: ["baseline", "--dataset", "imagenet"], "dataset 'imagenet'"),
     (lambda t: ["baseline", "--seed", "-1"], "--seed"),
     (lambda t: ["baseline", "--timesteps", "0"], "--timesteps"),
@@ -626,6 +632,21 @@ def test_a_bad_state_document_leaves_the_episode_untouched(env, actions, needle)
     assert env.unwrapped.episode.steps == steps and env.unwrapped.episode.seed == 3
 
 
+@pytest.mark.parametrize("options,error,needle", [
+    (5, TypeError, "takes None or a mapping"),
+    ({"stat": {}}, ValueError, "unknown option(s) ['stat']"),  # was a fresh episode
+])
+def test_reset_refuses_options_it_does_not_know(env, options, error, needle):
+    with pytest.raises(error, match=re.escape(needle)):
+        env.reset(options=options)
+    env.reset(options={})  # no option: a fresh episode, as None
+
+
+def test_fork_names_what_it_expects():
+    with pytest.raises(TypeError, match="expected a TraNNsformer environment"):
+        tnf_env.fork(5)
+
+
 def _cfg(t, **changes):
     import yaml
     from conftest import TINY_TRAIN
@@ -729,8 +750,8 @@ BAD_NEW_COMMANDS = [
      "--max-failures must be an integer in [0, 100], got -1"),
     (lambda t: ["search", "--config", _cfg(t), "--n-envs", "2", "--num-cpus", "1",
                 "--out", _out(t)], "--n-envs 2 exceeds --num-cpus 1"),
-    (lambda t: ["search", "--config", _cfg(t), "--n-envs", "250", "--out", _out(t)],
-     "exceeds this machine's"),
+    (lambda t: ["search", "--config", _cfg(t, timesteps=2000), "--n-envs", "250", "--out",
+                _out(t)], "exceeds this machine's"),
     (lambda t: ["search", "--config", _cfg(t), "--search-alg", "optuna", "--num-samples",
                 "1000000000000", "--out", _out(t)], "--num-samples"),
     (lambda t: ["search", "--config", _cfg(t), "--target", "paper", "--episodes", "0",
@@ -770,6 +791,45 @@ BAD_NEW_COMMANDS = [
                 "--out", _out(t)], "no best_model.zip"),
     (lambda t: ["train", "--config", _cfg(t, warm_start="policy:" + _policy(
         t, {"spaces.json": "{}"})), "--out", _out(t)], "spaces.json: key 'observation' missing"),
+]
+
+def _file(t, name="keep.txt"):
+    """A user's regular file where a directory is asked for."""
+    (t / name).write_text("mine")
+    return str(t / name)
+
+
+BIG = str(2**70)
+# every flag and argument checked before the work (the rollout, the scales, the grids)
+BAD_NEW_COMMANDS += [
+    (lambda t: ["train", "--config", _cfg(t, batch_size=1), "--out", _out(t)],
+     "'batch_size' must be at least 2"),
+    (lambda t: ["train", "--config", _cfg(t), "--timesteps", "3", "--out", _out(t)],
+     "'timesteps' must be at least one rollout, n_steps * n_envs = 8 * 1 = 8"),
+    (lambda t: ["train", "--config", "", "--out", _out(t)], "config '' is an empty name"),
+    (lambda t: ["search", "--config", _cfg(t), "--learning-rates", "nan", "--out", _out(t)],
+     "--learning-rates nan: config key 'learning_rate'"),
+    (lambda t: ["search", "--config", _cfg(t), "--ent-coefs", "inf", "--out", _out(t)],
+     "--ent-coefs inf: config key 'ent_coef'"),
+    (lambda t: ["search", "--config", _cfg(t), "--crossbar-sizes", "0", "--out", _out(t)],
+     "--crossbar-sizes 0: config key 'env': invalid setting crossbar_sizes"),
+    (lambda t: ["benchmark", "--config", _cfg(t), "--seeds", "0", "--pruning-rate-scale", "-1",
+                "--out", _out(t)], "--pruning-rate-scale must be a finite number"),
+    (lambda t: ["benchmark", "--config", _cfg(t), "--seeds", "0", "--crossbar-sizes", "0",
+                "--out", _out(t)], "--crossbar-sizes must be at most"),
+    (lambda t: ["benchmark", "--config", _cfg(t), "--seeds", "0", "--resume", "--out",
+                _out(t)], "holds no run to resume"),
+    (lambda t: [*REPRO, "--rate-scale", "0", "--out", _out(t)], "--rate-scale must be"),
+    (lambda t: [*REPRO, "--pruning-rate-scale", "nan", "--out", _out(t)],
+     "--pruning-rate-scale must be a finite number"),
+    (lambda t: [*REPRO, "--resume", "--out", _out(t)], "holds no run to resume"),
+    (lambda t: [*REPRO, "--set", "env.seed=3", "--out", _out(t)], "--set env.seed=3"),
+    (lambda t: [*REPRO, "--cache-dir", _file(t), "--out", _out(t)], "invalid setting cache_dir"),
+    (lambda t: ["baseline", "--topology", f"64-{BIG}-10"], "invalid setting topology"),
+    (lambda t: ["baseline", "--device", "cpu:99"], "unknown device 'cpu:99'"),
+    (lambda t: ["baseline", "--cache-dir", _file(t)], "exists and is not a directory"),
+    (lambda t: ["replay", _schedule(t, episode_return="1")], "key 'episode_return' must be"),
+    (lambda t: ["replay", _schedule(t, metrics={"cost": "1"})], "key 'metrics' must be"),
 ]
 if NO_GPU:  # a GPU this machine lacks: said before any baseline trains
     BAD_NEW_COMMANDS += [

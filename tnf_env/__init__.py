@@ -106,9 +106,15 @@ def make(render_mode: str | None = None, max_episode_steps: int | None = None, *
 def fork(env):
     """A copy of ``env`` (``tnf_env.make``'s or ``gymnasium.make``'s, wrappers and their
     counters included) that continues exactly as ``env`` would; see
-    :meth:`TraNNsformerEnv.fork`."""
+    :meth:`TraNNsformerEnv.fork`.
+
+    :raises TypeError: ``env`` does not wrap a :class:`TraNNsformerEnv`.
+    """
     import copy
 
+    from .env import episode_of
+
+    episode_of(env)  # a TraNNsformer env, possibly wrapped: said in one line
     inner = env.unwrapped.fork()  # the memo maps the inner environment to its fork
     return copy.deepcopy(env, {id(env.unwrapped): inner})
 

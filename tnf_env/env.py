@@ -18,7 +18,7 @@ normalised hardware cost, with a penalty below the accuracy floor (:mod:`tnf_env
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -108,9 +108,13 @@ class TraNNsformerEnv(gym.Env):
 
         :param seed: seeds the episode (retraining order, dropout, clustering): None or
             an integer in [0, 2**63).
-        :param options: ``{"state": doc}`` restores a state of :meth:`get_state` (the
-            seed is then the state's); other options are ignored.
+        :param options: None, or a mapping of :data:`RESET_OPTIONS`: ``{"state": doc}``
+            restores a state of :meth:`get_state` (the seed is then the state's).
+        :raises TypeError: ``options`` is not a mapping.
+        :raises ValueError: an option it does not know (a misspelt ``state`` would
+            otherwise start a fresh episode without a word).
         """
+        check_reset_options(options)
         if options and options.get("state") is not None:
             return self.set_state(options["state"])
         if seed is not None:
@@ -174,6 +178,28 @@ class TraNNsformerEnv(gym.Env):
     def describe(self) -> str:
         """One line naming the network this environment transforms."""
         return self.task.describe()
+
+
+#: The keys ``reset(options=...)`` takes.
+RESET_OPTIONS = ("state",)
+
+
+def check_reset_options(options: Any) -> None:
+    """Refuse ``reset`` options that are not None or a mapping of :data:`RESET_OPTIONS`.
+
+    :param options: what ``reset(options=...)`` was given.
+    :raises TypeError: not a mapping.
+    :raises ValueError: a key it does not know, named with the allowed ones.
+    """
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise TypeError(f"reset(options=...) takes None or a mapping with keys "
+                        f"{list(RESET_OPTIONS)}, got {type(options).__name__} {options!r:.80}")
+    unknown = sorted(map(str, set(options) - set(RESET_OPTIONS)))
+    if unknown:
+        raise ValueError(f"reset(options=...): unknown option(s) {unknown} (allowed: "
+                         f"{list(RESET_OPTIONS)})")
 
 
 def episode_of(env: gym.Env | gym.Wrapper) -> Episode:

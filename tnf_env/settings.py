@@ -40,6 +40,7 @@ from .validation import (
     is_valid_device_name,
     parse_topology,
     seed_range,
+    short_repr,
     validate_fields,
 )
 
@@ -89,6 +90,9 @@ def provided(key: str) -> Any:
 #: (docs/results/speed.md); digits' 899 training images are all used.
 GATE_IMAGES = 1000
 MAX_RETRAIN_EPOCHS = 1000  # a step runs one sub-iteration per epoch: keep it bounded
+# A step's retraining visits this share of an epoch at least: below it a step rounds to a
+# handful of images (one at 1e-300), which retrains nothing a step could be told from.
+MIN_RETRAIN_EPOCHS = 0.01
 # Upper bounds of integer settings: larger values pass the types and then spin or fail deep
 # inside torch (an SNN of 10**12 timesteps, an episode of 10**12 steps, a layer of 10**10).
 MAX_WIDTH = 100_000
@@ -98,6 +102,7 @@ MAX_SNN_TIMESTEPS = 100_000
 MAX_VAL_SIZE = 10**8
 MAX_THREADS = 1024
 MAX_LEVELS = 64
+MAX_SIZES = 64  # crossbar sizes an action chooses from (every size is costed each step)
 
 
 def _technology(value: Any) -> Any:
@@ -115,6 +120,15 @@ def _topology(value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("expected a string or a sequence of widths")
     return value
+
+
+def _directory_or_new(path: str) -> bool:
+    """Whether ``path`` is a directory, or can become one: its nearest existing ancestor is
+    a directory (a regular file there, or on the way, cannot hold a cache)."""
+    for p in (Path(path), *Path(path).parents):
+        if p.exists():
+            return p.is_dir()
+    return True
 
 
 Topology = Annotated[str | IntTuple, AfterValidator(_topology)]
@@ -180,7 +194,7 @@ class EnvConfig(BaseModel):
         f"an integer in {seed_range()}")
     crossbar_sizes: IntTuple = setting(
         (16, 32, 64, 128), "crossbar sizes N the agent may pick",
-        "a non-empty tuple of distinct integers >= 2")
+        f"a non-empty tuple of at most {MAX_SIZES} distinct integers >= 2")
     per_layer_crossbar: Bool = setting(
         False, "one crossbar size per layer instead of one per chip", "True or False")
     # Off by default: a uniformly random stop component ends half the episodes at step 1.
@@ -195,10 +209,10 @@ class EnvConfig(BaseModel):
         None, "floor = baseline val. accuracy - this (None: the dataset's, about two standard "
         "errors of its validation accuracy; 0.005 on mnist)", "None or a number in [0, 1)")
     retrain_epochs: Annotated[
-        Number, Rule(lambda v: 0 < v <= MAX_RETRAIN_EPOCHS)
+        Number, Rule(lambda v: MIN_RETRAIN_EPOCHS <= v <= MAX_RETRAIN_EPOCHS)
     ] = setting(
         1.0, "retraining per step, in epochs (fractions allowed)",
-        f"a number of epochs in (0, {MAX_RETRAIN_EPOCHS}]")
+        f"a number of epochs in [{MIN_RETRAIN_EPOCHS}, {MAX_RETRAIN_EPOCHS}]")
     val_size: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
     ] = setting(
@@ -291,8 +305,9 @@ class EnvConfig(BaseModel):
         "technology's device model (wire resistance, ...); None: on when it has one",
         "None (on when the technology has a device model, as the presets do), "
         "True (needs one) or False")
-    cache_dir: PathStr | None = setting(
-        None, "baseline cache directory (None: ~/.cache/tnf_env)", "None or a directory path")
+    cache_dir: Annotated[PathStr | None, Rule(lambda v: v is None or _directory_or_new(v))] = (
+        setting(None, "baseline cache directory (None: ~/.cache/tnf_env)",
+                "None or the path of a directory, existing or to be created (not a file)"))
     torch_threads: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_THREADS)
     ] = setting(
@@ -345,7 +360,8 @@ class EnvConfig(BaseModel):
 
     def _check_crossbar_sizes(self) -> None:
         sizes = tuple(self.crossbar_sizes)
-        if not sizes or any(n < 2 for n in sizes) or len(set(sizes)) != len(sizes):
+        if (not sizes or len(sizes) > MAX_SIZES or any(n < 2 for n in sizes)
+                or len(set(sizes)) != len(sizes)):
             raise invalid("crossbar_sizes", self.crossbar_sizes)
         self.crossbar_sizes = sizes
 
@@ -361,7 +377,8 @@ class EnvConfig(BaseModel):
             detail = f" ({exc})" if is_file else ""
             raise ValueError(f"{invalid('technology', self.technology)}{detail}") from None
         except ValueError as exc:  # "crossbar size N is outside the range A..B allowed by ..."
-            raise ValueError(f"invalid setting crossbar_sizes={sizes!r}: {exc}") from None
+            raise ValueError(
+                f"invalid setting crossbar_sizes={short_repr(sizes)}: {exc}") from None
         if self.nonideal and technology.device is None:
             raise ValueError(
                 f"invalid setting nonideal=True: technology '{technology.name}' has no device "
@@ -473,7 +490,7 @@ def invalid(name: str, value: Any) -> ValueError:
 
     Numbers are finite: NaN and infinity are refused by every numeric setting.
     """
-    return ValueError(f"invalid setting {name}={value!r}: allowed {allowed(name)}")
+    return ValueError(f"invalid setting {name}={short_repr(value)}: allowed {allowed(name)}")
 
 
 def settings_table() -> str:

@@ -27,7 +27,7 @@ from .model.network import default_topology, parse_topology
 from .settings import MAX_STEPS, MAX_THREADS, EnvConfig, earlier_settings, explicit_settings
 from .task import DEFAULT_MAX_STEPS
 from .transform.step_plan import sub_epochs
-from .validation import Int, Str, check_seed, seed_range
+from .validation import Int, Number, Str, check_seed, seed_range
 
 # The metrics a state (and best_schedule.json) records; replay checks each of them.
 STATE_METRICS = (
@@ -58,7 +58,17 @@ def _all_finite(value: Any) -> bool:
     return True
 
 
+def _plain_values(value: Any) -> bool:
+    """A metric's value is a JSON number, a boolean, null or a list of them (nested): a
+    numeric string ``"1"`` would compare unequal to the replayed 1 and read as a mismatch."""
+    if isinstance(value, list):
+        return all(map(_plain_values, value))
+    return value is None or isinstance(value, (bool, int, float))
+
+
 def _finite(metrics: dict[str, Any]) -> dict[str, Any]:
+    if not all(map(_plain_values, metrics.values())):
+        raise ValueError("not a number")
     if not _all_finite(metrics):  # in lists too (sparsity per layer)
         raise ValueError("NaN or infinity")  # a NaN never compares equal: no check at all
     return metrics
@@ -88,7 +98,7 @@ class TrainedAt(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     env: dict[Str, Any]
-    episode_return: float | None = None
+    episode_return: Number | None = None
     metrics: Metrics = Field(default_factory=dict)
     actions: Annotated[list[Action], Field(max_length=MAX_STEPS)] = Field(default_factory=list)
 
@@ -119,11 +129,12 @@ class EpisodeState(BaseModel):
     actions: Annotated[list[Action], Field(max_length=MAX_STEPS)]
     metrics: Metrics = Field(default_factory=dict)
     torch_threads: Annotated[Int | None, AfterValidator(_threads)] = None
-    episode_return: float | None = None
+    # strict: a JSON number ("1" is not a return), finite
+    episode_return: Number | None = None
     # the run's own fields: optional, for readers of a run directory
     config: dict[Str, Any] | None = None
     timesteps: Int | None = None
-    mean_eval_return: float | None = None
+    mean_eval_return: Number | None = None
     episodes: Int | None = None
     # a mapping for readers; check_state holds it to TrainedAt's keys
     trained_at: dict[Str, Any] | None = None
@@ -142,13 +153,13 @@ ALLOWED = {
     "env": "a mapping of environment settings",
     "seed": f"an integer in {seed_range()}",
     "actions": f"a list of at most {MAX_STEPS} actions, each a list of integers >= 0",
-    "metrics": f"a mapping from metric names {list(STATE_METRICS)} to finite values (no NaN "
-    "or infinity)",
+    "metrics": f"a mapping from metric names {list(STATE_METRICS)} to finite JSON numbers, "
+    "booleans, nulls or lists of them (no strings, NaN or infinity)",
     "torch_threads": f"null or an integer in [1, {MAX_THREADS}]",
-    "episode_return": "null or a number",
+    "episode_return": "null or a finite JSON number (not a string)",
     "config": "null or a mapping (a run's configuration)",
     "timesteps": "null or an integer",
-    "mean_eval_return": "null or a number",
+    "mean_eval_return": "null or a finite JSON number (not a string)",
     "episodes": "null or an integer",
     "trained_at": "null or a mapping of env, episode_return, metrics and actions (the "
     "level's)",
@@ -165,6 +176,18 @@ REQUIRED = ("env", "seed", "actions")
 
 def _where(loc: Sequence[Any]) -> str:
     return str(loc[0]) + "".join(f"[{x}]" for x in loc[1:])
+
+
+def _present(doc: Any, loc: Sequence[Any]) -> tuple[Any, ...]:
+    """The part of ``loc`` that is in ``doc``: pydantic's location may go on past the
+    value (the member of a union it tried, ``("episode_return", "int")``)."""
+    for n, x in enumerate(loc):
+        there = (isinstance(doc, dict) and x in doc) or (
+            isinstance(doc, list) and isinstance(x, int) and -len(doc) <= x < len(doc))
+        if not there:
+            return tuple(loc[:n])
+        doc = doc[x]
+    return tuple(loc)
 
 
 def _at(doc: Any, loc: Sequence[Any]) -> Any:
@@ -236,6 +259,7 @@ def _message(exc: ValidationError, doc: Any, under: str | None = None) -> str:
     if err["type"] == "missing" and under:  # top-level keys are checked before
         return f"key {under!r} lacks {str(loc[-1])!r} (keys allowed: {sorted(allowed)})"
     what = allowed[str(loc[1] if under else loc[0])]
+    loc = _present(doc, loc) or loc[:1]
     return f"key {key!r} must be {what}, got {_where(loc)}={_short(_at(doc, loc))}"
 
 

@@ -64,6 +64,20 @@ def check_int(value: Any, name: str, low: int = 0, high: int = INT_LIMIT - 1) ->
     return number
 
 
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, with the length of a long
+    sequence: an error line names a value without quoting all of it.
+
+    >>> short_repr(list(range(100)), 20)
+    '[0, 1, 2, 3, 4, 5, 6... (100 items)'
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    count = f" ({len(value)} items)" if isinstance(value, (list, tuple, dict, set)) else ""
+    return text[:limit] + "..." + count
+
+
 def seed_range(limit: int = SEED_LIMIT) -> str:
     """The interval a seed below ``limit`` lies in, as every refusal writes it.
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tnf_env.validation import NUMPY_SEED_LIMIT, seed_range
 
-from ..common.outputs import check_writable
+from ..common.outputs import JOURNAL, check_writable
 
 if TYPE_CHECKING:  # imported where used: torch stays out of the parser's imports
     from tnf_env.settings import EnvConfig
@@ -31,6 +31,18 @@ def check_out_dir(path: Path, flag: str) -> None:
     :param flag: the flag that named it, for the message.
     """
     check_writable(path, flag)
+
+
+def check_resumable(out: Path, resume: bool) -> None:
+    """With ``--resume``, ``out`` must hold a study's journal: resuming nothing would start
+    a fresh run under a flag that promised to continue one.
+
+    :param out: the ``--out`` directory.
+    :param resume: whether ``--resume`` was given.
+    """
+    if resume and not (out / JOURNAL).is_file():
+        raise CLIError(f"--resume: --out {out} holds no run to resume (no {JOURNAL}); drop "
+                       "--resume to start one there")
 
 
 def check_seeds(seeds: Sequence[int], flag: str = "--seeds") -> None:

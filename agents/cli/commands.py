@@ -39,6 +39,7 @@ from .checks import (
     check_out_dir,
     check_positive,
     check_rate_grid,
+    check_resumable,
     check_seeds,
     require_modules,
 )
@@ -64,6 +65,11 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         raise CLIError(f"--timesteps must be integers in [1, {high}], got {bad[0]}")
     if not 0 < args.percentile <= 100:
         raise CLIError(f"--percentile must be a number in (0, 100], got {args.percentile}")
+    check_device(args.device, "--device")
+    if args.cache_dir is not None:
+        check_out_dir(Path(args.cache_dir), "--cache-dir")
+    if args.topology is not None:  # the environment's bounds on widths and layers
+        check_env_settings({"dataset": args.dataset, "topology": args.topology})
     data = load_dataset(args.dataset, args.data_dir)
     topology = parse_topology(args.topology or default_topology(data.name))
     recipe = default_recipe(data.name)
@@ -131,14 +137,18 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     check_out_dir(out, "--out")
+    check_resumable(out, args.resume)
     check_seeds(args.seeds)
     check_positive(args, "epochs", "steps", "pruning_epochs", "snn_timesteps")
     nets = Path(args.save_networks) if args.save_networks else None
     if nets is not None:
         check_out_dir(nets, "--save-networks")
     require_modules(("matplotlib", "the figures"))
-    cfg = config_from_args(ReproduceConfig, args,
-                           env=apply_overrides({}, args.set or (), top=()).get("env", {}))
+    env_set = apply_overrides({}, args.set or (), top=()).get("env", {})
+    if "seed" in env_set:  # each of --seeds is a baseline's seed: one env.seed would be lost
+        raise CLIError(f"--set env.seed={env_set['seed']!r}: reproduce runs one baseline per "
+                       "seed of --seeds (allowed: --seeds SEED ...)")
+    cfg = config_from_args(ReproduceConfig, args, env=env_set)
     check_rate_grid(cfg.rate_grid)
     env = check_env_settings(cfg.env_settings())  # the run's one validation of them
     check_device(cfg.device, "device")
@@ -295,6 +305,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     check_out_dir(out, "--out")
+    check_resumable(out, args.resume)
     check_seeds(args.seeds)
     check_positive(args, "snn_timesteps", "random_candidates")  # budget / candidates epochs
     check_budget(args.budget, "--budget")

@@ -9,6 +9,7 @@ runs them, so ``--help`` answers at once.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,10 +19,12 @@ from tnf_env.settings import (
     DEFAULT_DATASET,
     DEFAULT_SELECTION_MARGIN,
     DEFAULT_TECHNOLOGY,
+    MAX_SIZES,
     MAX_SNN_TIMESTEPS,
+    MAX_WIDTH,
     SNN_TIMESTEPS,
 )
-from tnf_env.validation import MAX_ENVS, Int, Str
+from tnf_env.validation import MAX_ENVS, Int, Str, short_repr
 
 from ..common.configs import CommandConfig
 
@@ -31,6 +34,21 @@ __all__ = ["RATE_GRID", "RELEASE_PRUNING_RATE", "WARM_STARTS", "BenchmarkConfig"
 RATE_GRID = (0.5, 1.0, 2.0)  # multiples of the environment's rate_scale tried when tuning
 RELEASE_PRUNING_RATE = 0.7  # the release's pruning-only run: this x the rate scale
 WARM_STARTS = ("none", "paper", "pruning")  # compare's schedules (or a policy:DIR)
+MAX_SCALE = 10**6  # a rate multiplier beyond this prunes every weight at the first step
+
+
+def check_scale(value: float, info: ValidationInfo) -> float:
+    """A multiplier of the paper's threshold rates: a finite number > 0 (0 would prune
+    nothing, a NaN compare false everywhere).
+
+    :param value: the value given.
+    :param info: the field's (its flag is named).
+    :raises ValueError: one line naming the flag, the value and what is allowed.
+    """
+    if not (math.isfinite(value) and 0 < value <= MAX_SCALE):
+        flag = "--" + str(info.field_name).replace("_", "-")
+        raise ValueError(f"{flag} must be a finite number in (0, {MAX_SCALE}], got {value!r}")
+    return value
 
 
 class CompareError(ValueError):
@@ -85,6 +103,11 @@ class ReproduceConfig(CommandConfig):
         1, description="episodes of a seed run at once, retrained as one batch (1: in turn)")
     env: dict = Field(default_factory=dict,
                       description="env settings over the ones above (--set env.X=)")
+
+    @field_validator("rate_scale", "pruning_rate_scale")
+    @classmethod
+    def _scale(cls, value: float, info: ValidationInfo) -> float:
+        return check_scale(value, info)
 
     def env_settings(self) -> dict:
         """The environment every method of the run steps."""
@@ -144,6 +167,22 @@ class BenchmarkConfig(CommandConfig):
     batch: int = Field(
         1, description="episodes of a seed run at once, retrained as one batch (1: in turn)")
     extra: dict[str, Any] = Field(default_factory=dict, description="recorded in results.json")
+
+    @field_validator("pruning_rate_scale")
+    @classmethod
+    def _scale(cls, value: float, info: ValidationInfo) -> float:
+        return check_scale(value, info)
+
+    @field_validator("crossbar_sizes")
+    @classmethod
+    def _sizes(cls, sizes: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if sizes is not None and (not sizes or len(sizes) > MAX_SIZES
+                                  or any(not 2 <= n <= MAX_WIDTH for n in sizes)
+                                  or len(set(sizes)) != len(sizes)):
+            raise ValueError(
+                f"--crossbar-sizes must be at most {MAX_SIZES} distinct integers in [2, "
+                f"{MAX_WIDTH}] (the environment's sizes), got {short_repr(list(sizes))}")
+        return sizes
 
     def identity(self) -> dict[str, Any]:
         """What a resumed benchmark must share with the one it continues."""

@@ -426,10 +426,29 @@ def check_not_empty(data: Any, origin: str) -> None:
             f"({', '.join(known_configs())})")
 
 
+def check_rollout(timesteps: int, n_steps: int, n_envs: int) -> None:
+    """Refuse a training shorter than one rollout (``n_steps * n_envs``): SB3 collects a
+    whole rollout before its first update, so it would train more steps than asked.
+    Checked where a run is configured (:func:`load_config`: files, flags and ``--set``),
+    not when a saved run's configuration is read back.
+
+    :param timesteps: the total environment steps of training.
+    :param n_steps: rollout steps per worker.
+    :param n_envs: workers.
+    :raises ValueError: one line naming the three values.
+    """
+    rollout = n_steps * n_envs
+    if timesteps < rollout:
+        raise ValueError(
+            f"config key 'timesteps' must be at least one rollout, n_steps * n_envs = "
+            f"{n_steps} * {n_envs} = {rollout} (or lower n_steps), got timesteps={timesteps}")
+
+
 def check_minibatches(learner: str, n_steps: int, n_envs: int, batch_size: int) -> None:
     """Refuse a minibatch size that does not split the rollout (``n_steps * n_envs``) into
     whole minibatches: SB3 only warns, then trains on a short last minibatch (or, when it
-    exceeds the rollout, on the whole rollout as one). Learners that read no
+    exceeds the rollout, on the whole rollout as one); and a minibatch of one sample, whose
+    normalised advantages are NaN. Learners that read no
     ``batch_size`` (A2C) are never refused for it.
 
     :param learner: the learner's name (:func:`~agents.rl.learners.learner_names`).
@@ -441,8 +460,13 @@ def check_minibatches(learner: str, n_steps: int, n_envs: int, batch_size: int) 
     if learner not in learner_names() or "batch_size" not in get_learner(learner).own_fields:
         return  # an unknown learner is the learner key's own refusal
     rollout = n_steps * n_envs
+    fits = [b for b in (rollout // 4, rollout // 2, rollout) if b > 1 and rollout % b == 0]
+    if batch_size < 2:  # SB3 normalises a minibatch's advantages: one sample gives NaN
+        raise ValueError(
+            "config key 'batch_size' must be at least 2 (the advantages of a minibatch are "
+            f"normalised by their spread; e.g. {', '.join(map(str, dict.fromkeys(fits)))}), "
+            f"got batch_size={batch_size}")
     if batch_size > rollout or rollout % batch_size:
-        fits = [b for b in (rollout // 4, rollout // 2, rollout) if b > 1 and rollout % b == 0]
         raise ValueError(
             f"config key 'batch_size' must divide the rollout n_steps * n_envs = {n_steps} * "
             f"{n_envs} = {rollout} (e.g. {', '.join(map(str, dict.fromkeys(fits)))}), "
@@ -459,6 +483,10 @@ def load_config(
     :param overrides: field values that win over both (``None`` values are ignored).
     """
     data: dict[str, Any] = {}
+    if spec is not None and not spec.strip():  # not the default config, unasked
+        raise ConfigError(f"config {spec!r} is an empty name (allowed: a name of "
+                          f"{', '.join(known_configs())} or a YAML path; leave --config out "
+                          "for digits)")
     if spec is not None or CONFIG_DIR.joinpath("digits.yaml").is_file():
         path = resolve_config_path(spec or "digits")
         try:
@@ -469,7 +497,12 @@ def load_config(
         if not isinstance(data, dict):
             raise ConfigError(f"config {path} must be a mapping of keys to values")
     data = apply_settings(data, settings)
-    return config_from_dict({**data, **{k: v for k, v in overrides.items() if v is not None}})
+    cfg = config_from_dict({**data, **{k: v for k, v in overrides.items() if v is not None}})
+    try:  # a new run's: a saved run (load_run_config) trained what it trained
+        check_rollout(cfg.timesteps, cfg.n_steps, cfg.n_envs)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return cfg
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:

@@ -228,6 +228,18 @@ class SearchConfig(CommandConfig):
         for d in dimensions:
             sample = d.values[0] if d.values is not None else _range_sample(d)
             apply_params(self.base, {d.key: sample})
+        # every grid value is a trial's configuration: each is checked as one, now
+        for flag, key, values in (
+            ("--crossbar-sizes", "env.crossbar_sizes", self.crossbar_sizes),
+            ("--learning-rates", "learning_rate", self.learning_rates),
+            ("--ent-coefs", "ent_coef", self.ent_coefs),
+        ):
+            for value in values or ():
+                try:
+                    apply_params(self.base, {key: [value] if key.startswith("env.") else value})
+                except SearchError as exc:
+                    raise ValueError(
+                        f"{flag} {value!r}: {str(exc).removeprefix('search space: ')}") from None
         return self
 
 
