@@ -18,7 +18,7 @@ normalised hardware cost, with a penalty below the accuracy floor (:mod:`tnf_env
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -30,6 +30,7 @@ from .episode import Episode, StepResult
 from .measure.assessment import Assessment
 from .observation import feature_names, observation_size, observe
 from .settings import EnvConfig
+from .state import check_reset_options
 from .task import Task
 from .transform.schedule import PaperSchedule
 from .transform.transformation import Transformation
@@ -108,11 +109,10 @@ class TraNNsformerEnv(gym.Env):
 
         :param seed: seeds the episode (retraining order, dropout, clustering): None or
             an integer in [0, 2**63).
-        :param options: None, or a mapping of :data:`RESET_OPTIONS`: ``{"state": doc}``
-            restores a state of :meth:`get_state` (the seed is then the state's).
-        :raises TypeError: ``options`` is not a mapping.
-        :raises ValueError: an option it does not know (a misspelt ``state`` would
-            otherwise start a fresh episode without a word).
+        :param options: None, or ``{"state": doc}``: restore a state of :meth:`get_state`
+            (the seed is then the state's); anything else is refused
+            (:func:`~tnf_env.state.check_reset_options`: a misspelt ``state`` would start
+            a fresh episode without a word).
         """
         check_reset_options(options)
         if options and options.get("state") is not None:
@@ -180,28 +180,6 @@ class TraNNsformerEnv(gym.Env):
         return self.task.describe()
 
 
-#: The keys ``reset(options=...)`` takes.
-RESET_OPTIONS = ("state",)
-
-
-def check_reset_options(options: Any) -> None:
-    """Refuse ``reset`` options that are not None or a mapping of :data:`RESET_OPTIONS`.
-
-    :param options: what ``reset(options=...)`` was given.
-    :raises TypeError: not a mapping.
-    :raises ValueError: a key it does not know, named with the allowed ones.
-    """
-    if options is None:
-        return
-    if not isinstance(options, Mapping):
-        raise TypeError(f"reset(options=...) takes None or a mapping with keys "
-                        f"{list(RESET_OPTIONS)}, got {type(options).__name__} {options!r:.80}")
-    unknown = sorted(map(str, set(options) - set(RESET_OPTIONS)))
-    if unknown:
-        raise ValueError(f"reset(options=...): unknown option(s) {unknown} (allowed: "
-                         f"{list(RESET_OPTIONS)})")
-
-
 def episode_of(env: gym.Env | gym.Wrapper) -> Episode:
     """The :class:`~tnf_env.episode.Episode` session a TraNNsformer env presents, under
     any wrappers: what code outside the environment reads (its codec, settings, network,
@@ -211,16 +189,12 @@ def episode_of(env: gym.Env | gym.Wrapper) -> Episode:
     """
     inner = getattr(env, "unwrapped", None)
     if not isinstance(inner, TraNNsformerEnv):
-        raise TypeError(
-            f"expected a TraNNsformer environment (tnf_env/TraNNsformer-v0, possibly "
-            f"wrapped), got {env}"
-        )
+        raise TypeError("expected a TraNNsformer environment (tnf_env/TraNNsformer-v0, "
+                        f"possibly wrapped), got {env}")
     return inner.episode
 
 
 def task_of(env: gym.Env | gym.Wrapper) -> Task:
-    """The shared :class:`~tnf_env.task.Task` of a TraNNsformer env, under any wrappers.
-
-    :raises TypeError: ``env`` does not wrap a :class:`TraNNsformerEnv`.
-    """
+    """The shared :class:`~tnf_env.task.Task` of a TraNNsformer env, under any wrappers
+    (a :class:`TypeError` for any other env, as :func:`episode_of`)."""
     return episode_of(env).task

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import numpy as np
@@ -366,3 +366,25 @@ def plain(v: Any) -> Any:
     if isinstance(v, os.PathLike):
         return os.fspath(v)
     return v
+
+
+#: The keys ``reset(options=...)`` takes.
+RESET_OPTIONS = ("state",)
+
+
+def check_reset_options(options: Any) -> None:
+    """Refuse ``reset`` options that are not None or a mapping of :data:`RESET_OPTIONS`.
+
+    :param options: what ``reset(options=...)`` was given.
+    :raises TypeError: not a mapping.
+    :raises ValueError: a key it does not know, named with the allowed ones.
+    """
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise TypeError(f"reset(options=...) takes None or a mapping with keys "
+                        f"{list(RESET_OPTIONS)}, got {type(options).__name__} {options!r:.80}")
+    unknown = sorted(map(str, set(options) - set(RESET_OPTIONS)))
+    if unknown:
+        raise ValueError(f"reset(options=...): unknown option(s) {unknown} (allowed: "
+                         f"{list(RESET_OPTIONS)})")
