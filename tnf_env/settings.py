@@ -146,11 +146,27 @@ class Rule:
     ok: Callable[[Any], bool]
 
 
-def setting(default: Any, meaning: str, allowed: str) -> Any:
+def setting(default: Any, meaning: str, allowed: str, *, instance: bool = False,
+            data: bool = False, local: bool = False) -> Any:
     """A setting's field: its default, what it means (one line, the docs' table) and what
     it allows (the error messages; ``{key}`` is what a registry provides under ``key``,
-    read when the message is written)."""
-    return Field(default, description=meaning, json_schema_extra={"allowed": allowed})
+    read when the message is written).
+
+    :param instance: it defines the problem instance (a :class:`~tnf_env.task.Task` built
+        with another value cannot serve it).
+    :param data: it decides the data tensors (tasks that agree on these share them).
+    :param local: it changes only how this process runs episodes (a task built with
+        another value still serves it).
+    """
+    marks = {"instance": instance, "data": data, "local": local}
+    return Field(default, description=meaning, json_schema_extra={"allowed": allowed, **marks})
+
+
+def settings_marked(mark: str) -> tuple[str, ...]:
+    """The settings a :func:`setting` mark (``instance``, ``data``, ``local``) is set on, in
+    their order."""
+    return tuple(name for name, field in EnvConfig.model_fields.items()
+                 if isinstance(field.json_schema_extra, dict) and field.json_schema_extra[mark])
 
 
 class _Names(dict):
@@ -181,20 +197,20 @@ class EnvConfig(BaseModel):
 
     dataset: Str = setting(
         DEFAULT_DATASET, "dataset name, see tnf_env.DATASETS; digits needs no files",
-        "one of {dataset_names}")
+        "one of {dataset_names}", instance=True, data=True)
     data_dir: PathStr | None = setting(  # checked last by validate(): it asks the disk
         None, "directory holding the dataset's files (None: default lookup)",
-        "None or an existing directory")
+        "None or an existing directory", instance=True, data=True, local=True)
     topology: Topology | None = setting(
         None, 'layer widths "784-1200-1200-10" (None: dataset\'s default)',
         f"None or 2 to {MAX_LAYERS} integer widths in [1, {MAX_WIDTH}], e.g. "
-        "'784-1200-1200-10' or [784, 1200, 10]")
+        "'784-1200-1200-10' or [784, 1200, 10]", instance=True)
     seed: Annotated[Int, Rule(lambda v: 0 <= v < SEED_LIMIT)] = setting(
         0, "seed of the dense baseline network the episodes transform",
-        f"an integer in {seed_range()}")
+        f"an integer in {seed_range()}", instance=True)
     crossbar_sizes: IntTuple = setting(
         (16, 32, 64, 128), "crossbar sizes N the agent may pick",
-        f"a non-empty tuple of at most {MAX_SIZES} distinct integers >= 2")
+        f"a non-empty tuple of at most {MAX_SIZES} distinct integers >= 2", instance=True)
     per_layer_crossbar: Bool = setting(
         False, "one crossbar size per layer instead of one per chip", "True or False")
     # Off by default: a uniformly random stop component ends half the episodes at step 1.
@@ -202,12 +218,14 @@ class EnvConfig(BaseModel):
         False, "the action has a stop component that ends the episode early", "True or False")
     technology: TechnologySpec = setting(
         DEFAULT_TECHNOLOGY, "hwmodel preset name or path of a YAML/JSON file",
-        "a preset name ({preset_names}) or the path of a YAML/JSON technology file")
+        "a preset name ({preset_names}) or the path of a YAML/JSON technology file", instance=True)
     area_weight: Annotated[Number, Rule(lambda v: 0 <= v <= 1)] = setting(
-        0.5, "cost = w * area/area_orig + (1 - w) * energy/energy_orig", "a number in [0, 1]")
+        0.5, "cost = w * area/area_orig + (1 - w) * energy/energy_orig", "a number in [0, 1]",
+        instance=True)
     accuracy_tolerance: Annotated[Number | None, Rule(lambda v: 0 <= v < 1)] = setting(
         None, "floor = baseline val. accuracy - this (None: the dataset's, about two standard "
-        "errors of its validation accuracy; 0.005 on mnist)", "None or a number in [0, 1)")
+        "errors of its validation accuracy; 0.005 on mnist)", "None or a number in [0, 1)",
+        instance=True)
     retrain_epochs: Annotated[
         Number, Rule(lambda v: MIN_RETRAIN_EPOCHS <= v <= MAX_RETRAIN_EPOCHS)
     ] = setting(
@@ -218,7 +236,7 @@ class EnvConfig(BaseModel):
     ] = setting(
         None, "validation images used per step (None: the fidelity's, the whole split at "
         "full)",
-        f"None or an integer in [1, {MAX_VAL_SIZE}]")
+        f"None or an integer in [1, {MAX_VAL_SIZE}]", instance=True, data=True)
     max_steps: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_STEPS)
     ] = setting(
@@ -226,12 +244,12 @@ class EnvConfig(BaseModel):
         f"None or an integer in [1, {MAX_STEPS}]")
     device: Annotated[Str, Rule(is_valid_device_name)] = setting(
         "cpu", "torch device of retraining and evaluation: cpu, cuda[:k], mps, auto",
-        "'cpu', 'cuda', 'cuda:<k>', 'mps' or 'auto'")
+        "'cpu', 'cuda', 'cuda:<k>', 'mps' or 'auto'", instance=True, data=True)
     compact: Bool = setting(
         True, "retrain and evaluate only the live sub-network (same results)", "True or False")
     dtype: Annotated[Str, Rule(lambda v: v in ("float32", "float64"))] = setting(
         "float32", "weights and data: float32, or float64 (exact comparisons, tests)",
-        "'float32' or 'float64'")
+        "'float32' or 'float64'", instance=True, data=True)
     prune_levels: NumberTuple = setting(
         PRUNE_LEVELS, "prune levels an action chooses from",
         f"a non-empty tuple of at most {MAX_LEVELS} distinct numbers in [0, 1000]")
@@ -246,33 +264,34 @@ class EnvConfig(BaseModel):
     fidelity: Annotated[Str, Rule(lambda v: v in provided("fidelities"))] = setting(
         "full", "retraining as the paper (full) or cheaper (medium, low: epoch_fraction=0.5, "
         "0.25 unless set); the knobs of each level: tnf_env.fidelity",
-        "one of {fidelities}")
+        "one of {fidelities}", instance=True, data=True)
     epoch_fraction: Annotated[
         Number | None, Rule(lambda v: v is None or 0 < v <= 1)
     ] = setting(
         None, "share of the retraining images each epoch visits, drawn afresh every epoch "
-        "(None: the fidelity's, 1 at full)", "None or a number in (0, 1]")
+        "(None: the fidelity's, 1 at full)", "None or a number in (0, 1]", instance=True)
     train_images: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
     ] = setting(
         None, "training images retraining visits each epoch (a fixed, seeded, class-"
         "stratified subset; None: the fidelity's, all at full)",
-        f"None or an integer in [1, {MAX_VAL_SIZE}]")
+        f"None or an integer in [1, {MAX_VAL_SIZE}]", instance=True, data=True)
     retrain_batch: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
     ] = setting(
         None, "retraining's minibatch size (None: the fidelity's, the dataset's recipe at "
-        "full: 400 on mnist)", f"None or an integer in [1, {MAX_VAL_SIZE}]")
+        "full: 400 on mnist)", f"None or an integer in [1, {MAX_VAL_SIZE}]", instance=True)
     gate_on_loss: Bool = setting(
         True, "thresholds rise only in steps whose training loss fell", "True or False")
     gate_images: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_VAL_SIZE)
     ] = setting(
         GATE_IMAGES, "training images the loss gate's loss is measured on (a seeded, "
-        "class-stratified subset; None: all)", f"None or an integer in [1, {MAX_VAL_SIZE}]")
+        "class-stratified subset; None: all)", f"None or an integer in [1, {MAX_VAL_SIZE}]",
+        instance=True, data=True)
     accounting: Annotated[Str, Rule(lambda v: v in provided("accountings"))] = setting(
         "best", 'crossbar accounting of the cost: "best" or "paper" (scoring.py)',
-        "one of {accounting_names}")
+        "one of {accounting_names}", instance=True)
     select_on_validation: Bool = setting(
         True, "deliver the latest step meeting the floor (validation)", "True or False")
     selection_margin: Annotated[Number, Rule(lambda v: v >= 0)] = setting(
@@ -304,15 +323,16 @@ class EnvConfig(BaseModel):
         None, "accuracy (and the floor) measured on the non-ideal crossbars of the "
         "technology's device model (wire resistance, ...); None: on when it has one",
         "None (on when the technology has a device model, as the presets do), "
-        "True (needs one) or False")
+        "True (needs one) or False", instance=True)
     cache_dir: Annotated[PathStr | None, Rule(lambda v: v is None or _directory_or_new(v))] = (
         setting(None, "baseline cache directory (None: ~/.cache/tnf_env)",
-                "None or the path of a directory, existing or to be created (not a file)"))
+                "None or the path of a directory, existing or to be created (not a file)",
+                instance=True, local=True))
     torch_threads: Annotated[
         Int | None, Rule(lambda v: v is None or 1 <= v <= MAX_THREADS)
     ] = setting(
         None, "torch threads in this process (None: leave as is)",
-        f"None or an integer in [1, {MAX_THREADS}]")
+        f"None or an integer in [1, {MAX_THREADS}]", local=True)
 
     # pydantic's BaseModel.validate is a deprecated classmethod; this instance method
     # replaces it (callers across the project use this name).

@@ -34,7 +34,7 @@ from .model.layers import LayerSpec
 from .model.network import MaskedMLP, default_topology, format_topology, parse_topology
 from .model.torch_device import resolve_device
 from .model.training import TrainingRecipe, default_recipe, evaluate, to_tensors
-from .settings import EnvConfig
+from .settings import EnvConfig, settings_marked
 from .transform.schedule import PaperSchedule
 from .transform.step_plan import sub_epochs
 
@@ -42,21 +42,13 @@ DEFAULT_MAX_STEPS = 10
 
 #: Settings that change only how episodes run, not the problem instance: a Task built
 #: with other values of these can still serve them (see :meth:`Task.serves`).
-EPISODE_ONLY = ("torch_threads", "cache_dir", "data_dir")
-
+EPISODE_ONLY = settings_marked("local")
 
 #: Settings that define the instance itself (data, baseline, references, start metrics).
-INSTANCE_FIELDS = (
-    "dataset", "data_dir", "topology", "seed", "cache_dir", "device", "dtype", "technology",
-    "nonideal", "val_size", "gate_images", "train_images", "accuracy_tolerance", "crossbar_sizes",
-    "area_weight", "accounting", "fidelity", "retrain_batch", "epoch_fraction",
-)
+INSTANCE_FIELDS = settings_marked("instance")
 
 #: Settings that decide the data tensors.
-DATA_FIELDS = (
-    "dataset", "data_dir", "val_size", "gate_images", "train_images", "device", "dtype",
-    "fidelity",
-)
+DATA_FIELDS = settings_marked("data")
 
 
 class Task:

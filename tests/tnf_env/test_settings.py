@@ -150,3 +150,15 @@ def test_the_settings_are_a_leaf_the_registries_tell_their_names():
                          text=True, check=True).stdout.splitlines()
     assert out == ["['tnf_env', 'tnf_env.settings', 'tnf_env.validation']",
                    "mnist-10k True False"]
+
+
+def test_a_setting_declares_whether_it_defines_the_instance():
+    from tnf_env.settings import settings_marked
+    from tnf_env.task import DATA_FIELDS, EPISODE_ONLY, INSTANCE_FIELDS
+
+    assert (INSTANCE_FIELDS, DATA_FIELDS, EPISODE_ONLY) == tuple(
+        settings_marked(m) for m in ("instance", "data", "local"))
+    assert set(DATA_FIELDS) <= set(INSTANCE_FIELDS)  # other data is another instance
+    assert "rate_scale" not in INSTANCE_FIELDS and "seed" in INSTANCE_FIELDS
+    with pytest.raises(KeyError):
+        settings_marked("nonsense")
