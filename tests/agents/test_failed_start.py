@@ -12,6 +12,7 @@ import pytest
 from conftest import write_train_config
 from filelock import FileLock
 
+from agents.common import outputs
 from agents.common.outputs import JOURNAL, Journal, OutputError, claim_dir, mark_started
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,7 +153,7 @@ def test_train_whose_warm_start_fails_after_the_run_was_written_leaves_nothing(
 
 @pytest.mark.parametrize("resume", [False, True])
 def test_reproduce_whose_dataset_fails_to_load_leaves_the_directory_as_it_was(
-    tmp_path, capsys, resume
+    tmp_path, capsys, monkeypatch, resume
 ):
     """A corrupt dataset file is found only when the first seed loads it, after the claim
     and the journal."""
@@ -166,9 +167,16 @@ def test_reproduce_whose_dataset_fails_to_load_leaves_the_directory_as_it_was(
     if resume:
         _user_dir(out)
         (out / ".lock").write_text("")  # an earlier command's lock file
-    before = _tree(out) if resume else None
     args = ["reproduce", "--dataset", "mnist-10k", "--set", f"env.data_dir={data}",
-            "--seeds", "0", "--out", str(out), "--quiet", *(["--resume"] if resume else [])]
+            "--seeds", "0", "--out", str(out), "--quiet"]
+    if resume:  # an earlier run of this study that was killed before it finished a unit
+        with monkeypatch.context() as m:
+            m.setattr(outputs, "undo_start", lambda *a: None)
+            assert main(args) == 2
+        capsys.readouterr()
+        assert (out / "study.jsonl").exists()
+        args.append("--resume")
+    before = _tree(out) if resume else None
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "corrupt" in err, err
