@@ -98,7 +98,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print,
     methods = benchmark_methods(cfg, horizon, policy)
     # The fixed schedules need the paper's pruning unit; a policy keeps the one it learned
     # with.
-    # the settings validated above: each Experiment reads only what it overrides
+    # the settings validated above: each EpisodeRunner reads only what it overrides
     fixed_env = {"retrain_epochs": step_epochs, "prune_unit": "paper", "max_steps": horizon}
     fixed = EpisodeRunner({**cfg.env, **fixed_env}, snn, config.with_overrides(**fixed_env))
     learned = EpisodeRunner(
