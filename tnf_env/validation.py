@@ -136,9 +136,11 @@ def validate_fields(cls: type, values: dict[str, Any], message: Callable[[str], 
         raise ValueError(message(name)) from None
 
 
-def check_seed(seed: Any, name: str = "seed") -> int:
-    """An integer seed in ``[0, SEED_LIMIT)`` (numpy integers allowed), as an int.
+def check_seed(seed: Any, name: str = "seed", limit: int = SEED_LIMIT) -> int:
+    """An integer seed in ``[0, limit)`` (numpy integers allowed), as an int.
 
+    :param limit: :data:`SEED_LIMIT`, or :data:`NUMPY_SEED_LIMIT` for a seed numpy's
+        legacy generators take.
     :raises ValueError: naming ``name``, the value and the allowed range.
     """
     ok = not isinstance(seed, (bool, np.bool_))
@@ -146,8 +148,9 @@ def check_seed(seed: Any, name: str = "seed") -> int:
         value = operator.index(seed) if ok else -1
     except TypeError:
         ok = False
-    if not ok or not 0 <= value < SEED_LIMIT:
-        raise ValueError(f"invalid {name}={seed!r}: allowed an integer in {seed_range()}")
+    if not ok or not 0 <= value < limit:
+        raise ValueError(f"invalid {name}={short_repr(seed)}: allowed an integer in "
+                         f"{seed_range(limit)}")
     return value
 
 

@@ -253,11 +253,9 @@ class CompareConfig(CommandConfig):
     @field_validator("train")
     @classmethod
     def _train(cls, value: Any) -> Any:
-        from ..rl.config import TrainConfig
+        from ..rl.config import require_train_config
 
-        if not isinstance(value, TrainConfig):
-            raise ValueError(f"train must be a TrainConfig, got {type(value).__name__}")
-        return value
+        return require_train_config(value, "train")
 
     @field_validator("train_seeds", "eval_seeds")
     @classmethod

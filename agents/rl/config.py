@@ -119,6 +119,14 @@ def is_warm_start(value: str) -> bool:
     return (d / "config.yaml").is_file() and (d / "best_model.zip").is_file()
 
 
+def require_train_config(value: Any, key: str) -> Any:
+    """``value`` when it is a :class:`TrainConfig` (a field of another command's config
+    that holds one), else a one-line refusal naming ``key``."""
+    if not isinstance(value, TrainConfig):
+        raise ValueError(f"{key} must be a TrainConfig, got {type(value).__name__}")
+    return value
+
+
 def check_policy_spec(value: str, key: str) -> None:
     """Refuse ``policy:DIR`` unless every file of DIR's policy is usable, before any work
     (:func:`.policy_dir.check_policy_spec`; imported here, as it reads run directories).

@@ -158,11 +158,9 @@ class SearchConfig(CommandConfig):
     @field_validator("base")
     @classmethod
     def _base(cls, value: Any) -> Any:
-        from ..rl.config import TrainConfig
+        from ..rl.config import require_train_config
 
-        if not isinstance(value, TrainConfig):
-            raise ValueError(f"base must be a TrainConfig, got {type(value).__name__}")
-        return value
+        return require_train_config(value, "base")
 
     @field_validator("num_samples", "episodes")
     @classmethod

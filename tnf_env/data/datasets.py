@@ -35,7 +35,6 @@ lengths, label ranges) is always checked; bad input raises
 
 from __future__ import annotations
 
-import operator
 import os
 import tarfile
 import tempfile
@@ -50,7 +49,7 @@ import numpy as np
 from hwmodel.safeload import DocumentError, regular_file
 
 from ..settings import DEFAULT_DATASET  # the dataset unless told otherwise (offline)
-from ..validation import NUMPY_SEED_LIMIT
+from ..validation import NUMPY_SEED_LIMIT, check_seed
 from .formats import read_cifar, read_digits, read_idx, read_idx_part, read_svhn
 from .registry import (
     DEFAULT_N_VAL,
@@ -256,18 +255,12 @@ def _check_n_val(n_val: int, available: int, name: str) -> int:
 
 
 def _check_split_seed(seed: Any, name: str) -> int:
-    """The split's seed as an int: an integer (numpy's too) in ``[0, SPLIT_SEED_LIMIT)``,
-    checked before numpy sees it (its own errors name no argument)."""
-    ok = not isinstance(seed, (bool, np.bool_))
+    """The split's seed as an int in ``[0, SPLIT_SEED_LIMIT)``, checked before numpy sees
+    it (its own errors name no argument)."""
     try:
-        value = operator.index(seed) if ok else -1
-    except TypeError:
-        ok = False
-    if not ok or not 0 <= value < SPLIT_SEED_LIMIT:
-        shown = repr(seed) if len(repr(seed)) <= 60 else repr(seed)[:57] + "..."
-        raise DatasetError(f"load_dataset({name!r}): invalid seed={shown}: allowed an integer "
-                           f"in [0, 2**{SPLIT_SEED_LIMIT.bit_length() - 1})")
-    return value
+        return check_seed(seed, "seed", SPLIT_SEED_LIMIT)
+    except ValueError as exc:
+        raise DatasetError(f"load_dataset({name!r}): {exc}") from None
 
 
 def _pooled(
