@@ -130,6 +130,20 @@ class ObservedPolicy:
         return self.policy.act(obs, info)
 
 
+def load_shipped_model(policy_dir):
+    """A shipped policy's run config, after checking its model is under 1 MB and holds only
+    SB3's JSON data and tensor files (nothing pickled)."""
+    import zipfile
+
+    from agents.rl.run_dir import load_run_config
+
+    model = policy_dir / "best_model.zip"
+    assert model.stat().st_size < 1_000_000
+    with zipfile.ZipFile(model) as zf:  # SB3's layout: JSON data and tensor files
+        assert {"data", "policy.pth"} <= set(zf.namelist())
+    return load_run_config(policy_dir)
+
+
 def run_shipped_policy(policy_dir, seed: int):
     """A shipped policy's episode on baseline ``seed`` at full fidelity, through compare's
     path (one torch thread): the observed policy, the delivered network and its row."""

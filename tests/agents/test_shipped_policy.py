@@ -3,13 +3,12 @@ held-out row promises on any machine, and decisions that survive rounding."""
 
 import json
 import platform
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import run_shipped_policy
+from conftest import load_shipped_model, run_shipped_policy
 
 from agents.rl.ppo import PPOPolicy
 from agents.rl.run_dir import load_run_config
@@ -22,11 +21,7 @@ ACCURACY_TOLERANCE = 0.015  # absolute: the digits floor's tolerance
 
 
 def test_shipped_policy_is_small_and_loads_as_weights():
-    model = POLICY / "best_model.zip"
-    assert model.stat().st_size < 1_000_000
-    with zipfile.ZipFile(model) as zf:  # SB3's layout: JSON data and tensor files
-        assert {"data", "policy.pth"} <= set(zf.namelist())
-    cfg = load_run_config(POLICY)
+    cfg = load_shipped_model(POLICY)
     assert cfg.env["dataset"] == "digits" and cfg.baseline_seeds == [0, 1]
     policy = PPOPolicy.load(POLICY)  # weights-only path: torch.load(weights_only=True)
     assert policy.deterministic
